@@ -1,0 +1,1 @@
+"""Fashion studio core: all logic behind the pages and the CLI. Never imports streamlit."""

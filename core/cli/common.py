@@ -1,0 +1,62 @@
+"""Helpers shared by the command modules: settings, repository, JSON output, errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from core.config import Settings, load_settings
+
+
+class CliError(Exception):
+    """A failure reported as one line on stderr with an exit code (2 bad input, 1 other)."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def repository(cfg: Settings | None = None):
+    """Open the configured repository or fail with the masked URI in the message."""
+    from core.storage import DatabaseUnavailable, open_repository
+
+    try:
+        return open_repository(cfg or settings())
+    except DatabaseUnavailable as exc:
+        raise CliError(str(exc), code=1) from None
+
+
+def emit_json(payload: Any) -> None:
+    """Machine-readable result on stdout (logs go to stderr)."""
+    json.dump(payload, sys.stdout, indent=2, default=_default)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "__fspath__"):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def add_json_flag(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+
+
+def parse_kv(pairs: list[str] | None, what: str = "filter") -> dict[str, Any]:
+    """`key=value` pairs (value may be `a,b` for several) into a dict of str or list."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"{what} {pair!r} must look like key=value")
+        values = [v.strip() for v in value.split(",") if v.strip()]
+        out[key.strip()] = values if len(values) > 1 else (values[0] if values else "")
+    return out

@@ -1,0 +1,93 @@
+"""Settings: built in one place from the environment and `.env` (python-dotenv).
+
+Nothing else in the project reads ``os.environ`` for configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, str] = {
+    "MONGO_URI": "",
+    "DB_NAME": "fashion_studio",
+    "COLLECTION_NAME": "items",
+    "DATA_DIR": "data",
+    "WEIGHTS_DIR": "weights",
+    "DEVICE": "auto",
+    "BACKBONE": "studio_encoder",
+    "EMBEDDED_PORT": "0",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Paths are absolute."""
+
+    mongo_uri: str
+    db_name: str
+    collection_name: str
+    data_dir: Path
+    weights_dir: Path
+    device: str
+    backbone: str
+    embedded_port: int = 0
+
+    @property
+    def embedded(self) -> bool:
+        """True when no MONGO_URI is set and the app runs its own embedded server."""
+        return not self.mongo_uri
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+def _resolve_path(value: str, root: Path) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (root / p).resolve()
+
+
+def resolve_device(requested: str) -> str:
+    """'auto' -> 'cuda' when a GPU is visible, else 'cpu'. Explicit values pass through."""
+    requested = (requested or "auto").strip().lower()
+    if requested != "auto":
+        return requested
+    try:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    except ImportError:  # torch is optional for storage-only tools
+        return "cpu"
+
+
+def load_settings(env_file: str | Path | None = None, **overrides: str) -> Settings:
+    """Merge defaults < .env file < process environment < explicit overrides."""
+    env_path = Path(env_file) if env_file else PROJECT_ROOT / ".env"
+    values = dict(DEFAULTS)
+    if env_path.is_file():
+        values.update({k: v for k, v in dotenv_values(env_path).items() if v is not None})
+    values.update({k: os.environ[k] for k in DEFAULTS if k in os.environ})
+    values.update({k.upper(): v for k, v in overrides.items()})
+    return Settings(
+        mongo_uri=values["MONGO_URI"].strip(),
+        db_name=values["DB_NAME"].strip() or DEFAULTS["DB_NAME"],
+        collection_name=values["COLLECTION_NAME"].strip() or DEFAULTS["COLLECTION_NAME"],
+        data_dir=_resolve_path(values["DATA_DIR"] or "data", PROJECT_ROOT),
+        weights_dir=_resolve_path(values["WEIGHTS_DIR"] or "weights", PROJECT_ROOT),
+        device=resolve_device(values["DEVICE"]),
+        backbone=values["BACKBONE"].strip() or DEFAULTS["BACKBONE"],
+        embedded_port=int(values["EMBEDDED_PORT"] or 0),
+    )

@@ -1,0 +1,34 @@
+"""Storage: the only package that imports pymongo."""
+
+from __future__ import annotations
+
+from core.config import Settings
+from core.storage.embedded import EmbeddedServer, EmbeddedServerError, ensure_server
+from core.storage.filters import FilterError, Range, build_query
+from core.storage.records import ATTR_KEYS, Item, Store, UpsertResult
+from core.storage.repository import (
+    Connection,
+    DatabaseUnavailable,
+    Repository,
+    connect,
+    mask_uri,
+)
+
+__all__ = [
+    "ATTR_KEYS", "Connection", "DatabaseUnavailable", "EmbeddedServer", "EmbeddedServerError",
+    "FilterError", "Item", "Range", "Repository", "Store", "UpsertResult", "build_query",
+    "connect", "ensure_server", "mask_uri", "open_repository",
+]
+
+
+def open_repository(settings: Settings) -> Repository:
+    """Connect as configured: MONGO_URI when set, else the embedded server (started on demand)."""
+    if settings.embedded:
+        try:
+            server = ensure_server(settings.data_dir, settings.embedded_port)
+        except EmbeddedServerError as exc:
+            raise DatabaseUnavailable(str(exc)) from None
+        conn = connect(server.uri, embedded=True)
+    else:
+        conn = connect(settings.mongo_uri, embedded=False)
+    return Repository(conn, settings.db_name, settings.collection_name)

@@ -1,0 +1,296 @@
+"""The catalog repository: the one place that talks to MongoDB (through pymongo).
+
+Keeps to the operations listed in shared/MONGO_SUBSET.md so the same code runs on the
+embedded nx-27017 server and on real MongoDB (local, replica set, Atlas).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from bson import Binary
+from pymongo import ASCENDING, DESCENDING, MongoClient, ReplaceOne, UpdateOne
+from pymongo.errors import BulkWriteError, PyMongoError
+
+from core.storage.filters import build_query
+from core.storage.records import Item, Store, UpsertResult
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 2000
+SERVER_TIMEOUT_MS = 4000
+
+
+class DatabaseUnavailable(RuntimeError):
+    """MongoDB could not be reached; the message names the (masked) URI."""
+
+
+def mask_uri(uri: str) -> str:
+    """Hide the password in a MongoDB URI: mongodb://user:***@host/."""
+    return re.sub(r"(mongodb(?:\+srv)?://[^:/@]+):[^@]*@", r"\1:***@", uri)
+
+
+@dataclass
+class Connection:
+    client: MongoClient
+    uri: str
+    embedded: bool
+
+    @property
+    def label(self) -> str:
+        return mask_uri(self.uri)
+
+
+def connect(uri: str, *, embedded: bool = False, timeout_ms: int = SERVER_TIMEOUT_MS) -> Connection:
+    """Open a client and check it with ``ping``; raise DatabaseUnavailable with a clear message."""
+    try:
+        client = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
+        client.admin.command("ping")
+    except (PyMongoError, ValueError) as exc:
+        raise DatabaseUnavailable(
+            f"MongoDB is unreachable at {mask_uri(uri)}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200]}. Check MONGO_URI in .env, or leave it empty to "
+            "use the embedded database."
+        ) from None
+    return Connection(client=client, uri=uri, embedded=embedded)
+
+
+class Repository:
+    """Items, vectors and the documents the features keep (outfits, pairs, stores, runs…)."""
+
+    def __init__(self, conn: Connection, db_name: str, items_collection: str = "items"):
+        self.conn = conn
+        self.db = conn.client[db_name]
+        self.items = self.db[items_collection]
+        self.vectors_col = self.db["vectors"]
+        self.meta = self.db["meta"]
+        self.ensure_indexes()
+
+    # -- setup -----------------------------------------------------------------------------
+    def ensure_indexes(self) -> None:
+        """Every index of the project is declared here."""
+        self.items.create_index([("hash", ASCENDING)], unique=True)
+        self.items.create_index([("category", ASCENDING)])
+        self.items.create_index([("split", ASCENDING)])
+        self.vectors_col.create_index([("model_id", ASCENDING), ("sku", ASCENDING)], unique=True)
+        self.db["pairs"].create_index([("split", ASCENDING)])
+        self.db["outfits"].create_index([("split", ASCENDING)])
+        self.db["purchases"].create_index([("customer_id", ASCENDING)])
+        self.db["ingest_journal"].create_index([("source", ASCENDING)])
+
+    def ping(self) -> bool:
+        try:
+            self.conn.client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+    # -- catalog version (drives index/projection cache invalidation) --------------------------
+    def catalog_version(self) -> int:
+        doc = self.meta.find_one({"_id": "catalog"})
+        return int(doc["version"]) if doc else 0
+
+    def bump_catalog_version(self) -> int:
+        doc = self.meta.find_one_and_update(
+            {"_id": "catalog"}, {"$inc": {"version": 1}}, upsert=True, return_document=True
+        )
+        return int(doc["version"])
+
+    # -- items -----------------------------------------------------------------------------
+    def upsert_items(self, items: Iterable[Item]) -> UpsertResult:
+        """Insert items that are new by sku and by content hash; never overwrite."""
+        docs = [it.to_doc() for it in items]
+        result = UpsertResult()
+        if not docs:
+            return result
+        failed: set[int] = set()
+        try:
+            self.items.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            other = [e for e in errors if e.get("code") != 11000]
+            if other:
+                raise RuntimeError(f"writing items failed: {other[0].get('errmsg')}") from None
+            failed = {int(e["index"]) for e in errors}
+        result.added_skus = [d["_id"] for i, d in enumerate(docs) if i not in failed]
+        result.added = len(result.added_skus)
+        result.duplicates = len(failed)
+        if result.added:
+            self.bump_catalog_version()
+        return result
+
+    def get_item(self, sku: str) -> Item | None:
+        doc = self.items.find_one({"_id": str(sku)})
+        return Item.from_doc(doc) if doc else None
+
+    def get_items(self, skus: list[str]) -> list[Item]:
+        """Items in the order of ``skus`` (unknown skus are left out)."""
+        by_id: dict[str, Item] = {}
+        for start in range(0, len(skus), PAGE_SIZE):
+            chunk = [str(s) for s in skus[start : start + PAGE_SIZE]]
+            for doc in self.items.find({"_id": {"$in": chunk}}):
+                by_id[doc["_id"]] = Item.from_doc(doc)
+        return [by_id[s] for s in map(str, skus) if s in by_id]
+
+    def has_hash(self, digest: str) -> bool:
+        return self.items.count_documents({"hash": digest}, limit=1) > 0
+
+    def find_items(
+        self, filters: dict[str, Any] | None = None, *, limit: int = 50, skip: int = 0,
+        sort: str | None = None, descending: bool = False,
+    ) -> list[Item]:
+        cursor = self.items.find(build_query(filters))
+        if sort:
+            cursor = cursor.sort(build_query({sort: None}, keys_only=True)[0],
+                                 DESCENDING if descending else ASCENDING)
+        return [Item.from_doc(d) for d in cursor.skip(int(skip)).limit(int(limit))]
+
+    def iter_items(self, filters: dict[str, Any] | None = None, page_size: int = PAGE_SIZE
+                   ) -> Iterator[Item]:
+        """All matching items, read in pages sorted by sku (never one huge read)."""
+        query = build_query(filters)
+        last: str | None = None
+        while True:
+            q = dict(query)
+            if last is not None:
+                q = {"$and": [query, {"_id": {"$gt": last}}]} if query else {"_id": {"$gt": last}}
+            page = list(self.items.find(q).sort("_id", ASCENDING).limit(page_size))
+            if not page:
+                return
+            yield from (Item.from_doc(d) for d in page)
+            last = page[-1]["_id"]
+
+    def skus(self, filters: dict[str, Any] | None = None) -> list[str]:
+        return [it.sku for it in self.iter_items(filters)]
+
+    def count_items(self, filters: dict[str, Any] | None = None) -> int:
+        return self.items.count_documents(build_query(filters))
+
+    def counts_by(self, field: str, filters: dict[str, Any] | None = None) -> dict[str, int]:
+        """Item counts grouped by a (possibly dotted) field, largest first."""
+        path = build_query({field: None}, keys_only=True)[0]
+        pipeline = [{"$match": build_query(filters)},
+                    {"$group": {"_id": f"${path}", "n": {"$sum": 1}}},
+                    {"$sort": {"n": -1}}]
+        return {str(d["_id"]): int(d["n"]) for d in self.items.aggregate(pipeline)}
+
+    def distinct_values(self, field: str) -> list[Any]:
+        path = build_query({field: None}, keys_only=True)[0]
+        return sorted(v for v in self.items.distinct(path) if v is not None)
+
+    def sample_items(self, n: int, filters: dict[str, Any] | None = None) -> list[Item]:
+        pipeline = [{"$match": build_query(filters)}, {"$sample": {"size": int(n)}}]
+        return [Item.from_doc(d) for d in self.items.aggregate(pipeline)]
+
+    def update_item_fields(self, sku: str, values: dict[str, Any]) -> None:
+        self.items.update_one({"_id": str(sku)}, {"$set": values})
+
+    def set_popularity(self, values: dict[str, float]) -> None:
+        ops = [UpdateOne({"_id": k}, {"$set": {"popularity": float(v)}}) for k, v in values.items()]
+        for start in range(0, len(ops), PAGE_SIZE):
+            self.items.bulk_write(ops[start : start + PAGE_SIZE], ordered=False)
+
+    # -- vectors ---------------------------------------------------------------------------
+    def put_vectors(self, model_id: str, skus: list[str], vectors: np.ndarray) -> None:
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vecs.ndim != 2 or len(vecs) != len(skus):
+            raise ValueError(f"expected {len(skus)} vectors, got shape {vecs.shape}")
+        ops = [
+            ReplaceOne(
+                {"_id": f"{model_id}|{sku}"},
+                # _id repeated in the replacement: the embedded server does not take it from
+                # the filter on upsert (real MongoDB does).
+                {"_id": f"{model_id}|{sku}", "sku": sku, "model_id": model_id, "dim": int(vecs.shape[1]),
+                 "v": Binary(vecs[i].tobytes())},
+                upsert=True,
+            )
+            for i, sku in enumerate(skus)
+        ]
+        if ops:
+            self.vectors_col.bulk_write(ops, ordered=False)
+
+    def vectors(self, model_id: str, page_size: int = PAGE_SIZE) -> tuple[list[str], np.ndarray]:
+        """All vectors of a model, read in pages: (skus, float32 matrix n×d)."""
+        skus: list[str] = []
+        rows: list[np.ndarray] = []
+        last = ""
+        while True:
+            page = list(
+                self.vectors_col.find({"model_id": model_id, "_id": {"$gt": f"{model_id}|{last}"}})
+                .sort("_id", ASCENDING).limit(page_size)
+            )
+            if not page:
+                break
+            for d in page:
+                skus.append(d["sku"])
+                rows.append(np.frombuffer(d["v"], dtype=np.float32, count=int(d["dim"])))
+            last = page[-1]["sku"]
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return skus, np.stack(rows)
+
+    def vector_count(self, model_id: str) -> int:
+        return self.vectors_col.count_documents({"model_id": model_id})
+
+    def skus_without_vectors(self, model_id: str) -> list[str]:
+        have = set(self.vectors_col.distinct("sku", {"model_id": model_id}))
+        return [s for s in self.skus() if s not in have]
+
+    def model_ids(self) -> list[str]:
+        return sorted(self.vectors_col.distinct("model_id"))
+
+    # -- other documents (outfits, pairs, stores, customers, purchases, runs, cache) --------
+    def put_docs(self, kind: str, docs: list[dict[str, Any]], key: str = "_id") -> int:
+        """Upsert plain documents of a kind by key; returns how many were written."""
+        col = self.db[_collection_name(kind)]
+        ops = [ReplaceOne({"_id": d[key]}, {**d, "_id": d[key]}, upsert=True) for d in docs]
+        written = 0
+        for start in range(0, len(ops), PAGE_SIZE):
+            try:
+                res = col.bulk_write(ops[start : start + PAGE_SIZE], ordered=False)
+            except BulkWriteError as exc:  # pragma: no cover - surfaced to caller
+                raise RuntimeError(f"writing {kind} failed: {exc.details.get('writeErrors')}") from None
+            written += res.upserted_count + res.modified_count + res.matched_count
+        return min(written, len(docs))
+
+    def find_docs(self, kind: str, filters: dict[str, Any] | None = None, *, limit: int = 0,
+                  sort: str | None = None) -> list[dict[str, Any]]:
+        cursor = self.db[_collection_name(kind)].find(build_query(filters))
+        if sort:
+            cursor = cursor.sort(sort, ASCENDING)
+        if limit:
+            cursor = cursor.limit(int(limit))
+        return list(cursor)
+
+    def get_doc(self, kind: str, key: str) -> dict[str, Any] | None:
+        return self.db[_collection_name(kind)].find_one({"_id": key})
+
+    def count_docs(self, kind: str, filters: dict[str, Any] | None = None) -> int:
+        return self.db[_collection_name(kind)].count_documents(build_query(filters))
+
+    def delete_docs(self, kind: str, filters: dict[str, Any] | None = None) -> int:
+        return self.db[_collection_name(kind)].delete_many(build_query(filters)).deleted_count
+
+    def stores(self) -> list[Store]:
+        return [Store.from_doc(d) for d in self.find_docs("stores", sort="_id")]
+
+    def drop_all(self) -> None:
+        """Drop every collection of this database (tests and `demo reset`)."""
+        for name in self.db.list_collection_names():
+            self.db.drop_collection(name)
+        self.ensure_indexes()
+
+
+_KINDS = {"outfits", "pairs", "stores", "customers", "purchases", "runs", "projections",
+          "ingest_journal", "meta"}
+
+
+def _collection_name(kind: str) -> str:
+    if kind not in _KINDS:
+        raise ValueError(f"unknown document kind {kind!r}; known: {sorted(_KINDS)}")
+    return kind
