@@ -1,0 +1,76 @@
+"""Shared fixtures: a real embedded MongoDB-wire server (nx-27017) for the whole session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings, load_settings
+from core.storage.embedded import _free_port, _terminate, ping
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory) -> str:
+    """Start nx-27017 on a free port with an in-memory database; stop it after the session."""
+    state = tmp_path_factory.mktemp("nx")
+    port = _free_port()
+    exe = Path(sys.executable).parent / "nx-27017"
+    proc = subprocess.Popen(
+        [str(exe), "--db", "memory", "--host", "127.0.0.1", "-p", str(port),
+         "--log-file", str(state / "nx.log"), "--pid-file", str(state / "nx.pid")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    import time
+
+    deadline = time.monotonic() + 20
+    while not ping(port, timeout_ms=200):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("embedded MongoDB test server did not start")
+        time.sleep(0.1)
+    yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    _terminate(proc.pid)
+
+
+@pytest.fixture
+def settings(mongo_uri, tmp_path) -> Settings:
+    """Settings pointing at the test server with a throw-away database and data dir."""
+    return load_settings(
+        env_file=tmp_path / "none.env", MONGO_URI=mongo_uri,
+        DB_NAME=f"test_{uuid.uuid4().hex[:10]}", DATA_DIR=str(tmp_path / "data"),
+        WEIGHTS_DIR=str(tmp_path / "weights"), DEVICE="cpu",
+    )
+
+
+@pytest.fixture
+def repo(settings):
+    """A Repository on a fresh database, dropped after the test."""
+    from core.storage import open_repository
+
+    r = open_repository(settings)
+    yield r
+    r.conn.client.drop_database(settings.db_name)
+    r.conn.client.close()
+
+
+@pytest.fixture
+def env_for(settings):
+    """Environment variables that make a subprocess (CLI, streamlit) use the test settings."""
+
+    def _env(**extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            MONGO_URI=settings.mongo_uri, DB_NAME=settings.db_name,
+            DATA_DIR=str(settings.data_dir), WEIGHTS_DIR=str(settings.weights_dir),
+            DEVICE="cpu", PYTHONPATH=str(ROOT),
+        )
+        env.update(extra)
+        return env
+
+    return _env
