@@ -1,0 +1,20 @@
+"""Fashion studio: the Streamlit entry point (`streamlit run app.py`)."""
+
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).parent
+PAGES = [  # (script, title, icon): every page of the product, in menu order
+    ("pages/home.py", "Home", "🏠"),
+    ("pages/search.py", "Search", "🔎"),
+    ("pages/refine.py", "Refine", "💬"),
+    ("pages/outfits.py", "Outfits", "🧥"),
+    ("pages/explore.py", "Explore", "🗺️"),
+    ("pages/simulate.py", "Customers", "🛍️"),
+]
+
+st.set_page_config(page_title="Fashion Studio", page_icon="👗", layout="wide")
+pages = [st.Page(path, title=title, icon=icon, default=(i == 0))
+         for i, (path, title, icon) in enumerate(PAGES) if (ROOT / path).exists()]
+st.navigation(pages).run()

@@ -1,0 +1,96 @@
+"""The one UI module: cached resources (settings, repository, models, indexes) and widgets
+shared by the pages. Pages stay thin: read widgets -> call core -> render."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from core.config import Settings, load_settings
+from core.storage import DatabaseUnavailable, Item, Repository, open_repository
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner="Connecting to the catalog database…")
+def _repository() -> Repository:
+    return open_repository(settings())
+
+
+def repository() -> Repository:
+    """The cached repository; reconnects (restarting the embedded server) if it went away."""
+    repo = _repository()
+    if not repo.ping():
+        _repository.clear()
+        repo = _repository()
+    return repo
+
+
+def repo_or_stop() -> Repository:
+    """The repository, or a clear error on the page (with the masked URI) and stop."""
+    try:
+        return repository()
+    except DatabaseUnavailable as exc:
+        st.error(f"**Database unavailable.** {exc}")
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+def require_catalog(repo: Repository) -> int:
+    """Number of items, or an explanation and stop when the catalog is empty."""
+    n = repo.count_items()
+    if n == 0:
+        st.info("The catalog is empty. Build the demo catalog or ingest a folder on the Home page.")
+        st.page_link("pages/home.py", label="Go to Home", icon="🏠")
+        st.stop()
+    return n
+
+
+@st.cache_resource(show_spinner="Loading model…")
+def resource(factory: str, *args: Any) -> Any:
+    """A cached heavy object made by a core factory ``"module:function"`` as fn(settings, *args).
+
+    Models, vector indexes and text towers load once per process through here.
+    """
+    module, _, name = factory.partition(":")
+    fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return fn(settings(), *args)
+
+
+def image_path(item: Item) -> Path:
+    p = Path(item.image_path)
+    return p if p.is_absolute() else settings().data_dir / p
+
+
+def item_caption(item: Item, score: float | None = None) -> str:
+    bits = [item.category]
+    for key in ("color", "pattern"):
+        if item.attrs.get(key):
+            bits.append(str(item.attrs[key]))
+    text = " · ".join(bits)
+    return f"{score:.3f} · {text}" if score is not None else text
+
+
+def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, columns: int = 5,
+               key: str | None = None, on_pick: str | None = None) -> str | None:
+    """Show items as a grid of pictures; with on_pick, a button under each returns the sku."""
+    picked = None
+    cols = st.columns(columns)
+    for i, item in enumerate(items):
+        with cols[i % columns]:
+            path = image_path(item)
+            if path.exists():
+                st.image(str(path), width="stretch")
+            else:
+                st.warning(f"image missing: {item.sku}")
+            st.caption(item_caption(item, scores[i] if scores is not None else None))
+            if on_pick and st.button(on_pick, key=f"{key}-{item.sku}-{i}"):
+                picked = item.sku
+    return picked
