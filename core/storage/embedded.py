@@ -59,15 +59,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
+_CHILDREN: dict[int, subprocess.Popen] = {}  # servers this process started (to reap them)
+
+
 def _terminate(pid: int, timeout: float = 5.0) -> None:
+    proc = _CHILDREN.pop(pid, None)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _alive(pid):
+        if proc is not None and proc.poll() is not None:
+            return
         time.sleep(0.05)
     if _alive(pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    if proc is not None:
+        proc.wait(timeout=timeout)
 
 
 def ping(port: int, timeout_ms: int = 500) -> bool:
@@ -133,6 +141,7 @@ def _launch(state_dir: Path, db_path: Path, port: int) -> tuple[int, int]:
                 f"embedded database server exited at start (port {port}): {err.strip()}"
             )
         if ping(port, timeout_ms=200):
+            _CHILDREN[proc.pid] = proc
             (state_dir / "nx.pid").write_text(str(proc.pid))
             (state_dir / "nx.port").write_text(str(port))
             return proc.pid, port

@@ -200,13 +200,12 @@ class Repository:
         vecs = np.ascontiguousarray(vectors, dtype=np.float32)
         if vecs.ndim != 2 or len(vecs) != len(skus):
             raise ValueError(f"expected {len(skus)} vectors, got shape {vecs.shape}")
+        # $set upserts: the embedded server fails to *replace* documents holding binary data.
         ops = [
-            ReplaceOne(
+            UpdateOne(
                 {"_id": f"{model_id}|{sku}"},
-                # _id repeated in the replacement: the embedded server does not take it from
-                # the filter on upsert (real MongoDB does).
-                {"_id": f"{model_id}|{sku}", "sku": sku, "model_id": model_id, "dim": int(vecs.shape[1]),
-                 "v": Binary(vecs[i].tobytes())},
+                {"$set": {"sku": sku, "model_id": model_id, "dim": int(vecs.shape[1]),
+                          "v": Binary(vecs[i].tobytes())}},
                 upsert=True,
             )
             for i, sku in enumerate(skus)
@@ -249,14 +248,13 @@ class Repository:
         """Upsert plain documents of a kind by key; returns how many were written."""
         col = self.db[_collection_name(kind)]
         ops = [ReplaceOne({"_id": d[key]}, {**d, "_id": d[key]}, upsert=True) for d in docs]
-        written = 0
         for start in range(0, len(ops), PAGE_SIZE):
             try:
-                res = col.bulk_write(ops[start : start + PAGE_SIZE], ordered=False)
-            except BulkWriteError as exc:  # pragma: no cover - surfaced to caller
-                raise RuntimeError(f"writing {kind} failed: {exc.details.get('writeErrors')}") from None
-            written += res.upserted_count + res.modified_count + res.matched_count
-        return min(written, len(docs))
+                col.bulk_write(ops[start : start + PAGE_SIZE], ordered=False)
+            except BulkWriteError as exc:
+                first = (exc.details.get("writeErrors") or [{}])[0]
+                raise RuntimeError(f"writing {kind} failed: {first.get('errmsg')}") from None
+        return len(docs)
 
     def find_docs(self, kind: str, filters: dict[str, Any] | None = None, *, limit: int = 0,
                   sort: str | None = None) -> list[dict[str, Any]]:

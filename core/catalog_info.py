@@ -1,0 +1,25 @@
+"""What the catalog holds: the summary behind `python -m core info` and the Home page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.config import Settings
+from core.storage import Repository
+
+
+def catalog_summary(repo: Repository, settings: Settings) -> dict[str, Any]:
+    """Counts by category and split, vectors per model, and which database this is."""
+    return {
+        "database": {
+            "uri": repo.conn.label, "embedded": repo.conn.embedded,
+            "name": settings.db_name, "collection": settings.collection_name,
+        },
+        "items": repo.count_items(),
+        "catalog_version": repo.catalog_version(),
+        "categories": repo.counts_by("category"),
+        "splits": repo.counts_by("split"),
+        "sources": repo.counts_by("source"),
+        "vectors": {m: repo.vector_count(m) for m in repo.model_ids()},
+        "documents": {k: repo.count_docs(k) for k in ("stores", "outfits", "pairs")},
+    }

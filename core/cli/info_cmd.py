@@ -1,0 +1,70 @@
+"""`info` (what is configured and stored) and `demo ensure` (first-run demo catalog)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+
+from tqdm import tqdm
+
+from core.catalog_info import catalog_summary
+from core.cli.common import add_json_flag, emit_json, repository, settings
+
+
+def register(sub, groups) -> None:
+    p = sub.add_parser("info", help="configuration, database and catalog summary")
+    add_json_flag(p)
+    p.set_defaults(handler=run_info)
+
+    p = groups["demo"].add_parser(
+        "ensure", help="build + ingest + embed the demo catalog if the catalog is empty")
+    p.add_argument("--items", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--force", action="store_true", help="ingest the demo catalog even if not empty")
+    add_json_flag(p)
+    p.set_defaults(handler=run_demo_ensure)
+
+
+def run_info(args) -> int:
+    cfg = settings()
+    summary = catalog_summary(repository(cfg), cfg)
+    if args.json:
+        emit_json(summary)
+        return 0
+    db = summary["database"]
+    print(f"database : {db['uri']} ({'embedded' if db['embedded'] else 'external'}), "
+          f"db={db['name']}, collection={db['collection']}")
+    print(f"data dir : {cfg.data_dir}\nweights  : {cfg.weights_dir}\ndevice   : {cfg.device}")
+    print(f"items    : {summary['items']} (catalog version {summary['catalog_version']})")
+    for cat, n in summary["categories"].items():
+        print(f"  {cat:<14}{n:>7}")
+    for model, n in summary["vectors"].items():
+        print(f"vectors  : {model}: {n}")
+    return 0
+
+
+def run_demo_ensure(args) -> int:
+    from core.bootstrap import ensure_demo_catalog
+
+    cfg = settings()
+    repo = repository(cfg)
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    report = ensure_demo_catalog(repo, cfg, n_items=args.items, seed=args.seed,
+                                 progress=progress, force=args.force)
+    for bar in bars.values():
+        bar.close()
+    if args.json:
+        emit_json(asdict(report))
+    else:
+        print(f"catalog: {repo.count_items()} items (added {report.added}, "
+              f"embedded {report.embedded}); {'; '.join(report.notes)}", file=sys.stderr)
+    return 0

@@ -1,0 +1,104 @@
+"""Home: what the catalog holds, where it lives, and how to fill it."""
+
+from pathlib import Path
+
+import plotly.express as px
+import streamlit as st
+
+from core.catalog_info import catalog_summary
+from pages.common import image_grid, repo_or_stop, settings
+
+st.title("👗 Fashion Studio")
+st.caption("Visual search, text-feedback refinement, outfits, embedding maps and customer "
+           "simulation over your garment catalog.")
+
+cfg = settings()
+repo = repo_or_stop()
+summary = catalog_summary(repo, cfg)
+db = summary["database"]
+
+kind = "embedded server (nx-27017)" if db["embedded"] else "external MongoDB"
+st.success(f"Connected to **{kind}** at `{db['uri']}` · database `{db['name']}` · "
+           f"collection `{db['collection']}`", icon="🗄️")
+
+cols = st.columns(4)
+cols[0].metric("Items", f"{summary['items']:,}")
+cols[1].metric("Categories", len(summary["categories"]))
+cols[2].metric("Embedded vectors", f"{max(summary['vectors'].values(), default=0):,}")
+cols[3].metric("Outfits · pairs · stores",
+               " · ".join(str(summary["documents"][k]) for k in ("outfits", "pairs", "stores")))
+
+
+def _progress_callback(bar):
+    labels = {"build": "Rendering demo garments", "ingest": "Ingesting images",
+              "embed": "Computing embeddings"}
+
+    def update(stage: str, done: int, total: int) -> None:
+        frac = done / total if total else 1.0
+        bar.progress(min(frac, 1.0), text=f"{labels.get(stage, stage)}: {done:,}/{total:,}")
+
+    return update
+
+
+with st.expander("Build the demo catalog", expanded=summary["items"] == 0):
+    st.write("Renders garments of 20 categories with known colour, pattern, sleeve, length, "
+             "fit and season, plus outfits, feedback pairs and stores, then ingests and "
+             "embeds them.")
+    c1, c2 = st.columns(2)
+    n_items = c1.number_input("Items", min_value=50, max_value=50_000, value=2000, step=50,
+                              key="home_demo_items")
+    seed = c2.number_input("Seed", min_value=0, value=0, step=1, key="home_demo_seed")
+    if st.button("Build and load demo catalog", type="primary", key="home_demo_build"):
+        from core.bootstrap import ensure_demo_catalog
+
+        bar = st.progress(0.0, text="Starting…")
+        report = ensure_demo_catalog(repo, cfg, n_items=int(n_items), seed=int(seed),
+                                     progress=_progress_callback(bar), force=True)
+        bar.progress(1.0, text="Done")
+        st.success(f"Added {report.added:,} items, embedded {report.embedded:,}.")
+        for note in report.notes:
+            st.info(note)
+
+with st.expander("Ingest your own images"):
+    st.write("A folder of images (optionally with metadata.csv / metadata.json), a folder of "
+             "class folders (`train/dress/*.jpg`), a CSV `image_name,category_label`, or a "
+             "fashion-analysis JSON. Re-running adds nothing twice.")
+    path = st.text_input("Path on this machine", key="home_ingest_path",
+                         placeholder="/path/to/images")
+    if st.button("Ingest", key="home_ingest_go"):
+        from core.ingest import ingest_path
+
+        if not path or not Path(path).expanduser().exists():
+            st.error(f"Path not found: {path or '(empty)'}")
+        else:
+            bar = st.progress(0.0, text="Ingesting…")
+            update = _progress_callback(bar)
+            report = ingest_path(repo, cfg, Path(path).expanduser(),
+                                 progress=lambda d, t: update("ingest", d, t))
+            bar.progress(1.0, text="Done")
+            st.success(f"{report.format}: added {report.added:,}, skipped "
+                       f"{report.duplicates:,} duplicates, rejected {len(report.rejected):,} "
+                       f"in {report.seconds:.1f}s.")
+            if report.rejected:
+                st.dataframe(report.rejected, width="stretch")
+
+if summary["items"] == 0:
+    st.info("The catalog is empty: build the demo catalog above or ingest a folder.")
+    st.stop()
+
+left, right = st.columns([1, 2])
+with left:
+    st.subheader("Items by category")
+    cats = summary["categories"]
+    fig = px.bar(x=list(cats.values()), y=list(cats.keys()), orientation="h",
+                 labels={"x": "items", "y": ""}, height=max(300, 22 * len(cats)))
+    fig.update_layout(yaxis={"autorange": "reversed"}, margin={"l": 0, "r": 0, "t": 0, "b": 0})
+    st.plotly_chart(fig, width="stretch")
+    if summary["vectors"]:
+        st.caption("Vectors per model: " + ", ".join(
+            f"`{m}` {n:,}" for m, n in summary["vectors"].items()))
+with right:
+    st.subheader("A sample of the catalog")
+    if st.button("Shuffle", key="home_shuffle") or "home_sample" not in st.session_state:
+        st.session_state["home_sample"] = [it.sku for it in repo.sample_items(15)]
+    image_grid(repo.get_items(st.session_state["home_sample"]), columns=5)
