@@ -74,3 +74,12 @@ def env_for(settings):
         return env
 
     return _env
+
+
+
+@pytest.fixture
+def small_catalog(repo, settings):
+    """Factory: n items with small real JPEGs under the data dir, upserted into ``repo``."""
+    from tests.helpers import make_small_catalog
+
+    return lambda n=12, size=64: make_small_catalog(repo, settings.data_dir, n, size)
