@@ -1,0 +1,160 @@
+"""Indexes built from MongoDB vectors, cached on disk and kept current.
+
+The on-disk cache is keyed by model id + catalog version + vector count, so a restart loads
+the index in about a second, while an ingest (version bump), a new embedding run (count) or
+another model id builds a fresh one. Stale entries of the same model are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from core.config import Settings
+from core.index.ann import AnnIndex
+from core.index.base import VectorIndex, normalise
+from core.index.exact import ExactIndex
+
+log = logging.getLogger(__name__)
+
+ANN_MIN_ROWS = 200_000  # "auto" switches to the approximate index above this many vectors
+KINDS = ("auto", "exact", "ivf", "hnsw")
+
+
+class NoVectors(LookupError):
+    """The catalog has no embeddings for the requested model yet."""
+
+
+def choose_kind(n: int, kind: str = "auto") -> str:
+    """The concrete index kind for ``n`` vectors: exact up to ANN_MIN_ROWS, then IVF."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown index kind {kind!r}; choose from {', '.join(KINDS)}")
+    if kind != "auto":
+        return kind
+    return "ivf" if n > ANN_MIN_ROWS else "exact"
+
+
+def build_index(skus: list[str], matrix: np.ndarray, *, kind: str = "auto", model_id: str = "",
+                device: str = "cpu", normalised: bool = False) -> VectorIndex:
+    """An exact or approximate index over ``matrix`` (rows aligned with ``skus``)."""
+    concrete = choose_kind(len(skus), kind)
+    if concrete == "exact":
+        return ExactIndex(skus, matrix, model_id=model_id, device=device, normalised=normalised)
+    return AnnIndex.build(skus, matrix, kind=concrete, model_id=model_id, normalised=normalised)
+
+
+def _slug(model_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", model_id) or "model"
+
+
+class IndexCache:
+    """Index files under ``<cache_dir>/index/<model>__v<version>_n<count>_<kind>/``."""
+
+    def __init__(self, cache_dir: Path):
+        self.root = Path(cache_dir) / "index"
+
+    def path(self, model_id: str, version: int, count: int, kind: str) -> Path:
+        return self.root / f"{_slug(model_id)}__v{version}_n{count}_{kind}"
+
+    def load(self, model_id: str, version: int, count: int, kind: str, device: str = "cpu"
+             ) -> VectorIndex | None:
+        folder = self.path(model_id, version, count, kind)
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+            skus = json.loads((folder / "skus.json").read_text())
+            if kind == "exact":
+                matrix = np.load(folder / "matrix.npy")
+                return ExactIndex(skus, matrix, model_id=model_id, device=device, normalised=True)
+            index = faiss.read_index(str(folder / "index.faiss"))
+            return AnnIndex(skus, index, kind=kind, model_id=model_id, breadth=meta["breadth"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            log.warning("ignoring unreadable index cache %s: %s", folder, exc)
+            return None
+
+    def save(self, index: VectorIndex, version: int, count: int) -> Path:
+        """Write atomically (temp folder, then rename) and drop older entries of the model."""
+        target = self.path(index.model_id, version, count, index.kind)
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
+        try:
+            meta: dict[str, Any] = {"model_id": index.model_id, "version": version, "count": count,
+                                    "kind": index.kind, "dim": index.dim, "built": time.time()}
+            if isinstance(index, ExactIndex):
+                np.save(tmp / "matrix.npy", index.matrix.cpu().numpy())
+            elif isinstance(index, AnnIndex):
+                faiss.write_index(index.index, str(tmp / "index.faiss"))
+                meta["breadth"] = index.breadth
+            (tmp / "skus.json").write_text(json.dumps(index.skus))
+            (tmp / "meta.json").write_text(json.dumps(meta))
+            if target.exists():
+                shutil.rmtree(target)
+            tmp.rename(target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for old in self.root.glob(f"{_slug(index.model_id)}__*"):
+            if old != target:
+                shutil.rmtree(old, ignore_errors=True)
+        return target
+
+
+class IndexManager:
+    """One live index per model id, rebuilt when the catalog version or vector count changes."""
+
+    def __init__(self, settings: Settings, kind: str = "auto"):
+        self.settings = settings
+        self.kind = kind
+        self.cache = IndexCache(settings.cache_dir)
+        self._live: dict[str, tuple[tuple[int, int], VectorIndex]] = {}
+        self._lock = threading.Lock()
+        self.last_source = ""  # "memory" | "disk" | "built": where the last get() came from
+
+    def get(self, repo, model_id: str) -> VectorIndex:
+        """The current index of ``model_id``; raises NoVectors when nothing is embedded."""
+        version, count = repo.catalog_version(), repo.vector_count(model_id)
+        if count == 0:
+            raise NoVectors(f"no embeddings for model {model_id!r} yet: run "
+                            f"`python -m core embed --backbone {model_id.split('+')[0]}`")
+        with self._lock:
+            live = self._live.get(model_id)
+            if live and live[0] == (version, count):
+                self.last_source = "memory"
+                return live[1]
+            index = self._load_or_build(repo, model_id, version, count)
+            self._live[model_id] = ((version, count), index)
+            return index
+
+    def _load_or_build(self, repo, model_id: str, version: int, count: int) -> VectorIndex:
+        kind = choose_kind(count, self.kind)
+        index = self.cache.load(model_id, version, count, kind, self.settings.device)
+        if index is not None and len(index) == count:
+            self.last_source = "disk"
+            log.info("loaded %s from %s", index, self.cache.root)
+            return index
+        t0 = time.perf_counter()
+        skus, matrix = repo.vectors(model_id)
+        index = build_index(skus, normalise(matrix), kind=kind, model_id=model_id,
+                            device=self.settings.device, normalised=True)
+        try:
+            self.cache.save(index, version, len(skus))
+        except OSError as exc:
+            log.warning("could not cache the index on disk: %s", exc)
+        self.last_source = "built"
+        log.info("built %s in %.1f s", index, time.perf_counter() - t0)
+        return index
+
+
+def index_manager(settings: Settings, kind: str = "auto") -> IndexManager:
+    """Factory for the UI's resource cache and the CLI."""
+    return IndexManager(settings, kind)

@@ -1,0 +1,151 @@
+"""Vector index correctness against a numpy brute force (exact and approximate)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.index import (
+    AnnIndex,
+    ExactIndex,
+    build_index,
+    choose_kind,
+    kernels,
+    normalise,
+    recall_at_k,
+)
+from core.index import exact as exact_mod
+
+
+def _data(n: int, d: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [f"sku{i:05d}" for i in range(n)], rng.standard_normal((n, d)).astype(np.float32)
+
+
+def _brute(matrix: np.ndarray, queries: np.ndarray, k: int, rows=None):
+    m, q = normalise(matrix), normalise(queries)
+    cand = np.arange(len(m)) if rows is None else np.asarray(rows)
+    scores = q @ m[cand].T
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(scores, order, 1), cand[order]
+
+
+@pytest.mark.parametrize("kernel", ["blas", "compiled"])
+@pytest.mark.parametrize("nq", [1, 2, 7])
+def test_exact_matches_brute_force(kernel, nq):
+    skus, m = _data(3000, 24)
+    queries = np.random.default_rng(1).standard_normal((nq, 24)).astype(np.float32)
+    idx = ExactIndex(skus, m, kernel=kernel)
+    s, r = idx.topk(normalise(queries), 10)
+    ws, wr = _brute(m, queries, 10)
+    np.testing.assert_allclose(s, ws, atol=1e-5)
+    np.testing.assert_array_equal(r, wr)
+
+
+def test_blocked_paths_match_brute_force(monkeypatch):
+    monkeypatch.setattr(kernels, "MV_BLOCK_ROWS", 128)
+    monkeypatch.setattr(kernels, "MM_BLOCK_ROWS", 256)
+    skus, m = _data(1000, 16, seed=3)
+    queries = np.random.default_rng(4).standard_normal((6, 16)).astype(np.float32)
+    idx = ExactIndex(skus, m, kernel="blas")
+    for q in (queries[:1], queries):
+        s, r = idx.topk(normalise(q), 15)
+        ws, wr = _brute(m, q, 15)
+        np.testing.assert_allclose(s, ws, atol=1e-5)
+        np.testing.assert_array_equal(r, wr)
+
+
+@pytest.mark.parametrize("subset_size", [5, 100, 900])  # gathered and masked paths
+@pytest.mark.parametrize("nq", [1, 5])
+def test_exact_subset(subset_size, nq):
+    skus, m = _data(1000, 16, seed=5)
+    rng = np.random.default_rng(6)
+    rows = np.sort(rng.choice(1000, subset_size, replace=False))
+    queries = rng.standard_normal((nq, 16)).astype(np.float32)
+    idx = ExactIndex(skus, m)
+    s, r = idx.topk(normalise(queries), 10, rows)
+    ws, wr = _brute(m, queries, 10, rows)
+    np.testing.assert_allclose(s, ws, atol=1e-5)
+    np.testing.assert_array_equal(r, wr)
+    assert set(r.ravel()) <= set(rows)
+
+
+def test_k_larger_than_candidates():
+    skus, m = _data(7, 8)
+    idx = ExactIndex(skus, m)
+    hits = idx.search(m[:1], 50)[0]
+    assert len(hits) == 7
+    assert hits[0].sku == "sku00000" and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    sub = idx.search(m[:2], 50, subset=["sku00003", "sku00005", "nope"])
+    assert [len(h) for h in sub] == [2, 2]
+    assert idx.search(m[:1], 5, subset=[])[0] == []
+
+
+def test_search_excludes_and_maps_skus():
+    skus, m = _data(200, 12, seed=9)
+    idx = ExactIndex(skus, m)
+    hits = idx.search(m[10:11], 5, exclude=["sku00010"])[0]
+    assert "sku00010" not in [h.sku for h in hits]
+    want = _brute(m, m[10:11], 6)[1][0][1:]
+    assert [h.sku for h in hits] == [skus[i] for i in want]
+    np.testing.assert_allclose(idx.vector("sku00010"), normalise(m[10:11])[0], atol=1e-6)
+    assert idx.vector("missing") is None
+
+
+def test_zero_vector_and_dimension_check():
+    skus, m = _data(20, 8)
+    m[3] = 0
+    idx = ExactIndex(skus, m)
+    assert np.all(np.isfinite(idx.topk(normalise(m[:2]), 20)[0]))
+    with pytest.raises(ValueError, match="dims"):
+        idx.search(np.ones((1, 9), np.float32), 3)
+
+
+def test_choose_kind():
+    assert choose_kind(1000) == "exact"
+    assert choose_kind(10_000_000) == "ivf"
+    assert choose_kind(10, "hnsw") == "hnsw"
+    with pytest.raises(ValueError):
+        choose_kind(10, "bogus")
+
+
+def _clustered(n: int, d: int, clusters: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = normalise(rng.standard_normal((clusters, d)).astype(np.float32))
+    x = centres[rng.integers(0, clusters, n)] + 0.6 * rng.standard_normal((n, d)) / np.sqrt(d)
+    return normalise(x.astype(np.float32))
+
+
+@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+def test_ann_recall_and_subsets(kind, monkeypatch):
+    both = _clustered(6050, 32, 40)
+    m, q = both[:6000], both[6000:]  # queries: unseen points of the same distribution
+    skus = [f"s{i}" for i in range(len(m))]
+    ann = build_index(skus, m, kind=kind, normalised=True)
+    assert isinstance(ann, AnnIndex) and ann.kind == kind
+    _, truth = _brute(m, q, 10)
+    _, found = ann.topk(q, 10)
+    assert recall_at_k(found, truth, 10) >= 0.9
+    rows = np.arange(0, 6000, 7)
+    s, r = ann.topk(q, 10, rows)  # small subset: exact over reconstructed rows
+    ws, wr = _brute(m, q, 10, rows)
+    np.testing.assert_allclose(s, ws, atol=1e-5)
+    monkeypatch.setattr("core.index.ann.EXACT_SUBSET_MAX", 10)  # selector path
+    _, r2 = ann.topk(q, 10, rows)
+    assert set(r2[r2 >= 0].ravel()) <= set(rows)
+    np.testing.assert_allclose(ann.vector("s5"), m[5], atol=1e-6)
+
+
+def test_recall_at_k_ignores_own_row():
+    truth = np.array([[0, 1, 2, 3]])
+    assert recall_at_k(np.array([[0, 1, 2, 9]]), truth, 3, exclude=np.array([0])) == 2 / 3
+    assert recall_at_k(np.array([[1, 2, 3]]), truth, 3) == 2 / 3
+
+
+def test_single_query_kernel_choice(monkeypatch):
+    skus, m = _data(50, 8)
+    assert ExactIndex(skus, m, kernel="blas").kernel == "blas"
+    monkeypatch.setattr(exact_mod, "pick_single_kernel", kernels.pick_single_kernel)
+    monkeypatch.setattr(kernels, "COMPILED_MIN_BYTES", 1 << 40)
+    assert ExactIndex(skus, m).kernel == "blas"  # auto: small matrices skip compilation
