@@ -1,0 +1,73 @@
+"""The index follows the catalog: built from MongoDB vectors, cached on disk, rebuilt on change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.index import ExactIndex, IndexManager, NoVectors
+from core.storage import Item
+
+
+def _vectors(skus, d=16, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((len(skus), d)).astype(np.float32)
+
+
+def test_index_built_cached_and_rebuilt_after_ingest(repo, settings, small_catalog):
+    items = small_catalog(8)
+    skus = [it.sku for it in items]
+    vecs = _vectors(skus)
+    repo.put_vectors("m1", skus, vecs)
+
+    manager = IndexManager(settings)
+    index = manager.get(repo, "m1")
+    assert manager.last_source == "built" and isinstance(index, ExactIndex)
+    assert sorted(index.skus) == sorted(skus)
+    assert manager.get(repo, "m1") is index and manager.last_source == "memory"
+    hit = index.search(vecs[3:4], 1)[0][0]
+    assert hit.sku == skus[3] and hit.score == pytest.approx(1.0, abs=1e-5)
+
+    restarted = IndexManager(settings)  # a new process: loads from the disk cache
+    again = restarted.get(repo, "m1")
+    assert restarted.last_source == "disk" and again.skus == index.skus
+    np.testing.assert_allclose(again.matrix.numpy(), index.matrix.numpy())
+
+    new = Item(sku="NEW1", image_path="images/new.jpg", hash="hash-new", category="tee")
+    assert repo.upsert_items([new]).added == 1  # bumps the catalog version
+    repo.put_vectors("m1", ["NEW1"], _vectors(["NEW1"], seed=5))
+    rebuilt = manager.get(repo, "m1")
+    assert manager.last_source == "built" and "NEW1" in rebuilt.skus and len(rebuilt) == 9
+    folders = list((settings.cache_dir / "index").glob("m1__*"))
+    assert len(folders) == 1 and f"_v{repo.catalog_version()}_n9_" in folders[0].name
+
+
+def test_version_bump_alone_rebuilds(repo, settings, small_catalog):
+    items = small_catalog(4)
+    repo.put_vectors("m1", [it.sku for it in items], _vectors(items))
+    manager = IndexManager(settings)
+    first = manager.get(repo, "m1")
+    repo.bump_catalog_version()
+    assert manager.get(repo, "m1") is not first and manager.last_source == "built"
+
+
+def test_models_are_separate_and_missing_vectors_explained(repo, settings, small_catalog):
+    items = small_catalog(4)
+    skus = [it.sku for it in items]
+    repo.put_vectors("a", skus, _vectors(skus, d=8))
+    repo.put_vectors("b+mask", skus[:2], _vectors(skus[:2], d=4))
+    manager = IndexManager(settings)
+    assert manager.get(repo, "a").dim == 8
+    assert manager.get(repo, "b+mask").dim == 4 and len(manager.get(repo, "b+mask")) == 2
+    with pytest.raises(NoVectors, match="embed --backbone resnet50"):
+        manager.get(repo, "resnet50+mask")
+
+
+def test_unreadable_cache_is_rebuilt(repo, settings, small_catalog):
+    items = small_catalog(4)
+    repo.put_vectors("m1", [it.sku for it in items], _vectors(items))
+    IndexManager(settings).get(repo, "m1")
+    folder = next((settings.cache_dir / "index").glob("m1__*"))
+    (folder / "matrix.npy").write_bytes(b"garbage")
+    manager = IndexManager(settings)
+    assert len(manager.get(repo, "m1")) == 4 and manager.last_source == "built"
