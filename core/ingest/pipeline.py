@@ -1,0 +1,207 @@
+"""The ingest pipeline: validate -> dedupe by content hash -> store the file -> upsert the record.
+
+Crash safety: a normalised image (and its mask) is written atomically before the record that
+points at it, and records are inserted per batch. A run killed at any point leaves only
+complete files and complete records; the rerun skips what is stored (by hash) and finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings
+from core.images import (
+    MAX_PIXELS,
+    Decoded,
+    ImageRejected,
+    content_hash,
+    decode_bytes,
+    read_source,
+    save_normalized,
+    write_atomic,
+)
+from core.ingest.demo import referenced_skus
+from core.ingest.detect import detect_source
+from core.ingest.report import IngestReport, Rejection
+from core.ingest.sources import Candidate, Source
+from core.storage import Item, Repository
+
+log = logging.getLogger(__name__)
+
+BATCH = 64
+WORKERS = 2  # PIL releases the GIL while decoding/encoding
+Progress = Callable[[int, int], None]
+
+
+def ingest_path(repo: Repository, settings: Settings, path: str | Path, *,
+                progress: Progress | None = None, limit: int | None = None,
+                max_pixels: int = MAX_PIXELS) -> IngestReport:
+    """Ingest every supported input under ``path``; IngestError if it is not a source."""
+    t0 = time.perf_counter()
+    source = detect_source(path)
+    report = IngestReport(format=source.format, path=str(Path(path)),
+                          rejected=list(source.rejections))
+    if not source.fatal:
+        candidates = source.candidates if limit is None else source.candidates[: max(0, limit)]
+        writer = _Writer(repo, settings, report, source, max_pixels)
+        writer.run(candidates, progress)
+        if source.docs:
+            report.docs = _write_docs(repo, source.docs)
+    report.seconds = round(time.perf_counter() - t0, 2)
+    _journal(repo, report)
+    log.info("ingest %s: added %d, duplicates %d, rejected %d in %.1f s", source.format,
+             report.added, report.duplicates, len(report.rejected), report.seconds)
+    return report
+
+
+class _Writer:
+    """Processes candidates in batches and counts into the report."""
+
+    def __init__(self, repo: Repository, settings: Settings, report: IngestReport,
+                 source: Source, max_pixels: int):
+        self.repo, self.report, self.max_pixels = repo, report, max_pixels
+        self.data_dir = settings.data_dir
+        self.origin = f"{source.format}:{source.root.name}"
+        self.seen: set[str] = set()
+
+    def run(self, candidates: list[Candidate], progress: Progress | None) -> None:
+        total = len(candidates)
+        if progress:
+            progress(0, total)
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            for start in range(0, total, BATCH):
+                self._batch(candidates[start : start + BATCH], pool)
+                if progress:
+                    progress(min(start + BATCH, total), total)
+
+    def _batch(self, chunk: list[Candidate], pool: ThreadPoolExecutor) -> None:
+        loaded = []
+        for cand, got in zip(chunk, pool.map(_read, chunk), strict=True):
+            if isinstance(got, Rejection):
+                self.report.rejected.append(got)
+            else:
+                loaded.append((cand, got, content_hash(got)))
+        known = self._stored_hashes([digest for _, _, digest in loaded])
+        todo = []
+        for cand, data, digest in loaded:
+            if digest in known or digest in self.seen:
+                self.report.duplicates += 1
+            else:
+                self.seen.add(digest)
+                todo.append((cand, data, digest))
+        items = []
+        for (_cand, _data, digest), got in zip(todo, pool.map(self._store, todo), strict=True):
+            if isinstance(got, Rejection):
+                self.seen.discard(digest)
+                self.report.rejected.append(got)
+            else:
+                items.append(got)
+        if items:
+            result = self.repo.upsert_items(items)
+            self.report.added += result.added
+            self.report.duplicates += result.duplicates
+
+    def _stored_hashes(self, digests: list[str]) -> set[str]:
+        if not digests:
+            return set()
+        return {it.hash for it in self.repo.find_items({"hash": digests}, limit=len(digests))}
+
+    def _store(self, job: tuple[Candidate, bytes, str]) -> Item | Rejection:
+        """Decode, write the normalised file (and mask), return the record to insert."""
+        cand, data, digest = job
+        try:
+            decoded = decode_bytes(data, cand.label, max_pixels=self.max_pixels)
+            mask_rel = self._store_mask(cand, digest) if cand.mask else None
+        except ImageRejected as exc:
+            return Rejection(cand.label, exc.reason)
+        rel = f"images/{digest[:2]}/{digest}.jpg"
+        dest = self.data_dir / rel
+        if not dest.is_file():  # content-addressed: an existing file is already complete
+            _write_image(decoded, data, dest)
+        return self._item(cand, digest, rel, mask_rel, decoded)
+
+    def _store_mask(self, cand: Candidate, digest: str) -> str:
+        mask_label = f"mask {cand.mask.name}"
+        try:
+            data, _ = read_source(cand.mask, name=mask_label)
+            decode_bytes(data, mask_label, max_pixels=self.max_pixels)
+        except ImageRejected as exc:
+            raise ImageRejected(cand.label, str(exc)) from None
+        suffix = cand.mask.suffix.lower() or ".png"
+        rel = f"masks/{digest[:2]}/{digest}{suffix}"
+        if not (self.data_dir / rel).is_file():
+            write_atomic(data, self.data_dir / rel)  # colour codes kept bit-exact
+        return rel
+
+    def _item(self, cand: Candidate, digest: str, rel: str, mask_rel: str | None,
+              decoded: Decoded) -> Item:
+        fields = cand.fields
+        return Item(
+            sku=cand.sku or f"img-{digest[:12]}", image_path=rel, hash=digest,
+            category=cand.category or "unknown", attrs=dict(cand.attrs),
+            name=fields.get("name") or Path(cand.label).stem, price=fields.get("price"),
+            brand=fields.get("brand"), gender=fields.get("gender"),
+            store_id=fields.get("store_id"), split=fields.get("split"), mask_path=mask_rel,
+            source=self.origin, width=decoded.image.width, height=decoded.image.height,
+            extra={**cand.extra, "file": cand.label},
+        )
+
+
+def _read(cand: Candidate) -> bytes | Rejection:
+    try:
+        data, _ = read_source(cand.file, name=cand.label)
+    except ImageRejected as exc:
+        return Rejection(cand.label, exc.reason)
+    return data
+
+
+def _write_image(decoded: Decoded, original: bytes, dest: Path) -> None:
+    """A plain RGB JPEG is kept byte for byte; anything else is re-encoded as one."""
+    if decoded.unchanged:
+        write_atomic(original, dest)
+    else:
+        save_normalized(decoded.image, dest)
+
+
+def _write_docs(repo: Repository, docs_by_kind: dict[str, list[dict[str, Any]]]
+                ) -> dict[str, int]:
+    """Upsert side documents; outfits/pairs only when every item they name is stored."""
+    counts = {}
+    for kind, docs in docs_by_kind.items():
+        refs = set().union(*(referenced_skus(kind, d) for d in docs)) if docs else set()
+        if refs:
+            present = _present_skus(repo, sorted(refs))
+            kept = [d for d in docs if referenced_skus(kind, d) <= present]
+            if len(kept) < len(docs):
+                log.info("%s: %d of %d name items not in the catalog; left out", kind,
+                         len(docs) - len(kept), len(docs))
+            docs = kept
+        counts[kind] = repo.put_docs(kind, docs) if docs else 0
+    return counts
+
+
+def _present_skus(repo: Repository, skus: list[str]) -> set[str]:
+    present: set[str] = set()
+    for start in range(0, len(skus), 1000):
+        present.update(repo.skus({"sku": skus[start : start + 1000]}))
+    return present
+
+
+def _journal(repo: Repository, report: IngestReport) -> None:
+    """One document per run that changed something (the Home page shows the last ones)."""
+    if not (report.added or any(report.docs.values())):
+        return
+    now = datetime.now(UTC)
+    repo.put_docs("ingest_journal", [{
+        "_id": f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", "source": report.path,
+        "format": report.format, "added": report.added, "duplicates": report.duplicates,
+        "rejected": len(report.rejected), "seconds": report.seconds,
+        "finished_at": now.isoformat(timespec="seconds"),
+    }])

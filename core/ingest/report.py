@@ -1,0 +1,50 @@
+"""What an ingest run returns: counts, one line per rejected input, timing."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class IngestError(ValueError):
+    """The path cannot be ingested at all (missing, or not a recognised source)."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One input that was not ingested; ``file`` names it, ``reason`` says why (one line)."""
+
+    file: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    format: str = ""
+    seconds: float = 0.0
+    path: str = ""
+    docs: dict[str, int] = field(default_factory=dict)  # stores/outfits/pairs written
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["rejected"] = [asdict(r) for r in self.rejected]
+        return out
+
+    def summary_lines(self) -> list[str]:
+        """Human summary: totals, then one line per rejection."""
+        lines = [f"{self.format}: added {self.added}, skipped as duplicate {self.duplicates}, "
+                 f"rejected {len(self.rejected)} ({self.seconds:.1f} s)"]
+        if self.docs:
+            lines.append("documents: " + ", ".join(f"{k} {v}" for k, v in self.docs.items()))
+        lines.extend(f"rejected {r}" for r in self.rejected)
+        return lines
