@@ -1,0 +1,276 @@
+"""The explorer service: a map of the catalog (projection + clusters), cached in MongoDB.
+
+Results live in the ``projections`` documents keyed by model id, catalog version, the number
+of vectors and the parameters, so a revisit reads one document and a changed catalog (or a
+finished embedding job) computes afresh. Coordinates are stored as plain lists of floats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.explore.clusters import SUMMARY_ATTRS, ClusterSummary, cluster, suggest_k, summarise
+from core.explore.progress import Progress, report, scaled
+from core.explore.projection import (
+    Projection,
+    ProjectionParams,
+    nearest,
+    normalise,
+    place_by_neighbours,
+    place_linear,
+    project,
+    reduce,
+)
+from core.storage import Item, Range, Repository
+
+log = logging.getLogger(__name__)
+
+KIND = "projections"
+TABLE_COLUMNS = ("sku", "name", *SUMMARY_ATTRS, "cluster", "x", "y")
+
+
+class ExploreError(ValueError):
+    """The map cannot be drawn as asked (no vectors, bad parameters); the message says why."""
+
+
+@dataclass(frozen=True)
+class MapParams:
+    """Everything that shapes a map: projection method and settings, number of clusters."""
+
+    method: str = "tsne"
+    clusters: int = 8
+    perplexity: float = 30.0
+    iterations: int = 750
+    seed: int = 0
+
+    @property
+    def projection(self) -> ProjectionParams:
+        return ProjectionParams(self.method, self.perplexity, self.iterations, self.seed)
+
+    def validate(self) -> None:
+        try:
+            self.projection.validate()
+        except ValueError as exc:
+            raise ExploreError(str(exc)) from None
+        if not 1 <= self.clusters <= 100:
+            raise ExploreError(f"clusters must be in [1, 100], got {self.clusters}")
+
+
+@dataclass
+class Placement:
+    """Where a new embedding lands: coordinates, its cluster and its nearest catalog rows."""
+
+    x: float
+    y: float
+    cluster: int
+    neighbours: list[int]
+    similarities: list[float]
+
+
+@dataclass
+class ExploreMap:
+    """One row per catalog item with a vector: coordinates, cluster and attributes."""
+
+    model_id: str
+    catalog_version: int
+    vector_count: int
+    params: MapParams
+    table: pd.DataFrame
+    items: list[Item]
+    summaries: list[ClusterSummary]
+    silhouette: float | None
+    seconds: float
+    cached: bool
+    linear: tuple[np.ndarray, np.ndarray] | None = None  # PCA mean and components
+    unit_vectors: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.table)
+
+    @property
+    def coords(self) -> np.ndarray:
+        return self.table[["x", "y"]].to_numpy(dtype=np.float32)
+
+    def cluster_rows(self, cluster_id: int) -> list[int]:
+        return np.flatnonzero(self.table["cluster"].to_numpy() == cluster_id).tolist()
+
+
+def _key(prefix: str, model_id: str, version: int, count: int, params: dict[str, Any]) -> str:
+    digest = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{prefix}|{model_id}|v{version}|n{count}|{digest}"
+
+
+def _digest(skus: list[str]) -> str:
+    return hashlib.sha1("\n".join(skus).encode()).hexdigest()
+
+
+def _floats(a: np.ndarray) -> list[float]:
+    return np.asarray(a, dtype=np.float64).ravel().tolist()
+
+
+def _projection_doc(key: str, stamp: dict[str, Any], skus: list[str], proj: Projection,
+                    params: ProjectionParams) -> dict[str, Any]:
+    doc = {"_id": key, "kind": "projection", **stamp, "params": params.as_dict(), "skus": skus,
+           "x": _floats(proj.coords[:, 0]), "y": _floats(proj.coords[:, 1]),
+           "seconds": proj.seconds, "created_at": time.time()}
+    if proj.mean is not None:
+        doc["mean"] = _floats(proj.mean)
+        doc["components"] = [_floats(c) for c in proj.components]
+    return doc
+
+
+def _compute(repo: Repository, model_id: str, params: MapParams, stamp: dict[str, Any],
+             keys: tuple[str, str], docs: list[dict | None], progress: Progress | None
+             ) -> tuple[list[dict], np.ndarray, list[str]]:
+    """Compute whatever of (projection, clusters) is not cached, store it, return both docs."""
+    report(progress, 0.0, "reading vectors")
+    skus, vectors = repo.vectors(model_id)
+    unit = normalise(vectors)
+    features = reduce(unit, seed=0)
+    pdoc, cdoc = docs
+    if pdoc is not None and pdoc["skus"] != skus:
+        pdoc = None  # same count but different vectors: the stored coordinates are stale
+    if pdoc is None:
+        proj = project(unit, params.projection, scaled(progress, 0.05, 0.9), features=features)
+        pdoc = _projection_doc(keys[0], stamp, skus, proj, params.projection)
+    if cdoc is None:
+        clus = cluster(features, params.clusters, params.seed,
+                       progress=scaled(progress, 0.9, 0.98))
+        cdoc = {"_id": keys[1], "kind": "clusters", **stamp,
+                "params": {"clusters": params.clusters, "seed": params.seed},
+                "skus_digest": _digest(skus), "labels": clus.labels.tolist(),
+                "representatives": [[skus[r] for r in reps] for reps in clus.representatives],
+                "silhouette": clus.silhouette, "seconds": clus.seconds, "created_at": time.time()}
+    repo.put_docs(KIND, [pdoc, cdoc])
+    if stamp["catalog_version"] > 0:  # older catalog versions can never be read again
+        repo.delete_docs(KIND, {"model_id": model_id,
+                                "catalog_version": Range(max=stamp["catalog_version"] - 1)})
+    return [pdoc, cdoc], unit, skus
+
+
+def build_map(repo: Repository, model_id: str, params: MapParams, *,
+              progress: Progress | None = None, use_cache: bool = True) -> ExploreMap:
+    """The map of a model's vectors: from the cache when it is current, else computed."""
+    params.validate()
+    start = time.perf_counter()
+    version, count = repo.catalog_version(), repo.vector_count(model_id)
+    if count < 3:
+        raise ExploreError(f"model {model_id!r} has {count} vectors (need at least 3): "
+                           f"run `python -m core embed --backbone {model_id}` first")
+    stamp = {"model_id": model_id, "catalog_version": version, "n": count}
+    keys = (_key("proj", model_id, version, count, params.projection.as_dict()),
+            _key("clus", model_id, version, count, {"k": params.clusters, "seed": params.seed}))
+    docs = [repo.get_doc(KIND, k) if use_cache else None for k in keys]
+    if docs[0] and docs[1] and docs[1]["skus_digest"] != _digest(docs[0]["skus"]):
+        docs[1] = None  # stored from a different vector set: recompute the clusters
+    cached = all(d is not None for d in docs)
+    unit = None
+    if not cached:
+        docs, unit, _ = _compute(repo, model_id, params, stamp, keys, docs, progress)
+    report(progress, 0.98, "reading items")
+    emap = _assemble(repo, model_id, params, stamp, docs, unit)
+    emap.cached = cached
+    emap.seconds = time.perf_counter() - start
+    report(progress, 1.0, f"map of {emap.n} items ready")
+    return emap
+
+
+def _assemble(repo: Repository, model_id: str, params: MapParams, stamp: dict[str, Any],
+              docs: list[dict], unit: np.ndarray | None) -> ExploreMap:
+    """Join stored coordinates and labels with the items (vectors of deleted items drop out)."""
+    pdoc, cdoc = docs
+    skus = list(pdoc["skus"])
+    items = repo.get_items(skus)
+    if not items:
+        raise ExploreError(f"none of the {len(skus)} vectors of model {model_id!r} belongs to a "
+                           "catalog item")
+    pos = {s: i for i, s in enumerate(skus)}
+    rows = np.array([pos[it.sku] for it in items], dtype=np.int64)
+    labels = np.asarray(cdoc["labels"], dtype=np.int32)[rows]
+    table = pd.DataFrame({
+        "sku": [it.sku for it in items],
+        "name": [it.name or it.sku for it in items],
+        "category": [it.category or "unknown" for it in items],
+        **{a: [str(it.attrs.get(a) or "unknown") for it in items] for a in SUMMARY_ATTRS[1:]},
+        "cluster": labels,
+        "x": np.asarray(pdoc["x"], dtype=np.float32)[rows],
+        "y": np.asarray(pdoc["y"], dtype=np.float32)[rows],
+    }, columns=list(TABLE_COLUMNS))
+    known = set(table["sku"])
+    reps = [[s for s in group if s in known] for group in cdoc["representatives"]]
+    summaries = summarise(labels, {a: table[a].tolist() for a in SUMMARY_ATTRS}, reps)
+    linear = None
+    if "mean" in pdoc:
+        linear = (np.asarray(pdoc["mean"], dtype=np.float32),
+                  np.asarray(pdoc["components"], dtype=np.float32))
+    return ExploreMap(
+        model_id=model_id, catalog_version=stamp["catalog_version"], vector_count=stamp["n"],
+        params=params, table=table, items=items, summaries=summaries,
+        silhouette=cdoc.get("silhouette"), seconds=0.0, cached=False, linear=linear,
+        unit_vectors=unit[rows] if unit is not None else None,
+    )
+
+
+def ensure_vectors(emap: ExploreMap, repo: Repository) -> np.ndarray:
+    """The map's unit vectors aligned with its rows (read once, then kept on the map)."""
+    if emap.unit_vectors is None:
+        skus, vectors = repo.vectors(emap.model_id)
+        pos = {s: i for i, s in enumerate(skus)}
+        missing = [s for s in emap.table["sku"] if s not in pos]
+        if missing:
+            raise ExploreError(f"vectors changed while the map was open ({missing[0]!r} is "
+                               "gone): reload the map")
+        rows = np.array([pos[s] for s in emap.table["sku"]], dtype=np.int64)
+        emap.unit_vectors = normalise(vectors[rows])
+    return emap.unit_vectors
+
+
+def place(emap: ExploreMap, vector: np.ndarray, repo: Repository, k: int = 10) -> Placement:
+    """Put a new embedding on the map: projected for PCA, neighbour-weighted for t-SNE."""
+    unit = ensure_vectors(emap, repo)
+    vec = np.asarray(vector, dtype=np.float32).ravel()
+    if vec.shape[0] != unit.shape[1]:
+        raise ExploreError(f"embedding has {vec.shape[0]} dimensions, the map's model "
+                           f"{emap.model_id!r} has {unit.shape[1]}")
+    rows, sims = nearest(unit, vec, k)
+    coords = emap.coords
+    if emap.linear is not None:
+        xy = place_linear(*emap.linear, vec)
+    else:
+        xy = place_by_neighbours(coords, rows, sims)
+    labels = emap.table["cluster"].to_numpy()[rows]
+    weights = np.exp((sims - sims.max()) / 0.05)
+    votes: dict[int, float] = {}
+    for label, w in zip(labels.tolist(), weights.tolist(), strict=True):
+        votes[label] = votes.get(label, 0.0) + w
+    return Placement(float(xy[0]), float(xy[1]), int(max(votes, key=votes.get)),
+                     rows.tolist(), sims.astype(float).tolist())
+
+
+def suggest_clusters(repo: Repository, model_id: str, *, k_min: int = 2, k_max: int = 15,
+                     progress: Progress | None = None, use_cache: bool = True) -> dict[str, Any]:
+    """Best k by silhouette on a sample of the model's vectors: {"k", "scores"} (cached)."""
+    version, count = repo.catalog_version(), repo.vector_count(model_id)
+    if count < 3:
+        raise ExploreError(f"model {model_id!r} has {count} vectors (need at least 3)")
+    key = _key("ksug", model_id, version, count, {"k_min": k_min, "k_max": k_max})
+    doc = repo.get_doc(KIND, key) if use_cache else None
+    if doc is None:
+        report(progress, 0.0, "reading vectors")
+        _, vectors = repo.vectors(model_id)
+        sug = suggest_k(reduce(normalise(vectors), seed=0), k_min, k_max,
+                        progress=scaled(progress, 0.1, 1.0))
+        doc = {"_id": key, "kind": "k_suggestion", "model_id": model_id,
+               "catalog_version": version, "n": count, "k": sug.k,
+               "scores": {str(k): s for k, s in sug.scores.items()}}
+        repo.put_docs(KIND, [doc])
+    return {"k": int(doc["k"]), "scores": {int(k): float(s) for k, s in doc["scores"].items()}}

@@ -1,0 +1,184 @@
+"""Explorer core without a database: projections, clusters, k suggestion, placement, exports."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from sklearn.metrics import adjusted_rand_score
+
+from core.explore import (
+    ClusterSummary,
+    ExploreMap,
+    MapParams,
+    Placement,
+    ProjectionParams,
+    assignments_csv,
+    breakdown,
+    cluster,
+    garment_colour,
+    groups,
+    project,
+    render_png,
+    scatter_figure,
+    selected_rows,
+    suggest_k,
+    summarise,
+    summary_frame,
+)
+from core.explore.bench import synthetic_vectors
+from core.explore.progress import thread_stdout
+from core.explore.projection import nearest, place_by_neighbours, place_linear, reduce
+
+TRUE_K = 5
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    unit, labels = synthetic_vectors(400, dim=64, centers=TRUE_K, spread=0.8, seed=3)
+    return unit, labels, reduce(unit)
+
+
+def test_kmeans_recovers_known_clusters(blobs):
+    unit, labels, features = blobs
+    result = cluster(features, TRUE_K, seed=0)
+    assert adjusted_rand_score(labels, result.labels) >= 0.9
+    assert result.silhouette is not None and result.silhouette > 0.2
+    # representatives are members of their cluster, nearest the centroid first
+    for c, reps in enumerate(result.representatives):
+        assert reps and all(result.labels[r] == c for r in reps)
+
+
+def test_silhouette_suggests_the_true_number_of_clusters(blobs):
+    _, _, features = blobs
+    sug = suggest_k(features, k_min=2, k_max=9, seed=0)
+    assert sug.k == TRUE_K
+    assert set(sug.scores) == set(range(2, 10))
+    assert sug.scores[TRUE_K] == max(sug.scores.values())
+
+
+def _knn_purity(coords: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
+    d = ((coords[:, None, :] - coords[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    nn = np.argsort(d, axis=1)[:, :k]
+    return float((labels[nn] == labels[:, None]).mean())
+
+
+def test_tsne_keeps_clusters_apart_and_reports_progress(blobs, capsys):
+    unit, labels, features = blobs
+    seen: list[tuple[float, str]] = []
+    proj = project(unit, ProjectionParams("tsne", perplexity=20, iterations=300, seed=1),
+                   progress=lambda f, m: seen.append((f, m)), features=features)
+    assert proj.coords.shape == (len(unit), 2) and proj.method == "tsne"
+    assert _knn_purity(proj.coords, labels) > 0.95
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert any("iteration 300/300" in m for _, m in seen)
+    assert "[t-SNE]" not in capsys.readouterr().out  # scikit-learn's log never reaches stdout
+
+
+def test_thread_stdout_routes_only_this_threads_lines():
+    original = sys.stdout
+    lines: list[str] = []
+    with thread_stdout(lines.append):
+        print("first line")
+        print("second", end="")
+        print(" half")
+    assert lines == ["first line", "second half"]
+    assert sys.stdout is original
+
+
+def test_pca_projection_and_linear_placement(blobs):
+    unit, _, _ = blobs
+    proj = project(unit, ProjectionParams("pca"))
+    assert proj.coords.shape == (len(unit), 2)
+    assert np.allclose(place_linear(proj.mean, proj.components, unit[7] * 3.0),
+                       proj.coords[7], atol=1e-4)  # scale does not matter: vectors are normalised
+
+
+def test_neighbour_placement_lands_in_the_right_island(blobs):
+    unit, labels, features = blobs
+    coords = project(unit, ProjectionParams("tsne", iterations=300), features=features).coords
+    rng = np.random.default_rng(0)
+    probe = unit[11] + rng.normal(size=unit.shape[1]) * 0.02  # a new photo of item 11's kind
+    rows, sims = nearest(unit, probe, k=10)
+    assert rows[0] == 11 and np.all(np.diff(sims) <= 1e-6)
+    xy = place_by_neighbours(coords, rows, sims)
+    centroids = np.stack([coords[labels == c].mean(0) for c in range(TRUE_K)])
+    assert np.argmin(((centroids - xy) ** 2).sum(1)) == labels[11]
+
+
+@pytest.mark.parametrize("bad", [ProjectionParams("umap"), ProjectionParams(perplexity=1),
+                                 ProjectionParams(iterations=10)])
+def test_projection_params_are_validated(bad):
+    with pytest.raises(ValueError):
+        bad.validate()
+
+
+def test_summaries_name_dominant_values():
+    labels = np.array([0, 0, 0, 1, 1])
+    attrs = {"category": ["dress", "dress", "tee", "jeans", "jeans"],
+             "color": ["red", "unknown", "red", "blue", "navy"]}
+    out = summarise(labels, attrs, [["a"], ["d", "e"]])
+    assert [s.size for s in out] == [3, 2]
+    assert out[0].top["category"] == ("dress", pytest.approx(2 / 3))
+    assert out[0].top["color"] == ("red", pytest.approx(2 / 3))
+    assert out[1].representatives == ["d", "e"]
+    assert out[0].to_dict()["top"]["category"]["value"] == "dress"
+
+
+def test_garment_colours_use_real_colours():
+    assert garment_colour("red").startswith("#") and garment_colour("red") != garment_colour("navy")
+    assert garment_colour("light blue") is not None
+    assert garment_colour("no-such-colour") is None
+
+
+def _toy_map(n: int = 30) -> ExploreMap:
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({
+        "sku": [f"S{i}" for i in range(n)], "name": [f"item {i}" for i in range(n)],
+        "category": ["dress", "tee", "jeans"] * (n // 3),
+        "color": ["red", "navy", "mystery"] * (n // 3), "pattern": ["solid"] * n,
+        "season": ["summer"] * n, "cluster": np.arange(n) % 3,
+        "x": rng.normal(size=n).astype(np.float32), "y": rng.normal(size=n).astype(np.float32),
+    })
+    summaries = [ClusterSummary(c, n // 3, 1 / 3, {"category": ("dress", 1.0),
+                                                    "color": ("red", 1.0)}) for c in range(3)]
+    return ExploreMap("toy", 1, n, MapParams("pca", 3), table, [], summaries, 0.5, 0.1, False)
+
+
+def test_groups_colour_by_garment_colour_with_fallback():
+    by_color = {g.value: g for g in groups(_toy_map().table, "color")}
+    assert by_color["red"].colour == garment_colour("red")
+    assert by_color["mystery"].colour.startswith("#")  # unknown names get a palette colour
+    assert [g.value for g in groups(_toy_map().table, "cluster")] == ["0", "1", "2"]
+    with pytest.raises(ValueError):
+        groups(_toy_map().table, "price")
+
+
+def test_figure_traces_carry_rows_for_selection():
+    emap = _toy_map()
+    fig = scatter_figure(emap, "category", Placement(0.1, 0.2, 1, [0, 1], [0.9, 0.8]))
+    assert [t.type for t in fig.data] == ["scattergl"] * 3 + ["scatter"]
+    rows = sorted(int(r[0]) for t in fig.data[:3] for r in t.customdata)
+    assert rows == list(range(emap.n))
+    points = [{"customdata": list(fig.data[1].customdata[0])},
+              {"customdata": [-1, "your photo"]}, {"point_index": 3},
+              {"customdata": list(fig.data[1].customdata[0])}]
+    assert selected_rows(points) == [int(fig.data[1].customdata[0][0])]
+
+
+def test_tables_and_exports():
+    emap = _toy_map()
+    frame = summary_frame(emap)
+    assert list(frame["cluster"]) == [0, 1, 2] and frame.loc[0, "category"] == "dress (100%)"
+    b = breakdown(emap.table, [0, 3, 6, 1], "category")
+    assert b.iloc[0]["category"] == "dress" and b.iloc[0]["count"] == 3
+    csv = pd.read_csv(io.StringIO(assignments_csv(emap)))
+    assert len(csv) == emap.n and {"sku", "cluster", "x", "y", "color"} <= set(csv.columns)
+    png = render_png(emap, "color", Placement(0.0, 0.0, 0, [], []), dpi=40)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(io.BytesIO(png)).size[0] > 100
