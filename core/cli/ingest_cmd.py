@@ -33,19 +33,21 @@ def run(args) -> int:
         raise CliError(f"--limit must be >= 0, got {args.limit}")
     cfg = settings()
     repo = repository(cfg)
-    bar = tqdm(total=0, unit="img", desc="ingest", file=sys.stderr, mininterval=0.5)
+    bars: list[tqdm] = []
 
     def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        if not bars:
+            bars.append(tqdm(total=total, unit="img", desc="ingest", file=sys.stderr,
+                             mininterval=0.5))
+        bars[0].update(done - bars[0].n)
 
     try:
         report = ingest_path(repo, cfg, path, progress=progress, limit=args.limit)
     except IngestError as exc:
         raise CliError(str(exc)) from None
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     if args.json:
         emit_json(report.to_dict())
     else:

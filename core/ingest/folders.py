@@ -17,6 +17,7 @@ from core.ingest.sources import (
     read_csv,
     read_json,
     rel_label,
+    skipped_name,
 )
 
 SIDECARS = ("metadata.csv", "metadata.json")
@@ -24,7 +25,7 @@ FILE_KEYS = ("file", "filename", "image", "image_name", "path")
 
 
 def subdirs(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not skipped_name(p.name))
 
 
 def has_top_images(folder: Path) -> bool:

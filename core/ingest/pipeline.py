@@ -195,8 +195,8 @@ def _present_skus(repo: Repository, skus: list[str]) -> set[str]:
 
 
 def _journal(repo: Repository, report: IngestReport) -> None:
-    """One document per run that changed something (the Home page shows the last ones)."""
-    if not (report.added or any(report.docs.values())):
+    """One document per run that added items (the Home page can show the last ones)."""
+    if not report.added:
         return
     now = datetime.now(UTC)
     repo.put_docs("ingest_journal", [{

@@ -52,15 +52,20 @@ class Source:
         self.rejections.append(Rejection(file, " ".join(reason.split())))
 
 
+def skipped_name(name: str) -> bool:
+    """Hidden entries and archive debris (macOS zips) are never inputs."""
+    return name.startswith(".") or name == "__MACOSX"
+
+
 def is_image_file(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in IMAGE_EXTS and not path.name.startswith(".")
+    return path.suffix.lower() in IMAGE_EXTS and not skipped_name(path.name) and path.is_file()
 
 
 def list_images(folder: Path, *, recursive: bool = True) -> list[Path]:
     """Image files under ``folder`` in a stable order (hidden files and folders skipped)."""
     found = folder.rglob("*") if recursive else folder.iterdir()
     return sorted(p for p in found if is_image_file(p)
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+                  and not any(skipped_name(part) for part in p.relative_to(folder).parts))
 
 
 def rel_label(path: Path, root: Path) -> str:
