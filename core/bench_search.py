@@ -1,0 +1,187 @@
+"""`bench search`: exact index vs FAISS flat, memory-bandwidth bound, ANN recall/speed, e2e.
+
+Everything is measured in one run on the same synthetic vectors. The vectors are clustered
+(gaussian clusters of ~1000 points on the unit sphere, within-cluster cosine ~0.5): real
+embeddings are clustered, and on uniform random vectors no approximate index can reach a
+useful recall. Queries are unseen points drawn from the same clusters.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import faiss
+import numpy as np
+import torch
+
+from core.index import AnnIndex, ExactIndex, recall_at_k
+
+log = logging.getLogger(__name__)
+
+CLUSTER_SIZE = 1000
+NOISE = 1.0  # noise norm relative to the unit cluster centre
+BATCH = 64
+
+
+def copy_bandwidth_gb_s(mb: int = 512, reps: int = 5) -> float:
+    """Memory copy bandwidth, STREAM convention (bytes read + bytes written) / time, best run."""
+    n = mb * 1024 * 1024 // 4
+    src = torch.ones(n, dtype=torch.float32)
+    dst = torch.empty_like(src)
+    best = float("inf")
+    for _ in range(reps + 1):
+        t0 = time.perf_counter()
+        dst.copy_(src)
+        best = min(best, time.perf_counter() - t0)
+    del src, dst
+    return 2 * n * 4 / best / 1e9
+
+
+def clustered_vectors(n: int, d: int, *, seed: int = 0, n_queries: int = 0,
+                      chunk: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+    """(database n x d, queries n_queries x d): unit vectors in gaussian clusters."""
+    rng = np.random.default_rng(seed)
+    clusters = max(1, n // CLUSTER_SIZE)
+    centres = rng.standard_normal((clusters, d)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    total = n + n_queries
+    out = np.empty((total, d), dtype=np.float32)
+    scale = np.float32(NOISE / np.sqrt(d))
+    for start in range(0, total, chunk):
+        m = min(chunk, total - start)
+        block = centres[rng.integers(0, clusters, m)]
+        block += scale * rng.standard_normal((m, d), dtype=np.float32)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        out[start : start + m] = block
+    return out[:n], out[n:]
+
+
+def per_call_seconds(fn: Callable[[], Any], *, budget_s: float = 2.0, min_calls: int = 3,
+                     max_calls: int = 200) -> float:
+    """Median wall time of ``fn`` after one warm-up call, within a time budget."""
+    fn()
+    times: list[float] = []
+    spent = 0.0
+    while len(times) < min_calls or (spent < budget_s and len(times) < max_calls):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        spent += times[-1]
+    return statistics.median(times)
+
+
+def _single_loop(search_one: Callable[[np.ndarray], Any], queries: np.ndarray
+                 ) -> Callable[[], None]:
+    state = {"i": 0}
+
+    def call() -> None:
+        search_one(queries[state["i"] % len(queries)][None, :])
+        state["i"] += 1
+
+    return call
+
+
+def bench_row(n: int, d: int, *, bandwidth: float, budget_s: float = 2.0, seed: int = 0,
+              kernel: str = "auto") -> dict[str, Any]:
+    """Exact index vs FAISS IndexFlatIP on the same n x d vectors (single and batched)."""
+    x, q = clustered_vectors(n, d, seed=seed, n_queries=256)
+    idx = ExactIndex([str(i) for i in range(n)], x, normalised=True, kernel=kernel)
+    flat = faiss.IndexFlatIP(d)
+    flat.add(x)
+    k = 10
+    exact_s = per_call_seconds(_single_loop(lambda v: idx.topk(v, k), q), budget_s=budget_s)
+    faiss_s = per_call_seconds(_single_loop(lambda v: flat.search(v, k), q), budget_s=budget_s)
+    qb = q[:BATCH]
+    exact_b = per_call_seconds(lambda: idx.topk(qb, k), budget_s=budget_s) / BATCH
+    faiss_b = per_call_seconds(lambda: flat.search(qb, k), budget_s=budget_s) / BATCH
+    s_exact, r_exact = idx.topk(qb, k)
+    s_faiss, _ = flat.search(qb, k)
+    matrix_bytes = x.nbytes
+    row = {
+        "n": n, "d": d, "kernel": idx.kernel,
+        "exact_qps": round(1 / exact_s, 2), "faiss_flat_qps": round(1 / faiss_s, 2),
+        "ratio_vs_faiss": round(faiss_s / exact_s, 3),
+        "exact_batch_qps": round(1 / exact_b, 2), "faiss_flat_batch_qps": round(1 / faiss_b, 2),
+        "batch_ratio_vs_faiss": round(faiss_b / exact_b, 3),
+        "bandwidth_fraction": round(matrix_bytes / exact_s / 1e9 / bandwidth, 3),
+        "scan_gb_s": round(matrix_bytes / exact_s / 1e9, 2),
+        "same_scores_as_faiss": bool(np.allclose(s_exact, s_faiss, atol=1e-4)),
+    }
+    log.info("bench row %s", row)
+    return row
+
+
+def _exact_truth(skus: list[str], x: np.ndarray, q: np.ndarray, budget_s: float
+                 ) -> tuple[np.ndarray, float]:
+    """Exact top-10 rows of the queries and the exact index's single-query time."""
+    exact = ExactIndex(skus, x, normalised=True)
+    truth = exact.topk(q, 10)[1]
+    return truth, per_call_seconds(_single_loop(lambda v: exact.topk(v, 10), q),
+                                   budget_s=budget_s)
+
+
+def bench_ann(n: int, d: int, *, kind: str = "ivf", budget_s: float = 2.0, seed: int = 1,
+              n_queries: int = 500, target_recall: float = 0.95) -> dict[str, Any]:
+    """Approximate index (product build + auto-tuning) vs exact at n x d: recall@10, speed."""
+    x, q = clustered_vectors(n, d, seed=seed, n_queries=n_queries)
+    skus = [str(i) for i in range(n)]
+    truth, exact_s = _exact_truth(skus, x, q, budget_s)
+    gc.collect()
+    t0 = time.perf_counter()
+    ann = AnnIndex.build(skus, x, kind=kind, normalised=True, target_recall=target_recall)
+    build_s = time.perf_counter() - t0
+    _, found = ann.topk(q, 10)
+    ann_s = per_call_seconds(_single_loop(lambda v: ann.topk(v, 10), q), budget_s=budget_s,
+                             max_calls=2000)
+    ann_b = per_call_seconds(lambda: ann.topk(q[:BATCH], 10), budget_s=budget_s) / BATCH
+    out = {
+        "n": n, "d": d, "kind": kind, "recall_at_10": round(recall_at_k(found, truth, 10), 4),
+        "speedup_vs_exact": round(exact_s / ann_s, 1), "ann_qps": round(1 / ann_s, 1),
+        "ann_batch_qps": round(1 / ann_b, 1), "exact_qps": round(1 / exact_s, 2),
+        "breadth": ann.breadth, "build_s": round(build_s, 1),
+    }
+    if kind == "ivf":
+        out["nlist"] = int(ann.index.nlist)
+    log.info("bench ann %s", out)
+    return out
+
+
+def run(*, sizes: list[int], dims: list[int], ann_n: int | None = None, ann_d: int | None = None,
+        ann_kind: str = "ivf", budget_s: float = 2.0,
+        e2e: Callable[[], dict[str, Any]] | None = None,
+        progress: Callable[[str], None] = log.info) -> dict[str, Any]:
+    """The whole benchmark: bandwidth, exact-vs-FAISS rows, ANN, end-to-end latency."""
+    torch.manual_seed(0)
+    bandwidth = copy_bandwidth_gb_s()
+    progress(f"copy bandwidth {bandwidth:.1f} GB/s")
+    rows = []
+    for n in sizes:
+        for d in dims:
+            progress(f"exact vs faiss flat: n={n:,} d={d}")
+            rows.append(bench_row(n, d, bandwidth=bandwidth, budget_s=budget_s))
+            gc.collect()
+    result: dict[str, Any] = {
+        "bandwidth_gb_s": round(bandwidth, 2), "rows": rows,
+        "data": f"clustered unit vectors ({CLUSTER_SIZE}-point gaussian clusters, "
+                f"noise {NOISE}); queries unseen points of the same clusters",
+        "threads": torch.get_num_threads(),
+    }
+    ann_n = ann_n or max(sizes)
+    ann_d = ann_d or max(dims)
+    progress(f"approximate index ({ann_kind}): n={ann_n:,} d={ann_d}")
+    result["ann"] = bench_ann(ann_n, ann_d, kind=ann_kind, budget_s=budget_s)
+    if e2e is not None:
+        progress("end to end: photo -> results")
+        result["e2e_ms"] = e2e()
+    return result
+
+
+def latency_summary(seconds: list[float], n: int) -> dict[str, Any]:
+    ms = np.asarray(seconds) * 1000
+    return {"n": n, "p50": round(float(np.percentile(ms, 50)), 1),
+            "p95": round(float(np.percentile(ms, 95)), 1), "queries": len(ms)}
