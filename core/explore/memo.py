@@ -56,3 +56,14 @@ class MapMemo:
 def map_memo(settings: Settings) -> MapMemo:
     """Factory for ``pages.common.resource``: one memo per app process."""
     return MapMemo()
+
+
+def photo_embedder(settings: Settings, model_id: str):
+    """Factory for ``pages.common.resource``: the image model that made ``model_id``'s vectors.
+
+    Model ids are backbone names, with ``+mask`` when garment masking was applied.
+    """
+    from core.models.embed import Embedder
+
+    backbone, _, suffix = model_id.partition("+")
+    return Embedder(backbone, settings, mask=suffix == "mask")

@@ -101,7 +101,12 @@ class ExploreMap:
         return self.table[["x", "y"]].to_numpy(dtype=np.float32)
 
     def cluster_rows(self, cluster_id: int) -> list[int]:
-        return np.flatnonzero(self.table["cluster"].to_numpy() == cluster_id).tolist()
+        """Rows of a cluster, its representatives (nearest the centroid) first."""
+        rows = np.flatnonzero(self.table["cluster"].to_numpy() == cluster_id).tolist()
+        reps = next((s.representatives for s in self.summaries if s.id == cluster_id), [])
+        pos = dict(zip(self.table["sku"], range(self.n), strict=True))
+        first = [pos[s] for s in reps if s in pos]
+        return first + sorted(set(rows) - set(first))
 
 
 def _key(prefix: str, model_id: str, version: int, count: int, params: dict[str, Any]) -> str:

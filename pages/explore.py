@@ -1,0 +1,149 @@
+"""Explore: a t-SNE / PCA map of the catalog's embeddings with k-means clusters.
+
+Select points on the map (click, box or lasso) or pick a cluster to see those items and what
+they have in common; upload a photo to see where it lands.
+"""
+
+import streamlit as st
+
+from core.explore import (
+    COLOR_BY,
+    ExploreError,
+    MapParams,
+    assignments_csv,
+    breakdown,
+    place,
+    render_png,
+    scatter_figure,
+    selected_rows,
+    summary_frame,
+)
+from core.explore.clusters import SUMMARY_ATTRS
+from core.images import ImageRejected, load_image
+from pages.common import image_grid, image_path, repo_or_stop, require_catalog, resource, settings
+
+MAX_GRID = 40
+EMBEDDER = "core.explore:photo_embedder"
+
+st.title("🗺️ Explore the catalog")
+st.caption("Every item is a point; nearby points look alike to the model. Click, box- or "
+           "lasso-select points to inspect them.")
+
+repo = repo_or_stop()
+require_catalog(repo)
+models = repo.model_ids()
+if not models:
+    st.info("No embeddings yet: compute them with `python -m core embed --backbone NAME` "
+            "(or build the demo catalog on the Home page).")
+    st.stop()
+memo = resource("core.explore:map_memo")
+
+if "explore_k_pending" in st.session_state:  # a suggestion from the previous run
+    st.session_state["explore_k"] = st.session_state.pop("explore_k_pending")
+
+c1, c2, c3, c4, c5 = st.columns([2, 1.3, 1, 1, 1.4], vertical_alignment="bottom")
+default_model = settings().backbone if settings().backbone in models else models[0]
+model = c1.selectbox("Model", models, index=models.index(default_model), key="explore_model")
+method = c2.radio("Projection", ["tsne", "pca"], horizontal=True, key="explore_method",
+                  format_func={"tsne": "t-SNE", "pca": "PCA"}.get)
+k = c3.number_input("Clusters (k)", 1, 60, 8, key="explore_k")
+suggest = c4.button("Suggest k", key="explore_suggest", help="best silhouette score, k = 2…15")
+color_by = c5.selectbox("Colour by", COLOR_BY, key="explore_color_by")
+with st.expander("t-SNE settings"):
+    t1, t2, t3 = st.columns(3)
+    perplexity = t1.slider("Perplexity", 5, 50, 30, key="explore_perplexity")
+    iterations = t2.slider("Iterations", 250, 2000, 750, step=50, key="explore_iterations")
+    seed = t3.number_input("Seed", 0, 10_000, 0, key="explore_seed")
+
+if suggest:
+    bar = st.progress(0.0, text="Trying k = 2…15")
+    sug = memo.suggest(repo, model, progress=lambda f, m: bar.progress(f, text=m))
+    st.session_state["explore_k_pending"] = sug["k"]
+    st.session_state["explore_k_scores"] = sug["scores"]
+    st.rerun()
+if "explore_k_scores" in st.session_state:
+    scores = st.session_state["explore_k_scores"]
+    best = max(scores, key=scores.get)
+    st.caption(f"Silhouette suggests k = {best} (score {scores[best]:.2f}; "
+               + ", ".join(f"{kk}: {s:.2f}" for kk, s in scores.items()) + ")")
+
+params = MapParams(method, int(k), float(perplexity), int(iterations), int(seed))
+bar = st.progress(0.0, text="Preparing the map…")
+try:
+    emap = memo.get(repo, model, params, progress=lambda f, m: bar.progress(f, text=m))
+except ExploreError as exc:
+    bar.empty()
+    st.error(str(exc))
+    st.stop()
+bar.empty()
+quality = f" · silhouette {emap.silhouette:.2f}" if emap.silhouette is not None else ""
+origin = "stored result" if emap.cached else f"computed in {emap.seconds:.1f}s"
+st.caption(f"{emap.n:,} items · model `{model}` · {origin}{quality}")
+
+
+def place_photo():
+    """The uploader; returns the placement of an accepted photo, or None."""
+    with st.expander("Place your own photo on the map"):
+        upload = st.file_uploader("A garment photo", type=["jpg", "jpeg", "png", "webp", "gif"],
+                                  key="explore_upload")
+        if upload is None:
+            return None
+        try:
+            image = load_image(upload.getvalue(), name=upload.name)
+        except ImageRejected as exc:
+            st.error(f"Photo rejected: {exc}")
+            return None
+        try:
+            vector = resource(EMBEDDER, model).embed_images([image])[0]
+            spot = place(emap, vector, repo)
+        except (ExploreError, FileNotFoundError, KeyError, ValueError) as exc:
+            st.error(f"Cannot place the photo: {exc}")
+            return None
+        left, right = st.columns([1, 4])
+        left.image(image, caption="your photo", width="stretch")
+        with right:
+            st.markdown(f"Lands in **cluster {spot.cluster}** (★ on the map). Nearest items:")
+            image_grid([emap.items[r] for r in spot.neighbours[:5]], scores=spot.similarities[:5],
+                       columns=5)
+        return spot
+
+
+placement = place_photo()
+chart_col, side_col = st.columns([3, 1])
+with chart_col:
+    event = st.plotly_chart(scatter_figure(emap, color_by, placement), key="explore_chart",
+                            on_select="rerun", selection_mode=("points", "box", "lasso"))
+chart_rows = rows = selected_rows(event["selection"]["points"])
+with side_col:
+    if len(rows) == 1:
+        item = emap.items[rows[0]]
+        st.image(str(image_path(item)), width="stretch")
+        st.markdown(f"**{item.name or item.sku}**  \n`{item.sku}` · {item.category}")
+        st.caption(" · ".join(f"{a}: {v}" for a, v in item.attrs.items() if v))
+        st.caption(f"cluster {emap.table.loc[rows[0], 'cluster']}")
+    else:
+        st.caption("Click a point to see the item; drag a box or lasso to select many.")
+    d1, d2 = st.columns(2)
+    stem = f"explore_{model}_{method}_k{emap.params.clusters}"
+    d1.download_button("PNG", lambda: render_png(emap, color_by, placement),
+                       file_name=f"{stem}.png", mime="image/png", key="explore_png")
+    d2.download_button("CSV", lambda: assignments_csv(emap), file_name=f"{stem}.csv",
+                       mime="text/csv", key="explore_csv")
+
+st.subheader("Clusters")
+st.dataframe(summary_frame(emap), hide_index=True, width="stretch")
+labels = {s.id: f"cluster {s.id}: {s.top['category'][0]} / {s.top['color'][0]} ({s.size})"
+          for s in emap.summaries}
+picked = st.selectbox("Show the items of", [None, *labels], key="explore_cluster",
+                      format_func=lambda c: "a cluster…" if c is None else labels[c])
+if not rows and picked is not None:
+    rows = emap.cluster_rows(picked)
+
+if rows:
+    what = "selection" if chart_rows else f"cluster {picked}"
+    st.subheader(f"{len(rows):,} items in the {what}")
+    for col, attr in zip(st.columns(len(SUMMARY_ATTRS)), SUMMARY_ATTRS, strict=True):
+        col.dataframe(breakdown(emap.table, rows, attr), hide_index=True, width="stretch")
+    image_grid([emap.items[r] for r in rows[:MAX_GRID]], columns=8)
+    if len(rows) > MAX_GRID:
+        st.caption(f"Showing {MAX_GRID} of {len(rows):,}.")
