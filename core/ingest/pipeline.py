@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 64
 WORKERS = 2  # PIL releases the GIL while decoding/encoding
+STALE_TEMP_S = 3600  # older temp files belong to no live writer
 Progress = Callable[[int, int], None]
 
 
@@ -72,6 +73,7 @@ class _Writer:
         self.seen: set[str] = set()
 
     def run(self, candidates: list[Candidate], progress: Progress | None) -> None:
+        sweep_stale_temps(self.data_dir)
         total = len(candidates)
         if progress:
             progress(0, total)
@@ -160,6 +162,22 @@ def _read(cand: Candidate) -> bytes | Rejection:
     except ImageRejected as exc:
         return Rejection(cand.label, exc.reason)
     return data
+
+
+def sweep_stale_temps(data_dir: Path, max_age_s: float = STALE_TEMP_S) -> int:
+    """Delete temp files that a killed run left in the image/mask store; returns how many."""
+    now, removed = time.time(), 0
+    for sub in ("images", "masks"):
+        for tmp in (data_dir / sub).glob("*/.tmp-*"):
+            try:
+                if now - tmp.stat().st_mtime > max_age_s:
+                    tmp.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another run swept it first
+                continue
+    if removed:
+        log.info("removed %d stale temp files under %s", removed, data_dir)
+    return removed
 
 
 def _write_image(decoded: Decoded, original: bytes, dest: Path) -> None:

@@ -101,3 +101,17 @@ def test_kill_9_mid_ingest_then_rerun(repo, settings, env_for, tmp_path):
     for it in items:
         assert (settings.data_dir / it.image_path).is_file()
     assert json.loads(_cli(env_for(), tmp_path / "many", "--json").stdout)["added"] == 0
+
+
+def test_stale_temp_files_swept_fresh_ones_kept(repo, settings, tmp_path):
+    from core.ingest import ingest_path
+
+    folder = settings.data_dir / "images" / "ab"
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".tmp-old.jpg", folder / ".tmp-live.jpg"
+    stale.write_bytes(b"partial")
+    fresh.write_bytes(b"partial")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    write_images(tmp_path / "imgs", 1)
+    ingest_path(repo, settings, tmp_path / "imgs")
+    assert not stale.exists() and fresh.exists()
