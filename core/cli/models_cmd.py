@@ -1,0 +1,226 @@
+"""Image-model commands: train encoder|classifier, embed, eval search|classify, bench ingest."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+from core.cli.common import CliError, add_json_flag, emit_json, repository, settings
+
+log = logging.getLogger(__name__)
+
+
+def register(sub, groups) -> None:
+    for kind in ("encoder", "classifier"):
+        p = groups["train"].add_parser(kind, help=f"train the studio {kind} (photos + renders)")
+        _train_args(p)
+        p.set_defaults(handler=cmd_train, kind=kind)
+
+    p = sub.add_parser("embed", help="embed every catalog item lacking a vector for a backbone")
+    p.add_argument("--backbone", default=None, help="registry name (default: BACKBONE setting)")
+    p.add_argument("--mask", action="store_true", help="mask non-garment pixels first")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--workers", type=int, default=None, help="DataLoader workers (default auto)")
+    p.add_argument("--limit", type=int, default=None, help="embed at most N items this run")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_embed)
+
+    p = groups["eval"].add_parser("search", help="retrieval metrics (demo catalog or --data)")
+    p.add_argument("--data", type=Path, help="folder with train/ and validation/ class folders")
+    p.add_argument("--demo", type=Path, help="demo catalog folder with items.jsonl")
+    p.add_argument("--backbone", default="studio_encoder")
+    p.add_argument("--max-queries", type=int, default=0)
+    p.add_argument("--no-baselines", action="store_true")
+    p.add_argument("--record", action="store_true", help="write the figures into the manifest")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_eval_search)
+
+    p = groups["eval"].add_parser("classify", help="top-1/top-3 category accuracy on --data")
+    p.add_argument("--data", type=Path, required=True,
+                   help="folder of class folders (its validation/ or test/ split when present)")
+    p.add_argument("--backbone", default="studio_encoder")
+    p.add_argument("--record", action="store_true", help="write the figures into the manifest")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_eval_classify)
+
+    p = groups["bench"].add_parser("ingest", help="embedding job vs raw forward throughput")
+    p.add_argument("--images", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--workers", type=int, default=None)
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_bench_ingest)
+
+
+def _train_args(p) -> None:
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=96)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--margin", type=float, default=0.2, help="triplet margin")
+    p.add_argument("--mining", choices=("batch_hard", "semi_hard"), default="batch_hard")
+    p.add_argument("--schedule", choices=("plateau", "onecycle"), default="plateau")
+    p.add_argument("--patience", type=int, default=8, help="early-stopping patience (epochs)")
+    p.add_argument("--max-minutes", type=float, default=0.0, help="wall-time budget")
+    p.add_argument("--device", default=None, help="cpu | cuda (default: DEVICE setting)")
+    p.add_argument("--data-real", type=Path, help="real photos: folder with train/<class>/")
+    p.add_argument("--demo", type=Path, help="demo catalog folder (items.jsonl)")
+    p.add_argument("--demo-variants", type=int, default=3)
+    p.add_argument("--widths", type=lambda s: tuple(int(v) for v in s.split(",")), default=None)
+    p.add_argument("--init", type=Path, help="start from this checkpoint")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--out", type=Path, default=None, help="output folder (default WEIGHTS_DIR)")
+    add_json_flag(p)
+
+
+def cmd_train(args) -> int:
+    from core.models.manifest import record_weights
+    from core.models.recipes import DataSpec, set_threads, train_model
+    from core.models.train import TrainConfig
+
+    cfg_s = settings()
+    for path in (args.data_real, args.demo, args.init):
+        if path is not None and not path.exists():
+            raise CliError(f"{path}: not found")
+    if args.data_real is None and args.demo is None:
+        raise CliError("give --data-real PATH and/or --demo PATH (training data)")
+    set_threads(args.threads)
+    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      margin=args.margin, mining=args.mining, schedule=args.schedule,
+                      patience=args.patience, max_minutes=args.max_minutes,
+                      device=args.device or cfg_s.device, seed=args.seed)
+    spec = DataSpec(real=args.data_real, demo=args.demo, demo_variants=args.demo_variants)
+    out = args.out or cfg_s.weights_dir
+    try:
+        summary = train_model(args.kind, spec, cfg, out, widths=args.widths, init=args.init)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    command = "python -m core " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    record_weights(Path(out), Path(summary["file"]).name, command=command,
+                   data=spec.describe(), metrics={"training_validation": summary["best"]})
+    if args.json:
+        emit_json(summary)
+    else:
+        print(f"{summary['file']}: {summary['epochs']} epochs ({summary['stopped']}), "
+              f"best {summary['best']}")
+    return 0
+
+
+def cmd_embed(args) -> int:
+    from tqdm import tqdm
+
+    from core.models.embed import Embedder, embed_catalog
+    from core.models.registry import MissingWeights
+
+    cfg = settings()
+    backbone = args.backbone or cfg.backbone
+    try:
+        embedder = Embedder(backbone, cfg, mask=args.mask)
+    except (MissingWeights, KeyError) as exc:
+        raise CliError(str(exc).strip("'\"")) from None
+    repo = repository(cfg)
+    bar = tqdm(total=0, unit="img", desc=embedder.model_id, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    n = embed_catalog(repo, cfg, backbone, mask=args.mask, batch_size=args.batch_size,
+                      progress=progress, embedder=embedder, workers=args.workers,
+                      limit=args.limit)
+    bar.close()
+    result = {"model_id": embedder.model_id, "embedded": n,
+              "vectors": repo.vector_count(embedder.model_id), "items": repo.count_items()}
+    if args.json:
+        emit_json(result)
+    else:
+        print(f"{result['model_id']}: embedded {n}; {result['vectors']}/{result['items']} "
+              "items have vectors")
+    return 0
+
+
+def _embedder(cfg, backbone: str):
+    from core.models.embed import Embedder
+    from core.models.registry import MissingWeights
+
+    try:
+        return Embedder(backbone, cfg)
+    except (MissingWeights, KeyError) as exc:
+        raise CliError(str(exc).strip("'\"")) from None
+
+
+def _record(cfg, backbone: str, key: str, result: dict) -> None:
+    from core.models.manifest import record_weights
+    from core.models.registry import get_spec
+
+    spec = get_spec(backbone)
+    if spec.shipped and spec.weights_file:
+        record_weights(cfg.weights_dir, spec.weights_file, metrics={key: result})
+
+
+def cmd_eval_search(args) -> int:
+    from core.models import evaluate
+
+    cfg = settings()
+    try:
+        if args.data is not None:
+            result = evaluate.eval_search_folders(_embedder(cfg, args.backbone), args.data)
+            key = f"search:{args.data.name}"
+        else:
+            demo = args.demo or cfg.data_dir / "demo"
+            if not (demo / "items.jsonl").is_file():
+                raise CliError(f"{demo / 'items.jsonl'}: no demo catalog; pass --demo DIR "
+                               "or build one with `python -m core demo build`")
+            _embedder(cfg, args.backbone)
+            result = evaluate.eval_search_demo(cfg, demo, backbone=args.backbone,
+                                               max_queries=args.max_queries,
+                                               baselines=not args.no_baselines)
+            key = "search:demo"
+    except (FileNotFoundError, KeyError) as exc:
+        raise CliError(str(exc).strip("'\"")) from None
+    if args.record:
+        _record(cfg, args.backbone, key, result)
+    _print(args, result)
+    return 0
+
+
+def cmd_eval_classify(args) -> int:
+    from core.models import evaluate
+
+    cfg = settings()
+    if not args.data.is_dir():
+        raise CliError(f"{args.data}: not a folder")
+    try:
+        result = evaluate.eval_classify_folders(_embedder(cfg, args.backbone), args.data)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise CliError(str(exc).strip("'\"")) from None
+    if args.record:
+        _record(cfg, args.backbone, f"classify:{args.data.name}", result)
+    _print(args, result)
+    return 0
+
+
+def cmd_bench_ingest(args) -> int:
+    from core.models.bench import bench_ingest
+    from core.models.registry import MissingWeights, get_spec, resolve_weights
+
+    cfg = settings()
+    try:
+        resolve_weights(get_spec("studio_encoder"), cfg.weights_dir)
+        studio = "default"
+    except MissingWeights:
+        studio = None
+    result = bench_ingest(cfg, [("studio_encoder", studio), ("resnet50", None)],
+                          n_images=args.images, batch_size=args.batch_size, workers=args.workers)
+    _print(args, result)
+    return 0
+
+
+def _print(args, result: dict) -> None:
+    if args.json:
+        emit_json(result)
+        return
+    for key, value in result.items():
+        print(f"{key}: {value}")

@@ -1,0 +1,154 @@
+"""Training/evaluation data as small uint8 tensors cached in RAM (decode each image once).
+
+Two sources: folders of real photos (``<root>/<split>/<class>/*.jpg``) and the demo catalog
+(``items.jsonl`` with re-renderable garments, several variants per item).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.models.labels import (
+    ATTR_DIM,
+    CATEGORY_NAMES,
+    COLOR_NAMES,
+    attr_onehot,
+    group_matrix,
+    real_group,
+)
+from core.models.preprocess import load_rgb, to_uint8_square
+
+log = logging.getLogger(__name__)
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+
+
+@dataclass
+class TensorSet:
+    """Images (N x 3 x S x S uint8) with their labels; -1 marks an unknown label."""
+
+    images: torch.Tensor
+    groups: torch.Tensor  # N x n_categories, 1 where a category is allowed (partial label)
+    color: torch.Tensor  # N, colour index or -1
+    ident: torch.Tensor  # N, identity for triplets (item for renders, class for photos)
+    attrs: torch.Tensor  # N x ATTR_DIM one-hot (zeros when unknown)
+    labels: list[str]  # N, the class name (photos) or category (renders)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def subset(self, idx: Sequence[int] | torch.Tensor) -> TensorSet:
+        idx = torch.as_tensor(idx, dtype=torch.long)
+        return TensorSet(self.images[idx], self.groups[idx], self.color[idx], self.ident[idx],
+                         self.attrs[idx], [self.labels[i] for i in idx.tolist()])
+
+    @staticmethod
+    def concat(parts: list[TensorSet]) -> TensorSet:
+        return TensorSet(*(torch.cat([getattr(p, f) for p in parts]) for f in
+                           ("images", "groups", "color", "ident", "attrs")),
+                         [lab for p in parts for lab in p.labels])
+
+
+def load_many(sources: Iterable, size: int, pad: str = "edge", workers: int = 2) -> torch.Tensor:
+    """Decode, pad and resize many images in a thread pool into one uint8 tensor."""
+    def one(src) -> np.ndarray:
+        img = src if hasattr(src, "convert") else load_rgb(src)
+        return to_uint8_square(img, size, pad)
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        arrays = list(pool.map(one, sources))
+    if not arrays:
+        return torch.zeros(0, 3, size, size, dtype=torch.uint8)
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+
+
+def class_folder_samples(root: Path) -> list[tuple[Path, str]]:
+    """(path, class) pairs of an ImageFolder layout, sorted for determinism."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: not a folder of class folders")
+    out = [(p, d.name) for d in sorted(root.iterdir()) if d.is_dir()
+           for p in sorted(d.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not out:
+        raise FileNotFoundError(f"{root}: no images in class sub-folders")
+    return out
+
+
+def photo_set(root: Path, size: int, *, ident_offset: int = 0, workers: int = 2) -> TensorSet:
+    """Real photos in class folders; classes must map onto the catalog taxonomy."""
+    samples = class_folder_samples(root)
+    classes = sorted({c for _, c in samples})
+    unknown = [c for c in classes if real_group(c) is None]
+    if unknown:
+        raise KeyError(f"{root}: class folder(s) {unknown} do not map to catalog categories")
+    gm = group_matrix(classes)
+    cls_idx = torch.tensor([classes.index(c) for _, c in samples])
+    log.info("decoding %d photos from %s", len(samples), root)
+    images = load_many([p for p, _ in samples], size, workers=workers)
+    n = len(samples)
+    return TensorSet(images, gm[cls_idx], torch.full((n,), -1), cls_idx + ident_offset,
+                     torch.zeros(n, ATTR_DIM), [c for _, c in samples])
+
+
+def read_items_jsonl(demo_dir: Path) -> list[dict]:
+    """The demo catalog's item records (items.jsonl)."""
+    path = Path(demo_dir) / "items.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: demo catalog not found (run `python -m core demo build`)")
+    with path.open() as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def render_variant(record: dict, variant: int, size: int):
+    """A re-render of a demo item (variant 0 is the stored picture)."""
+    from core.demo.render import render_item
+
+    image, _mask = render_item(record, variant=variant, size=size)
+    return image
+
+
+def demo_set(demo_dir: Path, size: int, *, split: str | Sequence[str] = "train",
+             variants: Sequence[int] = (0,), ident_offset: int = 0,
+             render: Callable[[dict, int, int], object] = render_variant,
+             workers: int = 2) -> TensorSet:
+    """Demo items of a split, each as len(variants) pictures (0 = stored image file)."""
+    splits = {split} if isinstance(split, str) else set(split)
+    records = [r for r in read_items_jsonl(demo_dir) if r.get("split") in splits]
+    sources: list = []
+    for r in records:
+        for v in variants:
+            sources.append(Path(demo_dir) / r["image"] if v == 0 else render(r, v, size))
+    log.info("decoding %d demo pictures (%d items x %d variants)", len(sources), len(records),
+             len(variants))
+    images = load_many(sources, size, workers=workers)
+    rep = len(variants)
+    eye = torch.eye(len(CATEGORY_NAMES))
+    cats = [CATEGORY_NAMES.index(r["category"]) for r in records]
+    colors = [COLOR_NAMES.index(c) if (c := r.get("attrs", {}).get("color")) in COLOR_NAMES
+              else -1 for r in records]
+    attrs = torch.tensor([attr_onehot(r.get("attrs", {})) for r in records])
+    idx = torch.arange(len(records)).repeat_interleave(rep)
+    return TensorSet(images, eye[torch.tensor(cats, dtype=torch.long)][idx],
+                     torch.tensor(colors, dtype=torch.long)[idx], idx + ident_offset,
+                     attrs[idx], [records[i]["category"] for i in idx.tolist()])
+
+
+def split_holdout(ts: TensorSet, fraction: float, seed: int) -> tuple[TensorSet, TensorSet]:
+    """Random (train, held-out) split by identity-free sampling, stratified by label."""
+    rng = np.random.default_rng(seed)
+    train_idx, hold_idx = [], []
+    labels = np.array(ts.labels)
+    for lab in sorted(set(ts.labels)):
+        idx = np.flatnonzero(labels == lab)
+        rng.shuffle(idx)
+        k = max(1, int(round(len(idx) * fraction)))
+        hold_idx.extend(idx[:k].tolist())
+        train_idx.extend(idx[k:].tolist())
+    return ts.subset(sorted(train_idx)), ts.subset(sorted(hold_idx))

@@ -1,0 +1,164 @@
+"""Embedding: a loaded backbone for query images, and the resumable catalog embedding job."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from core.models.masking import mask_image
+from core.models.metrics import top_categories
+from core.models.preprocess import PreprocessCfg, load_rgb, make_transform
+from core.models.registry import build_backbone, get_spec
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+
+
+def model_id_for(backbone: str, mask: bool = False) -> str:
+    """The vector-store key of a backbone (+mask when garment masking is applied)."""
+    return f"{backbone}+mask" if mask else backbone
+
+
+class Embedder:
+    """One backbone loaded once; batch inference under ``torch.inference_mode``."""
+
+    def __init__(self, backbone: str, settings=None, *, mask: bool = False,
+                 weights: str | Path | None = "default", device: str | None = None,
+                 model: torch.nn.Module | None = None, preprocess: PreprocessCfg | None = None,
+                 **overrides):
+        spec = get_spec(backbone)
+        self.backbone, self.mask = backbone, mask
+        self.model_id = model_id_for(backbone, mask)
+        self.device = device or (settings.device if settings is not None else "cpu")
+        self.preprocess = preprocess or spec.preprocess
+        if model is None:
+            weights_dir = settings.weights_dir if settings is not None else None
+            model = build_backbone(backbone, weights=weights, weights_dir=weights_dir, **overrides)
+        self.model = model.to(self.device).eval()
+        self.transform = make_transform(self.preprocess)
+
+    @property
+    def can_classify(self) -> bool:
+        return hasattr(self.model, "heads") and getattr(self.model, "cat_head", None) is not None
+
+    @torch.inference_mode()
+    def embed_tensor(self, x: torch.Tensor) -> np.ndarray:
+        """L2-normalised float32 embeddings of a preprocessed batch."""
+        z = self.model(x.to(self.device))
+        return torch.nn.functional.normalize(z.float(), dim=1).cpu().numpy()
+
+    def prepare(self, images: Sequence, masks: Sequence | None = None) -> torch.Tensor:
+        """PIL images (masked when this embedder masks) -> one preprocessed batch."""
+        masks = masks if masks is not None else [None] * len(images)
+        prepped = [mask_image(img, m, enabled=self.mask).image
+                   for img, m in zip(images, masks, strict=True)]
+        return torch.stack([self.transform(img) for img in prepped])
+
+    def embed_images(self, images: Sequence, batch_size: int = 64) -> np.ndarray:
+        """Embeddings (n x d, normalised) of query images (PIL)."""
+        out = [self.embed_tensor(self.prepare(images[i:i + batch_size]))
+               for i in range(0, len(images), batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+    @torch.inference_mode()
+    def predict_categories(self, images: Sequence, k: int = 3) -> list[list[tuple[str, float]]]:
+        """Top-k catalog categories with probabilities for each image (studio encoder only)."""
+        if not self.can_classify:
+            raise ValueError(f"backbone {self.backbone!r} has no category classifier")
+        x = self.prepare(images).to(self.device)
+        logits, _ = self.model.heads(self.model.features(x))
+        return top_categories(logits.softmax(1).cpu().numpy(), k)
+
+
+@dataclass
+class Job:
+    sku: str
+    image: Path
+    mask: Path | None
+
+
+class JobDataset(Dataset):
+    """Loads, masks and preprocesses catalog images in DataLoader workers."""
+
+    def __init__(self, jobs: list[Job], preprocess: PreprocessCfg, mask: bool):
+        self.jobs, self.mask = jobs, mask
+        self.transform = make_transform(preprocess)
+        self.size = preprocess.size
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def __getitem__(self, i: int):
+        job = self.jobs[i]
+        try:
+            img = load_rgb(job.image)
+            m = None
+            if self.mask and job.mask is not None and job.mask.is_file():
+                from PIL import Image
+
+                m = Image.open(job.mask)
+            return self.transform(mask_image(img, m, enabled=self.mask).image), job.sku, True
+        except Exception as exc:  # a bad file must not stop the job; it is logged and skipped
+            log.warning("skipping %s: %s", job.image, exc)
+            return torch.zeros(3, self.size, self.size), job.sku, False
+
+
+def run_job(embedder: Embedder, jobs: list[Job], sink: Callable[[list[str], np.ndarray], None],
+            *, batch_size: int = 64, workers: int | None = None,
+            progress: Progress | None = None) -> int:
+    """Embed ``jobs`` batch by batch, handing each batch to ``sink``; returns images embedded."""
+    if not jobs:
+        return 0
+    if workers is None:
+        workers = 2 if len(jobs) >= 2 * batch_size else 0
+    loader = DataLoader(JobDataset(jobs, embedder.preprocess, embedder.mask),
+                        batch_size=batch_size, num_workers=workers,
+                        prefetch_factor=4 if workers else None, persistent_workers=False)
+    done = 0
+    for x, skus, ok in loader:
+        keep = ok.nonzero().flatten()
+        if len(keep):
+            vecs = embedder.embed_tensor(x[keep])
+            sink([skus[i] for i in keep.tolist()], vecs)
+        done += len(skus)
+        if progress is not None:
+            progress(done, len(jobs))
+    return done
+
+
+def catalog_jobs(repo, settings, model_id: str, limit: int | None = None) -> list[Job]:
+    """Items lacking a vector for ``model_id``, with absolute image and mask paths."""
+    skus = repo.skus_without_vectors(model_id)[:limit] if limit else \
+        repo.skus_without_vectors(model_id)
+    jobs: list[Job] = []
+    for start in range(0, len(skus), 500):
+        for item in repo.get_items(skus[start:start + 500]):
+            mask = _abs(settings.data_dir, item.mask_path) if item.mask_path else None
+            jobs.append(Job(item.sku, _abs(settings.data_dir, item.image_path), mask))
+    return jobs
+
+
+def embed_catalog(repo, settings, backbone: str, *, mask: bool = False, batch_size: int = 64,
+                  progress: Progress | None = None, embedder: Embedder | None = None,
+                  workers: int | None = None, limit: int | None = None) -> int:
+    """Embed every item lacking a vector for this backbone (+mask); resumable, per-batch writes."""
+    embedder = embedder or Embedder(backbone, settings, mask=mask)
+    jobs = catalog_jobs(repo, settings, embedder.model_id, limit)
+    log.info("%s: %d items to embed", embedder.model_id, len(jobs))
+
+    def sink(skus: list[str], vecs: np.ndarray) -> None:
+        repo.put_vectors(embedder.model_id, skus, vecs)
+
+    return run_job(embedder, jobs, sink, batch_size=batch_size, workers=workers,
+                   progress=progress)
+
+
+def _abs(root: Path, path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else Path(root) / p

@@ -1,0 +1,99 @@
+"""The project's own image encoder: a compact residual CNN, an optional attribute MLP and heads.
+
+The image path alone yields the normalised embedding used at query time (an uploaded photo has
+no attributes); the attribute MLP is fused in during training so attributes shape the space.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+DEFAULT_WIDTHS = (48, 96, 192, 384)
+DEFAULT_BLOCKS = (1, 1, 1, 1)
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions with a residual connection (ResNet v1.5 style)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.short = None
+        if stride != 1 or c_in != c_out:
+            pool = nn.AvgPool2d(stride, ceil_mode=True, count_include_pad=False)
+            self.short = nn.Sequential(
+                pool if stride > 1 else nn.Identity(),
+                nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out),
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.short is None else self.short(x)), inplace=True)
+
+
+class Trunk(nn.Module):
+    """Stride-4 stem (cheap on CPU) then four residual stages; average + max pooling."""
+
+    def __init__(self, widths: tuple[int, ...] = DEFAULT_WIDTHS,
+                 blocks: tuple[int, ...] = DEFAULT_BLOCKS):
+        super().__init__()
+        w0 = widths[0]
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, w0 // 2, 3, 2, 1, bias=False), nn.BatchNorm2d(w0 // 2),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(w0 // 2, w0, 3, 2, 1, bias=False), nn.BatchNorm2d(w0), nn.ReLU(inplace=True),
+        )
+        layers: list[nn.Module] = []
+        c_in = w0
+        for i, (w, n) in enumerate(zip(widths, blocks, strict=True)):
+            for j in range(n):
+                layers.append(BasicBlock(c_in, w, stride=2 if (j == 0 and i > 0) else 1))
+                c_in = w
+        self.stages = nn.Sequential(*layers)
+        self.out_dim = 2 * c_in
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stages(self.stem(x))
+        return torch.cat([x.mean((2, 3)), x.amax((2, 3))], dim=1)
+
+
+class StudioEncoder(nn.Module):
+    """CNN (+ attribute MLP) -> normalised embedding; category and colour heads on the embedding."""
+
+    def __init__(self, *, embed_dim: int = 128, n_categories: int = 0, n_colors: int = 0,
+                 attr_dim: int = 0, widths: tuple[int, ...] = DEFAULT_WIDTHS,
+                 blocks: tuple[int, ...] = DEFAULT_BLOCKS, dropout: float = 0.2):
+        super().__init__()
+        self.trunk = Trunk(widths, blocks)
+        self.embed_dim = embed_dim
+        self.proj = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.trunk.out_dim, embed_dim))
+        self.attr_mlp = None
+        if attr_dim:
+            self.attr_mlp = nn.Sequential(
+                nn.Linear(attr_dim, 64), nn.ReLU(inplace=True), nn.Linear(64, embed_dim)
+            )
+        self.cat_head = nn.Linear(embed_dim, n_categories) if n_categories else None
+        self.color_head = nn.Linear(embed_dim, n_colors) if n_colors else None
+
+    def features(self, x: torch.Tensor, attrs: torch.Tensor | None = None) -> torch.Tensor:
+        """Un-normalised embedding; attributes (one-hot, zeros when unknown) are added if given."""
+        z = self.proj(self.trunk(x))
+        if attrs is not None and self.attr_mlp is not None:
+            z = z + self.attr_mlp(attrs)
+        return z
+
+    def forward(self, x: torch.Tensor, attrs: torch.Tensor | None = None) -> torch.Tensor:
+        """The normalised embedding (image-only unless attributes are passed)."""
+        return F.normalize(self.features(x, attrs), dim=1)
+
+    def heads(self, z: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Category and colour logits from an un-normalised embedding."""
+        cat = self.cat_head(z) if self.cat_head is not None else None
+        col = self.color_head(z) if self.color_head is not None else None
+        return cat, col

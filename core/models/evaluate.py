@@ -1,0 +1,139 @@
+"""Evaluations: search on the demo catalog (re-rendered queries), search and classification on
+folders of real photos (``<root>/{train,validation|test}/<class>/*``)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.models.augment import center_resize
+from core.models.data import TensorSet, demo_set, load_many, photo_set, read_items_jsonl
+from core.models.embed import Embedder
+from core.models.metrics import class_topk, precision_at_k, recall_at_1
+from core.models.preprocess import normalise_batch
+from core.models.registry import MissingWeights, available_backbones
+
+log = logging.getLogger(__name__)
+QUERY_SPLITS = ("validation", "val", "test")
+
+
+@torch.inference_mode()
+def embed_u8(embedder: Embedder, images_u8: torch.Tensor, *, batch_size: int = 128,
+             with_probs: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Embeddings (and category probabilities when asked and possible) of cached images."""
+    embs, probs = [], []
+    for s in range(0, len(images_u8), batch_size):
+        x = normalise_batch(center_resize(images_u8[s:s + batch_size], embedder.preprocess.size),
+                            embedder.preprocess).to(embedder.device)
+        if with_probs and embedder.can_classify:
+            z = embedder.model.features(x)
+            probs.append(embedder.model.heads(z)[0].softmax(1).cpu())
+            embs.append(torch.nn.functional.normalize(z, dim=1).cpu().numpy())
+        else:
+            embs.append(embedder.embed_tensor(x))
+    return np.concatenate(embs), (torch.cat(probs).numpy() if probs else None)
+
+
+def query_root(root: Path) -> Path:
+    """The evaluation split of a photo data set: validation/, val/ or test/."""
+    for name in QUERY_SPLITS:
+        if (Path(root) / name).is_dir():
+            return Path(root) / name
+    raise FileNotFoundError(f"{root}: no validation/, val/ or test/ folder of class folders")
+
+
+def _photos(root: Path, size: int, mapped: bool) -> TensorSet:
+    if mapped:
+        return photo_set(root, size)
+    from core.models.data import class_folder_samples
+
+    samples = class_folder_samples(root)
+    n = len(samples)
+    return TensorSet(load_many([p for p, _ in samples], size), torch.zeros(n, 1),
+                     torch.full((n,), -1), torch.zeros(n, dtype=torch.long), torch.zeros(n, 1),
+                     [c for _, c in samples])
+
+
+def eval_search_folders(embedder: Embedder, root: Path, k: int = 10) -> dict:
+    """P@k same class: queries from validation/ (or test/), gallery = train/."""
+    size = embedder.preprocess.size
+    gallery = _photos(Path(root) / "train", size, mapped=False)
+    queries = _photos(query_root(root), size, mapped=False)
+    g_emb, _ = embed_u8(embedder, gallery.images)
+    q_emb, _ = embed_u8(embedder, queries.images)
+    p = precision_at_k(q_emb, g_emb, queries.labels, gallery.labels, k)
+    return {"model": embedder.model_id, f"p{k}_same_class": round(p, 4), "n": len(queries)}
+
+
+def eval_classify_folders(embedder: Embedder, root: Path) -> dict:
+    """Top-1 / top-3 class accuracy on validation/ (or test/, or ``root`` itself)."""
+    try:
+        target = query_root(root)
+    except FileNotFoundError:
+        target = Path(root)
+    photos = _photos(target, embedder.preprocess.size, mapped=True)
+    _, probs = embed_u8(embedder, photos.images, with_probs=True)
+    if probs is None:
+        raise ValueError(f"backbone {embedder.backbone!r} has no category classifier")
+    return {"model": embedder.model_id, **class_topk(probs, photos.labels, k=3)}
+
+
+def demo_eval_sets(demo_dir: Path, size: int, max_queries: int = 0) -> tuple[TensorSet, TensorSet]:
+    """(gallery = every catalog picture, queries = variant-1 re-renders of test items)."""
+    records = read_items_jsonl(demo_dir)
+    splits = sorted({r.get("split") for r in records if r.get("split")})
+    gallery = demo_set(demo_dir, size, split=splits, variants=(0,))
+    queries = demo_set(demo_dir, size, split="test", variants=(1,))
+    # demo_set numbers items within its own selection: map both to SKUs for identity.
+    g_skus = [r["sku"] for r in records if r.get("split") in splits]
+    q_skus = [r["sku"] for r in records if r.get("split") == "test"]
+    gallery.labels = [f"{c}|{s}" for c, s in zip(gallery.labels, g_skus, strict=True)]
+    queries.labels = [f"{c}|{s}" for c, s in zip(queries.labels, q_skus, strict=True)]
+    if max_queries and len(queries) > max_queries:
+        queries = queries.subset(np.linspace(0, len(queries) - 1, max_queries).astype(int))
+    return gallery, queries
+
+
+def search_metrics(embedder: Embedder, gallery: TensorSet, queries: TensorSet) -> dict:
+    """P@10 same category, P@10 same colour, R@1 same item."""
+    g_emb, _ = embed_u8(embedder, gallery.images)
+    q_emb, _ = embed_u8(embedder, queries.images)
+    g_cat, g_sku = zip(*(lab.split("|", 1) for lab in gallery.labels), strict=True)
+    q_cat, q_sku = zip(*(lab.split("|", 1) for lab in queries.labels), strict=True)
+    return {
+        "p10_category": round(precision_at_k(q_emb, g_emb, q_cat, g_cat), 4),
+        "p10_color": round(precision_at_k(q_emb, g_emb, queries.color.numpy(),
+                                          gallery.color.numpy()), 4),
+        "r1_item": round(recall_at_1(q_emb, g_emb, q_sku, g_sku), 4),
+        "queries": len(queries),
+    }
+
+
+def eval_search_demo(settings, demo_dir: Path, *, backbone: str = "studio_encoder",
+                     max_queries: int = 0, baselines: bool = True) -> dict:
+    """The shipped encoder's demo search figures beside a random-init baseline and others."""
+    main = Embedder(backbone, settings)
+    gallery, queries = demo_eval_sets(demo_dir, main.preprocess.size, max_queries)
+    out = {"model": main.model_id, **search_metrics(main, gallery, queries), "baselines": {}}
+    if not baselines:
+        return out
+    torch.manual_seed(0)
+    rand = Embedder("studio_encoder", settings, weights=None)
+    out["baselines"]["random_init"] = search_metrics(rand, gallery, queries)
+    for name in available_backbones(settings.weights_dir):
+        if name == backbone:
+            continue
+        try:
+            emb = Embedder(name, settings)
+        except (MissingWeights, OSError, ValueError) as exc:
+            log.warning("skipping baseline %s: %s", name, exc)
+            continue
+        if emb.preprocess.size != main.preprocess.size:
+            g, q = demo_eval_sets(demo_dir, emb.preprocess.size, max_queries)
+        else:
+            g, q = gallery, queries
+        out["baselines"][name] = search_metrics(emb, g, q)
+    return out

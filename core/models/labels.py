@@ -1,0 +1,82 @@
+"""Label spaces: catalog categories and colours, and how real-photo classes map onto them."""
+
+from __future__ import annotations
+
+from core.demo.taxonomy import (
+    ATTRIBUTES,
+    CATEGORIES,
+    COLORS,
+    FITS,
+    LENGTHS,
+    PATTERNS,
+    SEASONS,
+    SLEEVES,
+)
+
+CATEGORY_NAMES: tuple[str, ...] = tuple(CATEGORIES)
+COLOR_NAMES: tuple[str, ...] = tuple(COLORS)
+
+# A real-photo class (clothing-small style folder name) covers one or more catalog categories:
+# a photo of "pants" may be trousers or jeans. Training uses the group as a partial label
+# (the loss is -log of the group's total probability); evaluation sums the group's probability.
+REAL_CLASS_GROUPS: dict[str, tuple[str, ...]] = {
+    "dress": ("dress",),
+    "hat": ("hat",),
+    "longsleeve": ("sweater", "hoodie", "top"),
+    "outwear": ("jacket", "coat", "blazer", "cardigan"),
+    "pants": ("trousers", "jeans"),
+    "shirt": ("shirt",),
+    "shoes": ("sneakers", "boots", "heels", "sandals"),
+    "shorts": ("shorts",),
+    "skirt": ("skirt",),
+    "t-shirt": ("tee", "tank"),
+}
+# Other spellings of the same classes in common folder layouts.
+CLASS_ALIASES: dict[str, str] = {
+    "tshirt": "t-shirt", "t_shirt": "t-shirt", "tee": "t-shirt", "top": "longsleeve",
+    "long_sleeve": "longsleeve", "long-sleeve": "longsleeve", "outerwear": "outwear",
+    "trousers": "pants", "jeans": "pants", "shoe": "shoes", "hats": "hat", "dresses": "dress",
+    "skirts": "skirt",
+}
+
+ATTR_VOCAB: dict[str, tuple[str, ...]] = {
+    "color": COLOR_NAMES, "pattern": PATTERNS, "season": SEASONS, "sleeve": SLEEVES,
+    "length": LENGTHS, "fit": FITS,
+}
+ATTR_DIM = sum(len(v) for v in ATTR_VOCAB.values())
+assert tuple(ATTR_VOCAB) == ATTRIBUTES
+
+
+def real_group(class_name: str) -> tuple[str, ...] | None:
+    """Catalog categories a folder class stands for (None when it cannot be mapped)."""
+    key = class_name.strip().lower()
+    if key in CATEGORIES:
+        return (key,)
+    key = CLASS_ALIASES.get(key, key)
+    return REAL_CLASS_GROUPS.get(key)
+
+
+def group_matrix(class_names: list[str]):
+    """Float tensor (n_classes x n_categories): 1 where a category belongs to a class."""
+    import torch
+
+    mat = torch.zeros(len(class_names), len(CATEGORY_NAMES))
+    for i, name in enumerate(class_names):
+        group = real_group(name)
+        if group is None:
+            raise KeyError(name)
+        for cat in group:
+            mat[i, CATEGORY_NAMES.index(cat)] = 1.0
+    return mat
+
+
+def attr_onehot(attrs: dict) -> list[float]:
+    """Concatenated one-hot of the known attributes (all zeros for unknown values)."""
+    out: list[float] = []
+    for key, vocab in ATTR_VOCAB.items():
+        vec = [0.0] * len(vocab)
+        value = attrs.get(key)
+        if value in vocab:
+            vec[vocab.index(value)] = 1.0
+        out.extend(vec)
+    return out

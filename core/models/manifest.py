@@ -1,0 +1,45 @@
+"""weights/manifest.json: how each shipped weight file was made, what it saw, how it scores."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from core.models.studio import sha256_of
+
+MANIFEST = "manifest.json"
+
+
+def read_manifest(weights_dir: Path) -> dict:
+    path = Path(weights_dir) / MANIFEST
+    if not path.is_file():
+        return {"files": {}}
+    return json.loads(path.read_text())
+
+
+def record_weights(weights_dir: Path, file: str, *, command: str | None = None,
+                   data: dict | None = None, metrics: dict | None = None,
+                   notes: str | None = None) -> dict:
+    """Create or update the entry of ``file``: sha256 and created are recomputed from the file."""
+    weights_dir = Path(weights_dir)
+    manifest = read_manifest(weights_dir)
+    entry = manifest["files"].get(file, {"file": file})
+    path = weights_dir / file
+    entry["sha256"] = sha256_of(path)
+    entry["bytes"] = path.stat().st_size
+    entry["created"] = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(
+        timespec="seconds")
+    if command is not None:
+        entry["command"] = command
+    if data is not None:
+        entry["data"] = data
+    if metrics:
+        entry.setdefault("metrics", {}).update(metrics)
+    if notes is not None:
+        entry["notes"] = notes
+    manifest["files"][file] = entry
+    tmp = weights_dir / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    tmp.replace(weights_dir / MANIFEST)
+    return entry

@@ -1,0 +1,75 @@
+"""Metric code shared by training validation, `eval search` and `eval classify`."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from core.models.augment import center_resize
+from core.models.labels import CATEGORY_NAMES, group_matrix
+from core.models.preprocess import PreprocessCfg, normalise_batch
+
+
+@torch.inference_mode()
+def encode_u8(model, images_u8: torch.Tensor, cfg: PreprocessCfg, *, batch_size: int = 128,
+              device: str = "cpu", flip_tta: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """(normalised embeddings, category probabilities or None) for cached uint8 images."""
+    model.eval()
+    embs, probs = [], []
+    for start in range(0, len(images_u8), batch_size):
+        x = normalise_batch(center_resize(images_u8[start:start + batch_size], cfg.size),
+                            cfg).to(device)
+        z = model.features(x)
+        if flip_tta:
+            z = (z + model.features(x.flip(-1))) / 2
+        embs.append(torch.nn.functional.normalize(z, dim=1).cpu())
+        cat, _ = model.heads(z)
+        if cat is not None:
+            probs.append(cat.softmax(1).cpu())
+    emb = torch.cat(embs).numpy()
+    return emb, (torch.cat(probs).numpy() if probs else None)
+
+
+def class_topk(probs: np.ndarray, labels: list[str], k: int = 3) -> dict[str, float]:
+    """Top-1 and top-k accuracy of folder classes, summing category probabilities per class."""
+    classes = sorted(set(labels))
+    mat = group_matrix(classes).numpy()  # classes x categories
+    scores = probs @ mat.T
+    truth = np.array([classes.index(lab) for lab in labels])
+    order = np.argsort(-scores, axis=1)
+    top1 = float((order[:, 0] == truth).mean())
+    topk = float((order[:, :k] == truth[:, None]).any(1).mean())
+    return {"top1": round(top1, 4), f"top{k}": round(topk, 4), "n": len(labels)}
+
+
+def precision_at_k(q_emb: np.ndarray, g_emb: np.ndarray, q_labels, g_labels, k: int = 10,
+                   exclude: np.ndarray | None = None) -> float:
+    """Mean fraction of the k nearest gallery items (cosine) sharing the query's label."""
+    idx = nearest(q_emb, g_emb, k, exclude)
+    g = np.asarray(g_labels)
+    return float((g[idx] == np.asarray(q_labels)[:, None]).mean())
+
+
+def recall_at_1(q_emb: np.ndarray, g_emb: np.ndarray, q_ids, g_ids) -> float:
+    """Fraction of queries whose nearest gallery item is the same item."""
+    idx = nearest(q_emb, g_emb, 1)
+    return float((np.asarray(g_ids)[idx[:, 0]] == np.asarray(q_ids)).mean())
+
+
+def nearest(q_emb: np.ndarray, g_emb: np.ndarray, k: int,
+            exclude: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the k most similar gallery rows for each query (exclude: q x g bool mask)."""
+    sims = q_emb @ g_emb.T
+    if exclude is not None:
+        sims = np.where(exclude, -np.inf, sims)
+    k = min(k, sims.shape[1])
+    part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    order = np.take_along_axis(sims, part, axis=1).argsort(axis=1)[:, ::-1]
+    return np.take_along_axis(part, order, axis=1)
+
+
+def top_categories(probs: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
+    """Per row, the k most probable catalog categories with their probabilities."""
+    order = np.argsort(-probs, axis=1)[:, :k]
+    return [[(CATEGORY_NAMES[j], round(float(p[j]), 4)) for j in row]
+            for row, p in zip(order, probs, strict=True)]

@@ -1,0 +1,120 @@
+"""Training recipes: assemble data (real photos and/or demo renders), validation and saving."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.models.data import TensorSet, demo_set, photo_set, split_holdout
+from core.models.metrics import class_topk, encode_u8, precision_at_k, recall_at_1
+from core.models.studio import (
+    STUDIO_FILE,
+    STUDIO_PREPROCESS,
+    load_checkpoint,
+    new_encoder,
+    save_checkpoint,
+)
+from core.models.train import Batcher, History, TrainConfig, config_dict, fit, write_curves
+
+log = logging.getLogger(__name__)
+CLASSIFIER_FILE = "studio_classifier.pt"
+
+
+@dataclass
+class DataSpec:
+    """Where the training data comes from (real photo class folders, demo catalog folder)."""
+
+    real: Path | None = None
+    demo: Path | None = None
+    demo_variants: int = 3
+    holdout: float = 0.1
+    workers: int = 2
+
+    def describe(self) -> dict:
+        return {"real": str(self.real) if self.real else None,
+                "real_split": "train (minus a 10% stratified hold-out for validation)",
+                "demo": str(self.demo) if self.demo else None,
+                "demo_splits": "train (variants 0.."
+                               f"{self.demo_variants - 1}), val for validation"}
+
+
+def photo_root(path: Path, split: str = "train") -> Path:
+    """``path/split`` when the data set has splits, else ``path`` itself."""
+    path = Path(path)
+    return path / split if (path / split).is_dir() else path
+
+
+def load_training_data(spec: DataSpec, size: int) -> tuple[dict, dict]:
+    """(train sets, validation sets) keyed by source name."""
+    train, val = {}, {}
+    if spec.real is not None:
+        photos = photo_set(photo_root(spec.real), size, ident_offset=1_000_000,
+                           workers=spec.workers)
+        train["photos"], val["photos"] = split_holdout(photos, spec.holdout, seed=0)
+    if spec.demo is not None:
+        train["demo"] = demo_set(spec.demo, size, split="train",
+                                 variants=range(spec.demo_variants), workers=spec.workers)
+        val["demo"] = demo_set(spec.demo, size, split="val", variants=(0, 1),
+                               workers=spec.workers)
+    if not train:
+        raise ValueError("no training data: give real photos and/or a demo catalog")
+    return train, val
+
+
+def validation_metrics(model, val: dict[str, TensorSet], device: str = "cpu") -> dict:
+    """Held-out photo class accuracy and demo retrieval (variant 1 query, variant 0 gallery)."""
+    out: dict[str, float] = {}
+    parts = []
+    if "photos" in val:
+        _, probs = encode_u8(model, val["photos"].images, STUDIO_PREPROCESS, device=device)
+        out["val_photo_top1"] = class_topk(probs, val["photos"].labels)["top1"]
+        parts.append(out["val_photo_top1"])
+    if "demo" in val:
+        d = val["demo"]
+        emb, _ = encode_u8(model, d.images, STUDIO_PREPROCESS, device=device)
+        g, q = np.arange(0, len(d), 2), np.arange(1, len(d), 2)
+        ids = d.ident.numpy()
+        cats = np.array(d.labels)
+        cols = d.color.numpy()
+        out["val_demo_r1_item"] = round(recall_at_1(emb[q], emb[g], ids[q], ids[g]), 4)
+        out["val_demo_p10_cat"] = round(precision_at_k(emb[q], emb[g], cats[q], cats[g]), 4)
+        out["val_demo_p10_color"] = round(precision_at_k(emb[q], emb[g], cols[q], cols[g]), 4)
+        parts += [out["val_demo_r1_item"], out["val_demo_p10_cat"], out["val_demo_p10_color"]]
+    out["score"] = round(float(np.mean(parts)), 4) if parts else 0.0
+    return out
+
+
+def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
+                widths: tuple[int, ...] | None = None, blocks: tuple[int, ...] | None = None,
+                init: Path | None = None) -> dict:
+    """Train the encoder (kind='encoder') or a classifier-only model; returns a summary."""
+    if kind == "classifier":
+        cfg.triplet_weight, cfg.color_weight = 0.0, 0.0
+    train, val = load_training_data(spec, STUDIO_PREPROCESS.size)
+    model = load_checkpoint(init)[0] if init else new_encoder(widths=widths, blocks=blocks)
+    out_dir = Path(out_dir)
+    path = out_dir / (STUDIO_FILE if kind == "encoder" else CLASSIFIER_FILE)
+    extra = {"train_config": config_dict(cfg), "data": spec.describe(), "kind": kind}
+
+    def save(m, row: dict) -> None:
+        save_checkpoint(m, path, metrics=row, half=True, extra=extra)
+
+    batcher = Batcher(train.get("photos"), train.get("demo"), cfg)
+    log.info("training %s: %s steps/epoch, %d photos, %d renders", kind, batcher.steps,
+             len(train["photos"]) if "photos" in train else 0,
+             len(train["demo"]) if "demo" in train else 0)
+    hist: History = fit(model, batcher, lambda m: validation_metrics(m, val, cfg.device), cfg,
+                        STUDIO_PREPROCESS, save)
+    curves = write_curves(hist, out_dir, name=path.stem + "_curves.png") if hist.epochs else None
+    best = hist.epochs[hist.best_epoch - 1] if hist.best_epoch > 0 else {}
+    return {"file": str(path), "curves": str(curves) if curves else None, "best": best,
+            "epochs": len(hist.epochs), "stopped": hist.stopped or "epochs done"}
+
+
+def set_threads(n: int | None) -> None:
+    if n:
+        torch.set_num_threads(n)

@@ -1,0 +1,80 @@
+"""The studio encoder's checkpoint format: weights plus everything needed to rebuild and use it."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from core.models.encoder import StudioEncoder
+from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES
+from core.models.preprocess import PreprocessCfg
+
+STUDIO_FILE = "studio_encoder.pt"
+STUDIO_PREPROCESS = PreprocessCfg(size=128, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
+                                  pad="edge")
+
+
+def new_encoder(*, widths: tuple[int, ...] | None = None, blocks: tuple[int, ...] | None = None,
+                embed_dim: int = 128, with_attrs: bool = True) -> StudioEncoder:
+    """A randomly initialised encoder sized for the catalog's categories, colours, attributes."""
+    kw: dict[str, Any] = {}
+    if widths:
+        kw["widths"] = tuple(widths)
+    if blocks:
+        kw["blocks"] = tuple(blocks)
+    return StudioEncoder(embed_dim=embed_dim, n_categories=len(CATEGORY_NAMES),
+                         n_colors=len(COLOR_NAMES), attr_dim=ATTR_DIM if with_attrs else 0, **kw)
+
+
+def arch_of(model: StudioEncoder) -> dict[str, Any]:
+    """Constructor arguments that rebuild ``model``."""
+    widths, blocks = [], []
+    for blk in model.trunk.stages:
+        if blocks and blk.conv1.stride[0] == 1:  # stages start with a stride-2 block
+            blocks[-1] += 1
+        else:
+            widths.append(blk.conv1.out_channels)
+            blocks.append(1)
+    return {"widths": widths, "blocks": blocks, "embed_dim": model.embed_dim,
+            "with_attrs": model.attr_mlp is not None}
+
+
+def save_checkpoint(model: StudioEncoder, path: Path, *, metrics: dict | None = None,
+                    half: bool = False, extra: dict | None = None) -> Path:
+    """Write weights (optionally float16 to halve the file) with architecture and label spaces."""
+    state = {k: (v.half() if half and v.is_floating_point() else v).cpu()
+             for k, v in model.state_dict().items()}
+    payload = {"format": "studio_encoder/1", "arch": arch_of(model), "state_dict": state,
+               "categories": list(CATEGORY_NAMES), "colors": list(COLOR_NAMES),
+               "preprocess": STUDIO_PREPROCESS.to_dict(), "metrics": metrics or {},
+               **(extra or {})}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_checkpoint(path: Path) -> tuple[StudioEncoder, dict]:
+    """Rebuild an encoder from a checkpoint file; returns (model in eval mode, payload)."""
+    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if payload.get("format") != "studio_encoder/1":
+        raise ValueError(f"{path}: not a studio encoder checkpoint")
+    if list(payload["categories"]) != list(CATEGORY_NAMES):
+        raise ValueError(f"{path}: trained for other categories than the catalog's taxonomy")
+    model = new_encoder(**payload["arch"])
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v
+                           for k, v in payload["state_dict"].items()})
+    return model.eval(), payload
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

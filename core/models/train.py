@@ -1,0 +1,221 @@
+"""One training loop for the studio encoder and the category classifier.
+
+Mixed objective per batch: partial-label category cross-entropy (label smoothing), colour
+cross-entropy on renders, and triplet loss with online mining on the fused embedding.
+Adam(W), ReduceLROnPlateau or one-cycle, checkpoints, curves PNG, early stopping, time budget.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from core.models.augment import augment
+from core.models.data import TensorSet
+from core.models.losses import group_cross_entropy, triplet_loss
+from core.models.preprocess import PreprocessCfg, normalise_batch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 96
+    lr: float = 2e-3
+    weight_decay: float = 5e-4
+    margin: float = 0.2
+    mining: str = "batch_hard"
+    schedule: str = "plateau"  # plateau (ReduceLROnPlateau on the validation score) | onecycle
+    label_smoothing: float = 0.1
+    triplet_weight: float = 1.0
+    color_weight: float = 0.5
+    attr_dropout: float = 0.5
+    patience: int = 8
+    crop_size: int = 112
+    demo_fraction: float = 0.5  # share of each batch drawn from renders when both sources exist
+    demo_k: int = 2  # pictures of the same item per batch (positives for the triplet loss)
+    aug_strength: float = 1.0
+    max_minutes: float = 0.0  # stop after this wall time (0 = no limit)
+    device: str = "cpu"
+    seed: int = 0
+
+
+@dataclass
+class History:
+    epochs: list[dict] = field(default_factory=list)
+    best_epoch: int = -1
+    best_score: float = -math.inf
+    stopped: str = ""
+
+
+class Batcher:
+    """Mixes photo batches (uniform) with render batches (P items x K pictures each)."""
+
+    def __init__(self, photos: TensorSet | None, demo: TensorSet | None, cfg: TrainConfig):
+        self.photos, self.demo, self.cfg = photos, demo, cfg
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        share = cfg.demo_fraction if (photos is not None and demo is not None) else (
+            1.0 if demo is not None else 0.0)
+        self.n_demo = int(round(cfg.batch_size * share / cfg.demo_k)) * cfg.demo_k
+        self.n_photo = cfg.batch_size - self.n_demo if photos is not None else 0
+        total = (len(photos) if photos is not None else 0) + (len(demo) if demo is not None else 0)
+        self.steps = max(1, total // cfg.batch_size)
+        if demo is not None:
+            ids = demo.ident
+            self.demo_ids = torch.unique(ids)
+            self.by_id = {int(i): torch.nonzero(ids == i).flatten() for i in self.demo_ids}
+
+    def __iter__(self):
+        for _ in range(self.steps):
+            parts = []
+            if self.n_photo:
+                parts.append(self.photos.subset(
+                    torch.randint(len(self.photos), (self.n_photo,), generator=self.gen)))
+            if self.n_demo:
+                parts.append(self.demo.subset(self._demo_indices()))
+            yield TensorSet.concat(parts) if len(parts) > 1 else parts[0]
+
+    def _demo_indices(self) -> torch.Tensor:
+        p = self.n_demo // self.cfg.demo_k
+        pick = self.demo_ids[torch.randperm(len(self.demo_ids), generator=self.gen)[:p]]
+        out = []
+        for i in pick.tolist():
+            rows = self.by_id[i]
+            order = torch.randint(len(rows), (self.cfg.demo_k,), generator=self.gen)
+            if len(rows) >= self.cfg.demo_k:
+                order = torch.randperm(len(rows), generator=self.gen)[:self.cfg.demo_k]
+            out.append(rows[order])
+        return torch.cat(out)
+
+
+def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
+               gen: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+    """The mixed objective on one batch; returns (loss, its parts)."""
+    x = normalise_batch(augment(batch.images, cfg.crop_size, gen, strength=cfg.aug_strength),
+                        pre).to(cfg.device)
+    z = model.features(x)
+    cat_logits, col_logits = model.heads(z)
+    loss = group_cross_entropy(cat_logits, batch.groups.to(cfg.device), cfg.label_smoothing)
+    parts = {"cat": loss.item()}
+    known = batch.color >= 0
+    if cfg.color_weight and col_logits is not None and known.any():
+        col = F.cross_entropy(col_logits[known.to(cfg.device)], batch.color[known].to(cfg.device))
+        loss = loss + cfg.color_weight * col
+        parts["color"] = col.item()
+    if cfg.triplet_weight:
+        fused = z
+        if model.attr_mlp is not None:
+            keep = (torch.rand(len(z), 1, generator=gen) >= cfg.attr_dropout).float()
+            fused = z + model.attr_mlp((batch.attrs * keep).to(cfg.device))
+        trip = triplet_loss(F.normalize(fused, dim=1), batch.ident.to(cfg.device), cfg.margin,
+                            cfg.mining)
+        loss = loss + cfg.triplet_weight * trip
+        parts["triplet"] = trip.item()
+    return loss, parts
+
+
+def _scheduler(opt, cfg: TrainConfig, steps_per_epoch: int):
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
+            pct_start=0.15, div_factor=20, final_div_factor=200)
+    if cfg.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, "max", factor=0.3,
+                                                          patience=max(1, cfg.patience // 3))
+    raise ValueError(f"schedule must be plateau or onecycle, got {cfg.schedule!r}")
+
+
+def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainConfig,
+        pre: PreprocessCfg, save: Callable[[object, dict], None],
+        out_dir: Path | None = None) -> History:
+    """Train until epochs, patience or the time budget run out; ``save`` gets each new best."""
+    torch.manual_seed(cfg.seed)
+    model.to(cfg.device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = _scheduler(opt, cfg, batcher.steps)
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    hist, start, stale = History(), time.monotonic(), 0
+    for epoch in range(cfg.epochs):
+        train_loss, parts = _train_epoch(model, batcher, opt, sched, cfg, pre, gen)
+        model.eval()
+        val = validate(model)
+        score = float(val.get("score", -train_loss))
+        if cfg.schedule == "plateau":
+            sched.step(score)
+        minutes = round((time.monotonic() - start) / 60, 2)
+        row = {"epoch": epoch + 1, "train_loss": round(train_loss, 4), **parts, **val,
+               "lr": opt.param_groups[0]["lr"], "minutes": minutes}
+        hist.epochs.append(row)
+        log.info("epoch %s", json.dumps(row))
+        if score > hist.best_score:
+            hist.best_score, hist.best_epoch, stale = score, epoch + 1, 0
+            save(model, row)
+        else:
+            stale += 1
+        if out_dir is not None:
+            write_curves(hist, Path(out_dir))
+        if stale >= cfg.patience and cfg.schedule == "plateau":
+            hist.stopped = f"early stop: no better validation score for {stale} epochs"
+            break
+        if cfg.max_minutes and (time.monotonic() - start) / 60 > cfg.max_minutes:
+            hist.stopped = f"time budget of {cfg.max_minutes} min reached"
+            break
+    return hist
+
+
+def _train_epoch(model, batcher, opt, sched, cfg, pre, gen) -> tuple[float, dict[str, float]]:
+    model.train()
+    total, n, sums = 0.0, 0, {}
+    for batch in batcher:
+        loss, parts = batch_loss(model, batch, cfg, pre, gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        if cfg.schedule == "onecycle":
+            sched.step()
+        total += loss.item()
+        n += 1
+        for k, v in parts.items():
+            sums[k] = sums.get(k, 0.0) + v
+    return total / max(n, 1), {f"loss_{k}": round(v / max(n, 1), 4) for k, v in sums.items()}
+
+
+def write_curves(hist: History, out_dir: Path, name: str = "training_curves.png") -> Path:
+    """Training loss and validation metrics per epoch as a PNG (matplotlib, no display)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in hist.epochs]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    for key in [k for k in hist.epochs[0] if k.startswith("loss") or k == "train_loss"]:
+        a.plot(epochs, [r.get(key) for r in hist.epochs], label=key)
+    a.set_xlabel("epoch")
+    a.set_title("training loss")
+    a.legend()
+    for key in [k for k in hist.epochs[0] if k.startswith("val_")]:
+        b.plot(epochs, [r.get(key) for r in hist.epochs], label=key)
+    b.set_xlabel("epoch")
+    b.set_title("validation")
+    b.legend()
+    fig.tight_layout()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / name
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def config_dict(cfg: TrainConfig) -> dict:
+    return asdict(cfg)

@@ -1,0 +1,116 @@
+"""Backbone registry: integrity, pretrained loading from a test-written file, missing files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from core.models import registry
+from core.models.preprocess import make_transform
+from core.models.registry import (
+    MissingWeights,
+    build_backbone,
+    get_spec,
+    list_backbones,
+    register,
+    resolve_weights,
+)
+
+EXPECTED = {"resnet50", "densenet121", "vgg16", "efficientnet_b0", "mobilenet_v3_small", "clip",
+            "studio_encoder"}
+
+
+def _tiny_overrides(name: str) -> dict:
+    if name == "clip":
+        from transformers import CLIPVisionConfig
+
+        return {"config": CLIPVisionConfig(hidden_size=32, intermediate_size=64,
+                                           num_hidden_layers=1, num_attention_heads=2,
+                                           image_size=32, patch_size=16, projection_dim=512)}
+    if name == "studio_encoder":
+        return {"widths": (8, 16, 16, 32)}
+    return {}
+
+
+def test_registry_lists_every_backbone():
+    assert EXPECTED <= set(list_backbones())
+
+
+def test_duplicate_registration_raises():
+    with pytest.raises(ValueError, match="already registered"):
+        register("resnet50", preprocess=get_spec("resnet50").preprocess, embed_dim=1)(lambda: None)
+
+
+def test_unknown_backbone_names_the_known_ones():
+    with pytest.raises(KeyError, match="resnet50"):
+        get_spec("no-such-net")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_backbone_builds_random_and_maps_image_to_embed_dim(name):
+    torch.manual_seed(0)
+    spec = get_spec(name)
+    model = build_backbone(name, weights=None, **_tiny_overrides(name))
+    img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (50, 80, 3), dtype=np.uint8))
+    x = make_transform(spec.preprocess)(img)
+    assert x.shape == (3, spec.preprocess.size, spec.preprocess.size)
+    side = 32 if name == "clip" else min(spec.preprocess.size, 64)
+    with torch.inference_mode():
+        out = model(torch.nn.functional.interpolate(x[None], size=(side, side)).repeat(2, 1, 1, 1))
+    assert out.shape == (2, spec.embed_dim)
+    assert torch.isfinite(out).all()
+
+
+def test_pretrained_file_in_weights_dir_is_loaded(tmp_path, monkeypatch):
+    import torchvision
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    torch.manual_seed(1)
+    source = torchvision.models.mobilenet_v3_small(weights=None)
+    spec = get_spec("mobilenet_v3_small")
+    target = tmp_path / "w" / "pretrained" / spec.weights_file
+    target.parent.mkdir(parents=True)
+    torch.save(source.state_dict(), target)
+    assert resolve_weights(spec, tmp_path / "w") == target
+    model = build_backbone("mobilenet_v3_small", weights="default", weights_dir=tmp_path / "w")
+    assert torch.equal(model.net.features[0][0].weight, source.features[0][0].weight)
+
+
+def test_pretrained_file_in_torch_hub_cache_is_found(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    spec = get_spec("resnet50")
+    cached = tmp_path / "hub" / "checkpoints" / spec.weights_file
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"x")
+    assert resolve_weights(spec, tmp_path / "w") == cached
+
+
+def test_missing_weights_message_names_file_and_both_places(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    with pytest.raises(MissingWeights) as err:
+        build_backbone("densenet121", weights="default", weights_dir=tmp_path / "w")
+    msg = str(err.value)
+    assert "densenet121-a639ec97.pth" in msg
+    assert str(tmp_path / "w" / "pretrained" / "densenet121-a639ec97.pth") in msg
+    assert str(tmp_path / "hub" / "checkpoints" / "densenet121-a639ec97.pth") in msg
+
+
+def test_studio_checkpoint_round_trip(tmp_path):
+    from core.models.studio import STUDIO_FILE, new_encoder, save_checkpoint
+
+    torch.manual_seed(2)
+    model = new_encoder(widths=(8, 16, 16, 32)).eval()
+    save_checkpoint(model, tmp_path / STUDIO_FILE, metrics={"a": 1})
+    loaded = build_backbone("studio_encoder", weights="default", weights_dir=tmp_path)
+    x = torch.rand(2, 3, 64, 64)
+    with torch.inference_mode():
+        assert torch.allclose(model(x), loaded(x), atol=1e-5)
+
+
+def test_available_backbones_lists_only_present_weights(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    assert registry.available_backbones(tmp_path) == []
+    (tmp_path / "studio_encoder.pt").write_bytes(b"x")
+    assert registry.available_backbones(tmp_path) == ["studio_encoder"]
