@@ -5,6 +5,7 @@ Nothing else in the project reads ``os.environ`` for configuration.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,9 +35,14 @@ class Settings:
     collection_name: str
     data_dir: Path
     weights_dir: Path
-    device: str
+    device_setting: str  # as configured: auto | cpu | cuda | cuda:N
     backbone: str
     embedded_port: int = 0
+
+    @property
+    def device(self) -> str:
+        """The torch device to use; 'auto' is resolved here, lazily (importing torch is slow)."""
+        return resolve_device(self.device_setting)
 
     @property
     def embedded(self) -> bool:
@@ -65,6 +71,11 @@ def resolve_device(requested: str) -> str:
     requested = (requested or "auto").strip().lower()
     if requested != "auto":
         return requested
+    return _auto_device()
+
+
+@functools.cache
+def _auto_device() -> str:
     try:
         import torch
 
@@ -87,7 +98,7 @@ def load_settings(env_file: str | Path | None = None, **overrides: str) -> Setti
         collection_name=values["COLLECTION_NAME"].strip() or DEFAULTS["COLLECTION_NAME"],
         data_dir=_resolve_path(values["DATA_DIR"] or "data", PROJECT_ROOT),
         weights_dir=_resolve_path(values["WEIGHTS_DIR"] or "weights", PROJECT_ROOT),
-        device=resolve_device(values["DEVICE"]),
+        device_setting=values["DEVICE"].strip().lower() or "auto",
         backbone=values["BACKBONE"].strip() or DEFAULTS["BACKBONE"],
         embedded_port=int(values["EMBEDDED_PORT"] or 0),
     )

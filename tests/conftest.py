@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.config import Settings, load_settings
-from core.storage.embedded import _free_port, _terminate, ping
+from core.storage.embedded import _free_port, ping
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,12 @@ def mongo_uri(tmp_path_factory) -> str:
             pytest.fail("embedded MongoDB test server did not start")
         time.sleep(0.1)
     yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
-    _terminate(proc.pid)
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture

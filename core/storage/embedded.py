@@ -1,7 +1,8 @@
 """Embedded MongoDB-wire server (nx-27017) lifecycle: start, reuse, stop.
 
-With no MONGO_URI the app runs its own server on 127.0.0.1 with its database file, pid file,
-port file and log under ``DATA_DIR/mongo``. A second process of the app finds the running
+With no MONGO_URI the app runs its own server on 127.0.0.1 with its database files (one SQLite
+file per database name, so DB_NAME selects a separate catalog), pid file, port file and log under
+``DATA_DIR/mongo``. A second process of the app finds the running
 server through those files and reuses it; only the process that started a server stops it.
 """
 
@@ -125,7 +126,7 @@ def _launch(state_dir: Path, db_path: Path, port: int) -> tuple[int, int]:
     port = port or _free_port()
     log_path = state_dir / "nx.log"
     cmd = [
-        _server_binary(), "--db", str(db_path), "--host", "127.0.0.1", "-p", str(port),
+        _server_binary(), "--data-dir", str(db_path), "--host", "127.0.0.1", "-p", str(port),
         "--log-file", str(log_path), "--pid-file", str(state_dir / "nx.pid"),
     ]
     # Its own session, so Ctrl-C in a terminal reaches the app first and the app stops it.
@@ -158,7 +159,8 @@ def ensure_server(data_dir: Path, port: int = 0) -> EmbeddedServer:
     """
     state_dir = Path(data_dir) / "mongo"
     state_dir.mkdir(parents=True, exist_ok=True)
-    db_path = state_dir / "catalog.db"
+    db_path = state_dir / "db"  # one <DB_NAME>.db file per database
+    db_path.mkdir(exist_ok=True)
     with open(state_dir / "nx.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         running = _read_running(state_dir)

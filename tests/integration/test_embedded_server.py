@@ -15,7 +15,7 @@ def test_start_reuse_and_stop(tmp_path):
     server = ensure_server(tmp_path)
     try:
         assert server.owned and ping(server.port)
-        assert (tmp_path / "mongo" / "catalog.db").exists()
+        assert (tmp_path / "mongo" / "db").is_dir()
         # Another process of the app reuses it and does not stop it when it exits.
         code = textwrap.dedent(f"""
             from core.storage.embedded import ensure_server
@@ -46,6 +46,9 @@ def test_data_survives_restart(tmp_path):
     try:
         assert server.owned
         assert open_repository(cfg).meta.find_one({"_id": "probe"})["v"] == 1
+        assert (tmp_path / "mongo" / "db" / f"{cfg.db_name}.db").exists()
+        other = open_repository(cfg.with_(db_name="another_catalog"))
+        assert other.meta.find_one({"_id": "probe"}) is None  # DB_NAME selects a separate DB
     finally:
         server.stop()
 
