@@ -185,3 +185,92 @@ def latency_summary(seconds: list[float], n: int) -> dict[str, Any]:
     ms = np.asarray(seconds) * 1000
     return {"n": n, "p50": round(float(np.percentile(ms, 50)), 1),
             "p95": round(float(np.percentile(ms, 95)), 1), "queries": len(ms)}
+
+
+class _FixedIndex:
+    """Index provider that always answers with one prepared index (the synthetic catalog)."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def get(self, repo, model_id: str):
+        return self.index
+
+
+def sample_photos(settings, count: int = 8, size: tuple[int, int] = (600, 800)) -> list[bytes]:
+    """JPEG bytes of catalog photos when there are any, else drawn garment pictures."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    found = sorted(settings.images_dir.rglob("*.jpg"))[:count] if settings.images_dir.is_dir() \
+        else []
+    if found:
+        return [p.read_bytes() for p in found]
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(count):
+        img = Image.new("RGB", size, tuple(int(v) for v in rng.integers(200, 255, 3)))
+        draw = ImageDraw.Draw(img)
+        w, h = size
+        colour = tuple(int(v) for v in rng.integers(0, 255, 3))
+        draw.polygon([(w * .3, h * .15), (w * .7, h * .15), (w * .85, h * .35), (w * .72, h * .4),
+                      (w * .7, h * .85), (w * .3, h * .85), (w * .28, h * .4), (w * .15, h * .35)],
+                     fill=colour)
+        buf = io.BytesIO()
+        img.save(buf, format="JPEG", quality=90)
+        out.append(buf.getvalue())
+    return out
+
+
+def _bench_embedder(settings):
+    """(Embedder of the configured backbone, weights note): random init when none are here."""
+    from core.models.embed import Embedder
+    from core.models.registry import MissingWeights
+
+    try:
+        return Embedder(settings.backbone, settings), "trained"
+    except MissingWeights:
+        return Embedder(settings.backbone, settings, weights=None), "random init (no weights)"
+
+
+def e2e_latency(settings, *, n: int = 50_000, queries: int = 60, k: int = 10) -> dict[str, Any]:
+    """Photo bytes -> results through the real pipeline: decode, embed (the configured
+    backbone), search n synthetic vectors, fetch the results' metadata from a throw-away
+    database of n items on the configured server."""
+    import os
+
+    from core.images import load_image
+    from core.search import SearchEngine
+    from core.storage import Item, open_repository
+
+    embedder, weights = _bench_embedder(settings)
+    photos = sample_photos(settings)
+    dim = embedder.embed_images([load_image(photos[0])]).shape[1]
+    skus = [f"bench{i:07d}" for i in range(n)]
+    x, _ = clustered_vectors(n, dim, seed=3)
+    index = ExactIndex(skus, x, normalised=True, device=settings.device)
+    bench_cfg = settings.with_(db_name=f"bench_search_{os.getpid()}")
+    repo = open_repository(bench_cfg)
+    try:
+        for start in range(0, n, 5000):
+            repo.upsert_items([Item(sku=s, image_path=f"images/{s}.jpg", hash=s,
+                                    category="tee", attrs={"color": "blue"})
+                               for s in skus[start : start + 5000]])
+        engine = SearchEngine(bench_cfg, embedder=embedder, indexes=_FixedIndex(index))
+        for photo in photos[:2]:  # warm-up
+            engine.search_image(repo, photo, name="bench.jpg", k=k)
+        seconds, parts = [], []
+        for i in range(queries):
+            t0 = time.perf_counter()
+            out = engine.search_image(repo, photos[i % len(photos)], name="bench.jpg", k=k)
+            seconds.append(time.perf_counter() - t0)
+            parts.append(out.timings_ms)
+    finally:
+        repo.conn.client.drop_database(bench_cfg.db_name)
+    summary = latency_summary(seconds, n)
+    summary.update(backbone=settings.backbone, weights=weights, d=dim, device=settings.device,
+                   kernel=index.kernel,
+                   stages_p50_ms={key: round(float(np.median([p.get(key, 0) for p in parts])), 2)
+                                  for key in ("decode", "embed", "filter", "search", "fetch")})
+    return summary

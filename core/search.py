@@ -1,0 +1,273 @@
+"""The query pipeline: photo -> decode + validate -> (mask) -> embed -> search -> metadata.
+
+Modes: plain similarity; category-restricted (seed 004: predict the category, search within
+it, report the prediction and its confidence); "more like this" for a catalog item; and the
+top categories of a set of photos. Attribute filters go to MongoDB through the repository's
+safe filter builder and restrict the index's candidate set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from core.config import Settings
+from core.images import ImageRejected, load_image
+from core.index import IndexManager, VectorIndex
+from core.models.masking import mask_image
+from core.storage import FilterError, Item, Range, build_query
+
+log = logging.getLogger(__name__)
+
+CLASSIFIER_BACKBONE = "studio_encoder"
+
+
+@dataclass
+class SearchResult:
+    item: Item
+    score: float
+
+    def to_json(self, data_dir: Path | None = None) -> dict[str, Any]:
+        image = Path(self.item.image_path)
+        if data_dir is not None and not image.is_absolute():
+            image = Path(data_dir) / image
+        return {"id": self.item.sku, "score": round(float(self.score), 6),
+                "category": self.item.category, "attrs": dict(self.item.attrs),
+                "image": str(image)}
+
+
+@dataclass
+class SearchOutcome:
+    results: list[SearchResult]
+    model_id: str
+    query_image: Image.Image | None = None
+    masked_image: Image.Image | None = None  # what the model saw, when masking is on
+    prediction: list[tuple[str, float]] | None = None  # category-aware: top-k (category, p)
+    restricted_to: str | None = None  # the category the search was limited to
+    candidates: int | None = None  # items allowed by the filters (None: whole catalog)
+    notes: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class CategoryCount:
+    """Seed 004's counter: most common predicted categories in a set of photos."""
+
+    top: list[tuple[str, int]]
+    per_image: list[tuple[str, list[tuple[str, float]]]]  # (name, top-3 prediction)
+    rejected: list[str]  # "file: reason" of photos that could not be read
+
+    def to_json(self) -> dict[str, Any]:
+        return {"top": [{"category": c, "count": n} for c, n in self.top],
+                "images": [{"name": n, "prediction": [{"category": c, "p": p} for c, p in pred]}
+                           for n, pred in self.per_image],
+                "rejected": self.rejected}
+
+
+def filter_key(filters: dict[str, Any] | None) -> str:
+    """A canonical, hashable form of a filter spec (validated: bad specs raise FilterError)."""
+    build_query(filters)
+
+    def enc(v: Any) -> Any:
+        if isinstance(v, Range):
+            return {"min": v.min, "max": v.max}
+        if isinstance(v, list | tuple | set | frozenset):
+            return sorted(map(str, v))
+        return v
+
+    return json.dumps({k: enc(v) for k, v in sorted((filters or {}).items())}, sort_keys=True)
+
+
+class SearchEngine:
+    """Loads the active backbone once and answers searches against the live index."""
+
+    def __init__(self, settings: Settings, *, mask: bool = False, embedder=None,
+                 classifier=None, indexes: IndexManager | None = None):
+        self.settings = settings
+        self.mask = mask
+        self._embedder = embedder
+        self._classifier = classifier
+        self.indexes = indexes or IndexManager(settings)
+        self._lock = threading.Lock()
+        self._subsets: OrderedDict[tuple[int, str], list[str]] = OrderedDict()
+
+    # -- models (loaded on first use, so browsing works before weights exist) ---------------
+    @property
+    def embedder(self):
+        with self._lock:
+            if self._embedder is None:
+                from core.models.embed import Embedder
+
+                self._embedder = Embedder(self.settings.backbone, self.settings, mask=self.mask)
+            return self._embedder
+
+    @property
+    def model_id(self) -> str:
+        if self._embedder is not None:
+            return self._embedder.model_id
+        from core.models.embed import model_id_for
+
+        return model_id_for(self.settings.backbone, self.mask)
+
+    @property
+    def classifier(self):
+        """An embedder that can predict categories (the studio encoder)."""
+        if self._classifier is not None:
+            return self._classifier
+        emb = self.embedder
+        if getattr(emb, "can_classify", False):
+            return emb
+        with self._lock:
+            if self._classifier is None:
+                from core.models.embed import Embedder
+
+                self._classifier = Embedder(CLASSIFIER_BACKBONE, self.settings)
+            return self._classifier
+
+    def index(self, repo) -> VectorIndex:
+        return self.indexes.get(repo, self.model_id)
+
+    # -- candidate subsets from MongoDB filters --------------------------------------------
+    def candidates(self, repo, filters: dict[str, Any] | None) -> list[str] | None:
+        """Skus allowed by the filters (None when unfiltered); cached per catalog version."""
+        key = filter_key(filters)
+        if not filters:
+            return None
+        cache_key = (repo.catalog_version(), key)
+        with self._lock:
+            if cache_key in self._subsets:
+                self._subsets.move_to_end(cache_key)
+                return self._subsets[cache_key]
+        skus = repo.skus(filters)
+        with self._lock:
+            self._subsets[cache_key] = skus
+            while len(self._subsets) > 64:
+                self._subsets.popitem(last=False)
+        return skus
+
+    # -- queries ---------------------------------------------------------------------------
+    def embed(self, image: Image.Image) -> tuple[np.ndarray, Image.Image | None]:
+        """(1 x d query vector, masked image or None) for a decoded photo."""
+        emb = self.embedder
+        if not self.mask:
+            return emb.embed_images([image]), None
+        masked = mask_image(image, None, enabled=True).image
+        with torch.inference_mode():
+            vec = emb.embed_tensor(torch.stack([emb.transform(masked)]))
+        return vec, masked
+
+    def search_image(self, repo, source: str | Path | bytes | Image.Image, *,
+                     name: str | None = None, k: int = 10,
+                     filters: dict[str, Any] | None = None,
+                     category_aware: bool = False) -> SearchOutcome:
+        """Search the catalog with a photo (path, bytes or decoded image).
+
+        Raises ImageRejected for unusable files, FilterError for unsafe filters.
+        """
+        t = _Timer()
+        filter_key(filters)  # reject bad filters before any work
+        image = source if isinstance(source, Image.Image) else load_image(source, name=name)
+        t.lap("decode")
+        vec, masked = self.embed(image)
+        t.lap("embed")
+        outcome = SearchOutcome([], self.model_id, query_image=image, masked_image=masked)
+        filters = dict(filters or {})
+        if category_aware:
+            pred = self.classifier.predict_categories([masked or image], k=3)[0]
+            t.lap("classify")
+            outcome.prediction = pred
+            if "category" in filters:
+                outcome.notes.append("category filter set: the prediction is shown, not applied")
+            else:
+                filters["category"] = pred[0][0]
+                outcome.restricted_to = pred[0][0]
+        self._search(repo, vec, k, filters, (), outcome, t)
+        if outcome.restricted_to and not outcome.results:
+            outcome.notes.append(f"no {outcome.restricted_to} items match: searched everything")
+            outcome.restricted_to = None
+            filters.pop("category")
+            self._search(repo, vec, k, filters, (), outcome, t)
+        outcome.timings_ms = t.ms
+        return outcome
+
+    def more_like_this(self, repo, sku: str, *, k: int = 10,
+                       filters: dict[str, Any] | None = None) -> SearchOutcome:
+        """Neighbours of a catalog item (its stored vector; its image when it has none)."""
+        t = _Timer()
+        filter_key(filters)
+        index = self.index(repo)
+        vec = index.vector(sku)
+        item = repo.get_item(sku)
+        if item is None:
+            raise KeyError(f"no item {sku!r} in the catalog")
+        outcome = SearchOutcome([], self.model_id)
+        path = Path(item.image_path)
+        path = path if path.is_absolute() else self.settings.data_dir / path
+        if vec is None:
+            image = load_image(path, name=sku)
+            vec, outcome.masked_image = self.embed(image)
+            outcome.query_image = image
+        else:
+            vec = vec[None, :]
+        t.lap("embed")
+        self._search(repo, vec, k, dict(filters or {}), (sku,), outcome, t)
+        outcome.timings_ms = t.ms
+        return outcome
+
+    def _search(self, repo, vec: np.ndarray, k: int, filters: dict[str, Any],
+                exclude: tuple[str, ...], outcome: SearchOutcome, t: _Timer) -> None:
+        index = self.index(repo)
+        subset = self.candidates(repo, filters)
+        outcome.candidates = None if subset is None else len(subset)
+        t.lap("filter")
+        hits = index.search(vec, k, subset=subset, exclude=exclude)[0]
+        t.lap("search")
+        items = {it.sku: it for it in repo.get_items([h.sku for h in hits])}
+        outcome.results = [SearchResult(items[h.sku], h.score) for h in hits if h.sku in items]
+        t.lap("fetch")
+
+    def top_categories(self, photos: list[tuple[str, bytes | Path]], *, k: int = 3
+                       ) -> CategoryCount:
+        """Predict each photo's category and count them (seed 004's counter)."""
+        images, names, rejected = [], [], []
+        for name, data in photos:
+            try:
+                images.append(load_image(data, name=name))
+                names.append(name)
+            except ImageRejected as exc:
+                rejected.append(str(exc))
+        preds = self.classifier.predict_categories(images, k=3) if images else []
+        counts = Counter(p[0][0] for p in preds)
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return CategoryCount(top, list(zip(names, preds, strict=True)), rejected)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.t0 = self.last = time.perf_counter()
+        self.ms: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.ms[name] = round(self.ms.get(name, 0.0) + (now - self.last) * 1000, 2)
+        self.ms["total"] = round((now - self.t0) * 1000, 2)
+        self.last = now
+
+
+def search_engine(settings: Settings, mask: bool = False) -> SearchEngine:
+    """Factory for the UI's resource cache and the CLI."""
+    return SearchEngine(settings, mask=mask)
+
+
+__all__ = ["CategoryCount", "FilterError", "ImageRejected", "SearchEngine", "SearchOutcome",
+           "SearchResult", "filter_key", "search_engine"]
