@@ -204,7 +204,8 @@ def write_curves(hist: History, out_dir: Path, name: str = "training_curves.png"
     a.set_xlabel("epoch")
     a.set_title("training loss")
     a.legend()
-    for key in [k for k in hist.epochs[0] if k.startswith("val_")]:
+    val_keys = [k for k in hist.epochs[0] if k.startswith("val_")] or ["score"]
+    for key in val_keys:
         b.plot(epochs, [r.get(key) for r in hist.epochs], label=key)
     b.set_xlabel("epoch")
     b.set_title("validation")

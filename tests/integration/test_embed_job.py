@@ -1,0 +1,111 @@
+"""The embedding job against the embedded MongoDB: fills vectors, resumes, leaves others alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from core.models.embed import Embedder, embed_catalog
+from core.models.studio import STUDIO_FILE, new_encoder, save_checkpoint
+from core.storage.records import Item
+
+TINY = (8, 16, 16, 32)
+
+
+def _catalog(repo, settings, n: int = 10) -> list[str]:
+    rng = np.random.default_rng(0)
+    img_dir = settings.data_dir / "images"
+    img_dir.mkdir(parents=True, exist_ok=True)
+    items = []
+    for i in range(n):
+        path = img_dir / f"{i:03d}.jpg"
+        Image.fromarray(rng.integers(0, 255, (48, 40, 3), dtype=np.uint8)).save(path)
+        items.append(Item(sku=f"sku{i:03d}", image_path=f"images/{i:03d}.jpg", hash=f"h{i}",
+                          category="tee", attrs={"color": "red"}))
+    repo.upsert_items(items)
+    return [it.sku for it in items]
+
+
+def _tiny_embedder(settings, mask=False) -> Embedder:
+    torch.manual_seed(0)
+    return Embedder("studio_encoder", settings, model=new_encoder(widths=TINY), mask=mask)
+
+
+def test_embed_job_resumes_after_interruption(repo, settings):
+    skus = _catalog(repo, settings)
+    repo.put_vectors("other_model", skus[:3], np.ones((3, 4), np.float32))
+    emb = _tiny_embedder(settings)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_first_batch(done, total):
+        raise Interrupt
+
+    with pytest.raises(Interrupt):
+        embed_catalog(repo, settings, "studio_encoder", batch_size=4, embedder=emb, workers=0,
+                      progress=stop_after_first_batch)
+    assert repo.vector_count("studio_encoder") == 4  # the first batch was written
+    first_skus, first = repo.vectors("studio_encoder")
+
+    seen = []
+    n = embed_catalog(repo, settings, "studio_encoder", batch_size=4, embedder=emb, workers=0,
+                      progress=lambda d, t: seen.append((d, t)))
+    assert n == 6 and seen[-1] == (6, 6)
+    all_skus, vecs = repo.vectors("studio_encoder")
+    assert sorted(all_skus) == skus and vecs.shape == (10, 128)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-4)
+    again = dict(zip(all_skus, vecs, strict=True))
+    assert all(np.allclose(again[s], v) for s, v in zip(first_skus, first, strict=True))
+    assert embed_catalog(repo, settings, "studio_encoder", embedder=emb, workers=0) == 0
+    other_skus, other = repo.vectors("other_model")
+    assert other_skus == skus[:3] and np.allclose(other, 1)
+
+
+def test_masked_model_id_is_separate_and_bad_files_are_skipped(repo, settings):
+    skus = _catalog(repo, settings, n=5)
+    (settings.data_dir / "images" / "004.jpg").write_bytes(b"not an image")
+    embed_catalog(repo, settings, "studio_encoder", embedder=_tiny_embedder(settings),
+                  workers=0)
+    masked = _tiny_embedder(settings, mask=True)
+    assert masked.model_id == "studio_encoder+mask"
+    assert embed_catalog(repo, settings, "studio_encoder", embedder=masked, workers=0) == 5
+    assert repo.vector_count("studio_encoder") == 4
+    assert repo.vector_count("studio_encoder+mask") == 4
+    assert skus[4] in repo.skus_without_vectors("studio_encoder+mask")
+
+
+def test_embedder_queries_and_categories(settings):
+    emb = _tiny_embedder(settings)
+    imgs = [Image.new("RGB", (50, 70), (i * 40, 10, 10)) for i in range(3)]
+    vecs = emb.embed_images(imgs)
+    assert vecs.shape == (3, 128)
+    preds = emb.predict_categories(imgs, k=3)
+    assert len(preds) == 3 and len(preds[0]) == 3
+    assert all(isinstance(c, str) and 0 <= p <= 1 for c, p in preds[0])
+
+
+def test_embed_cli_with_a_worker_pool(repo, settings, env_for):
+    _catalog(repo, settings, n=9)
+    torch.manual_seed(0)
+    save_checkpoint(new_encoder(widths=TINY), settings.weights_dir / STUDIO_FILE)
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "embed", "--backbone", "studio_encoder", "--batch-size",
+         "4", "--workers", "2", "--json"], env=env_for(), capture_output=True, text=True,
+        timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result == {"model_id": "studio_encoder", "embedded": 9, "vectors": 9, "items": 9}
+
+
+def test_embed_cli_missing_weights_is_bad_input(settings, env_for):
+    out = subprocess.run([sys.executable, "-m", "core", "embed", "--backbone", "resnet50"],
+                         env=env_for(), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "resnet50-11ad3fa6.pth" in out.stderr

@@ -1,0 +1,172 @@
+"""Losses, data caching and the shared training loop on tiny synthetic data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from core.models.data import TensorSet, demo_set, photo_set, split_holdout
+from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES, group_matrix
+from core.models.losses import group_cross_entropy, triplet_loss
+from core.models.preprocess import PreprocessCfg
+from core.models.studio import load_checkpoint, new_encoder, save_checkpoint
+from core.models.train import Batcher, TrainConfig, batch_loss, fit
+
+TINY = (8, 16, 16, 32)
+PRE = PreprocessCfg(size=40, mean=(0.5,) * 3, std=(0.25,) * 3)
+
+
+@pytest.mark.parametrize("mining", ["batch_hard", "semi_hard"])
+def test_triplet_loss_zero_when_separated_positive_when_mixed(mining):
+    labels = torch.tensor([0, 0, 1, 1])
+    apart = torch.nn.functional.normalize(torch.tensor([[1, 0.01], [1, -0.01], [-1, 0.01],
+                                                        [-1, -0.01]]), dim=1)
+    assert triplet_loss(apart, labels, 0.2, mining) == 0
+    mixed = apart[[0, 2, 1, 3]]
+    assert triplet_loss(mixed, labels, 0.2, mining) > (1.0 if mining == "batch_hard" else 0.1)
+
+
+def test_triplet_loss_rejects_unknown_mining():
+    with pytest.raises(ValueError, match="mining"):
+        triplet_loss(torch.zeros(2, 2), torch.tensor([0, 1]), mining="random")
+
+
+def test_group_cross_entropy_is_cross_entropy_for_one_hot_and_sums_groups():
+    logits = torch.randn(5, 4)
+    y = torch.tensor([0, 1, 2, 3, 1])
+    one_hot = torch.eye(4)[y]
+    assert torch.allclose(group_cross_entropy(logits, one_hot),
+                          torch.nn.functional.cross_entropy(logits, y))
+    both = torch.tensor([[1.0, 1.0, 0, 0]])
+    p = logits[:1].softmax(1)
+    assert torch.allclose(group_cross_entropy(logits[:1], both), -torch.log(p[0, 0] + p[0, 1]))
+
+
+def test_group_matrix_maps_real_classes_onto_catalog_categories():
+    mat = group_matrix(["pants", "t-shirt", "shoes"])
+    assert mat[0, CATEGORY_NAMES.index("jeans")] == 1 and mat[0, CATEGORY_NAMES.index("tee")] == 0
+    assert mat[1, CATEGORY_NAMES.index("tee")] == 1
+    assert mat[2].sum() == 4
+    with pytest.raises(KeyError):
+        group_matrix(["spaceship"])
+
+
+def _synthetic_set(n_per: int = 24, size: int = 48, seed: int = 0) -> TensorSet:
+    """Four classes: coloured square / disc / bar / cross on a light background."""
+    rng = np.random.default_rng(seed)
+    cats = ["tee", "jeans", "dress", "sneakers"]
+    imgs, labels = [], []
+    for ci, cat in enumerate(cats):
+        for _ in range(n_per):
+            a = np.full((size, size, 3), 230, np.uint8) + rng.integers(0, 20, (size, size, 3),
+                                                                        dtype=np.uint8)
+            c = rng.integers(0, 120, 3)
+            o = int(rng.integers(4, 12))
+            if ci == 0:
+                a[o:o + 24, o:o + 24] = c
+            elif ci == 1:
+                yy, xx = np.mgrid[:size, :size]
+                a[(yy - 24) ** 2 + (xx - 24) ** 2 < 140] = c
+            elif ci == 2:
+                a[:, o + 10:o + 18] = c
+            else:
+                a[o + 10:o + 16, :] = c
+                a[:, o + 10:o + 16] = c
+            imgs.append(a)
+            labels.append(cat)
+    images = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).contiguous()
+    idx = torch.tensor([CATEGORY_NAMES.index(c) for c in labels])
+    n = len(labels)
+    return TensorSet(images, torch.eye(len(CATEGORY_NAMES))[idx], torch.full((n,), -1), idx,
+                     torch.zeros(n, ATTR_DIM), labels)
+
+
+def test_one_epoch_lowers_the_loss(tmp_path):
+    torch.manual_seed(0)
+    data = _synthetic_set()
+    model = new_encoder(widths=TINY)
+    cfg = TrainConfig(epochs=1, batch_size=16, lr=3e-3, crop_size=40, schedule="plateau",
+                      aug_strength=0.3)
+    probe = data.subset(range(0, len(data), 3))
+
+    def probe_loss(m) -> float:
+        m.eval()
+        with torch.no_grad():
+            return float(batch_loss(m, probe, cfg, PRE, torch.Generator().manual_seed(5))[0])
+
+    before = probe_loss(model)
+    saved = []
+    hist = fit(model, Batcher(data, None, cfg), lambda m: {"score": -probe_loss(m)}, cfg, PRE,
+               lambda m, row: saved.append(row), out_dir=tmp_path)
+    assert probe_loss(model) < before
+    assert len(hist.epochs) == 1 and saved
+    assert (tmp_path / "training_curves.png").stat().st_size > 1000
+
+
+def test_training_with_renders_uses_pk_batches_and_attributes(tmp_path):
+    data = _synthetic_set(n_per=6)
+    demo = TensorSet(data.images, data.groups, torch.randint(0, len(COLOR_NAMES), (len(data),)),
+                     torch.arange(len(data)) // 2, torch.rand(len(data), ATTR_DIM).round(),
+                     data.labels)
+    cfg = TrainConfig(epochs=1, batch_size=12, demo_k=2, crop_size=32, mining="semi_hard")
+    batcher = Batcher(data, demo, cfg)
+    batch = next(iter(batcher))
+    assert len(batch) == 12
+    demo_ids = batch.ident[batcher.n_photo:]
+    assert all((demo_ids == i).sum() == 2 for i in demo_ids.unique())
+    model = new_encoder(widths=TINY)
+    loss, parts = batch_loss(model, batch, cfg, PRE, torch.Generator().manual_seed(0))
+    assert loss.requires_grad and {"cat", "color", "triplet"} <= set(parts)
+
+
+def _write_class_folders(root, classes=("pants", "shoes"), n=3):
+    rng = np.random.default_rng(0)
+    for c in classes:
+        (root / c).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 255, (40, 30, 3), dtype=np.uint8)).save(
+                root / c / f"{i}.jpg")
+
+
+def test_photo_set_and_holdout(tmp_path):
+    _write_class_folders(tmp_path)
+    ts = photo_set(tmp_path, 32)
+    assert ts.images.shape == (6, 3, 32, 32) and ts.images.dtype == torch.uint8
+    assert ts.labels.count("pants") == 3
+    assert ts.groups[0, CATEGORY_NAMES.index("trousers")] == 1
+    train, hold = split_holdout(ts, 0.34, seed=0)
+    assert len(hold) == 2 and len(train) == 4
+
+
+def test_demo_set_renders_variants(tmp_path):
+    recs = [{"sku": f"s{i}", "image": f"images/{i}.png", "category": "dress", "split": "train",
+             "attrs": {"color": "red", "pattern": "solid"}} for i in range(2)]
+    (tmp_path / "images").mkdir()
+    for i in range(2):
+        Image.new("RGB", (64, 64), (200, 10, 10)).save(tmp_path / f"images/{i}.png")
+    (tmp_path / "items.jsonl").write_text("\n".join(json.dumps(r) for r in recs))
+    calls = []
+
+    def fake_render(rec, variant, size):
+        calls.append((rec["sku"], variant))
+        return Image.new("RGB", (size, size), (190, 20, 20))
+
+    ts = demo_set(tmp_path, 24, variants=(0, 1, 2), render=fake_render)
+    assert len(ts) == 6 and ts.ident.tolist() == [0, 0, 0, 1, 1, 1]
+    assert ts.color.tolist() == [COLOR_NAMES.index("red")] * 6
+    assert sorted(calls) == [("s0", 1), ("s0", 2), ("s1", 1), ("s1", 2)]
+
+
+def test_half_precision_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = new_encoder(widths=TINY).eval()
+    path = save_checkpoint(model, tmp_path / "m.pt", metrics={"x": 1}, half=True)
+    loaded, payload = load_checkpoint(path)
+    assert payload["metrics"] == {"x": 1} and payload["arch"]["widths"] == list(TINY)
+    x = torch.rand(2, 3, 40, 40)
+    with torch.inference_mode():
+        assert torch.allclose(model(x), loaded(x), atol=2e-2)
