@@ -88,6 +88,30 @@ def filter_key(filters: dict[str, Any] | None) -> str:
     return json.dumps({k: enc(v) for k, v in sorted((filters or {}).items())}, sort_keys=True)
 
 
+def selection_filters(*, categories=(), colors=(), patterns=(), seasons=(),
+                      price: tuple[float, float] | None = None,
+                      price_bounds: tuple[float, float] | None = None) -> dict[str, Any]:
+    """A filter spec from sidebar choices: empty choices and the full price range add nothing."""
+    spec: dict[str, Any] = {}
+    for key, chosen in (("category", categories), ("color", colors), ("pattern", patterns),
+                        ("season", seasons)):
+        if chosen:
+            spec[key] = [str(v) for v in chosen]
+    if price is not None and tuple(price) != tuple(price_bounds or ()):
+        spec["price"] = Range(float(price[0]), float(price[1]))
+    return spec
+
+
+def catalog_facets(repo) -> dict[str, Any]:
+    """Values offered by the filter widgets: categories (by size), attribute values, prices."""
+    prices = [it.price for sort_desc in (False, True) for it in repo.find_items(
+        {"price": Range(0, None)}, limit=1, sort="price", descending=sort_desc)]
+    return {"category": list(repo.counts_by("category")),
+            **{key: [str(v) for v in repo.distinct_values(key)]
+               for key in ("color", "pattern", "season")},
+            "price": (float(prices[0]), float(prices[1])) if len(prices) == 2 else None}
+
+
 class SearchEngine:
     """Loads the active backbone once and answers searches against the live index."""
 
@@ -100,6 +124,7 @@ class SearchEngine:
         self.indexes = indexes or IndexManager(settings)
         self._lock = threading.Lock()
         self._subsets: OrderedDict[tuple[int, str], list[str]] = OrderedDict()
+        self._facets: tuple[int, dict[str, Any]] | None = None
 
     # -- models (loaded on first use, so browsing works before weights exist) ---------------
     @property
@@ -136,6 +161,14 @@ class SearchEngine:
 
     def index(self, repo) -> VectorIndex:
         return self.indexes.get(repo, self.model_id)
+
+    def facets(self, repo) -> dict[str, Any]:
+        """catalog_facets, cached per catalog version."""
+        version = repo.catalog_version()
+        cached = self._facets
+        if cached is None or cached[0] != version:
+            cached = self._facets = (version, catalog_facets(repo))
+        return cached[1]
 
     # -- candidate subsets from MongoDB filters --------------------------------------------
     def candidates(self, repo, filters: dict[str, Any] | None) -> list[str] | None:
@@ -270,4 +303,4 @@ def search_engine(settings: Settings, mask: bool = False) -> SearchEngine:
 
 
 __all__ = ["CategoryCount", "FilterError", "ImageRejected", "SearchEngine", "SearchOutcome",
-           "SearchResult", "filter_key", "search_engine"]
+           "SearchResult", "catalog_facets", "filter_key", "search_engine", "selection_filters"]

@@ -158,3 +158,19 @@ def test_top_categories_counts_and_reports_rejects(settings):
     assert [n for n, _ in counted.per_image] == ["a.jpg", "b.png"]
     assert counted.rejected == ["zero.jpg: empty file (0 bytes)"]
     assert counted.to_json()["top"] == [{"category": "tee", "count": 2}]
+
+
+def test_selection_filters_and_facets(repo, settings, engine):
+    from core.search import selection_filters
+
+    assert selection_filters(categories=[], price=(20.0, 31.0), price_bounds=(20.0, 31.0)) == {}
+    spec = selection_filters(categories=["tee"], colors=["red"], price=(21.0, 25.0),
+                             price_bounds=(20.0, 31.0))
+    assert spec == {"category": ["tee"], "color": ["red"], "price": Range(21.0, 25.0)}
+    facets = engine.facets(repo)
+    assert set(facets["category"]) == {"dress", "tee", "skirt", "jacket"}
+    assert facets["color"] == ["green", "navy", "red", "white", "yellow"]
+    assert facets["price"] == (20.0, 31.0) and facets["season"] == ["summer"]
+    assert engine.facets(repo) is facets  # cached until the catalog changes
+    repo.bump_catalog_version()
+    assert engine.facets(repo) is not facets

@@ -1,0 +1,133 @@
+"""AppTest of the Search page: upload, pick from the catalog, filters, more like this, bad files.
+
+Streamlit 1.67's AppTest drives st.file_uploader (set_value with file bytes), so uploads are
+tested here; the browser e2e suite covers the real upload widget.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.models.embed import Embedder, embed_catalog
+from core.models.studio import new_encoder, save_checkpoint
+from tests.fixtures_bad import REJECTED, bad_image_files
+from tests.integration.test_search_pipeline import distinct_catalog
+
+
+@pytest.fixture
+def seeded(app_env, repo, small_catalog):
+    """12 items with distinct pictures, embedded by a tiny encoder saved as the studio weights."""
+    distinct_catalog(app_env, small_catalog, 12)
+    save_checkpoint(new_encoder(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1)),
+                    app_env.weights_dir / "studio_encoder.pt")
+    embed_catalog(repo, app_env, "studio_encoder", embedder=Embedder("studio_encoder", app_env),
+                  workers=0)
+    return app_env
+
+
+def _photo(settings, i: int) -> tuple[str, bytes, str]:
+    return (f"t{i:03d}.jpg", (settings.data_dir / "images" / f"t{i:03d}.jpg").read_bytes(),
+            "image/jpeg")
+
+
+def _captions(at) -> str:
+    return "\n".join(str(c.value) for c in at.caption)
+
+
+def _upload(at, *files):
+    at.file_uploader(key="search_upload").set_value(list(files) if len(files) > 1 else files[0])
+    return at.run()
+
+
+def test_empty_catalog_explains(app_env):
+    # Through app.py's navigation: require_catalog links to the Home page, which st.page_link
+    # can only resolve when the page is registered with st.navigation.
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[2]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=90).run()
+    at.switch_page("pages/search.py").run()
+    assert not at.exception
+    assert any("catalog is empty" in i.value for i in at.info)
+
+
+def test_asks_for_a_query(app_test, seeded):
+    at = app_test("search.py").run()
+    assert not at.exception
+    assert any("Upload a garment photo" in i.value for i in at.info)
+    assert len(at.button) >= 10  # the pick-from-catalog grid offers "Search with this"
+
+
+def test_upload_shows_results_and_recommendations(app_test, seeded):
+    at = _upload(app_test("search.py").run(), _photo(seeded, 3))
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader][:2] == ["Query", "Similar items"]
+    text = _captions(at)
+    assert "12 best matches among the whole catalog" in text
+    assert "1.000 · jacket · green · solid" in text  # the item itself, first, score 1
+    assert "Recommendations" in [s.value for s in at.subheader]
+    assert len(at.dataframe) >= 1  # reasons of the recommendations
+    assert not at.error
+
+
+def test_filters_narrow_results(app_test, seeded):
+    at = app_test("search.py").run()
+    at.multiselect(key="search_f_color").set_value(["red"])
+    at = _upload(at, _photo(seeded, 0))
+    assert not at.exception
+    text = _captions(at)
+    assert "3 best matches among 3 items passing the filters" in text
+    result_caps = [c.value for c in at.caption if c.value.startswith(("1.0", "0."))]
+    assert result_caps and all("red" in c for c in result_caps[:3])
+
+
+def test_pick_from_catalog_then_more_like_this(app_test, seeded):
+    at = app_test("search.py").run()
+    pick = next(b for b in at.button if b.label == "Search with this")
+    at = pick.click().run()
+    assert not at.exception
+    picked = at.session_state["search_sku"]
+    assert "Similar items" in [s.value for s in at.subheader]
+    more = next(b for b in at.button if b.label == "More like this"
+                and b.key.startswith("search_results-"))
+    target = more.key.split("-")[1]
+    at = more.click().run()
+    assert not at.exception
+    assert at.session_state["search_sku"] == target != picked
+    assert "11 best matches" in _captions(at)  # the query item itself is left out
+
+
+def test_category_aware_shows_prediction(app_test, seeded):
+    at = app_test("search.py").run()
+    at.toggle(key="search_category_aware").set_value(True)
+    at = _upload(at, _photo(seeded, 1))
+    assert not at.exception
+    metric = at.metric[0]
+    assert metric.label == "Predicted category" and "confidence" in metric.delta
+
+
+def test_several_photos_show_top_categories(app_test, seeded):
+    at = _upload(app_test("search.py").run(), _photo(seeded, 1), _photo(seeded, 2),
+                 ("zero.jpg", b"", "image/jpeg"))
+    assert not at.exception
+    assert any(s.value.startswith("Most common categories in 3 photos") for s in at.subheader)
+    assert sum(int(m.value.split()[0]) for m in at.metric) == 2
+    assert any("zero.jpg: empty file" in e.value for e in at.error)
+    assert at.selectbox(key="search_which").options == ["t001.jpg", "t002.jpg", "zero.jpg"]
+
+
+@pytest.mark.parametrize("name", sorted(REJECTED))
+def test_bad_files_give_their_reason(app_test, seeded, name):
+    at = _upload(app_test("search.py").run(), (name, bad_image_files()[name], "image/png"))
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert f"Could not use {name}" in errors and REJECTED[name] in errors
+
+
+def test_missing_vectors_explained(app_test, app_env, small_catalog):
+    small_catalog(4)
+    at = _upload(app_test("search.py").run(), _photo(app_env, 0))
+    assert not at.exception
+    assert any("Search is not ready" in e.value for e in at.error)
