@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageChops, ImageFilter
 
 from core.demo import figure, scene
 from core.demo.canvas import Canvas
@@ -60,13 +60,13 @@ def _shading(rng, alpha_img: Image.Image, px: int, box) -> np.ndarray:
     h, w = alpha_img.height, alpha_img.width
     blur = np.asarray(alpha_img.filter(ImageFilter.GaussianBlur(px * 0.02)),
                       dtype=np.float32) / 255.0
-    ao = 0.78 + 0.22 * np.clip(blur * 1.6 - 0.3, 0, 1)
+    ao = 0.86 + 0.14 * np.clip(blur * 1.6 - 0.3, 0, 1)
     folds_1d = scene.value_noise(rng, (2, w), int(rng.integers(5, 10)))[0]
-    folds = 1.0 - 0.1 * np.clip(folds_1d - 0.4, 0, 1)[None, :] / 0.6
-    blotch = 0.95 + 0.08 * scene.value_noise(rng, (h, w), 5)
+    folds = 1.0 - 0.08 * np.clip(folds_1d - 0.4, 0, 1)[None, :] / 0.6
+    blotch = 0.96 + 0.07 * scene.value_noise(rng, (h, w), 5)
     u, v = grid(px, box)
     ang = rng.uniform(0, 2 * math.pi)
-    light = 1.0 + 0.12 * ((u - 0.5) * math.cos(ang) + (v - 0.5) * math.sin(ang))
+    light = 1.0 + 0.1 * ((u - 0.5) * math.cos(ang) + (v - 0.5) * math.sin(ang))
     return ao * folds * blotch * light
 
 
@@ -82,7 +82,7 @@ def _garment_layer(cv: Canvas, spec: dict, sv, rng, px: int) -> tuple[Image.Imag
     attrs = spec["attrs"]
     box = _crop_box(cv, px)
     alpha_img = cv.alpha.crop(box)
-    alpha = np.asarray(alpha_img, dtype=np.float32) / 255.0
+    alpha8 = np.asarray(alpha_img)
     rgb = texture(attrs["pattern"], attrs["color"], px, box, sv,
                   int(spec["render"]["shape_seed"]), anchor=cv.anchor, motif=cv.motif)
     if cv.has_trim:
@@ -90,25 +90,25 @@ def _garment_layer(cv: Canvas, spec: dict, sv, rng, px: int) -> tuple[Image.Imag
         ta = trim[..., 3:4]
         rgb = rgb * (1 - ta) + trim[..., :3] * ta
     light = _shading(rng, alpha_img, px, box)
-    detail = np.asarray(cv.shade.crop(box), dtype=np.float32) / 255.0
-    sheen = 0.06 * np.clip(scene.value_noise(rng, alpha.shape, 6) - 0.6, 0, 1)
-    rgb = rgb * (light * detail)[..., None] + sheen[..., None]
+    factor = light * (np.asarray(cv.shade.crop(box), dtype=np.float32) / 255.0)
+    rgb = rgb * factor[..., None]
+    rgb += 0.06 * np.clip(scene.value_noise(rng, alpha8.shape, 6) - 0.6, 0, 1)[..., None]
     seg = SEGMENT_INDEX[CATEGORIES[spec["category"]].segment]
-    body_labels = np.asarray(cv.body_label.crop(box))
-    out = np.empty((*alpha.shape, 4), dtype=np.float32)
-    if body_labels.any():
+    body_img = cv.body_label.crop(box)
+    if body_img.getbbox():
+        body_labels = np.asarray(body_img)
         body = np.asarray(cv.body.crop(box), dtype=np.float32) / 255.0
         body *= (0.92 + 0.08 * light)[..., None]
-        a = alpha[..., None]
-        out[..., :3] = rgb * a + body * (1 - a)
-        out[..., 3] = np.maximum(alpha, body_labels > 0)
-        labels = np.where(alpha >= 0.5, seg, body_labels).astype(np.uint8)
+        a = (alpha8.astype(np.float32) / 255.0)[..., None]
+        rgb = body + (rgb - body) * a
+        alpha_img = ImageChops.lighter(alpha_img, body_img.point(lambda v: 255 if v else 0))
+        labels = np.where(alpha8 >= 128, seg, body_labels).astype(np.uint8)
     else:
-        out[..., :3] = rgb
-        out[..., 3] = alpha
-        labels = np.where(alpha >= 0.5, seg, 0).astype(np.uint8)
-    np.clip(out, 0, 1, out=out)
-    return Image.fromarray((out * 255 + 0.5).astype(np.uint8), "RGBA"), labels
+        labels = np.where(alpha8 >= 128, seg, 0).astype(np.uint8)
+    np.clip(rgb, 0, 1, out=rgb)
+    layer = Image.fromarray((rgb * 255 + 0.5).astype(np.uint8), "RGB")
+    layer.putalpha(alpha_img)
+    return layer, labels
 
 
 def _pose(rng, variant: int) -> dict:
@@ -133,7 +133,7 @@ def _stage(rgba: Image.Image, labels: np.ndarray, rng, variant: int,
     f = pose["scale"] * size / max(x1 - x0, y1 - y0)
     new = (max(1, round(rgba.width * f)), max(1, round(rgba.height * f)))
     layer = rgba.convert("RGBa").resize(new, Image.Resampling.BICUBIC)
-    layer = layer.rotate(pose["angle"], Image.Resampling.BICUBIC, expand=True).convert("RGBA")
+    layer = layer.rotate(pose["angle"], Image.Resampling.BILINEAR, expand=True).convert("RGBA")
     lab = lab.resize(new, Image.Resampling.NEAREST).rotate(
         pose["angle"], Image.Resampling.NEAREST, expand=True)
     cx, cy = (x0 + x1) / 2 * f - new[0] / 2, (y0 + y1) / 2 * f - new[1] / 2
@@ -170,8 +170,10 @@ def _camera(photo: Image.Image, rng, variant: int) -> Image.Image:
     arr = np.asarray(photo, dtype=np.float32)
     gain = 1.0 + rng.uniform(-0.04, 0.04) * rough
     tint = 1.0 + rng.uniform(-0.02, 0.02, 3) * rough
-    noise = rng.standard_normal(arr.shape, dtype=np.float32) * (1.5 * rough)
-    out = Image.fromarray(np.clip(arr * gain * tint + noise, 0, 255).astype(np.uint8), "RGB")
+    noise = rng.standard_normal((*arr.shape[:2], 1), dtype=np.float32) * (1.5 * rough)
+    arr *= (gain * tint).astype(np.float32)
+    arr += noise
+    out = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
     if variant and rng.random() < 0.3:
         out = out.filter(ImageFilter.GaussianBlur(0.6))
     return out

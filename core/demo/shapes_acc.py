@@ -55,25 +55,31 @@ def _heel(cv: Canvas, x0: float, g: float, sv, front: bool) -> list:
     cv.fill(upper)
     cv.fill([(x0 + 0.04, g - 0.16), (x0 + 0.095, g - 0.15), (x0 + 0.078, g), (x0 + 0.062, g)])
     lining = topline + [(x + 0.01, y + 0.028) for x, y in reversed(topline)]
-    cv.band(lining, 140 if front else 170)
+    cv.band(lining, 165 if front else 185)
     return upper
 
 
 def _sandal(cv: Canvas, cx: float, sv, pv, flip: bool) -> list:
-    """One sandal seen from above, toes up: sole slab plus straps."""
-    sole = SOLES[2] if sv[5] < 0.5 else SOLES[1]
+    """One sandal seen from above, toes up: a footbed in the sandal's colour plus straps."""
+    edge = SOLES[2] if sv[5] < 0.5 else SOLES[1]
     s = -1 if flip else 1
     outline = [*arc(cx + s * 0.01, 0.3, 0.085, 0.11, 180, 360, 10),
                (cx + 0.075, 0.5), *arc(cx, 0.72, 0.065, 0.09, 0, 180, 8), (cx - 0.075, 0.5)]
-    cv.trim_poly(outline, sole)
-    cv.line(outline + [outline[0]], 0.005, 150)
-    wide = sv[7] < 0.5
-    if wide:
-        cv.fill([(cx - 0.09, 0.33), (cx + 0.09, 0.31), (cx + 0.09, 0.39), (cx - 0.09, 0.41)])
+    cv.fill(outline)
+    cv.trim_line(outline + [outline[0]], 0.012, edge)
+    inner = [(cx + (x - cx) * 0.86, 0.5 + (y - 0.5) * 0.92) for x, y in outline]
+    cv.band(inner, 230)
+    if sv[7] < 0.5:
+        straps = [[(cx - 0.09, 0.33), (cx + 0.09, 0.31), (cx + 0.09, 0.39), (cx - 0.09, 0.41)]]
     else:
-        cv.fill_line([(cx - 0.085, 0.44), (cx + s * 0.01, 0.3), (cx + 0.085, 0.44)], 0.03)
-    cv.fill([(cx - 0.08, 0.47), (cx + 0.08, 0.46), (cx + 0.08, 0.5), (cx - 0.08, 0.51)])
-    cv.fill_line([(cx - 0.07, 0.66), (cx + 0.07, 0.66)], 0.022)
+        straps = [[(cx - 0.085, 0.44), (cx + s * 0.01, 0.29), (cx + 0.085, 0.44),
+                   (cx + 0.06, 0.45), (cx + s * 0.01, 0.34), (cx - 0.06, 0.45)]]
+    straps.append([(cx - 0.08, 0.47), (cx + 0.08, 0.46), (cx + 0.08, 0.51), (cx - 0.08, 0.52)])
+    straps.append([(cx - 0.07, 0.65), (cx + 0.07, 0.65), (cx + 0.07, 0.675), (cx - 0.07, 0.675)])
+    for strap in straps:
+        cv.fill(strap)
+        cv.band(strap, 255)
+        cv.line(strap + [strap[0]], 0.005, 150)
     return outline
 
 
@@ -104,7 +110,7 @@ def draw_shoes(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) ->
 
         outline = shoe()
         if not front:
-            cv.band(outline, 200)
+            cv.band(outline, 222)
         else:  # clear the back shoe's shade under the front one, then draw it again
             cv.band(outline, 255)
             shoe()

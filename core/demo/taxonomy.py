@@ -79,7 +79,10 @@ SEED_004_CATEGORIES = (
 class Colour:
     name: str
     rgb: tuple[int, int, int]
-    hue: float  # colour-wheel angle in degrees (meaningless for achromatic neutrals)
+    # Angle on the painter's (red-yellow-blue) colour wheel stylists use, in degrees:
+    # red 0, orange 60, yellow 120, green 180, blue 240, violet 300. Complements sit 180°
+    # apart (red/green, blue/orange, yellow/violet). Meaningless for achromatic neutrals.
+    hue: float
     neutral: bool
     lighter: str | None = None  # the next lighter shade of the same hue, if any
     darker: str | None = None
@@ -89,22 +92,22 @@ COLORS: dict[str, Colour] = {c.name: c for c in [
     Colour("black", (28, 28, 31), 0, True, lighter="grey"),
     Colour("grey", (132, 133, 137), 0, True, lighter="white", darker="black"),
     Colour("white", (242, 241, 236), 0, True, darker="grey"),
-    Colour("beige", (214, 193, 158), 38, True, darker="brown"),
-    Colour("brown", (112, 74, 46), 25, True, lighter="beige"),
-    Colour("navy", (30, 42, 92), 225, True, lighter="blue"),
-    Colour("blue", (42, 92, 196), 220, False, lighter="light blue", darker="navy"),
-    Colour("light blue", (142, 190, 232), 205, False, darker="blue"),
-    Colour("burgundy", (112, 22, 44), 345, False, lighter="red"),
-    Colour("red", (200, 32, 42), 357, False, lighter="pink", darker="burgundy"),
-    Colour("pink", (238, 150, 180), 340, False, darker="red"),
-    Colour("dark green", (24, 82, 52), 145, False, lighter="green"),
-    Colour("green", (48, 146, 76), 135, False, lighter="mint", darker="dark green"),
-    Colour("mint", (158, 222, 190), 150, False, darker="green"),
-    Colour("purple", (104, 56, 156), 272, False, lighter="lavender"),
-    Colour("lavender", (190, 170, 226), 265, False, darker="purple"),
-    Colour("orange", (234, 118, 34), 28, False),
-    Colour("yellow", (240, 204, 52), 50, False),
-    Colour("olive", (108, 110, 52), 62, True),
+    Colour("beige", (214, 193, 158), 80, True, darker="brown"),
+    Colour("brown", (112, 74, 46), 45, True, lighter="beige"),
+    Colour("navy", (30, 42, 92), 245, True, lighter="blue"),
+    Colour("blue", (42, 92, 196), 240, False, lighter="light blue", darker="navy"),
+    Colour("light blue", (142, 190, 232), 235, False, darker="blue"),
+    Colour("burgundy", (112, 22, 44), 350, False, lighter="red"),
+    Colour("red", (200, 32, 42), 0, False, lighter="pink", darker="burgundy"),
+    Colour("pink", (238, 150, 180), 345, False, darker="red"),
+    Colour("dark green", (24, 82, 52), 185, False, lighter="green"),
+    Colour("green", (48, 146, 76), 180, False, lighter="mint", darker="dark green"),
+    Colour("mint", (158, 222, 190), 175, False, darker="green"),
+    Colour("purple", (104, 56, 156), 300, False, lighter="lavender"),
+    Colour("lavender", (190, 170, 226), 295, False, darker="purple"),
+    Colour("orange", (234, 118, 34), 60, False),
+    Colour("yellow", (240, 204, 52), 120, False),
+    Colour("olive", (108, 110, 52), 140, True),
 ]}
 
 PATTERNS = ("solid", "striped", "checked", "dotted", "floral", "denim", "graphic")
@@ -270,7 +273,7 @@ def colour_relation(a: str, b: str) -> str:
     if COLORS[a].neutral or COLORS[b].neutral:
         return "neutral"
     d = hue_distance(a, b)
-    if d <= 45:
+    if d <= 60:
         return "analogous"
     if d >= 150:
         return "complementary"
