@@ -47,7 +47,7 @@ model = c1.selectbox("Model", models, index=models.index(default_model), key="ex
 method = c2.radio("Projection", ["tsne", "pca"], horizontal=True, key="explore_method",
                   format_func={"tsne": "t-SNE", "pca": "PCA"}.get)
 k = c3.number_input("Clusters (k)", 1, 60, 8, key="explore_k")
-suggest = c4.button("Suggest k", key="explore_suggest", help="best silhouette score, k = 2…15")
+suggest = c4.button("Suggest k", key="explore_suggest", help="best silhouette score, k = 2…20")
 color_by = c5.selectbox("Colour by", COLOR_BY, key="explore_color_by")
 with st.expander("t-SNE settings"):
     t1, t2, t3 = st.columns(3)
@@ -56,7 +56,7 @@ with st.expander("t-SNE settings"):
     seed = t3.number_input("Seed", 0, 10_000, 0, key="explore_seed")
 
 if suggest:
-    bar = st.progress(0.0, text="Trying k = 2…15")
+    bar = st.progress(0.0, text="Trying k = 2…20")
     sug = memo.suggest(repo, model, progress=lambda f, m: bar.progress(f, text=m))
     st.session_state["explore_k_pending"] = sug["k"]
     st.session_state["explore_k_scores"] = sug["scores"]
@@ -108,19 +108,34 @@ def place_photo():
         return spot
 
 
+def show_items(rows: list[int], what: str) -> None:
+    """Attribute breakdown and pictures of some rows of the map."""
+    st.subheader(f"{len(rows):,} items in the {what}")
+    for col, attr in zip(st.columns(len(SUMMARY_ATTRS)), SUMMARY_ATTRS, strict=True):
+        col.dataframe(breakdown(emap.table, rows, attr), hide_index=True, width="stretch")
+    image_grid([emap.items[r] for r in rows[:MAX_GRID]], columns=8)
+    if len(rows) > MAX_GRID:
+        st.caption(f"Showing {MAX_GRID} of {len(rows):,}.")
+
+
+def show_item(row: int) -> None:
+    """The clicked item: picture, name and attributes."""
+    item = emap.items[row]
+    st.image(str(image_path(item)), width="stretch")
+    st.markdown(f"**{item.name or item.sku}**  \n`{item.sku}` · {item.category}")
+    st.caption(" · ".join(f"{a}: {v}" for a, v in item.attrs.items() if v))
+    st.caption(f"cluster {emap.table.loc[row, 'cluster']}")
+
+
 placement = place_photo()
 chart_col, side_col = st.columns([3, 1])
 with chart_col:
     event = st.plotly_chart(scatter_figure(emap, color_by, placement), key="explore_chart",
                             on_select="rerun", selection_mode=("points", "box", "lasso"))
-chart_rows = rows = selected_rows(event["selection"]["points"])
+rows = selected_rows(event["selection"]["points"])
 with side_col:
     if len(rows) == 1:
-        item = emap.items[rows[0]]
-        st.image(str(image_path(item)), width="stretch")
-        st.markdown(f"**{item.name or item.sku}**  \n`{item.sku}` · {item.category}")
-        st.caption(" · ".join(f"{a}: {v}" for a, v in item.attrs.items() if v))
-        st.caption(f"cluster {emap.table.loc[rows[0], 'cluster']}")
+        show_item(rows[0])
     else:
         st.caption("Click a point to see the item; drag a box or lasso to select many.")
     d1, d2 = st.columns(2)
@@ -129,6 +144,8 @@ with side_col:
                        file_name=f"{stem}.png", mime="image/png", key="explore_png")
     d2.download_button("CSV", lambda: assignments_csv(emap), file_name=f"{stem}.csv",
                        mime="text/csv", key="explore_csv")
+if len(rows) > 1:
+    show_items(rows, "selection")
 
 st.subheader("Clusters")
 st.dataframe(summary_frame(emap), hide_index=True, width="stretch")
@@ -136,14 +153,5 @@ labels = {s.id: f"cluster {s.id}: {s.top['category'][0]} / {s.top['color'][0]} (
           for s in emap.summaries}
 picked = st.selectbox("Show the items of", [None, *labels], key="explore_cluster",
                       format_func=lambda c: "a cluster…" if c is None else labels[c])
-if not rows and picked is not None:
-    rows = emap.cluster_rows(picked)
-
-if rows:
-    what = "selection" if chart_rows else f"cluster {picked}"
-    st.subheader(f"{len(rows):,} items in the {what}")
-    for col, attr in zip(st.columns(len(SUMMARY_ATTRS)), SUMMARY_ATTRS, strict=True):
-        col.dataframe(breakdown(emap.table, rows, attr), hide_index=True, width="stretch")
-    image_grid([emap.items[r] for r in rows[:MAX_GRID]], columns=8)
-    if len(rows) > MAX_GRID:
-        st.caption(f"Showing {MAX_GRID} of {len(rows):,}.")
+if picked is not None:
+    show_items(emap.cluster_rows(picked), f"cluster {picked} (nearest its centre first)")

@@ -40,7 +40,8 @@ class _Bar:
     """A progress callback drawing a tqdm bar in percent on stderr."""
 
     def __init__(self, desc: str):
-        self.bar = tqdm(total=100, desc=desc, file=sys.stderr, bar_format="{l_bar}{bar}| {desc}")
+        self.bar = tqdm(total=100, desc=desc, file=sys.stderr,
+                        bar_format="{l_bar}{bar}| {elapsed}")
         self.name = desc
 
     def __call__(self, fraction: float, message: str) -> None:

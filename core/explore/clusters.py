@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 SUMMARY_ATTRS = ("category", "color", "pattern", "season")
 SILHOUETTE_SAMPLE = 2000  # silhouette is O(n²): score a sample
+K_MAX = 20  # the k suggestion tries 2..K_MAX
 
 
 @dataclass
@@ -90,7 +91,7 @@ def cluster(features: np.ndarray, k: int, seed: int = 0, n_representatives: int 
     return Clustering(labels, reps, score, seconds)
 
 
-def suggest_k(features: np.ndarray, k_min: int = 2, k_max: int = 15, seed: int = 0,
+def suggest_k(features: np.ndarray, k_min: int = 2, k_max: int = K_MAX, seed: int = 0,
               sample: int = SILHOUETTE_SAMPLE, progress: Progress | None = None) -> KSuggestion:
     """Try k in [k_min, k_max] with k-means on a sample; pick the best silhouette score."""
     rows = _sample(len(features), sample, seed)

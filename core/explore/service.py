@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.explore.clusters import SUMMARY_ATTRS, ClusterSummary, cluster, suggest_k, summarise
+from core.explore.clusters import (
+    K_MAX,
+    SUMMARY_ATTRS,
+    ClusterSummary,
+    cluster,
+    suggest_k,
+    summarise,
+)
 from core.explore.progress import Progress, report, scaled
 from core.explore.projection import (
     Projection,
@@ -261,7 +268,7 @@ def place(emap: ExploreMap, vector: np.ndarray, repo: Repository, k: int = 10) -
                      rows.tolist(), sims.astype(float).tolist())
 
 
-def suggest_clusters(repo: Repository, model_id: str, *, k_min: int = 2, k_max: int = 15,
+def suggest_clusters(repo: Repository, model_id: str, *, k_min: int = 2, k_max: int = K_MAX,
                      progress: Progress | None = None, use_cache: bool = True) -> dict[str, Any]:
     """Best k by silhouette on a sample of the model's vectors: {"k", "scores"} (cached)."""
     version, count = repo.catalog_version(), repo.vector_count(model_id)

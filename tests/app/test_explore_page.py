@@ -49,7 +49,7 @@ def test_page_draws_the_map_and_cluster_table(app_test, catalog):
     assert not at.exception
     (chart,) = at.get("plotly_chart")
     assert chart.key == "explore_chart"
-    (table,) = at.dataframe
+    (table,) = at.dataframe  # no selection yet: only the cluster table
     frame = table.value
     assert len(frame) == 4 and frame["size"].sum() == N
     assert sorted(frame["category"].str.split(" ").str[0]) == sorted(CATEGORIES)
@@ -71,7 +71,8 @@ def test_chart_selection_shows_items_and_breakdown(app_test, catalog):
     at.run()
     assert not at.exception
     assert "4 items in the selection" in _texts(at)
-    breakdowns = {df.value.columns[0]: df.value for df in at.dataframe[1:]}
+    breakdowns = {df.value.columns[0]: df.value for df in at.dataframe
+                  if df.value.columns[1] == "count"}
     assert set(breakdowns) == {"category", "color", "pattern", "season"}
     cats = breakdowns["category"].set_index("category")["count"].to_dict()
     assert cats == {"dress": 3, "tee": 1}
@@ -93,8 +94,8 @@ def test_picking_a_cluster_lists_its_items(app_test, catalog):
     first = [o for o in picker.options if o != "a cluster…"][0]
     picker.select_index(picker.options.index(first)).run()
     assert not at.exception
-    size = int(first.rsplit("(", 1)[1].rstrip(")"))
-    assert f"{size} items in the cluster" in _texts(at)
+    cid, size = first.split(":")[0].split()[1], int(first.rsplit("(", 1)[1].rstrip(")"))
+    assert f"{size} items in the cluster {cid} (nearest its centre first)" in _texts(at)
 
 
 def test_suggest_k_sets_the_number_of_clusters(app_test, catalog):
@@ -103,7 +104,7 @@ def test_suggest_k_sets_the_number_of_clusters(app_test, catalog):
     assert not at.exception
     assert at.number_input(key="explore_k").value == len(CATEGORIES)
     assert f"Silhouette suggests k = {len(CATEGORIES)}" in _texts(at)
-    assert len(at.dataframe[0].value) == len(CATEGORIES)
+    assert len(at.dataframe[-1].value) == len(CATEGORIES)
 
 
 def test_no_vectors_explains_how_to_embed(app_test, app_env, repo):
