@@ -121,10 +121,10 @@ def demo_set(demo_dir: Path, size: int, *, split: str | Sequence[str] = "train",
     """Demo items of a split, each as len(variants) pictures (0 = stored image file)."""
     splits = {split} if isinstance(split, str) else set(split)
     records = [r for r in read_items_jsonl(demo_dir) if r.get("split") in splits]
-    sources: list = []
-    for r in records:
-        for v in variants:
-            sources.append(Path(demo_dir) / r["image"] if v == 0 else render(r, v, size))
+    jobs = [(r, v, size) for r in records for v in variants if v != 0]
+    rendered = iter(_render_many(jobs, render, workers))
+    sources = [Path(demo_dir) / r["image"] if v == 0 else next(rendered)
+               for r in records for v in variants]
     log.info("decoding %d demo pictures (%d items x %d variants)", len(sources), len(records),
              len(variants))
     images = load_many(sources, size, workers=workers)
@@ -138,6 +138,20 @@ def demo_set(demo_dir: Path, size: int, *, split: str | Sequence[str] = "train",
     return TensorSet(images, eye[torch.tensor(cats, dtype=torch.long)][idx],
                      torch.tensor(colors, dtype=torch.long)[idx], idx + ident_offset,
                      attrs[idx], [records[i]["category"] for i in idx.tolist()])
+
+
+def _render_job(job: tuple) -> object:
+    return render_variant(*job)
+
+
+def _render_many(jobs: list[tuple], render: Callable, workers: int) -> list:
+    """Re-render pictures, in worker processes when the default renderer is used."""
+    if render is not render_variant or workers < 2 or len(jobs) < 50:
+        return [render(*job) for job in jobs]
+    import multiprocessing as mp
+
+    with mp.get_context("fork").Pool(workers) as pool:
+        return pool.map(_render_job, jobs, chunksize=16)
 
 
 def split_holdout(ts: TensorSet, fraction: float, seed: int) -> tuple[TensorSet, TensorSet]:

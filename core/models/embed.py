@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from core.models.masking import mask_image
 from core.models.metrics import top_categories
-from core.models.preprocess import PreprocessCfg, load_rgb, make_transform
+from core.models.preprocess import PreprocessCfg, make_transform, normalise_batch, to_uint8_square
 from core.models.registry import build_backbone, get_spec
 
 log = logging.getLogger(__name__)
@@ -83,30 +83,41 @@ class Job:
     mask: Path | None
 
 
+def open_for_embedding(path: Path, size: int):
+    """Fast decode of an already ingested image: JPEG DCT scaling to about ``size``."""
+    from PIL import Image, ImageOps
+
+    img = Image.open(path)
+    if img.format == "JPEG":
+        img.draft("RGB", (size, size))
+    return ImageOps.exif_transpose(img).convert("RGB")
+
+
 class JobDataset(Dataset):
-    """Loads, masks and preprocesses catalog images in DataLoader workers."""
+    """Loads, masks, pads and resizes catalog images (uint8) in DataLoader workers."""
 
     def __init__(self, jobs: list[Job], preprocess: PreprocessCfg, mask: bool):
-        self.jobs, self.mask = jobs, mask
-        self.transform = make_transform(preprocess)
+        self.jobs, self.mask, self.preprocess = jobs, mask, preprocess
         self.size = preprocess.size
 
     def __len__(self) -> int:
         return len(self.jobs)
 
     def __getitem__(self, i: int):
+        from PIL import Image
+
         job = self.jobs[i]
         try:
-            img = load_rgb(job.image)
+            img = open_for_embedding(job.image, self.size)
             m = None
             if self.mask and job.mask is not None and job.mask.is_file():
-                from PIL import Image
-
                 m = Image.open(job.mask)
-            return self.transform(mask_image(img, m, enabled=self.mask).image), job.sku, True
+            img = mask_image(img, m, enabled=self.mask).image
+            arr = to_uint8_square(img, self.size, self.preprocess.pad)
+            return torch.from_numpy(arr.copy()).permute(2, 0, 1), job.sku, True
         except Exception as exc:  # a bad file must not stop the job; it is logged and skipped
             log.warning("skipping %s: %s", job.image, exc)
-            return torch.zeros(3, self.size, self.size), job.sku, False
+            return torch.zeros(3, self.size, self.size, dtype=torch.uint8), job.sku, False
 
 
 def run_job(embedder: Embedder, jobs: list[Job], sink: Callable[[list[str], np.ndarray], None],
@@ -124,7 +135,8 @@ def run_job(embedder: Embedder, jobs: list[Job], sink: Callable[[list[str], np.n
     for x, skus, ok in loader:
         keep = ok.nonzero().flatten()
         if len(keep):
-            vecs = embedder.embed_tensor(x[keep])
+            vecs = embedder.embed_tensor(normalise_batch(x[keep].float().div_(255),
+                                                         embedder.preprocess))
             sink([skus[i] for i in keep.tolist()], vecs)
         done += len(skus)
         if progress is not None:

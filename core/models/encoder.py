@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-DEFAULT_WIDTHS = (48, 96, 192, 384)
+DEFAULT_WIDTHS = (32, 64, 128, 256)
 DEFAULT_BLOCKS = (1, 1, 1, 1)
 
 

@@ -13,7 +13,7 @@ from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES
 from core.models.preprocess import PreprocessCfg
 
 STUDIO_FILE = "studio_encoder.pt"
-STUDIO_PREPROCESS = PreprocessCfg(size=128, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
+STUDIO_PREPROCESS = PreprocessCfg(size=112, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
                                   pad="edge")
 
 

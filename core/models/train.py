@@ -34,13 +34,16 @@ class TrainConfig:
     weight_decay: float = 5e-4
     margin: float = 0.2
     mining: str = "batch_hard"
-    schedule: str = "plateau"  # plateau (ReduceLROnPlateau on the validation score) | onecycle
+    # plateau: ReduceLROnPlateau on the validation score; onecycle: per step over `epochs`;
+    # budget: warm-up then cosine decay over the wall-time budget (max_minutes), which ends
+    # training fully annealed however busy the machine is.
+    schedule: str = "plateau"
     label_smoothing: float = 0.1
     triplet_weight: float = 1.0
     color_weight: float = 0.5
     attr_dropout: float = 0.5
     patience: int = 8
-    crop_size: int = 112
+    crop_size: int = 96
     demo_fraction: float = 0.5  # share of each batch drawn from renders when both sources exist
     demo_k: int = 2  # pictures of the same item per batch (positives for the triplet loss)
     aug_strength: float = 1.0
@@ -123,7 +126,35 @@ def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
     return loss, parts
 
 
+class BudgetSchedule:
+    """Learning rate as a function of the elapsed share of the wall-time budget."""
+
+    def __init__(self, opt, cfg: TrainConfig, warmup: float = 0.05):
+        if not cfg.max_minutes:
+            raise ValueError("schedule 'budget' needs max_minutes")
+        self.opt, self.lr, self.warmup = opt, cfg.lr, warmup
+        self.budget = cfg.max_minutes * 60
+        self.start = time.monotonic()
+        self.step()
+
+    @property
+    def progress(self) -> float:
+        return (time.monotonic() - self.start) / self.budget
+
+    def step(self) -> None:
+        t = min(self.progress, 1.0)
+        if t < self.warmup:
+            lr = self.lr * (0.05 + 0.95 * t / self.warmup)
+        else:
+            lr = self.lr * (0.002 + 0.998 * 0.5 * (1 + math.cos(math.pi * (t - self.warmup)
+                                                                  / (1 - self.warmup))))
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+
+
 def _scheduler(opt, cfg: TrainConfig, steps_per_epoch: int):
+    if cfg.schedule == "budget":
+        return BudgetSchedule(opt, cfg)
     if cfg.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
@@ -131,7 +162,7 @@ def _scheduler(opt, cfg: TrainConfig, steps_per_epoch: int):
     if cfg.schedule == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, "max", factor=0.3,
                                                           patience=max(1, cfg.patience // 3))
-    raise ValueError(f"schedule must be plateau or onecycle, got {cfg.schedule!r}")
+    raise ValueError(f"schedule must be plateau, onecycle or budget, got {cfg.schedule!r}")
 
 
 def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainConfig,
@@ -166,7 +197,7 @@ def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainC
         if stale >= cfg.patience and cfg.schedule == "plateau":
             hist.stopped = f"early stop: no better validation score for {stale} epochs"
             break
-        if cfg.max_minutes and (time.monotonic() - start) / 60 > cfg.max_minutes:
+        if cfg.max_minutes and (time.monotonic() - start) / 60 >= cfg.max_minutes:
             hist.stopped = f"time budget of {cfg.max_minutes} min reached"
             break
     return hist
@@ -181,12 +212,14 @@ def _train_epoch(model, batcher, opt, sched, cfg, pre, gen) -> tuple[float, dict
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
-        if cfg.schedule == "onecycle":
+        if cfg.schedule in ("onecycle", "budget"):
             sched.step()
         total += loss.item()
         n += 1
         for k, v in parts.items():
             sums[k] = sums.get(k, 0.0) + v
+        if cfg.schedule == "budget" and sched.progress >= 1.0:
+            break
     return total / max(n, 1), {f"loss_{k}": round(v / max(n, 1), 4) for k, v in sums.items()}
 
 

@@ -1,0 +1,65 @@
+"""CLI: train (tiny), eval classify/search on class folders, manifest bookkeeping."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from core.models.studio import sha256_of
+
+
+def _folders(root, classes=("pants", "shoes", "hat"), n=4):
+    rng = np.random.default_rng(0)
+    for split in ("train", "validation"):
+        for ci, c in enumerate(classes):
+            (root / split / c).mkdir(parents=True)
+            for i in range(n):
+                a = np.full((40, 32, 3), 220, np.uint8)
+                a[8:32, 6:26] = (60 * ci, 200 - 60 * ci, rng.integers(0, 255))
+                Image.fromarray(a).save(root / split / c / f"{i}.jpg")
+
+
+def _run(args, env, timeout=300):
+    return subprocess.run([sys.executable, "-m", "core", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_train_then_eval_on_class_folders(tmp_path, settings, env_for):
+    data = tmp_path / "photos"
+    _folders(data)
+    env = env_for()
+    out = _run(["train", "classifier", "--data-real", str(data), "--epochs", "1",
+                "--batch-size", "8", "--widths", "8,16,16,32", "--crop-size", "32", "--json"], env)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    weights = settings.weights_dir / "studio_classifier.pt"
+    assert summary["file"] == str(weights) and weights.is_file()
+    manifest = json.loads((settings.weights_dir / "manifest.json").read_text())
+    entry = manifest["files"]["studio_classifier.pt"]
+    assert entry["sha256"] == sha256_of(weights)
+    assert "train classifier" in entry["command"] and entry["data"]["real"] == str(data)
+    assert (settings.weights_dir / "studio_classifier_curves.png").is_file()
+
+    weights.rename(settings.weights_dir / "studio_encoder.pt")
+    out = _run(["eval", "classify", "--data", str(data), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["n"] == 12 and 0 <= result["top1"] <= result["top3"] <= 1
+    out = _run(["eval", "search", "--data", str(data), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["n"] == 12 and 0 <= result["p10_same_class"] <= 1
+
+
+def test_eval_bad_inputs_exit_2(tmp_path, env_for):
+    env = env_for()
+    out = _run(["eval", "classify", "--data", str(tmp_path / "missing"), "--json"], env)
+    assert out.returncode == 2 and "missing" in out.stderr
+    out = _run(["eval", "search", "--demo", str(tmp_path), "--json"], env)
+    assert out.returncode == 2 and "items.jsonl" in out.stderr
+    out = _run(["train", "encoder", "--epochs", "1"], env)
+    assert out.returncode == 2 and "--data-real" in out.stderr
