@@ -10,6 +10,7 @@ scene, which is what a shopper's query photo looks like.
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter
@@ -29,9 +30,18 @@ SUPERSAMPLE = 2
 _BODY_IDS = [SEGMENT_INDEX[n] for n in BODY_LABELS]
 
 
+def render_seeds(spec: dict) -> tuple[int, int]:
+    """(scene seed, shape seed) of an item; items without a ``render`` block get stable
+    seeds from their sku, so any catalog record can be drawn."""
+    render = spec.get("render") or {}
+    fallback = zlib.crc32(str(spec.get("sku", spec.get("name", ""))).encode("utf-8"))
+    seed = int(render.get("seed", fallback))
+    return seed, int(render.get("shape_seed", seed))
+
+
 def style_vector(spec: dict) -> np.ndarray:
     """The garment's stable style draws (shape details, print layout)."""
-    return np.random.default_rng([int(spec["render"]["shape_seed"]), 1]).random(24)
+    return np.random.default_rng([render_seeds(spec)[1], 1]).random(24)
 
 
 def labels_to_rgb(labels: np.ndarray) -> Image.Image:
@@ -44,9 +54,9 @@ def labels_to_rgb(labels: np.ndarray) -> Image.Image:
 def render_item(spec: dict, variant: int = 0, size: int = 256) -> tuple[Image.Image, Image.Image]:
     """(RGB image, colour-coded RGB mask) of one item, both size×size."""
     cat, attrs = spec["category"], spec["attrs"]
-    render = spec["render"]
+    seed, _ = render_seeds(spec)
     sv = style_vector(spec)
-    rng = np.random.default_rng([int(render["seed"]), int(variant), 2])
+    rng = np.random.default_rng([seed, int(variant), 2])
     pv = rng.random(8)
     p_model = 0.3 if variant == 0 else 0.5
     model = figure.make_model(rng) if rng.random() < p_model else None
@@ -87,8 +97,8 @@ def _garment_layer(cv: Canvas, spec: dict, sv, rng, px: int) -> tuple[Image.Imag
     box = _crop_box(cv, px)
     alpha_img = cv.alpha.crop(box)
     alpha8 = np.asarray(alpha_img)
-    rgb = texture(attrs["pattern"], attrs["color"], px, box, sv,
-                  int(spec["render"]["shape_seed"]), anchor=cv.anchor, motif=cv.motif)
+    rgb = texture(attrs["pattern"], attrs["color"], px, box, sv, render_seeds(spec)[1],
+                  anchor=cv.anchor, motif=cv.motif)
     if cv.has_trim:
         trim = np.asarray(cv.trim.crop(box), dtype=np.float32) / 255.0
         ta = trim[..., 3:4]

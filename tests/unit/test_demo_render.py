@@ -111,3 +111,13 @@ def test_prints_change_the_picture():
     for pattern in ("striped", "checked", "dotted", "floral", "denim"):
         img, _ = render_item(_spec("dress", "navy", pattern, seed=9), 0, SIZE)
         assert _png(img) != _png(solid)
+
+
+def test_records_without_render_seeds_still_render():
+    spec = _spec("skirt", "olive", "checked")
+    spec.pop("render")
+    spec["sku"] = "ext-42"
+    a, mask = render_item(spec, 0, SIZE)
+    b, _ = render_item(spec, 0, SIZE)
+    assert _png(a) == _png(b)
+    assert (labels_from_mask(mask) == SEGMENT_INDEX["skirt"]).any()
