@@ -19,6 +19,7 @@ from core.explore import (
     summary_frame,
 )
 from core.explore.clusters import SUMMARY_ATTRS
+from core.explore.thumbs import thumbnail_uri
 from core.images import ImageRejected, load_image
 from pages.common import image_grid, image_path, repo_or_stop, require_catalog, resource, settings
 
@@ -148,7 +149,10 @@ if len(rows) > 1:
     show_items(rows, "selection")
 
 st.subheader("Clusters")
-st.dataframe(summary_frame(emap), hide_index=True, width="stretch")
+examples = {s.id: thumbnail_uri(image_path(emap.items[emap.cluster_rows(s.id)[0]]))
+            for s in emap.summaries}
+st.dataframe(summary_frame(emap, examples), hide_index=True, width="stretch",
+             column_config={"example": st.column_config.ImageColumn("example", width="small")})
 labels = {s.id: f"cluster {s.id}: {s.top['category'][0]} / {s.top['color'][0]} ({s.size})"
           for s in emap.summaries}
 picked = st.selectbox("Show the items of", [None, *labels], key="explore_cluster",

@@ -66,16 +66,23 @@ def selected_rows(points: Iterable[dict[str, Any]]) -> list[int]:
     return rows
 
 
-def summary_frame(emap: ExploreMap) -> pd.DataFrame:
-    """The cluster table: size, share and the dominant value (with its share) per attribute."""
+def summary_frame(emap: ExploreMap, examples: dict[int, str | None] | None = None
+                  ) -> pd.DataFrame:
+    """The cluster table: size, share and the dominant value (with its share) per attribute.
+
+    ``examples`` (cluster id -> image URI) adds a first column with a representative picture.
+    """
     records = []
     for s in emap.summaries:
         rec: dict[str, Any] = {"cluster": s.id, "size": s.size, "share": f"{s.share:.0%}"}
+        if examples is not None:
+            rec = {"example": examples.get(s.id), **rec}
         for attr in SUMMARY_ATTRS:
             value, share = s.top.get(attr, ("unknown", 0.0))
             rec[attr] = f"{value} ({share:.0%})"
         records.append(rec)
-    return pd.DataFrame(records, columns=["cluster", "size", "share", *SUMMARY_ATTRS])
+    columns = ["cluster", "size", "share", *SUMMARY_ATTRS]
+    return pd.DataFrame(records, columns=(["example"] if examples is not None else []) + columns)
 
 
 def breakdown(table: pd.DataFrame, rows: Sequence[int], attr: str, top: int = 6) -> pd.DataFrame:

@@ -54,6 +54,7 @@ def test_page_draws_the_map_and_cluster_table(app_test, catalog):
     assert len(frame) == 4 and frame["size"].sum() == N
     assert sorted(frame["category"].str.split(" ").str[0]) == sorted(CATEGORIES)
     assert all(frame["category"].str.endswith("(100%)"))
+    assert frame["example"].str.startswith("data:image/jpeg;base64,").all()
     assert f"{N} items · model `{MODEL}`" in _texts(at)
     assert {b.label for b in at.get("download_button")} == {"PNG", "CSV"}
     again = at.run()  # a rerun reuses the map: no recomputation, same table

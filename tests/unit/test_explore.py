@@ -182,3 +182,20 @@ def test_tables_and_exports():
     assert len(csv) == emap.n and {"sku", "cluster", "x", "y", "color"} <= set(csv.columns)
     png = render_png(emap, "color", Placement(0.0, 0.0, 0, [], []), dpi=40)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(io.BytesIO(png)).size[0] > 100
+
+
+def test_thumbnail_uri_and_example_column(tmp_path):
+    import base64
+
+    from core.explore.thumbs import thumbnail_uri
+
+    Image.new("RGB", (300, 150), (200, 30, 40)).save(tmp_path / "a.png")
+    uri = thumbnail_uri(tmp_path / "a.png", size=64)
+    prefix = "data:image/jpeg;base64,"
+    assert uri.startswith(prefix)
+    with Image.open(io.BytesIO(base64.b64decode(uri[len(prefix):]))) as thumb:
+        assert thumb.size == (64, 32)
+    assert thumbnail_uri(tmp_path / "missing.jpg") is None
+    frame = summary_frame(_toy_map(), {0: uri})
+    assert list(frame.columns)[:2] == ["example", "cluster"]
+    assert frame.loc[0, "example"] == uri and pd.isna(frame.loc[1, "example"])
