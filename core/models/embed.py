@@ -53,27 +53,39 @@ class Embedder:
         z = self.model(x.to(self.device))
         return torch.nn.functional.normalize(z.float(), dim=1).cpu().numpy()
 
-    def prepare(self, images: Sequence, masks: Sequence | None = None) -> torch.Tensor:
-        """PIL images (masked when this embedder masks) -> one preprocessed batch."""
+    def prepare(self, images: Sequence, masks: Sequence | None = None, *,
+                mask: bool | None = None) -> torch.Tensor:
+        """PIL images -> one preprocessed batch; ``mask`` overrides this embedder's default."""
+        enabled = self.mask if mask is None else mask
         masks = masks if masks is not None else [None] * len(images)
-        prepped = [mask_image(img, m, enabled=self.mask).image
+        prepped = [mask_image(img, m, enabled=enabled).image
                    for img, m in zip(images, masks, strict=True)]
         return torch.stack([self.transform(img) for img in prepped])
 
-    def embed_images(self, images: Sequence, batch_size: int = 64) -> np.ndarray:
-        """Embeddings (n x d, normalised) of query images (PIL)."""
-        out = [self.embed_tensor(self.prepare(images[i:i + batch_size]))
+    def embed_images(self, images: Sequence, batch_size: int = 64, *,
+                     mask: bool | None = None) -> np.ndarray:
+        """Embeddings (n x d, normalised) of query images (PIL); masking per request."""
+        out = [self.embed_tensor(self.prepare(images[i:i + batch_size], mask=mask))
                for i in range(0, len(images), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
     @torch.inference_mode()
-    def predict_categories(self, images: Sequence, k: int = 3) -> list[list[tuple[str, float]]]:
+    def predict_categories(self, images: Sequence, k: int = 3, *,
+                           mask: bool | None = None) -> list[list[tuple[str, float]]]:
         """Top-k catalog categories with probabilities for each image (studio encoder only)."""
         if not self.can_classify:
             raise ValueError(f"backbone {self.backbone!r} has no category classifier")
-        x = self.prepare(images).to(self.device)
+        x = self.prepare(images, mask=mask).to(self.device)
         logits, _ = self.model.heads(self.model.features(x))
         return top_categories(logits.softmax(1).cpu().numpy(), k)
+
+    def top_categories_of_set(self, images: Sequence, k: int = 3) -> list[tuple[str, int]]:
+        """The k most frequent predicted categories in a set of photos (seed 004), with counts."""
+        from collections import Counter
+
+        preds = [p[0][0] for i in range(0, len(images), 64)
+                 for p in self.predict_categories(images[i:i + 64], k=1)]
+        return Counter(preds).most_common(k)
 
 
 @dataclass

@@ -89,6 +89,10 @@ def test_embedder_queries_and_categories(settings):
     preds = emb.predict_categories(imgs, k=3)
     assert len(preds) == 3 and len(preds[0]) == 3
     assert all(isinstance(c, str) and 0 <= p <= 1 for c, p in preds[0])
+    summary = emb.top_categories_of_set(imgs, k=2)
+    assert sum(n for _, n in summary) <= 3 and summary[0][1] >= 1
+    masked = emb.embed_images([Image.new("RGB", (50, 70), (200, 200, 200))], mask=True)
+    assert masked.shape == (1, 128)
 
 
 def test_embed_cli_with_a_worker_pool(repo, settings, env_for):
