@@ -71,3 +71,25 @@ def test_unreadable_cache_is_rebuilt(repo, settings, small_catalog):
     (folder / "matrix.npy").write_bytes(b"garbage")
     manager = IndexManager(settings)
     assert len(manager.get(repo, "m1")) == 4 and manager.last_source == "built"
+
+
+def test_approximate_index_cached_with_its_tuning(repo, settings):
+    from core.index import AnnIndex
+    from core.storage import Item
+
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((20, 16)).astype(np.float32)
+    vecs = centres[rng.integers(0, 20, 3000)] + 0.3 * rng.standard_normal((3000, 16)).astype(
+        np.float32)
+    skus = [f"S{i:05d}" for i in range(3000)]
+    repo.upsert_items([Item(sku=s, image_path=f"images/{s}.jpg", hash=s) for s in skus])
+    repo.put_vectors("m1", skus, vecs)
+    built = IndexManager(settings, kind="ivf").get(repo, "m1")
+    assert isinstance(built, AnnIndex) and built.kind == "ivf"
+    loaded = IndexManager(settings, kind="ivf")
+    again = loaded.get(repo, "m1")
+    assert loaded.last_source == "disk" and again.breadth == built.breadth
+    q = vecs[:5]
+    np.testing.assert_array_equal(again.topk(q, 5)[1], built.topk(q, 5)[1])
+    exact = IndexManager(settings, kind="exact").get(repo, "m1")  # other kind: its own entry
+    assert isinstance(exact, ExactIndex)
