@@ -1,0 +1,213 @@
+"""`refine` (reference + typed feedback -> items), `train feedback`, `eval feedback`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from core.cli.common import CliError, add_json_flag, emit_json, repository, settings
+
+log = logging.getLogger(__name__)
+
+
+def register(sub, groups) -> None:
+    p = sub.add_parser("refine", help="catalog items like a reference, changed as the text says")
+    p.add_argument("image", nargs="?", metavar="IMAGE", help="reference photo")
+    p.add_argument("--item", metavar="ID", help="reference catalog item (instead of a photo)")
+    p.add_argument("--text", default="", help='feedback, e.g. "in red with long sleeves"')
+    p.add_argument("--k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--weights", type=Path, help="feedback model (default weights/"
+                                                "feedback_combiner.pt)")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_refine)
+
+    p = groups["train"].add_parser("feedback", help="train the text-feedback composition model")
+    _data_args(p)
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--hidden", type=int, default=512, help="combiner width (default 512)")
+    p.add_argument("--patience", type=int, default=8, help="early stop after N flat epochs")
+    p.add_argument("--text-tower", default="minilm", help="minilm (default), bert or clip")
+    p.add_argument("--out", type=Path, help="weights file (default weights/feedback_combiner.pt)")
+    p.add_argument("--no-manifest", action="store_true", help="don't record in the manifest")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_train)
+
+    p = groups["eval"].add_parser("feedback", help="recall of text-feedback retrieval vs baselines")
+    _data_args(p)
+    p.add_argument("--weights", type=Path, help="feedback model to evaluate")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_eval)
+
+
+def _data_args(p) -> None:
+    p.add_argument("--model-id", default=None, help="image vectors to use (default: BACKBONE)")
+    p.add_argument("--per-reference", type=int, default=6, help="targets per reference item")
+    p.add_argument("--captions", type=int, default=4, help="training captions per pair")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--real-captions", type=Path, metavar="PATH",
+                   help="folder of real FashionIQ caption files: report attr_hit_at_10 on a "
+                        "held-out part (skipped when absent)")
+    p.add_argument("--fashioniq", type=Path, metavar="DIR",
+                   help="FashionIQ captions/ + image_splits/ instead of the catalog")
+    p.add_argument("--images", type=Path, metavar="DIR", help="FashionIQ image folder")
+
+
+def _options(args, cfg):
+    from core.feedback.pipeline import DataOptions
+
+    if args.fashioniq is not None and args.images is None:
+        raise CliError("--fashioniq needs --images DIR (the FashionIQ image folder)")
+    for name in ("fashioniq", "images"):
+        path = getattr(args, name)
+        if path is not None and not path.is_dir():
+            raise CliError(f"--{name}: {path} is not a folder")
+    return DataOptions(model_id=args.model_id or cfg.backbone, per_reference=args.per_reference,
+                       captions_per_pair=args.captions, seed=args.seed,
+                       fashioniq=args.fashioniq, images=args.images)
+
+
+def _real(args) -> Path | None:
+    if args.real_captions is not None and not args.real_captions.is_dir():
+        log.warning("--real-captions %s is not a folder: real-caption figures skipped",
+                    args.real_captions)
+        return None
+    return args.real_captions
+
+
+def _progress(what: str):
+    from tqdm import tqdm
+
+    bar: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=what, file=sys.stderr, leave=False)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+        if done >= total:
+            bar.pop("bar").close()
+
+    return update
+
+
+def _known_errors():
+    from core.feedback.data import NoFeedbackData
+    from core.feedback.fashioniq import FashionIQFormatError
+    from core.feedback.model import WeightsError
+    from core.feedback.text import TextTowerError
+    from core.index import NoVectors
+    from core.models.registry import MissingWeights
+
+    return (NoFeedbackData, FashionIQFormatError, WeightsError, TextTowerError, NoVectors,
+            MissingWeights)
+
+
+def cmd_train(args) -> int:
+    from core.feedback.pipeline import headline, train_feedback
+    from core.feedback.train import TrainConfig
+    from core.models.recipes import set_threads
+
+    cfg = settings()
+    opts = _options(args, cfg)
+    set_threads(args.threads)
+    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                       hidden=args.hidden, patience=args.patience, seed=args.seed)
+    repo = None if opts.fashioniq else repository(cfg)
+    try:
+        result = train_feedback(cfg, repo, opts, tcfg, text_tower=args.text_tower, out=args.out,
+                                real_captions=_real(args), progress=_progress("captions"),
+                                on_epoch=lambda row: log.info("epoch %s", row))
+    except _known_errors() as exc:
+        raise CliError(str(exc)) from None
+    out = Path(result["weights"])
+    if not args.no_manifest and out.parent.resolve() == cfg.weights_dir.resolve():
+        from core.models.manifest import record_weights
+
+        data = dict(result["data"], real_captions=str(args.real_captions)
+                    if args.real_captions else None, text_tower=args.text_tower)
+        record_weights(cfg.weights_dir, out.name, command=_command(), data=data,
+                       metrics=headline(result["metrics"]))
+    if args.json:
+        emit_json(result)
+    else:
+        m = result["metrics"]
+        print(f"saved {out} (sha256 {result['sha256'][:12]}): R@10 {m['r10']:.3f}  "
+              f"R@50 {m['r50']:.3f}  attr_hit@10 {m['attr_hit_at_10']}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from core.feedback.pipeline import evaluate_feedback
+
+    cfg = settings()
+    opts = _options(args, cfg)
+    repo = None if opts.fashioniq else repository(cfg)
+    try:
+        report = evaluate_feedback(cfg, repo, opts, weights=args.weights,
+                                   real_captions=_real(args), progress=_progress("captions"))
+    except _known_errors() as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        emit_json(report)
+        return 0
+    print(f"held-out pairs ({report['split']}, n={report['n']}): R@10 {report['r10']:.3f}  "
+          f"R@50 {report['r50']:.3f}  mean {report['mean']:.3f}  "
+          f"attr_hit@10 {report['attr_hit_at_10']}")
+    for name, b in report["baselines"].items():
+        print(f"  baseline {name:<10} R@10 {b['r10']:.3f}  R@50 {b['r50']:.3f}")
+    for fam, f in report.get("per_family", {}).items():
+        print(f"  family {fam:<8} R@10 {f['r10']:.3f}  R@50 {f['r50']:.3f}  (n={f['n']})")
+    real = report.get("real_captions")
+    if real and real.get("attr_hit_at_10") is not None:
+        print(f"real captions naming a colour (n={real['color']['n']}): attr_hit@10 "
+              f"{real['attr_hit_at_10']:.3f} vs reference only {real['reference_only']:.3f}")
+    return 0
+
+
+def _command() -> str:
+    from core.feedback.pipeline import command_line
+
+    return command_line()
+
+
+def cmd_refine(args) -> int:
+    from core.images import ImageRejected
+
+    if bool(args.image) == bool(args.item):
+        raise CliError("give either a reference IMAGE or --item ID")
+    if args.k < 1:
+        raise CliError(f"--k must be at least 1, got {args.k}")
+    if args.image and not Path(args.image).is_file():
+        raise CliError(f"{args.image}: no such file")
+    cfg = settings()
+    repo = repository(cfg)
+    try:
+        from core.feedback.service import Refiner
+
+        refiner = Refiner(cfg, weights=args.weights)
+        if args.item:
+            if repo.get_item(args.item) is None:
+                raise CliError(f"--item: no item {args.item!r} in the catalog")
+            ref, exclude = refiner.item_vector(repo, args.item), (args.item,)
+        else:
+            ref, exclude = refiner.image_vector(Path(args.image)), ()
+        outcome = refiner.refine(repo, ref, args.text, k=args.k, exclude=exclude)
+    except ImageRejected as exc:
+        raise CliError(str(exc)) from None
+    except _known_errors() as exc:
+        raise CliError(str(exc), code=1) from None
+    if outcome.message:
+        log.info("%s", outcome.message)
+    if args.json:
+        emit_json(outcome.to_json(cfg.data_dir))
+        return 0
+    if outcome.reading:
+        print(f"understood: {outcome.reading}")
+    for r in outcome.results:
+        attrs = ", ".join(f"{k}={v}" for k, v in r.item.attrs.items() if k != "season")
+        print(f"{r.score:.3f}  {r.item.sku}  {r.item.category}  {attrs}")
+    return 0

@@ -1,0 +1,123 @@
+"""`eval feedback`: recall of the composed query on held-out pairs, against three baselines.
+
+Held-out = pairs whose items are all in the evaluation split (never seen in training) with
+captions from the held-out templates. The gallery is that split's items; the reference itself
+is never counted as a result. Baselines: the reference image alone, the text alone (a linear
+text->image map trained with the same loss) and their untrained sum.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from core.feedback.data import FeedbackData
+from core.feedback.metrics import (
+    attribute_hits,
+    hit_rate,
+    recall_summary,
+    target_ranks,
+    top_rows,
+)
+from core.feedback.model import Combiner, TextProjection
+from core.feedback.pairs import PairRecord
+from core.feedback.parse import parse_feedback
+
+METHODS = ("model", "image_only", "text_only", "sum")
+HIT_ATTRS = ("color", "pattern")
+K_HIT = 10
+
+
+def compose(method: str, model: Combiner, baseline: TextProjection | None, img: np.ndarray,
+            txt: np.ndarray) -> np.ndarray:
+    """Query vectors of one method for reference vectors ``img`` and caption vectors ``txt``."""
+    i, t = torch.from_numpy(np.ascontiguousarray(img)), torch.from_numpy(np.ascontiguousarray(txt))
+    with torch.inference_mode():
+        if method == "model":
+            q = model(i, t)
+        elif method == "image_only":
+            q = i
+        elif baseline is None:
+            raise ValueError(f"baseline {method!r} needs the text-only projection")
+        elif method == "text_only":
+            q = baseline(None, t)
+        elif method == "sum":
+            q = torch.nn.functional.normalize(i + baseline(None, t), dim=1)
+        else:
+            raise ValueError(f"unknown method {method!r}")
+    return q.numpy().astype(np.float32)
+
+
+def queries_of(pairs: Sequence[PairRecord], data: FeedbackData
+               ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """(reference rows, target rows, captions, families): one query per pair caption."""
+    refs, tgts, caps, fams = [], [], [], []
+    for p in pairs:
+        for c in p.captions:
+            refs.append(data.row[p.reference])
+            tgts.append(data.row[p.target])
+            caps.append(c)
+            fams.append(p.family)
+    return np.array(refs, np.int64), np.array(tgts, np.int64), caps, fams
+
+
+def wanted_values(captions: Sequence[str], attr: str) -> list[frozenset[str] | None]:
+    """The first requested value set of ``attr`` in each caption (None when not named)."""
+    return [parse_feedback(c).requested(attr) for c in captions]
+
+
+def _ranks(data: FeedbackData, q: np.ndarray, refs: np.ndarray, tgts: np.ndarray,
+           fams: list[str], split: str, by_family: bool) -> np.ndarray:
+    if not by_family:
+        return target_ranks(q, data.vectors, tgts, data.rows(split), exclude=refs)
+    ranks = np.zeros(len(q), dtype=np.int64)
+    for fam in set(fams):
+        sel = np.array([f == fam for f in fams])
+        gallery = np.array([r for r in data.rows(split) if data.info[r]["family"] == fam])
+        ranks[sel] = target_ranks(q[sel], data.vectors, tgts[sel], gallery, exclude=refs[sel])
+    return ranks
+
+
+def evaluate_pairs(data: FeedbackData, encode: Callable[[list[str]], np.ndarray],
+                   model: Combiner, baseline: TextProjection | None, *, split: str = "test",
+                   pairs: Sequence[PairRecord] | None = None, by_family: bool = False) -> dict:
+    """Recall@10/50 (overall, per family), attribute presence in the top-10, and baselines."""
+    pairs = list(pairs) if pairs is not None else data.split_pairs(split)
+    refs, tgts, caps, fams = queries_of(pairs, data)
+    if len(refs) == 0:
+        raise ValueError(f"no captioned pairs in split {split!r}")
+    txt = encode(caps)
+    img = data.vectors[refs]
+    wanted = {a: wanted_values(caps, a) for a in HIT_ATTRS}
+    gallery = data.rows(split)
+    methods = METHODS if baseline is not None else ("model", "image_only")
+    results: dict[str, dict] = {}
+    for method in methods:
+        q = compose(method, model, baseline, img, txt)
+        ranks = _ranks(data, q, refs, tgts, fams, split, by_family)
+        summary = recall_summary(ranks)
+        top = top_rows(q, data.vectors, gallery, K_HIT, exclude=refs)
+        summary.update(_attr_summary(data, top, wanted))
+        if method == "model":
+            per = defaultdict(list)
+            for f, r in zip(fams, ranks, strict=True):
+                per[f].append(r)
+            summary["per_family"] = {f: recall_summary(np.array(v)) for f, v in sorted(per.items())}
+        results[method] = summary
+    out = results.pop("model")
+    out["baselines"] = results
+    return out
+
+
+def _attr_summary(data: FeedbackData, top: np.ndarray,
+                  wanted: dict[str, list[frozenset[str] | None]]) -> dict:
+    per_attr, all_hits = {}, []
+    for attr, w in wanted.items():
+        values = [data.attr(r, attr) for r in range(len(data.skus))]
+        hits = attribute_hits(top, values, w)
+        per_attr[attr] = hit_rate(hits)
+        all_hits.append(hits)
+    return {"attr_hit_at_10": hit_rate(np.concatenate(all_hits)), "attr_hits": per_attr}

@@ -1,0 +1,125 @@
+"""Refine: a reference (catalog item or photo) + typed feedback -> catalog items, turn by turn.
+
+Empty feedback, or text with no recognisable request, falls back to plain similarity with a
+message saying so, never an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from core.config import Settings
+from core.feedback.model import load_combiner
+from core.feedback.parse import describe, parse_feedback
+from core.feedback.text import TextTower, build_text_tower
+from core.images import load_image
+from core.search import SearchResult
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "feedback_combiner.pt"
+NOT_UNDERSTOOD = "I didn't understand a change to make; showing similar items."
+NO_TEXT = "No feedback typed: showing similar items."
+
+
+@dataclass
+class RefineOutcome:
+    results: list[SearchResult]
+    understood: bool
+    message: str | None  # shown to the user when the text was empty or not understood
+    reading: str  # what the parser recognised ("color: red; sleeve: long")
+    model_id: str
+
+    def to_json(self, data_dir: Path | None = None) -> list[dict]:
+        return [r.to_json(data_dir) for r in self.results]
+
+
+def default_weights(settings: Settings) -> Path:
+    return Path(settings.weights_dir) / WEIGHTS_FILE
+
+
+class Refiner:
+    """The composition model, its text tower and the catalog index of its image model."""
+
+    def __init__(self, settings: Settings, *, weights: Path | None = None,
+                 tower: TextTower | None = None, embedder=None, indexes=None):
+        from core.index import IndexManager
+
+        self.settings = settings
+        self.model, _, self.meta = load_combiner(weights or default_weights(settings))
+        cfg = self.model.cfg
+        self.tower = tower or build_text_tower(cfg.text_tower, weights_dir=settings.weights_dir,
+                                               device=settings.device)
+        if self.tower.dim != cfg.txt_dim:
+            raise ValueError(f"text tower {self.tower.name!r} gives {self.tower.dim}-d vectors, "
+                             f"the feedback model expects {cfg.txt_dim}")
+        self.model_id = cfg.image_model
+        self.indexes = indexes or IndexManager(settings)
+        self._embedder = embedder
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self):
+        """The image model that made the catalog vectors (for uploaded photos)."""
+        with self._lock:
+            if self._embedder is None:
+                from core.models.embed import Embedder
+
+                backbone, _, suffix = self.model_id.partition("+")
+                self._embedder = Embedder(backbone, self.settings, mask=suffix == "mask")
+            return self._embedder
+
+    def index(self, repo):
+        return self.indexes.get(repo, self.model_id)
+
+    def item_vector(self, repo, sku: str) -> np.ndarray:
+        """A catalog item's stored vector (embedded from its image when it has none)."""
+        vec = self.index(repo).vector(sku)
+        if vec is not None:
+            return np.asarray(vec, dtype=np.float32)
+        item = repo.get_item(sku)
+        if item is None:
+            raise KeyError(f"no item {sku!r} in the catalog")
+        path = Path(item.image_path)
+        return self.image_vector(path if path.is_absolute() else self.settings.data_dir / path)
+
+    def image_vector(self, source: str | Path | bytes | Image.Image, *,
+                     name: str | None = None) -> np.ndarray:
+        """The embedding of a photo (raises ImageRejected for unusable files)."""
+        image = source if isinstance(source, Image.Image) else load_image(source, name=name)
+        return self.embedder.embed_images([image])[0].astype(np.float32)
+
+    def compose(self, ref: np.ndarray, text: str) -> tuple[np.ndarray, bool, str | None, str]:
+        """(query vector, understood, message, reading) for a reference vector and feedback."""
+        ref = np.asarray(ref, dtype=np.float32).reshape(1, -1)
+        text = (text or "").strip()
+        if not text:
+            return ref[0], False, NO_TEXT, ""
+        parsed = parse_feedback(text)
+        if not parsed.understood:
+            return ref[0], False, NOT_UNDERSTOOD, ""
+        txt = torch.from_numpy(self.tower.encode([text]))
+        with torch.inference_mode():
+            q = self.model(torch.from_numpy(ref), txt)[0].numpy()
+        return q, True, None, describe(parsed)
+
+    def refine(self, repo, ref: np.ndarray, text: str, *, k: int = 10,
+               exclude: tuple[str, ...] = ()) -> RefineOutcome:
+        """Top-k catalog items for the reference changed as the feedback asks."""
+        q, understood, message, reading = self.compose(ref, text)
+        hits = self.index(repo).search(q[None, :], k, exclude=exclude)[0]
+        items = {it.sku: it for it in repo.get_items([h.sku for h in hits])}
+        results = [SearchResult(items[h.sku], h.score) for h in hits if h.sku in items]
+        return RefineOutcome(results, understood, message, reading, self.model_id)
+
+
+def refiner(settings: Settings) -> Refiner:
+    """Factory for the UI's resource cache and the CLI."""
+    return Refiner(settings)
