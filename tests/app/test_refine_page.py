@@ -1,0 +1,102 @@
+"""AppTest of the Refine page: start from a catalog item, two turns, history, step back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from core.feedback.model import Combiner, CombinerConfig, save_combiner
+
+DIM = 16
+
+
+@pytest.fixture
+def seeded(app_env, repo, small_catalog):
+    """12 items with pictures, random vectors and a tiny (untrained) feedback model."""
+    items = small_catalog(12)
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(len(items), DIM)).astype(np.float32)
+    repo.put_vectors("studio_encoder", [it.sku for it in items], vecs)
+    torch.manual_seed(0)
+    save_combiner(app_env.weights_dir / "feedback_combiner.pt",
+                  Combiner(CombinerConfig(img_dim=DIM, txt_dim=384, hidden=16)))
+    return app_env
+
+
+def _texts(at) -> str:
+    parts = [str(m.value) for m in at.markdown] + [str(c.value) for c in at.caption]
+    parts += [str(i.value) for i in at.info] + [str(s.value) for s in at.subheader]
+    return "\n".join(parts)
+
+
+def _refine(at, text: str):
+    at.text_input(key="refine_text").input(text)
+    at.button(key="refine_go").click()
+    return at.run()
+
+
+def test_without_weights_says_how_to_train(app_test, app_env, small_catalog):
+    small_catalog(4)
+    at = app_test("refine.py").run()
+    assert not at.exception
+    assert any("train feedback" in e.value for e in at.error)
+
+
+def test_two_turns_history_and_step_back(app_test, seeded):
+    at = app_test("refine.py").run()
+    assert not at.exception
+    start = [b for b in at.button if b.label == "Start from this"]
+    assert len(start) == 10
+    start[0].click()
+    at.run()
+    assert not at.exception
+    assert "Type what to change" in _texts(at)
+
+    at = _refine(at, "in red")
+    assert not at.exception
+    text = _texts(at)
+    assert "Turn 1: “in red”" in text and "understood: color: red" in text
+    assert len([b for b in at.button if b.label == "Use as reference"]) == 8
+    results = at.session_state["refine_turns"][-1]["skus"]
+    assert at.session_state["refine_turns"][-1]["next"] == results[0]  # default: top result
+    at.button(key=f"refine_results_1-{results[2]}-2").click()  # pick the third result
+    at.run()
+    chosen = at.session_state["refine_turns"][-1]["next"]
+    assert chosen == results[2]
+
+    at = _refine(at, "with long sleeves")
+    assert not at.exception
+    turns = at.session_state["refine_turns"]
+    assert [t["text"] for t in turns] == ["in red", "with long sleeves"]
+    assert turns[1]["ref"] == {"kind": "item", "sku": chosen}
+    assert chosen not in turns[1]["skus"]  # the reference itself is never a result
+    assert any("Turn 1: “in red”" in e.label for e in at.expander)  # visible history
+
+    at.button(key="refine_back").click()
+    at.run()
+    assert not at.exception
+    assert [t["text"] for t in at.session_state["refine_turns"]] == ["in red"]
+
+
+def test_nonsense_and_empty_feedback_get_a_message(app_test, seeded):
+    at = app_test("refine.py").run()
+    [b for b in at.button if b.label == "Start from this"][0].click()
+    at.run()
+    at = _refine(at, "qwzx blorp")
+    assert not at.exception
+    assert any("didn't understand a change" in i.value for i in at.info)
+    assert len([b for b in at.button if b.label == "Use as reference"]) == 8
+    at = _refine(at, "")
+    assert not at.exception
+    assert any("No feedback typed" in i.value for i in at.info)
+
+
+def test_starts_from_the_search_selection(app_test, seeded):
+    at = app_test("refine.py")
+    at.session_state["search_selected_sku"] = "T005"
+    at.run()
+    at.button(key="refine_from_search").click()
+    at.run()
+    assert not at.exception
+    assert at.session_state["refine_start"] == {"kind": "item", "sku": "T005"}
