@@ -117,6 +117,8 @@ def _attr_summary(data: FeedbackData, top: np.ndarray,
     per_attr, all_hits = {}, []
     for attr, w in wanted.items():
         values = [data.attr(r, attr) for r in range(len(data.skus))]
+        if all(v is None for v in values):  # unlabelled items (FashionIQ): nothing to check
+            w = [None] * len(w)
         hits = attribute_hits(top, values, w)
         per_attr[attr] = hit_rate(hits)
         all_hits.append(hits)
