@@ -112,6 +112,9 @@ class CaptionGenerator:
         text = clauses[0] if clauses else "is similar"
         for clause in clauses[1:]:
             text = self._join(text, clause, rng)
+        if " one" in text and rng.random() < 0.4:  # "is a red one" -> "is a red dress"
+            words = vocab.CATEGORY_WORDS.get(category, (category,))
+            text = text.replace(" one", " " + rng.choice(words), 1)
         text = self._lead(text, category, rng)
         if rng.random() < self.typo_rate:
             text = typo(text, rng)

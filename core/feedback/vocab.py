@@ -105,8 +105,8 @@ LENGTH_WORDS: dict[str, tuple[str, ...]] = {
     "ankle": ("ankle high", "ankle length", "low cut", "to the ankle"),
 }
 RELATIVE_LENGTH_ADJ: dict[str, tuple[str, ...]] = {
-    "longer": ("longer", "more long", "less short", "longer in length", "lower cut"),
-    "shorter": ("shorter", "more short", "less long", "shorter in length", "higher cut"),
+    "longer": ("longer", "more long", "less short", "longer in length", "longer in the hem"),
+    "shorter": ("shorter", "more short", "less long", "shorter in length", "shorter in the hem"),
 }
 RELATIVE_LENGTH_NOUN: dict[str, tuple[str, ...]] = {
     "longer": ("a longer length", "a longer hemline", "a lower hem", "more coverage"),
