@@ -24,6 +24,7 @@ IVF_PROBES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256)
 HNSW_EFS = (16, 24, 32, 48, 64, 96, 128, 192, 256, 512)
 # Subsets up to this many rows are searched exactly (their vectors are reconstructed).
 EXACT_SUBSET_MAX = 50_000
+HNSW_QUANTIZER_MIN_LISTS = 1024
 
 
 class AnnIndex(VectorIndex):
@@ -39,19 +40,30 @@ class AnnIndex(VectorIndex):
         if kind == "ivf":
             index.make_direct_map()
         self.breadth = int(breadth or (16 if kind == "ivf" else 64))
+        self._hnsw_quantizer = kind == "ivf" and isinstance(
+            faiss.downcast_index(index.quantizer), faiss.IndexHNSW)
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
     def build(cls, skus: list[str], matrix: np.ndarray, *, kind: str = "ivf",
               model_id: str = "", normalised: bool = False, nlist: int | None = None,
-              hnsw_m: int = 32, target_recall: float = 0.95, seed: int = 0) -> AnnIndex:
-        """Train/fill the FAISS index on ``matrix`` and tune its search breadth."""
+              hnsw_m: int = 32, hnsw_quantizer: bool | None = None,
+              target_recall: float = 0.95, seed: int = 0) -> AnnIndex:
+        """Train/fill the FAISS index on ``matrix`` and tune its search breadth.
+
+        IVF with many lists finds its nearest lists through a small HNSW graph over the
+        centroids (faiss' IVF..._HNSW recipe) instead of scanning every centroid.
+        """
         m = np.ascontiguousarray(matrix, dtype=np.float32) if normalised else normalise(matrix)
         n, d = m.shape
         if kind == "ivf":
             nlist = nlist or max(1, min(int(4 * math.sqrt(n)), n // 39))
-            quantizer = faiss.IndexFlatIP(d)
+            if hnsw_quantizer is None:
+                hnsw_quantizer = nlist >= HNSW_QUANTIZER_MIN_LISTS
+            quantizer = (faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
+                         if hnsw_quantizer else faiss.IndexFlatIP(d))
             index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
+            index.clustering_index = faiss.IndexFlatIP(d)  # k-means on a flat index
             rng = np.random.default_rng(seed)
             train = m if n <= 64 * nlist else m[np.sort(rng.choice(n, 64 * nlist, replace=False))]
             index.train(train)
@@ -86,10 +98,19 @@ class AnnIndex(VectorIndex):
         return curve
 
     # -- queries ---------------------------------------------------------------------------
-    def _params(self, selector=None):
+    def _params(self, selector=None) -> list:
+        """[search parameters, objects they point to]: the caller keeps all of them alive
+        during the search (faiss holds raw pointers)."""
         if self.kind == "ivf":
-            return faiss.SearchParametersIVF(nprobe=self.breadth, sel=selector)
-        return faiss.SearchParametersHNSW(efSearch=max(self.breadth, 1), sel=selector)
+            params = faiss.SearchParametersIVF(nprobe=self.breadth, sel=selector)
+            if not self._hnsw_quantizer:
+                return [params, selector]
+            # the centroid graph must return at least nprobe lists
+            graph = faiss.SearchParametersHNSW(efSearch=max(2 * self.breadth, 32))
+            params.quantizer_params = graph
+            return [params, selector, graph]
+        return [faiss.SearchParametersHNSW(efSearch=max(self.breadth, 1), sel=selector),
+                selector]
 
     def row_vector(self, row: int) -> np.ndarray:
         return self.index.reconstruct(int(row))
@@ -107,7 +128,8 @@ class AnnIndex(VectorIndex):
             scores, pos = torch.topk(torch.from_numpy(q @ sub.T), k, dim=1)
             return scores.numpy(), rows[pos.numpy()]
         sel = None if rows is None else faiss.IDSelectorBatch(np.asarray(rows, dtype=np.int64))
-        scores, found = self.index.search(q, k, params=self._params(sel))
+        params = self._params(sel)
+        scores, found = self.index.search(q, k, params=params[0])
         return scores, found
 
 

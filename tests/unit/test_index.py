@@ -117,13 +117,17 @@ def _clustered(n: int, d: int, clusters: int, seed: int = 0) -> np.ndarray:
     return normalise(x.astype(np.float32))
 
 
-@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+@pytest.mark.parametrize("kind", ["ivf", "ivf_graph", "hnsw"])
 def test_ann_recall_and_subsets(kind, monkeypatch):
     both = _clustered(6050, 32, 40)
     m, q = both[:6000], both[6000:]  # queries: unseen points of the same distribution
     skus = [f"s{i}" for i in range(len(m))]
-    ann = build_index(skus, m, kind=kind, normalised=True)
-    assert isinstance(ann, AnnIndex) and ann.kind == kind
+    if kind == "ivf_graph":  # IVF whose centroids are searched through an HNSW graph
+        ann = AnnIndex.build(skus, m, kind="ivf", normalised=True, hnsw_quantizer=True)
+        assert ann._hnsw_quantizer
+    else:
+        ann = build_index(skus, m, kind=kind, normalised=True)
+        assert ann.kind == kind
     _, truth = _brute(m, q, 10)
     _, found = ann.topk(q, 10)
     assert recall_at_k(found, truth, 10) >= 0.9
