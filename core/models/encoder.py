@@ -63,37 +63,67 @@ class Trunk(nn.Module):
         return torch.cat([x.mean((2, 3)), x.amax((2, 3))], dim=1)
 
 
+class CosineHead(nn.Module):
+    """Cosine classifier: scaled similarity to learned class directions (clusters by class)."""
+
+    def __init__(self, dim: int, n_classes: int, scale: float = 16.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_classes, dim) * 0.1)
+        self.scale = scale
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.scale * F.normalize(z, dim=1) @ F.normalize(self.weight, dim=1).T
+
+
 class StudioEncoder(nn.Module):
-    """CNN (+ attribute MLP) -> normalised embedding; category and colour heads on the embedding."""
+    """CNN (+ attribute MLP) -> fused, normalised embedding made of three chunks.
+
+    The projection is split into a category chunk, a colour chunk and an identity chunk, each
+    normalised and weighted before the whole is normalised again: cosine similarity is then a
+    weighted sum of category, colour and fine-grained (item) similarity. Cosine classifiers on
+    the first two chunks make them cluster by category and by colour; the triplet loss on the
+    fused embedding separates items.
+    """
 
     def __init__(self, *, embed_dim: int = 128, n_categories: int = 0, n_colors: int = 0,
                  attr_dim: int = 0, widths: tuple[int, ...] = DEFAULT_WIDTHS,
-                 blocks: tuple[int, ...] = DEFAULT_BLOCKS, dropout: float = 0.2):
+                 blocks: tuple[int, ...] = DEFAULT_BLOCKS, dropout: float = 0.2,
+                 chunk_weights: tuple[float, float, float] = (0.4, 0.3, 0.3)):
         super().__init__()
         self.trunk = Trunk(widths, blocks)
         self.embed_dim = embed_dim
+        half, quarter = embed_dim // 2, embed_dim // 4
+        self.chunks = (half, quarter, embed_dim - half - quarter)
+        self.register_buffer("chunk_scale", torch.tensor(chunk_weights).sqrt(), persistent=False)
         self.proj = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.trunk.out_dim, embed_dim))
         self.attr_mlp = None
         if attr_dim:
             self.attr_mlp = nn.Sequential(
                 nn.Linear(attr_dim, 64), nn.ReLU(inplace=True), nn.Linear(64, embed_dim)
             )
-        self.cat_head = nn.Linear(embed_dim, n_categories) if n_categories else None
-        self.color_head = nn.Linear(embed_dim, n_colors) if n_colors else None
+        self.cat_head = CosineHead(self.chunks[0], n_categories) if n_categories else None
+        self.color_head = CosineHead(self.chunks[1], n_colors) if n_colors else None
 
     def features(self, x: torch.Tensor, attrs: torch.Tensor | None = None) -> torch.Tensor:
-        """Un-normalised embedding; attributes (one-hot, zeros when unknown) are added if given."""
+        """Un-normalised projection; attributes (one-hot, zeros when unknown) added if given."""
         z = self.proj(self.trunk(x))
         if attrs is not None and self.attr_mlp is not None:
             z = z + self.attr_mlp(attrs)
         return z
 
+    def embed(self, z: torch.Tensor) -> torch.Tensor:
+        """Fused embedding: per-chunk normalisation and weighting, then overall normalisation."""
+        parts = [F.normalize(p, dim=1) * w
+                 for p, w in zip(z.split(self.chunks, dim=1), self.chunk_scale, strict=True)]
+        return F.normalize(torch.cat(parts, dim=1), dim=1)
+
     def forward(self, x: torch.Tensor, attrs: torch.Tensor | None = None) -> torch.Tensor:
         """The normalised embedding (image-only unless attributes are passed)."""
-        return F.normalize(self.features(x, attrs), dim=1)
+        return self.embed(self.features(x, attrs))
 
     def heads(self, z: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """Category and colour logits from an un-normalised embedding."""
-        cat = self.cat_head(z) if self.cat_head is not None else None
-        col = self.color_head(z) if self.color_head is not None else None
+        """Category and colour logits from the projection's first two chunks."""
+        cat_z, col_z, _ = z.split(self.chunks, dim=1)
+        cat = self.cat_head(cat_z) if self.cat_head is not None else None
+        col = self.color_head(col_z) if self.color_head is not None else None
         return cat, col

@@ -31,7 +31,7 @@ def embed_u8(embedder: Embedder, images_u8: torch.Tensor, *, batch_size: int = 1
         if with_probs and embedder.can_classify:
             z = embedder.model.features(x)
             probs.append(embedder.model.heads(z)[0].softmax(1).cpu())
-            embs.append(torch.nn.functional.normalize(z, dim=1).cpu().numpy())
+            embs.append(embedder.model.embed(z).cpu().numpy())
         else:
             embs.append(embedder.embed_tensor(x))
     return np.concatenate(embs), (torch.cat(probs).numpy() if probs else None)

@@ -22,7 +22,7 @@ def encode_u8(model, images_u8: torch.Tensor, cfg: PreprocessCfg, *, batch_size:
         z = model.features(x)
         if flip_tta:
             z = (z + model.features(x.flip(-1))) / 2
-        embs.append(torch.nn.functional.normalize(z, dim=1).cpu())
+        embs.append(model.embed(z).cpu())
         cat, _ = model.heads(z)
         if cat is not None:
             probs.append(cat.softmax(1).cpu())

@@ -119,8 +119,7 @@ def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
         if model.attr_mlp is not None:
             keep = (torch.rand(len(z), 1, generator=gen) >= cfg.attr_dropout).float()
             fused = z + model.attr_mlp((batch.attrs * keep).to(cfg.device))
-        trip = triplet_loss(F.normalize(fused, dim=1), batch.ident.to(cfg.device), cfg.margin,
-                            cfg.mining)
+        trip = _triplets(model, fused, batch, cfg)
         loss = loss + cfg.triplet_weight * trip
         parts["triplet"] = trip.item()
     return loss, parts
@@ -150,6 +149,21 @@ class BudgetSchedule:
                                                                   / (1 - self.warmup))))
         for group in self.opt.param_groups:
             group["lr"] = lr
+
+
+def _triplets(model, fused: torch.Tensor, batch: TensorSet, cfg: TrainConfig) -> torch.Tensor:
+    """Item triplets on the fused embedding for pictures with colour labels (renders); class
+    triplets on the category chunk only for the others (photos: their colour is unlabelled)."""
+    ident = batch.ident.to(cfg.device)
+    coloured = (batch.color >= 0).to(cfg.device)
+    total = fused.sum() * 0.0
+    if coloured.any():
+        total = total + triplet_loss(model.embed(fused[coloured]), ident[coloured], cfg.margin,
+                                     cfg.mining)
+    if (~coloured).any():
+        cat_chunk = F.normalize(fused[~coloured][:, :model.chunks[0]], dim=1)
+        total = total + triplet_loss(cat_chunk, ident[~coloured], cfg.margin, cfg.mining)
+    return total
 
 
 def _scheduler(opt, cfg: TrainConfig, steps_per_epoch: int):
