@@ -283,7 +283,9 @@ def e2e_latency(settings, *, n: int = 50_000, queries: int = 60, k: int = 10) ->
     finally:
         repo.conn.client.drop_database(bench_cfg.db_name)
     summary = latency_summary(seconds, n)
+    w, h = load_image(photos[0]).size
     summary.update(backbone=settings.backbone, weights=weights, d=dim, device=settings.device,
+                   photo_px=f"{w}x{h}",
                    kernel=index.kernel,
                    stages_p50_ms={key: round(float(np.median([p.get(key, 0) for p in parts])), 2)
                                   for key in ("decode", "embed", "filter", "search", "fetch")})
