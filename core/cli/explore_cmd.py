@@ -132,6 +132,8 @@ def run_bench(args) -> int:
         emit_json({"rows": rows})
     else:
         for r in rows:
-            print(f"n={r['n']:>6}  t-SNE {r['tsne_seconds']:>7.1f}s  PCA {r['pca_seconds']:.2f}s  "
-                  f"k-means {r['kmeans_seconds']:.2f}s  ({r['cpus']} cpus)")
+            print(f"n={r['n']:>6}  t-SNE {r['tsne_seconds']:>7.1f}s "
+                  f"(cpu {r['tsne_cpu_seconds']:.1f}s)  PCA {r['pca_seconds']:.2f}s  "
+                  f"k-means {r['kmeans_seconds']:.2f}s  "
+                  f"({r['cpus']} cpus, load {r['load_average']})")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import time
 
 import numpy as np
@@ -38,6 +39,12 @@ def bench_sizes(sizes: list[int], *, dim: int = 128, iterations: int = 750,
     return rows
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process, all threads (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench_vectors(unit: np.ndarray, *, iterations: int = 750, clusters: int = 20, seed: int = 0,
                   progress: Progress | None = None) -> dict[str, float]:
     """Time each explorer stage on one set of unit vectors."""
@@ -45,16 +52,18 @@ def bench_vectors(unit: np.ndarray, *, iterations: int = 750, clusters: int = 20
     features = reduce(unit, seed=seed)
     t1 = time.perf_counter()
     project(unit, ProjectionParams("pca"))
-    t2 = time.perf_counter()
+    load = os.getloadavg()[0]
+    cpu0, t2 = _cpu_seconds(), time.perf_counter()
     project(unit, ProjectionParams("tsne", iterations=iterations, seed=seed),
             scaled(progress, 0.0, 0.95), features=features)
-    t3 = time.perf_counter()
+    cpu1, t3 = _cpu_seconds(), time.perf_counter()
     cluster(features, clusters, seed)
     t4 = time.perf_counter()
     report(progress, 1.0, f"{len(unit)} points done")
     row = {"n": len(unit), "dim": int(unit.shape[1]), "iterations": iterations,
            "pca50_seconds": round(t1 - t0, 3), "pca_seconds": round(t2 - t1, 3),
-           "tsne_seconds": round(t3 - t2, 2), "kmeans_seconds": round(t4 - t3, 3),
-           "cpus": os.cpu_count() or 1}
+           "tsne_seconds": round(t3 - t2, 2), "tsne_cpu_seconds": round(cpu1 - cpu0, 2),
+           "kmeans_seconds": round(t4 - t3, 3), "cpus": os.cpu_count() or 1,
+           "load_average": round(load, 2)}
     log.info("bench %s", row)
     return row

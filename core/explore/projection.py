@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
+from threadpoolctl import threadpool_limits
 
 from core.explore.progress import Progress, report, thread_stdout
 
@@ -103,11 +104,27 @@ def project(unit_vectors: np.ndarray, params: ProjectionParams,
     return proj
 
 
+def idle_cores() -> int:
+    """Cores not busy with other work right now (1-minute load average), at least 1.
+
+    scikit-learn's t-SNE gradient runs OpenMP threads that synchronise every iteration; on a
+    machine whose cores are already taken, two threads run 2-4x slower than one (measured
+    here), so t-SNE only takes the cores that are idle.
+    """
+    cpus = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return cpus
+    return max(1, min(cpus, int(cpus - busy + 0.5)))
+
+
 def tsne(features: np.ndarray, params: ProjectionParams,
-         progress: Progress | None = None) -> np.ndarray:
-    """Barnes-Hut t-SNE on all cores; progress follows scikit-learn's iteration log."""
+         progress: Progress | None = None, threads: int | None = None) -> np.ndarray:
+    """Barnes-Hut t-SNE on the idle cores; progress follows scikit-learn's iteration log."""
     n = len(features)
     total = int(params.iterations)
+    threads = threads or idle_cores()
 
     def on_line(line: str) -> None:
         log.debug("%s", line)
@@ -122,9 +139,10 @@ def tsne(features: np.ndarray, params: ProjectionParams,
     model = TSNE(
         n_components=2, perplexity=effective_perplexity(n, params.perplexity),
         max_iter=total, init="pca", learning_rate="auto", random_state=int(params.seed),
-        n_jobs=os.cpu_count() or 1, verbose=2 if progress is not None else 0,
+        n_jobs=threads, verbose=2 if progress is not None else 0,
     )
-    with thread_stdout(on_line):
+    log.debug("t-SNE of %d points on %d thread(s)", n, threads)
+    with thread_stdout(on_line), threadpool_limits(limits=threads, user_api="openmp"):
         coords = model.fit_transform(np.asarray(features, dtype=np.float32))
     return coords.astype(np.float32)
 
