@@ -199,3 +199,12 @@ def test_thumbnail_uri_and_example_column(tmp_path):
     frame = summary_frame(_toy_map(), {0: uri})
     assert list(frame.columns)[:2] == ["example", "cluster"]
     assert frame.loc[0, "example"] == uri and pd.isna(frame.loc[1, "example"])
+
+
+def test_tsne_takes_only_idle_cores(monkeypatch):
+    import core.explore.projection as projection
+
+    monkeypatch.setattr(projection.os, "cpu_count", lambda: 4)
+    for load, expected in ((0.0, 4), (1.2, 3), (3.9, 1), (12.0, 1)):
+        monkeypatch.setattr(projection.os, "getloadavg", lambda load=load: (load, load, load))
+        assert projection.idle_cores() == expected
