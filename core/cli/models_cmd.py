@@ -65,6 +65,11 @@ def _train_args(p) -> None:
     p.add_argument("--demo-fraction", type=float, default=0.5, help="renders' share of a batch")
     p.add_argument("--weight-decay", type=float, default=5e-4)
     p.add_argument("--aug-strength", type=float, default=1.0, help="0 = no augmentation")
+    p.add_argument("--item-triplet-on", choices=("fused", "identity"), default="identity",
+                   help="embedding part the item triplet loss acts on")
+    p.add_argument("--heads-only", action="store_true",
+                   help="keep the --init trunk frozen, re-fit projection and heads on its "
+                        "cached features")
     p.add_argument("--patience", type=int, default=8, help="early-stopping patience (epochs)")
     p.add_argument("--max-minutes", type=float, default=0.0, help="wall-time budget")
     p.add_argument("--device", default=None, help="cpu | cuda (default: DEVICE setting)")
@@ -96,6 +101,7 @@ def cmd_train(args) -> int:
                       patience=args.patience, max_minutes=args.max_minutes,
                       crop_size=args.crop_size, demo_fraction=args.demo_fraction,
                       weight_decay=args.weight_decay, aug_strength=args.aug_strength,
+                      item_triplet_on=args.item_triplet_on, heads_only=args.heads_only,
                       device=args.device or cfg_s.device, seed=args.seed)
     spec = DataSpec(real=args.data_real, demo=args.demo, demo_variants=args.demo_variants)
     out = args.out or cfg_s.weights_dir

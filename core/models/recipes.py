@@ -103,6 +103,10 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
     def save(m, row: dict) -> None:
         save_checkpoint(m, path, metrics=row, half=True, extra=extra)
 
+    if cfg.heads_only:
+        if init is None:
+            raise ValueError("--heads-only needs --init CHECKPOINT (a trained trunk)")
+        train = {k: feature_set(model, ts, cfg.device) for k, ts in train.items()}
     batcher = Batcher(train.get("photos"), train.get("demo"), cfg)
     log.info("training %s: %s steps/epoch, %d photos, %d renders", kind, batcher.steps,
              len(train["photos"]) if "photos" in train else 0,
@@ -113,6 +117,24 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
     best = hist.epochs[hist.best_epoch - 1] if hist.best_epoch > 0 else {}
     return {"file": str(path), "curves": str(curves) if curves else None, "best": best,
             "epochs": len(hist.epochs), "stopped": hist.stopped or "epochs done"}
+
+
+@torch.inference_mode()
+def feature_set(model, ts: TensorSet, device: str = "cpu", batch_size: int = 128) -> TensorSet:
+    """Replace images by cached trunk features (plus their mirror images as extra samples)."""
+    from core.models.augment import center_resize
+    from core.models.preprocess import normalise_batch
+
+    model.eval()
+    feats = []
+    for flip in (False, True):
+        for s in range(0, len(ts), batch_size):
+            x = normalise_batch(center_resize(ts.images[s:s + batch_size],
+                                              STUDIO_PREPROCESS.size), STUDIO_PREPROCESS)
+            feats.append(model.trunk((x.flip(-1) if flip else x).to(device)).cpu())
+    both = TensorSet.concat([ts, ts])
+    both.images = torch.cat(feats)
+    return both
 
 
 def set_threads(n: int | None) -> None:

@@ -48,6 +48,10 @@ class TrainConfig:
     demo_k: int = 2  # pictures of the same item per batch (positives for the triplet loss)
     aug_strength: float = 1.0
     max_minutes: float = 0.0  # stop after this wall time (0 = no limit)
+    # where the item-identity triplet acts: "fused" (whole embedding) or "identity" (its own
+    # chunk, so that item separation does not fight the category and colour chunks)
+    item_triplet_on: str = "fused"
+    heads_only: bool = False  # batches hold cached trunk features; only the heads are trained
     device: str = "cpu"
     seed: int = 0
 
@@ -103,9 +107,12 @@ class Batcher:
 def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
                gen: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
     """The mixed objective on one batch; returns (loss, its parts)."""
-    x = normalise_batch(augment(batch.images, cfg.crop_size, gen, strength=cfg.aug_strength),
-                        pre).to(cfg.device)
-    z = model.features(x)
+    if cfg.heads_only:
+        z = model.proj(batch.images.to(cfg.device))
+    else:
+        x = normalise_batch(augment(batch.images, cfg.crop_size, gen, strength=cfg.aug_strength),
+                            pre).to(cfg.device)
+        z = model.features(x)
     cat_logits, col_logits = model.heads(z)
     loss = group_cross_entropy(cat_logits, batch.groups.to(cfg.device), cfg.label_smoothing)
     parts = {"cat": loss.item()}
@@ -158,8 +165,10 @@ def _triplets(model, fused: torch.Tensor, batch: TensorSet, cfg: TrainConfig) ->
     coloured = (batch.color >= 0).to(cfg.device)
     total = fused.sum() * 0.0
     if coloured.any():
-        total = total + triplet_loss(model.embed(fused[coloured]), ident[coloured], cfg.margin,
-                                     cfg.mining)
+        items = fused[coloured]
+        emb = (F.normalize(items[:, -model.chunks[2]:], dim=1)
+               if cfg.item_triplet_on == "identity" else model.embed(items))
+        total = total + triplet_loss(emb, ident[coloured], cfg.margin, cfg.mining)
     if (~coloured).any():
         cat_chunk = F.normalize(fused[~coloured][:, :model.chunks[0]], dim=1)
         total = total + triplet_loss(cat_chunk, ident[~coloured], cfg.margin, cfg.mining)
@@ -185,7 +194,9 @@ def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainC
     """Train until epochs, patience or the time budget run out; ``save`` gets each new best."""
     torch.manual_seed(cfg.seed)
     model.to(cfg.device)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    params = [p for n, p in model.named_parameters()
+              if not (cfg.heads_only and n.startswith("trunk."))]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg, batcher.steps)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     hist, start, stale = History(), time.monotonic(), 0

@@ -170,3 +170,19 @@ def test_half_precision_checkpoint_round_trip(tmp_path):
     x = torch.rand(2, 3, 40, 40)
     with torch.inference_mode():
         assert torch.allclose(model(x), loaded(x), atol=2e-2)
+
+
+def test_heads_only_refit_keeps_the_trunk(tmp_path):
+    from core.models.recipes import DataSpec, train_model
+
+    _write_class_folders(tmp_path / "photos", n=6)
+    torch.manual_seed(0)
+    init = save_checkpoint(new_encoder(widths=TINY), tmp_path / "init.pt")
+    cfg = TrainConfig(epochs=2, batch_size=8, heads_only=True, item_triplet_on="identity")
+    summary = train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+                          tmp_path / "out", init=init)
+    before, _ = load_checkpoint(init)
+    after, _ = load_checkpoint(summary["file"])
+    assert torch.allclose(before.trunk.stages[0].conv1.weight, after.trunk.stages[0].conv1.weight,
+                          atol=1e-2)
+    assert not torch.allclose(before.proj[1].weight, after.proj[1].weight, atol=1e-3)
