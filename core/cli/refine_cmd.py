@@ -29,6 +29,9 @@ def register(sub, groups) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--hidden", type=int, default=512, help="combiner width (default 512)")
     p.add_argument("--patience", type=int, default=8, help="early stop after N flat epochs")
+    p.add_argument("--negatives", choices=("batch", "gallery"), default="batch",
+                   help="classify each query among the batch's targets (default, FashionVLP) "
+                        "or among every training item")
     p.add_argument("--text-tower", default="minilm", help="minilm (default), bert or clip")
     p.add_argument("--out", type=Path, help="weights file (default weights/feedback_combiner.pt)")
     p.add_argument("--no-manifest", action="store_true", help="don't record in the manifest")
@@ -115,7 +118,8 @@ def cmd_train(args) -> int:
     opts = _options(args, cfg)
     set_threads(args.threads)
     tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                       hidden=args.hidden, patience=args.patience, seed=args.seed)
+                       hidden=args.hidden, patience=args.patience, seed=args.seed,
+                       negatives=args.negatives)
     repo = None if opts.fashioniq else repository(cfg)
     try:
         result = train_feedback(cfg, repo, opts, tcfg, text_tower=args.text_tower, out=args.out,

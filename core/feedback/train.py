@@ -44,6 +44,9 @@ class TrainConfig:
     baseline_epochs: int = 15
     seed: int = 0
     ref_noise: float = 0.0  # std of noise added to reference vectors (photo robustness)
+    # "batch": classify among the batch's targets (FashionVLP); "gallery": among every
+    # training item (frozen vectors make the whole gallery one cheap matrix product).
+    negatives: str = "batch"
 
 
 class CaptionBank:
@@ -143,13 +146,29 @@ def fit(model: torch.nn.Module, vectors: torch.Tensor, texts: torch.Tensor,
         on_epoch: Callable[[dict], None] | None = None) -> list[dict]:
     """The one training loop (combiner and text-only baseline): AdamW + cosine schedule,
     best-on-validation weights kept, early stop after ``cfg.patience`` flat epochs."""
+    if cfg.negatives not in ("batch", "gallery"):
+        raise ValueError(f"negatives must be 'batch' or 'gallery', got {cfg.negatives!r}")
     with single_thread():
         return _fit(model, vectors, texts, train, cfg, epochs, validate, on_epoch)
+
+
+def _loss_fn(vectors: torch.Tensor, train: list[tuple[int, int, list[int]]], negatives: str):
+    """loss(model, query, target rows) for the chosen kind of negatives."""
+    if negatives == "batch":
+        return lambda model, q, tgt: batch_classification_loss(q, vectors[tgt], model.scale(),
+                                                                tgt)
+    rows = torch.tensor(sorted({t for _, t, _ in train}))
+    pos = torch.full((len(vectors),), -1, dtype=torch.long)
+    pos[rows] = torch.arange(len(rows))
+    gallery = vectors[rows]
+    return lambda model, q, tgt: torch.nn.functional.cross_entropy(
+        model.scale() * q @ gallery.T, pos[tgt])
 
 
 def _fit(model, vectors, texts, train, cfg: TrainConfig, epochs: int, validate, on_epoch
          ) -> list[dict]:
     torch.manual_seed(cfg.seed)
+    loss_fn = _loss_fn(vectors, train, cfg.negatives)
     rng = random.Random(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = max(1, epochs * max(1, len(train) // cfg.batch_size + 1))
@@ -163,8 +182,7 @@ def _fit(model, vectors, texts, train, cfg: TrainConfig, epochs: int, validate, 
             if cfg.ref_noise > 0:
                 img = torch.nn.functional.normalize(img + cfg.ref_noise * torch.randn_like(img),
                                                     dim=1)
-            loss = batch_classification_loss(model(img, texts[cap]), vectors[tgt], model.scale(),
-                                             tgt)
+            loss = loss_fn(model, model(img, texts[cap]), tgt)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -116,15 +116,23 @@ def test_loss_masks_duplicate_targets():
     assert masked <= loss_plain
 
 
-def test_a_few_steps_lower_the_loss():
+@pytest.mark.parametrize("negatives", ["batch", "gallery"])
+def test_a_few_steps_lower_the_loss(negatives):
     data = synthetic_data()
     bank = CaptionBank(HashTower(), [c for p in data.pairs for c in p.captions])
     vectors, texts = torch.from_numpy(data.vectors), torch.from_numpy(bank.matrix)
     train = examples(data, bank, "train")
     torch.manual_seed(0)
     model = Combiner(CombinerConfig(img_dim=32, txt_dim=32, hidden=64))
-    hist = fit(model, vectors, texts, train, TrainConfig(batch_size=64, lr=3e-3), 6)
+    cfg = TrainConfig(batch_size=64, lr=3e-3, negatives=negatives)
+    hist = fit(model, vectors, texts, train, cfg, 6)
     assert hist[-1]["loss"] < hist[0]["loss"] * 0.9
+
+
+def test_unknown_negatives_is_refused():
+    with pytest.raises(ValueError, match="negatives"):
+        fit(Combiner(CombinerConfig(img_dim=4, txt_dim=4, hidden=8)), torch.zeros(2, 4),
+            torch.zeros(2, 4), [(0, 1, [0])], TrainConfig(negatives="all"), 1)
 
 
 def test_trained_combiner_beats_reference_only_and_roundtrips(tmp_path):
