@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import multiprocessing as mp
 import os
 import re
 from collections import Counter
@@ -25,6 +24,7 @@ from core.demo.render import render_item
 from core.demo.specs import SPLITS, sample_catalog
 from core.demo.stores import STORES
 from core.demo.taxonomy import CATEGORIES, COLORS, PATTERNS
+from core.parallel import spawn_pool
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _render_all(items: list[dict], out: Path, size: int, workers: int,
                 progress(done, total)
         return
     # spawn, not fork: the caller may be a threaded server (Streamlit).
-    with mp.get_context("spawn").Pool(workers) as pool:
+    with spawn_pool(workers) as pool:
         for done, _ in enumerate(pool.imap(_render_to_disk, jobs, chunksize=8), 1):
             if progress:
                 progress(done, total)
