@@ -1,0 +1,98 @@
+"""The feature pages in a real browser, on a small demo catalog embedded with the shipped
+encoder: upload a photo and see matches, refine with text, explore the map."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core.config import load_settings
+
+pytestmark = pytest.mark.e2e
+
+ENCODER = load_settings().weights_dir / "studio_encoder.pt"
+
+
+@pytest.fixture(scope="module")
+def demo_catalog(e2e_repo, tmp_path_factory):
+    """A 120-item demo catalog, ingested and embedded in the app's database."""
+    if not ENCODER.exists():
+        pytest.skip(f"shipped encoder weights missing: {ENCODER}")
+    from core.demo.build import build_catalog
+    from core.ingest import ingest_path
+    from core.models.embed import embed_catalog
+
+    cfg, repo = e2e_repo
+    out = tmp_path_factory.mktemp("e2e-demo")
+    build_catalog(out, 120, 7, size=128, workers=1)
+    report = ingest_path(repo, cfg, out)
+    assert report.added == 120 and not report.rejected
+    embed_catalog(repo, cfg, "studio_encoder", workers=0)
+    return cfg, repo, out
+
+
+def _query_photo(demo_catalog, tmp_path):
+    """A re-rendered variant (new pose, background, lighting) of a test-split item."""
+    import json
+
+    from core.demo.render import render_item
+
+    _, _, out = demo_catalog
+    items = [json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()]
+    spec = next(it for it in items if it["split"] == "test")
+    image, _ = render_item(spec, variant=1, size=128)
+    path = tmp_path / f"query_{spec['sku']}.jpg"
+    image.save(path, quality=92)
+    return spec, path
+
+
+def _caption_texts(page) -> list[str]:
+    return [t.strip() for t in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()]
+
+
+def test_upload_photo_shows_matches(app_url, demo_catalog, page, tmp_path):
+    spec, photo = _query_photo(demo_catalog, tmp_path)
+    page.goto(f"{app_url}/search")
+    page.locator('input[type="file"]').first.wait_for(state="attached")
+    page.locator('input[type="file"]').first.set_input_files(str(photo))
+    page.get_by_text("Similar items").wait_for()
+    page.get_by_role("button", name="More like this").nth(4).wait_for()
+    scored = [c for c in _caption_texts(page) if re.match(r"^-?\d\.\d{3} · ", c)]
+    assert len(scored) >= 5, scored
+    scores = [float(c.split(" · ")[0]) for c in scored]
+    assert scores[0] == max(scores)  # the grid's first cell holds the best match
+    assert page.locator('[data-testid="stImage"] img').count() >= 6
+
+
+def test_bad_upload_gets_a_clear_message(app_url, demo_catalog, page, tmp_path):
+    bad = tmp_path / "not_a_photo.jpg"
+    bad.write_text("this is text, not an image")
+    page.goto(f"{app_url}/search")
+    page.locator('input[type="file"]').first.wait_for(state="attached")
+    page.locator('input[type="file"]').first.set_input_files(str(bad))
+    page.get_by_text("Could not use").first.wait_for()
+    assert "not_a_photo.jpg" in page.locator('[data-testid="stAlert"]').first.inner_text()
+
+
+def test_refine_two_turns_in_browser(app_url, demo_catalog, page):
+    cfg, _, _ = demo_catalog
+    if not (cfg.weights_dir / "feedback_combiner.pt").exists():
+        pytest.skip("shipped feedback weights missing")
+    page.goto(f"{app_url}/refine")
+    page.get_by_role("button", name="Start from this").first.click()
+    box = page.get_by_label("What should change?")
+    for turn, text in enumerate(["in red", "with long sleeves"], 1):
+        box.fill(text)
+        page.get_by_role("button", name="Refine").click()
+        page.get_by_role("button", name="Use as reference").first.wait_for()
+        if turn == 2:
+            page.get_by_text("Turn 1:").first.wait_for()  # the history keeps the first turn
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_explore_page_draws_the_map(app_url, demo_catalog, page):
+    page.goto(f"{app_url}/explore")
+    page.get_by_text("Explore the catalog").first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
