@@ -35,6 +35,8 @@ def register(sub, groups) -> None:
     p.add_argument("--text-tower", default="minilm", help="minilm (default), bert or clip")
     p.add_argument("--out", type=Path, help="weights file (default weights/feedback_combiner.pt)")
     p.add_argument("--no-manifest", action="store_true", help="don't record in the manifest")
+    p.add_argument("--notes", help="free text for the manifest entry (e.g. how the catalog "
+                                   "was built)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     add_json_flag(p)
     p.set_defaults(handler=cmd_train)
@@ -134,7 +136,7 @@ def cmd_train(args) -> int:
         data = dict(result["data"], real_captions=str(args.real_captions)
                     if args.real_captions else None, text_tower=args.text_tower)
         record_weights(cfg.weights_dir, out.name, command=_command(), data=data,
-                       metrics=headline(result["metrics"]))
+                       metrics=headline(result["metrics"]), notes=args.notes)
     if args.json:
         emit_json(result)
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ class FeedbackData:
     pairs: list[PairRecord] = field(default_factory=list)
     source: str = "catalog"
     demo_pairs: list[PairRecord] = field(default_factory=list)  # stored, with their own captions
+    sources: dict[str, int] = field(default_factory=dict)  # item source -> count (provenance)
 
     def __post_init__(self) -> None:
         self.row = {s: i for i, s in enumerate(self.skus)}
@@ -80,7 +82,8 @@ def catalog_data(repo, model_id: str, *, per_reference: int = 6, seed: int = 0,
     keep = [i for i, s in enumerate(skus) if s in by_sku]
     items = [by_sku[skus[i]] for i in keep]
     data = FeedbackData([it.sku for it in items], _normalise(matrix[keep]),
-                        [item_info(it) for it in items])
+                        [item_info(it) for it in items],
+                        sources=dict(Counter(it.source or "unknown" for it in items)))
     data.pairs = attribute_pairs(items, per_reference=per_reference, seed=seed)
     if stored_pairs:
         # The stored pairs' changes join training with our own captions; their captions (another

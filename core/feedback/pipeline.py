@@ -125,7 +125,7 @@ def train_feedback(settings: Settings, repo, opts: DataOptions, cfg: TrainConfig
     metrics = measure(settings, data, bank.encoder(tower), model, baseline,
                       real_captions=real_captions, seed=opts.seed)
     out = Path(out) if out is not None else default_weights(settings)
-    meta = {"data": data_summary(data, opts), "train": asdict(cfg),
+    meta = {"data": data_summary(data, opts, settings), "train": asdict(cfg),
             "command": command_line(), "metrics": headline(metrics)}
     sha = save_combiner(out, model, text_baseline=baseline, meta=meta)
     return {"weights": str(out), "sha256": sha, "metrics": metrics,
@@ -154,11 +154,23 @@ def evaluate_feedback(settings: Settings, repo, opts: DataOptions, *, weights: P
     return report
 
 
-def data_summary(data: FeedbackData, opts: DataOptions) -> dict:
+def data_summary(data: FeedbackData, opts: DataOptions, settings: Settings | None = None) -> dict:
+    """What the model saw: source, item provenance, pair counts, the image weights' sha256."""
+    from core.models.manifest import read_manifest
+
     splits = {s: len(data.split_pairs(s)) for s in ("train", "val", "test")}
-    return {"source": data.source, "model_id": opts.model_id, "items": len(data.skus),
-            "pairs": splits, "per_reference": opts.per_reference, "seed": opts.seed,
-            "fashioniq": str(opts.fashioniq) if opts.fashioniq else None}
+    out = {"source": data.source, "model_id": opts.model_id, "items": len(data.skus),
+           "item_sources": data.sources, "pairs": splits, "per_reference": opts.per_reference,
+           "captions_per_pair": opts.captions_per_pair, "seed": opts.seed,
+           "fashioniq": str(opts.fashioniq) if opts.fashioniq else None}
+    if settings is not None:
+        backbone = opts.model_id.partition("+")[0]
+        try:
+            entry = read_manifest(settings.weights_dir)["files"].get(f"{backbone}.pt", {})
+        except (OSError, ValueError):
+            entry = {}
+        out["image_weights_sha256"] = entry.get("sha256")
+    return out
 
 
 def headline(metrics: dict) -> dict:
