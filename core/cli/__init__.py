@@ -27,10 +27,10 @@ COMMAND_MODULES = [
     "core.cli.info_cmd",
 ]
 GROUPS = {
-    "demo": "demo catalog: build, reset",
-    "train": "train a model: encoder, classifier, feedback, compat",
-    "eval": "evaluate: search, classify, feedback, compat, simulate",
-    "bench": "benchmarks: search, ingest, app",
+    "demo": "demo catalog: build, ensure",
+    "train": "train a model: encoder, classifier, feedback",
+    "eval": "evaluate: search, classify, feedback",
+    "bench": "benchmarks: search, ingest, explore",
 }
 
 
