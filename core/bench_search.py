@@ -70,15 +70,28 @@ def clustered_vectors(n: int, d: int, *, seed: int = 0, n_queries: int = 0,
 def per_call_seconds(fn: Callable[[], Any], *, budget_s: float = 2.0, min_calls: int = 3,
                      max_calls: int = 200) -> float:
     """Median wall time of ``fn`` after one warm-up call, within a time budget."""
-    fn()
-    times: list[float] = []
+    return paired_seconds({"fn": fn}, budget_s=budget_s, min_rounds=min_calls,
+                          max_rounds=max_calls)["fn"]
+
+
+def paired_seconds(fns: dict[str, Callable[[], Any]], *, budget_s: float = 2.0,
+                   min_rounds: int = 5, max_rounds: int = 200) -> dict[str, float]:
+    """Median wall time of each function, timed in interleaved rounds (order alternating), so
+    that a busy machine slows every contender alike; ``budget_s`` is per function."""
+    for fn in fns.values():
+        fn()  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in fns}
     spent = 0.0
-    while len(times) < min_calls or (spent < budget_s and len(times) < max_calls):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        spent += times[-1]
-    return statistics.median(times)
+    order = list(fns)
+    rounds = 0
+    while rounds < min_rounds or (spent < budget_s * len(fns) and rounds < max_rounds):
+        for name in order if rounds % 2 == 0 else order[::-1]:
+            t0 = time.perf_counter()
+            fns[name]()
+            times[name].append(time.perf_counter() - t0)
+            spent += times[name][-1]
+        rounds += 1
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def _single_loop(search_one: Callable[[np.ndarray], Any], queries: np.ndarray
@@ -92,6 +105,46 @@ def _single_loop(search_one: Callable[[np.ndarray], Any], queries: np.ndarray
     return call
 
 
+def _faiss_threads(fn: Callable[[], Any], n: int) -> Callable[[], Any]:
+    def call() -> Any:
+        before = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(n)
+        try:
+            return fn()
+        finally:
+            faiss.omp_set_num_threads(before)
+
+    return call
+
+
+def _all_threads(idx: ExactIndex, fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` run with the exact index using every intra-op thread instead of its default."""
+    def call() -> Any:
+        default, idx.threads = idx.threads, None
+        try:
+            return fn()
+        finally:
+            idx.threads = default
+
+    return call
+
+
+def _contest(idx: ExactIndex, flat, queries: np.ndarray, budget_s: float, single: bool
+             ) -> dict[str, float]:
+    """Seconds per query: the exact index (its default threads and all threads) and FAISS
+    flat (all threads and one), interleaved; FAISS is credited with its faster setting."""
+    k, per = 10, 1 if single else BATCH
+    if single:
+        exact = _single_loop(lambda v: idx.topk(v, k), queries)
+        flat_fn = _single_loop(lambda v: flat.search(v, k), queries)
+    else:
+        qb = queries[:BATCH]
+        exact, flat_fn = (lambda: idx.topk(qb, k)), (lambda: flat.search(qb, k))
+    t = paired_seconds({"exact": exact, "exact_all": _all_threads(idx, exact), "faiss": flat_fn,
+                        "faiss_1t": _faiss_threads(flat_fn, 1)}, budget_s=budget_s)
+    return {name: v / per for name, v in t.items()}
+
+
 def bench_row(n: int, d: int, *, bandwidth: float, read_bandwidth: float | None = None,
               budget_s: float = 2.0, seed: int = 0, kernel: str = "auto") -> dict[str, Any]:
     """Exact index vs FAISS IndexFlatIP on the same n x d vectors (single and batched)."""
@@ -99,25 +152,25 @@ def bench_row(n: int, d: int, *, bandwidth: float, read_bandwidth: float | None 
     idx = ExactIndex([str(i) for i in range(n)], x, normalised=True, kernel=kernel)
     flat = faiss.IndexFlatIP(d)
     flat.add(x)
-    k = 10
-    exact_s = per_call_seconds(_single_loop(lambda v: idx.topk(v, k), q), budget_s=budget_s)
-    faiss_s = per_call_seconds(_single_loop(lambda v: flat.search(v, k), q), budget_s=budget_s)
-    qb = q[:BATCH]
-    exact_b = per_call_seconds(lambda: idx.topk(qb, k), budget_s=budget_s) / BATCH
-    faiss_b = per_call_seconds(lambda: flat.search(qb, k), budget_s=budget_s) / BATCH
-    s_exact, r_exact = idx.topk(qb, k)
-    s_faiss, _ = flat.search(qb, k)
-    matrix_bytes = x.nbytes
+    one = _contest(idx, flat, q, budget_s, single=True)
+    many = _contest(idx, flat, q, budget_s, single=False)
+    s_exact, _ = idx.topk(q[:BATCH], 10)
+    s_faiss, _ = flat.search(q[:BATCH], 10)
+    exact_s, faiss_s = one["exact"], min(one["faiss"], one["faiss_1t"])
+    exact_b, faiss_b = many["exact"], min(many["faiss"], many["faiss_1t"])
+    scan = x.nbytes / exact_s / 1e9
     row = {
-        "n": n, "d": d, "kernel": idx.kernel,
+        "n": n, "d": d, "kernel": idx.kernel, "threads": idx.threads,
         "exact_qps": round(1 / exact_s, 2), "faiss_flat_qps": round(1 / faiss_s, 2),
         "ratio_vs_faiss": round(faiss_s / exact_s, 3),
         "exact_batch_qps": round(1 / exact_b, 2), "faiss_flat_batch_qps": round(1 / faiss_b, 2),
         "batch_ratio_vs_faiss": round(faiss_b / exact_b, 3),
-        "bandwidth_fraction": round(matrix_bytes / exact_s / 1e9 / bandwidth, 3),
-        "scan_gb_s": round(matrix_bytes / exact_s / 1e9, 2),
-        "read_bandwidth_fraction": round(matrix_bytes / exact_s / 1e9 / read_bandwidth, 3)
-        if read_bandwidth else None,
+        "bandwidth_fraction": round(scan / bandwidth, 3), "scan_gb_s": round(scan, 2),
+        "read_bandwidth_fraction": round(scan / read_bandwidth, 3) if read_bandwidth else None,
+        "exact_all_threads_qps": round(1 / one["exact_all"], 2),
+        "exact_all_threads_batch_qps": round(1 / many["exact_all"], 2),
+        "faiss_threads": {"single": 1 if one["faiss_1t"] < one["faiss"] else "all",
+                          "batch": 1 if many["faiss_1t"] < many["faiss"] else "all"},
         "same_scores_as_faiss": bool(np.allclose(s_exact, s_faiss, atol=1e-4)),
     }
     log.info("bench row %s", row)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from core.index.base import VectorIndex, normalise
-from core.index.kernels import pick_single_kernel, topk_batch
+from core.index.kernels import SEARCH_THREADS, pick_single_kernel, topk_batch, torch_threads
 
 # A subset smaller than this fraction of the catalog is gathered and scanned on its own;
 # a larger one is scored with the whole matrix and the other rows masked out.
@@ -21,7 +21,8 @@ class ExactIndex(VectorIndex):
     kind = "exact"
 
     def __init__(self, skus: list[str], matrix: np.ndarray, *, model_id: str = "",
-                 device: str = "cpu", kernel: str = "auto", normalised: bool = False):
+                 device: str = "cpu", kernel: str = "auto", normalised: bool = False,
+                 threads: int | None = SEARCH_THREADS):
         m = np.ascontiguousarray(matrix, dtype=np.float32) if normalised else normalise(matrix)
         if len(skus) != m.shape[0]:
             raise ValueError(f"{len(skus)} skus for {m.shape[0]} vectors")
@@ -29,12 +30,18 @@ class ExactIndex(VectorIndex):
         self.device = torch.device(device)
         self.matrix = torch.from_numpy(m).to(self.device)
         self.kernel, self._score_one = pick_single_kernel(self.matrix, kernel)
+        self.threads = threads  # intra-op threads per search (None: torch's setting)
 
     def row_vector(self, row: int) -> np.ndarray:
         return self.matrix[int(row)].cpu().numpy().copy()
 
     def topk(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray]:
+        with torch_threads(self.threads if self.device.type == "cpu" else None):
+            return self._topk_rows(queries, k, rows)
+
+    def _topk_rows(self, queries: np.ndarray, k: int, rows: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
         q = torch.from_numpy(np.ascontiguousarray(queries, dtype=np.float32)).to(self.device)
         cand = len(self) if rows is None else len(rows)
         k = min(int(k), cand)

@@ -2,7 +2,7 @@
 
 A single query against an n x d matrix is a matrix-vector product bound by memory bandwidth.
 MKL's sgemv reaches well under half of this machine's bandwidth on some CPUs, so the default
-for large matrices is a fused multiply-reduce compiled by TorchInductor (vectorised, threaded);
+for matrices beyond the caches is a fused multiply-reduce compiled by TorchInductor;
 when compilation is unavailable (no C++ compiler) the row-blocked BLAS path is used instead.
 Batches of queries are compute-bound and go to BLAS matmul in row blocks.
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import torch
 
@@ -20,9 +21,15 @@ log = logging.getLogger(__name__)
 # Row block for the BLAS paths: a block of scores stays in cache, the matrix streams through.
 MV_BLOCK_ROWS = 8192
 MM_BLOCK_ROWS = 32768
-# Matrices smaller than this use BLAS even when the compiled kernel is available (the compiled
-# kernel's warm-up costs seconds; small matrices are fast either way).
-COMPILED_MIN_BYTES = 32 * 1024 * 1024
+# Matrices smaller than this use BLAS even when the compiled kernel is available: they sit in
+# cache, where sgemv is as fast, and compiling costs seconds once per process. Above it,
+# single-threaded sgemv reached 4-10 GB/s here against 16-24 GB/s for the compiled kernel.
+COMPILED_MIN_BYTES = 4 * 1024 * 1024
+
+# Threads per search. One query per core: concurrent requests bring the parallelism. On a
+# shared CPU a 2-thread OpenMP scan stalls whenever one of its threads is descheduled;
+# measured on this 2-core machine under load, one thread was 1.1-15x faster (bench search).
+SEARCH_THREADS = 1
 
 _compiled: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
 _compiled_state = "untried"  # untried | ok | failed
@@ -99,3 +106,17 @@ def topk_batch(matrix: torch.Tensor, queries: torch.Tensor, k: int,
         rows.append(i + start)
     v, pos = torch.topk(torch.cat(vals, dim=1), k, dim=1, sorted=True)
     return v, torch.gather(torch.cat(rows, dim=1), 1, pos)
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` intra-op threads (None: leave torch's setting)."""
+    old = torch.get_num_threads()
+    if not n or n == old:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)

@@ -153,3 +153,18 @@ def test_single_query_kernel_choice(monkeypatch):
     monkeypatch.setattr(exact_mod, "pick_single_kernel", kernels.pick_single_kernel)
     monkeypatch.setattr(kernels, "COMPILED_MIN_BYTES", 1 << 40)
     assert ExactIndex(skus, m).kernel == "blas"  # auto: small matrices skip compilation
+
+
+def test_search_threads_restored():
+    import torch
+
+    before = torch.get_num_threads()
+    skus, m = _data(300, 8)
+    for threads in (1, None):
+        idx = ExactIndex(skus, m, threads=threads)
+        s, r = idx.topk(normalise(m[:5]), 3)
+        np.testing.assert_array_equal(r[:, 0], np.arange(5))
+        assert torch.get_num_threads() == before
+    with kernels.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
