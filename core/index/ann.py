@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from core.index.base import VectorIndex, normalise
-from core.index.kernels import topk_batch
+from core.index.kernels import SEARCH_THREADS, topk_batch, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class AnnIndex(VectorIndex):
         if kind == "ivf":
             index.make_direct_map()
         self.breadth = int(breadth or (16 if kind == "ivf" else 64))
+        self.threads: int | None = SEARCH_THREADS  # OpenMP threads per search (None: all)
         self._hnsw_quantizer = kind == "ivf" and isinstance(
             faiss.downcast_index(index.quantizer), faiss.IndexHNSW)
 
@@ -125,11 +126,17 @@ class AnnIndex(VectorIndex):
         if rows is not None and len(rows) <= EXACT_SUBSET_MAX:
             rows = np.asarray(rows, dtype=np.int64)
             sub = self.index.reconstruct_batch(rows)
-            scores, pos = torch.topk(torch.from_numpy(q @ sub.T), k, dim=1)
+            with torch_threads(self.threads):
+                scores, pos = torch.topk(torch.from_numpy(q) @ torch.from_numpy(sub).T, k, dim=1)
             return scores.numpy(), rows[pos.numpy()]
         sel = None if rows is None else faiss.IDSelectorBatch(np.asarray(rows, dtype=np.int64))
         params = self._params(sel)
-        scores, found = self.index.search(q, k, params=params[0])
+        before = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(self.threads or before)
+        try:
+            scores, found = self.index.search(q, k, params=params[0])
+        finally:
+            faiss.omp_set_num_threads(before)
         return scores, found
 
 
