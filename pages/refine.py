@@ -27,6 +27,8 @@ try:
 except (WeightsError, TextTowerError, ValueError) as exc:
     st.error(f"**Refinement is not ready.** {exc}")
     st.stop()
+if refiner.warning:
+    st.warning(refiner.warning)
 
 with st.sidebar:
     st.header("Refine")

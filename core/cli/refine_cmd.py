@@ -195,6 +195,8 @@ def cmd_refine(args) -> int:
         from core.feedback.service import Refiner
 
         refiner = Refiner(cfg, weights=args.weights)
+        if refiner.warning:
+            log.warning("%s", refiner.warning)
         if args.item:
             if repo.get_item(args.item) is None:
                 raise CliError(f"--item: no item {args.item!r} in the catalog")

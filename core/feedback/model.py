@@ -84,20 +84,31 @@ def batch_classification_loss(query: torch.Tensor, targets: torch.Tensor, scale:
     return F.cross_entropy(logits, labels)
 
 
+def _state(module: nn.Module, half: bool) -> dict[str, torch.Tensor]:
+    return {k: (v.half() if half and v.is_floating_point() else v).detach().cpu()
+            for k, v in module.state_dict().items()}
+
+
 def save_combiner(path: Path, model: Combiner, *, text_baseline: TextProjection | None = None,
-                  meta: dict[str, Any] | None = None) -> str:
-    """Write the weights (+ the text-only baseline) atomically; returns the sha256."""
+                  meta: dict[str, Any] | None = None, half: bool = False) -> str:
+    """Write the weights (+ the text-only baseline) atomically; returns the sha256.
+
+    ``half`` stores float16 (half the file; loading converts back to float32).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    blob = {"format": FORMAT, "config": asdict(model.cfg),
-            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    blob = {"format": FORMAT, "config": asdict(model.cfg), "state_dict": _state(model, half),
             "meta": meta or {}}
     if text_baseline is not None:
-        blob["text_baseline"] = {k: v.detach().cpu() for k, v in text_baseline.state_dict().items()}
+        blob["text_baseline"] = _state(text_baseline, half)
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(blob, tmp)
     tmp.replace(path)
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _float(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
 
 
 class WeightsError(RuntimeError):
@@ -117,11 +128,11 @@ def load_combiner(path: Path) -> tuple[Combiner, TextProjection | None, dict[str
         raise WeightsError(f"{path}: not a feedback combiner file (format {FORMAT})")
     cfg = CombinerConfig(**blob["config"])
     model = Combiner(cfg)
-    model.load_state_dict(blob["state_dict"])
+    model.load_state_dict(_float(blob["state_dict"]))
     model.eval()
     baseline = None
     if "text_baseline" in blob:
         baseline = TextProjection(cfg.txt_dim, cfg.img_dim)
-        baseline.load_state_dict(blob["text_baseline"])
+        baseline.load_state_dict(_float(blob["text_baseline"]))
         baseline.eval()
     return model, baseline, dict(blob.get("meta") or {})

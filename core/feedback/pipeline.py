@@ -127,7 +127,7 @@ def train_feedback(settings: Settings, repo, opts: DataOptions, cfg: TrainConfig
     out = Path(out) if out is not None else default_weights(settings)
     meta = {"data": data_summary(data, opts, settings), "train": asdict(cfg),
             "command": command_line(), "metrics": headline(metrics)}
-    sha = save_combiner(out, model, text_baseline=baseline, meta=meta)
+    sha = save_combiner(out, model, text_baseline=baseline, meta=meta, half=True)
     return {"weights": str(out), "sha256": sha, "metrics": metrics,
             "history": info["history"], "train_examples": info["train_examples"],
             "data": meta["data"]}
@@ -187,5 +187,13 @@ def headline(metrics: dict) -> dict:
 
 
 def command_line() -> str:
-    args = sys.argv[1:]
-    return "python -m core " + shlex.join(args) if args else "python -m core train feedback"
+    """The command as typed, without --notes (recorded on its own in the manifest)."""
+    args, out, skip = sys.argv[1:], [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a == "--notes":
+            skip = True
+        elif not a.startswith("--notes="):
+            out.append(a)
+    return "python -m core " + shlex.join(out) if out else "python -m core train feedback"

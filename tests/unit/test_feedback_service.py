@@ -50,3 +50,20 @@ def test_text_tower_of_the_wrong_size_is_refused(tmp_path):
                   Combiner(CombinerConfig(img_dim=8, txt_dim=384, hidden=16)))
     with pytest.raises(ValueError, match="expects 384"):
         Refiner(cfg, tower=HashTower(), indexes=object())
+
+
+def test_stale_image_weights_are_flagged(tmp_path):
+    import json
+
+    cfg = load_settings(env_file=tmp_path / "none.env", WEIGHTS_DIR=str(tmp_path), DEVICE="cpu")
+    meta = {"data": {"image_weights_sha256": "a" * 64}}
+    save_combiner(tmp_path / "feedback_combiner.pt",
+                  Combiner(CombinerConfig(img_dim=8, txt_dim=384, hidden=16)), meta=meta)
+    assert Refiner(cfg, tower=Tower384(), indexes=object()).warning is None  # no manifest
+    manifest = {"files": {"studio_encoder.pt": {"sha256": "b" * 64}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    warning = Refiner(cfg, tower=Tower384(), indexes=object()).warning
+    assert "retrain it with `python -m core train feedback`" in warning
+    manifest["files"]["studio_encoder.pt"]["sha256"] = "a" * 64
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert Refiner(cfg, tower=Tower384(), indexes=object()).warning is None

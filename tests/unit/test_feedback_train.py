@@ -155,6 +155,13 @@ def test_trained_combiner_beats_reference_only_and_roundtrips(tmp_path):
     x, t = torch.from_numpy(data.vectors[:3]), torch.from_numpy(bank.matrix[:3])
     with torch.inference_mode():
         assert torch.allclose(model(x, t), loaded(x, t), atol=1e-6)
+    half = tmp_path / "half.pt"
+    save_combiner(half, model, text_baseline=baseline, half=True)
+    assert half.stat().st_size < path.stat().st_size * 0.6
+    small, _, _ = load_combiner(half)
+    with torch.inference_mode():
+        assert small(x, t).dtype == torch.float32
+        assert torch.allclose(model(x, t), small(x, t), atol=1e-2)
 
 
 def test_bad_weights_files_are_clear(tmp_path):
