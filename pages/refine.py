@@ -1,9 +1,11 @@
 """Refine: start from a photo, a catalog item or a search result, then type what to change
 ("in red", "with long sleeves", "less fitted") turn after turn, with history and step back."""
 
+import numpy as np
 import streamlit as st
 
 from core.feedback.model import WeightsError
+from core.feedback.service import Reference
 from core.feedback.text import TextTowerError
 from core.images import ImageRejected
 from core.index import NoVectors
@@ -33,6 +35,9 @@ if refiner.warning:
 with st.sidebar:
     st.header("Refine")
     k = st.slider("Results", 4, 24, 8, step=4, key="refine_k")
+    keep_family = st.toggle("Keep the garment type", value=True, key="refine_keep_family",
+                            help="Stay among tops, dresses, shoes, … like the reference, "
+                                 "unless your feedback names another kind of garment.")
     if st.button("Start over", key="refine_reset", width="stretch"):
         for key in ("refine_turns", "refine_start", "refine_photo"):
             state.pop(key, None)
@@ -63,15 +68,15 @@ def _choose_start() -> None:
         photo = st.file_uploader("Garment photo", type=IMAGE_TYPES, key="refine_upload")
         if photo is not None and st.button("Start from this photo", key="refine_use_photo"):
             try:
-                vec = refiner.image_vector(photo.getvalue(), name=photo.name)
+                ref = refiner.photo_reference(photo.getvalue(), name=photo.name)
             except ImageRejected as exc:
                 st.error(f"**Could not use {exc.file}**: {exc.reason}")
                 return
             except MissingWeights as exc:
                 st.error(f"**Photos need the image model.** {exc}")
                 return
-            state["refine_photo"] = {"vector": vec.tolist(), "bytes": photo.getvalue(),
-                                     "name": photo.name}
+            state["refine_photo"] = {"vector": ref.vector.tolist(), "family": ref.family,
+                                     "bytes": photo.getvalue(), "name": photo.name}
             _start({"kind": "photo", "name": photo.name})
 
 
@@ -88,21 +93,24 @@ def _show_reference(ref: dict, key: str) -> None:
         image_grid(repo.get_items([ref["sku"]]), columns=1, key=key)
 
 
-def _vector(ref: dict):
+def _core_reference(ref: dict):
     if ref["kind"] == "photo":
-        return state["refine_photo"]["vector"]
-    return refiner.item_vector(repo, ref["sku"])
+        photo = state["refine_photo"]
+        return Reference(np.asarray(photo["vector"], dtype=np.float32), photo["family"])
+    return refiner.item_reference(repo, ref["sku"])
 
 
 def _run_turn(text: str) -> None:
     ref = _reference()
     exclude = (ref["sku"],) if ref["kind"] == "item" else ()
-    outcome = refiner.refine(repo, _vector(ref), text, k=k, exclude=exclude)
+    outcome = refiner.refine(repo, _core_reference(ref), text, k=k, exclude=exclude,
+                             keep_family=keep_family)
     skus = [r.item.sku for r in outcome.results]
     state["refine_turns"].append({
         "text": text.strip(), "ref": ref, "skus": skus,
         "scores": [r.score for r in outcome.results], "message": outcome.message,
-        "reading": outcome.reading, "next": skus[0] if skus else ref.get("sku")})
+        "reading": outcome.reading, "family": outcome.family,
+        "next": skus[0] if skus else ref.get("sku")})
 
 
 def _history() -> None:
@@ -149,6 +157,9 @@ with right:
         st.info(last["message"])
     elif last["reading"]:
         st.caption(f"understood: {last['reading']}")
+    if last.get("family"):
+        st.caption(f"showing {last['family']} items (turn off “Keep the garment type” to "
+                   "search everything)")
     if not last["skus"]:
         st.warning("No items found.")
         st.stop()

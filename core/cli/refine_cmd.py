@@ -19,6 +19,8 @@ def register(sub, groups) -> None:
     p.add_argument("--k", type=int, default=10, help="number of results (default 10)")
     p.add_argument("--weights", type=Path, help="feedback model (default weights/"
                                                 "feedback_combiner.pt)")
+    p.add_argument("--any-family", action="store_true",
+                   help="don't keep results in the reference's garment family")
     add_json_flag(p)
     p.set_defaults(handler=cmd_refine)
 
@@ -200,10 +202,11 @@ def cmd_refine(args) -> int:
         if args.item:
             if repo.get_item(args.item) is None:
                 raise CliError(f"--item: no item {args.item!r} in the catalog")
-            ref, exclude = refiner.item_vector(repo, args.item), (args.item,)
+            ref, exclude = refiner.item_reference(repo, args.item), (args.item,)
         else:
-            ref, exclude = refiner.image_vector(Path(args.image)), ()
-        outcome = refiner.refine(repo, ref, args.text, k=args.k, exclude=exclude)
+            ref, exclude = refiner.photo_reference(Path(args.image)), ()
+        outcome = refiner.refine(repo, ref, args.text, k=args.k, exclude=exclude,
+                                 keep_family=not args.any_family)
     except ImageRejected as exc:
         raise CliError(str(exc)) from None
     except _known_errors() as exc:
@@ -215,6 +218,8 @@ def cmd_refine(args) -> int:
         return 0
     if outcome.reading:
         print(f"understood: {outcome.reading}")
+    if outcome.family:
+        print(f"within the {outcome.family} family (--any-family to search everything)")
     for r in outcome.results:
         attrs = ", ".join(f"{k}={v}" for k, v in r.item.attrs.items() if k != "season")
         print(f"{r.score:.3f}  {r.item.sku}  {r.item.category}  {attrs}")

@@ -16,7 +16,9 @@ import torch
 from PIL import Image
 
 from core.config import Settings
+from core.demo.taxonomy import CATEGORIES
 from core.feedback.model import load_combiner
+from core.feedback.pairs import family_of_item
 from core.feedback.parse import describe, parse_feedback
 from core.feedback.text import TextTower, build_text_tower
 from core.images import load_image
@@ -27,6 +29,23 @@ log = logging.getLogger(__name__)
 WEIGHTS_FILE = "feedback_combiner.pt"
 NOT_UNDERSTOOD = "I didn't understand a change to make; showing similar items."
 NO_TEXT = "No feedback typed: showing similar items."
+MIN_FAMILY_CONFIDENCE = 0.5  # a photo's predicted category must be this sure to set a family
+
+
+@dataclass
+class Reference:
+    vector: np.ndarray
+    family: str | None  # garment family (top, full, shoes, ...) when known
+    sku: str | None = None
+
+
+@dataclass
+class Composed:
+    query: np.ndarray
+    understood: bool
+    message: str | None = None  # shown when the text was empty or not understood
+    reading: str = ""  # what the parser recognised ("color: red; sleeve: long")
+    family: str | None = None  # family of a category the text asks for
 
 
 @dataclass
@@ -36,6 +55,7 @@ class RefineOutcome:
     message: str | None  # shown to the user when the text was empty or not understood
     reading: str  # what the parser recognised ("color: red; sleeve: long")
     model_id: str
+    family: str | None = None  # results were limited to this garment family
 
     def to_json(self, data_dir: Path | None = None) -> list[dict]:
         return [r.to_json(data_dir) for r in self.results]
@@ -65,6 +85,7 @@ class Refiner:
         self.indexes = indexes or IndexManager(settings)
         self._embedder = embedder
         self._lock = threading.Lock()
+        self._families: dict[tuple[int, str], list[str]] = {}
 
     @property
     def embedder(self):
@@ -82,43 +103,78 @@ class Refiner:
 
     def item_vector(self, repo, sku: str) -> np.ndarray:
         """A catalog item's stored vector (embedded from its image when it has none)."""
-        vec = self.index(repo).vector(sku)
-        if vec is not None:
-            return np.asarray(vec, dtype=np.float32)
+        return self.item_reference(repo, sku).vector
+
+    def item_reference(self, repo, sku: str) -> Reference:
+        """A catalog item as the reference: its stored vector (or its embedded image)."""
         item = repo.get_item(sku)
         if item is None:
             raise KeyError(f"no item {sku!r} in the catalog")
-        path = Path(item.image_path)
-        return self.image_vector(path if path.is_absolute() else self.settings.data_dir / path)
+        vec = self.index(repo).vector(sku)
+        if vec is None:
+            path = Path(item.image_path)
+            vec = self.image_vector(path if path.is_absolute() else self.settings.data_dir / path)
+        return Reference(np.asarray(vec, dtype=np.float32), family_of_item(item), sku)
 
     def image_vector(self, source: str | Path | bytes | Image.Image, *,
                      name: str | None = None) -> np.ndarray:
         """The embedding of a photo (raises ImageRejected for unusable files)."""
-        image = source if isinstance(source, Image.Image) else load_image(source, name=name)
-        return self.embedder.embed_images([image])[0].astype(np.float32)
+        return self.photo_reference(source, name=name, classify=False).vector
 
-    def compose(self, ref: np.ndarray, text: str) -> tuple[np.ndarray, bool, str | None, str]:
-        """(query vector, understood, message, reading) for a reference vector and feedback."""
+    def photo_reference(self, source: str | Path | bytes | Image.Image, *,
+                        name: str | None = None, classify: bool = True) -> Reference:
+        """A photo as the reference; its family comes from the encoder's category head when
+        it has one and is confident."""
+        image = source if isinstance(source, Image.Image) else load_image(source, name=name)
+        vec = self.embedder.embed_images([image])[0].astype(np.float32)
+        family = None
+        if classify and getattr(self.embedder, "can_classify", False):
+            category, p = self.embedder.predict_categories([image], k=1)[0][0]
+            if p >= MIN_FAMILY_CONFIDENCE and category in CATEGORIES:
+                family = CATEGORIES[category].family
+        return Reference(vec, family)
+
+    def compose(self, ref: np.ndarray, text: str) -> Composed:
+        """The query for a reference vector and feedback (the reference itself when the text
+        is empty or asks for nothing recognisable)."""
         ref = np.asarray(ref, dtype=np.float32).reshape(1, -1)
         text = (text or "").strip()
         if not text:
-            return ref[0], False, NO_TEXT, ""
+            return Composed(ref[0], False, NO_TEXT)
         parsed = parse_feedback(text)
         if not parsed.understood:
-            return ref[0], False, NOT_UNDERSTOOD, ""
+            return Composed(ref[0], False, NOT_UNDERSTOOD)
         txt = torch.from_numpy(self.tower.encode([text]))
         with torch.inference_mode():
             q = self.model(torch.from_numpy(ref), txt)[0].numpy()
-        return q, True, None, describe(parsed)
+        asked = parsed.requested("category")
+        family = CATEGORIES[min(asked)].family if asked and min(asked) in CATEGORIES else None
+        return Composed(q, True, None, describe(parsed), family)
 
-    def refine(self, repo, ref: np.ndarray, text: str, *, k: int = 10,
-               exclude: tuple[str, ...] = ()) -> RefineOutcome:
-        """Top-k catalog items for the reference changed as the feedback asks."""
-        q, understood, message, reading = self.compose(ref, text)
-        hits = self.index(repo).search(q[None, :], k, exclude=exclude)[0]
+    def family_skus(self, repo, family: str) -> list[str]:
+        """Skus of a family's categories (cached per catalog version)."""
+        key = (repo.catalog_version(), family)
+        if key not in self._families:
+            cats = [c for c, info in CATEGORIES.items() if info.family == family] or [family]
+            self._families[key] = list(repo.counts_by("sku", {"category": cats}))
+        return self._families[key]
+
+    def refine(self, repo, ref: Reference | np.ndarray, text: str, *, k: int = 10,
+               exclude: tuple[str, ...] = (), keep_family: bool = True) -> RefineOutcome:
+        """Top-k catalog items for the reference changed as the feedback asks.
+
+        With ``keep_family`` results stay in the reference's garment family (tops, dresses,
+        shoes, ...) unless the feedback names a category of another family.
+        """
+        if not isinstance(ref, Reference):
+            ref = Reference(np.asarray(ref, dtype=np.float32), None)
+        c = self.compose(ref.vector, text)
+        family = c.family or (ref.family if keep_family else None)
+        subset = self.family_skus(repo, family) if family else None
+        hits = self.index(repo).search(c.query[None, :], k, subset=subset, exclude=exclude)[0]
         items = {it.sku: it for it in repo.get_items([h.sku for h in hits])}
         results = [SearchResult(items[h.sku], h.score) for h in hits if h.sku in items]
-        return RefineOutcome(results, understood, message, reading, self.model_id)
+        return RefineOutcome(results, c.understood, c.message, c.reading, self.model_id, family)
 
 
 def stale_warning(settings: Settings, model_id: str, meta: dict) -> str | None:

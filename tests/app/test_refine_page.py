@@ -46,6 +46,7 @@ def test_without_weights_says_how_to_train(app_test, app_env, small_catalog):
 def test_two_turns_history_and_step_back(app_test, seeded):
     at = app_test("refine.py").run()
     assert not at.exception
+    at.toggle(key="refine_keep_family").set_value(False)  # 12 items: search them all
     start = [b for b in at.button if b.label == "Start from this"]
     assert len(start) == 10
     start[0].click()
@@ -81,6 +82,7 @@ def test_two_turns_history_and_step_back(app_test, seeded):
 
 def test_nonsense_and_empty_feedback_get_a_message(app_test, seeded):
     at = app_test("refine.py").run()
+    at.toggle(key="refine_keep_family").set_value(False)
     [b for b in at.button if b.label == "Start from this"][0].click()
     at.run()
     at = _refine(at, "qwzx blorp")
@@ -100,3 +102,19 @@ def test_starts_from_the_search_selection(app_test, seeded):
     at.run()
     assert not at.exception
     assert at.session_state["refine_start"] == {"kind": "item", "sku": "T005"}
+
+
+def test_results_keep_the_garment_family_by_default(app_test, seeded, repo):
+    at = app_test("refine.py").run()
+    dresses = {it.sku for it in repo.find_items({"category": "dress"})}
+    next(b for b in at.button if b.key.startswith("refine_pick-")
+         and b.key.split("-")[1] in dresses).click()  # start from a dress (family "full")
+    at.run()
+    at = _refine(at, "in navy")
+    assert not at.exception
+    turn = at.session_state["refine_turns"][-1]
+    assert turn["family"] == "full"
+    assert turn["skus"] and all(it.category == "dress" for it in repo.get_items(turn["skus"]))
+    assert "showing full items" in _texts(at)
+    at = _refine(at, "make it a skirt")  # a category of another family widens the search
+    assert at.session_state["refine_turns"][-1]["family"] == "bottom"

@@ -28,20 +28,26 @@ def refiner(tmp_path):
 
 def test_understood_feedback_moves_the_query(refiner):
     ref = np.eye(8, dtype=np.float32)[0]
-    q, understood, message, reading = refiner.compose(ref, "in red with long sleeves")
-    assert understood and message is None
-    assert reading == "color: red; sleeve: long"
-    assert q.shape == (8,) and np.isclose(np.linalg.norm(q), 1, atol=1e-5)
-    assert not np.allclose(q, ref)
+    c = refiner.compose(ref, "in red with long sleeves")
+    assert c.understood and c.message is None and c.family is None
+    assert c.reading == "color: red; sleeve: long"
+    assert c.query.shape == (8,) and np.isclose(np.linalg.norm(c.query), 1, atol=1e-5)
+    assert not np.allclose(c.query, ref)
+
+
+def test_a_named_category_sets_the_family(refiner):
+    c = refiner.compose(np.eye(8, dtype=np.float32)[0], "make it a dress in navy")
+    assert c.family == "full"
+    assert refiner.compose(np.eye(8, dtype=np.float32)[0], "not a dress, red").family is None
 
 
 @pytest.mark.parametrize("text, message", [("", NO_TEXT), ("   ", NO_TEXT),
                                            ("xqzt blorf", NOT_UNDERSTOOD)])
 def test_empty_or_nonsense_keeps_the_reference(refiner, text, message):
     ref = np.eye(8, dtype=np.float32)[1]
-    q, understood, got, reading = refiner.compose(ref, text)
-    assert not understood and got == message and reading == ""
-    assert np.array_equal(q, ref)
+    c = refiner.compose(ref, text)
+    assert not c.understood and c.message == message and c.reading == ""
+    assert np.array_equal(c.query, ref)
 
 
 def test_text_tower_of_the_wrong_size_is_refused(tmp_path):
