@@ -1,4 +1,10 @@
-"""Exact cosine top-k on torch: one normalised float32 matrix, matmul + torch.topk."""
+"""Exact cosine top-k on torch: one normalised float32 matrix, matmul + torch.topk.
+
+With ``storage="float16"`` a single query scans a half-precision copy (half the bytes of a
+memory-bound scan) and stays exact: every row whose float16 score is within twice the
+float16 error bound of the k-th best is re-scored from the float32 matrix, and the top-k is
+taken from those exact scores. The true top-k is always among the re-scored rows.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,17 @@ from core.index.kernels import SEARCH_THREADS, pick_single_kernel, topk_batch, t
 GATHER_FRACTION = 0.25
 # Up to this many queries go one by one through the bandwidth-bound single-query kernel.
 SINGLE_QUERY_MAX = 3
+STORAGES = ("float32", "float16")
+
+
+def half_error_bound(d: int) -> float:
+    """Bound on |float32 score - float16-rows score| for unit-norm rows and query.
+
+    Rounding each element to float16 errs by at most 2^-11 of it (2^-25 absolute below the
+    normal range), so the dot product moves by <= 2^-11 * sum|q_i x_i| <= 2^-11 (Cauchy-
+    Schwarz) plus 2^-25 * sqrt(d); each float32 sum adds <= d * 2^-24 (two sums compared).
+    """
+    return 2.0**-11 + 2.0**-25 * d**0.5 + 2 * d * 2.0**-24
 
 
 class ExactIndex(VectorIndex):
@@ -22,15 +39,21 @@ class ExactIndex(VectorIndex):
 
     def __init__(self, skus: list[str], matrix: np.ndarray, *, model_id: str = "",
                  device: str = "cpu", kernel: str = "auto", normalised: bool = False,
-                 threads: int | None = SEARCH_THREADS):
+                 threads: int | None = SEARCH_THREADS, storage: str = "float32"):
         m = np.ascontiguousarray(matrix, dtype=np.float32) if normalised else normalise(matrix)
         if len(skus) != m.shape[0]:
             raise ValueError(f"{len(skus)} skus for {m.shape[0]} vectors")
         super().__init__(skus, m.shape[1], model_id)
         self.device = torch.device(device)
         self.matrix = torch.from_numpy(m).to(self.device)
-        self.kernel, self._score_one = pick_single_kernel(self.matrix, kernel)
+        if storage not in STORAGES:
+            raise ValueError(f"unknown storage {storage!r}; use {' or '.join(STORAGES)}")
+        self.storage = storage
+        # what single queries scan: the matrix itself, or its float16 copy
+        self.scan = self.matrix if storage == "float32" else self.matrix.half()
+        self.kernel, self._score_one = pick_single_kernel(self.scan, kernel)
         self.threads = threads  # intra-op threads per search (None: torch's setting)
+        self.candidates_seen = 0  # rows re-scored by the last float16 query (diagnostics)
 
     def row_vector(self, row: int) -> np.ndarray:
         return self.matrix[int(row)].cpu().numpy().copy()
@@ -49,7 +72,7 @@ class ExactIndex(VectorIndex):
             empty = np.zeros((q.shape[0], 0))
             return empty.astype(np.float32), empty.astype(np.int64)
         if rows is None:
-            s, r = self._topk(self.matrix, q, k, self._score_one)
+            s, r = self._topk(self.matrix, q, k, self._score_one, scan=self.scan)
             return s.cpu().numpy(), r.cpu().numpy()
         rows_t = torch.from_numpy(np.asarray(rows, dtype=np.int64)).to(self.device)
         if cand < GATHER_FRACTION * len(self):
@@ -58,21 +81,36 @@ class ExactIndex(VectorIndex):
             return s.cpu().numpy(), rows_t[r].cpu().numpy()
         mask = torch.ones(len(self), dtype=torch.bool, device=self.device)
         mask[rows_t] = False  # True = excluded
-        s, r = self._topk(self.matrix, q, k, self._score_one, excluded=mask)
+        s, r = self._topk(self.matrix, q, k, self._score_one, excluded=mask, scan=self.scan)
         return s.cpu().numpy(), r.cpu().numpy()
 
-    @staticmethod
-    def _topk(matrix: torch.Tensor, q: torch.Tensor, k: int, score_one,
-              excluded: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _topk(self, matrix: torch.Tensor, q: torch.Tensor, k: int, score_one,
+              excluded: torch.Tensor | None = None, scan: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor]:
         if q.shape[0] > SINGLE_QUERY_MAX:
             return topk_batch(matrix, q, k, excluded)
+        scan = matrix if scan is None else scan
         vals, rows = [], []
         for qi in q:
-            scores = score_one(matrix, qi)
+            scores = score_one(scan, qi)
             if excluded is not None:
                 scores = scores.masked_fill(excluded, float("-inf"))
-            v, r = torch.topk(scores, k, sorted=True)
+            if scan.dtype == torch.float32:
+                v, r = torch.topk(scores, k, sorted=True)
+            else:
+                v, r = self._rescore(matrix, qi, scores, k)
             vals.append(v)
             rows.append(r)
         return torch.stack(vals), torch.stack(rows)
+
+    def _rescore(self, matrix: torch.Tensor, qi: torch.Tensor, approx: torch.Tensor, k: int
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Exact top-k from float16 scores: re-score every row that could still be in it."""
+        margin = 2 * half_error_bound(self.dim) * float(qi.norm())
+        kth = torch.topk(approx, k, sorted=False).values.min()
+        cand = torch.nonzero(approx >= kth - margin).squeeze(1)
+        self.candidates_seen = len(cand)
+        exact = matrix.index_select(0, cand) @ qi
+        v, pos = torch.topk(exact, k, sorted=True)
+        return v, cand[pos]
 

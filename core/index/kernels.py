@@ -37,7 +37,7 @@ _lock = threading.Lock()
 
 
 def _dot_rows(x: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-    return (x * q).sum(-1)
+    return (x.float() * q).sum(-1)  # float16 rows are widened in registers, summed in float32
 
 
 def compiled_kernel() -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None:
@@ -49,8 +49,9 @@ def compiled_kernel() -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | 
                 fn = torch.compile(_dot_rows, dynamic=True)
                 x = torch.randn(257, 33)
                 q = torch.randn(33)
-                if not torch.allclose(fn(x, q), x @ q, atol=1e-4):
-                    raise RuntimeError("compiled kernel disagrees with matmul")
+                for rows in (x, x.half()):
+                    if not torch.allclose(fn(rows, q), rows.float() @ q, atol=1e-4):
+                        raise RuntimeError("compiled kernel disagrees with matmul")
                 _compiled, _compiled_state = fn, "ok"
             except Exception as exc:  # no compiler, unsupported platform, ...
                 log.warning("compiled scoring kernel unavailable (%s); using BLAS",
@@ -62,12 +63,10 @@ def compiled_kernel() -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | 
 def scores_blas(matrix: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """Scores of one query (d,) against every row, as row-blocked BLAS matrix-vector products."""
     n = matrix.shape[0]
-    out = torch.empty(n, dtype=matrix.dtype, device=matrix.device)
-    if matrix.device.type != "cpu" or n <= MV_BLOCK_ROWS:
-        return torch.mv(matrix, q, out=out)
+    out = torch.empty(n, dtype=torch.float32, device=matrix.device)
     for start in range(0, n, MV_BLOCK_ROWS):
         stop = min(start + MV_BLOCK_ROWS, n)
-        torch.mv(matrix[start:stop], q, out=out[start:stop])
+        torch.mv(matrix[start:stop].float(), q, out=out[start:stop])
     return out
 
 
@@ -83,7 +82,7 @@ def pick_single_kernel(matrix: torch.Tensor, kernel: str = "auto"
         if fn is not None:
             return "compiled", fn
     if matrix.device.type != "cpu":
-        return "blas", lambda m, q: m @ q
+        return "blas", lambda m, q: m.float() @ q
     return "blas", scores_blas
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from core.index import (
     AnnIndex,
@@ -156,8 +157,6 @@ def test_single_query_kernel_choice(monkeypatch):
 
 
 def test_search_threads_restored():
-    import torch
-
     before = torch.get_num_threads()
     skus, m = _data(300, 8)
     for threads in (1, None):
@@ -168,3 +167,43 @@ def test_search_threads_restored():
     with kernels.torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("kernel", ["blas", "compiled"])
+def test_float16_storage_is_still_exact(kernel):
+    skus, m = _data(4000, 32, seed=11)
+    rng = np.random.default_rng(12)
+    queries = rng.standard_normal((3, 32)).astype(np.float32)
+    idx = ExactIndex(skus, m, storage="float16", kernel=kernel)
+    assert idx.scan.dtype == torch.float16
+    s, r = idx.topk(normalise(queries), 10)
+    ws, wr = _brute(m, queries, 10)
+    np.testing.assert_array_equal(r, wr)
+    np.testing.assert_allclose(s, ws, atol=1e-6)  # scores come from the float32 rows
+    rows = np.arange(0, 4000, 2)  # masked path (large subset)
+    s, r = idx.topk(normalise(queries[:1]), 5, rows)
+    np.testing.assert_array_equal(r, _brute(m, queries[:1], 5, rows)[1])
+
+
+def test_float16_storage_resolves_near_ties():
+    # 500 rows whose scores differ by ~1e-5: float16 (error up to ~5e-4) cannot order them,
+    # the float32 re-scoring must
+    rng = np.random.default_rng(13)
+    q = normalise(rng.standard_normal((1, 64)).astype(np.float32))
+    near = q + 1e-3 * rng.standard_normal((500, 64)).astype(np.float32)
+    far = rng.standard_normal((3000, 64)).astype(np.float32)
+    m = normalise(np.vstack([near, far]))
+    skus = [str(i) for i in range(len(m))]
+    idx = ExactIndex(skus, m, storage="float16", normalised=True)
+    s, r = idx.topk(q, 20)
+    exact = m.astype(np.float64) @ q[0].astype(np.float64)
+    want = np.argsort(-exact)[:20]
+    # the same rows as the float64 truth, up to float32 rounding between near-equal scores
+    assert np.all(exact[r[0]] >= exact[want[-1]] - 1e-6)
+    np.testing.assert_allclose(s[0], exact[r[0]], atol=1e-6)
+    half = (torch.from_numpy(m).half().float() @ torch.from_numpy(q[0])).numpy()
+    wrong = np.argsort(-half)[:20]
+    assert np.any(exact[wrong] < exact[want[-1]] - 1e-6)  # float16 alone gets it wrong
+    assert 20 < idx.candidates_seen <= 500
+    with pytest.raises(ValueError, match="storage"):
+        ExactIndex(skus, m, storage="int8")
