@@ -55,8 +55,7 @@ def run_demo_ensure(args) -> int:
         if bar is None:
             bar = bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr)
         bar.total = total
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)  # update() honours tqdm's refresh interval
 
     report = ensure_demo_catalog(repo, cfg, n_items=args.items, seed=args.seed,
                                  progress=progress, force=args.force)
