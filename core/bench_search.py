@@ -162,7 +162,8 @@ def bench_row(n: int, d: int, *, bandwidth: float, read_bandwidth: float | None 
               budget_s: float = 2.0, seed: int = 0, kernel: str = "auto") -> dict[str, Any]:
     """Exact index vs FAISS IndexFlatIP on the same n x d vectors (single and batched)."""
     x, q = clustered_vectors(n, d, seed=seed, n_queries=256)
-    idx = ExactIndex([str(i) for i in range(n)], x, normalised=True, kernel=kernel)
+    idx = ExactIndex([str(i) for i in range(n)], x, normalised=True, kernel=kernel,
+                     storage="float32")
     flat = faiss.IndexFlatIP(d)
     flat.add(x)
     half = ExactIndex(idx.skus, x, normalised=True, kernel=kernel, storage="float16")
@@ -290,26 +291,31 @@ class _FixedIndex:
         return self.index
 
 
-def sample_photos(settings, count: int = 8, size: tuple[int, int] = (600, 800)) -> list[bytes]:
-    """JPEG bytes of catalog photos when there are any, else drawn garment pictures."""
+def sample_photos(settings, count: int = 8, side: int = 1024) -> list[bytes]:
+    """JPEG query photos with ``side`` px on the long edge (a typical upload): catalog photos
+    scaled up when there are any, else drawn garment pictures."""
     import io
 
     from PIL import Image, ImageDraw
 
     found = sorted(settings.images_dir.rglob("*.jpg"))[:count] if settings.images_dir.is_dir() \
         else []
-    if found:
-        return [p.read_bytes() for p in found]
     rng = np.random.default_rng(0)
     out = []
-    for _ in range(count):
-        img = Image.new("RGB", size, tuple(int(v) for v in rng.integers(200, 255, 3)))
-        draw = ImageDraw.Draw(img)
-        w, h = size
-        colour = tuple(int(v) for v in rng.integers(0, 255, 3))
-        draw.polygon([(w * .3, h * .15), (w * .7, h * .15), (w * .85, h * .35), (w * .72, h * .4),
-                      (w * .7, h * .85), (w * .3, h * .85), (w * .28, h * .4), (w * .15, h * .35)],
-                     fill=colour)
+    for i in range(count):
+        if found:
+            img = Image.open(found[i % len(found)]).convert("RGB")
+            scale = side / max(img.size)
+            img = img.resize((round(img.width * scale), round(img.height * scale)),
+                             Image.BICUBIC)
+        else:
+            w, h = side * 3 // 4, side
+            img = Image.new("RGB", (w, h), tuple(int(v) for v in rng.integers(200, 255, 3)))
+            colour = tuple(int(v) for v in rng.integers(0, 255, 3))
+            ImageDraw.Draw(img).polygon(
+                [(w * .3, h * .15), (w * .7, h * .15), (w * .85, h * .35), (w * .72, h * .4),
+                 (w * .7, h * .85), (w * .3, h * .85), (w * .28, h * .4), (w * .15, h * .35)],
+                fill=colour)
         buf = io.BytesIO()
         img.save(buf, format="JPEG", quality=90)
         out.append(buf.getvalue())

@@ -19,7 +19,10 @@ from core.index.kernels import SEARCH_THREADS, pick_single_kernel, topk_batch, t
 GATHER_FRACTION = 0.25
 # Up to this many queries go one by one through the bandwidth-bound single-query kernel.
 SINGLE_QUERY_MAX = 3
-STORAGES = ("float32", "float16")
+STORAGES = ("auto", "float32", "float16")
+# "auto" scans float16 rows from this size on (measured 1.3-1.6x faster per query at 100k-1M
+# rows); below it the re-scoring step costs more than the halved scan saves.
+HALF_MIN_BYTES = 64 * 1024 * 1024
 
 
 def half_error_bound(d: int) -> float:
@@ -39,7 +42,7 @@ class ExactIndex(VectorIndex):
 
     def __init__(self, skus: list[str], matrix: np.ndarray, *, model_id: str = "",
                  device: str = "cpu", kernel: str = "auto", normalised: bool = False,
-                 threads: int | None = SEARCH_THREADS, storage: str = "float32"):
+                 threads: int | None = SEARCH_THREADS, storage: str = "auto"):
         m = np.ascontiguousarray(matrix, dtype=np.float32) if normalised else normalise(matrix)
         if len(skus) != m.shape[0]:
             raise ValueError(f"{len(skus)} skus for {m.shape[0]} vectors")
@@ -48,6 +51,8 @@ class ExactIndex(VectorIndex):
         self.matrix = torch.from_numpy(m).to(self.device)
         if storage not in STORAGES:
             raise ValueError(f"unknown storage {storage!r}; use {' or '.join(STORAGES)}")
+        if storage == "auto":
+            storage = "float16" if m.nbytes >= HALF_MIN_BYTES else "float32"
         self.storage = storage
         # what single queries scan: the matrix itself, or its float16 copy
         self.scan = self.matrix if storage == "float32" else self.matrix.half()

@@ -207,3 +207,12 @@ def test_float16_storage_resolves_near_ties():
     assert 20 < idx.candidates_seen <= 500
     with pytest.raises(ValueError, match="storage"):
         ExactIndex(skus, m, storage="int8")
+
+
+def test_auto_storage_by_size(monkeypatch):
+    skus, m = _data(500, 16, seed=21)
+    assert ExactIndex(skus, m).storage == "float32"
+    monkeypatch.setattr(exact_mod, "HALF_MIN_BYTES", 1000)
+    idx = ExactIndex(skus, m)
+    assert idx.storage == "float16"
+    np.testing.assert_array_equal(idx.topk(normalise(m[:2]), 7)[1], _brute(m, m[:2], 7)[1])
