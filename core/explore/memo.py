@@ -1,8 +1,9 @@
 """An in-process memo of built maps, so an interactive session redraws without a database read.
 
 The page holds one :class:`MapMemo` through ``pages.common.resource("core.explore:map_memo")``.
-Entries are keyed like the MongoDB cache (model id, catalog version, vector count, parameters):
-a changed catalog misses here too and falls through to :func:`build_map`.
+Entries are keyed like the MongoDB cache (model id, catalog version, vector count, vectors
+version, parameters): a changed catalog or re-embedded vectors miss here too and fall through
+to :func:`build_map`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class MapMemo:
         self._lock = threading.Lock()
 
     def _stamp(self, repo: Repository, model_id: str) -> tuple:
-        return (model_id, repo.catalog_version(), repo.vector_count(model_id))
+        return (model_id, repo.catalog_version(), repo.vector_count(model_id),
+                repo.vectors_version(model_id))
 
     def get(self, repo: Repository, model_id: str, params: MapParams,
             progress: Progress | None = None) -> ExploreMap:

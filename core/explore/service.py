@@ -1,8 +1,9 @@
 """The explorer service: a map of the catalog (projection + clusters), cached in MongoDB.
 
 Results live in the ``projections`` documents keyed by model id, catalog version, the number
-of vectors and the parameters, so a revisit reads one document and a changed catalog (or a
-finished embedding job) computes afresh. Coordinates are stored as plain lists of floats.
+of vectors, the model's vectors version and the parameters, so a revisit reads one document and
+a changed catalog (or a finished embedding job, even one that rewrote the same number of
+vectors) computes afresh. Coordinates are stored as plain lists of floats.
 """
 
 from __future__ import annotations
@@ -116,9 +117,26 @@ class ExploreMap:
         return first + sorted(set(rows) - set(first))
 
 
-def _key(prefix: str, model_id: str, version: int, count: int, params: dict[str, Any]) -> str:
+def _stamp(repo: Repository, model_id: str) -> dict[str, Any]:
+    """What a cached result depends on besides its parameters."""
+    return {"model_id": model_id, "catalog_version": repo.catalog_version(),
+            "n": repo.vector_count(model_id), "vectors_version": repo.vectors_version(model_id)}
+
+
+def _key(prefix: str, stamp: dict[str, Any], params: dict[str, Any]) -> str:
     digest = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
-    return f"{prefix}|{model_id}|v{version}|n{count}|{digest}"
+    return (f"{prefix}|{stamp['model_id']}|v{stamp['catalog_version']}|n{stamp['n']}"
+            f"|e{stamp['vectors_version']}|{digest}")
+
+
+def _drop_stale(repo: Repository, stamp: dict[str, Any]) -> None:
+    """Delete cached results that can never be read again (older catalog or vectors version)."""
+    model_id, version = stamp["model_id"], stamp["catalog_version"]
+    if version > 0:
+        repo.delete_docs(KIND, {"model_id": model_id, "catalog_version": Range(max=version - 1)})
+    if stamp["vectors_version"] > 0:
+        repo.delete_docs(KIND, {"model_id": model_id, "catalog_version": version,
+                                "vectors_version": Range(max=stamp["vectors_version"] - 1)})
 
 
 def _digest(skus: list[str]) -> str:
@@ -163,9 +181,7 @@ def _compute(repo: Repository, model_id: str, params: MapParams, stamp: dict[str
                 "representatives": [[skus[r] for r in reps] for reps in clus.representatives],
                 "silhouette": clus.silhouette, "seconds": clus.seconds, "created_at": time.time()}
     repo.put_docs(KIND, [pdoc, cdoc])
-    if stamp["catalog_version"] > 0:  # older catalog versions can never be read again
-        repo.delete_docs(KIND, {"model_id": model_id,
-                                "catalog_version": Range(max=stamp["catalog_version"] - 1)})
+    _drop_stale(repo, stamp)
     return [pdoc, cdoc], unit, skus
 
 
@@ -174,13 +190,12 @@ def build_map(repo: Repository, model_id: str, params: MapParams, *,
     """The map of a model's vectors: from the cache when it is current, else computed."""
     params.validate()
     start = time.perf_counter()
-    version, count = repo.catalog_version(), repo.vector_count(model_id)
-    if count < 3:
-        raise ExploreError(f"model {model_id!r} has {count} vectors (need at least 3): "
+    stamp = _stamp(repo, model_id)
+    if stamp["n"] < 3:
+        raise ExploreError(f"model {model_id!r} has {stamp['n']} vectors (need at least 3): "
                            f"run `python -m core embed --backbone {model_id}` first")
-    stamp = {"model_id": model_id, "catalog_version": version, "n": count}
-    keys = (_key("proj", model_id, version, count, params.projection.as_dict()),
-            _key("clus", model_id, version, count, {"k": params.clusters, "seed": params.seed}))
+    keys = (_key("proj", stamp, params.projection.as_dict()),
+            _key("clus", stamp, {"k": params.clusters, "seed": params.seed}))
     docs = [repo.get_doc(KIND, k) if use_cache else None for k in keys]
     if docs[0] and docs[1] and docs[1]["skus_digest"] != _digest(docs[0]["skus"]):
         docs[1] = None  # stored from a different vector set: recompute the clusters
@@ -271,18 +286,17 @@ def place(emap: ExploreMap, vector: np.ndarray, repo: Repository, k: int = 10) -
 def suggest_clusters(repo: Repository, model_id: str, *, k_min: int = 2, k_max: int = K_MAX,
                      progress: Progress | None = None, use_cache: bool = True) -> dict[str, Any]:
     """Best k by silhouette on a sample of the model's vectors: {"k", "scores"} (cached)."""
-    version, count = repo.catalog_version(), repo.vector_count(model_id)
-    if count < 3:
-        raise ExploreError(f"model {model_id!r} has {count} vectors (need at least 3)")
-    key = _key("ksug", model_id, version, count, {"k_min": k_min, "k_max": k_max})
+    stamp = _stamp(repo, model_id)
+    if stamp["n"] < 3:
+        raise ExploreError(f"model {model_id!r} has {stamp['n']} vectors (need at least 3)")
+    key = _key("ksug", stamp, {"k_min": k_min, "k_max": k_max})
     doc = repo.get_doc(KIND, key) if use_cache else None
     if doc is None:
         report(progress, 0.0, "reading vectors")
         _, vectors = repo.vectors(model_id)
         sug = suggest_k(reduce(normalise(vectors), seed=0), k_min, k_max,
                         progress=scaled(progress, 0.1, 1.0))
-        doc = {"_id": key, "kind": "k_suggestion", "model_id": model_id,
-               "catalog_version": version, "n": count, "k": sug.k,
+        doc = {"_id": key, "kind": "k_suggestion", **stamp, "k": sug.k,
                "scores": {str(k): s for k, s in sug.scores.items()}}
         repo.put_docs(KIND, [doc])
     return {"k": int(doc["k"]), "scores": {int(k): float(s) for k, s in doc["scores"].items()}}

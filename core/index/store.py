@@ -1,8 +1,10 @@
 """Indexes built from MongoDB vectors, cached on disk and kept current.
 
-The on-disk cache is keyed by model id + catalog version + vector count, so a restart loads
-the index in about a second, while an ingest (version bump), a new embedding run (count) or
-another model id builds a fresh one. Stale entries of the same model are removed.
+The on-disk cache is keyed by model id + catalog version + vector count + vectors version,
+so a restart loads the index in about a second, while an ingest (catalog version bump), any
+write or delete of the model's vectors (vectors version: re-embedding with a new encoder keeps
+the count but changes every vector) or another model id builds a fresh one. Stale entries of
+the same model are removed.
 """
 
 from __future__ import annotations
@@ -58,17 +60,21 @@ def _slug(model_id: str) -> str:
 
 
 class IndexCache:
-    """Index files under ``<cache_dir>/index/<model>__v<version>_n<count>_<kind>/``."""
+    """Index files under ``<cache_dir>/index/<model>__v<version>_n<count>_e<vectors>_<kind>/``.
+
+    ``version`` is the catalog version, ``vectors`` the model's vectors version.
+    """
 
     def __init__(self, cache_dir: Path):
         self.root = Path(cache_dir) / "index"
 
-    def path(self, model_id: str, version: int, count: int, kind: str) -> Path:
-        return self.root / f"{_slug(model_id)}__v{version}_n{count}_{kind}"
+    def path(self, model_id: str, version: int, count: int, kind: str,
+             vectors_version: int = 0) -> Path:
+        return self.root / f"{_slug(model_id)}__v{version}_n{count}_e{vectors_version}_{kind}"
 
-    def load(self, model_id: str, version: int, count: int, kind: str, device: str = "cpu"
-             ) -> VectorIndex | None:
-        folder = self.path(model_id, version, count, kind)
+    def load(self, model_id: str, version: int, count: int, kind: str, device: str = "cpu",
+             vectors_version: int = 0) -> VectorIndex | None:
+        folder = self.path(model_id, version, count, kind, vectors_version)
         try:
             meta = json.loads((folder / "meta.json").read_text())
             skus = json.loads((folder / "skus.json").read_text())
@@ -83,14 +89,16 @@ class IndexCache:
             log.warning("ignoring unreadable index cache %s: %s", folder, exc)
             return None
 
-    def save(self, index: VectorIndex, version: int, count: int) -> Path:
+    def save(self, index: VectorIndex, version: int, count: int, vectors_version: int = 0
+             ) -> Path:
         """Write atomically (temp folder, then rename) and drop older entries of the model."""
-        target = self.path(index.model_id, version, count, index.kind)
+        target = self.path(index.model_id, version, count, index.kind, vectors_version)
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
         try:
             meta: dict[str, Any] = {"model_id": index.model_id, "version": version, "count": count,
-                                    "kind": index.kind, "dim": index.dim, "built": time.time()}
+                                    "vectors_version": vectors_version, "kind": index.kind,
+                                    "dim": index.dim, "built": time.time()}
             if isinstance(index, ExactIndex):
                 np.save(tmp / "matrix.npy", index.matrix.cpu().numpy())
             elif isinstance(index, AnnIndex):
@@ -110,34 +118,39 @@ class IndexCache:
 
 
 class IndexManager:
-    """One live index per model id, rebuilt when the catalog version or vector count changes."""
+    """One live index per model id, rebuilt when the catalog version, vector count or vectors
+    version changes."""
 
     def __init__(self, settings: Settings, kind: str = "auto"):
         self.settings = settings
         self.kind = kind
         self.cache = IndexCache(settings.cache_dir)
-        self._live: dict[str, tuple[tuple[int, int], VectorIndex]] = {}
+        self._live: dict[str, tuple[tuple[int, int, int], VectorIndex]] = {}
         self._lock = threading.Lock()
         self.last_source = ""  # "memory" | "disk" | "built": where the last get() came from
 
     def get(self, repo, model_id: str) -> VectorIndex:
         """The current index of ``model_id``; raises NoVectors when nothing is embedded."""
         version, count = repo.catalog_version(), repo.vector_count(model_id)
+        vectors_version = repo.vectors_version(model_id)
         if count == 0:
             raise NoVectors(f"no embeddings for model {model_id!r} yet: run "
                             f"`python -m core embed --backbone {model_id.split('+')[0]}`")
         with self._lock:
             live = self._live.get(model_id)
-            if live and live[0] == (version, count):
+            stamp = (version, count, vectors_version)
+            if live and live[0] == stamp:
                 self.last_source = "memory"
                 return live[1]
-            index = self._load_or_build(repo, model_id, version, count)
-            self._live[model_id] = ((version, count), index)
+            index = self._load_or_build(repo, model_id, *stamp)
+            self._live[model_id] = (stamp, index)
             return index
 
-    def _load_or_build(self, repo, model_id: str, version: int, count: int) -> VectorIndex:
+    def _load_or_build(self, repo, model_id: str, version: int, count: int,
+                       vectors_version: int) -> VectorIndex:
         kind = choose_kind(count, self.kind)
-        index = self.cache.load(model_id, version, count, kind, self.settings.device)
+        index = self.cache.load(model_id, version, count, kind, self.settings.device,
+                                vectors_version)
         if index is not None and len(index) == count:
             self.last_source = "disk"
             log.info("loaded %s from %s", index, self.cache.root)
@@ -147,7 +160,7 @@ class IndexManager:
         index = build_index(skus, normalise(matrix), kind=kind, model_id=model_id,
                             device=self.settings.device, normalised=True)
         try:
-            self.cache.save(index, version, len(skus))
+            self.cache.save(index, version, len(skus), vectors_version)
         except OSError as exc:
             log.warning("could not cache the index on disk: %s", exc)
         self.last_source = "built"

@@ -101,6 +101,18 @@ class Repository:
         )
         return int(doc["version"])
 
+    def vectors_version(self, model_id: str) -> int:
+        """Bumped whenever a model's vectors are written or deleted (drives index caches)."""
+        doc = self.meta.find_one({"_id": _vectors_meta_id(model_id)})
+        return int(doc["version"]) if doc else 0
+
+    def bump_vectors_version(self, model_id: str) -> int:
+        doc = self.meta.find_one_and_update(
+            {"_id": _vectors_meta_id(model_id)}, {"$inc": {"version": 1}}, upsert=True,
+            return_document=True,
+        )
+        return int(doc["version"])
+
     # -- items -----------------------------------------------------------------------------
     def upsert_items(self, items: Iterable[Item]) -> UpsertResult:
         """Insert items that are new by sku and by content hash; never overwrite."""
@@ -212,6 +224,21 @@ class Repository:
         ]
         if ops:
             self.vectors_col.bulk_write(ops, ordered=False)
+            self.bump_vectors_version(model_id)  # after the write: readers then see new rows
+
+    def delete_vectors(self, model_id: str, skus: list[str] | None = None) -> int:
+        """Delete a model's vectors (all, or those of ``skus``); returns how many went."""
+        if skus is None:
+            deleted = self.vectors_col.delete_many({"model_id": model_id}).deleted_count
+        else:
+            ids = [f"{model_id}|{s}" for s in map(str, skus)]
+            deleted = sum(
+                self.vectors_col.delete_many({"_id": {"$in": ids[i : i + PAGE_SIZE]}}).deleted_count
+                for i in range(0, len(ids), PAGE_SIZE)
+            )
+        if deleted:
+            self.bump_vectors_version(model_id)
+        return deleted
 
     def vectors(self, model_id: str, page_size: int = PAGE_SIZE) -> tuple[list[str], np.ndarray]:
         """All vectors of a model, read in pages: (skus, float32 matrix n×d)."""
@@ -282,6 +309,10 @@ class Repository:
         for name in self.db.list_collection_names():
             self.db.drop_collection(name)
         self.ensure_indexes()
+
+
+def _vectors_meta_id(model_id: str) -> str:
+    return f"vectors|{model_id}"
 
 
 _KINDS = {"outfits", "pairs", "stores", "customers", "purchases", "runs", "projections",

@@ -184,3 +184,32 @@ def test_cli_bench_reports_rows(env_for):
     assert proc.returncode == 0, proc.stderr
     (row,) = json.loads(proc.stdout)["rows"]
     assert row["n"] == 150 and row["tsne_seconds"] > 0
+
+
+def test_reembedding_same_skus_recomputes_map_and_memo(repo, monkeypatch):
+    # A new encoder rewrites the vectors of the same items: same count, same catalog version.
+    seed_catalog(repo, n=40)
+    params = MapParams("pca", 3)
+    memo = MapMemo()
+    first = memo.get(repo, MODEL, params)
+    assert memo.get(repo, MODEL, params) is first
+    version = repo.catalog_version()
+    skus, vectors = repo.vectors(MODEL)
+    rng = np.random.default_rng(11)
+    repo.put_vectors(MODEL, skus, rng.standard_normal(vectors.shape).astype(np.float32))
+    assert repo.catalog_version() == version and repo.vector_count(MODEL) == 40
+    second = memo.get(repo, MODEL, params)
+    assert second is not first and not second.cached
+    assert not np.allclose(second.coords, first.coords, atol=1e-3)
+    assert build_map(repo, MODEL, params).cached  # stored under the new vectors version
+    stale = {"model_id": MODEL, "vectors_version": repo.vectors_version(MODEL) - 1}
+    assert repo.count_docs("projections", stale) == 0  # the old results were dropped
+
+    calls = []
+    real = service.suggest_k
+    monkeypatch.setattr(service, "suggest_k", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    suggest_clusters(repo, MODEL, k_max=4)
+    suggest_clusters(repo, MODEL, k_max=4)
+    repo.put_vectors(MODEL, skus, vectors)  # back to the first vectors: a new version again
+    suggest_clusters(repo, MODEL, k_max=4)
+    assert len(calls) == 2  # computed, cached, recomputed after the rewrite

@@ -76,3 +76,22 @@ def test_documents_and_stores(repo):
     assert repo.find_docs("outfits", {"split": "test"})[0]["compatible"] is False
     with pytest.raises(ValueError):
         repo.find_docs("not_a_kind")
+
+
+def test_vectors_version_follows_writes_and_deletes(repo):
+    repo.upsert_items([_item(i) for i in range(4)])
+    skus = ["S0000", "S0001", "S0002"]
+    assert repo.vectors_version("m_a") == 0
+    repo.put_vectors("m_a", skus, np.zeros((3, 4), dtype=np.float32))
+    first = repo.vectors_version("m_a")
+    repo.put_vectors("m_a", skus, np.ones((3, 4), dtype=np.float32))  # same count, new vectors
+    assert repo.vector_count("m_a") == 3 and repo.vectors_version("m_a") > first
+    assert repo.vectors_version("m_b") == 0  # per model
+    before = repo.vectors_version("m_a")
+    assert repo.delete_vectors("m_a", ["S0001", "missing"]) == 1
+    assert repo.vector_count("m_a") == 2 and repo.vectors_version("m_a") > before
+    before = repo.vectors_version("m_a")
+    assert repo.delete_vectors("m_a", ["missing"]) == 0  # nothing deleted: no bump
+    assert repo.vectors_version("m_a") == before
+    assert repo.delete_vectors("m_a") == 2 and repo.vector_count("m_a") == 0
+    assert repo.vectors_version("m_a") > before

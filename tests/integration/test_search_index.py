@@ -93,3 +93,30 @@ def test_approximate_index_cached_with_its_tuning(repo, settings):
     np.testing.assert_array_equal(again.topk(q, 5)[1], built.topk(q, 5)[1])
     exact = IndexManager(settings, kind="exact").get(repo, "m1")  # other kind: its own entry
     assert isinstance(exact, ExactIndex)
+
+
+def test_reembedding_same_count_rebuilds_memory_and_disk(repo, settings, small_catalog):
+    # A new encoder rewrites every vector of the same skus: the count and catalog version stay.
+    items = small_catalog(6)
+    skus = [it.sku for it in items]
+    old = _vectors(skus, seed=1)
+    repo.put_vectors("m1", skus, old)
+    manager = IndexManager(settings)
+    assert manager.get(repo, "m1").search(old[0:1], 1)[0][0].sku == skus[0]
+    version = repo.catalog_version()
+    new = old[::-1].copy()  # sku i now carries the old vector of sku 5 - i
+    repo.put_vectors("m1", skus, new)
+    assert repo.catalog_version() == version and repo.vector_count("m1") == 6
+    # the live index is rebuilt; a restarted process loads that new build from disk
+    for source, where in ((manager, "built"), (IndexManager(settings), "disk")):
+        hits = source.get(repo, "m1").search(old[0:1], 2)[0]
+        assert source.last_source == where and hits[0].sku == skus[5]
+        assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    folders = list((settings.cache_dir / "index").glob("m1__*"))
+    assert len(folders) == 1 and f"_e{repo.vectors_version('m1')}_" in folders[0].name
+    repo.delete_vectors("m1", [skus[5]])
+    fresh = _vectors(["x"], seed=9)
+    repo.put_vectors("m1", [skus[5]], fresh)  # delete + re-add: the count is 6 again
+    index = manager.get(repo, "m1")
+    assert manager.last_source == "built"
+    assert index.search(fresh, 1)[0][0].sku == skus[5]
