@@ -23,7 +23,16 @@ DEFAULTS: dict[str, str] = {
     "DEVICE": "auto",
     "BACKBONE": "studio_encoder",
     "EMBEDDED_PORT": "0",
+    "INDEX_KIND": "auto",
 }
+
+# Vector index kinds: auto (exact up to core.index.ANN_MIN_ROWS vectors, then IVF), exact
+# (torch brute force), hnsw / ivf (FAISS approximate).
+INDEX_KINDS = ("auto", "exact", "hnsw", "ivf")
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot be used; the message names the key."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,7 @@ class Settings:
     device_setting: str  # as configured: auto | cpu | cuda | cuda:N
     backbone: str
     embedded_port: int = 0
+    index_kind: str = "auto"  # one of INDEX_KINDS
 
     @property
     def device(self) -> str:
@@ -101,4 +111,14 @@ def load_settings(env_file: str | Path | None = None, **overrides: str) -> Setti
         device_setting=values["DEVICE"].strip().lower() or "auto",
         backbone=values["BACKBONE"].strip() or DEFAULTS["BACKBONE"],
         embedded_port=int(values["EMBEDDED_PORT"] or 0),
+        index_kind=index_kind(values["INDEX_KIND"]),
     )
+
+
+def index_kind(value: str) -> str:
+    """A validated INDEX_KIND (case-insensitive; empty means auto)."""
+    kind = (value or "auto").strip().lower() or "auto"
+    if kind not in INDEX_KINDS:
+        raise SettingsError(f"INDEX_KIND={value!r} is not a vector index kind: use one of "
+                            f"{', '.join(INDEX_KINDS)} (set in .env or the environment)")
+    return kind

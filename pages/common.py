@@ -10,13 +10,23 @@ from typing import Any
 
 import streamlit as st
 
-from core.config import Settings, load_settings
+from core.config import Settings, SettingsError, load_settings
 from core.storage import DatabaseUnavailable, Item, Repository, open_repository
 
 
 @st.cache_resource(show_spinner=False)
-def settings() -> Settings:
+def _settings() -> Settings:
     return load_settings()
+
+
+def settings() -> Settings:
+    """The cached settings, or the configuration error on the page and stop."""
+    try:
+        return _settings()
+    except SettingsError as exc:
+        st.error(f"**Configuration error.** {exc}")
+        st.stop()
+        raise  # unreachable: st.stop() raises
 
 
 @st.cache_resource(show_spinner="Connecting to the catalog database…")

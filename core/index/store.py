@@ -22,7 +22,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from core.config import Settings
+from core.config import INDEX_KINDS, Settings, index_kind
 from core.index.ann import AnnIndex
 from core.index.base import VectorIndex, normalise
 from core.index.exact import ExactIndex
@@ -30,7 +30,7 @@ from core.index.exact import ExactIndex
 log = logging.getLogger(__name__)
 
 ANN_MIN_ROWS = 200_000  # "auto" switches to the approximate index above this many vectors
-KINDS = ("auto", "exact", "ivf", "hnsw")
+KINDS = INDEX_KINDS  # auto | exact | hnsw | ivf (the INDEX_KIND setting)
 
 
 class NoVectors(LookupError):
@@ -119,11 +119,11 @@ class IndexCache:
 
 class IndexManager:
     """One live index per model id, rebuilt when the catalog version, vector count or vectors
-    version changes."""
+    version changes. ``kind`` overrides the INDEX_KIND setting (``settings.index_kind``)."""
 
-    def __init__(self, settings: Settings, kind: str = "auto"):
+    def __init__(self, settings: Settings, kind: str | None = None):
         self.settings = settings
-        self.kind = kind
+        self.kind = index_kind(kind or settings.index_kind)
         self.cache = IndexCache(settings.cache_dir)
         self._live: dict[str, tuple[tuple[int, int, int], VectorIndex]] = {}
         self._lock = threading.Lock()
@@ -168,6 +168,6 @@ class IndexManager:
         return index
 
 
-def index_manager(settings: Settings, kind: str = "auto") -> IndexManager:
-    """Factory for the UI's resource cache and the CLI."""
+def index_manager(settings: Settings, kind: str | None = None) -> IndexManager:
+    """Factory for the UI's resource cache and the CLI (kind None: the INDEX_KIND setting)."""
     return IndexManager(settings, kind)

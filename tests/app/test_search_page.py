@@ -131,3 +131,11 @@ def test_missing_vectors_explained(app_test, app_env, small_catalog):
     at = _upload(app_test("search.py").run(), _photo(app_env, 0))
     assert not at.exception
     assert any("Search is not ready" in e.value for e in at.error)
+
+
+def test_bad_index_kind_is_explained(app_test, monkeypatch):
+    monkeypatch.setenv("INDEX_KIND", "flat")
+    at = app_test("search.py").run()
+    assert not at.exception
+    assert any("Configuration error" in e.value and "INDEX_KIND='flat'" in e.value
+               for e in at.error)

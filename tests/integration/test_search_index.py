@@ -120,3 +120,30 @@ def test_reembedding_same_count_rebuilds_memory_and_disk(repo, settings, small_c
     index = manager.get(repo, "m1")
     assert manager.last_source == "built"
     assert index.search(fresh, 1)[0][0].sku == skus[5]
+
+
+def test_index_kind_setting_reaches_the_search_engine(repo, settings, monkeypatch):
+    from types import SimpleNamespace
+
+    from core.config import SettingsError, load_settings
+    from core.index import AnnIndex
+    from core.search import SearchEngine
+
+    skus = [f"S{i:04d}" for i in range(300)]
+    repo.upsert_items([Item(sku=s, image_path=f"images/{s}.jpg", hash=s) for s in skus])
+    vecs = _vectors(skus, seed=2)
+    repo.put_vectors("m1", skus, vecs)
+    monkeypatch.setenv("INDEX_KIND", "hnsw")
+    cfg = load_settings(env_file=settings.data_dir / "none.env", MONGO_URI=settings.mongo_uri,
+                        DB_NAME=settings.db_name, DATA_DIR=str(settings.data_dir), DEVICE="cpu")
+    engine = SearchEngine(cfg, embedder=SimpleNamespace(model_id="m1"))
+    index = engine.index(repo)
+    assert isinstance(index, AnnIndex) and index.kind == "hnsw"
+    assert index.search(vecs[7:8], 1)[0][0].sku == skus[7]
+    assert isinstance(SearchEngine(settings, embedder=engine._embedder).index(repo), ExactIndex)
+    assert IndexManager(cfg, "exact").kind == "exact"  # an explicit kind wins
+    monkeypatch.setenv("INDEX_KIND", "flat")
+    with pytest.raises(SettingsError, match="INDEX_KIND='flat'"):
+        load_settings(env_file=settings.data_dir / "none.env")
+    with pytest.raises(SettingsError, match="use one of auto, exact, hnsw, ivf"):
+        IndexManager(settings.with_(index_kind="flat"))

@@ -41,3 +41,23 @@ def test_mask_uri_hides_password():
     assert mask_uri("mongodb://bob:s3cret@db.example:27017/x") == "mongodb://bob:***@db.example:27017/x"
     assert mask_uri("mongodb+srv://u:p@c.net/") == "mongodb+srv://u:***@c.net/"
     assert mask_uri("mongodb://localhost:27017") == "mongodb://localhost:27017"
+
+
+def test_index_kind_setting(tmp_path, monkeypatch):
+    import pytest
+
+    from core.config import INDEX_KINDS, SettingsError
+
+    monkeypatch.delenv("INDEX_KIND", raising=False)
+    none = tmp_path / "none.env"
+    assert load_settings(env_file=none).index_kind == "auto"
+    for kind in INDEX_KINDS:
+        assert load_settings(env_file=none, INDEX_KIND=kind.upper()).index_kind == kind
+    env = tmp_path / ".env"
+    env.write_text("INDEX_KIND=hnsw\n")
+    assert load_settings(env_file=env).index_kind == "hnsw"
+    monkeypatch.setenv("INDEX_KIND", "ivf")
+    assert load_settings(env_file=env).index_kind == "ivf"
+    monkeypatch.setenv("INDEX_KIND", "annoy")
+    with pytest.raises(SettingsError, match=r"INDEX_KIND='annoy'.*auto, exact, hnsw, ivf"):
+        load_settings(env_file=env)
