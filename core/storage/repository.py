@@ -177,8 +177,25 @@ class Repository:
             yield from (Item.from_doc(d) for d in page)
             last = page[-1]["_id"]
 
+    def skus_matching(self, filters: dict[str, Any] | None = None,
+                      page_size: int = 5 * PAGE_SIZE) -> list[str]:
+        """Skus of the items matching ``filters``, sorted; reads only ``_id`` (in pages)."""
+        query = build_query(filters)
+        skus: list[str] = []
+        while True:
+            q = query
+            if skus:
+                after = {"_id": {"$gt": skus[-1]}}
+                q = {"$and": [query, after]} if query else after
+            page = [d["_id"] for d in self.items.find(q, {"_id": 1})
+                    .sort("_id", ASCENDING).limit(page_size)]
+            skus.extend(page)
+            if len(page) < page_size:
+                return skus
+
     def skus(self, filters: dict[str, Any] | None = None) -> list[str]:
-        return [it.sku for it in self.iter_items(filters)]
+        """All skus (matching ``filters``), sorted."""
+        return self.skus_matching(filters)
 
     def count_items(self, filters: dict[str, Any] | None = None) -> int:
         return self.items.count_documents(build_query(filters))

@@ -95,3 +95,30 @@ def test_vectors_version_follows_writes_and_deletes(repo):
     assert repo.vectors_version("m_a") == before
     assert repo.delete_vectors("m_a") == 2 and repo.vector_count("m_a") == 0
     assert repo.vectors_version("m_a") > before
+
+
+def test_skus_matching_reads_ids_only_in_pages(repo, monkeypatch):
+    repo.upsert_items([_item(i) for i in range(25)])
+    tees = [f"S{i:04d}" for i in range(1, 25, 3)]
+    for page_size in (3, 4, 8, 100):  # page boundaries, an exact multiple, a single page
+        assert repo.skus_matching({"category": "tee"}, page_size=page_size) == tees
+    red_cheap = repo.skus_matching({"color": "red", "price": Range(max=20),
+                                    "category": ["dress", "skirt"]})
+    assert red_cheap == [it.sku for it in repo.iter_items(
+        {"color": "red", "price": Range(max=20), "category": ["dress", "skirt"]})]
+    assert red_cheap and all(repo.get_item(s).attrs["color"] == "red" for s in red_cheap)
+    assert repo.skus_matching({"sku": ["S0003", "S0001", "nope"]}) == ["S0001", "S0003"]
+    assert repo.skus_matching(page_size=7) == [f"S{i:04d}" for i in range(25)] == repo.skus()
+    assert repo.skus_matching({"category": "coat"}) == []
+    with pytest.raises(FilterError):
+        repo.skus_matching({"color": {"$gt": ""}})
+    projections = []
+    real_find = repo.items.find
+
+    def spy(*args, **kwargs):
+        projections.append(args[1] if len(args) > 1 else kwargs.get("projection"))
+        return real_find(*args, **kwargs)
+
+    monkeypatch.setattr(repo.items, "find", spy)
+    repo.skus_matching({"category": "tee"}, page_size=5)
+    assert projections and all(p == {"_id": 1} for p in projections)

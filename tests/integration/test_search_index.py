@@ -147,3 +147,22 @@ def test_index_kind_setting_reaches_the_search_engine(repo, settings, monkeypatc
         load_settings(env_file=settings.data_dir / "none.env")
     with pytest.raises(SettingsError, match="use one of auto, exact, hnsw, ivf"):
         IndexManager(settings.with_(index_kind="flat"))
+
+
+def test_candidates_come_from_the_id_projection(repo, settings, monkeypatch):
+    from types import SimpleNamespace
+
+    from core.search import SearchEngine
+
+    cats = ["tee", "dress", "bag"]
+    repo.upsert_items([Item(sku=f"S{i:03d}", image_path=f"images/{i}.jpg", hash=f"h{i}",
+                            category=cats[i % 3], attrs={"color": "red" if i % 2 else "blue"})
+                       for i in range(30)])
+    monkeypatch.setattr(repo, "counts_by", None)  # the old workaround is not used any more
+    engine = SearchEngine(settings, embedder=SimpleNamespace(model_id="m1"))
+    assert engine.candidates(repo, {}) is None
+    reds = engine.candidates(repo, {"category": ["tee", "bag"], "color": "red"})
+    assert reds == [f"S{i:03d}" for i in range(30) if i % 3 != 1 and i % 2]
+    repo.upsert_items([Item(sku="S999", image_path="images/n.jpg", hash="hn", category="tee",
+                            attrs={"color": "red"})])  # new catalog version: not served stale
+    assert engine.candidates(repo, {"category": ["tee", "bag"], "color": "red"})[-1] == "S999"
