@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from core.config import Settings, SettingsError, load_settings
 from core.storage import DatabaseUnavailable, Item, Repository, open_repository
@@ -58,9 +59,21 @@ def require_catalog(repo: Repository) -> int:
     n = repo.count_items()
     if n == 0:
         st.info("The catalog is empty. Build the demo catalog or ingest a folder on the Home page.")
-        st.page_link("pages/home.py", label="Go to Home", icon="🏠")
+        home_link()
         st.stop()
     return n
+
+
+def home_link() -> None:
+    """A link to the Home page; a plain one when the page runs outside ``st.navigation``.
+
+    st.page_link only resolves pages registered with st.navigation (app.py); a page run on its
+    own (AppTest of one page, Streamlit's pages/ auto-discovery) gets a markdown link instead.
+    """
+    try:
+        st.page_link("pages/home.py", label="Go to Home", icon="🏠")
+    except StreamlitAPIException:
+        st.markdown("🏠 [Go to Home](/) (or open **Home** from the page menu)")
 
 
 @st.cache_resource(show_spinner="Loading model…")

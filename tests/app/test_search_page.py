@@ -53,6 +53,16 @@ def test_empty_catalog_explains(app_env):
     assert any("catalog is empty" in i.value for i in at.info)
 
 
+@pytest.mark.parametrize("page", ["search.py", "refine.py", "explore.py"])
+def test_empty_catalog_explains_without_navigation(app_test, page):
+    # A page run on its own (no st.navigation): st.page_link cannot resolve the Home page, so
+    # require_catalog falls back to a plain link instead of failing.
+    at = app_test(page).run()
+    assert not at.exception, at.exception
+    assert any("catalog is empty" in i.value for i in at.info)
+    assert any("[Go to Home](/)" in m.value for m in at.markdown)
+
+
 def test_asks_for_a_query(app_test, seeded):
     at = app_test("search.py").run()
     assert not at.exception
