@@ -101,10 +101,33 @@ def item_caption(item: Item, score: float | None = None) -> str:
     return f"{score:.3f} · {text}" if score is not None else text
 
 
+REFINE_PAGE = "pages/refine.py"
+
+
+def open_in_refine(sku: str) -> None:
+    """Hand a catalog item to the Refine page, which starts from it, and go there.
+
+    Sets ``search_selected_sku`` (offered again by Refine's start options) and
+    ``refine_handoff`` (consumed by Refine as its starting reference). st.switch_page only
+    works under st.navigation (app.py); elsewhere the page says where to go instead.
+    """
+    st.session_state["search_selected_sku"] = sku
+    st.session_state["refine_handoff"] = sku
+    try:
+        st.switch_page(REFINE_PAGE)
+    except StreamlitAPIException:
+        st.info(f"**{sku}** is ready to refine: open **Refine** from the page menu and describe "
+                "what to change.")
+
+
 def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, columns: int = 5,
-               key: str | None = None, on_pick: str | None = None) -> str | None:
-    """Show items as a grid of pictures; with on_pick, a button under each returns the sku."""
-    picked = None
+               key: str | None = None, on_pick: str | None = None,
+               on_refine: str | None = None) -> str | None:
+    """Show items as a grid of pictures; with on_pick, a button under each returns the sku.
+
+    With on_refine, a second button under each hands the item to the Refine page.
+    """
+    picked = refine = None
     cols = st.columns(columns)
     for i, item in enumerate(items):
         with cols[i % columns]:
@@ -116,4 +139,8 @@ def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, 
             st.caption(item_caption(item, scores[i] if scores is not None else None))
             if on_pick and st.button(on_pick, key=f"{key}-{item.sku}-{i}"):
                 picked = item.sku
+            if on_refine and st.button(on_refine, key=f"{key}-refine-{item.sku}-{i}"):
+                refine = item.sku
+    if refine:
+        open_in_refine(refine)
     return picked

@@ -23,6 +23,10 @@ repo = repo_or_stop()
 require_catalog(repo)
 state = st.session_state
 state.setdefault("refine_turns", [])
+handoff = state.pop("refine_handoff", None)  # "Refine with text" on Search: start from it
+if handoff and repo.get_item(handoff) is not None:
+    state["refine_start"] = {"kind": "item", "sku": handoff}
+    state["refine_turns"] = []
 
 try:
     refiner = resource(REFINER)

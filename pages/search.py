@@ -1,5 +1,6 @@
 """Search: upload a photo (or take one, or pick a catalog item) and see similar items, narrowed by
-filters, with category-aware search, "more like this" and attribute-based recommendations."""
+filters, with category-aware search, "more like this", attribute-based recommendations and
+"Refine with text" (hands a result or the picked query item to the Refine page)."""
 
 import streamlit as st
 
@@ -18,6 +19,7 @@ from core.search import selection_filters
 from pages.common import image_grid, repo_or_stop, require_catalog, resource, settings
 
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
+REFINE_LABEL = "Refine with text"
 
 st.title("🔎 Search")
 cfg = settings()
@@ -136,7 +138,7 @@ with left:
     st.subheader("Query")
     if kind == "sku":
         base = repo.get_item(payload)
-        image_grid([base], columns=1, key="search_query_item")
+        image_grid([base], columns=1, key="search_query_item", on_refine=REFINE_LABEL)
     else:
         st.image(outcome.query_image, caption=name, width="stretch")
     if outcome.masked_image is not None:
@@ -157,7 +159,8 @@ with right:
     if not outcome.results:
         st.warning("No item matches these filters. Widen them in the sidebar.")
     _pick(image_grid([r.item for r in outcome.results], scores=[r.score for r in outcome.results],
-                     columns=4, key="search_results", on_pick="More like this"))
+                     columns=4, key="search_results", on_pick="More like this",
+                     on_refine=REFINE_LABEL))
 
 base = repo.get_item(payload) if kind == "sku" else (
     outcome.results[0].item if outcome.results else None)

@@ -118,3 +118,18 @@ def test_results_keep_the_garment_family_by_default(app_test, seeded, repo):
     assert "showing full items" in _texts(at)
     at = _refine(at, "make it a skirt")  # a category of another family widens the search
     assert at.session_state["refine_turns"][-1]["family"] == "bottom"
+
+
+def test_hand_off_from_search_starts_from_the_item(app_test, seeded):
+    at = app_test("refine.py")
+    at.session_state["search_selected_sku"] = "T007"
+    at.session_state["refine_handoff"] = "T007"  # set by "Refine with text" on Search
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["refine_start"] == {"kind": "item", "sku": "T007"}
+    assert "refine_handoff" not in at.session_state
+    assert "Reference" in [s.value for s in at.subheader]  # straight to the first turn
+    assert at.text_input(key="refine_text") is not None
+    at = _refine(at, "in red")
+    assert not at.exception
+    assert at.session_state["refine_turns"][0]["ref"] == {"kind": "item", "sku": "T007"}

@@ -149,3 +149,44 @@ def test_bad_index_kind_is_explained(app_test, monkeypatch):
     assert not at.exception
     assert any("Configuration error" in e.value and "INDEX_KIND='flat'" in e.value
                for e in at.error)
+
+
+def _refine_buttons(at, prefix: str) -> list:
+    return [b for b in at.button if b.label == "Refine with text" and b.key.startswith(prefix)]
+
+
+def test_refine_with_text_hands_over_under_navigation(app_env, seeded):
+    # Through app.py (st.navigation): the button switches to the Refine page, which starts
+    # from the chosen result.
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[2]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=90).run()
+    at.switch_page("pages/search.py").run()
+    at = next(b for b in at.button if b.label == "Search with this").click().run()
+    assert not at.exception and "Similar items" in [s.value for s in at.subheader]
+    assert len(_refine_buttons(at, "search_query_item-")) == 1  # the picked query item
+    results = _refine_buttons(at, "search_results-")
+    assert len(results) == 11  # one per result
+    target = results[2].key.split("-")[2]
+    at = results[2].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["search_selected_sku"] == target
+    assert at.session_state["refine_start"] == {"kind": "item", "sku": target}
+    assert "refine_handoff" not in at.session_state  # consumed by the Refine page
+    assert [t.value for t in at.title] == ["💬 Refine"]
+
+
+def test_refine_with_text_without_navigation_says_where_to_go(app_test, seeded):
+    # A page run on its own cannot switch pages: the selection is kept and the page says so.
+    at = app_test("search.py").run()
+    at = next(b for b in at.button if b.label == "Search with this").click().run()
+    query = _refine_buttons(at, "search_query_item-")[0]
+    sku = query.key.split("-")[2]
+    at = query.click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["search_selected_sku"] == sku == at.session_state["refine_handoff"]
+    assert any(f"{sku}** is ready to refine" in i.value for i in at.info)
+    assert [t.value for t in at.title] == ["🔎 Search"]
