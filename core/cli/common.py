@@ -18,7 +18,13 @@ class CliError(Exception):
 
 
 def settings() -> Settings:
-    return load_settings()
+    """The configuration, or a one-line CLI error naming the bad setting."""
+    from core.config import SettingsError
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise CliError(str(exc), code=2) from None
 
 
 def repository(cfg: Settings | None = None):

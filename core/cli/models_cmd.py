@@ -76,12 +76,18 @@ def _train_args(p) -> None:
     p.add_argument("--data-real", type=Path, help="real photos: folder with train/<class>/")
     p.add_argument("--demo", type=Path, help="demo catalog folder (items.jsonl)")
     p.add_argument("--demo-variants", type=int, default=3)
-    p.add_argument("--widths", type=lambda s: tuple(int(v) for v in s.split(",")), default=None)
+    p.add_argument("--widths", type=_ints, default=None, help="stage widths, e.g. 32,64,128,256")
+    p.add_argument("--blocks", type=_ints, default=None,
+                   help="residual blocks per stage, e.g. 1,1,2,1")
     p.add_argument("--init", type=Path, help="start from this checkpoint")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", type=Path, default=None, help="output folder (default WEIGHTS_DIR)")
     add_json_flag(p)
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.split(","))
 
 
 def cmd_train(args) -> int:
@@ -106,7 +112,8 @@ def cmd_train(args) -> int:
     spec = DataSpec(real=args.data_real, demo=args.demo, demo_variants=args.demo_variants)
     out = args.out or cfg_s.weights_dir
     try:
-        summary = train_model(args.kind, spec, cfg, out, widths=args.widths, init=args.init)
+        summary = train_model(args.kind, spec, cfg, out, widths=args.widths,
+                              blocks=args.blocks, init=args.init)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise CliError(str(exc)) from None
     command = "python -m core " + " ".join(shlex.quote(a) for a in sys.argv[1:])

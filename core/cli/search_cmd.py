@@ -27,8 +27,9 @@ def register(sub, groups) -> None:
     p.add_argument("--mask", action="store_true", help="remove the background before embedding")
     p.add_argument("--top-categories", action="store_true",
                    help="count the predicted categories of all IMAGEs instead of searching")
-    p.add_argument("--index", choices=("auto", "exact", "ivf", "hnsw"), default="auto",
-                   help="index kind (auto: exact up to 200k vectors, then IVF)")
+    p.add_argument("--index", choices=("auto", "exact", "ivf", "hnsw"), default=None,
+                   help="index kind (default: the INDEX_KIND setting; auto: exact up to 200k "
+                        "vectors, then IVF)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_search)
 

@@ -88,7 +88,7 @@ class StudioEncoder(nn.Module):
     def __init__(self, *, embed_dim: int = 128, n_categories: int = 0, n_colors: int = 0,
                  attr_dim: int = 0, widths: tuple[int, ...] = DEFAULT_WIDTHS,
                  blocks: tuple[int, ...] = DEFAULT_BLOCKS, dropout: float = 0.2,
-                 chunk_weights: tuple[float, float, float] = (0.4, 0.3, 0.3)):
+                 chunk_weights: tuple[float, float, float] = (0.5, 0.3, 0.2)):
         super().__init__()
         self.trunk = Trunk(widths, blocks)
         self.embed_dim = embed_dim

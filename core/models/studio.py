@@ -13,18 +13,21 @@ from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES
 from core.models.preprocess import PreprocessCfg
 
 STUDIO_FILE = "studio_encoder.pt"
-STUDIO_PREPROCESS = PreprocessCfg(size=112, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
+STUDIO_PREPROCESS = PreprocessCfg(size=128, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
                                   pad="edge")
 
 
 def new_encoder(*, widths: tuple[int, ...] | None = None, blocks: tuple[int, ...] | None = None,
-                embed_dim: int = 128, with_attrs: bool = True) -> StudioEncoder:
+                embed_dim: int = 128, with_attrs: bool = True,
+                chunk_weights: tuple[float, float, float] | None = None) -> StudioEncoder:
     """A randomly initialised encoder sized for the catalog's categories, colours, attributes."""
     kw: dict[str, Any] = {}
     if widths:
         kw["widths"] = tuple(widths)
     if blocks:
         kw["blocks"] = tuple(blocks)
+    if chunk_weights:
+        kw["chunk_weights"] = tuple(chunk_weights)
     return StudioEncoder(embed_dim=embed_dim, n_categories=len(CATEGORY_NAMES),
                          n_colors=len(COLOR_NAMES), attr_dim=ATTR_DIM if with_attrs else 0, **kw)
 
@@ -39,7 +42,8 @@ def arch_of(model: StudioEncoder) -> dict[str, Any]:
             widths.append(blk.conv1.out_channels)
             blocks.append(1)
     return {"widths": widths, "blocks": blocks, "embed_dim": model.embed_dim,
-            "with_attrs": model.attr_mlp is not None}
+            "with_attrs": model.attr_mlp is not None,
+            "chunk_weights": [round(float(w) ** 2, 6) for w in model.chunk_scale]}
 
 
 def save_checkpoint(model: StudioEncoder, path: Path, *, metrics: dict | None = None,

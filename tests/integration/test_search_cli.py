@@ -113,3 +113,13 @@ def test_bench_search_small_json(cli_env, capsys):
     assert {"n", "recall_at_10", "speedup_vs_exact"} <= set(result["ann"])
     assert result["e2e_ms"]["n"] == 300 and result["e2e_ms"]["weights"] == "trained"
     assert result["e2e_ms"]["p95"] >= result["e2e_ms"]["p50"] > 0
+
+
+def test_index_kind_setting_and_bad_value(cli_env, capsys, monkeypatch):
+    img = str(cli_env.data_dir / "images" / "t004.jpg")
+    monkeypatch.setenv("INDEX_KIND", "hnsw")
+    code, rows, _ = run_cli(capsys, "search", img, "--k", "3", "--json")
+    assert code == 0 and rows[0]["id"] == "T004"
+    monkeypatch.setenv("INDEX_KIND", "flat")
+    code, _, err = run_cli(capsys, "search", img, "--json")
+    assert code == 2 and "INDEX_KIND='flat'" in err and "Traceback" not in err
