@@ -76,8 +76,14 @@ class Embedder:
         if not self.can_classify:
             raise ValueError(f"backbone {self.backbone!r} has no category classifier")
         x = self.prepare(images, mask=mask).to(self.device)
-        logits, _ = self.model.heads(self.model.features(x))
-        return top_categories(logits.softmax(1).cpu().numpy(), k)
+        return top_categories(self.category_probs(x).numpy(), k)
+
+    @torch.inference_mode()
+    def category_probs(self, x: torch.Tensor) -> torch.Tensor:
+        """Category probabilities of a preprocessed batch, averaged over the mirror image
+        (test-time flip: garments are left-right symmetric, and it costs one more forward)."""
+        z = (self.model.features(x) + self.model.features(x.flip(-1))) / 2
+        return self.model.heads(z)[0].softmax(1).cpu()
 
     def top_categories_of_set(self, images: Sequence, k: int = 3) -> list[tuple[str, int]]:
         """The k most frequent predicted categories in a set of photos (seed 004), with counts."""

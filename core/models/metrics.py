@@ -62,6 +62,11 @@ def nearest(q_emb: np.ndarray, g_emb: np.ndarray, k: int,
     sims = q_emb @ g_emb.T
     if exclude is not None:
         sims = np.where(exclude, -np.inf, sims)
+    return top_k_rows(sims, k)
+
+
+def top_k_rows(sims: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest entries of each row, best first (argpartition, no full sort)."""
     k = min(k, sims.shape[1])
     part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
     order = np.take_along_axis(sims, part, axis=1).argsort(axis=1)[:, ::-1]
