@@ -4,6 +4,9 @@ With ``storage="float16"`` a single query scans a half-precision copy (half the 
 memory-bound scan) and stays exact: every row whose float16 score is within twice the
 float16 error bound of the k-th best is re-scored from the float32 matrix, and the top-k is
 taken from those exact scores. The true top-k is always among the re-scored rows.
+
+On the CPU, up to SINGLE_QUERY_MAX queries go straight from numpy to the native fused
+scoring + top-k kernel (core/index/native.py) when it could be built: no torch round trip.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import torch
 
 from core.index.base import VectorIndex, normalise
 from core.index.kernels import SEARCH_THREADS, pick_single_kernel, topk_batch, torch_threads
+from core.index.native import NativeScan
 
 # A subset smaller than this fraction of the catalog is gathered and scanned on its own;
 # a larger one is scored with the whole matrix and the other rows masked out.
@@ -57,6 +61,8 @@ class ExactIndex(VectorIndex):
         # what single queries scan: the matrix itself, or its float16 copy
         self.scan = self.matrix if storage == "float32" else self.matrix.half()
         self.kernel, self._score_one = pick_single_kernel(self.scan, kernel)
+        self._native = None if self.kernel != "native" else NativeScan(
+            self.matrix.numpy(), None if self.scan is self.matrix else self.scan.numpy())
         self.threads = threads  # intra-op threads per search (None: torch's setting)
         self.candidates_seen = 0  # rows re-scored by the last float16 query (diagnostics)
 
@@ -65,8 +71,39 @@ class ExactIndex(VectorIndex):
 
     def topk(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray]:
+        if self._native is not None and len(queries) <= SINGLE_QUERY_MAX:
+            return self._topk_native(queries, k, rows)
         with torch_threads(self.threads if self.device.type == "cpu" else None):
             return self._topk_rows(queries, k, rows)
+
+    def _topk_native(self, queries: np.ndarray, k: int, rows: np.ndarray | None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Single queries through the native kernel: scores and rows padded with -inf / -1
+        when fewer than k candidates remain (duplicate ``rows``)."""
+        q = np.ascontiguousarray(queries, dtype=np.float32)
+        if q.ndim != 2 or q.shape[1] != self.dim:
+            raise ValueError(f"queries must be b x {self.dim}, got shape {q.shape}")
+        n = len(self)
+        k = max(0, min(int(k), n if rows is None else len(rows)))
+        ids = excluded = None
+        if rows is not None:
+            rows = np.ascontiguousarray(rows, dtype=np.int64)
+            if len(rows) < GATHER_FRACTION * n:
+                ids = rows
+            else:
+                excluded = np.ones(n, dtype=bool)
+                excluded[rows] = False
+        half = self.storage == "float16"
+        scores = np.full((len(q), k), -np.inf, dtype=np.float32)
+        found = np.full((len(q), k), -1, dtype=np.int64)
+        for i, qi in enumerate(q):
+            margin = 2 * half_error_bound(self.dim) * float(np.sqrt(qi @ qi)) if half else 0.0
+            s, r, seen = self._native.topk(qi, k, ids=ids, excluded=excluded, half=half,
+                                           margin=margin)
+            scores[i, : len(s)], found[i, : len(r)] = s, r
+            if half:
+                self.candidates_seen = seen
+        return scores, found
 
     def _topk_rows(self, queries: np.ndarray, k: int, rows: np.ndarray | None
                    ) -> tuple[np.ndarray, np.ndarray]:

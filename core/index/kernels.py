@@ -4,6 +4,8 @@ A single query against an n x d matrix is a matrix-vector product bound by memor
 MKL's sgemv reaches well under half of this machine's bandwidth on some CPUs, so the default
 for matrices beyond the caches is a fused multiply-reduce compiled by TorchInductor;
 when compilation is unavailable (no C++ compiler) the row-blocked BLAS path is used instead.
+On the CPU, "auto" prefers the native fused scoring + top-k kernel (core/index/native.py),
+which ExactIndex calls straight from numpy; its torch fallback is BLAS.
 Batches of queries are compute-bound and go to BLAS matmul in row blocks.
 """
 
@@ -15,6 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import torch
+
+from core.index import native
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,7 @@ COMPILED_MIN_BYTES = 4 * 1024 * 1024
 # shared CPU a 2-thread OpenMP scan stalls whenever one of its threads is descheduled;
 # measured on this 2-core machine under load, one thread was 1.1-15x faster (bench search).
 SEARCH_THREADS = 1
+KERNELS = ("auto", "native", "compiled", "blas")
 
 _compiled: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
 _compiled_state = "untried"  # untried | ok | failed
@@ -72,16 +77,22 @@ def scores_blas(matrix: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 
 def pick_single_kernel(matrix: torch.Tensor, kernel: str = "auto"
                        ) -> tuple[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]:
-    """(name, fn) of the kernel that scores one query against ``matrix``."""
-    if kernel not in {"auto", "blas", "compiled"}:
-        raise ValueError(f"unknown kernel {kernel!r}; use auto, blas or compiled")
+    """(name, fn) of the kernel that scores one query against ``matrix``.
+
+    For "native" (the caller runs native.NativeScan itself) ``fn`` is the BLAS fallback.
+    """
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown kernel {kernel!r}; use {', '.join(KERNELS)}")
+    on_cpu = matrix.device.type == "cpu"
+    if kernel in {"auto", "native"} and on_cpu and native.available():
+        return "native", scores_blas
     big = matrix.numel() * matrix.element_size() >= COMPILED_MIN_BYTES
-    wants = kernel == "compiled" or (kernel == "auto" and big and matrix.device.type == "cpu")
+    wants = kernel == "compiled" or (kernel in {"auto", "native"} and big and on_cpu)
     if wants:
         fn = compiled_kernel()
         if fn is not None:
             return "compiled", fn
-    if matrix.device.type != "cpu":
+    if not on_cpu:
         return "blas", lambda m, q: m.float() @ q
     return "blas", scores_blas
 

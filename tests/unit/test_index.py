@@ -12,6 +12,7 @@ from core.index import (
     build_index,
     choose_kind,
     kernels,
+    native,
     normalise,
     recall_at_k,
 )
@@ -153,7 +154,11 @@ def test_single_query_kernel_choice(monkeypatch):
     assert ExactIndex(skus, m, kernel="blas").kernel == "blas"
     monkeypatch.setattr(exact_mod, "pick_single_kernel", kernels.pick_single_kernel)
     monkeypatch.setattr(kernels, "COMPILED_MIN_BYTES", 1 << 40)
+    want = "native" if native.available() else "blas"
+    assert ExactIndex(skus, m).kernel == want  # auto: native on the CPU when it could be built
+    monkeypatch.setattr(native, "available", lambda: False)
     assert ExactIndex(skus, m).kernel == "blas"  # auto: small matrices skip compilation
+    assert ExactIndex(skus, m, kernel="native").kernel == "blas"  # falls back
 
 
 def test_search_threads_restored():

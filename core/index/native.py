@@ -1,0 +1,206 @@
+"""Native fused scoring + top-k for single queries (C, compiled at first use, loaded by ctypes).
+
+On matrices that sit in cache a single query costs little more than its per-call overhead
+(torch dispatch, topk, tensor <-> numpy); the C kernel in ``native_topk.c`` scores every row
+and keeps the k best in one pass, called straight from numpy. It is built once with the system
+C compiler into a per-user cache folder, keyed by a hash of the source, the compiler, its flags
+and the CPU, so a stale build is never reused. Without a compiler (or when the build or its
+self-check fails) one warning is logged and the index keeps its torch kernels.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SOURCE = Path(__file__).with_name("native_topk.c")
+COMPILER = os.environ.get("CC", "cc")
+FLAGS = ("-O3", "-march=native", "-fPIC", "-shared", "-std=c99")
+COMPILE_TIMEOUT_S = 120
+
+_lib: ctypes.CDLL | None = None
+_state = "untried"  # untried | ok | failed
+_lock = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """Per-user folder for the built library (the XDG cache folder)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "fashion-studio" / "native"
+
+
+def _cache_dirs() -> list[Path]:
+    """Where a build may live: the user cache, else a per-user folder in the temp folder."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return [cache_dir(), Path(tempfile.gettempdir()) / f"fashion-studio-{uid}" / "native"]
+
+
+def _load_or_build(source: bytes) -> ctypes.CDLL:
+    """Load the cached build for this source/compiler/CPU, building it when missing."""
+    name = f"topk-{build_key(source)}.so"
+    dirs = _cache_dirs()
+    for i, folder in enumerate(dirs):
+        target = folder / name
+        try:
+            if not target.exists():
+                _compile(source, target)
+            return _bind(ctypes.CDLL(str(target)))
+        except OSError:  # unwritable folder (or unloadable file): try the next one
+            if i == len(dirs) - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _cpu_id() -> str:
+    """The CPU as -march=native sees it: architecture plus the feature flags."""
+    flags = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                flags = line
+                break
+    except OSError:
+        pass
+    return f"{platform.machine()}|{platform.processor()}|{flags}"
+
+
+def build_key(source: bytes) -> str:
+    """Hash of everything the build depends on: source, compiler, flags, CPU."""
+    text = "\n".join([COMPILER, " ".join(FLAGS), _cpu_id()]).encode()
+    return hashlib.sha256(source + b"\0" + text).hexdigest()[:20]
+
+
+def _compile(source: bytes, target: Path) -> None:
+    """Build ``target`` from ``source``: temp file in the same folder, then atomic rename."""
+    if shutil.which(COMPILER) is None:
+        raise RuntimeError(f"no C compiler {COMPILER!r} on PATH")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".build-", suffix=".so", dir=target.parent)
+    os.close(fd)
+    try:
+        done = subprocess.run([COMPILER, *FLAGS, "-o", tmp, str(SOURCE), "-lm"],
+                              capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
+        if done.returncode != 0:
+            raise RuntimeError(f"{COMPILER} failed: {done.stderr.strip()[:300]}")
+        os.replace(tmp, target)  # two processes may build at once: the last rename wins
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
+    p, n = ctypes.c_void_p, ctypes.c_long
+    lib.topk_f32.argtypes = [p, n, n, p, p, n, p, n, p, p]
+    lib.topk_f32.restype = n
+    lib.topk_f16.argtypes = [p, p, n, n, p, p, n, p, n, ctypes.c_float, p, p, p]
+    lib.topk_f16.restype = n
+    return lib
+
+
+def _self_check(lib: ctypes.CDLL) -> None:
+    """Compare the kernel with numpy on a small odd-sized problem (both row types)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((203, 37)).astype(np.float32)
+    q = rng.standard_normal(37).astype(np.float32)
+    scan = NativeScan(x, x.astype(np.float16), lib=lib)
+    want = np.sort(x @ q)[::-1][:9]
+    for half in (False, True):
+        s, _, _ = scan.topk(q, 9, half=half, margin=0.05)
+        if not np.allclose(s, want, atol=1e-4):
+            raise RuntimeError("native kernel disagrees with numpy")
+
+
+def library() -> ctypes.CDLL | None:
+    """The loaded kernel library, building it once per process; None when unavailable."""
+    global _lib, _state
+    with _lock:
+        if _state == "untried":
+            try:
+                lib = _load_or_build(SOURCE.read_bytes())
+                _self_check(lib)
+                _lib, _state = lib, "ok"
+                log.debug("native top-k kernel loaded: %s", lib._name)
+            except Exception as exc:  # no compiler, read-only cache, failed build, ...
+                log.warning("native top-k kernel unavailable (%s); using torch kernels",
+                            str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
+                _state = "failed"
+        return _lib
+
+
+def available() -> bool:
+    """True when the native kernel is (or could just now be) built and loaded."""
+    return library() is not None
+
+
+def _ptr(a: np.ndarray | None) -> int | None:
+    return None if a is None else a.__array_interface__["data"][0]
+
+
+class NativeScan:
+    """Single-query top-k over one contiguous float32 matrix (and optionally its float16 copy).
+
+    Keeps references to the arrays it was given: they must not be modified while in use.
+    """
+
+    def __init__(self, matrix: np.ndarray, half: np.ndarray | None = None, *,
+                 lib: ctypes.CDLL | None = None):
+        lib = lib or library()
+        if lib is None:
+            raise RuntimeError("native top-k kernel unavailable")
+        if matrix.dtype != np.float32 or matrix.ndim != 2 or not matrix.flags.c_contiguous:
+            raise ValueError("matrix must be a C-contiguous float32 n x d array")
+        if half is not None and (half.dtype != np.float16 or half.shape != matrix.shape
+                                 or not half.flags.c_contiguous):
+            raise ValueError("half must be a C-contiguous float16 array shaped like matrix")
+        self.matrix, self.half = matrix, half
+        self.n, self.d = matrix.shape
+        self._f32, self._f16 = lib.topk_f32, lib.topk_f16
+        self._x, self._xh = _ptr(matrix), _ptr(half)
+
+    def topk(self, query: np.ndarray, k: int, *, ids: np.ndarray | None = None,
+             excluded: np.ndarray | None = None, half: bool = False, margin: float = 0.0
+             ) -> tuple[np.ndarray, np.ndarray, int]:
+        """(scores, rows, rows re-scored) of the k best candidates, best first.
+
+        ``query``: contiguous float32 (d,). ``ids``: int64 candidate rows (default all);
+        ``excluded``: bool (n,), True = never returned. ``half`` scans the float16 copy and
+        re-scores from float32 every row within ``margin`` of the k-th approximate score.
+        Fewer than k results come back when there are fewer candidates.
+        """
+        if query.dtype != np.float32 or query.shape != (self.d,) or \
+                not query.flags.c_contiguous:
+            raise ValueError(f"query must be a contiguous float32 vector of {self.d} dims")
+        m = 0 if ids is None else len(ids)
+        if ids is not None and (ids.dtype != np.int64 or not ids.flags.c_contiguous or
+                                (m and (ids.min() < 0 or ids.max() >= self.n))):
+            raise ValueError("ids must be contiguous int64 row numbers of the matrix")
+        if excluded is not None and (excluded.dtype != np.bool_ or excluded.shape != (self.n,)):
+            raise ValueError(f"excluded must be a bool array of {self.n} rows")
+        k = max(0, min(int(k), self.n if ids is None else m))
+        scores = np.empty(k, dtype=np.float32)
+        rows = np.empty(k, dtype=np.int64)
+        out = (_ptr(scores), _ptr(rows))
+        seen = ctypes.c_long(0)
+        if half:
+            if self._xh is None:
+                raise ValueError("no float16 copy to scan")
+            got = self._f16(self._xh, self._x, self.n, self.d, _ptr(query), _ptr(ids), m,
+                            _ptr(excluded), k, margin, *out, ctypes.byref(seen))
+        else:
+            got = self._f32(self._x, self.n, self.d, _ptr(query), _ptr(ids), m,
+                            _ptr(excluded), k, *out)
+        if got < 0:
+            raise MemoryError("native top-k could not allocate its buffers")
+        return scores[:got], rows[:got], int(seen.value)
