@@ -78,11 +78,10 @@ class ExactIndex(VectorIndex):
 
     def _topk_native(self, queries: np.ndarray, k: int, rows: np.ndarray | None
                      ) -> tuple[np.ndarray, np.ndarray]:
-        """Single queries through the native kernel: scores and rows padded with -inf / -1
-        when fewer than k candidates remain (duplicate ``rows``)."""
-        q = np.ascontiguousarray(queries, dtype=np.float32)
-        if q.ndim != 2 or q.shape[1] != self.dim:
-            raise ValueError(f"queries must be b x {self.dim}, got shape {q.shape}")
+        """Single queries through the native kernel (scores and rows are padded with -inf / -1
+        when duplicate ``rows`` leave fewer than k candidates)."""
+        if queries.ndim != 2 or queries.shape[1] != self.dim:
+            raise ValueError(f"queries must be b x {self.dim}, got shape {queries.shape}")
         n = len(self)
         k = max(0, min(int(k), n if rows is None else len(rows)))
         ids = excluded = None
@@ -94,16 +93,18 @@ class ExactIndex(VectorIndex):
                 excluded = np.ones(n, dtype=bool)
                 excluded[rows] = False
         half = self.storage == "float16"
-        scores = np.full((len(q), k), -np.inf, dtype=np.float32)
-        found = np.full((len(q), k), -1, dtype=np.int64)
-        for i, qi in enumerate(q):
-            margin = 2 * half_error_bound(self.dim) * float(np.sqrt(qi @ qi)) if half else 0.0
-            s, r, seen = self._native.topk(qi, k, ids=ids, excluded=excluded, half=half,
-                                           margin=margin)
-            scores[i, : len(s)], found[i, : len(r)] = s, r
-            if half:
-                self.candidates_seen = seen
-        return scores, found
+        margin = 2 * half_error_bound(self.dim) if half else 0.0  # times |q|, in the kernel
+        found = [self._native.topk(qi, k, ids=ids, excluded=excluded, half=half, margin=margin)
+                 for qi in queries]
+        if half:
+            self.candidates_seen = found[-1][2]
+        if len(found) == 1 and len(found[0][0]) == k:
+            return found[0][0][None], found[0][1][None]
+        scores = np.full((len(found), k), -np.inf, dtype=np.float32)
+        out = np.full((len(found), k), -1, dtype=np.int64)
+        for i, (s, r, _) in enumerate(found):
+            scores[i, : len(s)], out[i, : len(r)] = s, r
+        return scores, out
 
     def _topk_rows(self, queries: np.ndarray, k: int, rows: np.ndarray | None
                    ) -> tuple[np.ndarray, np.ndarray]:

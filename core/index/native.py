@@ -113,11 +113,12 @@ def _self_check(lib: ctypes.CDLL) -> None:
     """Compare the kernel with numpy on a small odd-sized problem (both row types)."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((203, 37)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
     q = rng.standard_normal(37).astype(np.float32)
     scan = NativeScan(x, x.astype(np.float16), lib=lib)
     want = np.sort(x @ q)[::-1][:9]
     for half in (False, True):
-        s, _, _ = scan.topk(q, 9, half=half, margin=0.05)
+        s, _, _ = scan.topk(q, 9, half=half, margin=0.01)
         if not np.allclose(s, want, atol=1e-4):
             raise RuntimeError("native kernel disagrees with numpy")
 
@@ -148,10 +149,23 @@ def _ptr(a: np.ndarray | None) -> int | None:
     return None if a is None else a.__array_interface__["data"][0]
 
 
+class _Buffers:
+    """One thread's query and result buffers (their addresses are looked up once)."""
+
+    def __init__(self, d: int, k: int):
+        self.k = k
+        self.query = np.empty(d, dtype=np.float32)
+        self.scores = np.empty(k, dtype=np.float32)
+        self.rows = np.empty(k, dtype=np.int64)
+        self.seen = ctypes.c_long(0)
+        self.ptrs = (_ptr(self.query), _ptr(self.scores), _ptr(self.rows))
+
+
 class NativeScan:
     """Single-query top-k over one contiguous float32 matrix (and optionally its float16 copy).
 
     Keeps references to the arrays it was given: they must not be modified while in use.
+    Thread-safe: each thread has its own query and result buffers.
     """
 
     def __init__(self, matrix: np.ndarray, half: np.ndarray | None = None, *,
@@ -168,39 +182,53 @@ class NativeScan:
         self.n, self.d = matrix.shape
         self._f32, self._f16 = lib.topk_f32, lib.topk_f16
         self._x, self._xh = _ptr(matrix), _ptr(half)
+        self._local = threading.local()
+
+    def _buffers(self, k: int) -> _Buffers:
+        buf = getattr(self._local, "buf", None)
+        if buf is None or buf.k < k:
+            buf = self._local.buf = _Buffers(self.d, max(k, 64))
+        return buf
 
     def topk(self, query: np.ndarray, k: int, *, ids: np.ndarray | None = None,
              excluded: np.ndarray | None = None, half: bool = False, margin: float = 0.0
              ) -> tuple[np.ndarray, np.ndarray, int]:
         """(scores, rows, rows re-scored) of the k best candidates, best first.
 
-        ``query``: contiguous float32 (d,). ``ids``: int64 candidate rows (default all);
+        ``query``: a float vector of d values. ``ids``: int64 candidate rows (default all);
         ``excluded``: bool (n,), True = never returned. ``half`` scans the float16 copy and
-        re-scores from float32 every row within ``margin`` of the k-th approximate score.
-        Fewer than k results come back when there are fewer candidates.
+        re-scores from float32 every row within ``margin`` * |query| of the k-th approximate
+        score. Fewer than k results come back when there are fewer candidates.
         """
-        if query.dtype != np.float32 or query.shape != (self.d,) or \
-                not query.flags.c_contiguous:
-            raise ValueError(f"query must be a contiguous float32 vector of {self.d} dims")
+        if query.shape != (self.d,):
+            raise ValueError(f"query must be a vector of {self.d} values, got {query.shape}")
+        k = max(0, min(int(k), self.n if ids is None else len(ids)))
+        buf = self._buffers(k)
+        buf.query[:] = query
+        q, out_s, out_r = buf.ptrs
+        ids_p = excl_p = None
+        if ids is not None:
+            ids_p = _ptr(self._checked_ids(ids))
+        if excluded is not None:
+            if excluded.dtype != np.bool_ or excluded.shape != (self.n,) or \
+                    not excluded.flags.c_contiguous:
+                raise ValueError(f"excluded must be a contiguous bool array of {self.n} rows")
+            excl_p = _ptr(excluded)
         m = 0 if ids is None else len(ids)
-        if ids is not None and (ids.dtype != np.int64 or not ids.flags.c_contiguous or
-                                (m and (ids.min() < 0 or ids.max() >= self.n))):
-            raise ValueError("ids must be contiguous int64 row numbers of the matrix")
-        if excluded is not None and (excluded.dtype != np.bool_ or excluded.shape != (self.n,)):
-            raise ValueError(f"excluded must be a bool array of {self.n} rows")
-        k = max(0, min(int(k), self.n if ids is None else m))
-        scores = np.empty(k, dtype=np.float32)
-        rows = np.empty(k, dtype=np.int64)
-        out = (_ptr(scores), _ptr(rows))
-        seen = ctypes.c_long(0)
         if half:
             if self._xh is None:
                 raise ValueError("no float16 copy to scan")
-            got = self._f16(self._xh, self._x, self.n, self.d, _ptr(query), _ptr(ids), m,
-                            _ptr(excluded), k, margin, *out, ctypes.byref(seen))
+            got = self._f16(self._xh, self._x, self.n, self.d, q, ids_p, m, excl_p, k, margin,
+                            out_s, out_r, ctypes.byref(buf.seen))
         else:
-            got = self._f32(self._x, self.n, self.d, _ptr(query), _ptr(ids), m,
-                            _ptr(excluded), k, *out)
+            got = self._f32(self._x, self.n, self.d, q, ids_p, m, excl_p, k, out_s, out_r)
         if got < 0:
             raise MemoryError("native top-k could not allocate its buffers")
-        return scores[:got], rows[:got], int(seen.value)
+        return buf.scores[:got].copy(), buf.rows[:got].copy(), buf.seen.value if half else 0
+
+    def _checked_ids(self, ids: np.ndarray) -> np.ndarray:
+        if ids.dtype != np.int64 or ids.ndim != 1 or not ids.flags.c_contiguous:
+            raise ValueError("ids must be a contiguous int64 vector")
+        if len(ids) and (ids.min() < 0 or ids.max() >= self.n):
+            raise ValueError(f"ids must be row numbers below {self.n}")
+        return ids
