@@ -63,6 +63,8 @@ class ExactIndex(VectorIndex):
         self.kernel, self._score_one = pick_single_kernel(self.scan, kernel)
         self._native = None if self.kernel != "native" else NativeScan(
             self.matrix.numpy(), None if self.scan is self.matrix else self.scan.numpy())
+        self._half = storage == "float16"
+        self._margin = 2 * half_error_bound(self.dim) if self._half else 0.0  # times |q|
         self.threads = threads  # intra-op threads per search (None: torch's setting)
         self.candidates_seen = 0  # rows re-scored by the last float16 query (diagnostics)
 
@@ -71,8 +73,16 @@ class ExactIndex(VectorIndex):
 
     def topk(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray]:
-        if self._native is not None and len(queries) <= SINGLE_QUERY_MAX:
-            return self._topk_native(queries, k, rows)
+        if self._native is not None:
+            if not isinstance(queries, np.ndarray):
+                queries = np.asarray(queries, dtype=np.float32)
+            if rows is None and queries.shape == (1, self.dim):  # the common case, lean
+                s, r, seen = self._native.best(queries[0], int(k), self._half, self._margin)
+                if self._half:
+                    self.candidates_seen = seen
+                return s[None], r[None]
+            if len(queries) <= SINGLE_QUERY_MAX:
+                return self._topk_native(queries, k, rows)
         with torch_threads(self.threads if self.device.type == "cpu" else None):
             return self._topk_rows(queries, k, rows)
 
@@ -92,11 +102,9 @@ class ExactIndex(VectorIndex):
             else:
                 excluded = np.ones(n, dtype=bool)
                 excluded[rows] = False
-        half = self.storage == "float16"
-        margin = 2 * half_error_bound(self.dim) if half else 0.0  # times |q|, in the kernel
-        found = [self._native.topk(qi, k, ids=ids, excluded=excluded, half=half, margin=margin)
-                 for qi in queries]
-        if half:
+        found = [self._native.topk(qi, k, ids=ids, excluded=excluded, half=self._half,
+                                   margin=self._margin) for qi in queries]
+        if self._half:
             self.candidates_seen = found[-1][2]
         if len(found) == 1 and len(found[0][0]) == k:
             return found[0][0][None], found[0][1][None]

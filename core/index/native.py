@@ -190,6 +190,28 @@ class NativeScan:
             buf = self._local.buf = _Buffers(self.d, max(k, 64))
         return buf
 
+    def best(self, query: np.ndarray, k: int, half: bool = False, margin: float = 0.0
+             ) -> tuple[np.ndarray, np.ndarray, int]:
+        """``topk`` over every row: the lean path for one query (a few microseconds)."""
+        if query.shape != (self.d,):
+            raise ValueError(f"query must be a vector of {self.d} values, got {query.shape}")
+        k = min(k, self.n) if k > 0 else 0
+        buf = getattr(self._local, "buf", None)
+        if buf is None or buf.k < k:
+            buf = self._buffers(k)
+        buf.query[:] = query
+        q, out_s, out_r = buf.ptrs
+        if half and self._xh is not None:
+            got = self._f16(self._xh, self._x, self.n, self.d, q, None, 0, None, k, margin,
+                            out_s, out_r, ctypes.byref(buf.seen))
+        elif half:
+            raise ValueError("no float16 copy to scan")
+        else:
+            got = self._f32(self._x, self.n, self.d, q, None, 0, None, k, out_s, out_r)
+        if got < 0:
+            raise MemoryError("native top-k could not allocate its buffers")
+        return buf.scores[:got].copy(), buf.rows[:got].copy(), buf.seen.value if half else 0
+
     def topk(self, query: np.ndarray, k: int, *, ids: np.ndarray | None = None,
              excluded: np.ndarray | None = None, half: bool = False, margin: float = 0.0
              ) -> tuple[np.ndarray, np.ndarray, int]:
