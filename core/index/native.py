@@ -5,7 +5,8 @@ On matrices that sit in cache a single query costs little more than its per-call
 and keeps the k best in one pass, called straight from numpy. It is built once with the system
 C compiler into a per-user cache folder, keyed by a hash of the source, the compiler, its flags
 and the CPU, so a stale build is never reused. Without a compiler (or when the build or its
-self-check fails) one warning is logged and the index keeps its torch kernels.
+self-check fails) one warning is logged and the index keeps its torch kernels;
+FASHION_NATIVE_TOPK=0 in the environment turns it off.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hashlib
 import logging
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +31,7 @@ SOURCE = Path(__file__).with_name("native_topk.c")
 COMPILER = os.environ.get("CC", "cc")
 FLAGS = ("-O3", "-march=native", "-fPIC", "-shared", "-std=c99")
 COMPILE_TIMEOUT_S = 120
+DISABLE_ENV = "FASHION_NATIVE_TOPK"  # "0" keeps the torch kernels
 
 _lib: ctypes.CDLL | None = None
 _state = "untried"  # untried | ok | failed
@@ -84,13 +87,14 @@ def build_key(source: bytes) -> str:
 
 def _compile(source: bytes, target: Path) -> None:
     """Build ``target`` from ``source``: temp file in the same folder, then atomic rename."""
-    if shutil.which(COMPILER) is None:
+    command = shlex.split(COMPILER)  # CC may carry a wrapper: "ccache gcc"
+    if not command or shutil.which(command[0]) is None:
         raise RuntimeError(f"no C compiler {COMPILER!r} on PATH")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".build-", suffix=".so", dir=target.parent)
     os.close(fd)
     try:
-        done = subprocess.run([COMPILER, *FLAGS, "-o", tmp, str(SOURCE), "-lm"],
+        done = subprocess.run([*command, *FLAGS, "-o", tmp, str(SOURCE), "-lm"],
                               capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
         if done.returncode != 0:
             raise RuntimeError(f"{COMPILER} failed: {done.stderr.strip()[:300]}")
@@ -127,6 +131,9 @@ def library() -> ctypes.CDLL | None:
     """The loaded kernel library, building it once per process; None when unavailable."""
     global _lib, _state
     with _lock:
+        if _state == "untried" and os.environ.get(DISABLE_ENV, "") not in {"", "1"}:
+            log.info("native top-k kernel disabled by %s", DISABLE_ENV)
+            _state = "failed"
         if _state == "untried":
             try:
                 lib = _load_or_build(SOURCE.read_bytes())

@@ -213,3 +213,13 @@ def test_portable_code_paths(monkeypatch, tmp_path, extra):
             ws, wr = _brute(m, q, 20)
             np.testing.assert_array_equal(r, wr)
             np.testing.assert_allclose(s, ws, atol=1e-5)
+
+
+def test_environment_switch_turns_it_off(monkeypatch, caplog):
+    monkeypatch.setattr(native, "_state", "untried")
+    monkeypatch.setattr(native, "_lib", None)
+    monkeypatch.setenv(native.DISABLE_ENV, "0")
+    with caplog.at_level(logging.WARNING, logger="core.index.native"):
+        assert not native.available()
+    assert not caplog.records  # a choice, not a failure
+    assert ExactIndex(["a", "b"], np.eye(2, dtype=np.float32)).kernel == "blas"
