@@ -218,6 +218,8 @@ def test_auto_storage_by_size(monkeypatch):
     skus, m = _data(500, 16, seed=21)
     assert ExactIndex(skus, m).storage == "float32"
     monkeypatch.setattr(exact_mod, "HALF_MIN_BYTES", 1000)
+    assert ExactIndex(skus, m, kernel="blas").storage == "float16"
+    monkeypatch.setattr(exact_mod, "HALF_MIN_BYTES_NATIVE", 1000)
     idx = ExactIndex(skus, m)
     assert idx.storage == "float16"
     np.testing.assert_array_equal(idx.topk(normalise(m[:2]), 7)[1], _brute(m, m[:2], 7)[1])
