@@ -37,8 +37,10 @@ class Embedder:
         self.model_id = model_id_for(backbone, mask)
         self.device = device or (settings.device if settings is not None else "cpu")
         self.preprocess = preprocess or spec.preprocess
+        self.source = f"{backbone}:custom model" if model is not None else ""
         if model is None:
             weights_dir = settings.weights_dir if settings is not None else None
+            self.source = weights_source(backbone, weights, weights_dir)
             model = build_backbone(backbone, weights=weights, weights_dir=weights_dir, **overrides)
         self.model = model.to(self.device).eval()
         self.transform = make_transform(self.preprocess)
@@ -174,11 +176,45 @@ def catalog_jobs(repo, settings, model_id: str, limit: int | None = None) -> lis
     return jobs
 
 
+def weights_source(backbone: str, weights, weights_dir: Path | None) -> str:
+    """What a backbone's vectors were made with: its weights file's sha256, or random init."""
+    from core.models.registry import resolve_weights
+    from core.models.studio import sha256_of
+
+    if weights is None:
+        return f"{backbone}:random init"
+    path = Path(weights) if weights != "default" else (
+        resolve_weights(get_spec(backbone), Path(weights_dir)) if weights_dir else None)
+    if path is None or not path.is_file():
+        return f"{backbone}:{path}"
+    return f"{backbone}:sha256={sha256_of(path)}"
+
+
+def drop_stale_vectors(repo, embedder: Embedder) -> int:
+    """Delete a model's vectors made with other weights (a new encoder was shipped or trained),
+    so the job re-embeds the catalog instead of mixing two embedding spaces; returns how many."""
+    if not embedder.source:
+        return 0
+    stored = repo.vectors_source(embedder.model_id)
+    if stored == embedder.source:
+        return 0
+    dropped = repo.delete_vectors(embedder.model_id)  # unknown provenance counts as stale
+    if dropped:
+        log.warning("%s: %d vectors were made with other weights (%s); re-embedding with %s",
+                    embedder.model_id, dropped, stored or "unrecorded", embedder.source)
+    return dropped
+
+
 def embed_catalog(repo, settings, backbone: str, *, mask: bool = False, batch_size: int = 64,
                   progress: Progress | None = None, embedder: Embedder | None = None,
                   workers: int | None = None, limit: int | None = None) -> int:
-    """Embed every item lacking a vector for this backbone (+mask); resumable, per-batch writes."""
+    """Embed every item lacking a vector for this backbone (+mask); resumable, per-batch writes.
+
+    Vectors made with other weights than the embedder's are dropped first and redone."""
     embedder = embedder or Embedder(backbone, settings, mask=mask)
+    drop_stale_vectors(repo, embedder)
+    if embedder.source:
+        repo.set_vectors_source(embedder.model_id, embedder.source)
     jobs = catalog_jobs(repo, settings, embedder.model_id, limit)
     log.info("%s: %d items to embed", embedder.model_id, len(jobs))
 

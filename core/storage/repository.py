@@ -106,6 +106,15 @@ class Repository:
         doc = self.meta.find_one({"_id": _vectors_meta_id(model_id)})
         return int(doc["version"]) if doc else 0
 
+    def vectors_source(self, model_id: str) -> str | None:
+        """What a model's stored vectors were made with (e.g. its weights' sha256), if recorded."""
+        doc = self.meta.find_one({"_id": _vectors_meta_id(model_id)})
+        return doc.get("source") if doc else None
+
+    def set_vectors_source(self, model_id: str, source: str) -> None:
+        self.meta.update_one({"_id": _vectors_meta_id(model_id)}, {"$set": {"source": source}},
+                             upsert=True)
+
     def bump_vectors_version(self, model_id: str) -> int:
         doc = self.meta.find_one_and_update(
             {"_id": _vectors_meta_id(model_id)}, {"$inc": {"version": 1}}, upsert=True,

@@ -113,3 +113,37 @@ def test_embed_cli_missing_weights_is_bad_input(settings, env_for):
                          env=env_for(), capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "resnet50-11ad3fa6.pth" in out.stderr
+
+
+def test_new_weights_file_reembeds_the_catalog(repo, settings):
+    """Shipping a new encoder must not mix two embedding spaces: vectors are redone."""
+    _catalog(repo, settings, n=6)
+    weights = settings.weights_dir / STUDIO_FILE
+    torch.manual_seed(1)
+    save_checkpoint(new_encoder(widths=TINY), weights)
+    first = Embedder("studio_encoder", settings)
+    assert embed_catalog(repo, settings, "studio_encoder", embedder=first, workers=0) == 6
+    assert repo.vectors_source("studio_encoder") == first.source
+    assert first.source.startswith("studio_encoder:sha256=")
+    assert embed_catalog(repo, settings, "studio_encoder", embedder=first, workers=0) == 0
+    _, old = repo.vectors("studio_encoder")
+
+    torch.manual_seed(2)
+    save_checkpoint(new_encoder(widths=TINY), weights)
+    second = Embedder("studio_encoder", settings)
+    assert second.source != first.source
+    version = repo.vectors_version("studio_encoder")
+    assert embed_catalog(repo, settings, "studio_encoder", embedder=second, workers=0) == 6
+    _, new = repo.vectors("studio_encoder")
+    assert new.shape == old.shape and not np.allclose(new, old)
+    assert repo.vectors_source("studio_encoder") == second.source
+    assert repo.vectors_version("studio_encoder") > version
+
+
+def test_vectors_of_unknown_provenance_are_redone(repo, settings):
+    skus = _catalog(repo, settings, n=4)
+    repo.put_vectors("studio_encoder", skus, np.ones((4, 128), np.float32))
+    emb = _tiny_embedder(settings)
+    assert embed_catalog(repo, settings, "studio_encoder", embedder=emb, workers=0) == 4
+    _, vecs = repo.vectors("studio_encoder")
+    assert not np.allclose(vecs, vecs[0])  # no longer the placeholder ones
