@@ -64,6 +64,7 @@ def run_demo_ensure(args) -> int:
     if args.json:
         emit_json(asdict(report))
     else:
-        print(f"catalog: {repo.count_items()} items (added {report.added}, "
-              f"embedded {report.embedded}); {'; '.join(report.notes)}", file=sys.stderr)
+        line = (f"catalog: {repo.count_items()} items (added {report.added}, "
+                f"embedded {report.embedded})")
+        print("; ".join([line, *report.notes]), file=sys.stderr)
     return 0
