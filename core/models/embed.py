@@ -82,10 +82,8 @@ class Embedder:
 
     @torch.inference_mode()
     def category_probs(self, x: torch.Tensor) -> torch.Tensor:
-        """Category probabilities of a preprocessed batch, averaged over the mirror image
-        (test-time flip: garments are left-right symmetric, and it costs one more forward)."""
-        z = (self.model.features(x) + self.model.features(x.flip(-1))) / 2
-        return self.model.heads(z)[0].softmax(1).cpu()
+        """Category probabilities of a preprocessed batch (averaged over the model's views)."""
+        return self.model.heads(self.model.view_features(x.to(self.device)))[0].softmax(1).cpu()
 
     def top_categories_of_set(self, images: Sequence, k: int = 3) -> list[tuple[str, int]]:
         """The k most frequent predicted categories in a set of photos (seed 004), with counts."""

@@ -101,6 +101,9 @@ class StudioEncoder(nn.Module):
             self.attr_mlp = nn.Sequential(
                 nn.Linear(attr_dim, 64), nn.ReLU(inplace=True), nn.Linear(64, embed_dim)
             )
+        # (zoom, mirror) views whose features are averaged at inference (test-time
+        # augmentation); the default is the plain image. Checkpoints store their own.
+        self.views: tuple[tuple[float, bool], ...] = ((1.0, False),)
         self.cat_head = CosineHead(self.chunks[0], n_categories) if n_categories else None
         self.color_head = CosineHead(self.chunks[1], n_colors) if n_colors else None
 
@@ -117,8 +120,17 @@ class StudioEncoder(nn.Module):
                  for p, w in zip(z.split(self.chunks, dim=1), self.chunk_scale, strict=True)]
         return F.normalize(torch.cat(parts, dim=1), dim=1)
 
+    def view_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Image-only projection averaged over this model's inference views."""
+        if self.views == ((1.0, False),):
+            return self.features(x)
+        return sum(self.features(view(x, z, f)) for z, f in self.views) / len(self.views)
+
     def forward(self, x: torch.Tensor, attrs: torch.Tensor | None = None) -> torch.Tensor:
-        """The normalised embedding (image-only unless attributes are passed)."""
+        """The normalised embedding (image-only unless attributes are passed); at inference
+        an image-only call averages the model's views."""
+        if attrs is None and not self.training:
+            return self.embed(self.view_features(x))
         return self.embed(self.features(x, attrs))
 
     def heads(self, z: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
@@ -127,3 +139,14 @@ class StudioEncoder(nn.Module):
         cat = self.cat_head(cat_z) if self.cat_head is not None else None
         col = self.color_head(col_z) if self.color_head is not None else None
         return cat, col
+
+
+def view(x: torch.Tensor, zoom: float, flip: bool) -> torch.Tensor:
+    """A centred zoom (crop of ``zoom`` of the side, resized back) and/or mirror of a batch."""
+    if zoom != 1.0:
+        side = x.shape[-1]
+        crop = max(1, int(round(side * zoom)))
+        off = (side - crop) // 2
+        x = F.interpolate(x[..., off:off + crop, off:off + crop], size=(side, side),
+                          mode="bilinear", align_corners=False, antialias=True)
+    return x.flip(-1) if flip else x

@@ -54,6 +54,7 @@ def save_checkpoint(model: StudioEncoder, path: Path, *, metrics: dict | None = 
     payload = {"format": "studio_encoder/1", "arch": arch_of(model), "state_dict": state,
                "categories": list(CATEGORY_NAMES), "colors": list(COLOR_NAMES),
                "preprocess": STUDIO_PREPROCESS.to_dict(), "metrics": metrics or {},
+               "views": [[float(z), bool(f)] for z, f in model.views],
                **(extra or {})}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,6 +74,7 @@ def load_checkpoint(path: Path) -> tuple[StudioEncoder, dict]:
     model = new_encoder(**payload["arch"])
     model.load_state_dict({k: v.float() if v.is_floating_point() else v
                            for k, v in payload["state_dict"].items()})
+    model.views = tuple((float(z), bool(f)) for z, f in payload.get("views", [[1.0, False]]))
     return model.eval(), payload
 
 

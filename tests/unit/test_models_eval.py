@@ -26,3 +26,27 @@ def test_oracle_ranks_item_then_category_and_colour():
     assert out["r1_item"] == 1.0 and out["queries"] == 1
     assert out["p10_category"] == 1.0  # 12 tees fill the top 10
     assert out["p10_color"] == 0.6  # only 6 red tees exist: category outranks colour
+
+
+def test_inference_views_average_features_and_survive_a_checkpoint(tmp_path):
+    from core.models.encoder import view
+    from core.models.studio import load_checkpoint, new_encoder, save_checkpoint
+
+    torch.manual_seed(0)
+    model = new_encoder(widths=(8, 8, 16, 16)).eval()
+    x = torch.rand(3, 3, 32, 32)
+    plain = model(x)
+    assert torch.allclose(plain, model.embed(model.features(x)))  # default: the plain image
+    assert view(x, 1.0, True).equal(x.flip(-1)) and view(x, 0.5, False).shape == x.shape
+    model.views = ((1.0, False), (1.0, True), (0.9, False), (0.9, True))
+    with torch.inference_mode():
+        expected = model.embed(sum(model.features(view(x, z, f)) for z, f in model.views) / 4)
+        assert torch.allclose(model(x), expected, atol=1e-6)
+        assert not torch.allclose(model(x), plain)
+        model.train()
+        assert model(x).shape == plain.shape  # training calls never average views
+    path = save_checkpoint(model.eval(), tmp_path / "enc.pt")
+    loaded, _ = load_checkpoint(path)
+    assert loaded.views == model.views
+    with torch.inference_mode():
+        assert torch.allclose(loaded(x), model(x), atol=1e-5)
