@@ -188,6 +188,8 @@ def bench_row(n: int, d: int, *, bandwidth: float, read_bandwidth: float | None 
         "bandwidth_fraction": round(scan / bandwidth, 3), "scan_gb_s": round(scan, 2),
         "read_bandwidth_fraction": round(scan / read_bandwidth, 3) if read_bandwidth else None,
         "exact_all_threads_qps": round(1 / one["exact_all"], 2),
+        # every core on one query (row blocks beyond the caches): the bandwidth bound's test
+        "bandwidth_fraction_all_threads": round(x.nbytes / one["exact_all"] / 1e9 / bandwidth, 3),
         "exact_all_threads_batch_qps": round(1 / many["exact_all"], 2),
         "faiss_threads": {"single": 1 if one["faiss_1t"] < one["faiss"] else "all",
                           "batch": 1 if many["faiss_1t"] < many["faiss"] else "all"},

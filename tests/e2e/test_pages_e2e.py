@@ -62,6 +62,8 @@ def test_upload_photo_shows_matches(app_url, demo_catalog, page, tmp_path):
     assert len(scored) >= 5, scored
     scores = [float(c.split(" · ")[0]) for c in scored]
     assert all(-1.0 <= x <= 1.0 for x in scores)
+    # the best match is a garment of the photo's category and colour
+    assert scored[0].split(" · ")[1:3] == [spec["category"], spec["attrs"]["color"]], scored
     assert page.locator('[data-testid="stImage"] img').count() >= 6
 
 

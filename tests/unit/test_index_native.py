@@ -223,3 +223,27 @@ def test_environment_switch_turns_it_off(monkeypatch, caplog):
         assert not native.available()
     assert not caplog.records  # a choice, not a failure
     assert ExactIndex(["a", "b"], np.eye(2, dtype=np.float32)).kernel == "blas"
+
+
+@needs_native
+@pytest.mark.parametrize("storage", ["float32", "float16"])
+def test_one_query_over_row_blocks_in_parallel(monkeypatch, storage):
+    """With several threads allowed, a large matrix is scanned in one row block per core;
+    the merged result is the exact top-k, ties included."""
+    from core.index import exact
+
+    monkeypatch.setattr(exact, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(exact.os, "cpu_count", lambda: 3)
+    m = _unit(2001, 24, seed=3)
+    m[1500] = m[10]  # a tie across two blocks: the lower row comes first
+    idx = ExactIndex([str(i) for i in range(len(m))], m, normalised=True, storage=storage,
+                     threads=None)
+    assert [off for off, _ in idx._parts] == [0, 667, 1334]
+    for q in (_unit(1, 24, seed=4)[0], m[10]):
+        s, r = idx.topk(q[None], 15)
+        ws, wr = _brute(m, q, 15)
+        np.testing.assert_array_equal(r[0], wr)
+        np.testing.assert_allclose(s[0], ws, atol=1e-5)
+    assert list(r[0][:2]) == [10, 1500]
+    idx.threads = 1  # the product's default: one core per query, the single scan
+    np.testing.assert_array_equal(idx.topk(m[10][None], 15)[1], r)
