@@ -15,6 +15,24 @@ from core.config import Settings, SettingsError, load_settings
 from core.storage import DatabaseUnavailable, Item, Repository, open_repository
 
 
+def enter_through_app() -> None:
+    """Re-run through app.py when Streamlit ran this page on its own.
+
+    With a ``pages/`` folder, the first script run after the server starts uses Streamlit's
+    folder-based navigation until app.py has called ``st.navigation`` once: a first visit to
+    a deep link (``/search``) would run the page without the app's menu and page config (and
+    list every module of ``pages/`` as a page). Switching that mode off and re-running makes
+    app.py's navigation resolve the same URL (same page hash) with the real menu.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    # Only on a session's first run: a re-run would drop a pending widget event (AppTest
+    # turns the folder mode back on before every run of app.py).
+    if PagesManager.uses_pages_directory and not st.session_state:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @st.cache_resource(show_spinner=False)
 def _settings() -> Settings:
     return load_settings()

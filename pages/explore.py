@@ -21,7 +21,17 @@ from core.explore import (
 from core.explore.clusters import SUMMARY_ATTRS
 from core.explore.thumbs import thumbnail_uri
 from core.images import ImageRejected, load_image
-from pages.common import image_grid, image_path, repo_or_stop, require_catalog, resource, settings
+from pages.common import (
+    enter_through_app,
+    image_grid,
+    image_path,
+    repo_or_stop,
+    require_catalog,
+    resource,
+    settings,
+)
+
+enter_through_app()
 
 MAX_GRID = 40
 EMBEDDER = "core.explore:photo_embedder"

@@ -6,7 +6,9 @@ import plotly.express as px
 import streamlit as st
 
 from core.catalog_info import catalog_summary
-from pages.common import image_grid, repo_or_stop, settings
+from pages.common import enter_through_app, image_grid, repo_or_stop, settings
+
+enter_through_app()
 
 st.title("👗 Fashion Studio")
 st.caption("Visual search, text-feedback refinement, outfits, embedding maps and customer "

@@ -16,7 +16,16 @@ from core.recommend import (
     seasonal_recommendations,
 )
 from core.search import selection_filters
-from pages.common import image_grid, repo_or_stop, require_catalog, resource, settings
+from pages.common import (
+    enter_through_app,
+    image_grid,
+    repo_or_stop,
+    require_catalog,
+    resource,
+    settings,
+)
+
+enter_through_app()
 
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 REFINE_LABEL = "Refine with text"

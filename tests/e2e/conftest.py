@@ -45,17 +45,15 @@ def e2e_repo(e2e_env):
     return cfg, open_repository(cfg)
 
 
-@pytest.fixture(scope="session")
-def app_url(e2e_env, tmp_path_factory):
-    """Start the real Streamlit server and wait for its health endpoint."""
+def start_app(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free port; returns (process, url) once it is healthy."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("e2e-log") / "streamlit.log"
-    env = {**os.environ, **e2e_env, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        stdout=open(log_path, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -63,12 +61,19 @@ def app_url(e2e_env, tmp_path_factory):
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    break
+                    return proc, url
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
+            _terminate(proc.pid)
             pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
         time.sleep(0.3)
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_env, tmp_path_factory):
+    """Start the real Streamlit server and wait for its health endpoint."""
+    proc, url = start_app(e2e_env, tmp_path_factory.mktemp("e2e-log") / "streamlit.log")
     yield url
     _terminate(proc.pid)
 
