@@ -18,6 +18,16 @@ def register(sub, groups) -> None:
         _train_args(p)
         p.set_defaults(handler=cmd_train, kind=kind)
 
+    p = groups["train"].add_parser(
+        "tune", help="choose a trained encoder's inference views and chunk weights on "
+                     "validation data (the training hold-out and the demo val split)")
+    p.add_argument("--init", type=Path, required=True, help="trained studio encoder checkpoint")
+    p.add_argument("--data-real", type=Path, help="real photos: folder with train/<class>/")
+    p.add_argument("--demo", type=Path, help="demo catalog folder (items.jsonl)")
+    p.add_argument("--out", type=Path, required=True, help="tuned checkpoint to write")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_tune)
+
     p = sub.add_parser("embed", help="embed every catalog item lacking a vector for a backbone")
     p.add_argument("--backbone", default=None, help="registry name (default: BACKBONE setting)")
     p.add_argument("--mask", action="store_true", help="mask non-garment pixels first")
@@ -124,6 +134,24 @@ def cmd_train(args) -> int:
     else:
         print(f"{summary['file']}: {summary['epochs']} epochs ({summary['stopped']}), "
               f"best {summary['best']}")
+    return 0
+
+
+def cmd_tune(args) -> int:
+    from core.models.tune import tune_encoder, tuning_data
+
+    for path in (args.init, args.data_real, args.demo):
+        if path is not None and not path.exists():
+            raise CliError(f"{path}: not found")
+    try:
+        summary = tune_encoder(args.init, tuning_data(args.data_real, args.demo), args.out)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        emit_json(summary)
+    else:
+        print(f"{summary['file']}: views {summary['views_selection']['chosen']}, chunk weights "
+              f"{summary['chunk_weights_selection']['chosen']}")
     return 0
 
 

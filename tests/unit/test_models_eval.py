@@ -50,3 +50,38 @@ def test_inference_views_average_features_and_survive_a_checkpoint(tmp_path):
     assert loaded.views == model.views
     with torch.inference_mode():
         assert torch.allclose(loaded(x), model(x), atol=1e-5)
+
+
+def test_tune_chooses_views_and_chunk_weights_on_validation_data(tmp_path, capsys):
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from core.cli import main
+    from core.models.studio import load_checkpoint, new_encoder, save_checkpoint
+    from core.models.tune import VIEW_CANDIDATES
+
+    rng = np.random.default_rng(0)
+    for c, tone in (("pants", 40), ("shoes", 120), ("hat", 220)):
+        (tmp_path / "photos" / "train" / c).mkdir(parents=True)
+        for i in range(10):
+            px = np.clip(rng.normal(tone, 30, (40, 30, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(px).save(tmp_path / "photos" / "train" / c / f"{i}.jpg")
+    torch.manual_seed(0)
+    init = save_checkpoint(new_encoder(widths=(8, 8, 16, 16)), tmp_path / "enc.pt")
+    out = tmp_path / "tuned.pt"
+    code = main(["train", "tune", "--init", str(init), "--data-real", str(tmp_path / "photos"),
+                 "--out", str(out), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["file"] == str(out)
+    views = report["views_selection"]
+    assert views["chosen"] in VIEW_CANDIDATES and set(views["scores"]) == set(VIEW_CANDIDATES)
+    weights = report["chunk_weights_selection"]["chosen"]
+    assert len(weights) == 3 and abs(sum(weights) - 1) < 1e-6
+    model, payload = load_checkpoint(out)
+    assert model.views == VIEW_CANDIDATES[views["chosen"]]
+    assert torch.allclose(model.chunk_scale ** 2, torch.tensor(weights), atol=1e-5)
+    assert payload["chunk_weights_selection"]["chosen"] == weights
+    assert main(["train", "tune", "--init", str(tmp_path / "missing.pt"),
+                 "--data-real", str(tmp_path / "photos"), "--out", str(out)]) == 2

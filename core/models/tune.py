@@ -1,0 +1,161 @@
+"""Inference choices for a trained studio encoder, made on validation data only.
+
+Two choices, stored in the checkpoint and recorded beside it: the inference views (which zooms
+and mirror images are averaged) and the chunk weights (how much category, colour and item
+identity count in the fused embedding). The data are the same validation sets as training's:
+the 10 % hold-out of the real photos (queries; gallery = the other training photos) and the
+demo catalog's val split (variant 1 queries against variant 0).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from core.models.augment import center_resize
+from core.models.data import TensorSet, demo_set, photo_set, split_holdout
+from core.models.metrics import class_topk, precision_at_k, recall_at_1
+from core.models.preprocess import normalise_batch
+from core.models.studio import STUDIO_PREPROCESS, load_checkpoint, save_checkpoint
+
+log = logging.getLogger(__name__)
+VIEW_CANDIDATES: dict[str, tuple[tuple[float, bool], ...]] = {
+    "plain": ((1.0, False),),
+    "mirror": ((1.0, False), (1.0, True)),
+    "mirror+zoom0.9": ((1.0, False), (1.0, True), (0.9, False), (0.9, True)),
+    "mirror+zoom0.8": ((1.0, False), (1.0, True), (0.8, False), (0.8, True)),
+}
+GOALS = {"p10_category": 0.95, "p10_color": 0.90, "r1_item": 0.8, "photo_p10": 0.8}
+KEEP_COLOR = 0.90  # colour is the goal the encoder meets: weights must keep it met
+
+
+def tuning_data(real: Path | None, demo: Path | None, holdout: float = 0.1) -> dict:
+    """Training's validation data: photo hold-out (queries) + other photos (gallery) from
+    ``real``'s train/ (or ``real`` itself), and the demo catalog's val split (variants 0, 1)."""
+    from core.models.recipes import photo_root
+
+    data: dict[str, TensorSet] = {}
+    size = STUDIO_PREPROCESS.size
+    if real is not None:
+        photos = photo_set(photo_root(real), size, ident_offset=1_000_000)
+        data["gallery"], data["queries"] = split_holdout(photos, holdout, seed=0)
+    if demo is not None:
+        data["demo"] = demo_set(demo, size, split="val", variants=(0, 1))
+    if not data:
+        raise ValueError("no tuning data: give real photos and/or a demo catalog")
+    return data
+
+
+@torch.inference_mode()
+def chunk_features(model, images: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
+    """Per-chunk normalised projections (averaged over the model's views) of uint8 images."""
+    out = []
+    for s in range(0, len(images), batch_size):
+        x = normalise_batch(center_resize(images[s:s + batch_size], STUDIO_PREPROCESS.size),
+                            STUDIO_PREPROCESS)
+        z = model.view_features(x)
+        out.append(torch.cat([F.normalize(p, dim=1) for p in z.split(model.chunks, dim=1)], 1))
+    return torch.cat(out)
+
+
+def fuse(z: torch.Tensor, chunks: tuple[int, ...], weights) -> np.ndarray:
+    """The fused embedding for chunk ``weights`` (the encoder's ``embed`` with other weights)."""
+    parts = [p * float(w) ** 0.5 for p, w in zip(z.split(chunks, dim=1), weights, strict=True)]
+    return F.normalize(torch.cat(parts, 1), dim=1).numpy()
+
+
+def _split_demo(demo: TensorSet) -> tuple[np.ndarray, np.ndarray]:
+    """(query rows, gallery rows): variant 1 against variant 0 (pictures alternate)."""
+    return np.arange(1, len(demo), 2), np.arange(0, len(demo), 2)
+
+
+def weight_metrics(feats: dict, data: dict, chunks, weights) -> dict[str, float]:
+    """Validation figures of one weighting (demo retrieval and photo P@10)."""
+    out: dict[str, float] = {}
+    if "demo" in feats:
+        d, e = data["demo"], fuse(feats["demo"], chunks, weights)
+        q, g = _split_demo(d)
+        cats, cols, ids = np.array(d.labels), d.color.numpy(), d.ident.numpy()
+        out["p10_category"] = precision_at_k(e[q], e[g], cats[q], cats[g])
+        out["p10_color"] = precision_at_k(e[q], e[g], cols[q], cols[g])
+        out["r1_item"] = recall_at_1(e[q], e[g], ids[q], ids[g])
+    if "queries" in feats:
+        out["photo_p10"] = precision_at_k(fuse(feats["queries"], chunks, weights),
+                                          fuse(feats["gallery"], chunks, weights),
+                                          data["queries"].labels, data["gallery"].labels)
+    out = {k: round(float(v), 4) for k, v in out.items()}
+    out["shortfall"] = round(sum(max(0.0, GOALS[k] - v) for k, v in out.items()), 4)
+    return out
+
+
+def weight_grid(step: float = 0.05) -> list[tuple[float, float, float]]:
+    """(category, colour, identity) weights summing to 1, identity at least 0.04."""
+    grid = []
+    for wc in np.arange(0.3, 0.86, step).tolist():
+        for wl in np.arange(0.05, 0.56, step).tolist():
+            if 1 - wc - wl >= 0.04:
+                grid.append((round(wc, 2), round(wl, 2), round(1 - wc - wl, 2)))
+    return grid
+
+
+def select_chunk_weights(model, data: dict[str, TensorSet]) -> dict:
+    """The weighting with the smallest total shortfall against the goals among those keeping
+    validation colour P@10 at or above KEEP_COLOR (when there are renders to measure it)."""
+    feats = {k: chunk_features(model, ts.images) for k, ts in data.items()}
+    rows = [{"w": list(w), **weight_metrics(feats, data, model.chunks, w)}
+            for w in weight_grid()]
+    rows.sort(key=lambda r: (r.get("p10_color", 1.0) < KEEP_COLOR, r["shortfall"]))
+    return {"chosen": rows[0]["w"], "top": rows[:3], "rule": (
+        "smallest total shortfall against the goals among weights keeping validation colour "
+        f"P@10 >= {KEEP_COLOR}")}
+
+
+def select_views(model, data: dict[str, TensorSet]) -> dict:
+    """The inference views with the best hold-out photo top-1 + P@10 (ties: fewer views)."""
+    if "queries" not in data:
+        return {"chosen": "plain", "scores": {}}
+    scores = {}
+    for name, views in VIEW_CANDIDATES.items():
+        model.views = views
+        q, g = (chunk_features(model, data[k].images) for k in ("queries", "gallery"))
+        with torch.inference_mode():
+            probs = model.heads(_raw_features(model, data["queries"].images))[0].softmax(1)
+        top1 = class_topk(probs.numpy(), data["queries"].labels)["top1"]
+        p10 = precision_at_k(fuse(q, model.chunks, _weights(model)),
+                             fuse(g, model.chunks, _weights(model)),
+                             data["queries"].labels, data["gallery"].labels)
+        scores[name] = {"top1": round(top1, 4), "p10_same_class": round(float(p10), 4)}
+    best = max(scores, key=lambda n: (sum(scores[n].values()), -len(VIEW_CANDIDATES[n])))
+    model.views = VIEW_CANDIDATES[best]
+    return {"chosen": best, "views": [list(v) for v in VIEW_CANDIDATES[best]], "scores": scores}
+
+
+@torch.inference_mode()
+def _raw_features(model, images: torch.Tensor) -> torch.Tensor:
+    x = normalise_batch(center_resize(images, STUDIO_PREPROCESS.size), STUDIO_PREPROCESS)
+    return model.view_features(x)
+
+
+def _weights(model) -> list[float]:
+    return [float(s) ** 2 for s in model.chunk_scale]
+
+
+def tune_encoder(init: Path, data: dict[str, TensorSet], out: Path) -> dict:
+    """Choose views, then chunk weights, on ``data``; save the tuned checkpoint to ``out``."""
+    model, payload = load_checkpoint(init)
+    views = select_views(model, data)
+    log.info("views: %s", views["chosen"])
+    weights = select_chunk_weights(model, data)
+    log.info("chunk weights: %s", weights["chosen"])
+    model.chunk_scale = torch.tensor(weights["chosen"], dtype=torch.float32).sqrt()
+    kept = {k: v for k, v in payload.items() if k not in {
+        "format", "arch", "state_dict", "categories", "colors", "preprocess", "metrics",
+        "views"}}
+    summary = {"views_selection": views, "chunk_weights_selection": weights}
+    save_checkpoint(model, out, metrics=payload.get("metrics"), half=True,
+                    extra={**kept, **summary})
+    return {"file": str(out), **summary}
