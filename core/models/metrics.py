@@ -11,23 +11,25 @@ from core.models.preprocess import PreprocessCfg, normalise_batch
 
 
 @torch.inference_mode()
-def encode_u8(model, images_u8: torch.Tensor, cfg: PreprocessCfg, *, batch_size: int = 128,
-              device: str = "cpu", flip_tta: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-    """(normalised embeddings, category probabilities or None) for cached uint8 images."""
+def features_u8(model, images_u8: torch.Tensor, cfg: PreprocessCfg, *, batch_size: int = 128,
+                device: str = "cpu") -> torch.Tensor:
+    """Projections of cached uint8 images, averaged over the model's inference views."""
     model.eval()
-    embs, probs = [], []
+    out = []
     for start in range(0, len(images_u8), batch_size):
         x = normalise_batch(center_resize(images_u8[start:start + batch_size], cfg.size),
                             cfg).to(device)
-        z = model.features(x)
-        if flip_tta:
-            z = (z + model.features(x.flip(-1))) / 2
-        embs.append(model.embed(z).cpu())
-        cat, _ = model.heads(z)
-        if cat is not None:
-            probs.append(cat.softmax(1).cpu())
-    emb = torch.cat(embs).numpy()
-    return emb, (torch.cat(probs).numpy() if probs else None)
+        out.append(model.view_features(x).cpu())
+    return torch.cat(out)
+
+
+@torch.inference_mode()
+def encode_u8(model, images_u8: torch.Tensor, cfg: PreprocessCfg, *, batch_size: int = 128,
+              device: str = "cpu") -> tuple[np.ndarray, np.ndarray | None]:
+    """(normalised embeddings, category probabilities or None) for cached uint8 images."""
+    z = features_u8(model, images_u8, cfg, batch_size=batch_size, device=device)
+    cat, _ = model.heads(z)
+    return model.embed(z).numpy(), (cat.softmax(1).numpy() if cat is not None else None)
 
 
 def class_topk(probs: np.ndarray, labels: list[str], k: int = 3) -> dict[str, float]:

@@ -16,10 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.models.augment import center_resize
 from core.models.data import TensorSet, demo_set, photo_set, split_holdout
-from core.models.metrics import class_topk, precision_at_k, recall_at_1
-from core.models.preprocess import normalise_batch
+from core.models.metrics import class_topk, features_u8, precision_at_k, recall_at_1
 from core.models.studio import STUDIO_PREPROCESS, load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
@@ -50,16 +48,13 @@ def tuning_data(real: Path | None, demo: Path | None, holdout: float = 0.1) -> d
     return data
 
 
-@torch.inference_mode()
-def chunk_features(model, images: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
+def chunk_features(model, images: torch.Tensor) -> torch.Tensor:
     """Per-chunk normalised projections (averaged over the model's views) of uint8 images."""
-    out = []
-    for s in range(0, len(images), batch_size):
-        x = normalise_batch(center_resize(images[s:s + batch_size], STUDIO_PREPROCESS.size),
-                            STUDIO_PREPROCESS)
-        z = model.view_features(x)
-        out.append(torch.cat([F.normalize(p, dim=1) for p in z.split(model.chunks, dim=1)], 1))
-    return torch.cat(out)
+    return _chunks(model, features_u8(model, images, STUDIO_PREPROCESS))
+
+
+def _chunks(model, z: torch.Tensor) -> torch.Tensor:
+    return torch.cat([F.normalize(p, dim=1) for p in z.split(model.chunks, dim=1)], 1)
 
 
 def fuse(z: torch.Tensor, chunks: tuple[int, ...], weights) -> np.ndarray:
@@ -119,25 +114,22 @@ def select_views(model, data: dict[str, TensorSet]) -> dict:
     if "queries" not in data:
         return {"chosen": "plain", "scores": {}}
     scores = {}
+    queries, gallery = data["queries"], data["gallery"]
     for name, views in VIEW_CANDIDATES.items():
         model.views = views
-        q, g = (chunk_features(model, data[k].images) for k in ("queries", "gallery"))
+        zq = features_u8(model, queries.images, STUDIO_PREPROCESS)
+        zg = features_u8(model, gallery.images, STUDIO_PREPROCESS)
         with torch.inference_mode():
-            probs = model.heads(_raw_features(model, data["queries"].images))[0].softmax(1)
-        top1 = class_topk(probs.numpy(), data["queries"].labels)["top1"]
-        p10 = precision_at_k(fuse(q, model.chunks, _weights(model)),
-                             fuse(g, model.chunks, _weights(model)),
-                             data["queries"].labels, data["gallery"].labels)
-        scores[name] = {"top1": round(top1, 4), "p10_same_class": round(float(p10), 4)}
+            probs = model.heads(zq)[0].softmax(1).numpy()
+        w = _weights(model)
+        p10 = precision_at_k(fuse(_chunks(model, zq), model.chunks, w),
+                             fuse(_chunks(model, zg), model.chunks, w),
+                             queries.labels, gallery.labels)
+        scores[name] = {"top1": class_topk(probs, queries.labels)["top1"],
+                        "p10_same_class": round(float(p10), 4)}
     best = max(scores, key=lambda n: (sum(scores[n].values()), -len(VIEW_CANDIDATES[n])))
     model.views = VIEW_CANDIDATES[best]
     return {"chosen": best, "views": [list(v) for v in VIEW_CANDIDATES[best]], "scores": scores}
-
-
-@torch.inference_mode()
-def _raw_features(model, images: torch.Tensor) -> torch.Tensor:
-    x = normalise_batch(center_resize(images, STUDIO_PREPROCESS.size), STUDIO_PREPROCESS)
-    return model.view_features(x)
 
 
 def _weights(model) -> list[float]:
