@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -33,6 +33,13 @@ def enter_through_app() -> None:
         st.rerun()
 
 
+def stop_with(title: str, exc: Exception) -> NoReturn:
+    """Show ``title`` and the error's one-line reason on the page, then stop the script."""
+    st.error(f"**{title}** {exc}")
+    st.stop()
+    raise exc  # unreachable: st.stop() raises
+
+
 @st.cache_resource(show_spinner=False)
 def _settings() -> Settings:
     return load_settings()
@@ -43,9 +50,7 @@ def settings() -> Settings:
     try:
         return _settings()
     except SettingsError as exc:
-        st.error(f"**Configuration error.** {exc}")
-        st.stop()
-        raise  # unreachable: st.stop() raises
+        stop_with("Configuration error.", exc)
 
 
 @st.cache_resource(show_spinner="Connecting to the catalog database…")
@@ -67,9 +72,7 @@ def repo_or_stop() -> Repository:
     try:
         return repository()
     except DatabaseUnavailable as exc:
-        st.error(f"**Database unavailable.** {exc}")
-        st.stop()
-        raise  # unreachable: st.stop() raises
+        stop_with("Database unavailable.", exc)
 
 
 def require_catalog(repo: Repository) -> int:
