@@ -4,7 +4,8 @@ On matrices that sit in cache a single query costs little more than its per-call
 (torch dispatch, topk, tensor <-> numpy); the C kernel in ``native_topk.c`` scores every row
 and keeps the k best in one pass, called straight from numpy. It is built once with the system
 C compiler into a per-user cache folder, keyed by a hash of the source, the compiler, its flags
-and the CPU, so a stale build is never reused. Without a compiler (or when the build or its
+and the CPU, so a stale build is never reused (older builds in that folder are removed once a
+new one is in place). Without a compiler (or when the build or its
 self-check fails) one warning is logged and the index keeps its torch kernels;
 FASHION_NATIVE_TOPK=0 in the environment turns it off.
 """
@@ -12,6 +13,7 @@ FASHION_NATIVE_TOPK=0 in the environment turns it off.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import logging
 import os
@@ -59,6 +61,7 @@ def _load_or_build(source: bytes) -> ctypes.CDLL:
         try:
             if not target.exists():
                 _compile(source, target)
+                _prune(folder, keep=target)
             return _bind(ctypes.CDLL(str(target)))
         except OSError:  # unwritable folder (or unloadable file): try the next one
             if i == len(dirs) - 1:
@@ -79,9 +82,36 @@ def _cpu_id() -> str:
     return f"{platform.machine()}|{platform.processor()}|{flags}"
 
 
+def _prune(folder: Path, keep: Path) -> None:
+    """Remove other builds (older source, compiler or flags) from ``folder``. A process that
+    has one loaded keeps its mapping: unlinking a loaded library is safe."""
+    for old in folder.glob("topk-*.so"):
+        if old != keep:
+            try:
+                old.unlink()
+            except OSError:
+                pass
+
+
+@functools.cache
+def compiler_version(compiler: str) -> str:
+    """The first line of ``compiler --version`` ("" when it cannot be run)."""
+    command = shlex.split(compiler)
+    if not command or shutil.which(command[0]) is None:
+        return ""
+    try:
+        done = subprocess.run([*command, "--version"], capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return (done.stdout.strip().splitlines() or [""])[0]
+
+
 def build_key(source: bytes) -> str:
-    """Hash of everything the build depends on: source, compiler, flags, CPU."""
-    text = "\n".join([COMPILER, " ".join(FLAGS), _cpu_id()]).encode()
+    """Hash of everything the build depends on: source, compiler (and its version), flags,
+    CPU."""
+    text = "\n".join([COMPILER, compiler_version(COMPILER), " ".join(FLAGS),
+                      _cpu_id()]).encode()
     return hashlib.sha256(source + b"\0" + text).hexdigest()[:20]
 
 

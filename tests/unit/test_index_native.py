@@ -188,8 +188,28 @@ def test_build_is_cached_and_keyed(monkeypatch, tmp_path):
     key = native.build_key(native.SOURCE.read_bytes())
     assert built[0].name == f"topk-{key}.so"
     assert native.build_key(native.SOURCE.read_bytes() + b"\n") != key
+    assert native.compiler_version(native.COMPILER)  # e.g. "cc (Debian 14.2.0-19) 14.2.0"
+    real_version = native.compiler_version
+    monkeypatch.setattr(native, "compiler_version", lambda cc: "cc (other) 99.0")
+    assert native.build_key(native.SOURCE.read_bytes()) != key
+    monkeypatch.setattr(native, "compiler_version", real_version)
     monkeypatch.setattr(native, "FLAGS", (*native.FLAGS, "-DX"))
     assert native.build_key(native.SOURCE.read_bytes()) != key
+
+
+@needs_native
+def test_new_build_removes_stale_ones(monkeypatch, tmp_path):
+    folder = tmp_path / "native"
+    folder.mkdir()
+    (folder / "topk-0123456789abcdef0123.so").write_bytes(b"an older build")
+    (folder / "unrelated.txt").write_text("kept")
+    monkeypatch.setattr(native, "_state", "untried")
+    monkeypatch.setattr(native, "_lib", None)
+    monkeypatch.setattr(native, "_cache_dirs", lambda: [folder])
+    assert native.available()
+    key = native.build_key(native.SOURCE.read_bytes())
+    assert [p.name for p in folder.glob("topk-*.so")] == [f"topk-{key}.so"]
+    assert (folder / "unrelated.txt").exists()
 
 
 @needs_native
