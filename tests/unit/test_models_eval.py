@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from core.models.data import TensorSet
-from core.models.evaluate import oracle_metrics
+from core.models.evaluate import joint_ceiling, oracle_metrics
 
 
 def _set(rows: list[tuple[str, str, int]]) -> TensorSet:
@@ -26,6 +26,10 @@ def test_oracle_ranks_item_then_category_and_colour():
     assert out["r1_item"] == 1.0 and out["queries"] == 1
     assert out["p10_category"] == 1.0  # 12 tees fill the top 10
     assert out["p10_color"] == 0.6  # only 6 red tees exist: category outranks colour
+    # No ranking gets category + colour above 1 + 6/10: only 6 items share both labels.
+    assert joint_ceiling(gallery, queries) == 1.6
+    assert out["p10_category"] + out["p10_color"] <= joint_ceiling(gallery, queries)
+    assert joint_ceiling(gallery, _set([("bag", "B0", 0)])) == 2.0  # 12 red bags
 
 
 def test_inference_views_average_features_and_survive_a_checkpoint(tmp_path):
