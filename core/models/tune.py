@@ -90,8 +90,8 @@ def weight_metrics(feats: dict, data: dict, chunks, weights) -> dict[str, float]
 def weight_grid(step: float = 0.05) -> list[tuple[float, float, float]]:
     """(category, colour, identity) weights summing to 1, identity at least 0.04."""
     grid = []
-    for wc in np.arange(0.3, 0.86, step).tolist():
-        for wl in np.arange(0.05, 0.56, step).tolist():
+    for wc in np.arange(0.2, 0.86, step).tolist():
+        for wl in np.arange(0.05, 0.71, step).tolist():
             if 1 - wc - wl >= 0.04:
                 grid.append((round(wc, 2), round(wl, 2), round(1 - wc - wl, 2)))
     return grid
