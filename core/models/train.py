@@ -190,8 +190,10 @@ def _scheduler(opt, cfg: TrainConfig, steps_per_epoch: int):
 
 def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainConfig,
         pre: PreprocessCfg, save: Callable[[object, dict], None],
-        out_dir: Path | None = None) -> History:
-    """Train until epochs, patience or the time budget run out; ``save`` gets each new best."""
+        out_dir: Path | None = None,
+        save_last: Callable[[object, dict], None] | None = None) -> History:
+    """Train until epochs, patience or the time budget run out; ``save`` gets each new best,
+    ``save_last`` (if given) every epoch."""
     torch.manual_seed(cfg.seed)
     model.to(cfg.device)
     params = [p for n, p in model.named_parameters()
@@ -217,6 +219,8 @@ def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainC
             save(model, row)
         else:
             stale += 1
+        if save_last is not None:
+            save_last(model, row)
         if out_dir is not None:
             write_curves(hist, Path(out_dir))
         if stale >= cfg.patience and cfg.schedule == "plateau":

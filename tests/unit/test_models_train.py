@@ -186,3 +186,32 @@ def test_heads_only_refit_keeps_the_trunk(tmp_path):
     assert torch.allclose(before.trunk.stages[0].conv1.weight, after.trunk.stages[0].conv1.weight,
                           atol=1e-2)
     assert not torch.allclose(before.proj[1].weight, after.proj[1].weight, atol=1e-3)
+    last, payload = load_checkpoint(tmp_path / "out" / "studio_encoder_last.pt")
+    assert payload["metrics"]["epoch"] == 2  # the final epoch is kept beside the best one
+    assert last.chunks == after.chunks
+
+
+def test_demo_validation_measures_each_chunk_on_its_own():
+    from core.models.recipes import validation_metrics
+    from core.models.tune import chunk_features
+
+    torch.manual_seed(0)
+    model = new_encoder(widths=TINY).eval()
+    n = 12  # 6 items x 2 pictures (variant 0, variant 1 alternate)
+    cats = [CATEGORY_NAMES[i % 3] for i in range(6) for _ in range(2)]
+    cols = torch.tensor([i % 2 for i in range(6) for _ in range(2)])
+    demo = TensorSet(torch.randint(0, 255, (n, 3, 40, 40), dtype=torch.uint8),
+                     torch.zeros(n, ATTR_DIM), cols, torch.arange(6).repeat_interleave(2),
+                     torch.zeros(n, 1), cats)
+    out = validation_metrics(model, {"demo": demo})
+    z = chunk_features(model, demo.images).numpy()
+    cat_chunk = z[:, :model.chunks[0]]
+    q, g = np.arange(1, n, 2), np.arange(0, n, 2)
+    sims = cat_chunk[q] @ cat_chunk[g].T
+    top = np.argsort(-sims, axis=1, kind="stable")[:, :10]
+    expected = (np.array(cats)[g][top] == np.array(cats)[q][:, None]).mean()
+    assert out["val_demo_p10_cat"] == pytest.approx(expected, abs=1e-3)
+    assert 0 <= out["val_demo_r1_item"] <= 1 and 0 <= out["val_demo_p10_color"] <= 1
+    assert out["score"] == pytest.approx(np.mean([out["val_demo_r1_item"],
+                                                  out["val_demo_p10_cat"],
+                                                  out["val_demo_p10_color"]]), abs=1e-3)
