@@ -89,3 +89,25 @@ def test_tune_chooses_views_and_chunk_weights_on_validation_data(tmp_path, capsy
     assert payload["chunk_weights_selection"]["chosen"] == weights
     assert main(["train", "tune", "--init", str(tmp_path / "missing.pt"),
                  "--data-real", str(tmp_path / "photos"), "--out", str(out)]) == 2
+
+
+def test_chunk_weights_rule_keeps_colour_then_meets_most_goals(monkeypatch):
+    from core.models import tune
+
+    keys = ("p10_category", "p10_color", "r1_item", "photo_p10")
+    figures = {  # (category, colour, identity) -> validation figures
+        (0.2, 0.3, 0.5): dict(zip(keys, (0.39, 0.904, 0.743, 0.79), strict=True)),
+        (0.5, 0.35, 0.15): dict(zip(keys, (0.40, 0.906, 0.72, 0.82), strict=True)),
+        (0.3, 0.1, 0.6): dict(zip(keys, (0.5, 0.85, 0.8, 0.85), strict=True)),
+    }
+    monkeypatch.setattr(tune, "weight_grid", lambda: list(figures))
+    monkeypatch.setattr(tune, "chunk_features", lambda model, images: images)
+    monkeypatch.setattr(tune, "weight_metrics",
+                        lambda feats, data, chunks, w: tune.against_goals(figures[w]))
+    model = type("Model", (), {"chunks": (64, 32, 32)})()
+    out = tune.select_chunk_weights(model, {"demo": _set([("tee", "T0", 0)])})
+    # The first row has the smaller shortfall (0.627 vs 0.63) but meets one goal, not two;
+    # the third meets two as well but loses colour.
+    assert out["chosen"] == [0.5, 0.35, 0.15]
+    assert [r["goals_met"] for r in out["top"]] == [2, 1, 2]
+    assert [r["shortfall"] for r in out["top"]] == [0.63, 0.627, 0.5]
