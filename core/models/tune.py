@@ -104,8 +104,8 @@ def weight_grid(step: float = 0.05) -> list[tuple[float, float, float]]:
 
 
 def select_chunk_weights(model, data: dict[str, TensorSet]) -> dict:
-    """The weighting with the smallest total shortfall against the goals among those keeping
-    validation colour P@10 at or above KEEP_COLOR (when there are renders to measure it)."""
+    """Among weightings keeping validation colour P@10 at or above KEEP_COLOR (when there are
+    renders to measure it), the one meeting the most goals, then with the smallest shortfall."""
     feats = {k: chunk_features(model, ts.images) for k, ts in data.items()}
     rows = [{"w": list(w), **weight_metrics(feats, data, model.chunks, w)}
             for w in weight_grid()]
