@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
 from core.config import Settings
@@ -195,16 +194,20 @@ class SearchEngine:
         return skus
 
     # -- queries ---------------------------------------------------------------------------
-    def embed(self, image: Image.Image) -> tuple[np.ndarray, Image.Image | None]:
-        """(1 x d query vector, masked image or None) for a decoded photo."""
+    def embed(self, image: Image.Image, *, classify: bool = False
+              ) -> tuple[np.ndarray, Image.Image | None, list[tuple[str, float]] | None]:
+        """(1 x d query vector, masked image or None, top-3 categories or None) for a decoded
+        photo; with ``classify`` the categories come from the classifier, from the same
+        forward pass when the embedder is the classifier."""
         emb = self.embedder
+        masked = mask_image(image, None, enabled=True).image if self.mask else None
+        if classify and self.classifier is emb:
+            with torch_threads(SEARCH_THREADS):
+                vec, preds = emb.embed_and_classify([masked or image], k=3, mask=False)
+            return vec, masked, preds[0]
         with torch_threads(SEARCH_THREADS):
-            if not self.mask:
-                return emb.embed_images([image]), None
-            masked = mask_image(image, None, enabled=True).image
-            with torch.inference_mode():
-                vec = emb.embed_tensor(torch.stack([emb.transform(masked)]))
-        return vec, masked
+            vec = emb.embed_images([masked or image], mask=False)
+        return vec, masked, (self.predict([masked or image], k=3)[0] if classify else None)
 
     def predict(self, images: list[Image.Image], k: int = 3) -> list[list[tuple[str, float]]]:
         """Top-k (category, probability) per image from the classifier."""
@@ -223,13 +226,11 @@ class SearchEngine:
         filter_key(filters)  # reject bad filters before any work
         image = source if isinstance(source, Image.Image) else load_image(source, name=name)
         t.lap("decode")
-        vec, masked = self.embed(image)
+        vec, masked, pred = self.embed(image, classify=category_aware)
         t.lap("embed")
         outcome = SearchOutcome([], self.model_id, query_image=image, masked_image=masked)
         filters = dict(filters or {})
-        if category_aware:
-            pred = self.predict([masked or image], k=3)[0]
-            t.lap("classify")
+        if pred is not None:
             outcome.prediction = pred
             if "category" in filters:
                 outcome.notes.append("category filter set: the prediction is shown, not applied")
@@ -260,7 +261,7 @@ class SearchEngine:
         path = path if path.is_absolute() else self.settings.data_dir / path
         if vec is None:
             image = load_image(path, name=sku)
-            vec, outcome.masked_image = self.embed(image)
+            vec, outcome.masked_image, _ = self.embed(image)
             outcome.query_image = image
         else:
             vec = vec[None, :]

@@ -126,13 +126,15 @@ class Refiner:
         """A photo as the reference; its family comes from the encoder's category head when
         it has one and is confident."""
         image = source if isinstance(source, Image.Image) else load_image(source, name=name)
-        vec = self.embedder.embed_images([image])[0].astype(np.float32)
         family = None
         if classify and getattr(self.embedder, "can_classify", False):
-            category, p = self.embedder.predict_categories([image], k=1)[0][0]
+            vecs, preds = self.embedder.embed_and_classify([image], k=1)
+            category, p = preds[0][0]
             if p >= MIN_FAMILY_CONFIDENCE and category in CATEGORIES:
                 family = CATEGORIES[category].family
-        return Reference(vec, family)
+        else:
+            vecs = self.embedder.embed_images([image])
+        return Reference(vecs[0].astype(np.float32), family)
 
     def compose(self, ref: np.ndarray, text: str) -> Composed:
         """The query for a reference vector and feedback (the reference itself when the text

@@ -52,8 +52,22 @@ class Embedder:
     @torch.inference_mode()
     def embed_tensor(self, x: torch.Tensor) -> np.ndarray:
         """L2-normalised float32 embeddings of a preprocessed batch."""
-        z = self.model(x.to(self.device))
-        return torch.nn.functional.normalize(z.float(), dim=1).cpu().numpy()
+        return self.encode_tensor(x)[0]
+
+    @torch.inference_mode()
+    def encode_tensor(self, x: torch.Tensor, *, with_probs: bool = False
+                      ) -> tuple[np.ndarray, torch.Tensor | None]:
+        """(normalised embeddings, category probabilities or None) of a preprocessed batch;
+        a model that classifies gives both from one pass over its views."""
+        x = x.to(self.device)
+        probs = None
+        if with_probs and self.can_classify:
+            z = self.model.view_features(x)
+            probs = self.model.heads(z)[0].softmax(1).cpu()
+            emb = self.model.embed(z)
+        else:
+            emb = self.model(x)
+        return torch.nn.functional.normalize(emb.float(), dim=1).cpu().numpy(), probs
 
     def prepare(self, images: Sequence, masks: Sequence | None = None, *,
                 mask: bool | None = None) -> torch.Tensor:
@@ -84,6 +98,14 @@ class Embedder:
     def category_probs(self, x: torch.Tensor) -> torch.Tensor:
         """Category probabilities of a preprocessed batch (averaged over the model's views)."""
         return self.model.heads(self.model.view_features(x.to(self.device)))[0].softmax(1).cpu()
+
+    def embed_and_classify(self, images: Sequence, k: int = 3, *, mask: bool | None = None
+                           ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
+        """Embeddings and top-k categories of query images from one forward pass."""
+        if not self.can_classify:
+            raise ValueError(f"backbone {self.backbone!r} has no category classifier")
+        emb, probs = self.encode_tensor(self.prepare(images, mask=mask), with_probs=True)
+        return emb, top_categories(probs.numpy(), k)
 
     def top_categories_of_set(self, images: Sequence, k: int = 3) -> list[tuple[str, int]]:
         """The k most frequent predicted categories in a set of photos (seed 004), with counts."""

@@ -27,10 +27,11 @@ def embed_u8(embedder: Embedder, images_u8: torch.Tensor, *, batch_size: int = 1
     embs, probs = [], []
     for s in range(0, len(images_u8), batch_size):
         x = normalise_batch(center_resize(images_u8[s:s + batch_size], embedder.preprocess.size),
-                            embedder.preprocess).to(embedder.device)
-        embs.append(embedder.embed_tensor(x))
-        if with_probs and embedder.can_classify:
-            probs.append(embedder.category_probs(x))
+                            embedder.preprocess)
+        emb, prob = embedder.encode_tensor(x, with_probs=with_probs)
+        embs.append(emb)
+        if prob is not None:
+            probs.append(prob)
     return np.concatenate(embs), (torch.cat(probs).numpy() if probs else None)
 
 

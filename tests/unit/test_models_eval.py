@@ -111,3 +111,23 @@ def test_chunk_weights_rule_keeps_colour_then_meets_most_goals(monkeypatch):
     assert out["chosen"] == [0.5, 0.35, 0.15]
     assert [r["goals_met"] for r in out["top"]] == [2, 1, 2]
     assert [r["shortfall"] for r in out["top"]] == [0.63, 0.627, 0.5]
+
+
+def test_embed_and_classify_is_one_pass_with_the_same_answers():
+    from PIL import Image
+
+    from core.models.embed import Embedder
+    from core.models.studio import new_encoder
+
+    torch.manual_seed(0)
+    model = new_encoder(widths=(8, 8, 16, 16))
+    model.views = ((1.0, False), (1.0, True))
+    emb = Embedder("studio_encoder", model=model)
+    images = [Image.new("RGB", (50, 70), (200, 30, 40)), Image.new("RGB", (60, 60), (20, 90, 200))]
+    calls = []
+    model.trunk.register_forward_hook(lambda *a: calls.append(1))
+    vecs, preds = emb.embed_and_classify(images, k=2)
+    assert len(calls) == 2  # one batch, two views: the embedding and the heads share them
+    assert torch.allclose(torch.from_numpy(vecs), torch.from_numpy(emb.embed_images(images)),
+                          atol=1e-6)
+    assert preds == emb.predict_categories(images, k=2)
