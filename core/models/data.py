@@ -154,6 +154,12 @@ def _render_many(jobs: list[tuple], render: Callable, workers: int) -> list:
         return pool.map(_render_job, jobs, chunksize=16)
 
 
+def variant_pairs(demo: TensorSet) -> tuple[np.ndarray, np.ndarray]:
+    """(query rows, gallery rows) of a demo set loaded with variants (0, 1): its pictures
+    alternate, variant 1 is the query and variant 0 (the catalog shot) the gallery."""
+    return np.arange(1, len(demo), 2), np.arange(0, len(demo), 2)
+
+
 def split_holdout(ts: TensorSet, fraction: float, seed: int) -> tuple[TensorSet, TensorSet]:
     """Random (train, held-out) split by identity-free sampling, stratified by label."""
     rng = np.random.default_rng(seed)

@@ -114,10 +114,13 @@ class StudioEncoder(nn.Module):
             z = z + self.attr_mlp(attrs)
         return z
 
+    def unit_chunks(self, z: torch.Tensor) -> list[torch.Tensor]:
+        """The projection's category, colour and identity chunks, each L2-normalised."""
+        return [F.normalize(p, dim=1) for p in z.split(self.chunks, dim=1)]
+
     def embed(self, z: torch.Tensor) -> torch.Tensor:
         """Fused embedding: per-chunk normalisation and weighting, then overall normalisation."""
-        parts = [F.normalize(p, dim=1) * w
-                 for p, w in zip(z.split(self.chunks, dim=1), self.chunk_scale, strict=True)]
+        parts = [p * w for p, w in zip(self.unit_chunks(z), self.chunk_scale, strict=True)]
         return F.normalize(torch.cat(parts, dim=1), dim=1)
 
     def view_features(self, x: torch.Tensor) -> torch.Tensor:

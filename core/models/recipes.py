@@ -8,9 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from core.models.data import TensorSet, demo_set, photo_set, split_holdout
+from core.models.data import TensorSet, demo_set, photo_set, split_holdout, variant_pairs
 from core.models.metrics import (
     class_topk,
     encode_u8,
@@ -87,8 +86,8 @@ def validation_metrics(model, val: dict[str, TensorSet], device: str = "cpu") ->
         d = val["demo"]
         z = features_u8(model, d.images, STUDIO_PREPROCESS, device=device)
         emb = model.embed(z).numpy()
-        cat_z, col_z, _ = (F.normalize(c, dim=1).numpy() for c in z.split(model.chunks, dim=1))
-        g, q = np.arange(0, len(d), 2), np.arange(1, len(d), 2)
+        cat_z, col_z, _ = (c.numpy() for c in model.unit_chunks(z))
+        q, g = variant_pairs(d)
         ids = d.ident.numpy()
         cats = np.array(d.labels)
         cols = d.color.numpy()

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.models.data import TensorSet, demo_set, photo_set, split_holdout
+from core.models.data import TensorSet, demo_set, photo_set, split_holdout, variant_pairs
 from core.models.metrics import class_topk, features_u8, precision_at_k, recall_at_1
 from core.models.studio import STUDIO_PREPROCESS, load_checkpoint, save_checkpoint
 
@@ -54,7 +54,7 @@ def chunk_features(model, images: torch.Tensor) -> torch.Tensor:
 
 
 def _chunks(model, z: torch.Tensor) -> torch.Tensor:
-    return torch.cat([F.normalize(p, dim=1) for p in z.split(model.chunks, dim=1)], 1)
+    return torch.cat(model.unit_chunks(z), 1)
 
 
 def fuse(z: torch.Tensor, chunks: tuple[int, ...], weights) -> np.ndarray:
@@ -63,17 +63,12 @@ def fuse(z: torch.Tensor, chunks: tuple[int, ...], weights) -> np.ndarray:
     return F.normalize(torch.cat(parts, 1), dim=1).numpy()
 
 
-def _split_demo(demo: TensorSet) -> tuple[np.ndarray, np.ndarray]:
-    """(query rows, gallery rows): variant 1 against variant 0 (pictures alternate)."""
-    return np.arange(1, len(demo), 2), np.arange(0, len(demo), 2)
-
-
 def weight_metrics(feats: dict, data: dict, chunks, weights) -> dict[str, float]:
     """Validation figures of one weighting (demo retrieval and photo P@10)."""
     out: dict[str, float] = {}
     if "demo" in feats:
         d, e = data["demo"], fuse(feats["demo"], chunks, weights)
-        q, g = _split_demo(d)
+        q, g = variant_pairs(d)
         cats, cols, ids = np.array(d.labels), d.color.numpy(), d.ident.numpy()
         out["p10_category"] = precision_at_k(e[q], e[g], cats[q], cats[g])
         out["p10_color"] = precision_at_k(e[q], e[g], cols[q], cols[g])
