@@ -95,12 +95,18 @@ def demo_eval_sets(demo_dir: Path, size: int, max_queries: int = 0) -> tuple[Ten
     return gallery, queries
 
 
+def category_sku(ts: TensorSet) -> tuple[np.ndarray, np.ndarray]:
+    """(categories, SKUs) of a demo evaluation set (its labels read 'category|sku')."""
+    cats, skus = zip(*(lab.split("|", 1) for lab in ts.labels), strict=True)
+    return np.array(cats), np.array(skus)
+
+
 def search_metrics(embedder: Embedder, gallery: TensorSet, queries: TensorSet) -> dict:
     """P@10 same category, P@10 same colour, R@1 same item."""
     g_emb, _ = embed_u8(embedder, gallery.images)
     q_emb, _ = embed_u8(embedder, queries.images)
-    g_cat, g_sku = zip(*(lab.split("|", 1) for lab in gallery.labels), strict=True)
-    q_cat, q_sku = zip(*(lab.split("|", 1) for lab in queries.labels), strict=True)
+    g_cat, g_sku = category_sku(gallery)
+    q_cat, q_sku = category_sku(queries)
     return {
         "p10_category": round(precision_at_k(q_emb, g_emb, q_cat, g_cat), 4),
         "p10_color": round(precision_at_k(q_emb, g_emb, queries.color.numpy(),
@@ -114,10 +120,8 @@ def oracle_metrics(gallery: TensorSet, queries: TensorSet) -> dict:
     """The ceiling of the demo figures: a ranking that knows every label (same item, then
     same category and colour, then same category, then same colour). P@10 for category and
     colour together is bounded by how many catalog items share both with the query."""
-    g_cat, g_sku = (np.array(v) for v in zip(*(lab.split("|", 1) for lab in gallery.labels),
-                                             strict=True))
-    q_cat, q_sku = (np.array(v) for v in zip(*(lab.split("|", 1) for lab in queries.labels),
-                                             strict=True))
+    g_cat, g_sku = category_sku(gallery)
+    q_cat, q_sku = category_sku(queries)
     g_col, q_col = gallery.color.numpy(), queries.color.numpy()
     score = (4.0 * (q_sku[:, None] == g_sku[None]) + 2.0 * (q_cat[:, None] == g_cat[None])
              + 1.0 * (q_col[:, None] == g_col[None]))
@@ -134,8 +138,7 @@ def oracle_metrics(gallery: TensorSet, queries: TensorSet) -> dict:
 def joint_ceiling(gallery: TensorSet, queries: TensorSet, k: int = 10) -> float:
     """The most P@k category + P@k colour can sum to, for any ranking: a top-k slot counts
     twice only for an item sharing both labels with the query, and a query has only so many."""
-    g_cat = np.array([lab.split("|", 1)[0] for lab in gallery.labels])
-    q_cat = np.array([lab.split("|", 1)[0] for lab in queries.labels])
+    g_cat, q_cat = category_sku(gallery)[0], category_sku(queries)[0]
     both = ((q_cat[:, None] == g_cat[None])
             & (queries.color.numpy()[:, None] == gallery.color.numpy()[None])).sum(1)
     return round(float(1 + np.minimum(both, k).mean() / k), 4)

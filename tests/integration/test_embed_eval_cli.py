@@ -54,6 +54,21 @@ def test_train_then_eval_on_class_folders(tmp_path, settings, env_for):
     result = json.loads(out.stdout)
     assert result["n"] == 12 and 0 <= result["p10_same_class"] <= 1
 
+    demo = tmp_path / "demo"
+    out = _run(["demo", "build", "--items", "40", "--seed", "3", "--size", "64", "--workers", "1",
+                "--out", str(demo), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    out = _run(["eval", "search", "--demo", str(demo), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["model"] == "studio_encoder" and result["queries"] > 0
+    oracle = result["baselines"]["label_oracle"]
+    assert oracle["r1_item"] == 1.0 and "random_init" in result["baselines"]
+    ceiling = result["ceiling"]["p10_category_plus_color"]
+    assert 1.0 <= ceiling <= 2.0  # no ranking, not even the oracle's, sums higher
+    for run in (result, oracle, result["baselines"]["random_init"]):
+        assert run["p10_category"] + run["p10_color"] <= ceiling + 1e-9
+
 
 def test_eval_bad_inputs_exit_2(tmp_path, env_for):
     env = env_for()
