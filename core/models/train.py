@@ -17,9 +17,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from core.models.augment import augment
 from core.models.data import TensorSet
+from core.models.encoder import CosineHead
 from core.models.losses import group_cross_entropy, triplet_loss
 from core.models.preprocess import PreprocessCfg, normalise_batch
 
@@ -46,6 +48,12 @@ class TrainConfig:
     crop_size: int = 96
     demo_fraction: float = 0.5  # share of each batch drawn from renders when both sources exist
     demo_k: int = 2  # pictures of the same item per batch (positives for the triplet loss)
+    # items drawn together from one category-and-colour bucket: their near-twins are then in
+    # the batch, the hard negatives that item separation (R@1) needs (1 = items at random)
+    demo_group: int = 1
+    # weight of a proxy (normalised-softmax) loss on the identity chunk: every training item
+    # has a learned direction, so each step contrasts a picture with all items, twins included
+    proxy_weight: float = 0.0
     aug_strength: float = 1.0
     max_minutes: float = 0.0  # stop after this wall time (0 = no limit)
     # where the item-identity triplet acts: "fused" (whole embedding) or "identity" (its own
@@ -80,6 +88,7 @@ class Batcher:
             ids = demo.ident
             self.demo_ids = torch.unique(ids)
             self.by_id = {int(i): torch.nonzero(ids == i).flatten() for i in self.demo_ids}
+            self.buckets = self._buckets() if cfg.demo_group > 1 else {}
 
     def __iter__(self):
         for _ in range(self.steps):
@@ -91,11 +100,38 @@ class Batcher:
                 parts.append(self.demo.subset(self._demo_indices()))
             yield TensorSet.concat(parts) if len(parts) > 1 else parts[0]
 
+    def _buckets(self) -> dict[int, list[int]]:
+        """Item id -> the ids of every item sharing its category and colour (itself included)."""
+        by_key: dict[tuple, list[int]] = {}
+        for i, rows in self.by_id.items():
+            r = int(rows[0])
+            by_key.setdefault((self.demo.labels[r], int(self.demo.color[r])), []).append(i)
+        return {i: members for members in by_key.values() for i in members}
+
+    def _pick_items(self, p: int) -> list[int]:
+        """``p`` distinct item ids; with demo_group > 1, in groups of look-alikes."""
+        order = self.demo_ids[torch.randperm(len(self.demo_ids), generator=self.gen)].tolist()
+        if self.cfg.demo_group <= 1:
+            return order[:p]
+        chosen: list[int] = []
+        seen: set[int] = set()
+        for seed in order:
+            if len(chosen) >= p:
+                break
+            if seed in seen:
+                continue
+            mates = [m for m in self.buckets[seed] if m != seed and m not in seen]
+            take = torch.randperm(len(mates), generator=self.gen)[:self.cfg.demo_group - 1]
+            group = [seed] + [mates[j] for j in take.tolist()]
+            group = group[:p - len(chosen)]
+            chosen += group
+            seen.update(group)
+        return chosen
+
     def _demo_indices(self) -> torch.Tensor:
         p = self.n_demo // self.cfg.demo_k
-        pick = self.demo_ids[torch.randperm(len(self.demo_ids), generator=self.gen)[:p]]
         out = []
-        for i in pick.tolist():
+        for i in self._pick_items(p):
             rows = self.by_id[i]
             order = torch.randint(len(rows), (self.cfg.demo_k,), generator=self.gen)
             if len(rows) >= self.cfg.demo_k:
@@ -104,8 +140,21 @@ class Batcher:
         return torch.cat(out)
 
 
+class ItemProxies(nn.Module):
+    """One learned direction per training item (renders) for the proxy loss; training only."""
+
+    def __init__(self, item_ids: torch.Tensor, dim: int):
+        super().__init__()
+        self.register_buffer("ids", torch.sort(item_ids).values, persistent=False)
+        self.head = CosineHead(dim, len(item_ids))
+
+    def loss(self, ident_z: torch.Tensor, ident: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(self.head(ident_z), torch.searchsorted(self.ids, ident))
+
+
 def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
-               gen: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+               gen: torch.Generator,
+               proxies: ItemProxies | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """The mixed objective on one batch; returns (loss, its parts)."""
     if cfg.heads_only:
         z = model.proj(batch.images.to(cfg.device))
@@ -129,6 +178,11 @@ def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
         trip = _triplets(model, fused, batch, cfg)
         loss = loss + cfg.triplet_weight * trip
         parts["triplet"] = trip.item()
+    if proxies is not None and known.any():
+        ident_z = z[known.to(cfg.device)][:, -model.chunks[2]:]
+        prox = proxies.loss(ident_z, batch.ident[known].to(cfg.device))
+        loss = loss + cfg.proxy_weight * prox
+        parts["proxy"] = prox.item()
     return loss, parts
 
 
@@ -198,12 +252,16 @@ def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainC
     model.to(cfg.device)
     params = [p for n, p in model.named_parameters()
               if not (cfg.heads_only and n.startswith("trunk."))]
+    proxies = None
+    if cfg.proxy_weight and batcher.demo is not None:
+        proxies = ItemProxies(batcher.demo_ids, model.chunks[2]).to(cfg.device)
+        params += list(proxies.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg, batcher.steps)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     hist, start, stale = History(), time.monotonic(), 0
     for epoch in range(cfg.epochs):
-        train_loss, parts = _train_epoch(model, batcher, opt, sched, cfg, pre, gen)
+        train_loss, parts = _train_epoch(model, batcher, opt, sched, cfg, pre, gen, proxies)
         model.eval()
         val = validate(model)
         score = float(val.get("score", -train_loss))
@@ -232,11 +290,12 @@ def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainC
     return hist
 
 
-def _train_epoch(model, batcher, opt, sched, cfg, pre, gen) -> tuple[float, dict[str, float]]:
+def _train_epoch(model, batcher, opt, sched, cfg, pre, gen,
+                 proxies=None) -> tuple[float, dict[str, float]]:
     model.train()
     total, n, sums = 0.0, 0, {}
     for batch in batcher:
-        loss, parts = batch_loss(model, batch, cfg, pre, gen)
+        loss, parts = batch_loss(model, batch, cfg, pre, gen, proxies)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -123,6 +123,52 @@ def test_training_with_renders_uses_pk_batches_and_attributes(tmp_path):
     assert loss.requires_grad and {"cat", "color", "triplet"} <= set(parts)
 
 
+def _lookalike_renders(n_items: int = 40, per_item: int = 3) -> TensorSet:
+    """Renders of items in 4 categories x 5 colours (two items per bucket), 3 pictures each."""
+    ids = torch.arange(n_items).repeat_interleave(per_item)
+    cats = [CATEGORY_NAMES[int(i) % 4] for i in ids]
+    color = (ids // 4) % 5
+    n = len(ids)
+    return TensorSet(torch.randint(0, 255, (n, 3, 40, 40), dtype=torch.uint8),
+                     group_matrix(cats), color, ids, torch.zeros(n, ATTR_DIM), cats)
+
+
+def test_grouped_render_batches_hold_lookalike_items():
+    demo = _lookalike_renders()
+    cfg = TrainConfig(batch_size=16, demo_k=2, demo_group=2)
+    batch = next(iter(Batcher(None, demo, cfg)))
+    items = batch.ident.unique()
+    assert len(batch) == 16 and len(items) == 8
+    assert all((batch.ident == i).sum() == 2 for i in items)
+    keys = [(batch.labels[int(torch.nonzero(batch.ident == i)[0])],
+             int(batch.color[batch.ident == i][0])) for i in items]
+    # every item's bucket-mate (same category and colour) is in the batch with it
+    assert all(keys.count(k) == 2 for k in keys)
+    rand = next(iter(Batcher(None, demo, TrainConfig(batch_size=16, demo_k=2))))
+    assert len(rand.ident.unique()) == 8
+
+
+def test_proxy_loss_trains_one_direction_per_item(tmp_path):
+    demo = _lookalike_renders(n_items=12, per_item=2)
+    cfg = TrainConfig(epochs=1, batch_size=12, demo_k=2, crop_size=32, proxy_weight=1.0,
+                      triplet_weight=0.0)
+    model = new_encoder(widths=TINY)
+    batch = next(iter(Batcher(None, demo, cfg)))
+    from core.models.train import ItemProxies
+
+    proxies = ItemProxies(demo.ident.unique(), model.chunks[2])
+    loss, parts = batch_loss(model, batch, cfg, PRE, torch.Generator().manual_seed(0), proxies)
+    assert "proxy" in parts and parts["proxy"] > 0
+    loss.backward()
+    assert proxies.head.weight.grad is not None and proxies.head.weight.grad.abs().sum() > 0
+    saved = []
+    fit(model, Batcher(None, demo, cfg), lambda m: {"score": 0.0}, cfg, PRE,
+        lambda m, row: saved.append(row))
+    assert "loss_proxy" in saved[0]
+    # proxies are training-only: the model's weights (and checkpoints) do not carry them
+    assert not any("proxies" in k or "head.weight" == k for k in model.state_dict())
+
+
 def _write_class_folders(root, classes=("pants", "shoes"), n=3):
     rng = np.random.default_rng(0)
     for c in classes:
