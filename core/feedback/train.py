@@ -28,6 +28,7 @@ from core.feedback.model import (
     batch_classification_loss,
 )
 from core.feedback.text import TextTower, normalise_text
+from core.training import run_epochs
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +145,9 @@ def fit(model: torch.nn.Module, vectors: torch.Tensor, texts: torch.Tensor,
         train: list[tuple[int, int, list[int]]], cfg: TrainConfig, epochs: int, *,
         validate: Callable[[torch.nn.Module], float] | None = None,
         on_epoch: Callable[[dict], None] | None = None) -> list[dict]:
-    """The one training loop (combiner and text-only baseline): AdamW + cosine schedule,
-    best-on-validation weights kept, early stop after ``cfg.patience`` flat epochs."""
+    """Training of the combiner and of the text-only baseline: AdamW + cosine schedule in the
+    project's epoch loop (``core.training.run_epochs``), best-on-validation weights kept, early
+    stop after ``cfg.patience`` flat epochs."""
     if cfg.negatives not in ("batch", "gallery"):
         raise ValueError(f"negatives must be 'batch' or 'gallery', got {cfg.negatives!r}")
     with single_thread():
@@ -173,8 +175,9 @@ def _fit(model, vectors, texts, train, cfg: TrainConfig, epochs: int, validate, 
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = max(1, epochs * max(1, len(train) // cfg.batch_size + 1))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    history, best, best_state, flat = [], -1.0, None, 0
-    for epoch in range(1, epochs + 1):
+    best_state: list[dict] = []
+
+    def train_epoch(_epoch: int) -> dict:
         model.train()
         t0, losses = time.perf_counter(), []
         for ref, tgt, cap in _batches(train, cfg.batch_size, rng):
@@ -189,23 +192,21 @@ def _fit(model, vectors, texts, train, cfg: TrainConfig, epochs: int, validate, 
             sched.step()
             losses.append(loss.item())
         model.eval()
-        row = {"epoch": epoch, "loss": round(float(np.mean(losses)) if losses else 0.0, 4),
-               "seconds": round(time.perf_counter() - t0, 2)}
-        if validate is not None:
-            row["val_r10"] = round(validate(model), 4)
-            if row["val_r10"] > best:
-                best, best_state, flat = row["val_r10"], copy.deepcopy(model.state_dict()), 0
-            else:
-                flat += 1
-        history.append(row)
-        if on_epoch:
-            on_epoch(row)
-        if validate is not None and flat >= cfg.patience:
-            break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+        return {"loss": round(float(np.mean(losses)) if losses else 0.0, 4),
+                "seconds": round(time.perf_counter() - t0, 2)}
+
+    def keep_best(_row: dict) -> None:
+        best_state[:] = [copy.deepcopy(model.state_dict())]
+
+    hist = run_epochs(train_epoch, epochs=epochs, score_key="val_r10",
+                      validate=(lambda _row: {"val_r10": round(validate(model), 4)})
+                      if validate is not None else None,
+                      on_best=keep_best, on_epoch=on_epoch,
+                      patience=cfg.patience if validate is not None else 0)
+    if best_state:
+        model.load_state_dict(best_state[0])
     model.eval()
-    return history
+    return hist.epochs
 
 
 def _validator(data: FeedbackData, bank: CaptionBank, vectors: torch.Tensor, texts: torch.Tensor,

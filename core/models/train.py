@@ -12,7 +12,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -24,6 +24,7 @@ from core.models.data import TensorSet
 from core.models.encoder import CosineHead
 from core.models.losses import group_cross_entropy, triplet_loss
 from core.models.preprocess import PreprocessCfg, normalise_batch
+from core.training import History, run_epochs
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +63,6 @@ class TrainConfig:
     heads_only: bool = False  # batches hold cached trunk features; only the heads are trained
     device: str = "cpu"
     seed: int = 0
-
-
-@dataclass
-class History:
-    epochs: list[dict] = field(default_factory=list)
-    best_epoch: int = -1
-    best_score: float = -math.inf
-    stopped: str = ""
 
 
 class Batcher:
@@ -259,35 +252,33 @@ def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainC
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg, batcher.steps)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
-    hist, start, stale = History(), time.monotonic(), 0
-    for epoch in range(cfg.epochs):
-        train_loss, parts = _train_epoch(model, batcher, opt, sched, cfg, pre, gen, proxies)
+    start = time.monotonic()
+
+    def train_epoch(_epoch: int) -> dict:
+        loss, parts = _train_epoch(model, batcher, opt, sched, cfg, pre, gen, proxies)
         model.eval()
+        return {"train_loss": round(loss, 4), **parts}
+
+    def validation(row: dict) -> dict:
         val = validate(model)
-        score = float(val.get("score", -train_loss))
+        score = float(val.get("score", -row["train_loss"]))
         if cfg.schedule == "plateau":
             sched.step(score)
-        minutes = round((time.monotonic() - start) / 60, 2)
-        row = {"epoch": epoch + 1, "train_loss": round(train_loss, 4), **parts, **val,
-               "lr": opt.param_groups[0]["lr"], "minutes": minutes}
-        hist.epochs.append(row)
+        return {**val, "score": score, "lr": opt.param_groups[0]["lr"],
+                "minutes": round((time.monotonic() - start) / 60, 2)}
+
+    def after_epoch(row: dict) -> None:
         log.info("epoch %s", json.dumps(row))
-        if score > hist.best_score:
-            hist.best_score, hist.best_epoch, stale = score, epoch + 1, 0
-            save(model, row)
-        else:
-            stale += 1
         if save_last is not None:
             save_last(model, row)
         if out_dir is not None:
             write_curves(hist, Path(out_dir))
-        if stale >= cfg.patience and cfg.schedule == "plateau":
-            hist.stopped = f"early stop: no better validation score for {stale} epochs"
-            break
-        if cfg.max_minutes and (time.monotonic() - start) / 60 >= cfg.max_minutes:
-            hist.stopped = f"time budget of {cfg.max_minutes} min reached"
-            break
-    return hist
+
+    hist = History()
+    return run_epochs(train_epoch, epochs=cfg.epochs, validate=validation,
+                      on_best=lambda row: save(model, row), on_epoch=after_epoch,
+                      patience=cfg.patience if cfg.schedule == "plateau" else 0,
+                      max_minutes=cfg.max_minutes, history=hist)
 
 
 def _train_epoch(model, batcher, opt, sched, cfg, pre, gen,
