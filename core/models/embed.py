@@ -63,7 +63,7 @@ class Embedder:
         probs = None
         if with_probs and self.can_classify:
             z = self.model.view_features(x)
-            probs = self.model.heads(z)[0].softmax(1).cpu()
+            probs = self._probs(z)
             emb = self.model.embed(z)
         else:
             emb = self.model(x)
@@ -97,7 +97,11 @@ class Embedder:
     @torch.inference_mode()
     def category_probs(self, x: torch.Tensor) -> torch.Tensor:
         """Category probabilities of a preprocessed batch (averaged over the model's views)."""
-        return self.model.heads(self.model.view_features(x.to(self.device)))[0].softmax(1).cpu()
+        return self._probs(self.model.view_features(x.to(self.device)))
+
+    def _probs(self, z: torch.Tensor) -> torch.Tensor:
+        """Category probabilities from the encoder's view-averaged projection."""
+        return self.model.heads(z)[0].softmax(1).cpu()
 
     def embed_and_classify(self, images: Sequence, k: int = 3, *, mask: bool | None = None
                            ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
