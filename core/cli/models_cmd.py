@@ -89,8 +89,6 @@ def _train_args(p) -> None:
     p.add_argument("--demo-group", type=int, default=1,
                    help="draw render items in groups of N sharing category and colour "
                         "(hard negatives for item separation; 1 = at random)")
-    p.add_argument("--proxy-weight", type=float, default=0.0,
-                   help="weight of the item proxy loss on the identity chunk (0 = off)")
     p.add_argument("--widths", type=_ints, default=None, help="stage widths, e.g. 32,64,128,256")
     p.add_argument("--blocks", type=_ints, default=None,
                    help="residual blocks per stage, e.g. 1,1,2,1")
@@ -123,7 +121,7 @@ def cmd_train(args) -> int:
                       crop_size=args.crop_size, demo_fraction=args.demo_fraction,
                       weight_decay=args.weight_decay, aug_strength=args.aug_strength,
                       item_triplet_on=args.item_triplet_on, heads_only=args.heads_only,
-                      demo_group=args.demo_group, proxy_weight=args.proxy_weight,
+                      demo_group=args.demo_group,
                       device=args.device or cfg_s.device, seed=args.seed)
     spec = DataSpec(real=args.data_real, demo=args.demo, demo_variants=args.demo_variants)
     out = args.out or cfg_s.weights_dir

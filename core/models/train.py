@@ -17,11 +17,9 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from core.models.augment import augment
 from core.models.data import TensorSet
-from core.models.encoder import CosineHead
 from core.models.losses import group_cross_entropy, triplet_loss
 from core.models.preprocess import PreprocessCfg, normalise_batch
 from core.training import History, run_epochs
@@ -52,9 +50,6 @@ class TrainConfig:
     # items drawn together from one category-and-colour bucket: their near-twins are then in
     # the batch, the hard negatives that item separation (R@1) needs (1 = items at random)
     demo_group: int = 1
-    # weight of a proxy (normalised-softmax) loss on the identity chunk: every training item
-    # has a learned direction, so each step contrasts a picture with all items, twins included
-    proxy_weight: float = 0.0
     aug_strength: float = 1.0
     max_minutes: float = 0.0  # stop after this wall time (0 = no limit)
     # where the item-identity triplet acts: "fused" (whole embedding) or "identity" (its own
@@ -133,21 +128,8 @@ class Batcher:
         return torch.cat(out)
 
 
-class ItemProxies(nn.Module):
-    """One learned direction per training item (renders) for the proxy loss; training only."""
-
-    def __init__(self, item_ids: torch.Tensor, dim: int):
-        super().__init__()
-        self.register_buffer("ids", torch.sort(item_ids).values, persistent=False)
-        self.head = CosineHead(dim, len(item_ids))
-
-    def loss(self, ident_z: torch.Tensor, ident: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(self.head(ident_z), torch.searchsorted(self.ids, ident))
-
-
 def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
-               gen: torch.Generator,
-               proxies: ItemProxies | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+               gen: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
     """The mixed objective on one batch; returns (loss, its parts)."""
     if cfg.heads_only:
         z = model.proj(batch.images.to(cfg.device))
@@ -171,11 +153,6 @@ def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
         trip = _triplets(model, fused, batch, cfg)
         loss = loss + cfg.triplet_weight * trip
         parts["triplet"] = trip.item()
-    if proxies is not None and known.any():
-        ident_z = z[known.to(cfg.device)][:, -model.chunks[2]:]
-        prox = proxies.loss(ident_z, batch.ident[known].to(cfg.device))
-        loss = loss + cfg.proxy_weight * prox
-        parts["proxy"] = prox.item()
     return loss, parts
 
 
@@ -245,17 +222,13 @@ def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainC
     model.to(cfg.device)
     params = [p for n, p in model.named_parameters()
               if not (cfg.heads_only and n.startswith("trunk."))]
-    proxies = None
-    if cfg.proxy_weight and batcher.demo is not None:
-        proxies = ItemProxies(batcher.demo_ids, model.chunks[2]).to(cfg.device)
-        params += list(proxies.parameters())
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg, batcher.steps)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     start = time.monotonic()
 
     def train_epoch(_epoch: int) -> dict:
-        loss, parts = _train_epoch(model, batcher, opt, sched, cfg, pre, gen, proxies)
+        loss, parts = _train_epoch(model, batcher, opt, sched, cfg, pre, gen)
         model.eval()
         return {"train_loss": round(loss, 4), **parts}
 
@@ -281,12 +254,11 @@ def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainC
                       max_minutes=cfg.max_minutes, history=hist)
 
 
-def _train_epoch(model, batcher, opt, sched, cfg, pre, gen,
-                 proxies=None) -> tuple[float, dict[str, float]]:
+def _train_epoch(model, batcher, opt, sched, cfg, pre, gen) -> tuple[float, dict[str, float]]:
     model.train()
     total, n, sums = 0.0, 0, {}
     for batch in batcher:
-        loss, parts = batch_loss(model, batch, cfg, pre, gen, proxies)
+        loss, parts = batch_loss(model, batch, cfg, pre, gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -148,27 +148,6 @@ def test_grouped_render_batches_hold_lookalike_items():
     assert len(rand.ident.unique()) == 8
 
 
-def test_proxy_loss_trains_one_direction_per_item(tmp_path):
-    demo = _lookalike_renders(n_items=12, per_item=2)
-    cfg = TrainConfig(epochs=1, batch_size=12, demo_k=2, crop_size=32, proxy_weight=1.0,
-                      triplet_weight=0.0)
-    model = new_encoder(widths=TINY)
-    batch = next(iter(Batcher(None, demo, cfg)))
-    from core.models.train import ItemProxies
-
-    proxies = ItemProxies(demo.ident.unique(), model.chunks[2])
-    loss, parts = batch_loss(model, batch, cfg, PRE, torch.Generator().manual_seed(0), proxies)
-    assert "proxy" in parts and parts["proxy"] > 0
-    loss.backward()
-    assert proxies.head.weight.grad is not None and proxies.head.weight.grad.abs().sum() > 0
-    saved = []
-    fit(model, Batcher(None, demo, cfg), lambda m: {"score": 0.0}, cfg, PRE,
-        lambda m, row: saved.append(row))
-    assert "loss_proxy" in saved[0]
-    # proxies are training-only: the model's weights (and checkpoints) do not carry them
-    assert not any("proxies" in k or "head.weight" == k for k in model.state_dict())
-
-
 def _write_class_folders(root, classes=("pants", "shoes"), n=3):
     rng = np.random.default_rng(0)
     for c in classes:
