@@ -118,9 +118,12 @@ class StudioEncoder(nn.Module):
         """The projection's category, colour and identity chunks, each L2-normalised."""
         return [F.normalize(p, dim=1) for p in z.split(self.chunks, dim=1)]
 
-    def embed(self, z: torch.Tensor) -> torch.Tensor:
-        """Fused embedding: per-chunk normalisation and weighting, then overall normalisation."""
-        parts = [p * w for p, w in zip(self.unit_chunks(z), self.chunk_scale, strict=True)]
+    def embed(self, z: torch.Tensor, weights=None) -> torch.Tensor:
+        """Fused embedding: per-chunk normalisation and weighting, then overall normalisation.
+        ``weights`` (category, colour, identity) replace the model's own chunk weights."""
+        scale = self.chunk_scale if weights is None else torch.tensor(
+            weights, dtype=z.dtype, device=z.device).sqrt()
+        parts = [p * w for p, w in zip(self.unit_chunks(z), scale, strict=True)]
         return F.normalize(torch.cat(parts, dim=1), dim=1)
 
     def view_features(self, x: torch.Tensor) -> torch.Tensor:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from core.models.data import TensorSet, demo_set, photo_set, split_holdout, variant_pairs
 from core.models.metrics import class_topk, features_u8, precision_at_k, recall_at_1
@@ -50,32 +49,25 @@ def tuning_data(real: Path | None, demo: Path | None, holdout: float = 0.1) -> d
 
 def chunk_features(model, images: torch.Tensor) -> torch.Tensor:
     """Per-chunk normalised projections (averaged over the model's views) of uint8 images."""
-    return _chunks(model, features_u8(model, images, STUDIO_PREPROCESS))
+    return torch.cat(model.unit_chunks(features_u8(model, images, STUDIO_PREPROCESS)), 1)
 
 
-def _chunks(model, z: torch.Tensor) -> torch.Tensor:
-    return torch.cat(model.unit_chunks(z), 1)
-
-
-def fuse(z: torch.Tensor, chunks: tuple[int, ...], weights) -> np.ndarray:
-    """The fused embedding for chunk ``weights`` (the encoder's ``embed`` with other weights)."""
-    parts = [p * float(w) ** 0.5 for p, w in zip(z.split(chunks, dim=1), weights, strict=True)]
-    return F.normalize(torch.cat(parts, 1), dim=1).numpy()
-
-
-def weight_metrics(feats: dict, data: dict, chunks, weights) -> dict[str, float]:
+def weight_metrics(feats: dict, data: dict, model, weights) -> dict[str, float]:
     """Validation figures of one weighting (demo retrieval and photo P@10)."""
     out: dict[str, float] = {}
+
+    def fuse(z: torch.Tensor) -> np.ndarray:
+        return model.embed(z, weights).numpy()
+
     if "demo" in feats:
-        d, e = data["demo"], fuse(feats["demo"], chunks, weights)
+        d, e = data["demo"], fuse(feats["demo"])
         q, g = variant_pairs(d)
         cats, cols, ids = np.array(d.labels), d.color.numpy(), d.ident.numpy()
         out["p10_category"] = precision_at_k(e[q], e[g], cats[q], cats[g])
         out["p10_color"] = precision_at_k(e[q], e[g], cols[q], cols[g])
         out["r1_item"] = recall_at_1(e[q], e[g], ids[q], ids[g])
     if "queries" in feats:
-        out["photo_p10"] = precision_at_k(fuse(feats["queries"], chunks, weights),
-                                          fuse(feats["gallery"], chunks, weights),
+        out["photo_p10"] = precision_at_k(fuse(feats["queries"]), fuse(feats["gallery"]),
                                           data["queries"].labels, data["gallery"].labels)
     return against_goals(out)
 
@@ -102,7 +94,7 @@ def select_chunk_weights(model, data: dict[str, TensorSet]) -> dict:
     """Among weightings keeping validation colour P@10 at or above KEEP_COLOR (when there are
     renders to measure it), the one meeting the most goals, then with the smallest shortfall."""
     feats = {k: chunk_features(model, ts.images) for k, ts in data.items()}
-    rows = [{"w": list(w), **weight_metrics(feats, data, model.chunks, w)}
+    rows = [{"w": list(w), **weight_metrics(feats, data, model, w)}
             for w in weight_grid()]
     rows.sort(key=lambda r: (r.get("p10_color", 1.0) < KEEP_COLOR, -r["goals_met"],
                              r["shortfall"]))
@@ -123,19 +115,13 @@ def select_views(model, data: dict[str, TensorSet]) -> dict:
         zg = features_u8(model, gallery.images, STUDIO_PREPROCESS)
         with torch.inference_mode():
             probs = model.heads(zq)[0].softmax(1).numpy()
-        w = _weights(model)
-        p10 = precision_at_k(fuse(_chunks(model, zq), model.chunks, w),
-                             fuse(_chunks(model, zg), model.chunks, w),
+        p10 = precision_at_k(model.embed(zq).numpy(), model.embed(zg).numpy(),
                              queries.labels, gallery.labels)
         scores[name] = {"top1": class_topk(probs, queries.labels)["top1"],
                         "p10_same_class": round(float(p10), 4)}
     best = max(scores, key=lambda n: (sum(scores[n].values()), -len(VIEW_CANDIDATES[n])))
     model.views = VIEW_CANDIDATES[best]
     return {"chosen": best, "views": [list(v) for v in VIEW_CANDIDATES[best]], "scores": scores}
-
-
-def _weights(model) -> list[float]:
-    return [float(s) ** 2 for s in model.chunk_scale]
 
 
 def tune_encoder(init: Path, data: dict[str, TensorSet], out: Path) -> dict:
