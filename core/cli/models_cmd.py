@@ -72,6 +72,9 @@ def _train_args(p) -> None:
     p.add_argument("--schedule", choices=("plateau", "onecycle", "budget"), default="plateau",
                    help="budget = cosine over --max-minutes of wall time")
     p.add_argument("--crop-size", type=int, default=96, help="training crop side (pixels)")
+    p.add_argument("--image-size", type=int, default=None,
+                   help="input side the encoder is trained for and used at (default: the "
+                        "--init checkpoint's, else 128)")
     p.add_argument("--demo-fraction", type=float, default=0.5, help="renders' share of a batch")
     p.add_argument("--weight-decay", type=float, default=5e-4)
     p.add_argument("--aug-strength", type=float, default=1.0, help="0 = no augmentation")
@@ -127,7 +130,7 @@ def cmd_train(args) -> int:
     out = args.out or cfg_s.weights_dir
     try:
         summary = train_model(args.kind, spec, cfg, out, widths=args.widths,
-                              blocks=args.blocks, init=args.init)
+                              blocks=args.blocks, init=args.init, image_size=args.image_size)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise CliError(str(exc)) from None
     command = "python -m core " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -142,13 +145,16 @@ def cmd_train(args) -> int:
 
 
 def cmd_tune(args) -> int:
+    from core.models.studio import load_checkpoint
     from core.models.tune import tune_encoder, tuning_data
 
     for path in (args.init, args.data_real, args.demo):
         if path is not None and not path.exists():
             raise CliError(f"{path}: not found")
     try:
-        summary = tune_encoder(args.init, tuning_data(args.data_real, args.demo), args.out)
+        size = load_checkpoint(args.init)[0].image_size
+        summary = tune_encoder(args.init, tuning_data(args.data_real, args.demo, size=size),
+                               args.out)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise CliError(str(exc)) from None
     if args.json:

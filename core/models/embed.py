@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +36,14 @@ class Embedder:
         self.backbone, self.mask = backbone, mask
         self.model_id = model_id_for(backbone, mask)
         self.device = device or (settings.device if settings is not None else "cpu")
-        self.preprocess = preprocess or spec.preprocess
         self.source = f"{backbone}:custom model" if model is not None else ""
         if model is None:
             weights_dir = settings.weights_dir if settings is not None else None
             self.source = weights_source(backbone, weights, weights_dir)
             model = build_backbone(backbone, weights=weights, weights_dir=weights_dir, **overrides)
+        if preprocess is None and hasattr(model, "image_size"):  # a checkpoint's own input side
+            preprocess = replace(spec.preprocess, size=int(model.image_size))
+        self.preprocess = preprocess or spec.preprocess
         self.model = model.to(self.device).eval()
         self.transform = make_transform(self.preprocess)
 

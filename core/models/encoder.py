@@ -104,6 +104,8 @@ class StudioEncoder(nn.Module):
         # (zoom, mirror) views whose features are averaged at inference (test-time
         # augmentation); the default is the plain image. Checkpoints store their own.
         self.views: tuple[tuple[float, bool], ...] = ((1.0, False),)
+        # Side of the square input the model is trained for (checkpoints store their own).
+        self.image_size = 128
         self.cat_head = CosineHead(self.chunks[0], n_categories) if n_categories else None
         self.color_head = CosineHead(self.chunks[1], n_colors) if n_colors else None
 

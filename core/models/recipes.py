@@ -19,9 +19,9 @@ from core.models.metrics import (
 )
 from core.models.studio import (
     STUDIO_FILE,
-    STUDIO_PREPROCESS,
     load_checkpoint,
     new_encoder,
+    preprocess_of,
     save_checkpoint,
 )
 from core.models.train import Batcher, History, TrainConfig, config_dict, fit, write_curves
@@ -75,8 +75,9 @@ def validation_metrics(model, val: dict[str, TensorSet], device: str = "cpu") ->
     """Held-out photo class accuracy and demo retrieval (variant 1 query, variant 0 gallery)."""
     out: dict[str, float] = {}
     parts = []
+    pre = preprocess_of(model)
     if "photos" in val:
-        _, probs = encode_u8(model, val["photos"].images, STUDIO_PREPROCESS, device=device)
+        _, probs = encode_u8(model, val["photos"].images, pre, device=device)
         out["val_photo_top1"] = class_topk(probs, val["photos"].labels)["top1"]
         parts.append(out["val_photo_top1"])
     if "demo" in val:
@@ -84,7 +85,7 @@ def validation_metrics(model, val: dict[str, TensorSet], device: str = "cpu") ->
         # clusters, whatever weights `train tune` gives them afterwards (with the fused
         # embedding, a sharper category chunk lowers colour P@10 and the epoch looks no better).
         d = val["demo"]
-        z = features_u8(model, d.images, STUDIO_PREPROCESS, device=device)
+        z = features_u8(model, d.images, pre, device=device)
         emb = model.embed(z).numpy()
         cat_z, col_z, _ = (c.numpy() for c in model.unit_chunks(z))
         q, g = variant_pairs(d)
@@ -102,12 +103,19 @@ def validation_metrics(model, val: dict[str, TensorSet], device: str = "cpu") ->
 
 def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
                 widths: tuple[int, ...] | None = None, blocks: tuple[int, ...] | None = None,
-                init: Path | None = None) -> dict:
-    """Train the encoder (kind='encoder') or a classifier-only model; returns a summary."""
+                init: Path | None = None, image_size: int | None = None) -> dict:
+    """Train the encoder (kind='encoder') or a classifier-only model; returns a summary.
+    ``image_size`` sets the input side (default: the --init checkpoint's, else 128)."""
     if kind == "classifier":
         cfg.triplet_weight, cfg.color_weight = 0.0, 0.0
-    train, val = load_training_data(spec, STUDIO_PREPROCESS.size)
     model = load_checkpoint(init)[0] if init else new_encoder(widths=widths, blocks=blocks)
+    if image_size:
+        if image_size < cfg.crop_size:
+            raise ValueError(f"--image-size {image_size} is smaller than --crop-size "
+                             f"{cfg.crop_size}")
+        model.image_size = int(image_size)
+    pre = preprocess_of(model)
+    train, val = load_training_data(spec, pre.size)
     out_dir = Path(out_dir)
     path = out_dir / (STUDIO_FILE if kind == "encoder" else CLASSIFIER_FILE)
     extra = {"train_config": config_dict(cfg), "data": spec.describe(), "kind": kind}
@@ -128,7 +136,7 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
              len(train["photos"]) if "photos" in train else 0,
              len(train["demo"]) if "demo" in train else 0)
     hist: History = fit(model, batcher, lambda m: validation_metrics(m, val, cfg.device), cfg,
-                        STUDIO_PREPROCESS, save, save_last=save_last)
+                        pre, save, save_last=save_last)
     curves = write_curves(hist, out_dir, name=path.stem + "_curves.png") if hist.epochs else None
     best = hist.epochs[hist.best_epoch - 1] if hist.best_epoch > 0 else {}
     return {"file": str(path), "curves": str(curves) if curves else None, "best": best,
@@ -142,11 +150,11 @@ def feature_set(model, ts: TensorSet, device: str = "cpu", batch_size: int = 128
     from core.models.preprocess import normalise_batch
 
     model.eval()
+    pre = preprocess_of(model)
     feats = []
     for flip in (False, True):
         for s in range(0, len(ts), batch_size):
-            x = normalise_batch(center_resize(ts.images[s:s + batch_size],
-                                              STUDIO_PREPROCESS.size), STUDIO_PREPROCESS)
+            x = normalise_batch(center_resize(ts.images[s:s + batch_size], pre.size), pre)
             feats.append(model.trunk((x.flip(-1) if flip else x).to(device)).cpu())
     both = TensorSet.concat([ts, ts])
     both.images = torch.cat(feats)

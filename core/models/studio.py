@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,12 @@ from core.models.preprocess import PreprocessCfg
 STUDIO_FILE = "studio_encoder.pt"
 STUDIO_PREPROCESS = PreprocessCfg(size=128, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
                                   pad="edge")
+
+
+def preprocess_of(model: StudioEncoder) -> PreprocessCfg:
+    """The preprocessing a studio encoder was trained for (its own input side)."""
+    return replace(STUDIO_PREPROCESS, size=int(getattr(model, "image_size",
+                                                       STUDIO_PREPROCESS.size)))
 
 
 def new_encoder(*, widths: tuple[int, ...] | None = None, blocks: tuple[int, ...] | None = None,
@@ -53,7 +60,7 @@ def save_checkpoint(model: StudioEncoder, path: Path, *, metrics: dict | None = 
              for k, v in model.state_dict().items()}
     payload = {"format": "studio_encoder/1", "arch": arch_of(model), "state_dict": state,
                "categories": list(CATEGORY_NAMES), "colors": list(COLOR_NAMES),
-               "preprocess": STUDIO_PREPROCESS.to_dict(), "metrics": metrics or {},
+               "preprocess": preprocess_of(model).to_dict(), "metrics": metrics or {},
                "views": [[float(z), bool(f)] for z, f in model.views],
                **(extra or {})}
     path = Path(path)
@@ -75,6 +82,7 @@ def load_checkpoint(path: Path) -> tuple[StudioEncoder, dict]:
     model.load_state_dict({k: v.float() if v.is_floating_point() else v
                            for k, v in payload["state_dict"].items()})
     model.views = tuple((float(z), bool(f)) for z, f in payload.get("views", [[1.0, False]]))
+    model.image_size = int(payload.get("preprocess", {}).get("size", STUDIO_PREPROCESS.size))
     return model.eval(), payload
 
 

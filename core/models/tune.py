@@ -17,7 +17,7 @@ import torch
 
 from core.models.data import TensorSet, demo_set, photo_set, split_holdout, variant_pairs
 from core.models.metrics import class_topk, features_u8, precision_at_k, recall_at_1
-from core.models.studio import STUDIO_PREPROCESS, load_checkpoint, save_checkpoint
+from core.models.studio import STUDIO_PREPROCESS, load_checkpoint, preprocess_of, save_checkpoint
 
 log = logging.getLogger(__name__)
 VIEW_CANDIDATES: dict[str, tuple[tuple[float, bool], ...]] = {
@@ -30,13 +30,14 @@ GOALS = {"p10_category": 0.95, "p10_color": 0.90, "r1_item": 0.8, "photo_p10": 0
 KEEP_COLOR = 0.90  # colour is the goal the encoder meets: weights must keep it met
 
 
-def tuning_data(real: Path | None, demo: Path | None, holdout: float = 0.1) -> dict:
+def tuning_data(real: Path | None, demo: Path | None, holdout: float = 0.1,
+                size: int = STUDIO_PREPROCESS.size) -> dict:
     """Training's validation data: photo hold-out (queries) + other photos (gallery) from
-    ``real``'s train/ (or ``real`` itself), and the demo catalog's val split (variants 0, 1)."""
+    ``real``'s train/ (or ``real`` itself), and the demo catalog's val split (variants 0, 1),
+    as ``size``-pixel images (the encoder's input side)."""
     from core.models.recipes import photo_root
 
     data: dict[str, TensorSet] = {}
-    size = STUDIO_PREPROCESS.size
     if real is not None:
         photos = photo_set(photo_root(real), size, ident_offset=1_000_000)
         data["gallery"], data["queries"] = split_holdout(photos, holdout, seed=0)
@@ -49,7 +50,7 @@ def tuning_data(real: Path | None, demo: Path | None, holdout: float = 0.1) -> d
 
 def chunk_features(model, images: torch.Tensor) -> torch.Tensor:
     """Per-chunk normalised projections (averaged over the model's views) of uint8 images."""
-    return torch.cat(model.unit_chunks(features_u8(model, images, STUDIO_PREPROCESS)), 1)
+    return torch.cat(model.unit_chunks(features_u8(model, images, preprocess_of(model))), 1)
 
 
 def weight_metrics(feats: dict, data: dict, model, weights) -> dict[str, float]:
@@ -109,10 +110,11 @@ def select_views(model, data: dict[str, TensorSet]) -> dict:
         return {"chosen": "plain", "scores": {}}
     scores = {}
     queries, gallery = data["queries"], data["gallery"]
+    pre = preprocess_of(model)
     for name, views in VIEW_CANDIDATES.items():
         model.views = views
-        zq = features_u8(model, queries.images, STUDIO_PREPROCESS)
-        zg = features_u8(model, gallery.images, STUDIO_PREPROCESS)
+        zq = features_u8(model, queries.images, pre)
+        zg = features_u8(model, gallery.images, pre)
         with torch.inference_mode():
             probs = model.heads(zq)[0].softmax(1).numpy()
         p10 = precision_at_k(model.embed(zq).numpy(), model.embed(zg).numpy(),

@@ -197,6 +197,39 @@ def test_half_precision_checkpoint_round_trip(tmp_path):
         assert torch.allclose(model(x), loaded(x), atol=2e-2)
 
 
+def test_checkpoint_keeps_its_input_side_and_the_embedder_uses_it(tmp_path):
+    from core.models.embed import Embedder
+
+    torch.manual_seed(0)
+    model = new_encoder(widths=TINY)
+    model.image_size = 48
+    path = save_checkpoint(model, tmp_path / "m.pt")
+    loaded, payload = load_checkpoint(path)
+    assert loaded.image_size == 48 and payload["preprocess"]["size"] == 48
+    emb = Embedder("studio_encoder", weights=path)
+    assert emb.preprocess.size == 48
+    assert emb.transform(Image.new("RGB", (30, 70), "red")).shape == (3, 48, 48)
+    payload.pop("preprocess")  # a checkpoint that does not say: the 128-pixel default
+    torch.save(payload, tmp_path / "old.pt")
+    assert load_checkpoint(tmp_path / "old.pt")[0].image_size == 128
+
+
+def test_training_at_another_input_side(tmp_path):
+    from core.models.recipes import DataSpec, train_model
+
+    _write_class_folders(tmp_path / "photos", n=6)
+    torch.manual_seed(0)
+    init = save_checkpoint(new_encoder(widths=TINY), tmp_path / "init.pt")
+    cfg = TrainConfig(epochs=1, batch_size=8, crop_size=40)
+    summary = train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+                          tmp_path / "out", init=init, image_size=48)
+    model, payload = load_checkpoint(summary["file"])
+    assert model.image_size == 48 and payload["preprocess"]["size"] == 48
+    with pytest.raises(ValueError, match="smaller than --crop-size"):
+        train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+                    tmp_path / "out2", init=init, image_size=32)
+
+
 def test_heads_only_refit_keeps_the_trunk(tmp_path):
     from core.models.recipes import DataSpec, train_model
 
