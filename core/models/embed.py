@@ -103,7 +103,7 @@ class Embedder:
 
     def _probs(self, z: torch.Tensor) -> torch.Tensor:
         """Category probabilities from the encoder's view-averaged projection."""
-        return self.model.heads(z)[0].softmax(1).cpu()
+        return self.model.category_probs(z).cpu()
 
     def embed_and_classify(self, images: Sequence, k: int = 3, *, mask: bool | None = None
                            ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:

@@ -141,6 +141,11 @@ class StudioEncoder(nn.Module):
             return self.embed(self.view_features(x))
         return self.embed(self.features(x, attrs))
 
+    def category_probs(self, z: torch.Tensor) -> torch.Tensor | None:
+        """Category probabilities from a projection (None without a category head)."""
+        return self.cat_head(z.split(self.chunks, dim=1)[0]).softmax(1) \
+            if self.cat_head is not None else None
+
     def heads(self, z: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """Category and colour logits from the projection's first two chunks."""
         cat_z, col_z, _ = z.split(self.chunks, dim=1)

@@ -28,8 +28,8 @@ def encode_u8(model, images_u8: torch.Tensor, cfg: PreprocessCfg, *, batch_size:
               device: str = "cpu") -> tuple[np.ndarray, np.ndarray | None]:
     """(normalised embeddings, category probabilities or None) for cached uint8 images."""
     z = features_u8(model, images_u8, cfg, batch_size=batch_size, device=device)
-    cat, _ = model.heads(z)
-    return model.embed(z).numpy(), (cat.softmax(1).numpy() if cat is not None else None)
+    probs = model.category_probs(z)
+    return model.embed(z).numpy(), (probs.numpy() if probs is not None else None)
 
 
 def class_topk(probs: np.ndarray, labels: list[str], k: int = 3) -> dict[str, float]:

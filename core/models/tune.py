@@ -116,7 +116,7 @@ def select_views(model, data: dict[str, TensorSet]) -> dict:
         zq = features_u8(model, queries.images, pre)
         zg = features_u8(model, gallery.images, pre)
         with torch.inference_mode():
-            probs = model.heads(zq)[0].softmax(1).numpy()
+            probs = model.category_probs(zq).numpy()
         p10 = precision_at_k(model.embed(zq).numpy(), model.embed(zg).numpy(),
                              queries.labels, gallery.labels)
         scores[name] = {"top1": class_topk(probs, queries.labels)["top1"],
