@@ -175,7 +175,7 @@ def _fit(model, vectors, texts, train, cfg: TrainConfig, epochs: int, validate, 
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = max(1, epochs * max(1, len(train) // cfg.batch_size + 1))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    best_state: list[dict] = []
+    best_state: dict | None = None
 
     def train_epoch(_epoch: int) -> dict:
         model.train()
@@ -196,15 +196,16 @@ def _fit(model, vectors, texts, train, cfg: TrainConfig, epochs: int, validate, 
                 "seconds": round(time.perf_counter() - t0, 2)}
 
     def keep_best(_row: dict) -> None:
-        best_state[:] = [copy.deepcopy(model.state_dict())]
+        nonlocal best_state
+        best_state = copy.deepcopy(model.state_dict())
 
     hist = run_epochs(train_epoch, epochs=epochs, score_key="val_r10",
                       validate=(lambda _row: {"val_r10": round(validate(model), 4)})
                       if validate is not None else None,
                       on_best=keep_best, on_epoch=on_epoch,
                       patience=cfg.patience if validate is not None else 0)
-    if best_state:
-        model.load_state_dict(best_state[0])
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     return hist.epochs
 
