@@ -131,3 +131,26 @@ def test_embed_and_classify_is_one_pass_with_the_same_answers():
     assert torch.allclose(torch.from_numpy(vecs), torch.from_numpy(emb.embed_images(images)),
                           atol=1e-6)
     assert preds == emb.predict_categories(images, k=2)
+
+
+def test_tuning_retrieval_searches_the_distractors_too():
+    from core.models import tune
+    from core.models.studio import new_encoder
+
+    model = new_encoder(widths=(8, 8, 16, 16))
+    torch.manual_seed(0)
+    a, b = torch.randn(128), torch.randn(128)
+    # Two val items, pictures alternating variant 0 (gallery) and 1 (query).
+    demo = TensorSet(torch.zeros(4, 3, 2, 2, dtype=torch.uint8), torch.zeros(4, 1),
+                     torch.tensor([0, 0, 1, 1]), torch.tensor([0, 0, 1, 1]), torch.zeros(4, 1),
+                     ["tee", "tee", "bag", "bag"])
+    feats = {"demo": torch.stack([a, a + 0.3 * torch.randn(128), b, b + 0.3 * torch.randn(128)])}
+    w = (0.3, 0.4, 0.3)
+    assert tune.weight_metrics(feats, {"demo": demo}, model, w)["r1_item"] == 1.0
+    # A test-split item that looks exactly like item 0's query photo outranks its catalog shot.
+    extra = TensorSet(torch.zeros(1, 3, 2, 2, dtype=torch.uint8), torch.zeros(1, 1),
+                      torch.tensor([0]), torch.tensor([tune.DISTRACTOR_IDS]), torch.zeros(1, 1),
+                      ["tee"])
+    feats["distractors"] = feats["demo"][1:2].clone()
+    out = tune.weight_metrics(feats, {"demo": demo, "distractors": extra}, model, w)
+    assert out["r1_item"] == 0.5
