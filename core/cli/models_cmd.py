@@ -145,16 +145,13 @@ def cmd_train(args) -> int:
 
 
 def cmd_tune(args) -> int:
-    from core.models.studio import load_checkpoint
-    from core.models.tune import tune_encoder, tuning_data
+    from core.models.tune import tune_encoder
 
     for path in (args.init, args.data_real, args.demo):
         if path is not None and not path.exists():
             raise CliError(f"{path}: not found")
     try:
-        size = load_checkpoint(args.init)[0].image_size
-        summary = tune_encoder(args.init, tuning_data(args.data_real, args.demo, size=size),
-                               args.out)
+        summary = tune_encoder(args.init, args.out, real=args.data_real, demo=args.demo)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise CliError(str(exc)) from None
     if args.json:

@@ -141,9 +141,11 @@ def select_views(model, data: dict[str, TensorSet]) -> dict:
     return {"chosen": best, "views": [list(v) for v in VIEW_CANDIDATES[best]], "scores": scores}
 
 
-def tune_encoder(init: Path, data: dict[str, TensorSet], out: Path) -> dict:
-    """Choose views, then chunk weights, on ``data``; save the tuned checkpoint to ``out``."""
+def tune_encoder(init: Path, out: Path, *, real: Path | None, demo: Path | None) -> dict:
+    """Choose views, then chunk weights, on the validation data of ``real`` and ``demo`` (read
+    at the checkpoint's input side); save the tuned checkpoint to ``out``."""
     model, payload = load_checkpoint(init)
+    data = tuning_data(real, demo, size=model.image_size)
     views = select_views(model, data)
     log.info("views: %s", views["chosen"])
     weights = select_chunk_weights(model, data)
