@@ -65,7 +65,7 @@ class Embedder:
         probs = None
         if with_probs and self.can_classify:
             z = self.model.view_features(x)
-            probs = self._probs(z)
+            probs = self.model.category_probs(z).cpu()
             emb = self.model.embed(z)
         else:
             emb = self.model(x)
@@ -99,11 +99,7 @@ class Embedder:
     @torch.inference_mode()
     def category_probs(self, x: torch.Tensor) -> torch.Tensor:
         """Category probabilities of a preprocessed batch (averaged over the model's views)."""
-        return self._probs(self.model.view_features(x.to(self.device)))
-
-    def _probs(self, z: torch.Tensor) -> torch.Tensor:
-        """Category probabilities from the encoder's view-averaged projection."""
-        return self.model.category_probs(z).cpu()
+        return self.model.category_probs(self.model.view_features(x.to(self.device))).cpu()
 
     def embed_and_classify(self, images: Sequence, k: int = 3, *, mask: bool | None = None
                            ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
