@@ -3,7 +3,8 @@
 Each query runs its model forward and its scan on one thread (SEARCH_THREADS): on a shared
 CPU that was 3x faster than two threads, and concurrent users bring the parallelism.
 
-Modes: plain similarity; category-restricted (seed 004: predict the category, search within
+Modes: plain similarity, or "this exact item" (the query re-weighted towards item identity
+against the same stored vectors); category-restricted (seed 004: predict the category, search within
 it, report the prediction and its confidence); "more like this" for a catalog item; and the
 top categories of a set of photos. Attribute filters go to MongoDB through the repository's
 safe filter builder and restrict the index's candidate set.
@@ -58,6 +59,7 @@ class SearchOutcome:
     prediction: list[tuple[str, float]] | None = None  # category-aware: top-k (category, p)
     restricted_to: str | None = None  # the category the search was limited to
     candidates: int | None = None  # items allowed by the filters (None: whole catalog)
+    match: str = "similar"  # "similar" or "item" (this exact item)
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -194,7 +196,12 @@ class SearchEngine:
         return skus
 
     # -- queries ---------------------------------------------------------------------------
-    def embed(self, image: Image.Image, *, classify: bool = False
+    @property
+    def can_match_item(self) -> bool:
+        """Whether the active model offers the "this exact item" mode."""
+        return bool(getattr(self.embedder, "can_match_item", False))
+
+    def embed(self, image: Image.Image, *, classify: bool = False, match: str = "similar"
               ) -> tuple[np.ndarray, Image.Image | None, list[tuple[str, float]] | None]:
         """(1 x d query vector, masked image or None, top-3 categories or None) for a decoded
         photo; with ``classify`` the categories come from the classifier, from the same
@@ -203,10 +210,11 @@ class SearchEngine:
         masked = mask_image(image, None, enabled=True).image if self.mask else None
         if classify and self.classifier is emb:
             with torch_threads(SEARCH_THREADS):
-                vec, preds = emb.embed_and_classify([masked or image], k=3, mask=False)
+                vec, preds = emb.embed_and_classify([masked or image], k=3, mask=False,
+                                                    match=match)
             return vec, masked, preds[0]
         with torch_threads(SEARCH_THREADS):
-            vec = emb.embed_images([masked or image], mask=False)
+            vec = emb.embed_images([masked or image], mask=False, match=match)
         return vec, masked, (self.predict([masked or image], k=3)[0] if classify else None)
 
     def predict(self, images: list[Image.Image], k: int = 3) -> list[list[tuple[str, float]]]:
@@ -217,18 +225,23 @@ class SearchEngine:
     def search_image(self, repo, source: str | Path | bytes | Image.Image, *,
                      name: str | None = None, k: int = 10,
                      filters: dict[str, Any] | None = None,
-                     category_aware: bool = False) -> SearchOutcome:
-        """Search the catalog with a photo (path, bytes or decoded image).
+                     category_aware: bool = False, match: str = "similar") -> SearchOutcome:
+        """Search the catalog with a photo (path, bytes or decoded image); ``match="item"``
+        looks for this exact item rather than similar ones.
 
-        Raises ImageRejected for unusable files, FilterError for unsafe filters.
+        Raises ImageRejected for unusable files, FilterError for unsafe filters, MatchUnavailable
+        (core.models.embed) for a match mode the model does not offer.
         """
         t = _Timer()
         filter_key(filters)  # reject bad filters before any work
+        if match != "similar":
+            self.embedder.check_match(match)
         image = source if isinstance(source, Image.Image) else load_image(source, name=name)
         t.lap("decode")
-        vec, masked, pred = self.embed(image, classify=category_aware)
+        vec, masked, pred = self.embed(image, classify=category_aware, match=match)
         t.lap("embed")
-        outcome = SearchOutcome([], self.model_id, query_image=image, masked_image=masked)
+        outcome = SearchOutcome([], self.model_id, query_image=image, masked_image=masked,
+                                match=match)
         filters = dict(filters or {})
         if pred is not None:
             outcome.prediction = pred
@@ -278,8 +291,10 @@ class SearchEngine:
         t.lap("filter")
         hits = index.search(vec, k, subset=subset, exclude=exclude)[0]
         t.lap("search")
+        scale = 1.0 if outcome.match == "similar" else self.embedder.score_scale(outcome.match)
         items = {it.sku: it for it in repo.get_items([h.sku for h in hits])}
-        outcome.results = [SearchResult(items[h.sku], h.score) for h in hits if h.sku in items]
+        outcome.results = [SearchResult(items[h.sku], h.score * scale)
+                           for h in hits if h.sku in items]
         t.lap("fetch")
 
     def top_categories(self, photos: list[tuple[str, bytes | Path]], *, k: int = 3

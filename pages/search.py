@@ -1,6 +1,7 @@
-"""Search: upload a photo (or take one, or pick a catalog item) and see similar items, narrowed by
-filters, with category-aware search, "more like this", attribute-based recommendations and
-"Refine with text" (hands a result or the picked query item to the Refine page)."""
+"""Search: upload a photo (or take one, or pick a catalog item) and see similar items (or look for
+this exact item), narrowed by filters, with category-aware search, "more like this",
+attribute-based recommendations and "Refine with text" (hands a result or the picked query item
+to the Refine page)."""
 
 import streamlit as st
 
@@ -29,6 +30,7 @@ enter_through_app()
 
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 REFINE_LABEL = "Refine with text"
+MATCH_LABELS = {"similar": "Similar style", "item": "This exact item"}
 
 st.title("🔎 Search")
 cfg = settings()
@@ -56,6 +58,17 @@ with st.sidebar:
     aware = st.toggle("Category-aware search", key="search_category_aware",
                       help="Predict the garment's category and search within it.")
     engine = resource("core.search:search_engine", use_mask)
+    try:
+        can_item = engine.can_match_item
+    except (MissingWeights, OSError, ValueError):  # no model yet: the search says why
+        can_item = False
+    match = st.radio("Find", list(MATCH_LABELS), format_func=MATCH_LABELS.get, horizontal=True,
+                     key="search_match", disabled=not can_item,
+                     help="Similar style: the model's blend of category, colour and look. "
+                          "This exact item: ranks by the garment's identity first, to find the "
+                          "very product in a photo." + ("" if can_item else
+                          " (The active model has no exact-item mode.)"))
+    match = match if can_item else "similar"
     facets = engine.facets(repo)
     st.header("Filters")
     price_bounds = facets["price"]
@@ -131,7 +144,7 @@ try:
         outcome = engine.more_like_this(repo, payload, k=k, filters=filters)
     else:
         outcome = engine.search_image(repo, payload, name=name, k=k, filters=filters,
-                                      category_aware=aware)
+                                      category_aware=aware, match=match)
 except ImageRejected as exc:
     st.error(f"**Could not use {exc.file}**: {exc.reason}")
     st.stop()
@@ -162,9 +175,10 @@ with right:
     scope = f"within **{outcome.restricted_to}** " if outcome.restricted_to else ""
     among = (f"{outcome.candidates:,} items passing the filters" if outcome.candidates is not None
              else "the whole catalog")
-    st.subheader("Similar items")
+    st.subheader("Is it one of these?" if outcome.match == "item" else "Similar items")
+    how = " · exact-item match" if outcome.match == "item" else ""
     st.caption(f"{len(outcome.results)} best matches {scope}among {among} · model "
-               f"`{outcome.model_id}` · {outcome.timings_ms.get('total', 0):.0f} ms")
+               f"`{outcome.model_id}`{how} · {outcome.timings_ms.get('total', 0):.0f} ms")
     if not outcome.results:
         st.warning("No item matches these filters. Widen them in the sidebar.")
     _pick(image_grid([r.item for r in outcome.results], scores=[r.score for r in outcome.results],

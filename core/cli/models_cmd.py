@@ -228,8 +228,8 @@ def cmd_eval_search(args) -> int:
             if not (demo / "items.jsonl").is_file():
                 raise CliError(f"{demo / 'items.jsonl'}: no demo catalog; pass --demo DIR "
                                "or build one with `python -m core demo build`")
-            _embedder(cfg, args.backbone)
             result = evaluate.eval_search_demo(cfg, demo, backbone=args.backbone,
+                                               embedder=_embedder(cfg, args.backbone),
                                                max_queries=args.max_queries,
                                                baselines=not args.no_baselines)
             key = "search:demo"

@@ -25,6 +25,9 @@ def register(sub, groups) -> None:
     p.add_argument("--category-aware", action="store_true",
                    help="predict the category and search within it")
     p.add_argument("--mask", action="store_true", help="remove the background before embedding")
+    p.add_argument("--match", choices=("similar", "item"), default="similar",
+                   help="similar: items like the photo (default); item: this exact item, "
+                        "ranking by item identity over category and colour")
     p.add_argument("--top-categories", action="store_true",
                    help="count the predicted categories of all IMAGEs instead of searching")
     p.add_argument("--index", choices=("auto", "exact", "ivf", "hnsw"), default=None,
@@ -88,6 +91,7 @@ def _engine(args):
 def cmd_search(args) -> int:
     from core.images import ImageRejected
     from core.index import NoVectors
+    from core.models.embed import MatchUnavailable
     from core.models.registry import MissingWeights
     from core.storage import FilterError
 
@@ -95,6 +99,8 @@ def cmd_search(args) -> int:
         raise CliError("give an IMAGE to search with, or --sku")
     if args.k < 1:
         raise CliError(f"--k must be at least 1, got {args.k}")
+    if args.match != "similar" and (args.sku or args.top_categories):
+        raise CliError("--match item applies to a photo search, not --sku or --top-categories")
     filters = parse_filters(args.filter)
     cfg, engine = _engine(args)
     try:
@@ -109,11 +115,14 @@ def cmd_search(args) -> int:
             if len(args.images) > 1:
                 raise CliError("search takes one IMAGE (use --top-categories for several)")
             outcome = engine.search_image(repo, Path(args.images[0]), k=args.k,
-                                          filters=filters, category_aware=args.category_aware)
+                                          filters=filters, category_aware=args.category_aware,
+                                          match=args.match)
     except ImageRejected as exc:
         raise CliError(str(exc)) from None
     except FilterError as exc:
         raise CliError(f"--filter: {exc}") from None
+    except MatchUnavailable as exc:
+        raise CliError(str(exc)) from None
     except KeyError as exc:
         raise CliError(str(exc.args[0]) if exc.args else str(exc)) from None
     except (NoVectors, MissingWeights) as exc:

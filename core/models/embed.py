@@ -18,6 +18,13 @@ from core.models.registry import build_backbone, get_spec
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
+# Query modes: "similar" ranks by the model's own blend of category, colour and item identity;
+# "item" (this exact item) re-weights the query towards identity, against the same vectors.
+MATCH_MODES = ("similar", "item")
+
+
+class MatchUnavailable(ValueError):
+    """A query mode the model does not offer (or an unknown one); the message says why."""
 
 
 def model_id_for(backbone: str, mask: bool = False) -> str:
@@ -51,22 +58,45 @@ class Embedder:
     def can_classify(self) -> bool:
         return hasattr(self.model, "heads") and getattr(self.model, "cat_head", None) is not None
 
-    @torch.inference_mode()
-    def embed_tensor(self, x: torch.Tensor) -> np.ndarray:
-        """L2-normalised float32 embeddings of a preprocessed batch."""
-        return self.encode_tensor(x)[0]
+    @property
+    def can_match_item(self) -> bool:
+        """Whether the model offers the "this exact item" query mode (``train tune`` chose
+        its weights)."""
+        return getattr(self.model, "item_weights", None) is not None
+
+    def check_match(self, match: str) -> None:
+        if match not in MATCH_MODES:
+            raise MatchUnavailable(f"unknown match mode {match!r}: choose one of {MATCH_MODES}")
+        if match == "item" and not self.can_match_item:
+            raise MatchUnavailable(f"backbone {self.backbone!r} has no exact-item mode: it needs a "
+                             "studio encoder tuned with `python -m core train tune --demo …`")
+
+    def score_scale(self, match: str = "similar") -> float:
+        """What turns an index score of a ``match`` query into its similarity: 1 for
+        "similar"; for "item", the weighted cosine sum(w_i cos_i) (1 for a perfect match)."""
+        self.check_match(match)
+        return 1.0 if match == "similar" else self.model.query_factors(self.model.item_weights)[1]
 
     @torch.inference_mode()
-    def encode_tensor(self, x: torch.Tensor, *, with_probs: bool = False
-                      ) -> tuple[np.ndarray, torch.Tensor | None]:
+    def embed_tensor(self, x: torch.Tensor, *, match: str = "similar") -> np.ndarray:
+        """L2-normalised float32 embeddings of a preprocessed batch."""
+        return self.encode_tensor(x, match=match)[0]
+
+    @torch.inference_mode()
+    def encode_tensor(self, x: torch.Tensor, *, with_probs: bool = False,
+                      match: str = "similar") -> tuple[np.ndarray, torch.Tensor | None]:
         """(normalised embeddings, category probabilities or None) of a preprocessed batch;
-        a model that classifies gives both from one pass over its views."""
+        a model that classifies gives both from one pass over its views. ``match="item"``
+        gives query vectors of the exact-item mode (for searching, never for storing)."""
+        self.check_match(match)
         x = x.to(self.device)
         probs = None
-        if with_probs and self.can_classify:
+        if match == "item" or (with_probs and self.can_classify):
             z = self.model.view_features(x)
-            probs = self.model.category_probs(z).cpu()
-            emb = self.model.embed(z)
+            if with_probs and self.can_classify:
+                probs = self.model.category_probs(z).cpu()
+            emb = self.model.query_as(z, self.model.item_weights) if match == "item" else \
+                self.model.embed(z)
         else:
             emb = self.model(x)
         return torch.nn.functional.normalize(emb.float(), dim=1).cpu().numpy(), probs
@@ -81,9 +111,9 @@ class Embedder:
         return torch.stack([self.transform(img) for img in prepped])
 
     def embed_images(self, images: Sequence, batch_size: int = 64, *,
-                     mask: bool | None = None) -> np.ndarray:
+                     mask: bool | None = None, match: str = "similar") -> np.ndarray:
         """Embeddings (n x d, normalised) of query images (PIL); masking per request."""
-        out = [self.embed_tensor(self.prepare(images[i:i + batch_size], mask=mask))
+        out = [self.embed_tensor(self.prepare(images[i:i + batch_size], mask=mask), match=match)
                for i in range(0, len(images), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
@@ -101,12 +131,14 @@ class Embedder:
         """Category probabilities of a preprocessed batch (averaged over the model's views)."""
         return self.model.category_probs(self.model.view_features(x.to(self.device))).cpu()
 
-    def embed_and_classify(self, images: Sequence, k: int = 3, *, mask: bool | None = None
+    def embed_and_classify(self, images: Sequence, k: int = 3, *, mask: bool | None = None,
+                           match: str = "similar"
                            ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
         """Embeddings and top-k categories of query images from one forward pass."""
         if not self.can_classify:
             raise ValueError(f"backbone {self.backbone!r} has no category classifier")
-        emb, probs = self.encode_tensor(self.prepare(images, mask=mask), with_probs=True)
+        emb, probs = self.encode_tensor(self.prepare(images, mask=mask), with_probs=True,
+                                        match=match)
         return emb, top_categories(probs.numpy(), k)
 
     def top_categories_of_set(self, images: Sequence, k: int = 3) -> list[tuple[str, int]]:

@@ -106,6 +106,9 @@ class StudioEncoder(nn.Module):
         self.views: tuple[tuple[float, bool], ...] = ((1.0, False),)
         # Side of the square input the model is trained for (checkpoints store their own).
         self.image_size = 128
+        # Chunk weights of the "this exact item" query mode (chosen on validation data by
+        # ``train tune``; None: the model offers no such mode).
+        self.item_weights: tuple[float, float, float] | None = None
         self.cat_head = CosineHead(self.chunks[0], n_categories) if n_categories else None
         self.color_head = CosineHead(self.chunks[1], n_colors) if n_colors else None
 
@@ -127,6 +130,25 @@ class StudioEncoder(nn.Module):
             weights, dtype=z.dtype, device=z.device).sqrt()
         parts = [p * w for p, w in zip(self.unit_chunks(z), scale, strict=True)]
         return F.normalize(torch.cat(parts, dim=1), dim=1)
+
+    def query_factors(self, weights) -> tuple[torch.Tensor, float]:
+        """Per-chunk query factors that make a query's dot product with this model's stored
+        embeddings weigh category, colour and identity by ``weights`` instead of the model's
+        own chunk weights (a catalog embedded once is searched either way), and the factor
+        turning the normalised query's cosine scores back into sum(w_i cos_i) / sum(w_i).
+
+        A stored embedding is [sqrt(s_i) u_i] / sqrt(sum s); scaling the query's unit chunk i
+        by w_i / sqrt(s_i) makes their dot product sum(w_i cos_i) / sqrt(sum s)."""
+        w = torch.tensor(weights, dtype=torch.float32)
+        factors = w / self.chunk_scale.float().cpu()
+        own = float(self.chunk_scale.float().pow(2).sum().sqrt())
+        return factors, float(factors.norm()) * own / float(w.sum())
+
+    def query_as(self, z: torch.Tensor, weights) -> torch.Tensor:
+        """The normalised query vector of projections ``z`` re-weighted by ``weights``."""
+        factors = self.query_factors(weights)[0].to(z.device, z.dtype)
+        q = torch.cat([p * f for p, f in zip(self.unit_chunks(z), factors, strict=True)], 1)
+        return F.normalize(q, dim=1)
 
     def view_features(self, x: torch.Tensor) -> torch.Tensor:
         """Image-only projection averaged over this model's inference views."""

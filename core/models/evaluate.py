@@ -22,13 +22,15 @@ QUERY_SPLITS = ("validation", "val", "test")
 
 @torch.inference_mode()
 def embed_u8(embedder: Embedder, images_u8: torch.Tensor, *, batch_size: int = 128,
-             with_probs: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-    """Embeddings (and category probabilities when asked and possible) of cached images."""
+             with_probs: bool = False, match: str = "similar"
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Embeddings (and category probabilities when asked and possible) of cached images;
+    ``match="item"``: query vectors of the exact-item mode."""
     embs, probs = [], []
     for s in range(0, len(images_u8), batch_size):
         x = normalise_batch(center_resize(images_u8[s:s + batch_size], embedder.preprocess.size),
                             embedder.preprocess)
-        emb, prob = embedder.encode_tensor(x, with_probs=with_probs)
+        emb, prob = embedder.encode_tensor(x, with_probs=with_probs, match=match)
         embs.append(emb)
         if prob is not None:
             probs.append(prob)
@@ -101,10 +103,12 @@ def category_sku(ts: TensorSet) -> tuple[np.ndarray, np.ndarray]:
     return np.array(cats), np.array(skus)
 
 
-def search_metrics(embedder: Embedder, gallery: TensorSet, queries: TensorSet) -> dict:
-    """P@10 same category, P@10 same colour, R@1 same item."""
+def search_metrics(embedder: Embedder, gallery: TensorSet, queries: TensorSet, *,
+                   match: str = "similar") -> dict:
+    """P@10 same category, P@10 same colour, R@1 same item (queries in ``match`` mode against
+    the gallery's stored vectors)."""
     g_emb, _ = embed_u8(embedder, gallery.images)
-    q_emb, _ = embed_u8(embedder, queries.images)
+    q_emb, _ = embed_u8(embedder, queries.images, match=match)
     g_cat, g_sku = category_sku(gallery)
     q_cat, q_sku = category_sku(queries)
     return {
@@ -145,11 +149,16 @@ def joint_ceiling(gallery: TensorSet, queries: TensorSet, k: int = 10) -> float:
 
 
 def eval_search_demo(settings, demo_dir: Path, *, backbone: str = "studio_encoder",
-                     max_queries: int = 0, baselines: bool = True) -> dict:
-    """The shipped encoder's demo search figures beside a random-init baseline and others."""
-    main = Embedder(backbone, settings)
+                     max_queries: int = 0, baselines: bool = True,
+                     embedder: Embedder | None = None) -> dict:
+    """The shipped encoder's demo search figures beside a random-init baseline and others,
+    and (``item_match``) the same queries in the "this exact item" mode when the model has it."""
+    main = embedder or Embedder(backbone, settings)
     gallery, queries = demo_eval_sets(demo_dir, main.preprocess.size, max_queries)
     out = {"model": main.model_id, **search_metrics(main, gallery, queries), "baselines": {}}
+    if main.can_match_item:
+        out["item_match"] = {"weights": list(main.model.item_weights),
+                             **search_metrics(main, gallery, queries, match="item")}
     if not baselines:
         return out
     out["baselines"]["label_oracle"] = oracle_metrics(gallery, queries)

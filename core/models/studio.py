@@ -62,6 +62,7 @@ def save_checkpoint(model: StudioEncoder, path: Path, *, metrics: dict | None = 
                "categories": list(CATEGORY_NAMES), "colors": list(COLOR_NAMES),
                "preprocess": preprocess_of(model).to_dict(), "metrics": metrics or {},
                "views": [[float(z), bool(f)] for z, f in model.views],
+               **({"item_weights": list(model.item_weights)} if model.item_weights else {}),
                **(extra or {})}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,6 +84,8 @@ def load_checkpoint(path: Path) -> tuple[StudioEncoder, dict]:
                            for k, v in payload["state_dict"].items()})
     model.views = tuple((float(z), bool(f)) for z, f in payload.get("views", [[1.0, False]]))
     model.image_size = int(payload.get("preprocess", {}).get("size", STUDIO_PREPROCESS.size))
+    if payload.get("item_weights"):
+        model.item_weights = tuple(float(w) for w in payload["item_weights"])
     return model.eval(), payload
 
 

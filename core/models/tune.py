@@ -1,8 +1,10 @@
 """Inference choices for a trained studio encoder, made on validation data only.
 
-Two choices, stored in the checkpoint and recorded beside it: the inference views (which zooms
-and mirror images are averaged) and the chunk weights (how much category, colour and item
-identity count in the fused embedding). The data are the same validation sets as training's:
+Three choices, stored in the checkpoint and recorded beside it: the inference views (which zooms
+and mirror images are averaged), the chunk weights (how much category, colour and item identity
+count in the fused embedding) and the query-side weights of the "this exact item" search mode
+(the weighting with the best item recall; queries are re-weighted against the same stored
+vectors, see ``StudioEncoder.query_as``). The data are the same validation sets as training's:
 the 10 % hold-out of the real photos (queries; gallery = the other training photos) and the
 demo catalog's val split (variant 1 queries against variant 0, with the test split's catalog
 shots as extra gallery items).
@@ -96,20 +98,21 @@ def against_goals(figures: dict[str, float]) -> dict:
     return out
 
 
-def weight_grid(step: float = 0.05) -> list[tuple[float, float, float]]:
+def weight_grid(step: float = 0.05, *, min_category: float = 0.2, min_color: float = 0.05
+                ) -> list[tuple[float, float, float]]:
     """(category, colour, identity) weights summing to 1, identity at least 0.04."""
     grid = []
-    for wc in np.arange(0.2, 0.86, step).tolist():
-        for wl in np.arange(0.05, 0.71, step).tolist():
+    for wc in np.arange(min_category, 0.86, step).tolist():
+        for wl in np.arange(min_color, 0.71, step).tolist():
             if 1 - wc - wl >= 0.04:
                 grid.append((round(wc, 2), round(wl, 2), round(1 - wc - wl, 2)))
     return grid
 
 
-def select_chunk_weights(model, data: dict[str, TensorSet]) -> dict:
+def select_chunk_weights(model, data: dict[str, TensorSet], feats: dict) -> dict:
     """Among weightings keeping validation colour P@10 at or above KEEP_COLOR (when there are
-    renders to measure it), the one meeting the most goals, then with the smallest shortfall."""
-    feats = {k: chunk_features(model, ts.images) for k, ts in data.items()}
+    renders to measure it), the one meeting the most goals, then with the smallest shortfall.
+    ``feats``: ``chunk_features`` of every set in ``data``."""
     rows = [{"w": list(w), **weight_metrics(feats, data, model, w)}
             for w in weight_grid()]
     rows.sort(key=lambda r: (r.get("p10_color", 1.0) < KEEP_COLOR, -r["goals_met"],
@@ -117,6 +120,19 @@ def select_chunk_weights(model, data: dict[str, TensorSet]) -> dict:
     return {"chosen": rows[0]["w"], "top": rows[:3], "rule": (
         f"among weights keeping validation colour P@10 >= {KEEP_COLOR}: the most goals met, "
         "then the smallest total shortfall against the goals")}
+
+
+def select_item_weights(model, data: dict[str, TensorSet], feats: dict) -> dict | None:
+    """Query weights of the "this exact item" mode: the weighting (any share of category and
+    colour, identity at least 0.05) with the best validation item recall, ties going to the
+    larger category + colour P@10. None without renders (real photos carry no item identity)."""
+    if "demo" not in data:
+        return None
+    rows = [{"w": list(w), **weight_metrics(feats, data, model, w)}
+            for w in weight_grid(min_category=0.0, min_color=0.0) if w[2] >= 0.05]
+    rows.sort(key=lambda r: (-r["r1_item"], -(r["p10_category"] + r["p10_color"])))
+    return {"chosen": rows[0]["w"], "top": rows[:3], "rule": (
+        "the best validation R@1 item, then the largest category + colour P@10")}
 
 
 def select_views(model, data: dict[str, TensorSet]) -> dict:
@@ -148,13 +164,18 @@ def tune_encoder(init: Path, out: Path, *, real: Path | None, demo: Path | None)
     data = tuning_data(real, demo, size=model.image_size)
     views = select_views(model, data)
     log.info("views: %s", views["chosen"])
-    weights = select_chunk_weights(model, data)
+    feats = {k: chunk_features(model, ts.images) for k, ts in data.items()}
+    weights = select_chunk_weights(model, data, feats)
     log.info("chunk weights: %s", weights["chosen"])
     model.chunk_scale = torch.tensor(weights["chosen"], dtype=torch.float32).sqrt()
+    item = select_item_weights(model, data, feats)
+    model.item_weights = tuple(item["chosen"]) if item else None
+    log.info("exact-item query weights: %s", model.item_weights)
     kept = {k: v for k, v in payload.items() if k not in {
         "format", "arch", "state_dict", "categories", "colors", "preprocess", "metrics",
-        "views"}}
-    summary = {"views_selection": views, "chunk_weights_selection": weights}
+        "views", "item_weights"}}
+    summary = {"views_selection": views, "chunk_weights_selection": weights,
+               "item_weights_selection": item}
     save_checkpoint(model, out, metrics=payload.get("metrics"), half=True,
                     extra={**kept, **summary})
     return {"file": str(out), **summary}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core.models.embed import Embedder, embed_catalog
-from core.models.studio import new_encoder, save_checkpoint
+from core.models.studio import load_checkpoint, new_encoder, save_checkpoint
 from tests.fixtures_bad import REJECTED, bad_image_files
 from tests.integration.test_search_pipeline import distinct_catalog
 
@@ -80,6 +80,28 @@ def test_upload_shows_results_and_recommendations(app_test, seeded):
     assert "Recommendations" in [s.value for s in at.subheader]
     assert len(at.dataframe) >= 1  # reasons of the recommendations
     assert not at.error
+
+
+def test_exact_item_mode(app_test, seeded, repo):
+    import streamlit as st
+
+    at = app_test("search.py").run()
+    assert at.radio(key="search_match").disabled  # this checkpoint has no exact-item weights
+    path = seeded.weights_dir / "studio_encoder.pt"
+    model, _ = load_checkpoint(path)
+    model.item_weights = (0.1, 0.1, 0.8)
+    save_checkpoint(model, path)  # as `train tune` adds them: the stored vectors stay valid
+    st.cache_resource.clear()  # as after a restart with the new file
+    at = app_test("search.py").run()
+    radio = at.radio(key="search_match")
+    assert not radio.disabled and radio.options == ["Similar style", "This exact item"]
+    radio.set_value("item")
+    at = _upload(at, _photo(seeded, 3))
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader][:2] == ["Query", "Is it one of these?"]
+    text = _captions(at)
+    assert "exact-item match" in text
+    assert "1.000 · jacket · green · solid" in text  # the item itself, weighted cosine 1
 
 
 def test_filters_narrow_results(app_test, seeded):

@@ -68,6 +68,22 @@ def test_train_then_eval_on_class_folders(tmp_path, settings, env_for):
     assert 1.0 <= ceiling <= 2.0  # no ranking, not even the oracle's, sums higher
     for run in (result, oracle, result["baselines"]["random_init"]):
         assert run["p10_category"] + run["p10_color"] <= ceiling + 1e-9
+    assert "item_match" not in result  # an untuned checkpoint has no exact-item mode
+
+    # `train tune` on the demo catalog's val split adds the exact-item query weights; the
+    # evaluation then reports the same queries in that mode too.
+    tuned = tmp_path / "tuned.pt"
+    out = _run(["train", "tune", "--init", str(settings.weights_dir / "studio_encoder.pt"),
+                "--demo", str(demo), "--out", str(tuned), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    chosen = json.loads(out.stdout)["item_weights_selection"]["chosen"]
+    assert len(chosen) == 3 and abs(sum(chosen) - 1) < 1e-6 and chosen[2] >= 0.05
+    tuned.replace(settings.weights_dir / "studio_encoder.pt")
+    out = _run(["eval", "search", "--demo", str(demo), "--no-baselines", "--json"], env)
+    assert out.returncode == 0, out.stderr
+    item = json.loads(out.stdout)["item_match"]
+    assert item["weights"] == chosen and item["queries"] == result["queries"]
+    assert 0 <= item["r1_item"] <= 1 and 0 <= item["p10_category"] <= 1
 
 
 def test_eval_bad_inputs_exit_2(tmp_path, env_for):

@@ -70,6 +70,23 @@ def test_search_bad_inputs_exit_2_with_reason(cli_env, capsys, tmp_path):
     assert code == 2 and "NOPE" in err
 
 
+def test_search_exact_item_mode(cli_env, capsys):
+    from core.models.studio import load_checkpoint
+
+    img = str(cli_env.data_dir / "images" / "t004.jpg")
+    code, _, err = run_cli(capsys, "search", img, "--match", "item")
+    assert code == 2 and "no exact-item mode" in err and "train tune" in err
+    code, _, err = run_cli(capsys, "search", "--sku", "T004", "--match", "item")
+    assert code == 2 and "applies to a photo search" in err
+    path = cli_env.weights_dir / "studio_encoder.pt"
+    model, _ = load_checkpoint(path)
+    model.item_weights = (0.2, 0.1, 0.7)
+    save_checkpoint(model, path)
+    code, rows, _ = run_cli(capsys, "search", img, "--match", "item", "--k", "3", "--json")
+    assert code == 0 and len(rows) == 3
+    assert rows[0]["id"] == "T004" and rows[0]["score"] == pytest.approx(1.0, abs=1e-4)
+
+
 def test_more_like_this_and_top_categories(cli_env, capsys):
     code, rows, _ = run_cli(capsys, "search", "--sku", "T002", "--k", "3", "--json")
     assert code == 0 and len(rows) == 3 and "T002" not in [r["id"] for r in rows]

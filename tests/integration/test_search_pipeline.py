@@ -182,3 +182,35 @@ def test_selection_filters_and_facets(repo, settings, engine):
     assert engine.facets(repo) is facets  # cached until the catalog changes
     repo.bump_catalog_version()
     assert engine.facets(repo) is not facets
+
+
+def test_exact_item_mode_reweights_the_query_against_the_same_vectors(repo, settings, engine):
+    import numpy as np
+    from PIL import Image
+
+    from core.models.embed import MatchUnavailable
+
+    with pytest.raises(MatchUnavailable, match="no exact-item mode.*train tune"):
+        engine.search_image(repo, _image(settings, 3), k=5, match="item")
+    assert not engine.can_match_item
+    model = engine.embedder.model
+    model.item_weights = (0.1, 0.1, 0.8)
+    assert engine.can_match_item
+    out = engine.search_image(repo, _image(settings, 3), k=12, match="item")
+    assert out.match == "item" and _ranks_first(out, "T003")
+    assert out.results[0].score == pytest.approx(1.0, abs=1e-4)  # the weighted cosine
+    # Every score is sum(w_i cos_i) of the query's and the item's chunks.
+    x = engine.embedder.prepare([out.query_image])
+    with torch.inference_mode():
+        q = model.unit_chunks(model.view_features(x))
+        for r in out.results[:4]:
+            stored = Image.open(settings.data_dir / r.item.image_path).convert("RGB")
+            g = model.unit_chunks(model.view_features(engine.embedder.prepare([stored])))
+            expected = sum(w * float(a @ b.T) for w, a, b in zip(model.item_weights, q, g,
+                                                                 strict=True))
+            assert r.score == pytest.approx(expected, abs=2e-3)
+    similar = engine.search_image(repo, _image(settings, 3), k=12)
+    assert {r.item.sku for r in similar.results} == {r.item.sku for r in out.results}
+    assert not np.allclose([r.score for r in similar.results], [r.score for r in out.results])
+    with pytest.raises(MatchUnavailable, match="unknown match mode"):
+        engine.search_image(repo, _image(settings, 3), match="twin")

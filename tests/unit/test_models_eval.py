@@ -87,6 +87,7 @@ def test_tune_chooses_views_and_chunk_weights_on_validation_data(tmp_path, capsy
     assert model.views == VIEW_CANDIDATES[views["chosen"]]
     assert torch.allclose(model.chunk_scale ** 2, torch.tensor(weights), atol=1e-5)
     assert payload["chunk_weights_selection"]["chosen"] == weights
+    assert report["item_weights_selection"] is None and model.item_weights is None  # no renders
     assert main(["train", "tune", "--init", str(tmp_path / "missing.pt"),
                  "--data-real", str(tmp_path / "photos"), "--out", str(out)]) == 2
 
@@ -101,11 +102,10 @@ def test_chunk_weights_rule_keeps_colour_then_meets_most_goals(monkeypatch):
         (0.3, 0.1, 0.6): dict(zip(keys, (0.5, 0.85, 0.8, 0.85), strict=True)),
     }
     monkeypatch.setattr(tune, "weight_grid", lambda: list(figures))
-    monkeypatch.setattr(tune, "chunk_features", lambda model, images: images)
     monkeypatch.setattr(tune, "weight_metrics",
                         lambda feats, data, chunks, w: tune.against_goals(figures[w]))
     model = type("Model", (), {"chunks": (64, 32, 32)})()
-    out = tune.select_chunk_weights(model, {"demo": _set([("tee", "T0", 0)])})
+    out = tune.select_chunk_weights(model, {"demo": _set([("tee", "T0", 0)])}, {})
     # The first row has the smaller shortfall (0.627 vs 0.63) but meets one goal, not two;
     # the third meets two as well but loses colour.
     assert out["chosen"] == [0.5, 0.35, 0.15]
@@ -154,3 +154,49 @@ def test_tuning_retrieval_searches_the_distractors_too():
     feats["distractors"] = feats["demo"][1:2].clone()
     out = tune.weight_metrics(feats, {"demo": demo, "distractors": extra}, model, w)
     assert out["r1_item"] == 0.5
+
+
+def test_item_query_reweighs_chunks_against_vectors_stored_with_other_weights():
+    """The "this exact item" mode: a query re-weighted by ``query_as`` ranks the catalog's
+    stored vectors (fused with the model's own weights) as if both sides had been fused with
+    the item weights, and its rescaled score is the weighted cosine sum(w_i cos_i)."""
+    from core.models.studio import new_encoder
+
+    torch.manual_seed(0)
+    model = new_encoder(widths=(8, 8, 16, 16), chunk_weights=(0.4, 0.5, 0.1))
+    zq, zg = torch.randn(3, 128), torch.randn(40, 128)
+    stored = model.embed(zg)  # the catalog, embedded once with the model's weights
+    w = (0.1, 0.2, 0.7)
+    q, scale = model.query_as(zq, w), model.query_factors(w)[1]
+    assert torch.allclose(q.norm(dim=1), torch.ones(3), atol=1e-6)
+    cos = [a @ b.T for a, b in zip(model.unit_chunks(zq), model.unit_chunks(zg), strict=True)]
+    weighted = sum(wi * c for wi, c in zip(w, cos, strict=True))
+    assert torch.allclose((q @ stored.T) * scale, weighted, atol=1e-5)
+    both_fused = model.embed(zq, w) @ model.embed(zg, w).T  # re-embedding the catalog
+    assert torch.equal((q @ stored.T).argsort(1), both_fused.argsort(1))
+    same = model.query_as(zg[:1], w)
+    assert abs(float(same @ stored[:1].T) * scale - 1.0) < 1e-5  # a perfect match scores 1
+
+
+def test_item_weights_rule_takes_the_best_item_recall(monkeypatch):
+    from core.models import tune
+
+    keys = ("p10_category", "p10_color", "r1_item")
+    figures = {(0.4, 0.5, 0.1): (0.6, 0.95, 0.70), (0.1, 0.1, 0.8): (0.3, 0.7, 0.78),
+               (0.2, 0.2, 0.6): (0.5, 0.8, 0.78), (0.0, 0.0, 1.0): (0.2, 0.5, 0.75)}
+    monkeypatch.setattr(tune, "weight_grid", lambda **kw: list(figures))
+    monkeypatch.setattr(tune, "weight_metrics", lambda feats, data, model, w: tune.against_goals(
+        dict(zip(keys, figures[w], strict=True))))
+    out = tune.select_item_weights(None, {"demo": _set([("tee", "T0", 0)])}, {})
+    assert out["chosen"] == [0.2, 0.2, 0.6]  # ties on R@1 go to category + colour
+    assert tune.select_item_weights(None, {"queries": _set([])}, {}) is None  # photos only
+
+
+def test_item_weights_survive_a_checkpoint(tmp_path):
+    from core.models.studio import load_checkpoint, new_encoder, save_checkpoint
+
+    model = new_encoder(widths=(8, 8, 16, 16))
+    assert load_checkpoint(save_checkpoint(model, tmp_path / "a.pt"))[0].item_weights is None
+    model.item_weights = (0.1, 0.1, 0.8)
+    loaded, payload = load_checkpoint(save_checkpoint(model, tmp_path / "b.pt"))
+    assert loaded.item_weights == (0.1, 0.1, 0.8) and payload["item_weights"] == [0.1, 0.1, 0.8]
