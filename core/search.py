@@ -3,10 +3,10 @@
 Each query runs its model forward and its scan on one thread (SEARCH_THREADS): on a shared
 CPU that was 3x faster than two threads, and concurrent users bring the parallelism.
 
-Modes: plain similarity, or "this exact item" (the query re-weighted towards item identity
-against the same stored vectors); category-restricted (seed 004: predict the category, search within
-it, report the prediction and its confidence); "more like this" for a catalog item; and the
-top categories of a set of photos. Attribute filters go to MongoDB through the repository's
+Modes: plain similarity, or "this exact item" (the query re-weighted towards item identity,
+against the same stored vectors); category-restricted (seed 004: predict the category, search
+within it, report the prediction and its confidence); "more like this" for a catalog item; and
+the top categories of a set of photos. Attribute filters go to MongoDB through the repository's
 safe filter builder and restrict the index's candidate set.
 """
 

@@ -68,8 +68,9 @@ class Embedder:
         if match not in MATCH_MODES:
             raise MatchUnavailable(f"unknown match mode {match!r}: choose one of {MATCH_MODES}")
         if match == "item" and not self.can_match_item:
-            raise MatchUnavailable(f"backbone {self.backbone!r} has no exact-item mode: it needs a "
-                             "studio encoder tuned with `python -m core train tune --demo …`")
+            raise MatchUnavailable(
+                f"backbone {self.backbone!r} has no exact-item mode: it needs a studio encoder "
+                "tuned with `python -m core train tune --demo …`")
 
     def score_scale(self, match: str = "similar") -> float:
         """What turns an index score of a ``match`` query into its similarity: 1 for

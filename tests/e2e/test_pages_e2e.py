@@ -67,6 +67,24 @@ def test_upload_photo_shows_matches(app_url, demo_catalog, page, tmp_path):
     assert page.locator('[data-testid="stImage"] img').count() >= 6
 
 
+def test_exact_item_mode_in_browser(app_url, demo_catalog, page, tmp_path):
+    from core.models.studio import load_checkpoint
+
+    assert load_checkpoint(ENCODER)[0].item_weights, "the shipped encoder is tuned for it"
+    spec, photo = _query_photo(demo_catalog, tmp_path)
+    page.goto(f"{app_url}/search")
+    page.get_by_text("This exact item").click()
+    page.locator('input[type="file"]').first.wait_for(state="attached")
+    page.locator('input[type="file"]').first.set_input_files(str(photo))
+    page.get_by_text("Is it one of these?").wait_for()
+    page.get_by_role("button", name="More like this").nth(4).wait_for()
+    captions = _caption_texts(page)
+    assert any("exact-item match" in c for c in captions), captions
+    scored = [c for c in captions if re.match(r"^-?\d\.\d{3} · ", c)]
+    assert scored[0].split(" · ")[1:3] == [spec["category"], spec["attrs"]["color"]], scored
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
 def test_bad_upload_gets_a_clear_message(app_url, demo_catalog, page, tmp_path):
     bad = tmp_path / "not_a_photo.jpg"
     bad.write_text("this is text, not an image")
