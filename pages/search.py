@@ -62,13 +62,16 @@ with st.sidebar:
         can_item = engine.can_match_item
     except (MissingWeights, OSError, ValueError):  # no model yet: the search says why
         can_item = False
+    # A catalog item searches with its stored vector: the photo modes do not apply to it.
+    photo_query = state.get("search_source") != "sku"
+    why_not = (" (The active model has no exact-item mode.)" if not can_item else
+               "" if photo_query else " (Applies to photo searches, not to a catalog item.)")
     match = st.radio("Find", list(MATCH_LABELS), format_func=MATCH_LABELS.get, horizontal=True,
-                     key="search_match", disabled=not can_item,
+                     key="search_match", disabled=not (can_item and photo_query),
                      help="Similar style: the model's blend of category, colour and look. "
                           "This exact item: ranks by the garment's identity first, to find the "
-                          "very product in a photo." + ("" if can_item else
-                          " (The active model has no exact-item mode.)"))
-    match = match if can_item else "similar"
+                          "very product in a photo." + why_not)
+    match = match if can_item and photo_query else "similar"
     facets = engine.facets(repo)
     st.header("Filters")
     price_bounds = facets["price"]

@@ -122,6 +122,7 @@ def test_pick_from_catalog_then_more_like_this(app_test, seeded):
     assert not at.exception
     picked = at.session_state["search_sku"]
     assert "Similar items" in [s.value for s in at.subheader]
+    assert at.radio(key="search_match").disabled  # photo modes do not apply to a catalog item
     more = next(b for b in at.button if b.label == "More like this"
                 and b.key.startswith("search_results-"))
     target = more.key.split("-")[1]
