@@ -104,10 +104,11 @@ def category_sku(ts: TensorSet) -> tuple[np.ndarray, np.ndarray]:
 
 
 def search_metrics(embedder: Embedder, gallery: TensorSet, queries: TensorSet, *,
-                   match: str = "similar") -> dict:
+                   match: str = "similar", g_emb: np.ndarray | None = None) -> dict:
     """P@10 same category, P@10 same colour, R@1 same item (queries in ``match`` mode against
-    the gallery's stored vectors)."""
-    g_emb, _ = embed_u8(embedder, gallery.images)
+    the gallery's stored vectors; ``g_emb``: those vectors when already computed)."""
+    if g_emb is None:
+        g_emb, _ = embed_u8(embedder, gallery.images)
     q_emb, _ = embed_u8(embedder, queries.images, match=match)
     g_cat, g_sku = category_sku(gallery)
     q_cat, q_sku = category_sku(queries)
@@ -155,10 +156,12 @@ def eval_search_demo(settings, demo_dir: Path, *, backbone: str = "studio_encode
     and (``item_match``) the same queries in the "this exact item" mode when the model has it."""
     main = embedder or Embedder(backbone, settings)
     gallery, queries = demo_eval_sets(demo_dir, main.preprocess.size, max_queries)
-    out = {"model": main.model_id, **search_metrics(main, gallery, queries), "baselines": {}}
+    g_emb, _ = embed_u8(main, gallery.images)  # the catalog, embedded once for both modes
+    out = {"model": main.model_id, **search_metrics(main, gallery, queries, g_emb=g_emb),
+           "baselines": {}}
     if main.can_match_item:
         out["item_match"] = {"weights": list(main.model.item_weights),
-                             **search_metrics(main, gallery, queries, match="item")}
+                             **search_metrics(main, gallery, queries, match="item", g_emb=g_emb)}
     if not baselines:
         return out
     out["baselines"]["label_oracle"] = oracle_metrics(gallery, queries)
