@@ -98,39 +98,43 @@ def against_goals(figures: dict[str, float]) -> dict:
     return out
 
 
-def weight_grid(step: float = 0.05, *, min_category: float = 0.2, min_color: float = 0.05
-                ) -> list[tuple[float, float, float]]:
-    """(category, colour, identity) weights summing to 1, identity at least 0.04."""
+def weight_grid(step: float = 0.05) -> list[tuple[float, float, float]]:
+    """(category, colour, identity) weights summing to 1: category up to 0.85, colour up to 0.7,
+    identity at least 0.05."""
     grid = []
-    for wc in np.arange(min_category, 0.86, step).tolist():
-        for wl in np.arange(min_color, 0.71, step).tolist():
-            if 1 - wc - wl >= 0.04:
+    for wc in np.arange(0.0, 0.86, step).tolist():
+        for wl in np.arange(0.0, 0.71, step).tolist():
+            if 1 - wc - wl >= 0.049:
                 grid.append((round(wc, 2), round(wl, 2), round(1 - wc - wl, 2)))
     return grid
 
 
-def select_chunk_weights(model, data: dict[str, TensorSet], feats: dict) -> dict:
-    """Among weightings keeping validation colour P@10 at or above KEEP_COLOR (when there are
-    renders to measure it), the one meeting the most goals, then with the smallest shortfall.
-    ``feats``: ``chunk_features`` of every set in ``data``."""
-    rows = [{"w": list(w), **weight_metrics(feats, data, model, w)}
-            for w in weight_grid()]
-    rows.sort(key=lambda r: (r.get("p10_color", 1.0) < KEEP_COLOR, -r["goals_met"],
-                             r["shortfall"]))
+def weight_rows(model, data: dict[str, TensorSet], feats: dict) -> list[dict]:
+    """Validation figures of every weighting in ``weight_grid`` (``feats``: ``chunk_features``
+    of every set in ``data``); both selections below read these rows."""
+    return [{"w": list(w), **weight_metrics(feats, data, model, w)} for w in weight_grid()]
+
+
+def select_chunk_weights(rows: list[dict]) -> dict:
+    """Among weightings giving category at least 0.2 and colour at least 0.05 (the stored
+    embedding keeps both meaningful) and keeping validation colour P@10 at or above KEEP_COLOR
+    (when there are renders to measure it), the one meeting the most goals, then with the
+    smallest shortfall."""
+    rows = sorted((r for r in rows if r["w"][0] >= 0.2 and r["w"][1] >= 0.05),
+                  key=lambda r: (r.get("p10_color", 1.0) < KEEP_COLOR, -r["goals_met"],
+                                 r["shortfall"]))
     return {"chosen": rows[0]["w"], "top": rows[:3], "rule": (
         f"among weights keeping validation colour P@10 >= {KEEP_COLOR}: the most goals met, "
         "then the smallest total shortfall against the goals")}
 
 
-def select_item_weights(model, data: dict[str, TensorSet], feats: dict) -> dict | None:
+def select_item_weights(rows: list[dict]) -> dict | None:
     """Query weights of the "this exact item" mode: the weighting (any share of category and
-    colour, identity at least 0.05) with the best validation item recall, ties going to the
-    larger category + colour P@10. None without renders (real photos carry no item identity)."""
-    if "demo" not in data:
+    colour) with the best validation item recall, ties going to the larger category + colour
+    P@10. None without renders (real photos carry no item identity)."""
+    if not rows or "r1_item" not in rows[0]:
         return None
-    rows = [{"w": list(w), **weight_metrics(feats, data, model, w)}
-            for w in weight_grid(min_category=0.0, min_color=0.0) if w[2] >= 0.05]
-    rows.sort(key=lambda r: (-r["r1_item"], -(r["p10_category"] + r["p10_color"])))
+    rows = sorted(rows, key=lambda r: (-r["r1_item"], -(r["p10_category"] + r["p10_color"])))
     return {"chosen": rows[0]["w"], "top": rows[:3], "rule": (
         "the best validation R@1 item, then the largest category + colour P@10")}
 
@@ -165,10 +169,11 @@ def tune_encoder(init: Path, out: Path, *, real: Path | None, demo: Path | None)
     views = select_views(model, data)
     log.info("views: %s", views["chosen"])
     feats = {k: chunk_features(model, ts.images) for k, ts in data.items()}
-    weights = select_chunk_weights(model, data, feats)
+    rows = weight_rows(model, data, feats)
+    weights = select_chunk_weights(rows)
     log.info("chunk weights: %s", weights["chosen"])
     model.chunk_scale = torch.tensor(weights["chosen"], dtype=torch.float32).sqrt()
-    item = select_item_weights(model, data, feats)
+    item = select_item_weights(rows)
     model.item_weights = tuple(item["chosen"]) if item else None
     log.info("exact-item query weights: %s", model.item_weights)
     kept = {k: v for k, v in payload.items() if k not in {

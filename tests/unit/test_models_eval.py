@@ -105,7 +105,8 @@ def test_chunk_weights_rule_keeps_colour_then_meets_most_goals(monkeypatch):
     monkeypatch.setattr(tune, "weight_metrics",
                         lambda feats, data, chunks, w: tune.against_goals(figures[w]))
     model = type("Model", (), {"chunks": (64, 32, 32)})()
-    out = tune.select_chunk_weights(model, {"demo": _set([("tee", "T0", 0)])}, {})
+    out = tune.select_chunk_weights(tune.weight_rows(model, {"demo": _set([("tee", "T0", 0)])},
+                                                     {}))
     # The first row has the smaller shortfall (0.627 vs 0.63) but meets one goal, not two;
     # the third meets two as well but loses colour.
     assert out["chosen"] == [0.5, 0.35, 0.15]
@@ -178,18 +179,31 @@ def test_item_query_reweighs_chunks_against_vectors_stored_with_other_weights():
     assert abs(float(same @ stored[:1].T) * scale - 1.0) < 1e-5  # a perfect match scores 1
 
 
+def test_one_grid_serves_both_selections():
+    """The chunk-weight candidates are the item-weight grid's rows with category >= 0.2 and
+    colour >= 0.05: the same set the two selections searched when each had its own grid."""
+    from core.models import tune
+
+    grid = set(tune.weight_grid())
+    chunk = {w for w in grid if w[0] >= 0.2 and w[1] >= 0.05}
+    assert all(abs(sum(w) - 1) < 1e-9 and w[2] >= 0.05 for w in grid)
+    assert (0.0, 0.0, 1.0) in grid and (0.85, 0.1, 0.05) in grid and (0.2, 0.75, 0.05) not in grid
+    assert len(grid) == 192 and len(chunk) == 118
+
+
 def test_item_weights_rule_takes_the_best_item_recall(monkeypatch):
     from core.models import tune
 
     keys = ("p10_category", "p10_color", "r1_item")
     figures = {(0.4, 0.5, 0.1): (0.6, 0.95, 0.70), (0.1, 0.1, 0.8): (0.3, 0.7, 0.78),
                (0.2, 0.2, 0.6): (0.5, 0.8, 0.78), (0.0, 0.0, 1.0): (0.2, 0.5, 0.75)}
-    monkeypatch.setattr(tune, "weight_grid", lambda **kw: list(figures))
+    monkeypatch.setattr(tune, "weight_grid", lambda: list(figures))
     monkeypatch.setattr(tune, "weight_metrics", lambda feats, data, model, w: tune.against_goals(
         dict(zip(keys, figures[w], strict=True))))
-    out = tune.select_item_weights(None, {"demo": _set([("tee", "T0", 0)])}, {})
+    out = tune.select_item_weights(tune.weight_rows(None, {"demo": _set([("tee", "T0", 0)])}, {}))
     assert out["chosen"] == [0.2, 0.2, 0.6]  # ties on R@1 go to category + colour
-    assert tune.select_item_weights(None, {"queries": _set([])}, {}) is None  # photos only
+    photo_rows = [{"w": [0.4, 0.5, 0.1], **tune.against_goals({"photo_p10": 0.8})}]
+    assert tune.select_item_weights(photo_rows) is None  # photos only
 
 
 def test_item_weights_survive_a_checkpoint(tmp_path):
