@@ -234,7 +234,7 @@ class SearchEngine:
         """
         t = _Timer()
         filter_key(filters)  # reject bad filters before any work
-        if match != "similar":
+        if match != "similar":  # an unusable mode is refused before any decoding
             self.embedder.check_match(match)
         image = source if isinstance(source, Image.Image) else load_image(source, name=name)
         t.lap("decode")
@@ -291,6 +291,8 @@ class SearchEngine:
         t.lap("filter")
         hits = index.search(vec, k, subset=subset, exclude=exclude)[0]
         t.lap("search")
+        # "more like this" searches stored vectors without loading the model: only a photo
+        # query in another mode than "similar" needs the embedder's score scale.
         scale = 1.0 if outcome.match == "similar" else self.embedder.score_scale(outcome.match)
         items = {it.sku: it for it in repo.get_items([h.sku for h in hits])}
         outcome.results = [SearchResult(items[h.sku], h.score * scale)

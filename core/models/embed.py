@@ -91,15 +91,14 @@ class Embedder:
         gives query vectors of the exact-item mode (for searching, never for storing)."""
         self.check_match(match)
         x = x.to(self.device)
-        probs = None
-        if match == "item" or (with_probs and self.can_classify):
+        classify = with_probs and self.can_classify
+        if not classify and match == "similar":
+            emb, probs = self.model(x), None
+        else:  # a studio encoder: one pass over its views serves heads and query weights
             z = self.model.view_features(x)
-            if with_probs and self.can_classify:
-                probs = self.model.category_probs(z).cpu()
+            probs = self.model.category_probs(z).cpu() if classify else None
             emb = self.model.query_as(z, self.model.item_weights) if match == "item" else \
                 self.model.embed(z)
-        else:
-            emb = self.model(x)
         return torch.nn.functional.normalize(emb.float(), dim=1).cpu().numpy(), probs
 
     def prepare(self, images: Sequence, masks: Sequence | None = None, *,
