@@ -44,6 +44,39 @@ def style_vector(spec: dict) -> np.ndarray:
     return np.random.default_rng([render_seeds(spec)[1], 1]).random(24)
 
 
+def look_alike_key(spec: dict, details: bool = True) -> tuple:
+    """What an eye that reads the drawing's discrete choices sees in any picture of an item:
+    category and the drawn attributes (season is not drawn), plus with ``details`` the
+    discrete shape draws of its family (neckline, waistband, sole, sandal straps, bag and hat
+    kind, hardware) and, for printed items, the print layout (each print is its own key).
+    Left out: the continuous width draws (shoulder, neck, strap, waist), which move an edge by
+    at most 1 % of the canvas but can, at their extremes, change a garment's proportions as
+    much as a fit step. Items sharing a key look alike to such an eye. Mirrors the drawers'
+    use of ``style_vector``."""
+    cat, attrs = spec["category"], spec.get("attrs", {})
+    drawn = tuple(attrs.get(k) for k in ("color", "pattern", "sleeve", "length", "fit"))
+    if not details:
+        return (cat, *drawn)
+    family = CATEGORIES[cat].family
+    sv = style_vector(spec)
+    necklines = 3 if attrs.get("sleeve") == "sleeveless" else 4
+    if family == "top" and cat not in ("tee", "tank", "hoodie"):
+        shape: tuple = (int(sv[3] * necklines),)
+    elif family == "full":
+        shape = (int(sv[3] * necklines), bool(sv[4] < 0.4))
+    elif cat == "sneakers":
+        shape = (int(sv[5] * 3) if sv[5] < 0.9 else 0,)
+    elif cat == "sandals":
+        shape = (bool(sv[5] < 0.5), bool(sv[7] < 0.5))
+    elif family in ("bag", "hat"):
+        shape = (int(sv[6] * 4), bool(sv[7] < 0.5))
+    else:  # outerwear, bottoms, boots, heels: only continuous width draws
+        shape = ()
+    if attrs.get("pattern", "solid") != "solid":
+        shape += (render_seeds(spec)[1],)
+    return (cat, *drawn, *shape)
+
+
 def labels_to_rgb(labels: np.ndarray) -> Image.Image:
     """Colour-code a label-index array with the DeepFashion-MultiModal palette."""
     img = Image.fromarray(labels.astype(np.uint8, copy=False), "P")

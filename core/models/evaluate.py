@@ -121,23 +121,39 @@ def search_metrics(embedder: Embedder, gallery: TensorSet, queries: TensorSet, *
     }
 
 
-def oracle_metrics(gallery: TensorSet, queries: TensorSet) -> dict:
+def oracle_metrics(gallery: TensorSet, queries: TensorSet,
+                   groups: dict[str, int] | None = None) -> dict:
     """The ceiling of the demo figures: a ranking that knows every label (same item, then
     same category and colour, then same category, then same colour). P@10 for category and
-    colour together is bounded by how many catalog items share both with the query."""
+    colour together is bounded by how many catalog items share both with the query.
+
+    ``groups`` (SKU -> look-alike group) makes it an oracle that knows only which group an
+    item is in: the true item then ties with its look-alikes, in random order."""
     g_cat, g_sku = category_sku(gallery)
     q_cat, q_sku = category_sku(queries)
+    g_id, q_id = (g_sku, q_sku) if groups is None else (
+        np.array([groups[s] for s in g_sku]), np.array([groups[s] for s in q_sku]))
     g_col, q_col = gallery.color.numpy(), queries.color.numpy()
-    score = (4.0 * (q_sku[:, None] == g_sku[None]) + 2.0 * (q_cat[:, None] == g_cat[None])
+    score = (4.0 * (q_id[:, None] == g_id[None]) + 2.0 * (q_cat[:, None] == g_cat[None])
              + 1.0 * (q_col[:, None] == g_col[None]))
     rng = np.random.default_rng(0)
     top = top_k_rows(score + rng.random(score.shape) * 0.01, 10)  # random order within ties
     return {
         "p10_category": round(float((g_cat[top] == q_cat[:, None]).mean()), 4),
         "p10_color": round(float((g_col[top] == q_col[:, None]).mean()), 4),
-        "r1_item": round(float((g_sku[top[:, 0]] == q_sku).mean()), 4),
+        # expected over the random order: 1 / (the true item and its look-alikes)
+        "r1_item": round(float(np.mean(1.0 / (q_id[:, None] == g_id[None]).sum(1))), 4),
         "queries": len(queries),
     }
+
+
+def look_alike_groups(demo_dir: Path, details: bool = True) -> dict[str, int]:
+    """SKU -> look-alike group of a demo catalog (``core.demo.render.look_alike_key``)."""
+    from core.demo.render import look_alike_key
+
+    ids: dict[tuple, int] = {}
+    return {r["sku"]: ids.setdefault(look_alike_key(r, details), len(ids))
+            for r in read_items_jsonl(demo_dir)}
 
 
 def joint_ceiling(gallery: TensorSet, queries: TensorSet, k: int = 10) -> float:
@@ -165,6 +181,9 @@ def eval_search_demo(settings, demo_dir: Path, *, backbone: str = "studio_encode
     if not baselines:
         return out
     out["baselines"]["label_oracle"] = oracle_metrics(gallery, queries)
+    for name, details in (("detail_oracle", True), ("attribute_oracle", False)):
+        out["baselines"][name] = oracle_metrics(gallery, queries,
+                                                look_alike_groups(demo_dir, details))
     out["ceiling"] = {"p10_category_plus_color": joint_ceiling(gallery, queries)}
     torch.manual_seed(0)
     rand = Embedder("studio_encoder", settings, weights=None)

@@ -68,6 +68,9 @@ def test_train_then_eval_on_class_folders(tmp_path, settings, env_for):
     assert 1.0 <= ceiling <= 2.0  # no ranking, not even the oracle's, sums higher
     for run in (result, oracle, result["baselines"]["random_init"]):
         assert run["p10_category"] + run["p10_color"] <= ceiling + 1e-9
+    # oracles that know only an item's look-alike group: the coarser, the lower R@1
+    detail, attrs = (result["baselines"][k] for k in ("detail_oracle", "attribute_oracle"))
+    assert 0.0 < attrs["r1_item"] <= detail["r1_item"] <= 1.0
     assert "item_match" not in result  # an untuned checkpoint has no exact-item mode
 
     # `train tune` on the demo catalog's val split adds the exact-item query weights; the

@@ -30,6 +30,12 @@ def test_oracle_ranks_item_then_category_and_colour():
     assert joint_ceiling(gallery, queries) == 1.6
     assert out["p10_category"] + out["p10_color"] <= joint_ceiling(gallery, queries)
     assert joint_ceiling(gallery, _set([("bag", "B0", 0)])) == 2.0  # 12 red bags
+    # An oracle that knows only look-alike groups: T0 looks like T1..T3, so it finds T0 first
+    # one time in four; its top 10 still starts with the look-alikes.
+    groups = {f"T{i}": 0 if i < 4 else 1 + i for i in range(6)}
+    groups.update({f"U{i}": 10 + i for i in range(6)} | {f"B{i}": 20 + i for i in range(12)})
+    out = oracle_metrics(gallery, queries, groups)
+    assert out["r1_item"] == 0.25 and out["p10_category"] == 1.0 and out["p10_color"] == 0.6
 
 
 def test_inference_views_average_features_and_survive_a_checkpoint(tmp_path):
