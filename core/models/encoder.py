@@ -111,6 +111,22 @@ class StudioEncoder(nn.Module):
         self.item_weights: tuple[float, float, float] | None = None
         self.cat_head = CosineHead(self.chunks[0], n_categories) if n_categories else None
         self.color_head = CosineHead(self.chunks[1], n_colors) if n_colors else None
+        # Attribute heads on the identity chunk (training only): predicting the drawn
+        # attributes (fit, length, sleeve, pattern) from pixels makes that chunk tell apart
+        # look-alikes that differ in them; None until ``add_attr_heads``.
+        self.attr_heads: nn.ModuleDict | None = None
+
+    def add_attr_heads(self, sizes: dict[str, int]) -> None:
+        """Cosine heads predicting attributes (name -> number of values) from identity."""
+        self.attr_heads = nn.ModuleDict(
+            {name: CosineHead(self.chunks[2], n) for name, n in sizes.items()})
+
+    def attr_logits(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Attribute logits of a projection (empty without attribute heads)."""
+        if self.attr_heads is None:
+            return {}
+        ident = z.split(self.chunks, dim=1)[2]
+        return {name: head(ident) for name, head in self.attr_heads.items()}
 
     def features(self, x: torch.Tensor, attrs: torch.Tensor | None = None) -> torch.Tensor:
         """Un-normalised projection; attributes (one-hot, zeros when unknown) added if given."""

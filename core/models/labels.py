@@ -44,6 +44,9 @@ ATTR_VOCAB: dict[str, tuple[str, ...]] = {
     "length": LENGTHS, "fit": FITS,
 }
 ATTR_DIM = sum(len(v) for v in ATTR_VOCAB.values())
+# Attributes the renderer draws and an image-side head learns to predict (colour has its own
+# head; season is not drawn).
+HEAD_ATTRS: tuple[str, ...] = ("pattern", "sleeve", "length", "fit")
 assert tuple(ATTR_VOCAB) == ATTRIBUTES
 
 
@@ -79,4 +82,15 @@ def attr_onehot(attrs: dict) -> list[float]:
         if value in vocab:
             vec[vocab.index(value)] = 1.0
         out.extend(vec)
+    return out
+
+
+def attr_targets(onehot, names: tuple[str, ...] = HEAD_ATTRS) -> dict:
+    """Per-attribute class indices (-1 when unknown) from ``attr_onehot`` rows (a tensor)."""
+    out, start = {}, 0
+    for key, vocab in ATTR_VOCAB.items():
+        part = onehot[:, start:start + len(vocab)]
+        start += len(vocab)
+        if key in names:
+            out[key] = part.argmax(1).masked_fill(part.sum(1) < 0.5, -1)
     return out

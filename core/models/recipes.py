@@ -19,6 +19,7 @@ from core.models.metrics import (
 )
 from core.models.studio import (
     STUDIO_FILE,
+    add_attr_heads,
     load_checkpoint,
     new_encoder,
     preprocess_of,
@@ -109,6 +110,8 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
     if kind == "classifier":
         cfg.triplet_weight, cfg.color_weight = 0.0, 0.0
     model = load_checkpoint(init)[0] if init else new_encoder(widths=widths, blocks=blocks)
+    if cfg.attr_weight and model.attr_heads is None:  # a warm start gains the heads here
+        add_attr_heads(model)
     if image_size:
         if image_size < cfg.crop_size:
             raise ValueError(f"--image-size {image_size} is smaller than --crop-size "

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from core.models.encoder import StudioEncoder
-from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES
+from core.models.labels import ATTR_DIM, ATTR_VOCAB, CATEGORY_NAMES, COLOR_NAMES, HEAD_ATTRS
 from core.models.preprocess import PreprocessCfg
 
 STUDIO_FILE = "studio_encoder.pt"
@@ -25,7 +25,7 @@ def preprocess_of(model: StudioEncoder) -> PreprocessCfg:
 
 
 def new_encoder(*, widths: tuple[int, ...] | None = None, blocks: tuple[int, ...] | None = None,
-                embed_dim: int = 128, with_attrs: bool = True,
+                embed_dim: int = 128, with_attrs: bool = True, attr_heads: bool = False,
                 chunk_weights: tuple[float, float, float] | None = None) -> StudioEncoder:
     """A randomly initialised encoder sized for the catalog's categories, colours, attributes."""
     kw: dict[str, Any] = {}
@@ -35,8 +35,16 @@ def new_encoder(*, widths: tuple[int, ...] | None = None, blocks: tuple[int, ...
         kw["blocks"] = tuple(blocks)
     if chunk_weights:
         kw["chunk_weights"] = tuple(chunk_weights)
-    return StudioEncoder(embed_dim=embed_dim, n_categories=len(CATEGORY_NAMES),
-                         n_colors=len(COLOR_NAMES), attr_dim=ATTR_DIM if with_attrs else 0, **kw)
+    model = StudioEncoder(embed_dim=embed_dim, n_categories=len(CATEGORY_NAMES),
+                          n_colors=len(COLOR_NAMES), attr_dim=ATTR_DIM if with_attrs else 0, **kw)
+    if attr_heads:
+        add_attr_heads(model)
+    return model
+
+
+def add_attr_heads(model: StudioEncoder) -> None:
+    """Give ``model`` heads for the attributes the renderer draws (see ``HEAD_ATTRS``)."""
+    model.add_attr_heads({name: len(ATTR_VOCAB[name]) for name in HEAD_ATTRS})
 
 
 def arch_of(model: StudioEncoder) -> dict[str, Any]:
@@ -50,6 +58,7 @@ def arch_of(model: StudioEncoder) -> dict[str, Any]:
             blocks.append(1)
     return {"widths": widths, "blocks": blocks, "embed_dim": model.embed_dim,
             "with_attrs": model.attr_mlp is not None,
+            **({"attr_heads": True} if model.attr_heads is not None else {}),
             "chunk_weights": [round(float(w) ** 2, 6) for w in model.chunk_scale]}
 
 

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from core.models.augment import augment
 from core.models.data import TensorSet
+from core.models.labels import attr_targets
 from core.models.losses import group_cross_entropy, triplet_loss
 from core.models.preprocess import PreprocessCfg, normalise_batch
 from core.training import History, run_epochs
@@ -42,6 +43,9 @@ class TrainConfig:
     label_smoothing: float = 0.1
     triplet_weight: float = 1.0
     color_weight: float = 0.5
+    # weight of the attribute heads' loss (the drawn fit, length, sleeve and pattern predicted
+    # from the identity chunk, renders only); 0 = no attribute heads
+    attr_weight: float = 0.0
     attr_dropout: float = 0.5
     patience: int = 8
     crop_size: int = 96
@@ -145,6 +149,11 @@ def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
         col = F.cross_entropy(col_logits[known.to(cfg.device)], batch.color[known].to(cfg.device))
         loss = loss + cfg.color_weight * col
         parts["color"] = col.item()
+    if cfg.attr_weight and model.attr_heads is not None:
+        att = _attr_loss(model, z, batch, cfg)
+        if att is not None:
+            loss = loss + cfg.attr_weight * att
+            parts["attrs"] = att.item()
     if cfg.triplet_weight:
         fused = z
         if model.attr_mlp is not None:
@@ -154,6 +163,18 @@ def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
         loss = loss + cfg.triplet_weight * trip
         parts["triplet"] = trip.item()
     return loss, parts
+
+
+def _attr_loss(model, z: torch.Tensor, batch: TensorSet, cfg: TrainConfig):
+    """Mean cross-entropy of the attribute heads over the pictures whose value is known."""
+    targets = attr_targets(batch.attrs)
+    terms = []
+    for name, logits in model.attr_logits(z).items():
+        known = targets[name] >= 0
+        if known.any():
+            terms.append(F.cross_entropy(logits[known.to(cfg.device)],
+                                         targets[name][known].to(cfg.device)))
+    return torch.stack(terms).mean() if terms else None
 
 
 class BudgetSchedule:

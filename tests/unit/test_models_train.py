@@ -10,10 +10,19 @@ import torch
 from PIL import Image
 
 from core.models.data import TensorSet, demo_set, photo_set, split_holdout
-from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES, group_matrix
+from core.models.labels import (
+    ATTR_DIM,
+    ATTR_VOCAB,
+    CATEGORY_NAMES,
+    COLOR_NAMES,
+    HEAD_ATTRS,
+    attr_onehot,
+    attr_targets,
+    group_matrix,
+)
 from core.models.losses import group_cross_entropy, triplet_loss
 from core.models.preprocess import PreprocessCfg
-from core.models.studio import load_checkpoint, new_encoder, save_checkpoint
+from core.models.studio import add_attr_heads, load_checkpoint, new_encoder, save_checkpoint
 from core.models.train import Batcher, TrainConfig, batch_loss, fit
 
 TINY = (8, 16, 16, 32)
@@ -123,6 +132,43 @@ def test_training_with_renders_uses_pk_batches_and_attributes(tmp_path):
     assert loss.requires_grad and {"cat", "color", "triplet"} <= set(parts)
 
 
+def test_attribute_heads_learn_the_drawn_attributes_and_survive_a_checkpoint(tmp_path):
+    """--attr-weight: heads on the identity chunk predict fit (etc.) from pixels; pictures
+    whose value is unknown (photos) are left out of that loss."""
+    torch.manual_seed(0)
+    data = _synthetic_set(n_per=8)
+    fits = ["slim", "regular", "loose", None]  # one class per shape; sneakers: no fit known
+    onehot = torch.tensor([attr_onehot({"fit": fits[["tee", "jeans", "dress", "sneakers"]
+                                                     .index(c)]} if c != "sneakers" else {})
+                           for c in data.labels])
+    targets = attr_targets(onehot)
+    assert set(targets) == set(HEAD_ATTRS)
+    assert (targets["fit"][:8] == ATTR_VOCAB["fit"].index("slim")).all()
+    assert (targets["fit"][-8:] == -1).all() and (targets["pattern"] == -1).all()
+    demo = TensorSet(data.images, data.groups, torch.zeros(len(data), dtype=torch.long),
+                     torch.arange(len(data)) // 2, onehot, data.labels)
+    model = new_encoder(widths=TINY)
+    add_attr_heads(model)
+    cfg = TrainConfig(epochs=3, batch_size=16, lr=3e-3, crop_size=40, aug_strength=0.3,
+                      attr_weight=1.0)
+    gen = torch.Generator().manual_seed(0)
+    model.eval()
+    with torch.no_grad():
+        before = batch_loss(model, demo, cfg, PRE, gen)[1]["attrs"]
+    fit(model, Batcher(None, demo, cfg), lambda m: {"score": 0.0}, cfg, PRE,
+        lambda m, row: None, out_dir=tmp_path)
+    model.eval()
+    with torch.no_grad():
+        assert batch_loss(model, demo, cfg, PRE, gen)[1]["attrs"] < before
+    loaded, payload = load_checkpoint(save_checkpoint(model, tmp_path / "a.pt"))
+    assert payload["arch"]["attr_heads"] and set(loaded.attr_heads) == set(HEAD_ATTRS)
+    x = torch.rand(2, 3, 40, 40)
+    with torch.no_grad():
+        z = loaded.features(x)
+        assert all(v.shape == (2, len(ATTR_VOCAB[k])) for k, v in loaded.attr_logits(z).items())
+    assert new_encoder(widths=TINY).attr_logits(z) == {}  # no heads, no attribute loss
+
+
 def _lookalike_renders(n_items: int = 40, per_item: int = 3) -> TensorSet:
     """Renders of items in 4 categories x 5 colours (two items per bucket), 3 pictures each."""
     ids = torch.arange(n_items).repeat_interleave(per_item)
@@ -220,11 +266,12 @@ def test_training_at_another_input_side(tmp_path):
     _write_class_folders(tmp_path / "photos", n=6)
     torch.manual_seed(0)
     init = save_checkpoint(new_encoder(widths=TINY), tmp_path / "init.pt")
-    cfg = TrainConfig(epochs=1, batch_size=8, crop_size=40)
+    cfg = TrainConfig(epochs=1, batch_size=8, crop_size=40, attr_weight=0.5)
     summary = train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
                           tmp_path / "out", init=init, image_size=48)
     model, payload = load_checkpoint(summary["file"])
     assert model.image_size == 48 and payload["preprocess"]["size"] == 48
+    assert model.attr_heads is not None  # a warm start with --attr-weight gains the heads
     with pytest.raises(ValueError, match="smaller than --crop-size"):
         train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
                     tmp_path / "out2", init=init, image_size=32)
