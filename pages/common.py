@@ -97,12 +97,26 @@ def home_link() -> None:
         st.markdown("🏠 [Go to Home](/) (or open **Home** from the page menu)")
 
 
-@st.cache_resource(show_spinner="Loading model…")
 def resource(factory: str, *args: Any) -> Any:
     """A cached heavy object made by a core factory ``"module:function"`` as fn(settings, *args).
 
-    Models, vector indexes and text towers load once per process through here.
+    Models, vector indexes and text towers load once per process through here, and again
+    when a file in WEIGHTS_DIR changes (say `train tune` or a new encoder lands while the app
+    runs): a model loaded from the old file would embed queries unlike the catalog.
     """
+    return _resource(factory, args, weights_stamp(settings().weights_dir))
+
+
+def weights_stamp(weights_dir: Path) -> tuple:
+    """(name, size, mtime) of the weight files: changes whenever one is written."""
+    root = Path(weights_dir)
+    files = [p for p in (*root.glob("*"), *root.glob("pretrained/*")) if p.is_file()]
+    return tuple(sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
+                        for p in files))
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=32)
+def _resource(factory: str, args: tuple, stamp: tuple) -> Any:
     module, _, name = factory.partition(":")
     fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
     return fn(settings(), *args)
