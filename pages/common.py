@@ -110,9 +110,15 @@ def resource(factory: str, *args: Any) -> Any:
 def weights_stamp(weights_dir: Path) -> tuple:
     """(name, size, mtime) of the weight files: changes whenever one is written."""
     root = Path(weights_dir)
-    files = [p for p in (*root.glob("*"), *root.glob("pretrained/*")) if p.is_file()]
-    return tuple(sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
-                        for p in files))
+    stamp = []
+    for p in (*root.glob("*"), *root.glob("pretrained/*")):
+        try:  # a file being written (save to .tmp, then rename) may vanish meanwhile
+            st_ = p.stat()
+        except FileNotFoundError:
+            continue
+        if p.is_file() and p.suffix != ".tmp":
+            stamp.append((str(p.relative_to(root)), st_.st_size, st_.st_mtime_ns))
+    return tuple(sorted(stamp))
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=32)

@@ -210,3 +210,15 @@ def test_refine_with_text_without_navigation_says_where_to_go(app_test, seeded):
     assert at.session_state["search_selected_sku"] == sku == at.session_state["refine_handoff"]
     assert any(f"{sku}** is ready to refine" in i.value for i in at.info)
     assert [t.value for t in at.title] == ["🔎 Search"]
+
+
+def test_weights_stamp_follows_writes_and_ignores_partial_files(tmp_path):
+    from pages.common import weights_stamp
+
+    (tmp_path / "studio_encoder.pt").write_bytes(b"a")
+    before = weights_stamp(tmp_path)
+    (tmp_path / "studio_encoder.tmp").write_bytes(b"half-written")
+    assert weights_stamp(tmp_path) == before
+    (tmp_path / "studio_encoder.pt").write_bytes(b"ab")
+    assert weights_stamp(tmp_path) != before
+    assert weights_stamp(tmp_path / "missing") == ()
