@@ -17,6 +17,7 @@ from PIL import Image, ImageChops, ImageFilter
 
 from core.demo import figure, scene
 from core.demo.canvas import Canvas
+from core.demo.draws import discrete_draws
 from core.demo.patterns import grid, texture
 from core.demo.shapes_acc import draw_bag, draw_hat, draw_shoes
 from core.demo.shapes_lower import draw_bottom
@@ -47,31 +48,16 @@ def style_vector(spec: dict) -> np.ndarray:
 def look_alike_key(spec: dict, details: bool = True) -> tuple:
     """What an eye that reads the drawing's discrete choices sees in any picture of an item:
     category and the drawn attributes (season is not drawn), plus with ``details`` the
-    discrete shape draws of its family (neckline, waistband, sole, sandal straps, bag and hat
-    kind, hardware) and, for printed items, the print layout (each print is its own key).
-    Left out: the continuous width draws (shoulder, neck, strap, waist), which move an edge by
-    at most 1 % of the canvas but can, at their extremes, change a garment's proportions as
-    much as a fit step. Items sharing a key look alike to such an eye. Mirrors the drawers'
-    use of ``style_vector``."""
+    discrete shape draws (``draws.discrete_draws``: neckline, waistband, sole, sandal straps,
+    bag and hat kind, hardware) and, for printed items, the print layout (each print is its
+    own key). Left out: the continuous width draws (shoulder, neck, strap, waist), which move
+    an edge by at most 1 % of the canvas but can, at their extremes, change a garment's
+    proportions as much as a fit step. Items sharing a key look alike to such an eye."""
     cat, attrs = spec["category"], spec.get("attrs", {})
     drawn = tuple(attrs.get(k) for k in ("color", "pattern", "sleeve", "length", "fit"))
     if not details:
         return (cat, *drawn)
-    family = CATEGORIES[cat].family
-    sv = style_vector(spec)
-    necklines = 3 if attrs.get("sleeve") == "sleeveless" else 4
-    if family == "top" and cat not in ("tee", "tank", "hoodie"):
-        shape: tuple = (int(sv[3] * necklines),)
-    elif family == "full":
-        shape = (int(sv[3] * necklines), bool(sv[4] < 0.4))
-    elif cat == "sneakers":
-        shape = (int(sv[5] * 3) if sv[5] < 0.9 else 0,)
-    elif cat == "sandals":
-        shape = (bool(sv[5] < 0.5), bool(sv[7] < 0.5))
-    elif family in ("bag", "hat"):
-        shape = (int(sv[6] * 4), bool(sv[7] < 0.5))
-    else:  # outerwear, bottoms, boots, heels: only continuous width draws
-        shape = ()
+    shape = discrete_draws(cat, CATEGORIES[cat].family, attrs, style_vector(spec))
     if attrs.get("pattern", "solid") != "solid":
         shape += (render_seeds(spec)[1],)
     return (cat, *drawn, *shape)

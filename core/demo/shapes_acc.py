@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.demo import figure
 from core.demo.canvas import Canvas, arc
+from core.demo.draws import bag_draws, hat_draws, sandal_draws, sneaker_sole
 
 SOLES = ((244, 243, 238), (38, 36, 36), (178, 132, 86))
 HARDWARE = ((212, 176, 90), (196, 198, 204))
@@ -11,7 +12,7 @@ HARDWARE = ((212, 176, 90), (196, 198, 204))
 
 def _sneaker(cv: Canvas, x0: float, g: float, sv, front: bool) -> list:
     length = 0.5
-    sole = SOLES[int(sv[5] * 3)] if sv[5] < 0.9 else SOLES[0]
+    sole = SOLES[sneaker_sole(sv)]
     upper = [(x0 + 0.015, g - 0.05), (x0, g - 0.2), (x0 + 0.11, g - 0.17),
              (x0 + 0.19, g - 0.215), (x0 + 0.24, g - 0.19), (x0 + 0.38, g - 0.12),
              (x0 + length - 0.01, g - 0.085), (x0 + length, g - 0.05)]
@@ -61,7 +62,8 @@ def _heel(cv: Canvas, x0: float, g: float, sv, front: bool) -> list:
 
 def _sandal(cv: Canvas, cx: float, sv, pv, flip: bool) -> list:
     """One sandal seen from above, toes up: a footbed in the sandal's colour plus straps."""
-    edge = SOLES[2] if sv[5] < 0.5 else SOLES[1]
+    edge_index, cross_strap = sandal_draws(sv)
+    edge = SOLES[edge_index]
     s = -1 if flip else 1
     outline = [*arc(cx + s * 0.01, 0.3, 0.085, 0.11, 180, 360, 10),
                (cx + 0.075, 0.5), *arc(cx, 0.72, 0.065, 0.09, 0, 180, 8), (cx - 0.075, 0.5)]
@@ -69,7 +71,7 @@ def _sandal(cv: Canvas, cx: float, sv, pv, flip: bool) -> list:
     cv.trim_line(outline + [outline[0]], 0.012, edge)
     inner = [(cx + (x - cx) * 0.86, 0.5 + (y - 0.5) * 0.92) for x, y in outline]
     cv.band(inner, 230)
-    if sv[7] < 0.5:
+    if cross_strap:
         straps = [[(cx - 0.09, 0.33), (cx + 0.09, 0.31), (cx + 0.09, 0.39), (cx - 0.09, 0.41)]]
     else:
         straps = [[(cx - 0.085, 0.44), (cx + s * 0.01, 0.29), (cx + 0.085, 0.44),
@@ -118,8 +120,8 @@ def draw_shoes(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) ->
 
 
 def draw_bag(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) -> None:
-    kind = ("tote", "handbag", "crossbody", "backpack")[int(sv[6] * 4)]
-    metal = HARDWARE[int(sv[7] * 2)]
+    kind, metal_index = bag_draws(sv)
+    metal = HARDWARE[metal_index or 0]
     if kind == "tote":
         handle = [arc(x, 0.4, 0.075, 0.2, 180, 360, 10) for x in (0.4, 0.6)]
         body = [(0.27, 0.4), (0.73, 0.4), (0.77, 0.8), (0.23, 0.8)]
@@ -159,7 +161,7 @@ def draw_bag(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) -> N
 
 
 def draw_hat(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) -> None:
-    kind = ("beanie", "cap", "fedora", "sunhat")[int(sv[6] * 4)]
+    kind, pompom = hat_draws(sv)
     if model is not None:
         s = 2.6
         figure.head(cv, model, 0.5, 0.62 + 0.115 * s + 0.1, scale=s)
@@ -170,7 +172,7 @@ def draw_hat(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) -> N
         for i in range(1, 16):
             x = 0.27 + i * 0.46 / 16
             cv.line([(x, 0.54), (x, 0.66)], 0.004, 185)
-        if sv[7] < 0.5:
+        if pompom:
             cv.fill_ellipse((0.44, 0.2, 0.56, 0.31))
     elif kind == "cap":
         cv.fill([*arc(0.5, 0.6, 0.21, 0.26, 180, 360, 16)])

@@ -10,6 +10,7 @@ import math
 
 from core.demo import figure
 from core.demo.canvas import Canvas, arc, mirror
+from core.demo.draws import full_neckline, top_neckline, waist_band
 
 FIT_INDEX = {"slim": 0, "regular": 1, "loose": 2, "n/a": 1}
 SLEEVE_LENGTH = {"short": 0.10, "three-quarter": 0.23, "long": 0.33}
@@ -122,11 +123,7 @@ def draw_top(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) -> N
             y = ny + 0.08 + i * (hem - ny - 0.1) / 4.5
             cv.trim_ellipse((CX - 0.009, y - 0.009, CX + 0.009, y + 0.009), (236, 232, 222))
         return
-    kind = {"tee": "crew", "tank": "scoop", "hoodie": "crew"}.get(cat)
-    if kind is None:
-        kinds = ("crew", "v", "scoop") if attrs.get("sleeve") == "sleeveless" else (
-            "crew", "v", "scoop", "boat")
-        kind = kinds[int(sv[3] * len(kinds))]
+    kind = top_neckline(cat, attrs, sv)
     if cat == "hoodie":
         cv.fill_ellipse((CX - 0.1, ny - 0.05, CX + 0.1, ny + 0.06))
         cv.line(arc(CX, ny + 0.005, 0.1, 0.055, 0, 180), 0.006, 170)
@@ -225,10 +222,8 @@ def draw_full(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) -> 
     else:
         hem = {"full": 0.93, "cropped": 0.84, "mini": waist + 0.2}.get(attrs.get("length"), 0.93)
         pant_legs(cv, waist - 0.01, ww, hem, fit, pv, model, shorts=cat == "romper")
-    kinds = ("v", "scoop", "crew") if attrs.get("sleeve") == "sleeveless" else (
-        "v", "scoop", "crew", "boat")
-    _neckline(cv, kinds[int(sv[3] * len(kinds))], geo["nw"], geo["ny"])
-    if sv[4] < 0.4:
+    _neckline(cv, full_neckline(attrs, sv), geo["nw"], geo["ny"])
+    if waist_band(sv):
         cv.band([(CX - ww, waist - 0.02), (CX + ww, waist - 0.02), (CX + ww, waist + 0.015),
                  (CX - ww, waist + 0.015)], 175)
     else:

@@ -147,13 +147,12 @@ def oracle_metrics(gallery: TensorSet, queries: TensorSet,
     }
 
 
-def look_alike_groups(demo_dir: Path, details: bool = True) -> dict[str, int]:
-    """SKU -> look-alike group of a demo catalog (``core.demo.render.look_alike_key``)."""
+def look_alike_groups(records: list[dict], details: bool = True) -> dict[str, int]:
+    """SKU -> look-alike group of demo catalog records (``core.demo.render.look_alike_key``)."""
     from core.demo.render import look_alike_key
 
     ids: dict[tuple, int] = {}
-    return {r["sku"]: ids.setdefault(look_alike_key(r, details), len(ids))
-            for r in read_items_jsonl(demo_dir)}
+    return {r["sku"]: ids.setdefault(look_alike_key(r, details), len(ids)) for r in records}
 
 
 def joint_ceiling(gallery: TensorSet, queries: TensorSet, k: int = 10) -> float:
@@ -181,9 +180,10 @@ def eval_search_demo(settings, demo_dir: Path, *, backbone: str = "studio_encode
     if not baselines:
         return out
     out["baselines"]["label_oracle"] = oracle_metrics(gallery, queries)
+    records = read_items_jsonl(demo_dir)
     for name, details in (("detail_oracle", True), ("attribute_oracle", False)):
         out["baselines"][name] = oracle_metrics(gallery, queries,
-                                                look_alike_groups(demo_dir, details))
+                                                look_alike_groups(records, details))
     out["ceiling"] = {"p10_category_plus_color": joint_ceiling(gallery, queries)}
     torch.manual_seed(0)
     rand = Embedder("studio_encoder", settings, weights=None)
