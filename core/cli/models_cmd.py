@@ -83,6 +83,10 @@ def _train_args(p) -> None:
     p.add_argument("--attr-weight", type=float, default=0.0,
                    help="weight of the attribute heads (drawn fit, length, sleeve, pattern "
                         "predicted from the identity chunk; 0 = none)")
+    p.add_argument("--detail-weight", type=float, default=0.0,
+                   help="weight of the detail heads (the renders' neckline, waistband, sole, "
+                        "sandal straps, bag and hat kind predicted from the identity chunk; "
+                        "0 = none)")
     p.add_argument("--heads-only", action="store_true",
                    help="keep the --init trunk frozen, re-fit projection and heads on its "
                         "cached features")
@@ -128,6 +132,7 @@ def cmd_train(args) -> int:
                       weight_decay=args.weight_decay, aug_strength=args.aug_strength,
                       item_triplet_on=args.item_triplet_on, heads_only=args.heads_only,
                       demo_group=args.demo_group, attr_weight=args.attr_weight,
+                      detail_weight=args.detail_weight,
                       device=args.device or cfg_s.device, seed=args.seed)
     spec = DataSpec(real=args.data_real, demo=args.demo, demo_variants=args.demo_variants)
     out = args.out or cfg_s.weights_dir

@@ -71,3 +71,43 @@ def discrete_draws(cat: str, family: str, attrs: dict, sv) -> tuple:
     if family == "hat":
         return hat_draws(sv)
     return ()
+
+
+# The discrete draws as named label spaces, for image-side heads that learn to read them
+# (``detail_labels``); each name's values are listed once here.
+DETAIL_VOCAB: dict[str, tuple[str, ...]] = {
+    "neckline": ("crew", "v", "scoop", "boat"),
+    "waistband": ("seam", "band"),
+    "sole": ("white", "black", "tan"),
+    "sandal": ("black-v", "black-cross", "tan-v", "tan-cross"),
+    "bag": ("tote", "handbag-gold", "handbag-silver", "crossbody-gold", "crossbody-silver",
+            "backpack-gold", "backpack-silver"),
+    "hat": ("beanie", "beanie-pompom", "cap", "fedora", "sunhat"),
+}
+_SOLE_NAMES = DETAIL_VOCAB["sole"]
+_HARDWARE_NAMES = ("gold", "silver")
+
+
+def detail_labels(cat: str, family: str, attrs: dict, sv) -> dict[str, str]:
+    """The item's discrete draws by ``DETAIL_VOCAB`` name (names it does not have are absent:
+    a shirt has a collar, not a neckline; outerwear, bottoms, boots and heels have none)."""
+    out: dict[str, str] = {}
+    if family == "top":
+        neck = top_neckline(cat, attrs, sv)
+        if neck is not None:
+            out["neckline"] = neck
+    elif family == "full":
+        out["neckline"] = full_neckline(attrs, sv)
+        out["waistband"] = "band" if waist_band(sv) else "seam"
+    elif cat == "sneakers":
+        out["sole"] = _SOLE_NAMES[sneaker_sole(sv)]
+    elif cat == "sandals":
+        edge, cross = sandal_draws(sv)
+        out["sandal"] = f"{_SOLE_NAMES[edge]}-{'cross' if cross else 'v'}"
+    elif family == "bag":
+        kind, hardware = bag_draws(sv)
+        out["bag"] = kind if hardware is None else f"{kind}-{_HARDWARE_NAMES[hardware]}"
+    elif family == "hat":
+        kind, pompom = hat_draws(sv)
+        out["hat"] = f"{kind}-pompom" if pompom else kind
+    return out

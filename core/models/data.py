@@ -20,7 +20,9 @@ from core.models.labels import (
     ATTR_DIM,
     CATEGORY_NAMES,
     COLOR_NAMES,
+    DETAIL_NAMES,
     attr_onehot,
+    detail_row,
     group_matrix,
     real_group,
 )
@@ -40,20 +42,32 @@ class TensorSet:
     ident: torch.Tensor  # N, identity for triplets (item for renders, class for photos)
     attrs: torch.Tensor  # N x ATTR_DIM one-hot (zeros when unknown)
     labels: list[str]  # N, the class name (photos) or category (renders)
+    # N x len(DETAIL_NAMES) indices of the renders' discrete shape draws (-1: none or unknown);
+    # None when no picture has any (photos)
+    details: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.images)
 
+    def detail_rows(self) -> torch.Tensor:
+        """``details``, or all -1 when the set carries none."""
+        if self.details is not None:
+            return self.details
+        return torch.full((len(self), len(DETAIL_NAMES)), -1, dtype=torch.long)
+
     def subset(self, idx: Sequence[int] | torch.Tensor) -> TensorSet:
         idx = torch.as_tensor(idx, dtype=torch.long)
         return TensorSet(self.images[idx], self.groups[idx], self.color[idx], self.ident[idx],
-                         self.attrs[idx], [self.labels[i] for i in idx.tolist()])
+                         self.attrs[idx], [self.labels[i] for i in idx.tolist()],
+                         None if self.details is None else self.details[idx])
 
     @staticmethod
     def concat(parts: list[TensorSet]) -> TensorSet:
+        details = (torch.cat([p.detail_rows() for p in parts])
+                   if any(p.details is not None for p in parts) else None)
         return TensorSet(*(torch.cat([getattr(p, f) for p in parts]) for f in
                            ("images", "groups", "color", "ident", "attrs")),
-                         [lab for p in parts for lab in p.labels])
+                         [lab for p in parts for lab in p.labels], details)
 
 
 def load_many(sources: Iterable, size: int, pad: str = "edge", workers: int = 2) -> torch.Tensor:
@@ -134,10 +148,12 @@ def demo_set(demo_dir: Path, size: int, *, split: str | Sequence[str] = "train",
     colors = [COLOR_NAMES.index(c) if (c := r.get("attrs", {}).get("color")) in COLOR_NAMES
               else -1 for r in records]
     attrs = torch.tensor([attr_onehot(r.get("attrs", {})) for r in records])
+    details = torch.tensor([detail_row(r) for r in records], dtype=torch.long).reshape(
+        len(records), len(DETAIL_NAMES))
     idx = torch.arange(len(records)).repeat_interleave(rep)
     return TensorSet(images, eye[torch.tensor(cats, dtype=torch.long)][idx],
                      torch.tensor(colors, dtype=torch.long)[idx], idx + ident_offset,
-                     attrs[idx], [records[i]["category"] for i in idx.tolist()])
+                     attrs[idx], [records[i]["category"] for i in idx.tolist()], details[idx])
 
 
 def _render_job(job: tuple) -> object:

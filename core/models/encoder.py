@@ -117,9 +117,13 @@ class StudioEncoder(nn.Module):
         self.attr_heads: nn.ModuleDict | None = None
 
     def add_attr_heads(self, sizes: dict[str, int]) -> None:
-        """Cosine heads predicting attributes (name -> number of values) from identity."""
-        self.attr_heads = nn.ModuleDict(
-            {name: CosineHead(self.chunks[2], n) for name, n in sizes.items()})
+        """Cosine heads predicting attributes or shape details (name -> number of values) from
+        identity; heads the model already has are kept."""
+        if self.attr_heads is None:
+            self.attr_heads = nn.ModuleDict()
+        for name, n in sizes.items():
+            if name not in self.attr_heads:
+                self.attr_heads[name] = CosineHead(self.chunks[2], n)
 
     def attr_logits(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
         """Attribute logits of a projection (empty without attribute heads)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.demo.draws import DETAIL_VOCAB
 from core.demo.taxonomy import (
     ATTRIBUTES,
     CATEGORIES,
@@ -48,6 +49,15 @@ ATTR_DIM = sum(len(v) for v in ATTR_VOCAB.values())
 # head; season is not drawn).
 HEAD_ATTRS: tuple[str, ...] = ("pattern", "sleeve", "length", "fit")
 assert tuple(ATTR_VOCAB) == ATTRIBUTES
+# The renderer's discrete shape draws (neckline, waistband, sole, straps, bag, hat) that detail
+# heads learn to read from pixels; renders only (see ``detail_rows``).
+DETAIL_NAMES: tuple[str, ...] = tuple(DETAIL_VOCAB)
+assert not set(DETAIL_NAMES) & set(ATTR_VOCAB)
+
+
+def head_sizes(names) -> dict[str, int]:
+    """Number of values of each named attribute or detail (the heads' output sizes)."""
+    return {name: len(ATTR_VOCAB.get(name) or DETAIL_VOCAB[name]) for name in names}
 
 
 def real_group(class_name: str) -> tuple[str, ...] | None:
@@ -94,3 +104,16 @@ def attr_targets(onehot, names: tuple[str, ...] = HEAD_ATTRS) -> dict:
         if key in names:
             out[key] = part.argmax(1).masked_fill(part.sum(1) < 0.5, -1)
     return out
+
+
+def detail_row(record: dict) -> list[int]:
+    """Index of each ``DETAIL_NAMES`` value of a demo item record (-1 where it has none)."""
+    from core.demo.draws import detail_labels
+    from core.demo.render import style_vector
+    from core.demo.taxonomy import CATEGORIES
+
+    cat = record["category"]
+    found = detail_labels(cat, CATEGORIES[cat].family, record.get("attrs", {}),
+                          style_vector(record))
+    return [DETAIL_VOCAB[name].index(found[name]) if name in found else -1
+            for name in DETAIL_NAMES]

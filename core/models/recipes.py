@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from core.models.data import TensorSet, demo_set, photo_set, split_holdout, variant_pairs
+from core.models.labels import DETAIL_NAMES, HEAD_ATTRS
 from core.models.metrics import (
     class_topk,
     encode_u8,
@@ -110,8 +111,10 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
     if kind == "classifier":
         cfg.triplet_weight, cfg.color_weight = 0.0, 0.0
     model = load_checkpoint(init)[0] if init else new_encoder(widths=widths, blocks=blocks)
-    if cfg.attr_weight and model.attr_heads is None:  # a warm start gains the heads here
-        add_attr_heads(model)
+    if cfg.attr_weight:  # a warm start gains the heads here
+        add_attr_heads(model, HEAD_ATTRS)
+    if cfg.detail_weight:
+        add_attr_heads(model, DETAIL_NAMES)
     if image_size:
         if image_size < cfg.crop_size:
             raise ValueError(f"--image-size {image_size} is smaller than --crop-size "

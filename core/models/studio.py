@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import torch
 
 from core.models.encoder import StudioEncoder
-from core.models.labels import ATTR_DIM, ATTR_VOCAB, CATEGORY_NAMES, COLOR_NAMES, HEAD_ATTRS
+from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES, HEAD_ATTRS, head_sizes
 from core.models.preprocess import PreprocessCfg
 
 STUDIO_FILE = "studio_encoder.pt"
@@ -25,7 +26,8 @@ def preprocess_of(model: StudioEncoder) -> PreprocessCfg:
 
 
 def new_encoder(*, widths: tuple[int, ...] | None = None, blocks: tuple[int, ...] | None = None,
-                embed_dim: int = 128, with_attrs: bool = True, attr_heads: bool = False,
+                embed_dim: int = 128, with_attrs: bool = True,
+                attr_heads: bool | Sequence[str] = False,
                 chunk_weights: tuple[float, float, float] | None = None) -> StudioEncoder:
     """A randomly initialised encoder sized for the catalog's categories, colours, attributes."""
     kw: dict[str, Any] = {}
@@ -38,13 +40,14 @@ def new_encoder(*, widths: tuple[int, ...] | None = None, blocks: tuple[int, ...
     model = StudioEncoder(embed_dim=embed_dim, n_categories=len(CATEGORY_NAMES),
                           n_colors=len(COLOR_NAMES), attr_dim=ATTR_DIM if with_attrs else 0, **kw)
     if attr_heads:
-        add_attr_heads(model)
+        add_attr_heads(model, HEAD_ATTRS if attr_heads is True else tuple(attr_heads))
     return model
 
 
-def add_attr_heads(model: StudioEncoder) -> None:
-    """Give ``model`` heads for the attributes the renderer draws (see ``HEAD_ATTRS``)."""
-    model.add_attr_heads({name: len(ATTR_VOCAB[name]) for name in HEAD_ATTRS})
+def add_attr_heads(model: StudioEncoder, names: Sequence[str] = HEAD_ATTRS) -> None:
+    """Give ``model`` heads for the attributes the renderer draws (``HEAD_ATTRS``) or its
+    discrete shape details (``DETAIL_NAMES``); heads it has are kept."""
+    model.add_attr_heads(head_sizes(names))
 
 
 def arch_of(model: StudioEncoder) -> dict[str, Any]:
@@ -58,7 +61,7 @@ def arch_of(model: StudioEncoder) -> dict[str, Any]:
             blocks.append(1)
     return {"widths": widths, "blocks": blocks, "embed_dim": model.embed_dim,
             "with_attrs": model.attr_mlp is not None,
-            **({"attr_heads": True} if model.attr_heads is not None else {}),
+            **({"attr_heads": list(model.attr_heads)} if model.attr_heads is not None else {}),
             "chunk_weights": [round(float(w) ** 2, 6) for w in model.chunk_scale]}
 
 

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from core.models.augment import augment
 from core.models.data import TensorSet
-from core.models.labels import attr_targets
+from core.models.labels import DETAIL_NAMES, attr_targets
 from core.models.losses import group_cross_entropy, triplet_loss
 from core.models.preprocess import PreprocessCfg, normalise_batch
 from core.training import History, run_epochs
@@ -46,6 +46,9 @@ class TrainConfig:
     # weight of the attribute heads' loss (the drawn fit, length, sleeve and pattern predicted
     # from the identity chunk, renders only); 0 = no attribute heads
     attr_weight: float = 0.0
+    # weight of the detail heads' loss (the renders' discrete shape draws: neckline, waistband,
+    # sole, sandal straps, bag and hat kind with hardware); 0 = no detail heads
+    detail_weight: float = 0.0
     attr_dropout: float = 0.5
     patience: int = 8
     crop_size: int = 96
@@ -149,11 +152,10 @@ def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
         col = F.cross_entropy(col_logits[known.to(cfg.device)], batch.color[known].to(cfg.device))
         loss = loss + cfg.color_weight * col
         parts["color"] = col.item()
-    if cfg.attr_weight and model.attr_heads is not None:
-        att = _attr_loss(model, z, batch, cfg)
-        if att is not None:
-            loss = loss + cfg.attr_weight * att
-            parts["attrs"] = att.item()
+    if model.attr_heads is not None:
+        for part, (weight, head_loss) in _head_losses(model, z, batch, cfg).items():
+            loss = loss + weight * head_loss
+            parts[part] = head_loss.item()
     if cfg.triplet_weight:
         fused = z
         if model.attr_mlp is not None:
@@ -165,16 +167,20 @@ def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
     return loss, parts
 
 
-def _attr_loss(model, z: torch.Tensor, batch: TensorSet, cfg: TrainConfig):
-    """Mean cross-entropy of the attribute heads over the pictures whose value is known."""
-    targets = attr_targets(batch.attrs)
-    terms = []
+def _head_losses(model, z: torch.Tensor, batch: TensorSet, cfg: TrainConfig) -> dict:
+    """{"attrs" | "details": (weight, mean cross-entropy of those heads over the pictures whose
+    value is known)} for the head groups with a weight and a known value in the batch."""
+    targets = {**attr_targets(batch.attrs),
+               **dict(zip(DETAIL_NAMES, batch.detail_rows().T, strict=True))}
+    terms: dict[str, list] = {"attrs": [], "details": []}
     for name, logits in model.attr_logits(z).items():
         known = targets[name] >= 0
         if known.any():
-            terms.append(F.cross_entropy(logits[known.to(cfg.device)],
-                                         targets[name][known].to(cfg.device)))
-    return torch.stack(terms).mean() if terms else None
+            terms["details" if name in DETAIL_NAMES else "attrs"].append(F.cross_entropy(
+                logits[known.to(cfg.device)], targets[name][known].to(cfg.device)))
+    weights = {"attrs": cfg.attr_weight, "details": cfg.detail_weight}
+    return {part: (weights[part], torch.stack(t).mean()) for part, t in terms.items()
+            if t and weights[part]}
 
 
 class BudgetSchedule:

@@ -15,9 +15,11 @@ from core.models.labels import (
     ATTR_VOCAB,
     CATEGORY_NAMES,
     COLOR_NAMES,
+    DETAIL_NAMES,
     HEAD_ATTRS,
     attr_onehot,
     attr_targets,
+    detail_row,
     group_matrix,
 )
 from core.models.losses import group_cross_entropy, triplet_loss
@@ -169,6 +171,78 @@ def test_attribute_heads_learn_the_drawn_attributes_and_survive_a_checkpoint(tmp
     assert new_encoder(widths=TINY).attr_logits(z) == {}  # no heads, no attribute loss
 
 
+def test_detail_rows_name_each_items_discrete_draws():
+    """A render record's details are the drawers' own discrete draws, -1 where it has none."""
+    from core.demo.draws import DETAIL_VOCAB, detail_labels
+    from core.demo.render import style_vector
+    from core.demo.specs import sample_attrs
+    from core.demo.taxonomy import CATEGORIES
+
+    rng = np.random.default_rng(3)
+    seen: dict[str, set] = {name: set() for name in DETAIL_NAMES}
+    for i in range(400):
+        cat = list(CATEGORIES)[i % len(CATEGORIES)]
+        rec = {"sku": f"s{i}", "category": cat, "attrs": sample_attrs(rng, cat)}
+        row = detail_row(rec)
+        found = detail_labels(rec["category"], _family(rec["category"]), rec["attrs"],
+                              style_vector(rec))
+        named = [DETAIL_VOCAB[n][v] if v >= 0 else None
+                 for n, v in zip(DETAIL_NAMES, row, strict=True)]
+        assert named == [found.get(n) for n in DETAIL_NAMES]
+        if rec["category"] in ("jacket", "jeans", "boots", "shirt"):
+            assert row == [-1] * len(DETAIL_NAMES)  # no discrete draws to read
+        for n, v in zip(DETAIL_NAMES, row, strict=True):
+            if v >= 0:
+                seen[n].add(v)
+    assert all(len(seen[n]) >= 2 for n in DETAIL_NAMES)  # every head sees several values
+
+
+def _family(cat: str) -> str:
+    from core.demo.taxonomy import CATEGORIES
+
+    return CATEGORIES[cat].family
+
+
+def test_detail_heads_learn_and_sets_without_details_join_with_unknowns(tmp_path):
+    """--detail-weight: heads for the discrete draws train on renders whose value is known;
+    photos (no details) concatenate as -1; checkpoints list every head they have."""
+    torch.manual_seed(0)
+    data = _synthetic_set(n_per=8)
+    necks = {"tee": 0, "jeans": -1, "dress": 1, "sneakers": -1}
+    details = torch.full((len(data), len(DETAIL_NAMES)), -1, dtype=torch.long)
+    details[:, DETAIL_NAMES.index("neckline")] = torch.tensor([necks[c] for c in data.labels])
+    demo = TensorSet(data.images, data.groups, torch.zeros(len(data), dtype=torch.long),
+                     torch.arange(len(data)) // 2, torch.zeros(len(data), ATTR_DIM),
+                     data.labels, details)
+    mixed = TensorSet.concat([data, demo])
+    assert (mixed.detail_rows()[:len(data)] == -1).all()
+    assert torch.equal(mixed.subset([len(data)]).details, details[:1])
+    model = new_encoder(widths=TINY)
+    add_attr_heads(model, HEAD_ATTRS)
+    add_attr_heads(model, DETAIL_NAMES)
+    cfg = TrainConfig(epochs=3, batch_size=16, lr=3e-3, crop_size=40, aug_strength=0.3,
+                      detail_weight=1.0)
+    gen = torch.Generator().manual_seed(0)
+    model.eval()
+    with torch.no_grad():
+        parts = batch_loss(model, demo, cfg, PRE, gen)[1]
+        assert "attrs" not in parts  # attribute heads present but weighted 0
+        before = parts["details"]
+    fit(model, Batcher(None, demo, cfg), lambda m: {"score": 0.0}, cfg, PRE,
+        lambda m, row: None, out_dir=tmp_path)
+    model.eval()
+    with torch.no_grad():
+        assert batch_loss(model, demo, cfg, PRE, gen)[1]["details"] < before
+    loaded, payload = load_checkpoint(save_checkpoint(model, tmp_path / "d.pt"))
+    assert payload["arch"]["attr_heads"] == [*HEAD_ATTRS, *DETAIL_NAMES]
+    assert set(loaded.attr_heads) == {*HEAD_ATTRS, *DETAIL_NAMES}
+    old = dict(payload, arch=dict(payload["arch"], attr_heads=True))  # a session-7 checkpoint
+    old["state_dict"] = {k: v for k, v in payload["state_dict"].items()
+                         if not any(f"attr_heads.{n}." in k for n in DETAIL_NAMES)}
+    torch.save(old, tmp_path / "old.pt")
+    assert set(load_checkpoint(tmp_path / "old.pt")[0].attr_heads) == set(HEAD_ATTRS)
+
+
 def _lookalike_renders(n_items: int = 40, per_item: int = 3) -> TensorSet:
     """Renders of items in 4 categories x 5 colours (two items per bucket), 3 pictures each."""
     ids = torch.arange(n_items).repeat_interleave(per_item)
@@ -271,7 +345,11 @@ def test_training_at_another_input_side(tmp_path):
                           tmp_path / "out", init=init, image_size=48)
     model, payload = load_checkpoint(summary["file"])
     assert model.image_size == 48 and payload["preprocess"]["size"] == 48
-    assert model.attr_heads is not None  # a warm start with --attr-weight gains the heads
+    assert set(model.attr_heads) == set(HEAD_ATTRS)  # a warm start with --attr-weight gains
+    cfg.detail_weight = 0.5                             # the heads, with --detail-weight more
+    again = train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+                        tmp_path / "out3", init=summary["file"])
+    assert set(load_checkpoint(again["file"])[0].attr_heads) == {*HEAD_ATTRS, *DETAIL_NAMES}
     with pytest.raises(ValueError, match="smaller than --crop-size"):
         train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
                     tmp_path / "out2", init=init, image_size=32)
