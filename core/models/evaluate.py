@@ -12,7 +12,8 @@ import torch
 from core.models.augment import center_resize
 from core.models.data import TensorSet, demo_set, load_many, photo_set, read_items_jsonl
 from core.models.embed import Embedder
-from core.models.metrics import class_topk, precision_at_k, recall_at_1, top_k_rows
+from core.models.labels import DETAIL_NAMES, attr_targets
+from core.models.metrics import class_topk, features_u8, precision_at_k, recall_at_1, top_k_rows
 from core.models.preprocess import normalise_batch
 from core.models.registry import MissingWeights, available_backbones
 
@@ -164,6 +165,27 @@ def joint_ceiling(gallery: TensorSet, queries: TensorSet, k: int = 10) -> float:
     return round(float(1 + np.minimum(both, k).mean() / k), 4)
 
 
+def head_accuracy(model, queries: TensorSet, device: str = "cpu") -> dict[str, dict]:
+    """How well a studio encoder's training heads read each query's drawn attributes and shape
+    details: {name: {"accuracy", "n"}} over the queries whose value is known."""
+    from core.models.studio import preprocess_of
+
+    if getattr(model, "attr_heads", None) is None:
+        return {}
+    z = features_u8(model, queries.images, preprocess_of(model), device=device)
+    targets = {**attr_targets(queries.attrs),
+               **dict(zip(DETAIL_NAMES, queries.detail_rows().T, strict=True))}
+    out = {}
+    with torch.inference_mode():
+        for name, logits in model.attr_logits(z.to(device)).items():
+            known = targets[name] >= 0
+            if known.any():
+                hit = logits.cpu()[known].argmax(1) == targets[name][known]
+                out[name] = {"accuracy": round(float(hit.float().mean()), 4),
+                             "n": int(known.sum())}
+    return out
+
+
 def eval_search_demo(settings, demo_dir: Path, *, backbone: str = "studio_encoder",
                      max_queries: int = 0, baselines: bool = True,
                      embedder: Embedder | None = None) -> dict:
@@ -177,6 +199,8 @@ def eval_search_demo(settings, demo_dir: Path, *, backbone: str = "studio_encode
     if main.can_match_item:
         out["item_match"] = {"weights": list(main.model.item_weights),
                              **search_metrics(main, gallery, queries, match="item", g_emb=g_emb)}
+    if heads := head_accuracy(main.model, queries, main.device):
+        out["heads"] = heads  # the attribute and detail heads (training only) read back
     if not baselines:
         return out
     out["baselines"]["label_oracle"] = oracle_metrics(gallery, queries)

@@ -220,3 +220,33 @@ def test_item_weights_survive_a_checkpoint(tmp_path):
     model.item_weights = (0.1, 0.1, 0.8)
     loaded, payload = load_checkpoint(save_checkpoint(model, tmp_path / "b.pt"))
     assert loaded.item_weights == (0.1, 0.1, 0.8) and payload["item_weights"] == [0.1, 0.1, 0.8]
+
+
+def test_head_accuracy_reads_back_attributes_and_details_where_known():
+    """The eval's "heads" figures: each training head scored on the queries whose drawn
+    value is known (photos and items without that detail are left out)."""
+    from core.models.evaluate import head_accuracy
+    from core.models.labels import ATTR_DIM, DETAIL_NAMES, HEAD_ATTRS, attr_onehot
+    from core.models.metrics import features_u8
+    from core.models.studio import add_attr_heads, new_encoder, preprocess_of
+
+    torch.manual_seed(0)
+    model = new_encoder(widths=(8, 16, 16, 32)).eval()
+    assert head_accuracy(model, _set([("tee", "T0", 0)])) == {}  # no heads: nothing to read
+    add_attr_heads(model, (*HEAD_ATTRS, *DETAIL_NAMES))
+    n = 6
+    attrs = torch.tensor([attr_onehot({"fit": "slim"}) if i < 4 else [0.0] * ATTR_DIM
+                          for i in range(n)])
+    details = torch.full((n, len(DETAIL_NAMES)), -1, dtype=torch.long)
+    details[:3, DETAIL_NAMES.index("bag")] = torch.tensor([0, 1, 2])
+    queries = TensorSet(torch.randint(0, 255, (n, 3, 40, 40), dtype=torch.uint8),
+                        torch.zeros(n, 1), torch.zeros(n, dtype=torch.long), torch.arange(n),
+                        attrs, [f"tee|S{i}" for i in range(n)], details)
+    out = head_accuracy(model, queries)
+    assert set(out) == {"fit", "bag"}  # other heads: no known value among these queries
+    assert out["fit"]["n"] == 4 and out["bag"]["n"] == 3
+    z = features_u8(model, queries.images, preprocess_of(model))
+    with torch.no_grad():
+        pred = model.attr_logits(z)["bag"][:3].argmax(1)
+    truth = details[:3, DETAIL_NAMES.index("bag")]
+    assert out["bag"]["accuracy"] == round(float((pred == truth).float().mean()), 4)
