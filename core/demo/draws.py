@@ -56,21 +56,9 @@ def hat_draws(sv) -> tuple[str, bool]:
 
 
 def discrete_draws(cat: str, family: str, attrs: dict, sv) -> tuple:
-    """Every discrete shape draw of an item's drawing (empty where there are none: outerwear,
-    bottoms, boots and heels vary only in continuous widths)."""
-    if family == "top":
-        return (top_neckline(cat, attrs, sv),)
-    if family == "full":
-        return full_neckline(attrs, sv), waist_band(sv)
-    if cat == "sneakers":
-        return (sneaker_sole(sv),)
-    if cat == "sandals":
-        return sandal_draws(sv)
-    if family == "bag":
-        return bag_draws(sv)
-    if family == "hat":
-        return hat_draws(sv)
-    return ()
+    """Every discrete shape draw of an item's drawing, as a key (empty where there are none:
+    outerwear, bottoms, boots and heels vary only in continuous widths)."""
+    return tuple(detail_labels(cat, family, attrs, sv).values())
 
 
 # The discrete draws as named label spaces, for image-side heads that learn to read them
