@@ -134,6 +134,19 @@ def test_training_with_renders_uses_pk_batches_and_attributes(tmp_path):
     assert loss.requires_grad and {"cat", "color", "triplet"} <= set(parts)
 
 
+def _short_fit(model, demo: TensorSet, cfg: TrainConfig, tmp_path) -> tuple[dict, dict]:
+    """(loss parts on ``demo`` before, after) a short fit of ``model`` on it."""
+    gen = torch.Generator().manual_seed(0)
+    model.eval()
+    with torch.no_grad():
+        before = batch_loss(model, demo, cfg, PRE, gen)[1]
+    fit(model, Batcher(None, demo, cfg), lambda m: {"score": 0.0}, cfg, PRE,
+        lambda m, row: None, out_dir=tmp_path)
+    model.eval()
+    with torch.no_grad():
+        return before, batch_loss(model, demo, cfg, PRE, gen)[1]
+
+
 def test_attribute_heads_learn_the_drawn_attributes_and_survive_a_checkpoint(tmp_path):
     """--attr-weight: heads on the identity chunk predict fit (etc.) from pixels; pictures
     whose value is unknown (photos) are left out of that loss."""
@@ -153,15 +166,8 @@ def test_attribute_heads_learn_the_drawn_attributes_and_survive_a_checkpoint(tmp
     add_attr_heads(model)
     cfg = TrainConfig(epochs=3, batch_size=16, lr=3e-3, crop_size=40, aug_strength=0.3,
                       attr_weight=1.0)
-    gen = torch.Generator().manual_seed(0)
-    model.eval()
-    with torch.no_grad():
-        before = batch_loss(model, demo, cfg, PRE, gen)[1]["attrs"]
-    fit(model, Batcher(None, demo, cfg), lambda m: {"score": 0.0}, cfg, PRE,
-        lambda m, row: None, out_dir=tmp_path)
-    model.eval()
-    with torch.no_grad():
-        assert batch_loss(model, demo, cfg, PRE, gen)[1]["attrs"] < before
+    before, after = _short_fit(model, demo, cfg, tmp_path)
+    assert after["attrs"] < before["attrs"]
     loaded, payload = load_checkpoint(save_checkpoint(model, tmp_path / "a.pt"))
     assert payload["arch"]["attr_heads"] and set(loaded.attr_heads) == set(HEAD_ATTRS)
     x = torch.rand(2, 3, 40, 40)
@@ -222,17 +228,9 @@ def test_detail_heads_learn_and_sets_without_details_join_with_unknowns(tmp_path
     add_attr_heads(model, DETAIL_NAMES)
     cfg = TrainConfig(epochs=3, batch_size=16, lr=3e-3, crop_size=40, aug_strength=0.3,
                       detail_weight=1.0)
-    gen = torch.Generator().manual_seed(0)
-    model.eval()
-    with torch.no_grad():
-        parts = batch_loss(model, demo, cfg, PRE, gen)[1]
-        assert "attrs" not in parts  # attribute heads present but weighted 0
-        before = parts["details"]
-    fit(model, Batcher(None, demo, cfg), lambda m: {"score": 0.0}, cfg, PRE,
-        lambda m, row: None, out_dir=tmp_path)
-    model.eval()
-    with torch.no_grad():
-        assert batch_loss(model, demo, cfg, PRE, gen)[1]["details"] < before
+    before, after = _short_fit(model, demo, cfg, tmp_path)
+    assert "attrs" not in before  # attribute heads present but weighted 0
+    assert after["details"] < before["details"]
     loaded, payload = load_checkpoint(save_checkpoint(model, tmp_path / "d.pt"))
     assert payload["arch"]["attr_heads"] == [*HEAD_ATTRS, *DETAIL_NAMES]
     assert set(loaded.attr_heads) == {*HEAD_ATTRS, *DETAIL_NAMES}
