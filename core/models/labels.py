@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.demo.draws import DETAIL_VOCAB
+from core.demo.draws import DETAIL_VOCAB, detail_labels
+from core.demo.render import style_vector
 from core.demo.taxonomy import (
     ATTRIBUTES,
     CATEGORIES,
@@ -108,10 +109,6 @@ def attr_targets(onehot, names: tuple[str, ...] = HEAD_ATTRS) -> dict:
 
 def detail_row(record: dict) -> list[int]:
     """Index of each ``DETAIL_NAMES`` value of a demo item record (-1 where it has none)."""
-    from core.demo.draws import detail_labels
-    from core.demo.render import style_vector
-    from core.demo.taxonomy import CATEGORIES
-
     cat = record["category"]
     found = detail_labels(cat, CATEGORIES[cat].family, record.get("attrs", {}),
                           style_vector(record))
