@@ -28,6 +28,15 @@ def register(sub, groups) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_tune)
 
+    p = groups["train"].add_parser(
+        "average", help="average the weights of studio encoder checkpoints of one architecture "
+                        "(e.g. a run's best and last epochs); re-tune the result")
+    p.add_argument("--init", type=Path, nargs="+", required=True,
+                   help="two or more studio encoder checkpoints")
+    p.add_argument("--out", type=Path, required=True, help="averaged checkpoint to write")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_average)
+
     p = sub.add_parser("embed", help="embed every catalog item lacking a vector for a backbone")
     p.add_argument("--backbone", default=None, help="registry name (default: BACKBONE setting)")
     p.add_argument("--mask", action="store_true", help="mask non-garment pixels first")
@@ -167,6 +176,24 @@ def cmd_tune(args) -> int:
     else:
         print(f"{summary['file']}: views {summary['views_selection']['chosen']}, chunk weights "
               f"{summary['chunk_weights_selection']['chosen']}")
+    return 0
+
+
+def cmd_average(args) -> int:
+    from core.models.studio import average_checkpoints
+
+    for path in args.init:
+        if not path.exists():
+            raise CliError(f"{path}: not found")
+    try:
+        summary = average_checkpoints(args.init, args.out)
+    except (KeyError, ValueError, RuntimeError) as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        emit_json(summary)
+    else:
+        epochs = ", ".join(f"{s['file']} (epoch {s['epoch']})" for s in summary["averaged_from"])
+        print(f"{summary['file']}: average of {epochs}; run `train tune` on it next")
     return 0
 
 

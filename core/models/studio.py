@@ -101,6 +101,41 @@ def load_checkpoint(path: Path) -> tuple[StudioEncoder, dict]:
     return model.eval(), payload
 
 
+def average_checkpoints(paths: Sequence[Path], out: Path) -> dict[str, Any]:
+    """Average the weights of checkpoints of one architecture (e.g. a run's best and last
+    epochs: a "model soup" / stochastic weight averaging); BatchNorm running statistics are
+    averaged too. Heads only some files have are averaged over those files. The result keeps the
+    first file's training record and should be re-tuned (``train tune``) before use."""
+    if len(paths) < 2:
+        raise ValueError("give at least two checkpoints to average")
+    loaded = [load_checkpoint(p) for p in paths]
+    trunk_keys = ("widths", "blocks", "embed_dim", "with_attrs")
+    first = {k: loaded[0][1]["arch"].get(k) for k in trunk_keys}
+    for path, (_, payload) in zip(paths[1:], loaded[1:], strict=True):
+        arch = {k: payload["arch"].get(k) for k in trunk_keys}
+        if arch != first:
+            raise ValueError(f"{path}: another architecture ({arch}) than {paths[0]} ({first})")
+    states = [m.state_dict() for m, _ in loaded]  # before the first model gains heads
+    model, payload = loaded[0]
+    for other, _ in loaded[1:]:
+        if other.attr_heads is not None:
+            add_attr_heads(model, list(other.attr_heads))
+    state = model.state_dict()
+    for key, value in state.items():
+        if value.is_floating_point():
+            state[key] = torch.stack([s[key] for s in states if key in s]).mean(0)
+    model.load_state_dict(state)
+    sources = [{"file": Path(p).name, "sha256": sha256_of(p),
+                "epoch": (pl.get("metrics") or {}).get("epoch")} for p, (_, pl) in
+               zip(paths, loaded, strict=True)]
+    kept = {k: v for k, v in payload.items() if k not in {
+        "format", "arch", "state_dict", "categories", "colors", "preprocess", "metrics",
+        "views", "item_weights"}}
+    save_checkpoint(model, out, metrics=payload.get("metrics"), half=True,
+                    extra={**kept, "averaged_from": sources})
+    return {"file": str(out), "averaged_from": sources}
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with Path(path).open("rb") as fh:

@@ -396,3 +396,41 @@ def test_demo_validation_measures_each_chunk_on_its_own():
     assert out["score"] == pytest.approx(np.mean([out["val_demo_r1_item"],
                                                   out["val_demo_p10_cat"],
                                                   out["val_demo_p10_color"]]), abs=1e-3)
+
+
+def test_train_average_means_the_weights_and_keeps_every_head(tmp_path, capsys):
+    from core.cli import main
+
+    torch.manual_seed(0)
+    a = new_encoder(widths=TINY)
+    add_attr_heads(a, HEAD_ATTRS)
+    b = new_encoder(widths=TINY)
+    add_attr_heads(b, HEAD_ATTRS + DETAIL_NAMES)
+    with torch.no_grad():  # distinct BatchNorm statistics, as after training
+        for m in b.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.fill_(1.0)
+    pa = save_checkpoint(a, tmp_path / "a.pt", metrics={"epoch": 3})
+    pb = save_checkpoint(b, tmp_path / "b.pt", metrics={"epoch": 9})
+    out = tmp_path / "avg.pt"
+    code = main(["train", "average", "--init", str(pa), str(pb), "--out", str(out), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and [s["epoch"] for s in report["averaged_from"]] == [3, 9]
+    avg, payload = load_checkpoint(out)
+    assert set(avg.attr_heads) == set(HEAD_ATTRS + DETAIL_NAMES)
+    sa, sb, sm = a.state_dict(), b.state_dict(), avg.state_dict()
+    for key in ("trunk.stem.0.weight", "trunk.stem.1.running_mean", "proj.weight"):
+        if key in sm:
+            assert torch.allclose(sm[key], (sa[key] + sb[key]) / 2, atol=2e-3), key
+    assert torch.allclose(sm["trunk.stem.1.running_mean"], torch.full_like(sm[
+        "trunk.stem.1.running_mean"], 0.5), atol=1e-3)
+    detail = f"attr_heads.{DETAIL_NAMES[0]}.weight"  # only b has it: b's values
+    assert torch.allclose(sm[detail], sb[detail], atol=2e-3)
+    assert payload["averaged_from"][1]["file"] == "b.pt"
+
+    other = save_checkpoint(new_encoder(widths=(8, 8, 16, 16)), tmp_path / "other.pt")
+    assert main(["train", "average", "--init", str(pa), str(other), "--out",
+                 str(tmp_path / "x.pt")]) == 2
+    assert "another architecture" in capsys.readouterr().err
+    assert main(["train", "average", "--init", str(pa), "--out", str(tmp_path / "x.pt")]) == 2
+    assert not (tmp_path / "x.pt").exists()
