@@ -84,6 +84,16 @@ def save_checkpoint(model: StudioEncoder, path: Path, *, metrics: dict | None = 
     return path
 
 
+def training_record(payload: dict) -> dict:
+    """What a checkpoint says beyond what ``save_checkpoint`` writes from the model (training
+    config, data, selections): carried over when a derived checkpoint is written."""
+    return {k: v for k, v in payload.items() if k not in _REBUILT}
+
+
+_REBUILT = frozenset({"format", "arch", "state_dict", "categories", "colors", "preprocess",
+                      "metrics", "views", "item_weights"})
+
+
 def load_checkpoint(path: Path) -> tuple[StudioEncoder, dict]:
     """Rebuild an encoder from a checkpoint file; returns (model in eval mode, payload)."""
     payload = torch.load(Path(path), map_location="cpu", weights_only=True)
@@ -128,11 +138,8 @@ def average_checkpoints(paths: Sequence[Path], out: Path) -> dict[str, Any]:
     sources = [{"file": Path(p).name, "sha256": sha256_of(p),
                 "epoch": (pl.get("metrics") or {}).get("epoch")} for p, (_, pl) in
                zip(paths, loaded, strict=True)]
-    kept = {k: v for k, v in payload.items() if k not in {
-        "format", "arch", "state_dict", "categories", "colors", "preprocess", "metrics",
-        "views", "item_weights"}}
     save_checkpoint(model, out, metrics=payload.get("metrics"), half=True,
-                    extra={**kept, "averaged_from": sources})
+                    extra={**training_record(payload), "averaged_from": sources})
     return {"file": str(out), "averaged_from": sources}
 
 

@@ -20,7 +20,13 @@ import torch
 
 from core.models.data import TensorSet, demo_set, photo_set, split_holdout, variant_pairs
 from core.models.metrics import class_topk, features_u8, precision_at_k, recall_at_1
-from core.models.studio import STUDIO_PREPROCESS, load_checkpoint, preprocess_of, save_checkpoint
+from core.models.studio import (
+    STUDIO_PREPROCESS,
+    load_checkpoint,
+    preprocess_of,
+    save_checkpoint,
+    training_record,
+)
 
 log = logging.getLogger(__name__)
 VIEW_CANDIDATES: dict[str, tuple[tuple[float, bool], ...]] = {
@@ -176,11 +182,8 @@ def tune_encoder(init: Path, out: Path, *, real: Path | None, demo: Path | None)
     item = select_item_weights(rows)
     model.item_weights = tuple(item["chosen"]) if item else None
     log.info("exact-item query weights: %s", model.item_weights)
-    kept = {k: v for k, v in payload.items() if k not in {
-        "format", "arch", "state_dict", "categories", "colors", "preprocess", "metrics",
-        "views", "item_weights"}}
     summary = {"views_selection": views, "chunk_weights_selection": weights,
                "item_weights_selection": item}
     save_checkpoint(model, out, metrics=payload.get("metrics"), half=True,
-                    extra={**kept, **summary})
+                    extra={**training_record(payload), **summary})
     return {"file": str(out), **summary}
