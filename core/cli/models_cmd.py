@@ -101,6 +101,10 @@ def _train_args(p) -> None:
                         "cached features")
     p.add_argument("--patience", type=int, default=8, help="early-stopping patience (epochs)")
     p.add_argument("--max-minutes", type=float, default=0.0, help="wall-time budget")
+    p.add_argument("--average-from", type=float, default=None, metavar="SHARE",
+                   help="from this share of the run (of --max-minutes, else of --epochs) on, "
+                        "average every epoch's end weights into <name>_avg.pt (stochastic "
+                        "weight averaging; tune it like any checkpoint)")
     p.add_argument("--device", default=None, help="cpu | cuda (default: DEVICE setting)")
     p.add_argument("--data-real", type=Path, help="real photos: folder with train/<class>/")
     p.add_argument("--demo", type=Path, help="demo catalog folder (items.jsonl)")
@@ -133,6 +137,8 @@ def cmd_train(args) -> int:
             raise CliError(f"{path}: not found")
     if args.data_real is None and args.demo is None:
         raise CliError("give --data-real PATH and/or --demo PATH (training data)")
+    if args.average_from is not None and not 0.0 <= args.average_from < 1.0:
+        raise CliError(f"--average-from {args.average_from}: give a share of the run in [0, 1)")
     set_threads(args.threads)
     cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       margin=args.margin, mining=args.mining, schedule=args.schedule,
@@ -142,6 +148,7 @@ def cmd_train(args) -> int:
                       item_triplet_on=args.item_triplet_on, heads_only=args.heads_only,
                       demo_group=args.demo_group, attr_weight=args.attr_weight,
                       detail_weight=args.detail_weight,
+                      average_from=args.average_from,
                       device=args.device or cfg_s.device, seed=args.seed)
     spec = DataSpec(real=args.data_real, demo=args.demo, demo_variants=args.demo_variants)
     out = args.out or cfg_s.weights_dir

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,16 @@ from core.models.studio import (
     preprocess_of,
     save_checkpoint,
 )
-from core.models.train import Batcher, History, TrainConfig, config_dict, fit, write_curves
+from core.models.train import (
+    Batcher,
+    History,
+    TrainConfig,
+    WeightAverage,
+    config_dict,
+    fit,
+    run_share,
+    write_curves,
+)
 
 log = logging.getLogger(__name__)
 CLASSIFIER_FILE = "studio_classifier.pt"
@@ -129,9 +139,18 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
     def save(m, row: dict) -> None:
         save_checkpoint(m, path, metrics=row, half=True, extra=extra)
 
+    average = WeightAverage() if cfg.average_from is not None else None
+
     def save_last(m, row: dict) -> None:  # the annealed end of a budget run, for `train tune`
         save_checkpoint(m, path.with_name(path.stem + "_last.pt"), metrics=row, half=True,
                         extra=extra)
+        if average is not None and run_share(cfg, row) >= cfg.average_from:
+            average.add(m.state_dict(), row["epoch"])
+            avg = copy.deepcopy(m)
+            avg.load_state_dict(average.state())
+            save_checkpoint(avg, path.with_name(path.stem + "_avg.pt"), half=True,
+                            metrics={**row, "averaged_epochs": list(average.epochs)},
+                            extra=extra)
 
     if cfg.heads_only:
         if init is None:

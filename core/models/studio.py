@@ -13,6 +13,7 @@ import torch
 from core.models.encoder import StudioEncoder
 from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES, HEAD_ATTRS, head_sizes
 from core.models.preprocess import PreprocessCfg
+from core.models.train import WeightAverage
 
 STUDIO_FILE = "studio_encoder.pt"
 STUDIO_PREPROCESS = PreprocessCfg(size=128, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
@@ -130,11 +131,10 @@ def average_checkpoints(paths: Sequence[Path], out: Path) -> dict[str, Any]:
     for other, _ in loaded[1:]:
         if other.attr_heads is not None:
             add_attr_heads(model, list(other.attr_heads))
-    state = model.state_dict()
-    for key, value in state.items():
-        if value.is_floating_point():
-            state[key] = torch.stack([s[key] for s in states if key in s]).mean(0)
-    model.load_state_dict(state)
+    mean = WeightAverage()
+    for state in states:
+        mean.add(state)
+    model.load_state_dict({**model.state_dict(), **mean.state()})
     sources = [{"file": Path(p).name, "sha256": sha256_of(p),
                 "epoch": (pl.get("metrics") or {}).get("epoch")} for p, (_, pl) in
                zip(paths, loaded, strict=True)]

@@ -59,6 +59,10 @@ class TrainConfig:
     demo_group: int = 1
     aug_strength: float = 1.0
     max_minutes: float = 0.0  # stop after this wall time (0 = no limit)
+    # from this share of the run (of the --max-minutes budget, else of the epochs) on, every
+    # epoch's end weights join a running average saved as <name>_avg.pt (stochastic weight
+    # averaging over the annealed end of the schedule); None = no average
+    average_from: float | None = None
     # where the item-identity triplet acts: "fused" (whole embedding) or "identity" (its own
     # chunk, so that item separation does not fight the category and colour chunks)
     item_triplet_on: str = "fused"
@@ -181,6 +185,39 @@ def _head_losses(model, z: torch.Tensor, batch: TensorSet, cfg: TrainConfig) -> 
     weights = {"attrs": cfg.attr_weight, "details": cfg.detail_weight}
     return {part: (weights[part], torch.stack(t).mean()) for part, t in terms.items()
             if t and weights[part]}
+
+
+class WeightAverage:
+    """The mean of several state dicts, key by key: floating-point entries (weights and
+    BatchNorm statistics) are averaged over the dicts that have them, others keep the last."""
+
+    def __init__(self):
+        self.sums: dict[str, torch.Tensor] = {}
+        self.counts: dict[str, int] = {}
+        self.other: dict[str, torch.Tensor] = {}
+        self.epochs: list[int] = []
+
+    def add(self, state: dict[str, torch.Tensor], epoch: int | None = None) -> None:
+        for key, value in state.items():
+            if value.is_floating_point():
+                v = value.detach().float().cpu()
+                self.sums[key] = self.sums[key] + v if key in self.sums else v.clone()
+                self.counts[key] = self.counts.get(key, 0) + 1
+            else:
+                self.other[key] = value.detach().cpu().clone()
+        if epoch is not None:
+            self.epochs.append(int(epoch))
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {**self.other, **{k: v / self.counts[k] for k, v in self.sums.items()}}
+
+
+def run_share(cfg: TrainConfig, row: dict) -> float:
+    """How far into the run an epoch's row is: of the wall-time budget when there is one,
+    else of the epochs."""
+    if cfg.max_minutes:
+        return float(row.get("minutes", 0.0)) / cfg.max_minutes
+    return float(row["epoch"]) / max(1, cfg.epochs)
 
 
 class BudgetSchedule:

@@ -434,3 +434,45 @@ def test_train_average_means_the_weights_and_keeps_every_head(tmp_path, capsys):
     assert "another architecture" in capsys.readouterr().err
     assert main(["train", "average", "--init", str(pa), "--out", str(tmp_path / "x.pt")]) == 2
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_weight_average_means_floats_per_key_and_keeps_the_last_of_the_rest():
+    from core.models.train import WeightAverage
+
+    avg = WeightAverage()
+    avg.add({"w": torch.tensor([1.0, 3.0]), "n": torch.tensor(1)}, epoch=2)
+    avg.add({"w": torch.tensor([3.0, 5.0]), "n": torch.tensor(7),
+             "head": torch.tensor([4.0])}, epoch=3)
+    state = avg.state()
+    assert state["w"].tolist() == [2.0, 4.0] and state["head"].tolist() == [4.0]
+    assert state["n"].item() == 7 and avg.epochs == [2, 3]
+
+
+def test_training_averages_the_end_of_the_run_into_an_avg_checkpoint(tmp_path, monkeypatch):
+    import core.models.recipes as recipes
+    from core.cli import main
+
+    _write_class_folders(tmp_path / "photos", n=6)
+    epoch_ends = []
+    real_save = recipes.save_checkpoint
+
+    def spy(model, path, **kw):
+        if path.name.endswith("_last.pt"):
+            epoch_ends.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        return real_save(model, path, **kw)
+
+    monkeypatch.setattr(recipes, "save_checkpoint", spy)
+    torch.manual_seed(0)
+    cfg = TrainConfig(epochs=3, batch_size=8, crop_size=24, lr=0.05, average_from=0.5)
+    summary = recipes.train_model("encoder", recipes.DataSpec(real=tmp_path / "photos",
+                                                              holdout=0.34),
+                                  cfg, tmp_path / "out", widths=TINY)
+    avg_path = tmp_path / "out" / "studio_encoder_avg.pt"
+    avg, payload = load_checkpoint(avg_path)
+    assert summary["epochs"] == 3 and payload["metrics"]["averaged_epochs"] == [2, 3]
+    key = "trunk.stem.0.weight"  # epochs 2 and 3 (shares 2/3 and 3/3 >= 0.5), not epoch 1
+    assert torch.allclose(avg.state_dict()[key], (epoch_ends[1][key] + epoch_ends[2][key]) / 2,
+                          atol=2e-3)
+    assert not torch.allclose(avg.state_dict()[key], epoch_ends[2][key], atol=2e-3)
+    assert main(["train", "encoder", "--data-real", str(tmp_path / "photos"),
+                 "--average-from", "1.5", "--out", str(tmp_path / "x")]) == 2
