@@ -85,14 +85,15 @@ def save_checkpoint(model: StudioEncoder, path: Path, *, metrics: dict | None = 
     return path
 
 
+# payload keys save_checkpoint writes from the model itself
+_REBUILT = frozenset({"format", "arch", "state_dict", "categories", "colors", "preprocess",
+                      "metrics", "views", "item_weights"})
+
+
 def training_record(payload: dict) -> dict:
     """What a checkpoint says beyond what ``save_checkpoint`` writes from the model (training
     config, data, selections): carried over when a derived checkpoint is written."""
     return {k: v for k, v in payload.items() if k not in _REBUILT}
-
-
-_REBUILT = frozenset({"format", "arch", "state_dict", "categories", "colors", "preprocess",
-                      "metrics", "views", "item_weights"})
 
 
 def load_checkpoint(path: Path) -> tuple[StudioEncoder, dict]:
