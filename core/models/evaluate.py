@@ -16,6 +16,7 @@ from core.models.labels import DETAIL_NAMES, attr_targets
 from core.models.metrics import class_topk, features_u8, precision_at_k, recall_at_1, top_k_rows
 from core.models.preprocess import normalise_batch
 from core.models.registry import MissingWeights, available_backbones
+from core.models.tune import GOALS
 
 log = logging.getLogger(__name__)
 QUERY_SPLITS = ("validation", "val", "test")
@@ -142,8 +143,7 @@ def oracle_metrics(gallery: TensorSet, queries: TensorSet,
     return {
         "p10_category": round(float((g_cat[top] == q_cat[:, None]).mean()), 4),
         "p10_color": round(float((g_col[top] == q_col[:, None]).mean()), 4),
-        # expected over the random order: 1 / (the true item and its look-alikes)
-        "r1_item": round(float(np.mean(1.0 / (q_id[:, None] == g_id[None]).sum(1))), 4),
+        "r1_item": group_r1(q_id, g_id),
         "queries": len(queries),
     }
 
@@ -159,10 +159,47 @@ def look_alike_groups(records: list[dict], details: bool = True) -> dict[str, in
 def joint_ceiling(gallery: TensorSet, queries: TensorSet, k: int = 10) -> float:
     """The most P@k category + P@k colour can sum to, for any ranking: a top-k slot counts
     twice only for an item sharing both labels with the query, and a query has only so many."""
-    g_cat, q_cat = category_sku(gallery)[0], category_sku(queries)[0]
-    both = ((q_cat[:, None] == g_cat[None])
-            & (queries.color.numpy()[:, None] == gallery.color.numpy()[None])).sum(1)
+    return label_ceiling(category_sku(queries)[0], queries.color.numpy(),
+                         category_sku(gallery)[0], gallery.color.numpy(), k)
+
+
+def label_ceiling(q_cat: np.ndarray, q_col: np.ndarray, g_cat: np.ndarray, g_col: np.ndarray,
+                  k: int = 10) -> float:
+    """``joint_ceiling`` from label arrays (category and colour of queries and gallery)."""
+    both = ((q_cat[:, None] == g_cat[None]) & (q_col[:, None] == g_col[None])).sum(1)
     return round(float(1 + np.minimum(both, k).mean() / k), 4)
+
+
+def group_r1(q_id: np.ndarray, g_id: np.ndarray) -> float:
+    """R@1 of a ranking that knows only each item's group and orders a group's members at
+    random: the expectation, 1 / (the true item and its look-alikes in the gallery)."""
+    return round(float(np.mean(1.0 / (q_id[:, None] == g_id[None]).sum(1))), 4)
+
+
+def catalog_bounds(records: list[dict], k: int = 10) -> dict:
+    """What any ranking can reach on a demo catalog's search evaluation, from its labels alone
+    (no pictures; queries = the test split, gallery = every item, as ``demo_eval_sets``): the
+    P@k category + P@k colour ceiling and the R@1 of the detail and attribute oracles."""
+    gallery = [r for r in records if r.get("split")]
+    queries = [r for r in gallery if r["split"] == "test"]
+    if not queries:
+        raise ValueError("the catalog has no test split to query with")
+
+    def labels(rs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        return (np.array([r["category"] for r in rs]),
+                np.array([str(r.get("attrs", {}).get("color")) for r in rs]))
+
+    (q_cat, q_col), (g_cat, g_col) = labels(queries), labels(gallery)
+    out = {"items": len(gallery), "queries": len(queries),
+           "ceiling_p10_category_plus_color": label_ceiling(q_cat, q_col, g_cat, g_col, k)}
+    for name, details in (("detail_oracle_r1", True), ("attribute_oracle_r1", False)):
+        groups = look_alike_groups(gallery, details)
+        out[name] = group_r1(np.array([groups[r["sku"]] for r in queries]),
+                             np.array([groups[r["sku"]] for r in gallery]))
+    out["p10_goals_reachable"] = out["ceiling_p10_category_plus_color"] >= round(
+        GOALS["p10_category"] + GOALS["p10_color"], 4)
+    out["detail_oracle_meets_r1_goal"] = out["detail_oracle_r1"] >= GOALS["r1_item"]
+    return out
 
 
 def head_accuracy(model, queries: TensorSet, device: str = "cpu") -> dict[str, dict]:

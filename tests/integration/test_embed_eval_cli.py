@@ -73,6 +73,21 @@ def test_train_then_eval_on_class_folders(tmp_path, settings, env_for):
     assert 0.0 < attrs["r1_item"] <= detail["r1_item"] <= 1.0
     assert "item_match" not in result  # an untuned checkpoint has no exact-item mode
 
+    # `eval bounds` gives the same ceiling and oracles from the labels alone, for the built
+    # catalog and for the same catalog drawn without rendering it.
+    out = _run(["eval", "bounds", "--demo", str(demo), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    bounds = json.loads(out.stdout)["rows"][0]
+    assert bounds["queries"] == result["queries"] and bounds["items"] == 40
+    assert bounds["ceiling_p10_category_plus_color"] == ceiling
+    assert bounds["detail_oracle_r1"] == detail["r1_item"]
+    assert bounds["attribute_oracle_r1"] == attrs["r1_item"]
+    assert bounds["p10_goals_reachable"] == (ceiling >= 1.85)
+    out = _run(["eval", "bounds", "--items", "40", "--seed", "3", "--json"], env)
+    assert out.returncode == 0, out.stderr
+    drawn = json.loads(out.stdout)["rows"][0]
+    assert drawn == {**bounds, "catalog": "seed 3"}
+
     # `train tune` on the demo catalog's val split adds the exact-item query weights; the
     # evaluation then reports the same queries in that mode too.
     tuned = tmp_path / "tuned.pt"
@@ -95,5 +110,9 @@ def test_eval_bad_inputs_exit_2(tmp_path, env_for):
     assert out.returncode == 2 and "missing" in out.stderr
     out = _run(["eval", "search", "--demo", str(tmp_path), "--json"], env)
     assert out.returncode == 2 and "items.jsonl" in out.stderr
+    out = _run(["eval", "bounds", "--demo", str(tmp_path), "--json"], env)
+    assert out.returncode == 2 and "items.jsonl" in out.stderr
+    out = _run(["eval", "bounds", "--items", "0"], env)
+    assert out.returncode == 2 and "at least 1" in out.stderr
     out = _run(["train", "encoder", "--epochs", "1"], env)
     assert out.returncode == 2 and "--data-real" in out.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from core.models.data import TensorSet
@@ -250,3 +251,10 @@ def test_head_accuracy_reads_back_attributes_and_details_where_known():
         pred = model.attr_logits(z)["bag"][:3].argmax(1)
     truth = details[:3, DETAIL_NAMES.index("bag")]
     assert out["bag"]["accuracy"] == round(float((pred == truth).float().mean()), 4)
+
+
+def test_catalog_bounds_needs_a_test_split():
+    from core.models.evaluate import catalog_bounds
+
+    with pytest.raises(ValueError, match="no test split"):
+        catalog_bounds([{"sku": "a", "category": "tee", "split": "train", "attrs": {}}])
