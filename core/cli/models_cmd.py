@@ -299,6 +299,7 @@ def cmd_eval_bounds(args) -> int:
     from core.demo.specs import sample_catalog
     from core.models.data import read_items_jsonl
     from core.models.evaluate import catalog_bounds
+    from core.models.tune import GOALS
 
     if args.demo is not None:
         if not (args.demo / "items.jsonl").is_file():
@@ -322,8 +323,10 @@ def cmd_eval_bounds(args) -> int:
         print(f"{r['catalog'][-12:]:>12} {r['items']:>7} {r['queries']:>7} "
               f"{r['ceiling_p10_category_plus_color']:>21.4f} {r['detail_oracle_r1']:>18.4f} "
               f"{r['attribute_oracle_r1']:>21.4f}  {'reachable' if both else 'no'}")
-    print("goals: P@10 category 0.95 + colour 0.90 need a ceiling of 1.85; R@1 item 0.8 "
-          "(the detail oracle reads every discrete draw; twins differ only by small widths)")
+    print(f"goals: P@10 category {GOALS['p10_category']} + colour {GOALS['p10_color']} need a "
+          f"ceiling of {GOALS['p10_category'] + GOALS['p10_color']:.2f}; R@1 item "
+          f"{GOALS['r1_item']} (the detail oracle reads every discrete draw; twins differ only "
+          "by small widths)")
     return 0
 
 
