@@ -14,29 +14,8 @@ log = logging.getLogger(__name__)
 
 
 def register(sub, groups) -> None:
-    for kind in ("encoder", "classifier"):
-        p = groups["train"].add_parser(kind, help=f"train the studio {kind} (photos + renders)")
-        _train_args(p)
-        p.set_defaults(handler=cmd_train, kind=kind)
-
-    p = groups["train"].add_parser(
-        "tune", help="choose a trained encoder's inference views and chunk weights on "
-                     "validation data (the training hold-out and the demo val split)")
-    p.add_argument("--init", type=Path, required=True, help="trained studio encoder checkpoint")
-    p.add_argument("--data-real", type=Path, help="real photos: folder with train/<class>/")
-    p.add_argument("--demo", type=Path, help="demo catalog folder (items.jsonl)")
-    p.add_argument("--out", type=Path, required=True, help="tuned checkpoint to write")
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_tune)
-
-    p = groups["train"].add_parser(
-        "average", help="average the weights of studio encoder checkpoints of one architecture "
-                        "(e.g. a run's best and last epochs); re-tune the result")
-    p.add_argument("--init", type=Path, nargs="+", required=True,
-                   help="two or more studio encoder checkpoints")
-    p.add_argument("--out", type=Path, required=True, help="averaged checkpoint to write")
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_average)
+    _register_train(groups["train"])
+    _register_eval(groups["eval"])
 
     p = sub.add_parser("embed", help="embed every catalog item lacking a vector for a backbone")
     p.add_argument("--backbone", default=None, help="registry name (default: BACKBONE setting)")
@@ -47,7 +26,44 @@ def register(sub, groups) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_embed)
 
-    p = groups["eval"].add_parser("search", help="retrieval metrics (demo catalog or --data)")
+    p = groups["bench"].add_parser("ingest", help="embedding job vs raw forward throughput")
+    p.add_argument("--images", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--workers", type=int, default=None)
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_bench_ingest)
+
+
+def _register_train(train) -> None:
+    """train encoder | classifier | tune | average."""
+    for kind in ("encoder", "classifier"):
+        p = train.add_parser(kind, help=f"train the studio {kind} (photos + renders)")
+        _train_args(p)
+        p.set_defaults(handler=cmd_train, kind=kind)
+
+    p = train.add_parser(
+        "tune", help="choose a trained encoder's inference views and chunk weights on "
+                     "validation data (the training hold-out and the demo val split)")
+    p.add_argument("--init", type=Path, required=True, help="trained studio encoder checkpoint")
+    p.add_argument("--data-real", type=Path, help="real photos: folder with train/<class>/")
+    p.add_argument("--demo", type=Path, help="demo catalog folder (items.jsonl)")
+    p.add_argument("--out", type=Path, required=True, help="tuned checkpoint to write")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_tune)
+
+    p = train.add_parser(
+        "average", help="average the weights of studio encoder checkpoints of one architecture "
+                        "(e.g. a run's best and last epochs); re-tune the result")
+    p.add_argument("--init", type=Path, nargs="+", required=True,
+                   help="two or more studio encoder checkpoints")
+    p.add_argument("--out", type=Path, required=True, help="averaged checkpoint to write")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_average)
+
+
+def _register_eval(evals) -> None:
+    """eval search | bounds | classify."""
+    p = evals.add_parser("search", help="retrieval metrics (demo catalog or --data)")
     p.add_argument("--data", type=Path, help="folder with train/ and validation/ class folders")
     p.add_argument("--demo", type=Path, help="demo catalog folder with items.jsonl")
     p.add_argument("--backbone", default="studio_encoder")
@@ -57,7 +73,7 @@ def register(sub, groups) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval_search)
 
-    p = groups["eval"].add_parser(
+    p = evals.add_parser(
         "bounds", help="what any ranking can reach on demo catalogs' search evaluation, from "
                        "their labels alone: the P@10 category + colour ceiling and the "
                        "look-alike oracles' R@1, per catalog size (no pictures rendered)")
@@ -68,20 +84,13 @@ def register(sub, groups) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval_bounds)
 
-    p = groups["eval"].add_parser("classify", help="top-1/top-3 category accuracy on --data")
+    p = evals.add_parser("classify", help="top-1/top-3 category accuracy on --data")
     p.add_argument("--data", type=Path, required=True,
                    help="folder of class folders (its validation/ or test/ split when present)")
     p.add_argument("--backbone", default="studio_encoder")
     p.add_argument("--record", action="store_true", help="write the figures into the manifest")
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval_classify)
-
-    p = groups["bench"].add_parser("ingest", help="embedding job vs raw forward throughput")
-    p.add_argument("--images", type=int, default=256)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--workers", type=int, default=None)
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_bench_ingest)
 
 
 def _train_args(p) -> None:

@@ -54,6 +54,14 @@ def test_train_then_eval_on_class_folders(tmp_path, settings, env_for):
     result = json.loads(out.stdout)
     assert result["n"] == 12 and 0 <= result["p10_same_class"] <= 1
 
+    demo, result = _demo_search_figures(tmp_path, env)
+    _bounds_match_eval(demo, result, env)
+    _exact_item_mode_after_tune(demo, result, settings, env, tmp_path)
+
+
+def _demo_search_figures(tmp_path, env):
+    """`eval search --demo` on a tiny built catalog: the model's figures within the label
+    oracle's ceiling, and the look-alike oracles in order."""
     demo = tmp_path / "demo"
     out = _run(["demo", "build", "--items", "40", "--seed", "3", "--size", "64", "--workers", "1",
                 "--out", str(demo), "--json"], env)
@@ -72,9 +80,14 @@ def test_train_then_eval_on_class_folders(tmp_path, settings, env_for):
     detail, attrs = (result["baselines"][k] for k in ("detail_oracle", "attribute_oracle"))
     assert 0.0 < attrs["r1_item"] <= detail["r1_item"] <= 1.0
     assert "item_match" not in result  # an untuned checkpoint has no exact-item mode
+    return demo, result
 
-    # `eval bounds` gives the same ceiling and oracles from the labels alone, for the built
-    # catalog and for the same catalog drawn without rendering it.
+
+def _bounds_match_eval(demo, result, env):
+    """`eval bounds` gives the same ceiling and oracles from the labels alone, for the built
+    catalog and for the same catalog drawn without rendering it."""
+    ceiling = result["ceiling"]["p10_category_plus_color"]
+    detail, attrs = (result["baselines"][k] for k in ("detail_oracle", "attribute_oracle"))
     out = _run(["eval", "bounds", "--demo", str(demo), "--json"], env)
     assert out.returncode == 0, out.stderr
     bounds = json.loads(out.stdout)["rows"][0]
@@ -88,8 +101,10 @@ def test_train_then_eval_on_class_folders(tmp_path, settings, env_for):
     drawn = json.loads(out.stdout)["rows"][0]
     assert drawn == {**bounds, "catalog": "seed 3"}
 
-    # `train tune` on the demo catalog's val split adds the exact-item query weights; the
-    # evaluation then reports the same queries in that mode too.
+
+def _exact_item_mode_after_tune(demo, result, settings, env, tmp_path):
+    """`train tune` on the demo catalog's val split adds the exact-item query weights; the
+    evaluation then reports the same queries in that mode too."""
     tuned = tmp_path / "tuned.pt"
     out = _run(["train", "tune", "--init", str(settings.weights_dir / "studio_encoder.pt"),
                 "--demo", str(demo), "--out", str(tuned), "--json"], env)
