@@ -28,8 +28,9 @@ COMMAND_MODULES = [
 ]
 GROUPS = {
     "demo": "demo catalog: build, ensure",
-    "train": "train a model: encoder, classifier, feedback",
-    "eval": "evaluate: search, classify, feedback",
+    "train": "train a model: encoder, classifier, feedback, compat",
+    "eval": "evaluate: search, classify, feedback, compat",
+    "outfit": "outfits: score, complete, fitb",
     "bench": "benchmarks: search, ingest, explore",
 }
 

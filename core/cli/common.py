@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from core.config import Settings, load_settings
@@ -66,3 +67,20 @@ def parse_kv(pairs: list[str] | None, what: str = "filter") -> dict[str, Any]:
         values = [v.strip() for v in value.split(",") if v.strip()]
         out[key.strip()] = values if len(values) > 1 else (values[0] if values else "")
     return out
+
+
+def progress_bar(what: str) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr (closed when done)."""
+    from tqdm import tqdm
+
+    bar: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=what, file=sys.stderr, leave=False)
+        bar["bar"].n = done
+        bar["bar"].refresh()
+        if done >= total:
+            bar.pop("bar").close()
+
+    return update

@@ -21,6 +21,8 @@ def register(sub, groups) -> None:
                    help="output folder (default DATA_DIR/demo)")
     p.add_argument("--size", type=int, default=256, help="image side in pixels (default 256)")
     p.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
+    p.add_argument("--outfits", type=int, default=None,
+                   help="outfits to draw, about half broken (default: one per six items)")
     add_json_flag(p)
     p.set_defaults(handler=build)
 
@@ -36,6 +38,8 @@ def build(args) -> int:
         raise CliError(f"--size must be between 32 and 1024 (got {args.size})")
     if args.workers < 1:
         raise CliError(f"--workers must be at least 1 (got {args.workers})")
+    if args.outfits is not None and args.outfits < 4:
+        raise CliError(f"--outfits must be at least 4 (got {args.outfits})")
     out = args.out if args.out is not None else settings().data_dir / "demo"
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {out} exists and is not a folder")
@@ -44,8 +48,8 @@ def build(args) -> int:
               dynamic_ncols=True) as bar:
         manifest = build_catalog(
             out, args.items, args.seed, size=args.size, workers=args.workers,
-            progress=lambda done, _total: bar.update(done - bar.n),
-            command=default_command(args.items, args.seed, args.size))
+            progress=lambda done, _total: bar.update(done - bar.n), outfits=args.outfits,
+            command=default_command(args.items, args.seed, args.size, args.outfits))
     seconds = round(time.perf_counter() - start, 2)
     if args.json:
         emit_json({**manifest, "out": str(out.resolve()), "seconds": seconds})

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
-from core.cli.common import CliError, add_json_flag, emit_json, repository, settings
+from core.cli.common import (
+    CliError,
+    add_json_flag,
+    emit_json,
+    progress_bar,
+    repository,
+    settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,22 +91,6 @@ def _real(args) -> Path | None:
     return args.real_captions
 
 
-def _progress(what: str):
-    from tqdm import tqdm
-
-    bar: dict = {}
-
-    def update(done: int, total: int) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=what, file=sys.stderr, leave=False)
-        bar["bar"].n = done
-        bar["bar"].refresh()
-        if done >= total:
-            bar.pop("bar").close()
-
-    return update
-
-
 def _known_errors():
     from core.feedback.data import NoFeedbackData
     from core.feedback.fashioniq import FashionIQFormatError
@@ -127,7 +117,7 @@ def cmd_train(args) -> int:
     repo = None if opts.fashioniq else repository(cfg)
     try:
         result = train_feedback(cfg, repo, opts, tcfg, text_tower=args.text_tower, out=args.out,
-                                real_captions=_real(args), progress=_progress("captions"),
+                                real_captions=_real(args), progress=progress_bar("captions"),
                                 on_epoch=lambda row: log.info("epoch %s", row))
     except _known_errors() as exc:
         raise CliError(str(exc)) from None
@@ -156,7 +146,7 @@ def cmd_eval(args) -> int:
     repo = None if opts.fashioniq else repository(cfg)
     try:
         report = evaluate_feedback(cfg, repo, opts, weights=args.weights,
-                                   real_captions=_real(args), progress=_progress("captions"))
+                                   real_captions=_real(args), progress=progress_bar("captions"))
     except _known_errors() as exc:
         raise CliError(str(exc)) from None
     if args.json:

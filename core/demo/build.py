@@ -89,14 +89,22 @@ def _remove_stale(out: Path, skus: set[str]) -> None:
                 path.unlink(missing_ok=True)
 
 
-def default_command(n_items: int, seed: int, size: int) -> str:
-    return f"python -m core demo build --items {n_items} --seed {seed} --size {size}"
+def default_command(n_items: int, seed: int, size: int, outfits: int | None = None) -> str:
+    extra = f" --outfits {outfits}" if outfits is not None else ""
+    return f"python -m core demo build --items {n_items} --seed {seed} --size {size}{extra}"
+
+
+def default_outfits(n_items: int) -> int:
+    """Outfits drawn when not asked for a number: one per six items."""
+    return max(4, n_items // 6)
 
 
 def build_catalog(out_dir: str | Path, n_items: int, seed: int, *, size: int = 256,
                   workers: int = 2, progress: Progress | None = None,
-                  command: str | None = None) -> dict:
+                  command: str | None = None, outfits: int | None = None) -> dict:
     """Render an n-item demo catalog into ``out_dir``; returns the manifest.
+
+    ``outfits`` outfits are drawn (default :func:`default_outfits`), about half of them broken.
 
     Deterministic: the same ``n_items``, ``seed`` and ``size`` give byte-identical files
     whatever ``workers`` is. ``progress(done, total)`` is called as items are rendered.
@@ -114,8 +122,8 @@ def build_catalog(out_dir: str | Path, n_items: int, seed: int, *, size: int = 2
     log.info("rendering %d items at %d px with %d worker(s) into %s", n_items, size, workers,
              out)
     _render_all(items, out, size, max(1, workers), progress)
-    outfits = make_outfits(items, np.random.default_rng([int(seed), 0x0F17]),
-                           max(4, n_items // 6))
+    n_outfits = default_outfits(n_items) if outfits is None else outfits
+    outfits = make_outfits(items, np.random.default_rng([int(seed), 0x0F17]), n_outfits)
     pairs = make_pairs(items, np.random.default_rng([int(seed), 0x9A12]), n_items)
     _write_json(out / "items.jsonl", items, lines=True)
     _write_json(out / "stores.json", STORES)

@@ -66,6 +66,18 @@ def remove_background(img: Image.Image, *, threshold: float = 38.0, max_removed:
                       min_removed: float = 0.02, max_border_spread: float = 45.0,
                       fill: tuple[int, int, int] = FILL) -> MaskResult:
     """Flood-fill the border colour away on plain-background photos; otherwise keep all."""
+    keep = foreground_pixels(img, threshold=threshold, max_removed=max_removed,
+                             min_removed=min_removed, max_border_spread=max_border_spread)
+    if keep is None:
+        return MaskResult(img, "none", 1.0)
+    return MaskResult(_composite(img, keep, fill), "background", float(keep.mean()))
+
+
+def foreground_pixels(img: Image.Image, *, threshold: float = 38.0, max_removed: float = 0.9,
+                      min_removed: float = 0.02, max_border_spread: float = 45.0
+                      ) -> np.ndarray | None:
+    """Boolean H x W of the non-background pixels of a plain-background photo, or None when
+    the background is busy or removing it would take too much or too little."""
     from scipy import ndimage
 
     arr = np.asarray(img.convert("RGB")).astype(np.float32)
@@ -73,16 +85,15 @@ def remove_background(img: Image.Image, *, threshold: float = 38.0, max_removed:
     ref = np.median(border, axis=0)
     spread = np.median(np.linalg.norm(border - ref, axis=1))
     if spread > max_border_spread:  # busy background: nothing safe to remove
-        return MaskResult(img, "none", 1.0)
+        return None
     near = np.linalg.norm(arr - ref, axis=2) <= threshold
     labels, _ = ndimage.label(near)
     edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     background = np.isin(labels, edge_labels[edge_labels > 0])
     removed = float(background.mean())
     if removed > max_removed or removed < min_removed:
-        return MaskResult(img, "none", 1.0)
-    keep = ndimage.binary_fill_holes(~background)
-    return MaskResult(_composite(img, keep, fill), "background", float(keep.mean()))
+        return None
+    return ndimage.binary_fill_holes(~background)
 
 
 def mask_image(img: Image.Image, mask: Image.Image | None = None, *,

@@ -1,0 +1,217 @@
+"""`outfit score | complete | fitb`, `train compat`, `eval compat`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from core.cli.common import (
+    CliError,
+    add_json_flag,
+    emit_json,
+    progress_bar,
+    repository,
+    settings,
+)
+
+log = logging.getLogger(__name__)
+
+
+def register(sub, groups) -> None:
+    p = groups["outfit"].add_parser("score", help="how well catalog items and photos go together")
+    _pieces_args(p)
+    p.set_defaults(handler=cmd_score)
+
+    p = groups["outfit"].add_parser("complete", help="catalog items that complete a look")
+    _pieces_args(p)
+    p.add_argument("--slot", action="append", dest="slots", metavar="FAMILY",
+                   help="garment family to fill (top, bottom, full, outer, shoes, bag, hat); "
+                        "repeatable (default: what is missing, then the optional pieces)")
+    p.add_argument("--k", type=int, default=4, help="suggestions per slot (default 4)")
+    p.set_defaults(handler=cmd_complete)
+
+    p = groups["outfit"].add_parser("fitb", help="fill in the blank: which candidate fits best")
+    _pieces_args(p)
+    p.add_argument("--candidates", nargs="+", required=True, metavar="ID",
+                   help="catalog items to choose from")
+    p.set_defaults(handler=cmd_fitb)
+
+    p = groups["train"].add_parser("compat", help="train the outfit compatibility model")
+    p.add_argument("--model-id", default=None, help="image vectors to use (default: BACKBONE)")
+    p.add_argument("--epochs", type=int, default=80)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--patience", type=int, default=12, help="early stop after N flat epochs")
+    p.add_argument("--swaps", type=int, default=1,
+                   help="random-swap negatives per compatible outfit and epoch (default 1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, help="weights file (default weights/compat.pt)")
+    p.add_argument("--no-manifest", action="store_true", help="don't record in the manifest")
+    p.add_argument("--notes", help="free text for the manifest entry")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_train)
+
+    p = groups["eval"].add_parser("compat", help="outfit compatibility AUC and fill-in-the-blank")
+    p.add_argument("--weights", type=Path, help="model to evaluate (default weights/compat.pt)")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--seed", type=int, default=0)
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_eval)
+
+
+def _pieces_args(p) -> None:
+    p.add_argument("--items", nargs="*", default=[], metavar="ID", help="catalog items")
+    p.add_argument("--photos", nargs="*", default=[], type=Path, metavar="IMAGE",
+                   help="garment photos")
+    p.add_argument("--weights", type=Path, help="compatibility model (default weights/compat.pt)")
+    add_json_flag(p)
+
+
+def _known_errors():
+    from core.index import NoVectors
+    from core.models.registry import MissingWeights
+    from core.outfits.data import NoOutfitData
+    from core.outfits.model import WeightsError
+
+    return (NoOutfitData, WeightsError, NoVectors, MissingWeights)
+
+
+def _stylist_and_pieces(args, need: int):
+    """(settings, repo, stylist, pieces) or a one-line error for bad input."""
+    from core.images import ImageRejected
+    from core.outfits.service import Stylist
+
+    if len(args.items) + len(args.photos) < need:
+        raise CliError(f"give at least {need} piece(s) with --items ID … and/or --photos FILE …")
+    for path in args.photos:
+        if not path.is_file():
+            raise CliError(f"--photos: {path}: no such file")
+    cfg = settings()
+    repo = repository(cfg)
+    try:
+        stylist = Stylist(cfg, weights=args.weights)
+        pieces = [stylist.item_piece(repo, sku) for sku in args.items]
+        pieces += [stylist.photo_piece(path, name=path.name) for path in args.photos]
+    except KeyError as exc:
+        raise CliError(f"--items: {exc.args[0]}") from None
+    except ImageRejected as exc:
+        raise CliError(str(exc)) from None
+    except (*_known_errors(), ValueError) as exc:
+        raise CliError(str(exc), code=1) from None
+    return cfg, repo, stylist, pieces
+
+
+def cmd_score(args) -> int:
+    _cfg, _repo, stylist, pieces = _stylist_and_pieces(args, 1)
+    result = stylist.score(pieces)
+    if args.json:
+        emit_json(result.to_json())
+        return 0
+    print(result.verdict())
+    for i, a in enumerate(result.labels):
+        for j in range(i + 1, len(result.labels)):
+            print(f"  {result.pairs[i, j]:.2f}  {a} + {result.labels[j]}")
+    return 0
+
+
+def cmd_complete(args) -> int:
+    from core.outfits.data import SLOTS
+
+    if args.k < 1:
+        raise CliError(f"--k must be at least 1, got {args.k}")
+    for slot in args.slots or []:
+        if slot not in SLOTS:
+            raise CliError(f"--slot {slot!r}: not a garment family (one of {', '.join(SLOTS)})")
+    cfg, repo, stylist, pieces = _stylist_and_pieces(args, 1)
+    suggestions = stylist.complete(repo, pieces, slots=args.slots, k=args.k)
+    if args.json:
+        emit_json({slot: [s.to_json(cfg.data_dir) for s in items]
+                   for slot, items in suggestions.items()})
+        return 0
+    for slot, items in suggestions.items():
+        print(f"{slot}:")
+        for s in items:
+            attrs = ", ".join(f"{k}={v}" for k, v in s.item.attrs.items())
+            print(f"  {s.score:.3f}  {s.item.sku}  {s.item.category}  {attrs}")
+        if not items:
+            print("  (no catalog items of this family)")
+    return 0
+
+
+def cmd_fitb(args) -> int:
+    cfg, repo, stylist, pieces = _stylist_and_pieces(args, 1)
+    try:
+        cands = [stylist.item_piece(repo, sku) for sku in args.candidates]
+    except KeyError as exc:
+        raise CliError(f"--candidates: {exc.args[0]}") from None
+    scores = stylist.fill_in(pieces, cands)
+    best = max(range(len(cands)), key=lambda i: scores[i])
+    if args.json:
+        emit_json({"best": args.candidates[best],
+                   "scores": dict(zip(args.candidates, scores, strict=True))})
+        return 0
+    for sku, score in sorted(zip(args.candidates, scores, strict=True), key=lambda t: -t[1]):
+        print(f"{score:.3f}  {sku}{'  <- best' if sku == args.candidates[best] else ''}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from core.models.recipes import set_threads
+    from core.outfits.pipeline import headline, train_compat
+    from core.outfits.train import CompatTrainConfig
+
+    for name in ("epochs", "batch_size"):
+        if getattr(args, name) < 1:
+            raise CliError(f"--{name.replace('_', '-')} must be at least 1")
+    cfg = settings()
+    set_threads(args.threads)
+    tcfg = CompatTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                             patience=args.patience, swaps=args.swaps, seed=args.seed)
+    repo = repository(cfg)
+    try:
+        result = train_compat(cfg, repo, tcfg, model_id=args.model_id or cfg.backbone,
+                              out=args.out, progress=progress_bar("colour histograms"),
+                              on_epoch=lambda row: log.info("epoch %s", row))
+    except _known_errors() as exc:
+        raise CliError(str(exc)) from None
+    out = Path(result["weights"])
+    if not args.no_manifest and out.parent.resolve() == cfg.weights_dir.resolve():
+        from core.feedback.pipeline import command_line
+        from core.models.manifest import record_weights
+
+        record_weights(cfg.weights_dir, out.name, command=command_line(), data=result["data"],
+                       metrics=headline(result["metrics"]), notes=args.notes)
+    if args.json:
+        emit_json(result)
+    else:
+        _print_report(result["metrics"])
+        print(f"saved {out} (sha256 {result['sha256'][:12]})")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from core.outfits.pipeline import evaluate_compat
+
+    cfg = settings()
+    repo = repository(cfg)
+    try:
+        report = evaluate_compat(cfg, repo, weights=args.weights, seed=args.seed,
+                                 split=args.split, progress=progress_bar("colour histograms"))
+    except (*_known_errors(), ValueError) as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        emit_json(report)
+    else:
+        _print_report(report)
+    return 0
+
+
+def _print_report(r: dict) -> None:
+    print(f"{r['model']} on {r['split']} ({r['complete_outfits']} complete outfits of "
+          f"{r['outfits']}, {r['questions']} FITB questions): AUC {r['auc']:.3f}  "
+          f"AUC incl. incomplete {r['auc_all']:.3f}  FITB {r['fitb']:.3f}")
+    for name, b in r["baselines"].items():
+        print(f"  baseline {name:<10} AUC {b['auc']:.3f}  FITB {b['fitb']:.3f}")
+    for kind, f in r["by_fault"].items():
+        print(f"  broken by {kind:<10} AUC {f['auc']:.3f}  (n={f['n']})")

@@ -1,0 +1,142 @@
+"""The compatibility network (seed 002's PolaniaNet, on frozen image vectors) and its baseline.
+
+``siamese``: each item's vector goes through one shared branch; a pair is read as the Hadamard
+product of the two branch outputs plus the colour histograms (their product and absolute
+difference), then FC(256) + BatchNorm + ReLU + Dropout(0.5), FC(64) + BatchNorm + ReLU +
+Dropout(0.5), FC(1). ``mlp`` is seed 002's CompatibilityMLP: the same head on the concatenated
+vectors and histograms, averaged over both orders. An outfit's logit is the soft minimum of its
+pair logits: one clashing pair is enough to break a look, and the weakest pair says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+FORMAT = "fashion-studio-compat/1"
+KINDS = ("siamese", "mlp")
+
+
+@dataclass
+class CompatConfig:
+    img_dim: int = 128
+    hist_dim: int = 24
+    branch: int = 256
+    hidden: tuple[int, int] = (256, 64)
+    dropout: float = 0.5
+    kind: str = "siamese"
+    image_model: str = "studio_encoder"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        self.hidden = tuple(int(h) for h in self.hidden)
+
+
+def _head(in_dim: int, hidden: tuple[int, int], dropout: float) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for h in hidden:
+        layers += [nn.Linear(in_dim, h), nn.BatchNorm1d(h), nn.ReLU(), nn.Dropout(dropout)]
+        in_dim = h
+    return nn.Sequential(*layers, nn.Linear(in_dim, 1))
+
+
+class CompatNet(nn.Module):
+    def __init__(self, cfg: CompatConfig):
+        super().__init__()
+        self.cfg = cfg
+        if cfg.kind == "siamese":
+            self.branch = nn.Sequential(nn.Linear(cfg.img_dim, cfg.branch), nn.ReLU())
+            in_dim = cfg.branch + 2 * cfg.hist_dim
+        else:
+            self.branch = None
+            in_dim = 2 * (cfg.img_dim + cfg.hist_dim)
+        self.head = _head(in_dim, cfg.hidden, cfg.dropout)
+
+    def pair_logits(self, va: torch.Tensor, ha: torch.Tensor, vb: torch.Tensor,
+                    hb: torch.Tensor) -> torch.Tensor:
+        """Logits (P,) of P pairs given as rows: vectors (P, d), histograms (P, 24)."""
+        if self.branch is not None:
+            x = torch.cat([self.branch(va) * self.branch(vb), ha * hb, (ha - hb).abs()], dim=1)
+            return self.head(x)[:, 0]
+        ab = self.head(torch.cat([va, vb, ha, hb], dim=1))[:, 0]
+        ba = self.head(torch.cat([vb, va, hb, ha], dim=1))[:, 0]
+        return (ab + ba) / 2
+
+    def forward(self, v: torch.Tensor, h: torch.Tensor, present: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Outfit logits (B,) and pair logits (B, P) of padded outfits.
+
+        v (B, N, d), h (B, N, 24), present (B, N) bool. Pairs are the upper triangle of N x N
+        (``torch.triu_indices(N, N, 1)``); pairs with a padding slot hold +inf.
+        """
+        n = v.shape[1]
+        iu = torch.triu_indices(n, n, 1, device=v.device)
+        valid = present[:, iu[0]] & present[:, iu[1]]
+        logits = torch.full(valid.shape, float("inf"), device=v.device)
+        if valid.any():
+            logits[valid] = self.pair_logits(v[:, iu[0]][valid], h[:, iu[0]][valid],
+                                             v[:, iu[1]][valid], h[:, iu[1]][valid])
+        return soft_min(logits), logits
+
+
+def soft_min(pair_logits: torch.Tensor) -> torch.Tensor:
+    """-log mean exp(-x) over each row's finite entries: the minimum, softened (equal to x when
+    all pairs agree). A row without pairs gives 0 (no evidence either way)."""
+    finite = torch.isfinite(pair_logits)
+    count = finite.sum(dim=1)
+    x = torch.where(finite, -pair_logits, torch.full_like(pair_logits, float("-inf")))
+    out = -(torch.logsumexp(x, dim=1) - torch.log(count.clamp(min=1).float()))
+    return torch.where(count > 0, out, torch.zeros_like(out))
+
+
+class WeightsError(RuntimeError):
+    """A compatibility weights file that is missing or not one of ours."""
+
+
+def _state(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+
+def save_compat(path: Path, model: CompatNet, *, baseline: CompatNet | None = None,
+                meta: dict[str, Any] | None = None) -> str:
+    """Write the model (+ the MLP baseline) atomically; returns the file's sha256."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    blob: dict[str, Any] = {"format": FORMAT, "config": asdict(model.cfg),
+                            "state_dict": _state(model), "meta": meta or {}}
+    if baseline is not None:
+        blob["baseline"] = {"config": asdict(baseline.cfg), "state_dict": _state(baseline)}
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(blob, tmp)
+    tmp.replace(path)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _build(config: dict, state: dict) -> CompatNet:
+    model = CompatNet(CompatConfig(**config))
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def load_compat(path: Path) -> tuple[CompatNet, CompatNet | None, dict[str, Any]]:
+    """(model in eval mode, MLP baseline or None, meta) from a weights file."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"no outfit compatibility model at {path}: run "
+                           "`python -m core train compat` (or restore weights/compat.pt)")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a corrupt file
+        raise WeightsError(f"{path}: not a readable weights file ({exc})") from exc
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise WeightsError(f"{path}: not an outfit compatibility file (format {FORMAT})")
+    model = _build(blob["config"], blob["state_dict"])
+    base = blob.get("baseline")
+    baseline = _build(base["config"], base["state_dict"]) if base else None
+    return model, baseline, dict(blob.get("meta") or {})

@@ -1,0 +1,241 @@
+"""The stylist: score an outfit, fill in the blank, complete the look from the catalog.
+
+Pieces are catalog items (their stored vectors) or photos (embedded by the image model the
+compatibility network was trained on, with the category from its classifier head). Scores are
+probabilities that the pieces go together; the weakest pair says what breaks a look, and
+missing pieces (a top and a bottom or a one-piece, and shoes) are reported apart from the score.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from core.config import Settings
+from core.images import load_image
+from core.outfits.data import OPTIONAL_SLOTS, missing_slots
+from core.outfits.features import CatalogFeatures, catalog_features, colour_histogram, family_of
+from core.outfits.model import load_compat, soft_min
+from core.outfits.pipeline import default_weights
+from core.storage.records import Item
+
+log = logging.getLogger(__name__)
+GOES_TOGETHER = 0.5  # a look scoring at least this goes together
+MIN_CATEGORY_CONFIDENCE = 0.5  # a photo's predicted category must be this sure to count
+
+
+@dataclass
+class Piece:
+    vector: np.ndarray
+    hist: np.ndarray
+    category: str | None
+    sku: str | None = None
+    label: str = ""
+
+    @property
+    def family(self) -> str | None:
+        return family_of(self.category)
+
+
+@dataclass
+class OutfitScore:
+    score: float | None  # probability that the pieces go together (None below two pieces)
+    pairs: np.ndarray  # m x m pair probabilities (nan on the diagonal)
+    labels: list[str]
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def weakest(self) -> tuple[int, int, float] | None:
+        if len(self.labels) < 2:
+            return None
+        m = np.where(np.isnan(self.pairs), np.inf, self.pairs)
+        i, j = np.unravel_index(int(np.argmin(m)), m.shape)
+        return int(min(i, j)), int(max(i, j)), float(m[i, j])
+
+    @property
+    def goes_together(self) -> bool | None:
+        return None if self.score is None else self.score >= GOES_TOGETHER
+
+    def verdict(self) -> str:
+        if self.score is None:
+            return "Add a second piece to score the look."
+        if self.goes_together:
+            text = f"These go together ({self.score:.0%})."
+        else:
+            i, j, p = self.weakest
+            text = (f"These don't go together ({self.score:.0%}): the weakest pair is "
+                    f"{self.labels[i]} with {self.labels[j]} ({p:.0%}).")
+        if self.missing:
+            text += " Still missing: " + ", ".join(self.missing) + "."
+        return text
+
+    def to_json(self) -> dict:
+        w = self.weakest
+        return {"score": self.score, "goes_together": self.goes_together,
+                "labels": self.labels, "missing": self.missing, "verdict": self.verdict(),
+                "pairs": [[None if np.isnan(x) else round(float(x), 4) for x in row]
+                          for row in self.pairs],
+                "weakest": None if w is None else {"a": self.labels[w[0]],
+                                                   "b": self.labels[w[1]], "p": w[2]}}
+
+
+@dataclass
+class Suggestion:
+    item: Item
+    score: float  # the outfit's score with this item added
+
+    def to_json(self, data_dir: Path | None = None) -> dict:
+        path = Path(self.item.image_path)
+        if data_dir is not None and not path.is_absolute():
+            path = Path(data_dir) / path
+        return {"sku": self.item.sku, "score": round(self.score, 4),
+                "category": self.item.category, "attrs": self.item.attrs,
+                "image_path": str(path)}
+
+
+def piece_label(item: Item) -> str:
+    colour = (item.attrs or {}).get("color")
+    return f"{colour} {item.category}" if colour else item.category
+
+
+class Stylist:
+    """The compatibility network and the catalog features it reads."""
+
+    def __init__(self, settings: Settings, *, weights: Path | None = None, embedder=None):
+        self.settings = settings
+        self.model, self.baseline, self.meta = load_compat(weights or default_weights(settings))
+        self.model_id = self.model.cfg.image_model
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._feats: tuple[tuple, CatalogFeatures] | None = None
+
+    @property
+    def embedder(self):
+        with self._lock:
+            if self._embedder is None:
+                from core.models.embed import Embedder
+
+                backbone, _, suffix = self.model_id.partition("+")
+                self._embedder = Embedder(backbone, self.settings, mask=suffix == "mask")
+            return self._embedder
+
+    def features(self, repo) -> CatalogFeatures:
+        """Catalog features, rebuilt when the catalog or its vectors change."""
+        stamp = (repo.catalog_version(), repo.vector_count(self.model_id),
+                 repo.vectors_version(self.model_id))
+        with self._lock:
+            if self._feats is None or self._feats[0] != stamp:
+                feats = catalog_features(repo, self.model_id, self.settings.data_dir,
+                                         self.settings.cache_dir)
+                if feats.vectors.shape[1] != self.model.cfg.img_dim:
+                    raise ValueError(f"the catalog's {self.model_id} vectors have "
+                                     f"{feats.vectors.shape[1]} dimensions, the outfit model "
+                                     f"expects {self.model.cfg.img_dim}: retrain it with "
+                                     "`python -m core train compat`")
+                self._feats = (stamp, feats)
+            return self._feats[1]
+
+    def item_piece(self, repo, sku: str) -> Piece:
+        """A catalog item as a piece (KeyError when unknown or not embedded yet)."""
+        feats = self.features(repo)
+        if sku not in feats.row:
+            if repo.get_item(sku) is None:
+                raise KeyError(f"no item {sku!r} in the catalog")
+            raise KeyError(f"item {sku!r} has no {self.model_id} vector yet: run "
+                           "`python -m core embed`")
+        r = feats.row[sku]
+        item = feats.items[r]
+        return Piece(feats.vectors[r], feats.hists[r], item.category, sku, piece_label(item))
+
+    def photo_piece(self, source: str | Path | bytes | Image.Image, *,
+                    name: str | None = None) -> Piece:
+        """A photo as a piece (raises ImageRejected for unusable files)."""
+        image = source if isinstance(source, Image.Image) else load_image(source, name=name)
+        category = None
+        if getattr(self.embedder, "can_classify", False):
+            vecs, preds = self.embedder.embed_and_classify([image], k=1)
+            top, p = preds[0][0]
+            category = top if p >= MIN_CATEGORY_CONFIDENCE else None
+        else:
+            vecs = self.embedder.embed_images([image])
+        label = name or "photo"
+        if category:
+            label = f"{label} ({category})"
+        return Piece(vecs[0].astype(np.float32), colour_histogram(image), category, None, label)
+
+    @torch.inference_mode()
+    def _pair_logits(self, a: list[Piece], b: list[Piece]) -> np.ndarray:
+        """len(a) x len(b) pair logits."""
+        if not a or not b:
+            return np.zeros((len(a), len(b)), np.float32)
+        va = torch.from_numpy(np.stack([p.vector for p in a]).astype(np.float32))
+        ha = torch.from_numpy(np.stack([p.hist for p in a]).astype(np.float32))
+        vb = torch.from_numpy(np.stack([p.vector for p in b]).astype(np.float32))
+        hb = torch.from_numpy(np.stack([p.hist for p in b]).astype(np.float32))
+        n, m = len(a), len(b)
+        out = self.model.pair_logits(va.repeat_interleave(m, 0), ha.repeat_interleave(m, 0),
+                                     vb.repeat(n, 1), hb.repeat(n, 1))
+        return out.reshape(n, m).numpy()
+
+    def score(self, pieces: list[Piece]) -> OutfitScore:
+        """The outfit's score, its pair matrix and what it still lacks."""
+        m = len(pieces)
+        labels = [p.label or p.sku or f"piece {i + 1}" for i, p in enumerate(pieces)]
+        pairs = np.full((m, m), np.nan)
+        missing = missing_slots([p.family for p in pieces])
+        if m < 2:
+            return OutfitScore(None, pairs, labels, missing)
+        logits = self._pair_logits(pieces, pieces)
+        iu = np.triu_indices(m, 1)
+        probs = 1 / (1 + np.exp(-logits))
+        pairs[iu] = probs[iu]
+        pairs[(iu[1], iu[0])] = probs[iu]
+        outfit = soft_min(torch.from_numpy(logits[iu][None].astype(np.float32)))
+        return OutfitScore(float(torch.sigmoid(outfit)[0]), pairs, labels, missing)
+
+    def fill_in(self, pieces: list[Piece], candidates: list[Piece]) -> list[float]:
+        """The outfit's score with each candidate added (fill in the blank)."""
+        return [s.score for s in (self.score([*pieces, c]) for c in candidates)]
+
+    def slots_to_fill(self, pieces: list[Piece]) -> list[str]:
+        """Missing pieces first, then the optional ones the look has none of."""
+        families = {p.family for p in pieces}
+        return missing_slots(list(families)) + [s for s in OPTIONAL_SLOTS if s not in families]
+
+    def complete(self, repo, pieces: list[Piece], *, slots: list[str] | None = None,
+                 k: int = 4, split: str | None = None) -> dict[str, list[Suggestion]]:
+        """For each slot (default: :meth:`slots_to_fill`), the k catalog items of that garment
+        family that make the best-scored outfit with the pieces."""
+        if not pieces:
+            raise ValueError("add at least one piece to complete the look")
+        feats = self.features(repo)
+        taken = {p.sku for p in pieces if p.sku}
+        base = self._pair_logits(pieces, pieces)[np.triu_indices(len(pieces), 1)]
+        out: dict[str, list[Suggestion]] = {}
+        for slot in slots if slots is not None else self.slots_to_fill(pieces):
+            rows = [int(r) for r in feats.rows_of_family(slot, split)
+                    if feats.skus[int(r)] not in taken]
+            if not rows:
+                out[slot] = []
+                continue
+            cands = [Piece(feats.vectors[r], feats.hists[r], feats.items[r].category,
+                           feats.skus[r]) for r in rows]
+            logits = np.concatenate([self._pair_logits(cands[i:i + 2048], pieces)
+                                     for i in range(0, len(cands), 2048)])
+            all_pairs = np.concatenate([np.repeat(base[None], len(rows), 0), logits], axis=1)
+            scores = torch.sigmoid(soft_min(torch.from_numpy(all_pairs.astype(np.float32))))
+            best = np.argsort(-scores.numpy(), kind="stable")[:k]
+            out[slot] = [Suggestion(feats.items[rows[int(b)]], float(scores[int(b)]))
+                         for b in best]
+        return out
+
+
+def stylist(settings: Settings) -> Stylist:
+    """Factory for the UI's resource cache and the CLI."""
+    return Stylist(settings)
