@@ -98,7 +98,7 @@ def _stylist_and_pieces(args, need: int):
     except ImageRejected as exc:
         raise CliError(str(exc)) from None
     except (*_known_errors(), ValueError) as exc:
-        raise CliError(str(exc), code=1) from None
+        raise CliError(str(exc)) from None
     return cfg, repo, stylist, pieces
 
 
