@@ -93,6 +93,7 @@ def test_train_eval_and_style_an_outfit(outfit_catalog, repo, settings):
     assert list(slots)[:2] == ["bottom", "shoes"]  # the missing pieces come first
     for slot, suggestions in slots.items():
         assert 0 < len(suggestions) <= 3
+        assert {family_of(s["category"]) for s in suggestions} == {slot}
         scores = [s["score"] for s in suggestions]
         assert scores == sorted(scores, reverse=True)
         assert all(s["sku"] != top for s in suggestions)
