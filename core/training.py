@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
@@ -55,3 +56,20 @@ def run_epochs(train_epoch: Callable[[int], dict], *, epochs: int,
             hist.stopped = f"time budget of {max_minutes} min reached"
             break
     return hist
+
+
+@contextmanager
+def flush_denormals() -> Iterator[None]:
+    """Treat denormal floats as zero while training a small model on a CPU.
+
+    Adam's moment estimates of units that stop receiving gradients decay geometrically into
+    the denormal range, where CPU arithmetic is many times slower: the outfit model's epochs
+    went from 1.2 s to 20 s by epoch 11 without this (the same run: 1.2 s throughout with it).
+    """
+    import torch
+
+    torch.set_flush_denormal(True)  # returns whether the CPU supports it, not the old state
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)

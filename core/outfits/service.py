@@ -62,7 +62,8 @@ class OutfitScore:
     def goes_together(self) -> bool | None:
         return None if self.score is None else self.score >= GOES_TOGETHER
 
-    def verdict(self) -> str:
+    def verdict(self, with_missing: bool = True) -> str:
+        """One sentence on the look (and, ``with_missing``, what it still lacks)."""
         if self.score is None:
             return "Add a second piece to score the look."
         if self.goes_together:
@@ -71,7 +72,7 @@ class OutfitScore:
             i, j, p = self.weakest
             text = (f"These don't go together ({self.score:.0%}): the weakest pair is "
                     f"{self.labels[i]} with {self.labels[j]} ({p:.0%}).")
-        if self.missing:
+        if self.missing and with_missing:
             text += " Still missing: " + ", ".join(self.missing) + "."
         return text
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from core.config import load_settings
 from core.storage.embedded import _free_port, _terminate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+ENCODER = load_settings().weights_dir / "studio_encoder.pt"
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +45,41 @@ def e2e_repo(e2e_env):
 
     cfg = load_settings(env_file=Path("/nonexistent"), **e2e_env)
     return cfg, open_repository(cfg)
+
+
+@pytest.fixture(scope="session")
+def demo_catalog(e2e_repo, tmp_path_factory):
+    """A 120-item demo catalog (with its outfits), ingested and embedded in the app's database
+    with the shipped encoder; built once for every module that needs it."""
+    if not ENCODER.exists():
+        pytest.skip(f"shipped encoder weights missing: {ENCODER}")
+    from core.demo.build import build_catalog
+    from core.ingest import ingest_path
+    from core.models.embed import embed_catalog
+
+    cfg, repo = e2e_repo
+    out = tmp_path_factory.mktemp("e2e-demo")
+    build_catalog(out, 120, 7, size=128, workers=1)
+    report = ingest_path(repo, cfg, out)
+    assert report.added == 120 and not report.rejected
+    embed_catalog(repo, cfg, "studio_encoder", workers=0)
+    return cfg, repo, out
+
+
+def query_photo(demo_catalog, tmp_path):
+    """A re-rendered variant (new pose, background, lighting) of a test-split item:
+    (its spec, the photo's path)."""
+    import json
+
+    from core.demo.render import render_item
+
+    _, _, out = demo_catalog
+    items = [json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()]
+    spec = next(it for it in items if it["split"] == "test")
+    image, _ = render_item(spec, variant=1, size=128)
+    path = tmp_path / f"query_{spec['sku']}.jpg"
+    image.save(path, quality=92)
+    return spec, path
 
 
 def start_app(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:

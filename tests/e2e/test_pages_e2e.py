@@ -7,52 +7,16 @@ import re
 
 import pytest
 
-from core.config import load_settings
+from tests.e2e.conftest import ENCODER, query_photo
 
 pytestmark = pytest.mark.e2e
-
-ENCODER = load_settings().weights_dir / "studio_encoder.pt"
-
-
-@pytest.fixture(scope="module")
-def demo_catalog(e2e_repo, tmp_path_factory):
-    """A 120-item demo catalog, ingested and embedded in the app's database."""
-    if not ENCODER.exists():
-        pytest.skip(f"shipped encoder weights missing: {ENCODER}")
-    from core.demo.build import build_catalog
-    from core.ingest import ingest_path
-    from core.models.embed import embed_catalog
-
-    cfg, repo = e2e_repo
-    out = tmp_path_factory.mktemp("e2e-demo")
-    build_catalog(out, 120, 7, size=128, workers=1)
-    report = ingest_path(repo, cfg, out)
-    assert report.added == 120 and not report.rejected
-    embed_catalog(repo, cfg, "studio_encoder", workers=0)
-    return cfg, repo, out
-
-
-def _query_photo(demo_catalog, tmp_path):
-    """A re-rendered variant (new pose, background, lighting) of a test-split item."""
-    import json
-
-    from core.demo.render import render_item
-
-    _, _, out = demo_catalog
-    items = [json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()]
-    spec = next(it for it in items if it["split"] == "test")
-    image, _ = render_item(spec, variant=1, size=128)
-    path = tmp_path / f"query_{spec['sku']}.jpg"
-    image.save(path, quality=92)
-    return spec, path
-
 
 def _caption_texts(page) -> list[str]:
     return [t.strip() for t in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()]
 
 
 def test_upload_photo_shows_matches(app_url, demo_catalog, page, tmp_path):
-    spec, photo = _query_photo(demo_catalog, tmp_path)
+    spec, photo = query_photo(demo_catalog, tmp_path)
     page.goto(f"{app_url}/search")
     page.locator('input[type="file"]').first.wait_for(state="attached")
     page.locator('input[type="file"]').first.set_input_files(str(photo))
@@ -71,7 +35,7 @@ def test_exact_item_mode_in_browser(app_url, demo_catalog, page, tmp_path):
     from core.models.studio import load_checkpoint
 
     assert load_checkpoint(ENCODER)[0].item_weights, "the shipped encoder is tuned for it"
-    spec, photo = _query_photo(demo_catalog, tmp_path)
+    spec, photo = query_photo(demo_catalog, tmp_path)
     page.goto(f"{app_url}/search")
     page.get_by_text("This exact item").click()
     page.locator('input[type="file"]').first.wait_for(state="attached")
