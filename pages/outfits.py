@@ -48,6 +48,8 @@ try:
 except (WeightsError, ValueError) as exc:
     st.error(f"**The outfit model is not ready.** {exc}")
     st.stop()
+if stylist.warning:
+    st.warning(stylist.warning)
 try:
     with st.spinner("Reading the catalog's garments…"):
         stylist.features(repo)

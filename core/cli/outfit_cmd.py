@@ -54,7 +54,9 @@ def register(sub, groups) -> None:
 
     p = groups["eval"].add_parser("compat", help="outfit compatibility AUC and fill-in-the-blank")
     p.add_argument("--weights", type=Path, help="model to evaluate (default weights/compat.pt)")
-    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--split", default="test", choices=("train", "val", "test", "all"),
+                   help="outfits to evaluate (default test; all: for a catalog the model "
+                        "never saw)")
     p.add_argument("--seed", type=int, default=0)
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval)

@@ -22,6 +22,7 @@ from core.feedback.pairs import family_of_item
 from core.feedback.parse import describe, parse_feedback
 from core.feedback.text import TextTower, build_text_tower
 from core.images import load_image
+from core.models.manifest import stale_warning
 from core.search import SearchResult
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ class Refiner:
             raise ValueError(f"text tower {self.tower.name!r} gives {self.tower.dim}-d vectors, "
                              f"the feedback model expects {cfg.txt_dim}")
         self.model_id = cfg.image_model
-        self.warning = stale_warning(settings, self.model_id, self.meta)
+        self.warning = stale_warning(settings.weights_dir, self.model_id, self.meta,
+                                     "feedback model", "train feedback")
         self.indexes = indexes or IndexManager(settings)
         self._embedder = embedder
         self._lock = threading.Lock()
@@ -177,23 +179,6 @@ class Refiner:
         items = {it.sku: it for it in repo.get_items([h.sku for h in hits])}
         results = [SearchResult(items[h.sku], h.score) for h in hits if h.sku in items]
         return RefineOutcome(results, c.understood, c.message, c.reading, self.model_id, family)
-
-
-def stale_warning(settings: Settings, model_id: str, meta: dict) -> str | None:
-    """A message when the image weights installed now are not those the model trained on."""
-    from core.models.manifest import read_manifest
-
-    trained = (meta.get("data") or {}).get("image_weights_sha256")
-    backbone = model_id.partition("+")[0]
-    try:
-        current = read_manifest(settings.weights_dir)["files"].get(f"{backbone}.pt", {})
-    except (OSError, ValueError):
-        return None
-    if trained and current.get("sha256") and current["sha256"] != trained:
-        return (f"The feedback model was trained on other {backbone} weights than the ones "
-                "installed now: retrain it with `python -m core train feedback` for reliable "
-                "results.")
-    return None
 
 
 def refiner(settings: Settings) -> Refiner:

@@ -19,6 +19,7 @@ from PIL import Image
 
 from core.config import Settings
 from core.images import load_image
+from core.models.manifest import stale_warning
 from core.outfits.data import OPTIONAL_SLOTS, missing_slots
 from core.outfits.features import CatalogFeatures, catalog_features, colour_histogram, family_of
 from core.outfits.model import load_compat, soft_min
@@ -112,6 +113,8 @@ class Stylist:
         self.settings = settings
         self.model, self.baseline, self.meta = load_compat(weights or default_weights(settings))
         self.model_id = self.model.cfg.image_model
+        self.warning = stale_warning(settings.weights_dir, self.model_id, self.meta,
+                                     "outfit model", "train compat")
         self._embedder = embedder
         self._lock = threading.Lock()
         self._feats: tuple[tuple, CatalogFeatures] | None = None

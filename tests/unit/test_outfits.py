@@ -174,3 +174,21 @@ def test_training_learns_the_demo_style_rules(demo_outfits):
     assert report["fitb"] > 0.45 > base["random"]["fitb"]
     assert report["by_fault"]["colour"]["auc"] > 0.8
     assert report["questions"] > 20 and report["complete_outfits"] <= report["outfits"]
+
+
+def test_stylist_flags_an_outfit_model_trained_on_other_image_weights(tmp_path):
+    import json
+
+    from core.config import load_settings
+    from core.outfits.service import Stylist
+
+    cfg = load_settings(env_file=tmp_path / "none.env", WEIGHTS_DIR=str(tmp_path), DEVICE="cpu")
+    save_compat(tmp_path / "compat.pt", CompatNet(CompatConfig(img_dim=DIM)).eval(),
+                meta={"data": {"image_weights_sha256": "a" * 64}})
+    assert Stylist(cfg).warning is None  # no manifest: nothing to compare
+    manifest = {"files": {"studio_encoder.pt": {"sha256": "b" * 64}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert "retrain it with `python -m core train compat`" in Stylist(cfg).warning
+    manifest["files"]["studio_encoder.pt"]["sha256"] = "a" * 64
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert Stylist(cfg).warning is None
