@@ -11,8 +11,8 @@ from pages.common import enter_through_app, image_grid, repo_or_stop, settings
 enter_through_app()
 
 st.title("👗 Fashion Studio")
-st.caption("Visual search, text-feedback refinement and embedding maps over your garment "
-           "catalog.")
+st.caption("Visual search, text-feedback refinement, outfit scoring and embedding maps over "
+           "your garment catalog.")
 
 cfg = settings()
 repo = repo_or_stop()
