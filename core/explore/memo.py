@@ -65,7 +65,6 @@ def photo_embedder(settings: Settings, model_id: str):
 
     Model ids are backbone names, with ``+mask`` when garment masking was applied.
     """
-    from core.models.embed import Embedder
+    from core.models.embed import embedder_for
 
-    backbone, _, suffix = model_id.partition("+")
-    return Embedder(backbone, settings, mask=suffix == "mask")
+    return embedder_for(model_id, settings)

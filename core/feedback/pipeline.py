@@ -57,13 +57,12 @@ def load_data(settings: Settings, repo, opts: DataOptions,
 def _fashioniq(settings: Settings, opts: DataOptions, progress: Progress | None) -> FeedbackData:
     from core.feedback.fashioniq import FashionIQFormatError, fashioniq_data, load_fashioniq
     from core.images import load_image
-    from core.models.embed import Embedder
+    from core.models.embed import embedder_for
 
     if opts.images is None:
         raise FashionIQFormatError("FashionIQ training needs --images FOLDER")
     fiq = load_fashioniq(opts.fashioniq)
-    backbone, _, suffix = opts.model_id.partition("+")
-    embedder = Embedder(backbone, settings, mask=suffix == "mask")
+    embedder = embedder_for(opts.model_id, settings)
 
     def embed(paths: list[Path]) -> np.ndarray:
         out = []

@@ -94,10 +94,9 @@ class Refiner:
         """The image model that made the catalog vectors (for uploaded photos)."""
         with self._lock:
             if self._embedder is None:
-                from core.models.embed import Embedder
+                from core.models.embed import embedder_for
 
-                backbone, _, suffix = self.model_id.partition("+")
-                self._embedder = Embedder(backbone, self.settings, mask=suffix == "mask")
+                self._embedder = embedder_for(self.model_id, self.settings)
             return self._embedder
 
     def index(self, repo):

@@ -32,6 +32,13 @@ def model_id_for(backbone: str, mask: bool = False) -> str:
     return f"{backbone}+mask" if mask else backbone
 
 
+def embedder_for(model_id: str, settings=None) -> Embedder:
+    """The image model that makes ``model_id``'s vectors (the inverse of :func:`model_id_for`):
+    for embedding query photos against a catalog embedded with it."""
+    backbone, _, suffix = model_id.partition("+")
+    return Embedder(backbone, settings, mask=suffix == "mask")
+
+
 class Embedder:
     """One backbone loaded once; batch inference under ``torch.inference_mode``."""
 

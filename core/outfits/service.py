@@ -123,10 +123,9 @@ class Stylist:
     def embedder(self):
         with self._lock:
             if self._embedder is None:
-                from core.models.embed import Embedder
+                from core.models.embed import embedder_for
 
-                backbone, _, suffix = self.model_id.partition("+")
-                self._embedder = Embedder(backbone, self.settings, mask=suffix == "mask")
+                self._embedder = embedder_for(self.model_id, self.settings)
             return self._embedder
 
     def features(self, repo) -> CatalogFeatures:
