@@ -185,8 +185,11 @@ SEASON_COLORS: dict[str, tuple[str, ...]] = {
 NO_FIT = frozenset({"sneakers", "boots", "heels", "sandals", "bag", "hat"})
 
 
-def family_of(category: str) -> str:
-    return CATEGORIES[category].family
+def family_of(category: str | None) -> str | None:
+    """The garment family (top, bottom, full, outer, shoes, bag, hat) of a category; None for
+    a category outside the taxonomy (an imported catalog's own labels)."""
+    info = CATEGORIES.get(category or "")
+    return info.family if info else None
 
 
 def segment_of(category: str) -> str:

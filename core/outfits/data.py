@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.outfits.features import CatalogFeatures, family_of
+from core.demo.taxonomy import family_of
+from core.outfits.features import CatalogFeatures
 
 SLOTS = ("top", "bottom", "full", "outer", "shoes", "bag", "hat")
 OPTIONAL_SLOTS = ("outer", "bag", "hat")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.demo.taxonomy import CATEGORIES
+from core.demo.taxonomy import family_of
 from core.images import load_image
 from core.models.masking import foreground_pixels, garment_pixels
 from core.storage.records import Item
@@ -41,11 +41,6 @@ def colour_histogram(img: Image.Image, mask: Image.Image | None = None) -> np.nd
     out = np.concatenate([np.bincount(pixels[:, c] // (256 // BINS), minlength=BINS)
                           for c in range(3)]).astype(np.float32)
     return out / max(len(pixels), 1)
-
-
-def family_of(category: str | None) -> str | None:
-    info = CATEGORIES.get(category or "")
-    return info.family if info else None
 
 
 @dataclass

@@ -18,10 +18,11 @@ import torch
 from PIL import Image
 
 from core.config import Settings
+from core.demo.taxonomy import family_of
 from core.images import load_image
 from core.models.manifest import stale_warning
 from core.outfits.data import OPTIONAL_SLOTS, missing_slots
-from core.outfits.features import CatalogFeatures, catalog_features, colour_histogram, family_of
+from core.outfits.features import CatalogFeatures, catalog_features, colour_histogram
 from core.outfits.model import load_compat, soft_min
 from core.outfits.pipeline import default_weights
 from core.storage.records import Item

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from core.outfits.features import family_of
+from core.demo.taxonomy import family_of
 
 DIM = 32
 
