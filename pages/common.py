@@ -163,10 +163,12 @@ def open_in_refine(sku: str) -> None:
 
 def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, columns: int = 5,
                key: str | None = None, on_pick: str | None = None,
-               on_refine: str | None = None) -> str | None:
+               on_refine: str | None = None, captions: Sequence[str] | None = None
+               ) -> str | None:
     """Show items as a grid of pictures; with on_pick, a button under each returns the sku.
 
-    With on_refine, a second button under each hands the item to the Refine page.
+    With on_refine, a second button under each hands the item to the Refine page;
+    ``captions`` replace the default ones (score · category · colour · pattern).
     """
     picked = refine = None
     cols = st.columns(columns)
@@ -177,7 +179,8 @@ def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, 
                 st.image(str(path), width="stretch")
             else:
                 st.warning(f"image missing: {item.sku}")
-            st.caption(item_caption(item, scores[i] if scores is not None else None))
+            st.caption(captions[i] if captions is not None
+                       else item_caption(item, scores[i] if scores is not None else None))
             if on_pick and st.button(on_pick, key=f"{key}-{item.sku}-{i}"):
                 picked = item.sku
             if on_refine and st.button(on_refine, key=f"{key}-refine-{item.sku}-{i}"):

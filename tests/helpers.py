@@ -33,3 +33,38 @@ def make_small_catalog(repo, data_dir: Path, n: int = 12, size: int = 64) -> lis
         ))
     repo.upsert_items(items)
     return items
+
+
+def attribute_vectors(items, dim: int = 32, seed: int = 0):
+    """Unit vectors that carry what an image model reads (category, colour, pattern, season,
+    gender) plus noise: stand-ins for embeddings without running a model."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    table: dict[tuple[str, str], np.ndarray] = {}
+    vecs = []
+    for it in items:
+        v = rng.normal(size=dim) * 0.3
+        for kind, value in (("cat", it.category), ("color", it.attrs.get("color")),
+                            ("pattern", it.attrs.get("pattern")),
+                            ("season", it.attrs.get("season")), ("gender", it.gender)):
+            v = v + table.setdefault((kind, str(value)), rng.normal(size=dim))
+        vecs.append(v / np.linalg.norm(v))
+    return np.stack(vecs).astype(np.float32)
+
+
+def make_shop_catalog(repo, data_dir: Path, n: int = 24, dim: int = 16) -> list:
+    """``make_small_catalog`` items sold in three demo stores (Paris, London, Milan), for
+    women or unisex, with attribute vectors (no image model)."""
+    from core.demo.stores import STORES
+    from core.storage import Store
+
+    items = make_small_catalog(repo, data_dir, n)
+    stores = [Store(**s) for s in STORES[:3]]
+    repo.put_docs("stores", [s.to_doc() for s in stores])
+    for i, it in enumerate(items):
+        it.store_id = stores[i % 3].store_id
+        it.gender = "unisex" if i % 4 == 3 else "women"
+        repo.update_item_fields(it.sku, {"store_id": it.store_id, "gender": it.gender})
+    repo.put_vectors("studio_encoder", [it.sku for it in items], attribute_vectors(items, dim))
+    return items

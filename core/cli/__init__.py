@@ -29,7 +29,7 @@ COMMAND_MODULES = [
 GROUPS = {
     "demo": "demo catalog: build, ensure",
     "train": "train a model: encoder, classifier, feedback, compat",
-    "eval": "evaluate: search, classify, feedback, compat",
+    "eval": "evaluate: search, classify, feedback, compat, simulate",
     "outfit": "outfits: score, complete, fitb",
     "bench": "benchmarks: search, ingest, explore",
 }

@@ -309,6 +309,15 @@ class Repository:
                 raise RuntimeError(f"writing {kind} failed: {first.get('errmsg')}") from None
         return len(docs)
 
+    def replace_docs(self, kind: str, docs: list[dict[str, Any]], key: str = "_id") -> int:
+        """Make a kind hold exactly ``docs``: upsert them, then delete every other document
+        (re-running a generator replaces its output, never duplicates it; readers meanwhile
+        see the old or the new documents, never none). Returns how many old ones went."""
+        self.put_docs(kind, docs, key)
+        keep = [d[key] for d in docs]
+        col = self.db[_collection_name(kind)]
+        return col.delete_many({"_id": {"$nin": keep}}).deleted_count
+
     def find_docs(self, kind: str, filters: dict[str, Any] | None = None, *, limit: int = 0,
                   sort: str | None = None) -> list[dict[str, Any]]:
         cursor = self.db[_collection_name(kind)].find(build_query(filters))

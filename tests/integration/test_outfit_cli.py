@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from core.demo.taxonomy import family_of
+from tests.helpers import attribute_vectors
 
 DIM = 32
 
@@ -18,21 +19,6 @@ DIM = 32
 def _cli(env, *args, timeout=600):
     return subprocess.run([sys.executable, "-m", "core", *args], env=env, capture_output=True,
                           text=True, timeout=timeout)
-
-
-def _attribute_vectors(items) -> np.ndarray:
-    """Vectors that carry what an image model reads: category, colour, pattern, season."""
-    rng = np.random.default_rng(0)
-    table: dict[tuple[str, str], np.ndarray] = {}
-    vecs = []
-    for it in items:
-        v = rng.normal(size=DIM) * 0.3
-        for kind, value in (("cat", it.category), ("color", it.attrs["color"]),
-                            ("pattern", it.attrs["pattern"]), ("season", it.attrs["season"]),
-                            ("gender", it.gender)):
-            v = v + table.setdefault((kind, str(value)), rng.normal(size=DIM))
-        vecs.append(v / np.linalg.norm(v))
-    return np.stack(vecs).astype(np.float32)
 
 
 @pytest.fixture
@@ -46,7 +32,7 @@ def outfit_catalog(repo, env_for, tmp_path):
     run = _cli(env, "ingest", str(demo))
     assert run.returncode == 0, run.stderr
     items = list(repo.iter_items())
-    repo.put_vectors("studio_encoder", [it.sku for it in items], _attribute_vectors(items))
+    repo.put_vectors("studio_encoder", [it.sku for it in items], attribute_vectors(items, DIM))
     return env, {it.sku: it for it in items}
 
 

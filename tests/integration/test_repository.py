@@ -78,6 +78,14 @@ def test_documents_and_stores(repo):
         repo.find_docs("not_a_kind")
 
 
+def test_replace_docs_keeps_exactly_the_new_set(repo):
+    repo.put_docs("purchases", [{"_id": f"p{i}", "sku": f"S{i}"} for i in range(1500)])
+    gone = repo.replace_docs("purchases", [{"_id": "p1", "sku": "X"}, {"_id": "new", "sku": "Y"}])
+    assert gone == 1499 and repo.count_docs("purchases") == 2
+    assert repo.get_doc("purchases", "p1")["sku"] == "X" and repo.get_doc("purchases", "p7") is None
+    assert repo.replace_docs("purchases", []) == 2 and repo.count_docs("purchases") == 0
+
+
 def test_vectors_version_follows_writes_and_deletes(repo):
     repo.upsert_items([_item(i) for i in range(4)])
     skus = ["S0000", "S0001", "S0002"]

@@ -1,0 +1,98 @@
+"""`simulate` end to end: read the catalog and stores, simulate, store the result.
+
+A run replaces the previous one: its customers and purchases (ids derived from the seed's
+draws, C001…, C001-01…) are upserted and every other customer or purchase document is
+deleted, and the items' popularity is set to the run's final counts. Re-running with the same
+settings therefore leaves exactly the same documents, never duplicates.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+
+from core.demo.stores import STORES
+from core.simulate.catalog import CatalogView
+from core.simulate.customers import Customer, Purchase
+from core.simulate.params import SimulationConfig, SimulationError
+from core.simulate.simulation import Simulation, simulate
+from core.storage.records import Store
+
+RUN_ID = "simulate"  # the `runs` document that records the current simulation
+Progress = Callable[[int, int], None]
+
+
+def stores_of(repo) -> list[Store]:
+    """The catalog's stores; the demo retailer's when the catalog has none (homes still need a
+    city, and items without a known store score a neutral proximity)."""
+    return repo.stores() or [Store(**s) for s in STORES]
+
+
+def run_simulation(repo, cfg: SimulationConfig, progress: Progress | None = None) -> dict:
+    """Simulate on the whole catalog, store customers, purchases and popularity; a summary."""
+    cfg.check()
+    if repo.count_items() == 0:
+        raise SimulationError("the catalog is empty: build the demo catalog (`python -m core "
+                              "demo ensure`) or ingest a folder first")
+    stores = stores_of(repo)
+    catalog = CatalogView.build(list(repo.iter_items()), stores)
+    sim = simulate(catalog, stores, cfg, progress)
+    repo.replace_docs("customers", [c.to_doc() for c in sim.customers])
+    repo.replace_docs("purchases", [p.to_doc() for p in sim.purchases])
+    repo.set_popularity(dict(zip(catalog.skus, sim.popularity.tolist(), strict=True)))
+    report = summary(sim)
+    repo.put_docs("runs", [{"_id": RUN_ID, "kind": RUN_ID, "params": cfg.to_json(),
+                            "catalog_version": repo.catalog_version(), "summary": report}])
+    return report
+
+
+def summary(sim: Simulation) -> dict:
+    """What a run produced, in figures a person can check at a glance."""
+    cat = sim.catalog
+    rows = cat.rows_of([p.sku for p in sim.purchases])
+    by_id = {c.customer_id: c for c in sim.customers}
+    dist = [d for p, r in zip(sim.purchases, rows, strict=True)
+            if np.isfinite(d := float(cat.distances_km(by_id[p.customer_id].lat,
+                                                       by_id[p.customer_id].lon)[r]))]
+    trend = [c.trendiness for c in sim.customers]
+    return {
+        "customers": len(sim.customers), "purchases": len(sim.purchases),
+        "items_bought": len(set(rows.tolist())),
+        "first": sim.purchases[0].date if sim.purchases else None,
+        "last": sim.purchases[-1].date if sim.purchases else None,
+        "trend_seekers": sum(t >= 2 / 3 for t in trend),
+        "crowd_followers": sum(t <= 1 / 3 for t in trend),
+        "median_distance_km": round(float(np.median(dist)), 1) if dist else None,  # known stores
+        "cities": dict(Counter(c.home_city for c in sim.customers).most_common()),
+        "popularity_max": float(sim.popularity.max(initial=0.0)),
+        "params": sim.config.to_json(),
+    }
+
+
+def last_run(repo) -> dict | None:
+    """The stored record of the current simulation (params, summary), None before any."""
+    return repo.get_doc("runs", RUN_ID)
+
+
+def load_customers(repo) -> list[Customer]:
+    return [Customer.from_doc(d) for d in repo.find_docs("customers", sort="_id")]
+
+
+def get_customer(repo, customer_id: str) -> Customer:
+    """One stored customer; KeyError saying what exists when there is no such customer."""
+    doc = repo.get_doc("customers", str(customer_id))
+    if doc is None:
+        known = repo.count_docs("customers")
+        hint = (f"the simulation has {known} customers (C001…)" if known
+                else "run the simulation first (`python -m core simulate`)")
+        raise KeyError(f"no customer {customer_id!r}: {hint}")
+    return Customer.from_doc(doc)
+
+
+def load_purchases(repo, customer_id: str | None = None) -> list[Purchase]:
+    """Purchases in time order (one customer's, or everyone's)."""
+    filters = {"customer_id": customer_id} if customer_id else None
+    docs = repo.find_docs("purchases", filters, sort="ts")
+    return sorted((Purchase.from_doc(d) for d in docs), key=lambda p: (p.ts, p.purchase_id))

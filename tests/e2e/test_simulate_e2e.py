@@ -1,0 +1,55 @@
+"""The Customers page in a real browser, on the demo catalog embedded with the shipped encoder:
+run the simulation, pick a customer, see their history, the map, the recommendations with their
+score parts, and the evaluation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+RANKED = re.compile(r"^#\d+ · (\d\.\d{3}|<0\.001) · ")  # "#3 · 0.025 · jeans · orange"
+
+
+def _ranked(page) -> list[str]:
+    captions = page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    return [c.strip() for c in captions if RANKED.match(c.strip())]
+
+
+def test_simulate_and_recommend_in_browser(app_url, demo_catalog, page):
+    _, repo, _ = demo_catalog
+    page.goto(f"{app_url}/simulate")
+    page.get_by_text("No customers yet").wait_for()
+    page.get_by_role("button", name="Run simulation").click()
+    page.get_by_text("Purchase history").wait_for()
+    wait_for_app(page)
+    assert repo.count_docs("customers") == 15
+
+    two = next(d for d in repo.find_docs("customers", sort="_id")
+               if repo.count_docs("purchases", {"customer_id": d["_id"]}) >= 2)
+    page.get_by_test_id("stSelectbox").filter(has_text="Customer").click()
+    page.get_by_role("option", name=re.compile(f"^{two['_id']} ")).click()
+    page.get_by_role("heading", name=two["name"]).wait_for()
+    page.get_by_text(f"Recommended for {two['name'].split()[0]}").wait_for()
+    wait_for_app(page)
+
+    dates = [d["ts"][:10] for d in repo.find_docs("purchases", {"customer_id": two["_id"]})]
+    history = page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    assert all(any(c.startswith(date) for c in history) for date in dates)
+    ranked = _ranked(page)
+    assert sorted(int(c.split(" · ")[0][1:]) for c in ranked) == list(range(1, 11))
+    assert page.locator('[data-testid="stImage"] img').count() >= 10 + len(dates)
+    assert page.locator('[data-testid="stDataFrame"]').count() == 1  # the score parts
+    page.locator(".js-plotly-plot").first.wait_for()  # the store map
+
+    page.get_by_text("Evaluate on held-out purchases").click()
+    page.get_by_text("Customers evaluated").wait_for()
+    wait_for_app(page)
+    assert page.locator(".js-plotly-plot").count() == 2  # map + evaluation bars
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_text(f"Recommended for {two['name'].split()[0]}").scroll_into_view_if_needed()
