@@ -7,7 +7,6 @@ message saying so, never an error.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from core.feedback.pairs import family_of_item
 from core.feedback.parse import describe, parse_feedback
 from core.feedback.text import TextTower, build_text_tower
 from core.images import load_image
+from core.models.embed import LazyEmbedder
 from core.models.manifest import stale_warning
 from core.search import SearchResult
 
@@ -85,19 +85,13 @@ class Refiner:
         self.warning = stale_warning(settings.weights_dir, self.model_id, self.meta,
                                      "feedback model", "train feedback")
         self.indexes = indexes or IndexManager(settings)
-        self._embedder = embedder
-        self._lock = threading.Lock()
+        self._embedder = LazyEmbedder(self.model_id, settings, embedder)
         self._families: dict[tuple[int, str], list[str]] = {}
 
     @property
     def embedder(self):
         """The image model that made the catalog vectors (for uploaded photos)."""
-        with self._lock:
-            if self._embedder is None:
-                from core.models.embed import embedder_for
-
-                self._embedder = embedder_for(self.model_id, self.settings)
-            return self._embedder
+        return self._embedder.get()
 
     def index(self, repo):
         return self.indexes.get(repo, self.model_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +38,22 @@ def embedder_for(model_id: str, settings=None) -> Embedder:
     for embedding query photos against a catalog embedded with it."""
     backbone, _, suffix = model_id.partition("+")
     return Embedder(backbone, settings, mask=suffix == "mask")
+
+
+class LazyEmbedder:
+    """The image model of a model id, loaded on first use (once, even from several threads):
+    services that embed query photos only sometimes don't pay for loading it up front."""
+
+    def __init__(self, model_id: str, settings=None, embedder: Embedder | None = None):
+        self.model_id, self.settings = model_id, settings
+        self._embedder = embedder
+        self._lock = threading.Lock()
+
+    def get(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = embedder_for(self.model_id, self.settings)
+            return self._embedder
 
 
 class Embedder:

@@ -20,6 +20,7 @@ from PIL import Image
 from core.config import Settings
 from core.demo.taxonomy import family_of
 from core.images import load_image
+from core.models.embed import LazyEmbedder
 from core.models.manifest import stale_warning
 from core.outfits.data import OPTIONAL_SLOTS, missing_slots
 from core.outfits.features import CatalogFeatures, catalog_features, colour_histogram
@@ -116,18 +117,14 @@ class Stylist:
         self.model_id = self.model.cfg.image_model
         self.warning = stale_warning(settings.weights_dir, self.model_id, self.meta,
                                      "outfit model", "train compat")
-        self._embedder = embedder
+        self._embedder = LazyEmbedder(self.model_id, settings, embedder)
         self._lock = threading.Lock()
         self._feats: tuple[tuple, CatalogFeatures] | None = None
 
     @property
     def embedder(self):
-        with self._lock:
-            if self._embedder is None:
-                from core.models.embed import embedder_for
-
-                self._embedder = embedder_for(self.model_id, self.settings)
-            return self._embedder
+        """The image model that made the catalog vectors (for photos)."""
+        return self._embedder.get()
 
     def features(self, repo) -> CatalogFeatures:
         """Catalog features, rebuilt when the catalog or its vectors change."""
