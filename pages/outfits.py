@@ -13,7 +13,7 @@ from core.images import ImageRejected
 from core.index import NoVectors
 from core.models.registry import MissingWeights
 from core.outfits.model import WeightsError
-from core.outfits.service import Piece
+from core.outfits.service import AUTO, Piece
 from pages.common import (
     enter_through_app,
     image_grid,
@@ -29,6 +29,7 @@ IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 STYLIST = "core.outfits.service:stylist"
 MAX_PIECES = 6
 N_EXAMPLES = 4
+FOR_CHOICES = {"Whom the look is for": AUTO, "Women": "women", "Men": "men", "Anyone": None}
 SLOT_NAMES = {"top": "Top", "bottom": "Bottom", "full": "One-piece", "outer": "Outerwear",
               "shoes": "Shoes", "bag": "Bag", "hat": "Hat"}
 
@@ -65,6 +66,11 @@ with st.sidebar:
     st.header("Outfits")
     k = st.slider("Suggestions per slot", 2, 8, 4, key="outfits_k",
                   help="How many catalog items to suggest for each missing or optional piece.")
+    suggest_for = st.selectbox(
+        "Suggest pieces for", list(FOR_CHOICES), key="outfits_for",
+        help="The catalog knows whom each item is for, which a picture may not show: "
+             "suggestions are for this gender (and unisex). *Whom the look is for* reads it "
+             "from the catalog pieces in your look.")
     if st.button("Clear look", key="outfits_clear", width="stretch",
                  disabled=not state["outfits_look"]):
         state["outfits_look"] = []
@@ -271,9 +277,13 @@ def _complete_tab(pieces: list[Piece], missing: list[str]) -> None:
     if len(pieces) >= MAX_PIECES:
         st.info(f"Your look is full ({MAX_PIECES} pieces): remove one to try a suggestion.")
         return
-    st.caption("Catalog items that go best with your look, missing pieces first. The number "
-               "under each is the look's score with that piece added.")
-    for slot, suggestions in stylist.complete(repo, pieces, k=k).items():
+    gender = FOR_CHOICES[suggest_for]
+    if gender == AUTO:
+        gender = stylist.look_gender(repo, pieces)
+    whom = f" for {gender} (and unisex)" if gender else ""
+    st.caption(f"Catalog items{whom} that go best with your look, missing pieces first. The "
+               "number under each is the look's score with that piece added.")
+    for slot, suggestions in stylist.complete(repo, pieces, k=k, gender=gender).items():
         need = " · missing" if slot in missing else ""
         st.markdown(f"**{SLOT_NAMES.get(slot, slot)}{need}**")
         if not suggestions:

@@ -28,6 +28,9 @@ def register(sub, groups) -> None:
                    help="garment family to fill (top, bottom, full, outer, shoes, bag, hat); "
                         "repeatable (default: what is missing, then the optional pieces)")
     p.add_argument("--k", type=int, default=4, help="suggestions per slot (default 4)")
+    p.add_argument("--for", dest="gender", default="auto", choices=("auto", "women", "men", "any"),
+                   help="suggest items for women or men (and unisex ones), for anyone, or auto "
+                        "(default: whom the look's catalog pieces are for)")
     p.set_defaults(handler=cmd_complete)
 
     p = groups["outfit"].add_parser("fitb", help="fill in the blank: which candidate fits best")
@@ -126,7 +129,8 @@ def cmd_complete(args) -> int:
         if slot not in SLOTS:
             raise CliError(f"--slot {slot!r}: not a garment family (one of {', '.join(SLOTS)})")
     cfg, repo, stylist, pieces = _stylist_and_pieces(args, 1)
-    suggestions = stylist.complete(repo, pieces, slots=args.slots, k=args.k)
+    gender = None if args.gender == "any" else args.gender
+    suggestions = stylist.complete(repo, pieces, slots=args.slots, k=args.k, gender=gender)
     if args.json:
         emit_json({slot: [s.to_json(cfg.data_dir) for s in items]
                    for slot, items in suggestions.items()})

@@ -29,6 +29,8 @@ from core.outfits.pipeline import default_weights
 from core.storage.records import Item
 
 log = logging.getLogger(__name__)
+AUTO = "auto"  # complete(): whom the look is for, taken from its pieces
+UNISEX = "unisex"
 GOES_TOGETHER = 0.5  # a look scoring at least this goes together
 MIN_CATEGORY_CONFIDENCE = 0.5  # a photo's predicted category must be this sure to count
 
@@ -99,7 +101,8 @@ class Suggestion:
         if data_dir is not None and not path.is_absolute():
             path = Path(data_dir) / path
         return {"sku": self.item.sku, "score": round(self.score, 4),
-                "category": self.item.category, "attrs": self.item.attrs,
+                "category": self.item.category, "gender": self.item.gender,
+                "attrs": self.item.attrs,
                 "image_path": str(path)}
 
 
@@ -209,19 +212,37 @@ class Stylist:
         families = {p.family for p in pieces}
         return missing_slots(list(families)) + [s for s in OPTIONAL_SLOTS if s not in families]
 
+    def look_gender(self, repo, pieces: list[Piece]) -> str | None:
+        """Whom the look is for, from its catalog pieces: their one gender other than unisex,
+        or None (photos only, unisex only, or mixed)."""
+        feats = self.features(repo)
+        genders = {feats.items[feats.row[p.sku]].gender for p in pieces if p.sku in feats.row}
+        genders -= {None, "", UNISEX}
+        return genders.pop() if len(genders) == 1 else None
+
     def complete(self, repo, pieces: list[Piece], *, slots: list[str] | None = None,
-                 k: int = 4, split: str | None = None) -> dict[str, list[Suggestion]]:
+                 k: int = 4, split: str | None = None, gender: str | None = AUTO
+                 ) -> dict[str, list[Suggestion]]:
         """For each slot (default: :meth:`slots_to_fill`), the k catalog items of that garment
-        family that make the best-scored outfit with the pieces."""
+        family that make the best-scored outfit with the pieces.
+
+        ``gender`` limits suggestions to items for that gender or unisex (items without one
+        too): the catalog knows whom an item is for, which its picture may not show. AUTO
+        takes it from the look (:meth:`look_gender`); None suggests for anyone.
+        """
         if not pieces:
             raise ValueError("add at least one piece to complete the look")
         feats = self.features(repo)
+        if gender == AUTO:
+            gender = self.look_gender(repo, pieces)
+        fits = {gender, UNISEX, None, ""}
         taken = {p.sku for p in pieces if p.sku}
         base = self._pair_logits(pieces, pieces)[np.triu_indices(len(pieces), 1)]
         out: dict[str, list[Suggestion]] = {}
         for slot in slots if slots is not None else self.slots_to_fill(pieces):
             rows = [int(r) for r in feats.rows_of_family(slot, split)
-                    if feats.skus[int(r)] not in taken]
+                    if feats.skus[int(r)] not in taken
+                    and (gender is None or feats.items[int(r)].gender in fits)]
             if not rows:
                 out[slot] = []
                 continue

@@ -178,6 +178,24 @@ def test_completes_a_look_without_shoes(app_test, seeded):
     assert _charts(at)[0]["data"][0]["x"][2] == "3. navy sneakers"
 
 
+def test_suggestions_follow_whom_the_look_is_for(app_test, seeded, repo):
+    for sku, gender in ((TEE, "women"), (SKIRT, "women"), ("S000", "men"), ("S001", "women"),
+                        ("S002", "unisex")):
+        repo.update_item_fields(sku, {"gender": gender})
+    at = _open(app_test, outfits_look=[{"kind": "item", "sku": s} for s in (TEE, SKIRT)])
+
+    def shoes(at) -> list[str]:
+        return sorted(b.key.split("-")[1] for b in at.button
+                      if b.key.startswith("outfits_fill_shoes-"))
+
+    assert shoes(at) == ["S001", "S002"]  # a women's look: women's and unisex shoes
+    assert any("for women (and unisex)" in c.value for c in at.caption)
+    at.selectbox(key="outfits_for").set_value("Men")
+    assert shoes(at.run()) == ["S000", "S002"]
+    at.selectbox(key="outfits_for").set_value("Anyone")
+    assert shoes(at.run()) == SHOES
+
+
 def test_a_look_holds_six_pieces(app_test, seeded):
     full = [{"kind": "item", "sku": s} for s in (TEE, SKIRT, DRESS, JACKET, "T004", "T005")]
     at = _open(app_test, outfits_look=full)

@@ -72,7 +72,8 @@ def test_train_eval_and_style_an_outfit(outfit_catalog, repo, settings):
     weakest = min(p for row in scored["pairs"] for p in row if p is not None)
     assert scored["verdict"] and scored["weakest"]["p"] == pytest.approx(weakest, abs=1e-4)
 
-    top = next(s for s, it in items.items() if family_of(it.category) == "top")
+    top = next(s for s, it in items.items()
+               if family_of(it.category) == "top" and it.gender in ("women", "men"))
     run = _cli(env, "outfit", "complete", "--items", top, "--k", "3", "--json")
     assert run.returncode == 0, run.stderr
     slots = json.loads(run.stdout)
@@ -83,6 +84,13 @@ def test_train_eval_and_style_an_outfit(outfit_catalog, repo, settings):
         scores = [s["score"] for s in suggestions]
         assert scores == sorted(scores, reverse=True)
         assert all(s["sku"] != top for s in suggestions)
+    whom = items[top].gender
+    for suggestions in slots.values():  # auto: for whom the look is, or unisex
+        assert {s["gender"] for s in suggestions} <= {whom, "unisex"}
+    run = _cli(env, "outfit", "complete", "--items", top, "--k", "40", "--for", "any", "--json")
+    assert run.returncode == 0, run.stderr
+    genders = {s["gender"] for slot in json.loads(run.stdout).values() for s in slot}
+    assert genders - {whom, "unisex"}  # for anyone: other genders' items come back too
     shoes = [s["sku"] for s in slots["shoes"]]
     run = _cli(env, "outfit", "fitb", "--items", top, "--candidates", *shoes, "--json")
     assert run.returncode == 0, run.stderr
