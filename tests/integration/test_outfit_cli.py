@@ -133,3 +133,47 @@ def test_no_outfits_or_no_vectors_says_what_to_do(repo, env_for, small_catalog):
                      np.eye(6, DIM, dtype=np.float32))
     run = _cli(env, "train", "compat", "--epochs", "1")
     assert run.returncode == 2 and "no outfits" in run.stderr
+
+
+def _photo_folder(root, classes: dict[str, int]):
+    """validation/<class>/ folders of small coloured garment-ish photos on white."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(0)
+    for cls, n in classes.items():
+        folder = root / "validation" / cls
+        folder.mkdir(parents=True)
+        for i in range(n):
+            img = Image.new("RGB", (64, 64), (250, 250, 250))
+            colour = tuple(int(c) for c in rng.integers(0, 200, size=3))
+            ImageDraw.Draw(img).rectangle([12, 8 + i % 5, 52, 56], fill=colour)
+            img.save(folder / f"{cls}_{i}.jpg", quality=90)
+    return root
+
+
+def test_structure_faults_on_real_photo_folders(settings, env_for, tmp_path):
+    """`eval compat --data`: looks of real-photo classes, well-formed vs structure faults."""
+    from core.models.studio import new_encoder, save_checkpoint
+    from core.outfits.model import CompatConfig, CompatNet, save_compat
+
+    env = env_for()
+    save_checkpoint(new_encoder(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1), embed_dim=DIM),
+                    settings.weights_dir / "studio_encoder.pt")
+    save_compat(settings.weights_dir / "compat.pt", CompatNet(CompatConfig(img_dim=DIM)).eval())
+    data = _photo_folder(tmp_path / "photos", {"t-shirt": 3, "pants": 3, "shorts": 2,
+                                                "dress": 2, "shoes": 3, "hat": 1})
+    run = _cli(env, "eval", "compat", "--data", str(data), "--looks", "12", "--json")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["looks"] == 24 and report["photos"] <= 13  # hats are in no look
+    assert set(report["by_fault"]) == {"two bottoms", "two tops", "one-piece with separates",
+                                       "two pairs of shoes"}
+    assert sum(f["n"] for f in report["by_fault"].values()) == 12
+    assert 0 <= report["auc"] <= 1 and set(report["baselines"]) == {"similarity", "random"}
+
+    tops_only = _photo_folder(tmp_path / "tops", {"t-shirt": 3})
+    for args, reason in (((str(tops_only),), "tops, bottoms and shoes"),
+                         ((str(tmp_path / "absent"),), "is not a folder"),
+                         ((str(data), "--looks", "0"), "--looks must be at least 1")):
+        run = _cli(env, "eval", "compat", "--data", *args)
+        assert run.returncode == 2 and reason in run.stderr, run.stderr
