@@ -46,6 +46,15 @@ def _tensors(batch: list[Outfit], feats: CatalogFeatures):
     return torch.from_numpy(v), torch.from_numpy(h), torch.from_numpy(present)
 
 
+def _epoch_examples(train: list[Outfit], feats: CatalogFeatures, rng: np.random.Generator,
+                    swaps: int) -> tuple[list[Outfit], torch.Tensor]:
+    """The split's outfits plus fresh swap negatives, and the positive-class weight that
+    balances the two classes in the loss."""
+    data = train + swap_negatives([o for o in train if o.label], feats, rng, swaps)
+    n_pos = sum(o.label for o in data)
+    return data, torch.tensor((len(data) - n_pos) / max(n_pos, 1))
+
+
 def train_model(feats: CatalogFeatures, outfits: list[Outfit], kind: str,
                 cfg: CompatTrainConfig, *, image_model: str = "studio_encoder",
                 on_epoch: Callable[[dict], None] | None = None) -> tuple[CompatNet, list[dict]]:
@@ -66,9 +75,7 @@ def train_model(feats: CatalogFeatures, outfits: list[Outfit], kind: str,
 
     def train_epoch(_epoch: int) -> dict:
         t0 = time.perf_counter()
-        data = train + swap_negatives([o for o in train if o.label], feats, rng, cfg.swaps)
-        n_pos = sum(o.label for o in data)
-        pos_weight = torch.tensor((len(data) - n_pos) / max(n_pos, 1))
+        data, pos_weight = _epoch_examples(train, feats, rng, cfg.swaps)
         order = rng.permutation(len(data))
         model.train()
         losses = []
