@@ -161,6 +161,20 @@ def open_in_refine(sku: str) -> None:
                 "what to change.")
 
 
+OUTFITS_PAGE = "pages/outfits.py"
+
+
+def open_in_outfits(sku: str) -> None:
+    """Hand a catalog item to the Outfits page, which adds it to the look, and go there
+    (elsewhere than under st.navigation, the page says where to go instead)."""
+    st.session_state["outfits_handoff"] = sku
+    try:
+        st.switch_page(OUTFITS_PAGE)
+    except StreamlitAPIException:
+        st.info(f"**{sku}** is ready to style: open **Outfits** from the page menu to complete "
+                "the look.")
+
+
 def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, columns: int = 5,
                key: str | None = None, on_pick: str | None = None,
                on_refine: str | None = None, captions: Sequence[str] | None = None

@@ -43,6 +43,7 @@ state = st.session_state
 state.setdefault("outfits_look", [])  # {"kind": "item", "sku"} or {"kind": "photo", ...}
 state.setdefault("outfits_messages", [])  # (where, kind, text) shown once, after a rerun
 state.setdefault("outfits_upload_n", 0)  # bumped to empty the uploader once photos are added
+handoff = state.pop("outfits_handoff", None)  # "Complete the look" on Search: start from it
 
 try:
     stylist = resource(STYLIST)
@@ -352,6 +353,8 @@ def _examples_tab() -> None:
         _example(ex)
 
 
+if handoff and all(e.get("sku") != handoff for e in state["outfits_look"]):
+    _add_item(handoff, "look")  # re-runs the page with the item in the look
 look = state["outfits_look"]
 pieces = _pieces(look)
 look = state["outfits_look"]

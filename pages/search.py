@@ -20,6 +20,7 @@ from core.search import selection_filters
 from pages.common import (
     enter_through_app,
     image_grid,
+    open_in_outfits,
     repo_or_stop,
     require_catalog,
     resource,
@@ -193,6 +194,8 @@ base = repo.get_item(payload) if kind == "sku" else (
 if base is None:
     st.stop()
 st.divider()
+if st.button(f"🧥 Complete the look with {base.name or base.sku}", key="search_to_outfits"):
+    open_in_outfits(base.sku)
 st.subheader("Recommendations")
 st.caption(f"Built around **{base.name or base.sku}** ({base.category}, "
            f"{base.attrs.get('color', 'unknown colour')})"

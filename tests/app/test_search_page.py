@@ -212,6 +212,28 @@ def test_refine_with_text_without_navigation_says_where_to_go(app_test, seeded):
     assert [t.value for t in at.title] == ["🔎 Search"]
 
 
+def test_complete_the_look_hands_the_item_to_outfits(app_env, seeded, repo):
+    # Through app.py: the button switches to the Outfits page, whose look starts with the item.
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from core.outfits.model import CompatConfig, CompatNet, save_compat
+
+    dim = repo.vectors("studio_encoder")[1].shape[1]
+    save_compat(app_env.weights_dir / "compat.pt", CompatNet(CompatConfig(img_dim=dim)).eval())
+    root = Path(__file__).resolve().parents[2]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=90).run()
+    at.switch_page("pages/search.py").run()
+    at = next(b for b in at.button if b.label == "Search with this").click().run()
+    sku = at.session_state["search_sku"]
+    at = at.button(key="search_to_outfits").click().run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["🧥 Outfits"]
+    assert at.session_state["outfits_look"] == [{"kind": "item", "sku": sku}]
+    assert "outfits_handoff" not in at.session_state  # consumed by the Outfits page
+
+
 def test_weights_stamp_follows_writes_and_ignores_partial_files(tmp_path):
     from pages.common import weights_stamp
 
