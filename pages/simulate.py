@@ -23,6 +23,7 @@ from pages.common import (
     enter_through_app,
     image_grid,
     image_path,
+    open_in_outfits,
     repo_or_stop,
     require_catalog,
     resource,
@@ -145,9 +146,12 @@ with right:
 
 st.subheader("Purchase history")
 shown = [p for p in history if p.sku in bought]
-image_grid([bought[p.sku] for p in shown], columns=6, key="simulate_history",
-           captions=[f"{p.date} · {bought[p.sku].category} · "
-                     f"{bought[p.sku].attrs.get('color', '')}" for p in shown])
+styled = image_grid([bought[p.sku] for p in shown], columns=6, key="simulate_history",
+                    on_pick="Complete the look",
+                    captions=[f"{p.date} · {bought[p.sku].category} · "
+                              f"{bought[p.sku].attrs.get('color', '')}" for p in shown])
+if styled:
+    open_in_outfits(styled)
 
 
 def score_text(score: float) -> str:

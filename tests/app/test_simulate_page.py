@@ -77,6 +77,11 @@ def test_run_pick_a_customer_and_see_why(app_test, shop, repo):
               for c in ranked}  # "<0.001" for the tiniest
     assert [scores[i] for i in range(1, 11)] == sorted(scores.values(), reverse=True)
 
+    first = history[0]["sku"]  # a purchase goes to Outfits to complete its look
+    at = at.button(key=f"simulate_history-{first}-0").click().run()
+    assert not at.exception and at.session_state["outfits_handoff"] == first
+    assert any(f"**{first}** is ready to style" in i.value for i in at.info)
+
     other = next(c for c in picker.options if c != "C001")
     picker.select(other.split(" · ")[0]).run()
     assert not at.exception
