@@ -143,36 +143,36 @@ def item_caption(item: Item, score: float | None = None) -> str:
 
 
 REFINE_PAGE = "pages/refine.py"
+OUTFITS_PAGE = "pages/outfits.py"
+
+
+def hand_over(page: str, values: dict[str, Any], where_to_go: str) -> None:
+    """Set session values for another page and go there. st.switch_page only works under
+    st.navigation (app.py); elsewhere ``where_to_go`` is shown instead."""
+    st.session_state.update(values)
+    try:
+        st.switch_page(page)
+    except StreamlitAPIException:
+        st.info(where_to_go)
 
 
 def open_in_refine(sku: str) -> None:
     """Hand a catalog item to the Refine page, which starts from it, and go there.
 
     Sets ``search_selected_sku`` (offered again by Refine's start options) and
-    ``refine_handoff`` (consumed by Refine as its starting reference). st.switch_page only
-    works under st.navigation (app.py); elsewhere the page says where to go instead.
+    ``refine_handoff`` (consumed by Refine as its starting reference).
     """
-    st.session_state["search_selected_sku"] = sku
-    st.session_state["refine_handoff"] = sku
-    try:
-        st.switch_page(REFINE_PAGE)
-    except StreamlitAPIException:
-        st.info(f"**{sku}** is ready to refine: open **Refine** from the page menu and describe "
-                "what to change.")
-
-
-OUTFITS_PAGE = "pages/outfits.py"
+    hand_over(REFINE_PAGE, {"search_selected_sku": sku, "refine_handoff": sku},
+              f"**{sku}** is ready to refine: open **Refine** from the page menu and describe "
+              "what to change.")
 
 
 def open_in_outfits(sku: str) -> None:
-    """Hand a catalog item to the Outfits page, which adds it to the look, and go there
-    (elsewhere than under st.navigation, the page says where to go instead)."""
-    st.session_state["outfits_handoff"] = sku
-    try:
-        st.switch_page(OUTFITS_PAGE)
-    except StreamlitAPIException:
-        st.info(f"**{sku}** is ready to style: open **Outfits** from the page menu to complete "
-                "the look.")
+    """Hand a catalog item to the Outfits page, which adds it to the look (``outfits_handoff``),
+    and go there."""
+    hand_over(OUTFITS_PAGE, {"outfits_handoff": sku},
+              f"**{sku}** is ready to style: open **Outfits** from the page menu to complete "
+              "the look.")
 
 
 def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, columns: int = 5,
