@@ -99,3 +99,18 @@ def test_photos_and_examples(outfits_url, demo_catalog, page, tmp_path):
     wait_for_app(page)
     page.locator(".js-plotly-plot").first.wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_search_hands_an_item_to_outfits(outfits_url, page):
+    """Search → pick a catalog item → *Complete the look* lands on Outfits with it in the look."""
+    page.goto(f"{outfits_url}/search")
+    page.get_by_role("tab", name="From the catalog").click()
+    page.get_by_role("button", name="Search with this").first.click()
+    go = page.get_by_role("button", name=re.compile(r"Complete the look with"))
+    go.wait_for()
+    go.click()
+    _look_size(page, 1)
+    assert page.url.rstrip("/").endswith("/outfits")
+    page.get_by_role("tab", name="Complete the look").click()
+    page.get_by_role("button", name="Add", exact=True).first.wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
