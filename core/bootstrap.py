@@ -17,7 +17,7 @@ from core.storage import Repository
 
 log = logging.getLogger(__name__)
 
-# progress(stage, done, total): stage is "build", "ingest" or "embed".
+# progress(stage, done, total): stage is "build", "ingest", "embed" or "colours".
 StageProgress = Callable[[str, int, int], None]
 
 
@@ -92,4 +92,21 @@ def _embed_missing(repo: Repository, settings: Settings, progress: StageProgress
         report.notes.append(f"embedding skipped: {exc}")
         log.warning("embedding skipped: %s", exc)
     report.seconds["embed"] = round(time.perf_counter() - t0, 1)
+    return _outfit_colours(repo, settings, progress, report)
+
+
+def _outfit_colours(repo: Repository, settings: Settings, progress: StageProgress | None,
+                    report: BootstrapReport) -> BootstrapReport:
+    """Read the garment colours the outfit model uses (cached on disk by image hash), so the
+    Outfits page does not do it on its first visit."""
+    from core.index import NoVectors
+    from core.outfits.features import catalog_features
+
+    t0 = time.perf_counter()
+    try:
+        catalog_features(repo, settings.backbone, settings.data_dir, settings.cache_dir,
+                         progress=_stage(progress, "colours"))
+    except NoVectors:
+        return report  # nothing embedded: the Outfits page says so itself
+    report.seconds["colours"] = round(time.perf_counter() - t0, 1)
     return report

@@ -33,7 +33,7 @@ cols[3].metric("Outfits · pairs · stores",
 
 def _progress_callback(bar):
     labels = {"build": "Rendering demo garments", "ingest": "Ingesting images",
-              "embed": "Computing embeddings"}
+              "embed": "Computing embeddings", "colours": "Reading garment colours"}
 
     def update(stage: str, done: int, total: int) -> None:
         frac = done / total if total else 1.0

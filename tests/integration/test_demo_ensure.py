@@ -1,0 +1,41 @@
+"""`demo ensure`, the first-run set-up of run_app.sh and the Home page button: build, ingest,
+embed and read the outfit colours once; a second run changes nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from core.models.studio import new_encoder, save_checkpoint
+
+
+def _ensure(env, *args):
+    run = subprocess.run([sys.executable, "-m", "core", "demo", "ensure", "--items", "30",
+                          "--json", *args], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_first_run_sets_everything_up_once(settings, env_for, repo):
+    save_checkpoint(new_encoder(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1), embed_dim=32),
+                    settings.weights_dir / "studio_encoder.pt")
+    env = env_for()
+    first = _ensure(env)
+    assert first["built"] and first["added"] == 30 and first["embedded"] == 30
+    assert set(first["seconds"]) == {"build", "ingest", "embed", "colours"}
+    cache = settings.data_dir / "cache" / "outfits" / "histograms.npz"
+    assert cache.is_file() and repo.vector_count("studio_encoder") == 30
+    stamp = cache.stat().st_mtime_ns
+    again = _ensure(env)
+    assert not again["built"] and again["added"] == 0 and again["embedded"] == 0
+    assert "catalog already has 30 items" in again["notes"]
+    assert cache.stat().st_mtime_ns == stamp  # nothing new to read
+
+
+def test_without_an_image_model_the_catalog_still_loads(settings, env_for, repo):
+    report = _ensure(env_for())
+    assert report["added"] == 30 and report["embedded"] == 0
+    assert any("embedding skipped" in n for n in report["notes"])
+    assert "colours" not in report["seconds"]  # no vectors: the Outfits page explains
