@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("pymongo", "urllib3", "PIL", "matplotlib", "httpx"):
+    for noisy in ("pymongo", "urllib3", "PIL", "matplotlib", "httpx", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return int(args.handler(args) or 0)
