@@ -7,8 +7,6 @@ normalised by the catalog's most popular item, ``p = count / max count`` in [0, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 
 POP_FLOOR = 1e-3  # the adjustment never reaches 0, so the other parts still order items
@@ -51,14 +49,3 @@ def popularity_adjustment(p, trendiness, threshold: float, exponent: float) -> n
     t = np.clip(np.asarray(trendiness, dtype=np.float64), 0.0, 1.0)
     mixed = (1.0 - t) * p + t * trend_penalty(p, threshold, exponent)
     return np.clip(mixed, POP_FLOOR, 1.0)
-
-
-def counts_before(final, rows_and_times: Iterable[tuple[int, str]], cutoff: str) -> np.ndarray:
-    """Counts as they were just before ``cutoff``: the final counts minus every purchase
-    (row, ISO time) made at or after it. Lets the evaluation score with the popularity a
-    customer saw, not one that already includes the purchase being predicted."""
-    counts = np.array(final, dtype=np.float64)
-    for row, ts in rows_and_times:
-        if ts >= cutoff:
-            counts[row] -= 1
-    return np.maximum(counts, 0.0)

@@ -15,13 +15,12 @@ from core.simulate.affinity import (
     category_affinity,
 )
 from core.simulate.catalog import CatalogView
-from core.simulate.customers import Customer
+from core.simulate.customers import Customer, Purchase
 from core.simulate.evaluate import evaluate, rank_of, variants
 from core.simulate.geo import UNKNOWN_PROXIMITY, haversine_km, jitter, proximity
 from core.simulate.params import PARTS, FusionConfig, SimulationConfig, SimulationError
 from core.simulate.popularity import (
     POP_FLOOR,
-    counts_before,
     normalised,
     popularity_adjustment,
     trend_penalty,
@@ -97,12 +96,22 @@ def test_trendy_customers_penalise_very_popular_items_others_do_not():
 
 
 def test_normalised_and_counts_before():
+    from core.simulate.evaluate import Case, _snapshots
+
     assert list(normalised([0, 5, 10])) == [0.0, 0.5, 1.0]
     assert list(normalised([0, 0])) == [0.0, 0.0]
     final = [3.0, 1.0, 0.0]
+    items = [Item(sku=f"P{i}", image_path="x.jpg", hash=f"p{i}", popularity=c)
+             for i, c in enumerate(final)]
+    cat = CatalogView.build(items, [PARIS])
     events = [(0, "2025-01-02T10:00:00"), (0, "2025-01-05T10:00:00"), (1, "2025-01-05T09:00:00")]
-    assert list(counts_before(final, events, "2025-01-05T09:00:00")) == [2.0, 0.0, 0.0]
-    assert list(counts_before(final, events, "2025-02-01T00:00:00")) == final
+    bought = [Purchase(f"C-{n}", "C", f"P{r}", ts, None, None) for n, (r, ts) in enumerate(events)]
+    cases = [Case(_customer(), np.array([0]), 0, cutoff)
+             for cutoff in ("2025-01-05T09:00:00", "2025-02-01T00:00:00")]
+    seen = {case.cutoff: pop for case, pop in _snapshots(cat, bought, cases)}
+    # the counts just before each cutoff, normalised by their largest
+    assert list(seen["2025-01-05T09:00:00"]) == list(normalised([2.0, 0.0, 0.0]))
+    assert list(seen["2025-02-01T00:00:00"]) == list(normalised(final))
 
 
 # -- category affinity --------------------------------------------------------------------
