@@ -26,6 +26,7 @@ from core.outfits.data import OPTIONAL_SLOTS, missing_slots
 from core.outfits.features import CatalogFeatures, catalog_features, colour_histogram
 from core.outfits.model import load_compat, soft_min
 from core.outfits.pipeline import default_weights
+from core.ranking import top_indices
 from core.storage.records import Item
 
 log = logging.getLogger(__name__)
@@ -252,7 +253,7 @@ class Stylist:
                                      for i in range(0, len(cands), 2048)])
             all_pairs = np.concatenate([np.repeat(base[None], len(rows), 0), logits], axis=1)
             scores = torch.sigmoid(soft_min(torch.from_numpy(all_pairs.astype(np.float32))))
-            best = np.argsort(-scores.numpy(), kind="stable")[:k]
+            best = top_indices(scores.numpy(), k)
             out[slot] = [Suggestion(feats.items[rows[int(b)]], float(scores[int(b)]))
                          for b in best]
         return out

@@ -76,10 +76,3 @@ def rank(parts: dict[str, np.ndarray], cfg: FusionConfig,
     if candidates is not None:
         scores = np.where(candidates, scores, -np.inf)
     return Ranking(scores, best, {p: np.asarray(parts[p])[best, cols] for p in PARTS})
-
-
-def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the k best finite scores, best first (ties by row, so results are stable)."""
-    finite = np.flatnonzero(np.isfinite(scores))
-    order = np.lexsort((finite, -scores[finite]))
-    return finite[order[:k]]

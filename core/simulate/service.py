@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from core.config import Settings
+from core.ranking import top_indices
 from core.simulate.catalog import CatalogView
 from core.simulate.customers import Customer, Purchase
 from core.simulate.evaluate import Progress, evaluate
@@ -26,7 +27,7 @@ from core.simulate.pipeline import (
     stores_of,
 )
 from core.simulate.popularity import normalised
-from core.simulate.score import customer_parts, rank, top_rows
+from core.simulate.score import customer_parts, rank
 from core.storage.records import Item
 
 
@@ -138,7 +139,7 @@ class Recommender:
             {p: float(v[r]) for p, v in ranking.parts.items()},
             cat.skus[refs[ranking.ref[r]]] if len(refs) else None,
             None if np.isnan(dist[r]) else round(float(dist[r]), 1))
-            for r in top_rows(ranking.scores, k)]
+            for r in top_indices(ranking.scores, k)]
 
     def evaluate(self, repo, *, k: int = 10, fusion: FusionConfig | None = None, seed: int = 0,
                  progress: Progress | None = None) -> dict:

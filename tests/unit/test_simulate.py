@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from core.demo.stores import STORES
+from core.ranking import top_indices
 from core.simulate.affinity import (
     SAME_FAMILY,
     UNRELATED,
@@ -25,7 +26,7 @@ from core.simulate.popularity import (
     popularity_adjustment,
     trend_penalty,
 )
-from core.simulate.score import customer_parts, fuse, rank, top_rows
+from core.simulate.score import customer_parts, fuse, rank
 from core.simulate.simulation import simulate
 from core.storage import Item, Store
 
@@ -230,12 +231,12 @@ def test_score_orders_by_look_category_and_store():
     allowed[0] = False  # the purchase itself
     parts = customer_parts(catalog, vecs, c, np.array([0]), pop, FusionConfig())
     scores = rank(parts, FusionConfig(), allowed).scores
-    order = list(top_rows(scores, 7))
+    order = list(top_indices(scores, 7))
     assert order[:2] == [1, 3]  # the twin at home, then a navy top at home
     assert order.index(4) < order.index(5)  # navy jeans go with a navy tee, a red skirt less
     assert order.index(2) > order.index(3)  # the twin abroad pays for the distance
     assert scores[7] < 1e-6  # 5,800 km away: nothing makes up for that at a 100 km scale
-    without = top_rows(rank(parts, FusionConfig().without("proximity"), allowed).scores, 1)
+    without = top_indices(rank(parts, FusionConfig().without("proximity"), allowed).scores, 1)
     assert without[0] == 2  # as alike and more popular: wins once distance does not count
     flat = rank(parts, FusionConfig(visual=0, category=0), allowed).scores
     assert np.isinf(flat[0]) and flat[2] < flat[1] and flat[5] == flat[6]
@@ -243,8 +244,8 @@ def test_score_orders_by_look_category_and_store():
 
 def test_top_rows_is_stable_and_skips_excluded():
     scores = np.array([0.2, -np.inf, 0.5, 0.5, 0.1])
-    assert list(top_rows(scores, 3)) == [2, 3, 0]
-    assert list(top_rows(scores, 10)) == [2, 3, 0, 4]
+    assert list(top_indices(scores, 3)) == [2, 3, 0]
+    assert list(top_indices(scores, 10)) == [2, 3, 0, 4]
 
 
 # -- evaluation ---------------------------------------------------------------------------
