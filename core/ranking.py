@@ -11,7 +11,7 @@ def top_indices(scores: np.ndarray, k: int) -> np.ndarray:
     result as a stable full sort, from a partition and a sort of the k kept)."""
     finite = np.flatnonzero(np.isfinite(scores))
     vals = scores[finite]
-    if k < len(finite):
+    if 0 < k < len(finite):
         kth = np.partition(vals, len(vals) - k)[len(vals) - k]  # the k-th largest
         keep = vals >= kth  # every tie of the k-th is kept, then ordered by index
         finite, vals = finite[keep], vals[keep]
