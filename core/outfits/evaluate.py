@@ -41,18 +41,13 @@ def model_scores(model, feats: CatalogFeatures, outfits: Sequence[Outfit],
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def _mean_pairs(outfits: Sequence[Outfit], sim: np.ndarray) -> np.ndarray:
-    return np.array([sim[np.ix_(o.rows, o.rows)][np.triu_indices(len(o.rows), 1)].mean()
-                     for o in outfits])
-
-
 def similarity_scores(feats: CatalogFeatures, outfits: Sequence[Outfit]) -> np.ndarray:
     """Baseline: the mean cosine similarity of the pieces (items that look alike go together)."""
-    rows = sorted({r for o in outfits for r in o.rows})
-    pos = {r: i for i, r in enumerate(rows)}
-    m = feats.vectors[rows]
-    return _mean_pairs([Outfit([pos[r] for r in o.rows], o.label, o.split) for o in outfits],
-                       m @ m.T)
+    out = []
+    for o in outfits:
+        v = feats.vectors[o.rows]
+        out.append((v @ v.T)[np.triu_indices(len(o.rows), 1)].mean())
+    return np.array(out)
 
 
 def colour_scores(feats: CatalogFeatures, outfits: Sequence[Outfit]) -> np.ndarray:
@@ -81,7 +76,8 @@ def evaluate_outfits(model, baseline, feats: CatalogFeatures, outfits: Sequence[
     rng = np.random.default_rng(seed)
     held = [o for o in outfits if split == "all" or o.split == split]
     families = feats.families
-    done = [o for o in held if complete(o, families)]
+    whole = np.array([complete(o, families) for o in held], dtype=bool)
+    labels = np.array([o.label for o in held])
     questions = fitb_questions(held, feats, np.random.default_rng(seed))
     scorers: dict[str, Scorer] = {
         "random": lambda _f, os: rng.random(len(os)),
@@ -91,29 +87,32 @@ def evaluate_outfits(model, baseline, feats: CatalogFeatures, outfits: Sequence[
     if baseline is not None:
         scorers["mlp"] = lambda f, os: model_scores(baseline, f, os)
 
-    def row(scorer: Scorer) -> dict:
-        scores = scorer(feats, done)
-        whole = np.array([s if complete(o, families) else 0.0
-                          for o, s in zip(held, scorer(feats, held), strict=True)])
-        return {"auc": round(auc([o.label for o in done], scores), 4),
-                "auc_all": round(auc([o.label for o in held], whole), 4),
+    def row(scorer: Scorer, scores: np.ndarray | None = None) -> dict:
+        scores = np.asarray(scorer(feats, held) if scores is None else scores)
+        return {"auc": round(auc(labels[whole], scores[whole]), 4),
+                "auc_all": round(auc(labels, np.where(whole, scores, 0.0)), 4),
                 "fitb": round(fitb_accuracy(scorer, feats, questions), 4)}
 
-    report = {"model": f"compat:{model.cfg.kind}", "image_model": model.cfg.image_model,
-              "split": split, **row(lambda f, os: model_scores(model, f, os)),
-              "outfits": len(held), "complete_outfits": len(done), "questions": len(questions),
-              "by_fault": _by_fault(model, feats, done),
-              "baselines": {name: row(s) for name, s in scorers.items()}}
-    return report
+    def ours(f, os):
+        return model_scores(model, f, os)
+
+    scores = ours(feats, held)
+    return {"model": f"compat:{model.cfg.kind}", "image_model": model.cfg.image_model,
+            "split": split, **row(ours, scores), "outfits": len(held),
+            "complete_outfits": int(whole.sum()), "questions": len(questions),
+            "by_fault": _by_fault([o for o, w in zip(held, whole, strict=True) if w],
+                                  scores[whole]),
+            "baselines": {name: row(s) for name, s in scorers.items()}}
 
 
-def _by_fault(model, feats: CatalogFeatures, outfits: Sequence[Outfit]) -> dict:
-    good = [o for o in outfits if o.label]
-    kinds = sorted({o.fault for o in outfits if not o.label and o.fault})
+def _by_fault(outfits: Sequence[Outfit], scores: np.ndarray) -> dict:
+    """AUC of the compatible outfits against each kind of broken one."""
+    good = np.array([o.label == 1 for o in outfits])
+    faults = np.array([o.fault for o in outfits])
     out = {}
-    for kind in kinds:
-        bad = [o for o in outfits if not o.label and o.fault == kind]
-        scores = model_scores(model, feats, good + bad)
-        out[kind] = {"auc": round(auc([1] * len(good) + [0] * len(bad), scores), 4),
-                     "n": len(bad)}
+    for kind in sorted({o.fault for o in outfits if not o.label and o.fault}):
+        bad = ~good & (faults == kind)
+        keep = good | bad
+        out[kind] = {"auc": round(auc(good[keep].astype(int), scores[keep]), 4),
+                     "n": int(bad.sum())}
     return out
