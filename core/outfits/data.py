@@ -88,17 +88,11 @@ def swap_negatives(positives: Sequence[Outfit], feats: CatalogFeatures, rng: np.
                    per_outfit: int = 1) -> list[Outfit]:
     """Polyvore-style negatives: one piece of a compatible outfit replaced by a random item of
     the same family and split (some of them still go together: the label is noisy)."""
-    families = feats.families
-    pools: dict[tuple[str | None, str], np.ndarray] = {}
     out = []
     for o in positives:
         for _ in range(per_outfit):
             pos = int(rng.integers(len(o.rows)))
-            key = (families[o.rows[pos]], o.split)
-            if key not in pools:
-                pools[key] = np.array([i for i, it in enumerate(feats.items)
-                                       if families[i] == key[0] and it.split == key[1]])
-            pool = pools[key]
+            pool = feats.rows_of_family(feats.families[o.rows[pos]], o.split)
             if len(pool) < 2:
                 continue
             swap = int(pool[rng.integers(len(pool))])

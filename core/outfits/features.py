@@ -52,18 +52,21 @@ class CatalogFeatures:
     hists: np.ndarray  # n x 24
     items: list[Item]
     row: dict[str, int] = field(init=False)
+    families: list[str | None] = field(init=False)  # per row, the garment family
 
     def __post_init__(self) -> None:
         self.row = {s: i for i, s in enumerate(self.skus)}
-
-    @property
-    def families(self) -> list[str | None]:
-        return [family_of(it.category) for it in self.items]
+        self.families = [family_of(it.category) for it in self.items]
+        self._family_rows: dict[tuple[str, str | None], np.ndarray] = {}
 
     def rows_of_family(self, family: str, split: str | None = None) -> np.ndarray:
-        return np.array([i for i, it in enumerate(self.items)
-                         if family_of(it.category) == family
-                         and (split is None or it.split == split)], dtype=np.int64)
+        """Rows of a garment family (of one split), computed once per (family, split)."""
+        key = (family, split)
+        if key not in self._family_rows:
+            self._family_rows[key] = np.array(
+                [i for i, (f, it) in enumerate(zip(self.families, self.items, strict=True))
+                 if f == family and (split is None or it.split == split)], dtype=np.int64)
+        return self._family_rows[key]
 
 
 def _abs(root: Path, path: str | None) -> Path | None:
