@@ -155,7 +155,7 @@ def evaluate_feedback(settings: Settings, repo, opts: DataOptions, *, weights: P
 
 def data_summary(data: FeedbackData, opts: DataOptions, settings: Settings | None = None) -> dict:
     """What the model saw: source, item provenance, pair counts, the image weights' sha256."""
-    from core.models.manifest import read_manifest
+    from core.models.manifest import image_weights_sha256
 
     splits = {s: len(data.split_pairs(s)) for s in ("train", "val", "test")}
     out = {"source": data.source, "model_id": opts.model_id, "items": len(data.skus),
@@ -163,12 +163,7 @@ def data_summary(data: FeedbackData, opts: DataOptions, settings: Settings | Non
            "captions_per_pair": opts.captions_per_pair, "seed": opts.seed,
            "fashioniq": str(opts.fashioniq) if opts.fashioniq else None}
     if settings is not None:
-        backbone = opts.model_id.partition("+")[0]
-        try:
-            entry = read_manifest(settings.weights_dir)["files"].get(f"{backbone}.pt", {})
-        except (OSError, ValueError):
-            entry = {}
-        out["image_weights_sha256"] = entry.get("sha256")
+        out["image_weights_sha256"] = image_weights_sha256(settings.weights_dir, opts.model_id)
     return out
 
 

@@ -45,18 +45,25 @@ def record_weights(weights_dir: Path, file: str, *, command: str | None = None,
     return entry
 
 
+def image_weights_sha256(weights_dir: Path, model_id: str) -> str | None:
+    """The manifest's sha256 of the weights behind an image model id (``backbone[+mask]``),
+    or None when the manifest has none or cannot be read."""
+    try:
+        files = read_manifest(weights_dir)["files"]
+    except (OSError, ValueError):
+        return None
+    return files.get(f"{model_id.partition('+')[0]}.pt", {}).get("sha256")
+
+
 def stale_warning(weights_dir: Path, model_id: str, meta: dict, model: str,
                   retrain: str) -> str | None:
     """A message when the image weights installed now are not those a model on top of them
     (the feedback combiner, the outfit model) was trained on; ``meta`` is that model's meta
     with ``data.image_weights_sha256``, ``retrain`` the CLI command that retrains it."""
     trained = (meta.get("data") or {}).get("image_weights_sha256")
-    backbone = model_id.partition("+")[0]
-    try:
-        current = read_manifest(weights_dir)["files"].get(f"{backbone}.pt", {})
-    except (OSError, ValueError):
-        return None
-    if trained and current.get("sha256") and current["sha256"] != trained:
+    current = image_weights_sha256(weights_dir, model_id)
+    if trained and current and current != trained:
+        backbone = model_id.partition("+")[0]
         return (f"The {model} was trained on other {backbone} weights than the ones installed "
                 f"now: retrain it with `python -m core {retrain}` for reliable results.")
     return None

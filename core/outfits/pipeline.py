@@ -30,15 +30,13 @@ def load_features(settings: Settings, repo, model_id: str,
 
 def data_summary(settings: Settings, feats: CatalogFeatures, outfits, model_id: str) -> dict:
     """What the model saw: items, outfits per split and label, the image weights' sha256."""
-    from core.models.manifest import read_manifest
+    from core.models.manifest import image_weights_sha256
 
     by_split = Counter((o.split, "compatible" if o.label else "broken") for o in outfits)
-    entry = read_manifest(settings.weights_dir)["files"].get(
-        f"{model_id.partition('+')[0]}.pt", {})
     return {"model_id": model_id, "items": len(feats.skus),
             "item_sources": dict(Counter(it.source or "unknown" for it in feats.items)),
             "outfits": {f"{s}_{lab}": n for (s, lab), n in sorted(by_split.items())},
-            "image_weights_sha256": entry.get("sha256")}
+            "image_weights_sha256": image_weights_sha256(settings.weights_dir, model_id)}
 
 
 def headline(report: dict) -> dict:
