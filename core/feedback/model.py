@@ -9,7 +9,6 @@ of the batch classification loss (FashionVLP).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +17,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from core.models.blob import WeightsError as WeightsError
+from core.models.blob import load_blob, save_blob, state_of
 
 FORMAT = "feedback-combiner/1"
 
@@ -84,48 +86,27 @@ def batch_classification_loss(query: torch.Tensor, targets: torch.Tensor, scale:
     return F.cross_entropy(logits, labels)
 
 
-def _state(module: nn.Module, half: bool) -> dict[str, torch.Tensor]:
-    return {k: (v.half() if half and v.is_floating_point() else v).detach().cpu()
-            for k, v in module.state_dict().items()}
-
-
 def save_combiner(path: Path, model: Combiner, *, text_baseline: TextProjection | None = None,
                   meta: dict[str, Any] | None = None, half: bool = False) -> str:
     """Write the weights (+ the text-only baseline) atomically; returns the sha256.
 
     ``half`` stores float16 (half the file; loading converts back to float32).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    blob = {"format": FORMAT, "config": asdict(model.cfg), "state_dict": _state(model, half),
+    blob = {"format": FORMAT, "config": asdict(model.cfg), "state_dict": state_of(model, half),
             "meta": meta or {}}
     if text_baseline is not None:
-        blob["text_baseline"] = _state(text_baseline, half)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(blob, tmp)
-    tmp.replace(path)
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+        blob["text_baseline"] = state_of(text_baseline, half)
+    return save_blob(path, blob)
 
 
 def _float(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
 
 
-class WeightsError(RuntimeError):
-    """A combiner weights file that is missing or not one of ours."""
-
-
 def load_combiner(path: Path) -> tuple[Combiner, TextProjection | None, dict[str, Any]]:
     """(combiner in eval mode, text-only baseline or None, meta) from a weights file."""
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"no feedback model at {path}: run `python -m core train feedback`")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a corrupt file
-        raise WeightsError(f"{path}: not a readable weights file ({exc})") from exc
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise WeightsError(f"{path}: not a feedback combiner file (format {FORMAT})")
+    blob = load_blob(path, FORMAT, kind="a feedback combiner file",
+                     missing=f"no feedback model at {path}: run `python -m core train feedback`")
     cfg = CombinerConfig(**blob["config"])
     model = Combiner(cfg)
     model.load_state_dict(_float(blob["state_dict"]))

@@ -10,13 +10,15 @@ pair logits: one clashing pair is enough to break a look, and the weakest pair s
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from core.models.blob import WeightsError as WeightsError
+from core.models.blob import load_blob, save_blob, state_of
 
 FORMAT = "fashion-studio-compat/1"
 KINDS = ("siamese", "mlp")
@@ -95,27 +97,14 @@ def soft_min(pair_logits: torch.Tensor) -> torch.Tensor:
     return torch.where(count > 0, out, torch.zeros_like(out))
 
 
-class WeightsError(RuntimeError):
-    """A compatibility weights file that is missing or not one of ours."""
-
-
-def _state(module: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
-
-
 def save_compat(path: Path, model: CompatNet, *, baseline: CompatNet | None = None,
                 meta: dict[str, Any] | None = None) -> str:
     """Write the model (+ the MLP baseline) atomically; returns the file's sha256."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     blob: dict[str, Any] = {"format": FORMAT, "config": asdict(model.cfg),
-                            "state_dict": _state(model), "meta": meta or {}}
+                            "state_dict": state_of(model), "meta": meta or {}}
     if baseline is not None:
-        blob["baseline"] = {"config": asdict(baseline.cfg), "state_dict": _state(baseline)}
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(blob, tmp)
-    tmp.replace(path)
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+        blob["baseline"] = {"config": asdict(baseline.cfg), "state_dict": state_of(baseline)}
+    return save_blob(path, blob)
 
 
 def _build(config: dict, state: dict) -> CompatNet:
@@ -126,16 +115,9 @@ def _build(config: dict, state: dict) -> CompatNet:
 
 def load_compat(path: Path) -> tuple[CompatNet, CompatNet | None, dict[str, Any]]:
     """(model in eval mode, MLP baseline or None, meta) from a weights file."""
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"no outfit compatibility model at {path}: run "
-                           "`python -m core train compat` (or restore weights/compat.pt)")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a corrupt file
-        raise WeightsError(f"{path}: not a readable weights file ({exc})") from exc
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise WeightsError(f"{path}: not an outfit compatibility file (format {FORMAT})")
+    blob = load_blob(path, FORMAT, kind="an outfit compatibility file",
+                     missing=f"no outfit compatibility model at {path}: run `python -m core "
+                             "train compat` (or restore weights/compat.pt)")
     model = _build(blob["config"], blob["state_dict"])
     base = blob.get("baseline")
     baseline = _build(base["config"], base["state_dict"]) if base else None
