@@ -22,10 +22,17 @@ def default_weights(settings: Settings) -> Path:
     return Path(settings.weights_dir) / WEIGHTS_FILE
 
 
-def load_features(settings: Settings, repo, model_id: str,
-                  progress: Progress | None = None) -> CatalogFeatures:
-    return catalog_features(repo, model_id, settings.data_dir, settings.cache_dir,
-                            progress=progress)
+def load_features(settings: Settings, repo, model_id: str, progress: Progress | None = None,
+                  *, img_dim: int | None = None) -> CatalogFeatures:
+    """The catalog's features for ``model_id``; ``img_dim``: the vector size a trained outfit
+    model expects (a ValueError saying to retrain it when the catalog's differ)."""
+    feats = catalog_features(repo, model_id, settings.data_dir, settings.cache_dir,
+                             progress=progress)
+    if img_dim is not None and feats.vectors.shape[1] != img_dim:
+        raise ValueError(f"the catalog's {model_id} vectors have {feats.vectors.shape[1]} "
+                         f"dimensions, the outfit model expects {img_dim}: retrain it with "
+                         "`python -m core train compat`")
+    return feats
 
 
 def data_summary(settings: Settings, feats: CatalogFeatures, outfits, model_id: str) -> dict:
@@ -71,11 +78,8 @@ def evaluate_compat(settings: Settings, repo, *, weights: Path | None = None, se
                     split: str = "test", progress: Progress | None = None) -> dict:
     """Evaluate saved weights on a split of the catalog's outfits."""
     model, baseline, _meta = load_compat(weights or default_weights(settings))
-    feats = load_features(settings, repo, model.cfg.image_model, progress)
-    if feats.vectors.shape[1] != model.cfg.img_dim:
-        raise ValueError(f"the catalog's {model.cfg.image_model} vectors have "
-                         f"{feats.vectors.shape[1]} dimensions, the model expects "
-                         f"{model.cfg.img_dim}")
+    feats = load_features(settings, repo, model.cfg.image_model, progress,
+                          img_dim=model.cfg.img_dim)
     outfits = catalog_outfits(repo, feats)
     report = evaluate_outfits(model, baseline, feats, outfits, split=split, seed=seed)
     report["weights"] = str(weights or default_weights(settings))

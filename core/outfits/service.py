@@ -23,9 +23,9 @@ from core.images import load_image
 from core.models.embed import LazyEmbedder
 from core.models.manifest import stale_warning
 from core.outfits.data import OPTIONAL_SLOTS, missing_slots
-from core.outfits.features import CatalogFeatures, catalog_features, colour_histogram
+from core.outfits.features import CatalogFeatures, colour_histogram
 from core.outfits.model import load_compat, soft_min
-from core.outfits.pipeline import default_weights
+from core.outfits.pipeline import default_weights, load_features
 from core.ranking import top_indices
 from core.storage.records import Item
 
@@ -136,14 +136,8 @@ class Stylist:
                  repo.vectors_version(self.model_id))
         with self._lock:
             if self._feats is None or self._feats[0] != stamp:
-                feats = catalog_features(repo, self.model_id, self.settings.data_dir,
-                                         self.settings.cache_dir)
-                if feats.vectors.shape[1] != self.model.cfg.img_dim:
-                    raise ValueError(f"the catalog's {self.model_id} vectors have "
-                                     f"{feats.vectors.shape[1]} dimensions, the outfit model "
-                                     f"expects {self.model.cfg.img_dim}: retrain it with "
-                                     "`python -m core train compat`")
-                self._feats = (stamp, feats)
+                self._feats = (stamp, load_features(self.settings, repo, self.model_id,
+                                                    img_dim=self.model.cfg.img_dim))
             return self._feats[1]
 
     def item_piece(self, repo, sku: str) -> Piece:
