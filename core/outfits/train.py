@@ -20,7 +20,7 @@ from core.outfits.data import NoOutfitData, Outfit, complete, padded, swap_negat
 from core.outfits.evaluate import auc, model_scores
 from core.outfits.features import CatalogFeatures
 from core.outfits.model import CompatConfig, CompatNet
-from core.training import flush_denormals, run_epochs
+from core.training import run_epochs
 
 
 @dataclass
@@ -106,10 +106,8 @@ def train_model(feats: CatalogFeatures, outfits: list[Outfit], kind: str,
     def keep_best(_row: dict) -> None:
         best["state"] = copy.deepcopy(model.state_dict())
 
-    with flush_denormals():
-        hist = run_epochs(train_epoch, epochs=cfg.epochs, validate=validate,
-                          score_key="val_auc", on_best=keep_best, on_epoch=on_epoch,
-                          patience=cfg.patience)
+    hist = run_epochs(train_epoch, epochs=cfg.epochs, validate=validate, score_key="val_auc",
+                      on_best=keep_best, on_epoch=on_epoch, patience=cfg.patience)
     model.load_state_dict(best["state"])
     model.eval()
     return model, hist.epochs
