@@ -17,6 +17,13 @@ class SimulationError(ValueError):
     """A simulation that cannot run or be used (empty catalog, no customers, bad setting)."""
 
 
+def _raise_first(problems: list[tuple[str, str]]) -> None:
+    """SimulationError naming the first unusable value, if any."""
+    if problems:
+        name, reason = problems[0]
+        raise SimulationError(f"{name} {reason}")
+
+
 @dataclass(frozen=True)
 class FusionConfig:
     """How the four parts of the score combine: ``score = Π part ** weight``.
@@ -64,6 +71,11 @@ class FusionConfig:
             out.append(("distance_scale_km", f"must be above 0 (got {self.distance_scale_km})"))
         return out
 
+    def check(self) -> FusionConfig:
+        """Raise SimulationError naming the first unusable value."""
+        _raise_first(self.problems())
+        return self
+
 
 @dataclass(frozen=True)
 class SimulationConfig:
@@ -105,8 +117,5 @@ class SimulationConfig:
 
     def check(self) -> SimulationConfig:
         """Raise SimulationError naming the first unusable value."""
-        bad = self.problems()
-        if bad:
-            name, reason = bad[0]
-            raise SimulationError(f"{name} {reason}")
+        _raise_first(self.problems())
         return self

@@ -120,7 +120,7 @@ class Recommender:
         """The k best items for a customer from their purchases (or one ``reference`` item),
         never one they bought or cannot wear, each with its score parts."""
         cfg = fusion or FusionConfig()
-        _check(cfg)
+        cfg.check()
         feats = self.features(repo)
         cat = feats.catalog
         customer = self.customer(repo, customer_id)
@@ -145,7 +145,7 @@ class Recommender:
                  progress: Progress | None = None) -> dict:
         """Leave-last-out hit rate and NDCG@k of the fused score and its baselines."""
         cfg = fusion or FusionConfig()
-        _check(cfg)
+        cfg.check()
         if k < 1:
             raise SimulationError(f"k must be at least 1 (got {k})")
         customers = self.customers(repo)
@@ -158,12 +158,6 @@ class Recommender:
             raise SimulationError("no customer has two purchases with vectors to evaluate on: "
                                   "simulate more customers or purchases")
         return {**report, "model_id": self.model_id}
-
-
-def _check(cfg: FusionConfig) -> None:
-    bad = cfg.problems()
-    if bad:
-        raise SimulationError(f"{bad[0][0]} {bad[0][1]}")
 
 
 def recommender(settings: Settings) -> Recommender:
