@@ -117,6 +117,13 @@ LENGTHS = ("cropped", "mini", "ankle", "hip", "knee", "midi", "maxi", "full")
 FITS = ("slim", "regular", "loose")  # most fitted first
 SEASONS = ("spring", "summer", "autumn", "winter")
 GENDERS = ("women", "men", "unisex")
+UNISEX = "unisex"
+
+
+def wearable_genders(gender: str | None) -> set[str | None] | None:
+    """Item genders a person of ``gender`` shops for: their own, unisex and unknown (None and
+    ""); None when ``gender`` is unknown (everything)."""
+    return {gender, UNISEX, None, ""} if gender else None
 ATTRIBUTES = ("color", "pattern", "season", "sleeve", "length", "fit")
 
 # Plausible values per category, each with a sampling weight.

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from core.config import Settings
-from core.demo.taxonomy import family_of
+from core.demo.taxonomy import UNISEX, family_of, wearable_genders
 from core.images import load_image
 from core.models.embed import LazyEmbedder
 from core.models.manifest import stale_warning
@@ -31,7 +31,6 @@ from core.storage.records import Item
 
 log = logging.getLogger(__name__)
 AUTO = "auto"  # complete(): whom the look is for, taken from its pieces
-UNISEX = "unisex"
 GOES_TOGETHER = 0.5  # a look scoring at least this goes together
 MIN_CATEGORY_CONFIDENCE = 0.5  # a photo's predicted category must be this sure to count
 
@@ -230,14 +229,14 @@ class Stylist:
         feats = self.features(repo)
         if gender == AUTO:
             gender = self.look_gender(repo, pieces)
-        fits = {gender, UNISEX, None, ""}
+        fits = wearable_genders(gender)
         taken = {p.sku for p in pieces if p.sku}
         base = self._pair_logits(pieces, pieces)[np.triu_indices(len(pieces), 1)]
         out: dict[str, list[Suggestion]] = {}
         for slot in slots if slots is not None else self.slots_to_fill(pieces):
             rows = [int(r) for r in feats.rows_of_family(slot, split)
                     if feats.skus[int(r)] not in taken
-                    and (gender is None or feats.items[int(r)].gender in fits)]
+                    and (fits is None or feats.items[int(r)].gender in fits)]
             if not rows:
                 out[slot] = []
                 continue

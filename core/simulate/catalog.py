@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.demo.taxonomy import wearable_genders
 from core.simulate.affinity import affinity_matrix
 from core.simulate.geo import haversine_km, proximity
 from core.storage.records import Item, Store
-
-UNISEX = "unisex"
 
 
 @dataclass
@@ -67,9 +66,10 @@ class CatalogView:
 
     def wearable_by(self, gender: str | None) -> np.ndarray:
         """Items a customer of ``gender`` shops for: their gender, unisex or unknown."""
-        if not gender:
+        fits = wearable_genders(gender)
+        if fits is None:
             return np.ones(len(self), dtype=bool)
-        return (self.genders == gender) | (self.genders == UNISEX) | (self.genders == "")
+        return np.isin(self.genders, [g for g in fits if g is not None])
 
     def distances_km(self, lat: float, lon: float) -> np.ndarray:
         """Distance from a point to every item's store (NaN where the store is unknown)."""
