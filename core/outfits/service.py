@@ -199,7 +199,16 @@ class Stylist:
 
     def fill_in(self, pieces: list[Piece], candidates: list[Piece]) -> list[float]:
         """The outfit's score with each candidate added (fill in the blank)."""
-        return [s.score for s in (self.score([*pieces, c]) for c in candidates)]
+        return self._with_each(pieces, candidates).tolist()
+
+    def _with_each(self, pieces: list[Piece], candidates: list[Piece]) -> np.ndarray:
+        """The look's score with each candidate added: the pieces' own pairs once, then each
+        candidate against the pieces, in batches."""
+        base = self._pair_logits(pieces, pieces)[np.triu_indices(len(pieces), 1)]
+        logits = np.concatenate([self._pair_logits(candidates[i:i + 2048], pieces)
+                                 for i in range(0, len(candidates), 2048)])
+        pairs = np.concatenate([np.repeat(base[None], len(candidates), 0), logits], axis=1)
+        return torch.sigmoid(soft_min(torch.from_numpy(pairs.astype(np.float32)))).numpy()
 
     def slots_to_fill(self, pieces: list[Piece]) -> list[str]:
         """Missing pieces first, then the optional ones the look has none of."""
@@ -231,7 +240,6 @@ class Stylist:
             gender = self.look_gender(repo, pieces)
         fits = wearable_genders(gender)
         taken = {p.sku for p in pieces if p.sku}
-        base = self._pair_logits(pieces, pieces)[np.triu_indices(len(pieces), 1)]
         out: dict[str, list[Suggestion]] = {}
         for slot in slots if slots is not None else self.slots_to_fill(pieces):
             rows = [int(r) for r in feats.rows_of_family(slot, split)
@@ -242,11 +250,8 @@ class Stylist:
                 continue
             cands = [Piece(feats.vectors[r], feats.hists[r], feats.items[r].category,
                            feats.skus[r]) for r in rows]
-            logits = np.concatenate([self._pair_logits(cands[i:i + 2048], pieces)
-                                     for i in range(0, len(cands), 2048)])
-            all_pairs = np.concatenate([np.repeat(base[None], len(rows), 0), logits], axis=1)
-            scores = torch.sigmoid(soft_min(torch.from_numpy(all_pairs.astype(np.float32))))
-            best = top_indices(scores.numpy(), k)
+            scores = self._with_each(pieces, cands)
+            best = top_indices(scores, k)
             out[slot] = [Suggestion(feats.items[rows[int(b)]], float(scores[int(b)]))
                          for b in best]
         return out
