@@ -13,8 +13,8 @@ import torch
 from core.models.augment import center_resize
 from core.models.data import TensorSet, demo_set, load_many, photo_set, read_items_jsonl
 from core.models.embed import Embedder
-from core.models.labels import DETAIL_NAMES, attr_targets
-from core.models.metrics import class_topk, features_u8, precision_at_k, recall_at_1, top_k_rows
+from core.models.labels import CATEGORY_NAMES, DETAIL_NAMES, attr_targets
+from core.models.metrics import class_topk, features_u8, nearest, precision_at_k, top_k_rows
 from core.models.preprocess import normalise_batch
 from core.models.registry import MissingWeights, available_backbones
 from core.models.tune import GOALS
@@ -113,15 +113,39 @@ def search_metrics(embedder: Embedder, gallery: TensorSet, queries: TensorSet, *
     if g_emb is None:
         g_emb, _ = embed_u8(embedder, gallery.images)
     q_emb, _ = embed_u8(embedder, queries.images, match=match)
+    return ranking_metrics(q_emb, g_emb, gallery, queries)
+
+
+def ranking_metrics(q_emb: np.ndarray, g_emb: np.ndarray, gallery: TensorSet,
+                    queries: TensorSet, exclude: np.ndarray | None = None) -> dict:
+    """The three demo figures of query vectors against gallery vectors; ``exclude`` (queries x
+    gallery, True = left out) restricts each query's candidates."""
     g_cat, g_sku = category_sku(gallery)
     q_cat, q_sku = category_sku(queries)
+    top = nearest(q_emb, g_emb, 10, exclude)
+    # a slot filled from the excluded items (fewer than 10 candidates) counts as a miss
+    kept = np.ones(top.shape, bool) if exclude is None else \
+        ~np.take_along_axis(exclude, top, axis=1)
     return {
-        "p10_category": round(precision_at_k(q_emb, g_emb, q_cat, g_cat), 4),
-        "p10_color": round(precision_at_k(q_emb, g_emb, queries.color.numpy(),
-                                          gallery.color.numpy()), 4),
-        "r1_item": round(recall_at_1(q_emb, g_emb, q_sku, g_sku), 4),
+        "p10_category": round(float(((g_cat[top] == q_cat[:, None]) & kept).mean()), 4),
+        "p10_color": round(float(((gallery.color.numpy()[top]
+                                   == queries.color.numpy()[:, None]) & kept).mean()), 4),
+        "r1_item": round(float(((g_sku[top[:, 0]] == q_sku) & kept[:, 0]).mean()), 4),
         "queries": len(queries),
     }
+
+
+def category_aware_metrics(probs: np.ndarray, q_emb: np.ndarray, g_emb: np.ndarray,
+                           gallery: TensorSet, queries: TensorSet) -> dict:
+    """Seed 004's category-restricted search (the Search page's "category-aware" switch): the
+    classifier's top category of each query limits its candidates to that category. Reports
+    the classifier's top-1 on the queries beside the three figures."""
+    g_cat, _ = category_sku(gallery)
+    q_cat, _ = category_sku(queries)
+    pred = np.asarray(CATEGORY_NAMES)[probs.argmax(1)]
+    restricted = ranking_metrics(q_emb, g_emb, gallery, queries,
+                                 exclude=g_cat[None, :] != pred[:, None])
+    return {"classifier_top1": round(float((pred == q_cat).mean()), 4), **restricted}
 
 
 def oracle_metrics(gallery: TensorSet, queries: TensorSet,
@@ -205,14 +229,17 @@ def catalog_bounds(records: list[dict], k: int = 10) -> dict:
     return out
 
 
-def head_accuracy(model, queries: TensorSet, device: str = "cpu") -> dict[str, dict]:
+def head_accuracy(model, queries: TensorSet, device: str = "cpu",
+                  z: torch.Tensor | None = None) -> dict[str, dict]:
     """How well a studio encoder's training heads read each query's drawn attributes and shape
-    details: {name: {"accuracy", "n"}} over the queries whose value is known."""
+    details: {name: {"accuracy", "n"}} over the queries whose value is known (``z``: the
+    queries' projections when already computed)."""
     from core.models.studio import preprocess_of
 
     if getattr(model, "attr_heads", None) is None:
         return {}
-    z = features_u8(model, queries.images, preprocess_of(model), device=device)
+    if z is None:
+        z = features_u8(model, queries.images, preprocess_of(model), device=device)
     targets = {**attr_targets(queries.attrs),
                **dict(zip(DETAIL_NAMES, queries.detail_rows().T, strict=True))}
     out = {}
@@ -226,21 +253,45 @@ def head_accuracy(model, queries: TensorSet, device: str = "cpu") -> dict[str, d
     return out
 
 
+@torch.inference_mode()
+def studio_query_figures(main: Embedder, gallery: TensorSet, queries: TensorSet,
+                         g_emb: np.ndarray) -> dict:
+    """A studio encoder's figures from one pass over the queries' views: the default mode,
+    the exact-item mode (when tuned), category-aware search and the training heads."""
+    model = main.model
+    z = features_u8(model, queries.images, main.preprocess, device=main.device)
+
+    def unit(v: torch.Tensor) -> np.ndarray:
+        return torch.nn.functional.normalize(v.float(), dim=1).numpy()
+
+    q_emb = unit(model.embed(z))
+    out = ranking_metrics(q_emb, g_emb, gallery, queries)
+    if main.can_match_item:
+        out["item_match"] = {"weights": list(model.item_weights),
+                             **ranking_metrics(unit(model.query_as(z, model.item_weights)),
+                                               g_emb, gallery, queries)}
+    if main.can_classify:
+        out["category_aware"] = category_aware_metrics(model.category_probs(z).numpy(), q_emb,
+                                                       g_emb, gallery, queries)
+    if heads := head_accuracy(model, queries, main.device, z=z):
+        out["heads"] = heads  # the attribute and detail heads (training only) read back
+    return out
+
+
 def eval_search_demo(settings, demo_dir: Path, *, backbone: str = "studio_encoder",
                      max_queries: int = 0, baselines: bool = True,
                      embedder: Embedder | None = None) -> dict:
-    """The shipped encoder's demo search figures beside a random-init baseline and others,
-    and (``item_match``) the same queries in the "this exact item" mode when the model has it."""
+    """The shipped encoder's demo search figures beside a random-init baseline and others;
+    for a studio encoder also the same queries in the "this exact item" mode (``item_match``)
+    and in category-aware search (``category_aware``)."""
     main = embedder or Embedder(backbone, settings)
     gallery, queries = demo_eval_sets(demo_dir, main.preprocess.size, max_queries)
-    g_emb, _ = embed_u8(main, gallery.images)  # the catalog, embedded once for both modes
-    out = {"model": main.model_id, **search_metrics(main, gallery, queries, g_emb=g_emb),
-           "baselines": {}}
-    if main.can_match_item:
-        out["item_match"] = {"weights": list(main.model.item_weights),
-                             **search_metrics(main, gallery, queries, match="item", g_emb=g_emb)}
-    if heads := head_accuracy(main.model, queries, main.device):
-        out["heads"] = heads  # the attribute and detail heads (training only) read back
+    g_emb, _ = embed_u8(main, gallery.images)  # the catalog, embedded once for every mode
+    figures = studio_query_figures(main, gallery, queries, g_emb) \
+        if hasattr(main.model, "view_features") else search_metrics(main, gallery, queries,
+                                                                     g_emb=g_emb)
+    out = {"model": main.model_id, **{k: v for k, v in figures.items() if not isinstance(v, dict)},
+           "baselines": {}, **{k: v for k, v in figures.items() if isinstance(v, dict)}}
     if not baselines:
         return out
     out["baselines"]["label_oracle"] = oracle_metrics(gallery, queries)

@@ -80,6 +80,9 @@ def _demo_search_figures(tmp_path, env):
     detail, attrs = (result["baselines"][k] for k in ("detail_oracle", "attribute_oracle"))
     assert 0.0 < attrs["r1_item"] <= detail["r1_item"] <= 1.0
     assert "item_match" not in result  # an untuned checkpoint has no exact-item mode
+    aware = result["category_aware"]  # restricted to the predicted category: no better than it
+    assert aware["queries"] == result["queries"]
+    assert aware["p10_category"] <= aware["classifier_top1"] <= 1.0
     return demo, result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -15,6 +16,32 @@ def _set(rows: list[tuple[str, str, int]]) -> TensorSet:
     return TensorSet(torch.zeros(n, 3, 2, 2, dtype=torch.uint8), torch.zeros(n, 1),
                      torch.tensor([c for _, _, c in rows]), torch.arange(n),
                      torch.zeros(n, 1), [f"{cat}|{sku}" for cat, sku, _ in rows])
+
+
+def test_category_aware_search_keeps_to_the_predicted_category():
+    """Category-restricted search (seed 004): candidates outside the classifier's top category
+    never count, even when fewer than ten remain; a wrong prediction scores nothing."""
+    from core.models.evaluate import category_aware_metrics, ranking_metrics
+    from core.models.labels import CATEGORY_NAMES
+
+    # the query (tee T0, red) sits closest to two bags, then to its own item and another tee;
+    # eight hats of another colour far away
+    gallery = _set([("bag", "B0", 0), ("bag", "B1", 0), ("tee", "T0", 0), ("tee", "T1", 1)]
+                   + [("hat", f"H{i}", 2) for i in range(8)])
+    queries = _set([("tee", "T0", 0), ("tee", "T0", 0)])
+    g_emb = np.array([[1.0, 0.0], [0.99, 0.14], [0.9, 0.44], [0.8, 0.6]]
+                     + [[-1.0, 0.0]] * 8, np.float32)
+    q_emb = np.array([[1.0, 0.0], [1.0, 0.0]], np.float32)
+    plain = ranking_metrics(q_emb, g_emb, gallery, queries)
+    assert plain["r1_item"] == 0.0 and plain["p10_category"] == 0.2  # two tees of 10 slots
+    probs = np.zeros((2, len(CATEGORY_NAMES)), np.float32)
+    probs[0, CATEGORY_NAMES.index("tee")] = 1.0  # right
+    probs[1, CATEGORY_NAMES.index("bag")] = 1.0  # wrong: only bags remain, none counts
+    out = category_aware_metrics(probs, q_emb, g_emb, gallery, queries)
+    assert out["classifier_top1"] == 0.5 and out["queries"] == 2
+    assert out["r1_item"] == 0.5  # the tee query now finds its item first
+    assert out["p10_category"] == 0.1  # (2 tees of 10 slots + 0) / 2; bags never count
+    assert out["p10_color"] == 0.15  # (the red tee + the two red bags) of 20 slots
 
 
 def test_oracle_ranks_item_then_category_and_colour():
