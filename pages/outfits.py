@@ -77,8 +77,10 @@ with st.sidebar:
         state["outfits_look"] = []
         st.rerun()
     auc = (stylist.meta.get("metrics") or {}).get("auc")
-    st.caption(f"Model: `{stylist.model.cfg.kind}` on `{stylist.model_id}` vectors"
-               + (f" · test AUC {auc:.2f}" if isinstance(auc, float) else ""))
+    reads = " + the catalog's season and gender" if stylist.model.cfg.meta_dim else ""
+    st.caption(f"Model: `{stylist.model.cfg.kind}` on `{stylist.model_id}` vectors{reads}"
+               + (f" · test AUC {auc:.2f}" if isinstance(auc, float) else "")
+               + (" · your photos count as season and gender unknown" if reads else ""))
 
 
 def _say(where: str, kind: str, text: str) -> None:
@@ -148,7 +150,7 @@ def _add_photos(files) -> None:
         state["outfits_look"].append({
             "kind": "photo", "digest": hashlib.sha1(f.getvalue()).hexdigest(),
             "name": f.name, "bytes": f.getvalue(), "vector": piece.vector.tolist(),
-            "hist": piece.hist.tolist(), "category": piece.category, "label": piece.label})
+            "side": piece.side.tolist(), "category": piece.category, "label": piece.label})
         added += 1
     if added:
         state["outfits_upload_n"] += 1  # a fresh, empty uploader
@@ -166,7 +168,7 @@ def _pieces(look: list[dict]) -> list[Piece]:
                            "changed since it was added. Upload it again.")
                 continue
             pieces.append(Piece(np.asarray(entry["vector"], dtype=np.float32),
-                                np.asarray(entry["hist"], dtype=np.float32),
+                                np.asarray(entry["side"], dtype=np.float32),
                                 entry["category"], None, entry["label"]))
         else:
             try:

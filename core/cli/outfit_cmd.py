@@ -47,6 +47,11 @@ def register(sub, groups) -> None:
     p.add_argument("--patience", type=int, default=12, help="early stop after N flat epochs")
     p.add_argument("--swaps", type=int, default=1,
                    help="random-swap negatives per compatible outfit and epoch (default 1)")
+    p.add_argument("--no-facts", action="store_true",
+                   help="read the pictures only, not the catalog's season and gender")
+    p.add_argument("--facts-dropout", type=float, default=0.3,
+                   help="share of training items whose facts are hidden, as a photo's are "
+                        "(default 0.3)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="weights file (default weights/compat.pt)")
     p.add_argument("--no-manifest", action="store_true", help="don't record in the manifest")
@@ -176,10 +181,13 @@ def cmd_train(args) -> int:
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
             raise CliError(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 <= args.facts_dropout < 1:
+        raise CliError(f"--facts-dropout {args.facts_dropout}: give a share in [0, 1)")
     cfg = settings()
     set_threads(args.threads)
     tcfg = CompatTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                             patience=args.patience, swaps=args.swaps, seed=args.seed)
+                             patience=args.patience, swaps=args.swaps, seed=args.seed,
+                             facts=not args.no_facts, facts_dropout=args.facts_dropout)
     repo = repository(cfg)
     try:
         result = train_compat(cfg, repo, tcfg, model_id=args.model_id or cfg.backbone,
@@ -255,3 +263,7 @@ def _print_report(r: dict) -> None:
         print(f"  baseline {name:<10} AUC {b['auc']:.3f}  FITB {b['fitb']:.3f}")
     for kind, f in r["by_fault"].items():
         print(f"  broken by {kind:<10} AUC {f['auc']:.3f}  (n={f['n']})")
+    if blind := r.get("without_facts"):
+        faults = ", ".join(f"{k} {f['auc']:.3f}" for k, f in blind["by_fault"].items())
+        print(f"  with season and gender hidden (as for photos): AUC {blind['auc']:.3f}  "
+              f"FITB {blind['fitb']:.3f}  ({faults})")

@@ -106,14 +106,14 @@ def swap_negatives(positives: Sequence[Outfit], feats: CatalogFeatures, rng: np.
 
 def padded(outfits: Sequence[Outfit], feats: CatalogFeatures
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(vectors B x N x d, histograms B x N x 24, present B x N) with N the longest outfit."""
+    """(vectors B x N x d, side features B x N x 31, present B x N), N the longest outfit."""
     n = max(len(o.rows) for o in outfits)
     idx = np.zeros((len(outfits), n), dtype=np.int64)
     present = np.zeros((len(outfits), n), dtype=bool)
     for b, o in enumerate(outfits):
         idx[b, :len(o.rows)] = o.rows
         present[b, :len(o.rows)] = True
-    return feats.vectors[idx], feats.hists[idx], present
+    return feats.vectors[idx], feats.side[idx], present
 
 
 @dataclass

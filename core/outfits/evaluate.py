@@ -3,7 +3,8 @@ for the model and for simple baselines (random, visual similarity, colour simila
 
 The AUC is over complete outfits (``auc``: compatible vs broken) and, with incomplete outfits
 scored 0 as the service flags them, over all (``auc_all``); ``by_fault`` is the AUC of the
-compatible outfits against each kind of broken one.
+compatible outfits against each kind of broken one. A model that reads the catalog's facts is
+also scored with them hidden (``without_facts``: pieces as unknown as photos).
 """
 
 from __future__ import annotations
@@ -96,13 +97,23 @@ def evaluate_outfits(model, baseline, feats: CatalogFeatures, outfits: Sequence[
     def ours(f, os):
         return model_scores(model, f, os)
 
+    complete_held = [o for o, w in zip(held, whole, strict=True) if w]
     scores = ours(feats, held)
-    return {"model": f"compat:{model.cfg.kind}", "image_model": model.cfg.image_model,
-            "split": split, **row(ours, scores), "outfits": len(held),
-            "complete_outfits": int(whole.sum()), "questions": len(questions),
-            "by_fault": _by_fault([o for o, w in zip(held, whole, strict=True) if w],
-                                  scores[whole]),
-            "baselines": {name: row(s) for name, s in scorers.items()}}
+    out = {"model": f"compat:{model.cfg.kind}", "image_model": model.cfg.image_model,
+           "split": split, **row(ours, scores), "outfits": len(held),
+           "complete_outfits": int(whole.sum()), "questions": len(questions),
+           "by_fault": _by_fault(complete_held, scores[whole]),
+           "baselines": {name: row(s) for name, s in scorers.items()}}
+    if model.cfg.meta_dim:
+        blind = feats.without_facts()
+
+        def unseen(_f, os):
+            return model_scores(model, blind, os)
+
+        scores = unseen(blind, held)
+        out["without_facts"] = {**row(unseen, scores),
+                                "by_fault": _by_fault(complete_held, scores[whole])}
+    return out
 
 
 def _by_fault(outfits: Sequence[Outfit], scores: np.ndarray) -> dict:

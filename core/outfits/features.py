@@ -1,4 +1,5 @@
-"""What the compatibility model reads of an item: its image vector and a colour histogram.
+"""What the compatibility model reads of an item: its image vector, a colour histogram and the
+catalog's facts (season and gender, one-hot; zeros when unknown, as for a photo).
 
 The histogram (seed 002: 8 bins per RGB channel, 24 numbers) is taken over garment pixels only:
 the item's colour-coded mask when it has one, else the plain-background removal used for
@@ -7,6 +8,7 @@ product photos, else the whole picture. Catalog histograms are cached on disk by
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.demo.taxonomy import family_of
+from core.demo.taxonomy import GENDERS, SEASONS, family_of
 from core.images import load_image
 from core.models.masking import foreground_pixels, garment_pixels
 from core.storage.records import Item
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 BINS = 8
 HIST_DIM = 3 * BINS
 HIST_SIDE = 96  # histograms are read from a thumbnail: colours, not detail
+META_DIM = len(SEASONS) + len(GENDERS)
 Progress = Callable[[int, int], None]
 
 
@@ -43,6 +46,24 @@ def colour_histogram(img: Image.Image, mask: Image.Image | None = None) -> np.nd
     return out / max(len(pixels), 1)
 
 
+def item_meta(season: str | None, gender: str | None) -> np.ndarray:
+    """The catalog facts a picture may not show: season and gender one-hot (7 numbers; an
+    unknown value leaves its part zero)."""
+    out = np.zeros(META_DIM, np.float32)
+    if season in SEASONS:
+        out[SEASONS.index(season)] = 1.0
+    if gender in GENDERS:
+        out[len(SEASONS) + GENDERS.index(gender)] = 1.0
+    return out
+
+
+def side_features(hist: np.ndarray, meta: np.ndarray | None = None) -> np.ndarray:
+    """What the network reads of an item besides its vector: histogram then facts (zeros for
+    a photo, whose season and gender nobody stated)."""
+    meta = np.zeros(hist.shape[:-1] + (META_DIM,), np.float32) if meta is None else meta
+    return np.concatenate([hist, meta], axis=-1).astype(np.float32)
+
+
 @dataclass
 class CatalogFeatures:
     """Rows of catalog items with vectors: sku, vector, histogram and facts, aligned."""
@@ -53,11 +74,21 @@ class CatalogFeatures:
     items: list[Item]
     row: dict[str, int] = field(init=False)
     families: list[str | None] = field(init=False)  # per row, the garment family
+    side: np.ndarray = field(init=False)  # n x (24 + 7): histogram, then season and gender
 
     def __post_init__(self) -> None:
         self.row = {s: i for i, s in enumerate(self.skus)}
         self.families = [family_of(it.category) for it in self.items]
+        meta = np.stack([item_meta(it.attrs.get("season"), it.gender) for it in self.items]) \
+            if self.items else np.zeros((0, META_DIM), np.float32)
+        self.side = side_features(self.hists, meta)
         self._family_rows: dict[tuple[str, str | None], np.ndarray] = {}
+
+    def without_facts(self) -> CatalogFeatures:
+        """The same rows with every season and gender unknown, as a photo's are."""
+        out = copy.copy(self)
+        out.side = side_features(self.hists)
+        return out
 
     def rows_of_family(self, family: str, split: str | None = None) -> np.ndarray:
         """Rows of a garment family (of one split), computed once per (family, split)."""

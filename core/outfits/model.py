@@ -1,10 +1,11 @@
 """The compatibility network (seed 002's PolaniaNet, on frozen image vectors) and its baseline.
 
 ``siamese``: each item's vector goes through one shared branch; a pair is read as the Hadamard
-product of the two branch outputs plus the colour histograms (their product and absolute
+product of the two branch outputs plus the items' side features (colour histograms and, for
+models trained with them, the catalog's season and gender; their product and absolute
 difference), then FC(256) + BatchNorm + ReLU + Dropout(0.5), FC(64) + BatchNorm + ReLU +
 Dropout(0.5), FC(1). ``mlp`` is seed 002's CompatibilityMLP: the same head on the concatenated
-vectors and histograms, averaged over both orders. An outfit's logit is the soft minimum of its
+vectors and side features, averaged over both orders. An outfit's logit is the soft minimum of its
 pair logits: one clashing pair is enough to break a look, and the weakest pair says why.
 """
 
@@ -28,6 +29,7 @@ KINDS = ("siamese", "mlp")
 class CompatConfig:
     img_dim: int = 128
     hist_dim: int = 24
+    meta_dim: int = 0  # catalog facts after the histogram (0: a model that reads pictures only)
     branch: int = 256
     hidden: tuple[int, int] = (256, 64)
     dropout: float = 0.5
@@ -38,6 +40,10 @@ class CompatConfig:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
         self.hidden = tuple(int(h) for h in self.hidden)
+
+    @property
+    def side_dim(self) -> int:
+        return self.hist_dim + self.meta_dim
 
 
 def _head(in_dim: int, hidden: tuple[int, int], dropout: float) -> nn.Sequential:
@@ -54,15 +60,17 @@ class CompatNet(nn.Module):
         self.cfg = cfg
         if cfg.kind == "siamese":
             self.branch = nn.Sequential(nn.Linear(cfg.img_dim, cfg.branch), nn.ReLU())
-            in_dim = cfg.branch + 2 * cfg.hist_dim
+            in_dim = cfg.branch + 2 * cfg.side_dim
         else:
             self.branch = None
-            in_dim = 2 * (cfg.img_dim + cfg.hist_dim)
+            in_dim = 2 * (cfg.img_dim + cfg.side_dim)
         self.head = _head(in_dim, cfg.hidden, cfg.dropout)
 
     def pair_logits(self, va: torch.Tensor, ha: torch.Tensor, vb: torch.Tensor,
                     hb: torch.Tensor) -> torch.Tensor:
-        """Logits (P,) of P pairs given as rows: vectors (P, d), histograms (P, 24)."""
+        """Logits (P,) of P pairs given as rows: vectors (P, d), side features (P, >= side_dim;
+        a model reads the first ``side_dim``: one without facts reads the histogram only)."""
+        ha, hb = ha[:, :self.cfg.side_dim], hb[:, :self.cfg.side_dim]
         if self.branch is not None:
             x = torch.cat([self.branch(va) * self.branch(vb), ha * hb, (ha - hb).abs()], dim=1)
             return self.head(x)[:, 0]
@@ -74,8 +82,8 @@ class CompatNet(nn.Module):
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         """Outfit logits (B,) and pair logits (B, P) of padded outfits.
 
-        v (B, N, d), h (B, N, 24), present (B, N) bool. Pairs are the upper triangle of N x N
-        (``torch.triu_indices(N, N, 1)``); pairs with a padding slot hold +inf.
+        v (B, N, d), h (B, N, side features), present (B, N) bool. Pairs are the upper
+        triangle of N x N (``torch.triu_indices(N, N, 1)``); pairs with a padding slot hold +inf.
         """
         n = v.shape[1]
         iu = torch.triu_indices(n, n, 1, device=v.device)

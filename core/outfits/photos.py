@@ -21,7 +21,7 @@ from core.demo.taxonomy import family_of
 from core.images import load_image
 from core.models.labels import real_group
 from core.outfits.evaluate import auc
-from core.outfits.features import colour_histogram
+from core.outfits.features import colour_histogram, side_features
 
 # (fault, families of the look): each needs photos of every family it names.
 GOOD = (("", ("top", "bottom", "shoes")), ("", ("full", "shoes")))
@@ -88,7 +88,8 @@ def eval_photo_structure(stylist, root: Path, *, n: int = 300, seed: int = 0,
         images = [load_image(p) for p, _ in chunk]
         vecs = stylist.embedder.embed_images(images)
         for (p, cat), img, v in zip(chunk, images, vecs, strict=True):
-            pieces[p] = Piece(v.astype(np.float32), colour_histogram(img), cat, None, p.name)
+            pieces[p] = Piece(v.astype(np.float32), side_features(colour_histogram(img)), cat,
+                              None, p.name)
         if progress:
             progress(min(start + 32, len(paths)), len(paths))
     outfits = [[pieces[p] for p, _ in look] for _, look in looks]

@@ -49,8 +49,11 @@ def data_summary(settings: Settings, feats: CatalogFeatures, outfits, model_id: 
 def headline(report: dict) -> dict:
     """The figures worth keeping in a manifest."""
     keep = ("auc", "auc_all", "fitb", "outfits", "questions", "split")
-    return {**{k: report.get(k) for k in keep}, "by_fault": report.get("by_fault", {}),
-            "baselines": report.get("baselines", {})}
+    out = {**{k: report.get(k) for k in keep}, "by_fault": report.get("by_fault", {}),
+           "baselines": report.get("baselines", {})}
+    if "without_facts" in report:
+        out["without_facts"] = report["without_facts"]
+    return out
 
 
 def train_compat(settings: Settings, repo, cfg: CompatTrainConfig, *, model_id: str,

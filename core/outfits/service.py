@@ -23,7 +23,7 @@ from core.images import load_image
 from core.models.embed import LazyEmbedder
 from core.models.manifest import stale_warning
 from core.outfits.data import OPTIONAL_SLOTS, missing_slots
-from core.outfits.features import CatalogFeatures, colour_histogram
+from core.outfits.features import CatalogFeatures, colour_histogram, side_features
 from core.outfits.model import load_compat, soft_min
 from core.outfits.pipeline import default_weights, load_features
 from core.ranking import top_indices
@@ -38,7 +38,7 @@ MIN_CATEGORY_CONFIDENCE = 0.5  # a photo's predicted category must be this sure 
 @dataclass
 class Piece:
     vector: np.ndarray
-    hist: np.ndarray
+    side: np.ndarray  # colour histogram + catalog facts (features.side_features)
     category: str | None
     sku: str | None = None
     label: str = ""
@@ -149,7 +149,7 @@ class Stylist:
                            "`python -m core embed`")
         r = feats.row[sku]
         item = feats.items[r]
-        return Piece(feats.vectors[r], feats.hists[r], item.category, sku, piece_label(item))
+        return Piece(feats.vectors[r], feats.side[r], item.category, sku, piece_label(item))
 
     def photo_piece(self, source: str | Path | bytes | Image.Image, *,
                     name: str | None = None) -> Piece:
@@ -165,7 +165,8 @@ class Stylist:
         label = name or "photo"
         if category:
             label = f"{label} ({category})"
-        return Piece(vecs[0].astype(np.float32), colour_histogram(image), category, None, label)
+        return Piece(vecs[0].astype(np.float32), side_features(colour_histogram(image)),
+                     category, None, label)
 
     @torch.inference_mode()
     def _pair_logits(self, a: list[Piece], b: list[Piece]) -> np.ndarray:
@@ -173,9 +174,9 @@ class Stylist:
         if not a or not b:
             return np.zeros((len(a), len(b)), np.float32)
         va = torch.from_numpy(np.stack([p.vector for p in a]).astype(np.float32))
-        ha = torch.from_numpy(np.stack([p.hist for p in a]).astype(np.float32))
+        ha = torch.from_numpy(np.stack([p.side for p in a]).astype(np.float32))
         vb = torch.from_numpy(np.stack([p.vector for p in b]).astype(np.float32))
-        hb = torch.from_numpy(np.stack([p.hist for p in b]).astype(np.float32))
+        hb = torch.from_numpy(np.stack([p.side for p in b]).astype(np.float32))
         n, m = len(a), len(b)
         out = self.model.pair_logits(va.repeat_interleave(m, 0), ha.repeat_interleave(m, 0),
                                      vb.repeat(n, 1), hb.repeat(n, 1))
@@ -248,7 +249,7 @@ class Stylist:
             if not rows:
                 out[slot] = []
                 continue
-            cands = [Piece(feats.vectors[r], feats.hists[r], feats.items[r].category,
+            cands = [Piece(feats.vectors[r], feats.side[r], feats.items[r].category,
                            feats.skus[r]) for r in rows]
             scores = self._with_each(pieces, cands)
             best = top_indices(scores, k)

@@ -18,7 +18,7 @@ import torch
 
 from core.outfits.data import NoOutfitData, Outfit, complete, padded, swap_negatives
 from core.outfits.evaluate import auc, model_scores
-from core.outfits.features import CatalogFeatures
+from core.outfits.features import HIST_DIM, META_DIM, CatalogFeatures
 from core.outfits.model import CompatConfig, CompatNet
 from core.training import run_epochs
 
@@ -33,6 +33,8 @@ class CompatTrainConfig:
     swaps: int = 1  # random-swap negatives per compatible outfit, drawn afresh every epoch
     dropout: float = 0.5
     noise: float = 0.02  # std of noise on item vectors (photos are noisier than renders)
+    facts: bool = True  # read the catalog's season and gender beside the pictures
+    facts_dropout: float = 0.3  # share of items whose facts are hidden, as a photo's are
     seed: int = 0
 
 
@@ -44,6 +46,15 @@ def trainable(outfits: list[Outfit], feats: CatalogFeatures, split: str) -> list
 def _tensors(batch: list[Outfit], feats: CatalogFeatures):
     v, h, present = padded(batch, feats)
     return torch.from_numpy(v), torch.from_numpy(h), torch.from_numpy(present)
+
+
+def hide_facts(h: torch.Tensor, share: float) -> torch.Tensor:
+    """Side features (B, N, 31) with the facts of about ``share`` of the items zeroed, so that
+    the model also learns to judge pieces whose season and gender are unknown (photos)."""
+    if share <= 0:
+        return h
+    keep = (torch.rand(h.shape[:2]) >= share).to(h.dtype).unsqueeze(-1)
+    return torch.cat([h[..., :HIST_DIM], h[..., HIST_DIM:] * keep], dim=-1)
 
 
 def _epoch_examples(train: list[Outfit], feats: CatalogFeatures, rng: np.random.Generator,
@@ -67,7 +78,8 @@ def train_model(feats: CatalogFeatures, outfits: list[Outfit], kind: str,
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = CompatNet(CompatConfig(img_dim=feats.vectors.shape[1], dropout=cfg.dropout,
-                                   kind=kind, image_model=image_model))
+                                   kind=kind, image_model=image_model,
+                                   meta_dim=META_DIM if cfg.facts else 0))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5,
                                                          patience=max(1, cfg.patience // 3))
@@ -86,6 +98,8 @@ def train_model(feats: CatalogFeatures, outfits: list[Outfit], kind: str,
             v, h, present = _tensors(batch, feats)
             if cfg.noise > 0:
                 v = torch.nn.functional.normalize(v + cfg.noise * torch.randn_like(v), dim=2)
+            if cfg.facts:
+                h = hide_facts(h, cfg.facts_dropout)
             logit, _ = model(v, h, present)
             y = torch.tensor([float(o.label) for o in batch])
             loss = torch.nn.functional.binary_cross_entropy_with_logits(

@@ -17,7 +17,14 @@ from core.outfits.data import (
     swap_negatives,
 )
 from core.outfits.evaluate import evaluate_outfits
-from core.outfits.features import CatalogFeatures, colour_histogram
+from core.outfits.features import (
+    HIST_DIM,
+    META_DIM,
+    CatalogFeatures,
+    colour_histogram,
+    item_meta,
+    side_features,
+)
 from core.outfits.model import (
     CompatConfig,
     CompatNet,
@@ -26,7 +33,7 @@ from core.outfits.model import (
     save_compat,
     soft_min,
 )
-from core.outfits.train import CompatTrainConfig, train_model
+from core.outfits.train import CompatTrainConfig, hide_facts, train_model
 from core.storage.records import Item
 
 DIM = 32
@@ -105,8 +112,11 @@ def test_histogram_reads_garment_pixels_only():
     assert whole[7] == pytest.approx(1.0)  # nothing to remove: the whole picture counts
 
 
-def _features(n: int, seed: int = 0) -> tuple[CatalogFeatures, list[dict]]:
-    """Demo items (no rendering) with vectors from their attributes and colour histograms."""
+def _features(n: int, seed: int = 0, facts_in_vectors: bool = True
+              ) -> tuple[CatalogFeatures, list[dict]]:
+    """Demo items (no rendering) with vectors from their attributes and colour histograms;
+    ``facts_in_vectors=False``: the vectors do not show season and gender (as the demo's
+    pictures do not)."""
     raw = sample_catalog(n, seed)
     rng = np.random.default_rng(seed)
     table: dict[tuple[str, str], np.ndarray] = {}
@@ -118,8 +128,9 @@ def _features(n: int, seed: int = 0) -> tuple[CatalogFeatures, list[dict]]:
     for d in raw:
         a = d["attrs"]
         vecs.append(part("cat", d["category"]) + part("color", a["color"])
-                    + part("pattern", a["pattern"]) + part("season", a["season"])
-                    + part("gender", d["gender"]) + rng.normal(size=DIM) * 0.3)
+                    + part("pattern", a["pattern"]) + rng.normal(size=DIM) * 0.3
+                    + (part("season", a["season"]) + part("gender", d["gender"])
+                       if facts_in_vectors else 0))
         rgb = np.array(COLORS[a["color"]].rgb) // 32
         hists.append(np.concatenate([np.eye(8)[c] for c in rgb]))
         items.append(Item(sku=d["sku"], image_path=d["image"], hash=d["sku"],
@@ -192,3 +203,61 @@ def test_stylist_flags_an_outfit_model_trained_on_other_image_weights(tmp_path):
     manifest["files"]["studio_encoder.pt"]["sha256"] = "a" * 64
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     assert Stylist(cfg).warning is None
+
+
+def test_catalog_facts_are_one_hot_and_unknown_facts_zero():
+    meta = item_meta("winter", "men")
+    assert meta.shape == (META_DIM,) and meta.sum() == 2
+    assert item_meta(None, "").sum() == 0 and item_meta("monsoon", "women").sum() == 1
+    hist = np.full(HIST_DIM, 0.125, np.float32)
+    photo = side_features(hist)  # a photo: nobody stated its season or gender
+    assert photo.shape == (HIST_DIM + META_DIM,) and not photo[HIST_DIM:].any()
+    feats, _ = _features(20)
+    assert feats.side.shape == (20, HIST_DIM + META_DIM)
+    assert np.array_equal(feats.side[:, :HIST_DIM], feats.hists)
+    assert (feats.side[:, HIST_DIM:].sum(1) == 2).all()  # every demo item has both facts
+
+
+def test_hiding_facts_keeps_the_histogram():
+    torch.manual_seed(0)
+    h = torch.rand(4, 3, HIST_DIM + META_DIM)
+    assert torch.equal(hide_facts(h, 0.0), h)
+    hidden = hide_facts(h, 0.999999)
+    assert torch.equal(hidden[..., :HIST_DIM], h[..., :HIST_DIM])
+    assert not hidden[..., HIST_DIM:].any()
+
+
+def test_a_pictures_only_model_reads_just_the_histogram():
+    """Weights trained before the facts existed (meta_dim 0) score the same whatever facts
+    follow the histogram; a model with facts reads them."""
+    torch.manual_seed(0)
+    old = CompatNet(CompatConfig(img_dim=DIM)).eval()
+    new = CompatNet(CompatConfig(img_dim=DIM, meta_dim=META_DIM)).eval()
+    v = torch.randn(4, DIM)
+    h = torch.rand(4, HIST_DIM)
+    wide = torch.cat([h, torch.rand(4, META_DIM)], dim=1)
+    other = torch.cat([h, torch.rand(4, META_DIM)], dim=1)
+    assert torch.allclose(old.pair_logits(v[:2], h[:2], v[2:], h[2:]),
+                          old.pair_logits(v[:2], wide[:2], v[2:], wide[2:]))
+    assert not torch.allclose(new.pair_logits(v[:2], wide[:2], v[2:], wide[2:]),
+                              new.pair_logits(v[:2], other[:2], v[2:], other[2:]))
+
+
+def test_catalog_facts_catch_what_the_pictures_do_not_show():
+    """Season clashes and gender mixes are invisible in these vectors: the model that reads the
+    catalog's facts catches them, the pictures-only model cannot."""
+    feats, raw = _features(500, facts_in_vectors=False)
+    outfits = outfits_from_docs(make_outfits(raw, np.random.default_rng(1), 1500), feats)
+    reports = {}
+    for facts in (False, True):
+        cfg = CompatTrainConfig(epochs=20, patience=20, seed=0, facts=facts)
+        model, _ = train_model(feats, outfits, "siamese", cfg)
+        reports[facts] = evaluate_outfits(model, None, feats, outfits, split="test")
+    by_fault = {facts: r["by_fault"] for facts, r in reports.items()}
+    assert by_fault[True]["season"]["auc"] > max(0.85, by_fault[False]["season"]["auc"] + 0.1)
+    assert by_fault[True]["colour"]["auc"] > 0.8  # the pictures still count
+    # with the facts hidden (photos) the season clashes are as invisible as without them
+    assert "without_facts" not in reports[False]
+    hidden = reports[True]["without_facts"]
+    assert hidden["by_fault"]["season"]["auc"] < by_fault[True]["season"]["auc"] - 0.1
+    assert hidden["by_fault"]["colour"]["auc"] > 0.8 and 0 <= hidden["fitb"] <= 1
