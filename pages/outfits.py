@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.demo.taxonomy import SEASONS, UNISEX
 from core.images import ImageRejected
 from core.index import NoVectors
 from core.models.registry import MissingWeights
@@ -30,6 +31,8 @@ STYLIST = "core.outfits.service:stylist"
 MAX_PIECES = 6
 N_EXAMPLES = 4
 FOR_CHOICES = {"Whom the look is for": AUTO, "Women": "women", "Men": "men", "Anyone": None}
+PHOTO_SEASONS = {"Season?": None, **{s.capitalize(): s for s in SEASONS}}
+PHOTO_GENDERS = {"For whom?": None, "Women": "women", "Men": "men", "Unisex": UNISEX}
 SLOT_NAMES = {"top": "Top", "bottom": "Bottom", "full": "One-piece", "outer": "Outerwear",
               "shoes": "Shoes", "bag": "Bag", "hat": "Hat"}
 
@@ -80,7 +83,8 @@ with st.sidebar:
     reads = " + the catalog's season and gender" if stylist.model.cfg.meta_dim else ""
     st.caption(f"Model: `{stylist.model.cfg.kind}` on `{stylist.model_id}` vectors{reads}"
                + (f" · test AUC {auc:.2f}" if isinstance(auc, float) else "")
-               + (" · your photos count as season and gender unknown" if reads else ""))
+               + (" · say a photo's season and whom it is for under its picture" if reads
+                  else ""))
 
 
 def _say(where: str, kind: str, text: str) -> None:
@@ -167,9 +171,10 @@ def _pieces(look: list[dict]) -> list[Piece]:
                 st.warning(f"Removed the photo {entry['name']} from your look: the outfit model "
                            "changed since it was added. Upload it again.")
                 continue
-            pieces.append(Piece(np.asarray(entry["vector"], dtype=np.float32),
-                                np.asarray(entry["side"], dtype=np.float32),
-                                entry["category"], None, entry["label"]))
+            piece = Piece(np.asarray(entry["vector"], dtype=np.float32),
+                          np.asarray(entry["side"], dtype=np.float32),
+                          entry["category"], None, entry["label"])
+            pieces.append(piece.with_facts(entry.get("season"), entry.get("gender")))
         else:
             try:
                 pieces.append(stylist.item_piece(repo, entry["sku"]))
@@ -200,10 +205,26 @@ def _show_look(look: list[dict], pieces: list[Piece]) -> None:
     for i, (entry, piece) in enumerate(zip(look, pieces, strict=True)):
         with cols[i]:
             _picture(entry, piece, items.get(entry.get("sku")))
+            if entry["kind"] == "photo" and stylist.model.cfg.meta_dim:
+                _photo_facts(entry)
             if st.button("✕ Remove", key=f"outfits_remove_{i}_{_entry_id(entry)}",
                          width="stretch"):
                 state["outfits_look"].pop(i)
                 st.rerun()
+
+
+def _photo_facts(entry: dict) -> None:
+    """Season and whom a photo is for, which the model reads for catalog items; unknown until
+    the owner says (a change re-scores the look)."""
+    for what, choices in (("season", PHOTO_SEASONS), ("gender", PHOTO_GENDERS)):
+        names = list(choices)
+        now = next(n for n, v in choices.items() if v == entry.get(what))
+        picked = st.selectbox(what.capitalize(), names, index=names.index(now),
+                              key=f"outfits_{what}_{entry['digest']}",
+                              label_visibility="collapsed")
+        if choices[picked] != entry.get(what):
+            entry[what] = choices[picked]
+            st.rerun()
 
 
 def pair_figure(result) -> go.Figure:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,13 @@ from core.images import load_image
 from core.models.embed import LazyEmbedder
 from core.models.manifest import stale_warning
 from core.outfits.data import OPTIONAL_SLOTS, missing_slots
-from core.outfits.features import CatalogFeatures, colour_histogram, side_features
+from core.outfits.features import (
+    HIST_DIM,
+    CatalogFeatures,
+    colour_histogram,
+    item_meta,
+    side_features,
+)
 from core.outfits.model import load_compat, soft_min
 from core.outfits.pipeline import default_weights, load_features
 from core.ranking import top_indices
@@ -42,6 +48,13 @@ class Piece:
     category: str | None
     sku: str | None = None
     label: str = ""
+    gender: str | None = None  # a photo's, when its owner says whom it is for
+
+    def with_facts(self, season: str | None, gender: str | None) -> Piece:
+        """A photo piece with the season and gender its owner states (None: unknown), which
+        the picture alone may not show."""
+        return replace(self, side=side_features(self.side[:HIST_DIM], item_meta(season, gender)),
+                       gender=gender)
 
     @property
     def family(self) -> str | None:
@@ -217,10 +230,11 @@ class Stylist:
         return missing_slots(list(families)) + [s for s in OPTIONAL_SLOTS if s not in families]
 
     def look_gender(self, repo, pieces: list[Piece]) -> str | None:
-        """Whom the look is for, from its catalog pieces: their one gender other than unisex,
-        or None (photos only, unisex only, or mixed)."""
+        """Whom the look is for, from its catalog pieces and the photos whose gender was
+        stated: their one gender other than unisex, or None (unknown, unisex only, or mixed)."""
         feats = self.features(repo)
-        genders = {feats.items[feats.row[p.sku]].gender for p in pieces if p.sku in feats.row}
+        genders = {feats.items[feats.row[p.sku]].gender if p.sku in feats.row else p.gender
+                   for p in pieces}
         genders -= {None, "", UNISEX}
         return genders.pop() if len(genders) == 1 else None
 

@@ -255,3 +255,36 @@ def test_examples_show_the_model_and_load_into_the_look(app_test, seeded, repo):
     assert not at.exception, at.exception
     assert _look(at) == ["T005", "T006", "S001"]
     assert _score(at) == f"{broken.score:.0%}"
+
+
+def test_a_photo_can_say_its_season_and_whom_it_is_for(app_test, seeded, repo):
+    """With a model that reads the catalog's facts, a photo's season and gender can be stated
+    under its picture: the look is re-scored and suggestions follow the stated gender."""
+    from core.outfits.features import HIST_DIM, META_DIM
+
+    torch.manual_seed(0)
+    save_compat(seeded.weights_dir / "compat.pt",
+                CompatNet(CompatConfig(img_dim=DIM, meta_dim=META_DIM)).eval())
+    for sku, gender in (("S000", "men"), ("S001", "women"), ("S002", "unisex")):
+        repo.update_item_fields(sku, {"gender": gender})
+    photo = {"kind": "photo", "digest": "d1", "name": "mine.jpg", "category": "tee",
+             "bytes": (seeded.data_dir / "images" / "t003.jpg").read_bytes(),
+             "vector": np.random.default_rng(1).normal(size=DIM).tolist(),
+             "side": [1 / 8] * HIST_DIM + [0.0] * META_DIM, "label": "mine.jpg"}
+    at = _open(app_test, outfits_look=[{"kind": "item", "sku": SKIRT}, photo])
+    assert not at.exception, at.exception
+    before = _charts(at)[0]["data"][0]["z"]  # the pair heatmap's probabilities
+    shoes = sorted(b.key.split("-")[1] for b in at.button
+                   if b.key.startswith("outfits_fill_shoes-"))
+    assert shoes == SHOES  # nobody said whom the look is for
+    at.selectbox(key="outfits_season_d1").set_value("Winter")
+    at = at.run()
+    at.selectbox(key="outfits_gender_d1").set_value("Men")
+    at = at.run()
+    assert not at.exception, at.exception
+    entry = at.session_state["outfits_look"][1]
+    assert entry["season"] == "winter" and entry["gender"] == "men"
+    assert _charts(at)[0]["data"][0]["z"] != before  # the model read the stated facts
+    shoes = sorted(b.key.split("-")[1] for b in at.button
+                   if b.key.startswith("outfits_fill_shoes-"))
+    assert shoes == ["S000", "S002"]  # the look is for men now: men's and unisex shoes

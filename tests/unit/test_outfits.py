@@ -261,3 +261,15 @@ def test_catalog_facts_catch_what_the_pictures_do_not_show():
     hidden = reports[True]["without_facts"]
     assert hidden["by_fault"]["season"]["auc"] < by_fault[True]["season"]["auc"] - 0.1
     assert hidden["by_fault"]["colour"]["auc"] > 0.8 and 0 <= hidden["fitb"] <= 1
+
+
+def test_a_photo_piece_takes_the_facts_its_owner_states():
+    from core.outfits.service import Piece
+
+    hist = np.full(HIST_DIM, 0.125, np.float32)
+    photo = Piece(np.ones(DIM, np.float32), side_features(hist), "tee", None, "mine.jpg")
+    stated = photo.with_facts("winter", "men")
+    assert np.array_equal(stated.side[:HIST_DIM], hist) and stated.gender == "men"
+    assert np.array_equal(stated.side[HIST_DIM:], item_meta("winter", "men"))
+    unknown = stated.with_facts(None, None)
+    assert not unknown.side[HIST_DIM:].any() and unknown.gender is None
