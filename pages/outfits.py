@@ -216,10 +216,11 @@ def _show_look(look: list[dict], pieces: list[Piece]) -> None:
 def _photo_facts(entry: dict) -> None:
     """Season and whom a photo is for, which the model reads for catalog items; unknown until
     the owner says (a change re-scores the look)."""
-    for what, choices in (("season", PHOTO_SEASONS), ("gender", PHOTO_GENDERS)):
+    for what, label, choices in (("season", "Season", PHOTO_SEASONS),
+                                 ("gender", "For whom", PHOTO_GENDERS)):
         names = list(choices)
         now = next(n for n, v in choices.items() if v == entry.get(what))
-        picked = st.selectbox(what.capitalize(), names, index=names.index(now),
+        picked = st.selectbox(label, names, index=names.index(now),
                               key=f"outfits_{what}_{entry['digest']}",
                               label_visibility="collapsed")
         if choices[picked] != entry.get(what):

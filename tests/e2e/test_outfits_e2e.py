@@ -1,6 +1,7 @@
 """The Outfits page in a real browser, on the demo catalog embedded with the shipped encoder:
 build a look from the catalog, see its score and pair heatmap, complete it, add photos (a bad
-one gets a clear message) and load a held-out outfit of the data set."""
+one gets a clear message; a good one's season can be stated) and load a held-out outfit of the
+data set."""
 
 from __future__ import annotations
 
@@ -89,6 +90,13 @@ def test_photos_and_examples(outfits_url, demo_catalog, page, tmp_path):
     alert = page.locator('[data-testid="stAlert"]').filter(has_text="Could not use")
     assert "not_a_photo.jpg" in alert.first.inner_text()
     assert page.get_by_text(photo.name).count() >= 1  # the photo's piece is labelled
+    # the shipped model reads the catalog's season and gender; a photo's can be stated
+    season = page.get_by_role("combobox", name="Season")
+    assert page.get_by_role("combobox", name="For whom").count() == 1
+    season.click()
+    page.get_by_role("option", name="Winter").click()
+    wait_for_app(page)
+    assert page.get_by_role("combobox", name="Season").input_value() == "Winter"
 
     page.get_by_role("tab", name="Examples").click()
     load = page.get_by_role("button", name="Load into my look")
