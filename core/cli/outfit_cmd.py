@@ -13,6 +13,7 @@ from core.cli.common import (
     repository,
     settings,
 )
+from core.demo.taxonomy import GENDERS, SEASONS
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,11 @@ def _pieces_args(p) -> None:
     p.add_argument("--items", nargs="*", default=[], metavar="ID", help="catalog items")
     p.add_argument("--photos", nargs="*", default=[], type=Path, metavar="IMAGE",
                    help="garment photos")
+    p.add_argument("--photo-season", choices=SEASONS, default=None,
+                   help="the photos' season, which the model reads for catalog items "
+                        "(default: unknown)")
+    p.add_argument("--photo-for", choices=GENDERS, default=None,
+                   help="whom the photos are for (default: unknown)")
     p.add_argument("--weights", type=Path, help="compatibility model (default weights/compat.pt)")
     add_json_flag(p)
 
@@ -108,7 +114,9 @@ def _stylist_and_pieces(args, need: int):
     try:
         stylist = Stylist(cfg, weights=args.weights)
         pieces = [stylist.item_piece(repo, sku) for sku in args.items]
-        pieces += [stylist.photo_piece(path, name=path.name) for path in args.photos]
+        pieces += [stylist.photo_piece(path, name=path.name).with_facts(args.photo_season,
+                                                                         args.photo_for)
+                   for path in args.photos]
     except KeyError as exc:
         raise CliError(f"--items: {exc.args[0]}") from None
     except ImageRejected as exc:

@@ -113,6 +113,9 @@ def test_bad_input_exits_2_with_a_reason(outfit_catalog, env_for, tmp_path):
         (("outfit", "complete", "--items", sku, "--k", "0"), "--k must be at least 1"),
         (("outfit", "fitb", "--items", sku, "--candidates", "NOPE"), "no item 'NOPE'"),
         (("train", "compat", "--epochs", "0"), "--epochs must be at least 1"),
+        (("train", "compat", "--facts-dropout", "1"), "--facts-dropout 1.0"),
+        (("outfit", "score", "--items", sku, "--photo-for", "robots"), "invalid choice"),
+        (("outfit", "score", "--items", sku, "--photo-season", "monsoon"), "invalid choice"),
         (("demo", "build", "--outfits", "2", "--out", str(tmp_path / "d")), "--outfits"),
     ]
     bad = tmp_path / "bad.jpg"
