@@ -1,5 +1,6 @@
-"""`simulate` (synthetic customers and purchases), `simulate customers`, `simulate recommend`
-and `eval simulate` (leave-last-out hit rate and NDCG of the fused score vs baselines)."""
+"""`simulate` (synthetic customers and purchases), `simulate import` (a real purchase history
+in their place), `simulate customers`, `simulate recommend` and `eval simulate` (leave-last-out
+hit rate and NDCG of the fused score vs baselines)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,16 @@ def register(sub, groups) -> None:
     c = what.add_parser("customers", help="the simulated customers")
     add_json_flag(c)
     c.set_defaults(handler=cmd_customers)
+
+    i = what.add_parser("import", help="import a purchase history (CSV / JSON / JSON lines) "
+                                       "in place of the simulated one")
+    i.add_argument("purchases", metavar="PURCHASES",
+                   help="purchase log: customer_id, sku, ts [, store_id, price, purchase_id]")
+    i.add_argument("--customers", metavar="FILE",
+                   help="customers: customer_id [, name, gender, lat, lon, home_store, "
+                        "trendiness]; what is missing is derived from the purchases")
+    add_json_flag(i)
+    i.set_defaults(handler=cmd_import)
 
     r = what.add_parser("recommend", help="one customer's recommendations with score parts")
     r.add_argument("--customer", required=True, metavar="ID", help="customer id, e.g. C001")
@@ -125,13 +136,36 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from core.simulate.importer import ImportProblem, Source, import_history
+
+    repo = repository()
+    try:
+        people = Source.from_path(args.customers) if args.customers else None
+        report = import_history(repo, Source.from_path(args.purchases), people)
+    except ImportProblem as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        emit_json(report)
+        return 0
+    print(f"imported {report['purchases']} purchases of {report['items_bought']} items by "
+          f"{report['customers']} customers from {report['first']} to {report['last']} "
+          f"({', '.join(f for f in report['sources'].values() if f)})")
+    print(f"  median distance to the store {report['median_distance_km']} km; homes: "
+          + ", ".join(f"{c} {n}" for c, n in report["cities"].items()))
+    print("next: `python -m core simulate customers`, `python -m core simulate recommend "
+          "--customer ID`, `python -m core eval simulate`")
+    return 0
+
+
 def cmd_customers(args) -> int:
     from core.simulate.pipeline import load_customers, load_purchases
 
     repo = repository()
     customers = load_customers(repo)
     if not customers:
-        raise CliError("no simulated customers yet: run `python -m core simulate`")
+        raise CliError("no simulated customers yet: run `python -m core simulate` or import a "
+                       "purchase history (`python -m core simulate import FILE`)")
     counts: dict[str, int] = {}
     for p in load_purchases(repo):
         counts[p.customer_id] = counts.get(p.customer_id, 0) + 1
@@ -238,7 +272,9 @@ def cmd_eval(args) -> int:
     if args.json:
         emit_json(report)
         return 0
-    print(f"leave-last-out on {report['customers']} simulated customers "
+    who = ("simulated customers" if report["data"] == "simulated"
+           else f"customers of the imported {report['source']}")
+    print(f"leave-last-out on {report['customers']} {who} "
           f"({report['skipped']} skipped), k = {k}, vectors {report['model_id']}")
     print(f"{'model':<16}{'hit@' + str(k):>9}{'NDCG@' + str(k):>10}")
     print(f"{'fused':<16}{report['hit_rate']:>9.3f}{report['ndcg']:>10.3f}")

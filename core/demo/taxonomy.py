@@ -118,12 +118,13 @@ FITS = ("slim", "regular", "loose")  # most fitted first
 SEASONS = ("spring", "summer", "autumn", "winter")
 GENDERS = ("women", "men", "unisex")
 UNISEX = "unisex"
+UNKNOWN_GENDER = "unknown"  # a shopper whose gender is not known (e.g. an imported customer)
 
 
 def wearable_genders(gender: str | None) -> set[str | None] | None:
     """Item genders a person of ``gender`` shops for: their own, unisex and unknown (None and
-    ""); None when ``gender`` is unknown (everything)."""
-    return {gender, UNISEX, None, ""} if gender else None
+    ""); None when ``gender`` is unknown (None, "" or UNKNOWN_GENDER: everything)."""
+    return {gender, UNISEX, None, ""} if gender and gender != UNKNOWN_GENDER else None
 ATTRIBUTES = ("color", "pattern", "season", "sleeve", "length", "fit")
 
 # Plausible values per category, each with a sampling weight.

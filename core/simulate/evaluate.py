@@ -8,8 +8,10 @@ for baselines: random, raw popularity, visual similarity alone, and the fused sc
 part dropped in turn (ablation). Ties count against the scorer (the held-out item ranks after
 every item scoring the same), so a constant score cannot look good.
 
-The purchases were generated from the same factors the score fuses, so this measures whether
-the fusion recovers the simulated behaviour, not how it would do with real customers.
+Simulated purchases were generated from the same factors the score fuses, so on them this
+measures whether the fusion recovers the simulated behaviour, not how it would do with real
+customers; on an imported purchase history (:mod:`core.simulate.importer`) it measures how
+well the score predicts what those customers bought next (:func:`data_note` says which).
 """
 
 from __future__ import annotations
@@ -28,7 +30,19 @@ from core.simulate.score import customer_parts, rank
 NOTE = ("Purchases were simulated from the same factors the fused score combines (style, "
         "popularity and trendiness, store distance): these figures check that the fusion "
         "recovers the simulated behaviour; they are not a real-world A/B result.")
+IMPORTED_NOTE = ("Evaluated on the imported purchases ({source}): each customer's last "
+                 "purchase in the log is held out, so these figures measure how well the fused "
+                 "score predicts what they bought next.")
 Progress = Callable[[int, int], None]
+
+
+def data_note(run: dict | None) -> dict:
+    """Where the evaluated purchases come from (``data``: simulated or imported, ``source``:
+    the imported file) and the note that goes with the figures."""
+    if (run or {}).get("kind") == "import":
+        source = (run.get("sources") or {}).get("purchases") or "a purchase log"
+        return {"data": "imported", "source": source, "note": IMPORTED_NOTE.format(source=source)}
+    return {"data": "simulated", "source": None, "note": NOTE}
 
 
 @dataclass

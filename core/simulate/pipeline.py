@@ -1,9 +1,12 @@
-"""`simulate` end to end: read the catalog and stores, simulate, store the result.
+"""`simulate` end to end: read the catalog and stores, simulate, store the result; and what
+the pages and the CLI read back (customers, purchases, the record of the run).
 
 A run replaces the previous one: its customers and purchases (ids derived from the seed's
 draws, C001…, C001-01…) are upserted and every other customer or purchase document is
 deleted, and the items' popularity is set to the run's final counts. Re-running with the same
-settings therefore leaves exactly the same documents, never duplicates.
+settings therefore leaves exactly the same documents, never duplicates. An imported purchase
+history (:mod:`core.simulate.importer`) takes the same place: the same collections and the
+same ``runs`` document, with ``"kind": "import"``.
 """
 
 from __future__ import annotations
@@ -51,33 +54,40 @@ def run_simulation(repo, cfg: SimulationConfig, progress: Progress | None = None
 
 def summary(sim: Simulation) -> dict:
     """What a run produced, in figures a person can check at a glance."""
-    cat = sim.catalog
-    rows = cat.rows_of([p.sku for p in sim.purchases])
-    dist = _purchase_distances(sim, rows)
-    trend = [c.trendiness for c in sim.customers]
+    return {**history_summary(sim.catalog, sim.customers, sim.purchases, sim.popularity),
+            "params": sim.config.to_json()}
+
+
+def history_summary(catalog: CatalogView, customers: list[Customer], purchases: list[Purchase],
+                    popularity: np.ndarray) -> dict:
+    """Customers, purchases, period, tastes, distances and homes of a purchase history
+    (simulated or imported; every purchase's sku is in ``catalog``)."""
+    rows = catalog.rows_of([p.sku for p in purchases])
+    dist = _purchase_distances(catalog, customers, purchases, rows)
+    trend = [c.trendiness for c in customers]
     return {
-        "customers": len(sim.customers), "purchases": len(sim.purchases),
+        "customers": len(customers), "purchases": len(purchases),
         "items_bought": len(set(rows.tolist())),
-        "first": sim.purchases[0].date if sim.purchases else None,
-        "last": sim.purchases[-1].date if sim.purchases else None,
+        "first": min(p.date for p in purchases) if purchases else None,
+        "last": max(p.date for p in purchases) if purchases else None,
         "trend_seekers": sum(t >= 2 / 3 for t in trend),
         "crowd_followers": sum(t <= 1 / 3 for t in trend),
         "median_distance_km": round(float(np.median(dist)), 1) if len(dist) else None,
-        "cities": dict(Counter(c.home_city for c in sim.customers).most_common()),
-        "popularity_max": float(sim.popularity.max(initial=0.0)),
-        "params": sim.config.to_json(),
+        "cities": dict(Counter(c.home_city for c in customers).most_common()),
+        "popularity_max": float(np.max(popularity, initial=0.0)),
     }
 
 
-def _purchase_distances(sim: Simulation, rows: np.ndarray) -> np.ndarray:
+def _purchase_distances(catalog: CatalogView, customers: list[Customer],
+                        purchases: list[Purchase], rows: np.ndarray) -> np.ndarray:
     """Km from each buyer's home to the store of what they bought (purchases from a known
     store only): one haversine per purchase."""
-    cat = sim.catalog
-    by_id = {c.customer_id: c for c in sim.customers}
+    by_id = {c.customer_id: c for c in customers}
     homes = np.array([(by_id[p.customer_id].lat, by_id[p.customer_id].lon)
-                      for p in sim.purchases], dtype=np.float64).reshape(-1, 2)
-    stores = np.array([(s.lat, s.lon) for s in cat.store_list], dtype=np.float64).reshape(-1, 2)
-    codes = cat.store_codes[rows]
+                      for p in purchases], dtype=np.float64).reshape(-1, 2)
+    stores = np.array([(s.lat, s.lon) for s in catalog.store_list],
+                      dtype=np.float64).reshape(-1, 2)
+    codes = catalog.store_codes[rows]
     known = codes >= 0
     return haversine_km(homes[known, 0], homes[known, 1], stores[codes[known], 0],
                         stores[codes[known], 1])
@@ -97,8 +107,10 @@ def get_customer(repo, customer_id: str) -> Customer:
     doc = repo.get_doc("customers", str(customer_id))
     if doc is None:
         known = repo.count_docs("customers")
-        hint = (f"the simulation has {known} customers (C001…)" if known
-                else "run the simulation first (`python -m core simulate`)")
+        first = repo.find_docs("customers", sort="_id", limit=1)
+        hint = (f"there are {known} customers ({first[0]['_id']}…)" if known and first
+                else "run the simulation first (`python -m core simulate`) or import a "
+                     "purchase history (`python -m core simulate import FILE`)")
         raise KeyError(f"no customer {customer_id!r}: {hint}")
     return Customer.from_doc(doc)
 

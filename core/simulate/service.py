@@ -1,4 +1,5 @@
-"""Recommendations for simulated customers and the evaluation, for the page and the CLI.
+"""Recommendations for the customers (simulated or imported) and the evaluation, for the
+page and the CLI.
 
 The catalog features (items that have a vector, their unit-norm vectors from the cached
 vector index, categories, stores, popularity) are kept until the catalog, its vectors or the
@@ -17,7 +18,7 @@ from core.config import Settings
 from core.ranking import top_indices
 from core.simulate.catalog import CatalogView
 from core.simulate.customers import Customer, Purchase
-from core.simulate.evaluate import Progress, evaluate
+from core.simulate.evaluate import Progress, data_note, evaluate
 from core.simulate.params import FusionConfig, SimulationError
 from core.simulate.pipeline import (
     get_customer,
@@ -81,7 +82,7 @@ class Recommender:
         run = last_run(repo) or {}
         stamp = (repo.catalog_version(), repo.vector_count(self.model_id),
                  repo.vectors_version(self.model_id), repr(run.get("params")),
-                 run.get("catalog_version"))
+                 run.get("catalog_version"), run.get("digest"))  # digest: an import's
         with self._lock:
             if self._feats is None or self._feats[0] != stamp:
                 self._feats = (stamp, self._load(repo))
@@ -150,14 +151,16 @@ class Recommender:
             raise SimulationError(f"k must be at least 1 (got {k})")
         customers = self.customers(repo)
         if not customers:
-            raise SimulationError("no simulated customers yet: run `python -m core simulate`")
+            raise SimulationError("no simulated customers yet: run `python -m core simulate` "
+                                  "or import a purchase history (`python -m core simulate "
+                                  "import FILE`)")
         feats = self.features(repo)
         report = evaluate(feats.catalog, feats.vectors, customers, load_purchases(repo), cfg,
                           k=k, seed=seed, progress=progress)
         if not report["customers"]:
             raise SimulationError("no customer has two purchases with vectors to evaluate on: "
-                                  "simulate more customers or purchases")
-        return {**report, "model_id": self.model_id}
+                                  "simulate (or import) more customers or purchases")
+        return {**report, **data_note(last_run(repo)), "model_id": self.model_id}
 
 
 def recommender(settings: Settings) -> Recommender:
