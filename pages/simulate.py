@@ -1,8 +1,8 @@
 """Customers: simulate shoppers (home city, gender, taste for popular or new items, a style)
-and their purchases, then see what the fused score recommends to each of them and why: how
-much each item looks like what they bought, its popularity for their taste, how its category
-goes with theirs and how near its store is. An evaluation checks the score on held-out
-purchases against baselines."""
+and their purchases, or import a real purchase history, then see what the fused score
+recommends to each of them and why: how much each item looks like what they bought, its
+popularity for their taste, how its category goes with theirs and how near its store is. An
+evaluation checks the score on held-out purchases against baselines."""
 
 import streamlit as st
 
@@ -16,7 +16,9 @@ from core.simulate.figures import (
     eval_frame,
     map_figure,
     parts_frame,
+    run_caption,
 )
+from core.simulate.importer import ImportProblem, Source, import_history
 from core.simulate.params import PARTS, FusionConfig, SimulationConfig, SimulationError
 from core.simulate.pipeline import last_run, run_simulation, stores_of
 from pages.common import (
@@ -38,8 +40,9 @@ SHORT = {"visual": "looks", "popularity": "popularity", "category": "category",
 ROW = 56  # table row height (px): room for a thumbnail
 
 st.title("🛍️ Customers")
-st.caption("Synthetic customers shop the catalog; the fused score recommends to each of them: "
-           "looks alike × popularity for their taste × category affinity × store nearby.")
+st.caption("Simulated (or imported) customers shop the catalog; the fused score recommends to "
+           "each of them: looks alike × popularity for their taste × category affinity × "
+           "store nearby.")
 repo = repo_or_stop()
 require_catalog(repo)
 state = st.session_state
@@ -54,6 +57,18 @@ with st.sidebar:
     p_max = st.number_input("Initial popularity up to (P_max)", 1, 100_000, 100,
                             key="simulate_p_max")
     run = st.button("Run simulation", type="primary", key="simulate_run", width="stretch")
+    with st.expander("Import a purchase history"):
+        log_file = st.file_uploader(
+            "Purchase log", type=["csv", "json", "jsonl"], key="simulate_import_purchases",
+            help="One purchase per row: customer_id, sku, ts (ISO date or date-time); "
+                 "optional store_id, price, purchase_id.")
+        people_file = st.file_uploader(
+            "Customers (optional)", type=["csv", "json", "jsonl"],
+            key="simulate_import_customers",
+            help="customer_id; optional name, gender, lat, lon, home_store, trendiness. "
+                 "What is missing is derived from the purchases.")
+        do_import = st.button("Import", key="simulate_import", width="stretch",
+                              disabled=log_file is None)
     st.header("Fused score")
     k = st.slider("Recommendations", 4, 24, 10, step=2, key="simulate_k")
     weights = {part: st.slider(f"Weight: {PART_LABELS[part]}", 0.0, 3.0, 1.0, 0.25,
@@ -86,16 +101,28 @@ if run:
     bar.empty()
     st.toast(f"{report['customers']} customers made {report['purchases']} purchases.", icon="✅")
 
+if do_import and log_file is not None:
+    try:
+        with st.spinner("Importing the purchase history…"):
+            report = import_history(repo, Source(log_file.name, log_file.getvalue()),
+                                    Source(people_file.name, people_file.getvalue())
+                                    if people_file is not None else None)
+    except ImportProblem as exc:
+        st.error(f"**Could not import; nothing was changed.** {exc}")
+    else:
+        st.success(f"Imported {report['purchases']:,} purchases of {report['items_bought']:,} "
+                   f"items by {report['customers']:,} customers from {report['first']} to "
+                   f"{report['last']}.")
+
 recommender = resource(RECOMMENDER)
 customers = recommender.customers(repo)
 if not customers:
-    st.info("No customers yet: set the simulation in the sidebar and press **Run simulation**.")
+    st.info("No customers yet: set the simulation in the sidebar and press **Run simulation**, "
+            "or import a purchase history there.")
     st.stop()
-summary = (last_run(repo) or {}).get("summary") or {}
-if summary:
-    st.caption(f"{summary['customers']} customers · {summary['purchases']} purchases from "
-               f"{summary['first']} to {summary['last']} · {summary['trend_seekers']} "
-               f"trend-seekers · seed {summary['params']['seed']}")
+header = run_caption(last_run(repo))
+if header:
+    st.caption(header)
 try:
     recommender.features(repo)
 except NoVectors as exc:
@@ -104,8 +131,8 @@ except NoVectors as exc:
     st.stop()
 
 by_id = {c.customer_id: c for c in customers}
-if state.get("simulate_customer") not in by_id:  # a new run may have fewer customers
-    state.pop("simulate_customer", None)
+if state.get("simulate_customer") not in by_id:  # a new run or an import: other customers
+    state["simulate_customer"] = customers[0].customer_id  # set, so the browser shows it too
 cid = st.selectbox("Customer", list(by_id), key="simulate_customer",
                    format_func=lambda c: f"{c} · {by_id[c].name} ({by_id[c].home_city})")
 customer = by_id[cid]
@@ -183,7 +210,7 @@ def parts_table() -> None:
 st.subheader(f"Recommended for {customer.name.split()[0]}")
 options = [WHOLE_HISTORY, *(p.sku for p in shown)]
 if state.get("simulate_reference") not in options:
-    state.pop("simulate_reference", None)
+    state["simulate_reference"] = WHOLE_HISTORY
 reference = st.radio(
     "Recommend from", options, horizontal=True, key="simulate_reference",
     format_func=lambda s: "everything they bought" if s == WHOLE_HISTORY else

@@ -1,4 +1,5 @@
-"""What the Customers page draws: the store map, the score-parts table, the evaluation bars.
+"""What the Customers page draws: the header line, the store map, the score-parts table, the
+evaluation bars.
 
 The map is a plain longitude/latitude scatter (no map tiles or online outlines: the app
 works offline): stores as squares, the chosen customer's home as a star
@@ -24,6 +25,21 @@ PART_LABELS = {"visual": "looks alike", "popularity": "popularity for their tast
 PART_COLOURS = {"visual": "#1f77b4", "popularity": "#ff7f0e", "category": "#2ca02c",
                 "proximity": "#9467bd"}
 STORE_COLOUR, HOME_COLOUR = "#1f4e79", "#d62728"
+
+
+def run_caption(run: dict | None) -> str | None:
+    """The header line of the stored run: counts and period, then the seed of a simulation
+    or the files of an import (None before any run)."""
+    summary = (run or {}).get("summary") or {}
+    if not summary:
+        return None
+    text = (f"{summary['customers']:,} customers · {summary['purchases']:,} purchases from "
+            f"{summary['first']} to {summary['last']}")
+    if run.get("kind") == "import":
+        files = [f for f in (run.get("sources") or {}).values() if f]
+        return f"{text} · imported from {' and '.join(files)}"
+    seed = (summary.get("params") or {}).get("seed")
+    return f"{text} · {summary['trend_seekers']} trend-seekers · seed {seed}"
 
 
 def map_figure(stores: Sequence[Store], customers: Sequence[Customer],

@@ -26,7 +26,7 @@ def test_simulate_and_recommend_in_browser(app_url, demo_catalog, page):
     page.goto(f"{app_url}/simulate")
     page.get_by_text("No customers yet").wait_for()
     page.get_by_role("button", name="Run simulation").click()
-    page.get_by_text("Purchase history").wait_for()
+    page.get_by_role("heading", name="Purchase history").wait_for()
     wait_for_app(page)
     assert repo.count_docs("customers") == 15
 
@@ -53,3 +53,27 @@ def test_simulate_and_recommend_in_browser(app_url, demo_catalog, page):
     assert page.locator(".js-plotly-plot").count() == 2  # map + evaluation bars
     assert page.locator('[data-testid="stException"]').count() == 0
     page.get_by_text(f"Recommended for {two['name'].split()[0]}").scroll_into_view_if_needed()
+
+
+def test_import_a_purchase_history_in_browser(app_url, demo_catalog, page, tmp_path):
+    _, repo, _ = demo_catalog
+    skus = [it.sku for it in repo.find_items(limit=6, sort="_id")]
+    log = tmp_path / "history.csv"
+    log.write_text("customer_id,sku,ts\n" + "".join(
+        f"{'R1' if i < 3 else 'R2'},{sku},2025-04-0{i + 1}\n" for i, sku in enumerate(skus)))
+    page.goto(f"{app_url}/simulate")
+    page.get_by_role("button", name="Run simulation").click()  # C001… picked, then replaced
+    page.get_by_role("heading", name="Purchase history").wait_for()
+    wait_for_app(page)
+    page.get_by_test_id("stExpander").get_by_text("Import a purchase history").click()
+    page.locator('input[type="file"]').first.set_input_files(str(log))
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("Imported 6 purchases").wait_for()
+    page.get_by_text("imported from history.csv").wait_for()
+    wait_for_app(page)
+    assert repo.get_doc("runs", "simulate")["kind"] == "import"
+    assert [d["_id"] for d in repo.find_docs("customers", sort="_id")] == ["R1", "R2"]
+    picker = page.get_by_test_id("stSelectbox").filter(has_text="Customer")
+    assert picker.locator("input").first.input_value().startswith("R1 · R1")  # not a stale C0…
+    page.get_by_role("heading", name="Purchase history").wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
