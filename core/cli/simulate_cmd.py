@@ -1,8 +1,11 @@
 """`simulate` (synthetic customers and purchases), `simulate import` (a real purchase history
-in their place), `simulate customers`, `simulate recommend` and `eval simulate` (leave-last-out
-hit rate and NDCG of the fused score vs baselines)."""
+in their place), `simulate export` (either, as the CSV files import reads), `simulate
+customers`, `simulate recommend` and `eval simulate` (leave-last-out hit rate and NDCG of the
+fused score vs baselines)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from core.cli.common import (
     CliError,
@@ -55,6 +58,13 @@ def register(sub, groups) -> None:
                         "trendiness]; what is missing is derived from the purchases")
     add_json_flag(i)
     i.set_defaults(handler=cmd_import)
+
+    x = what.add_parser("export", help="write the customers and purchases (simulated or "
+                                       "imported) as CSV files that `simulate import` reads")
+    x.add_argument("--out", required=True, type=Path, metavar="DIR",
+                   help="folder for purchases.csv and customers.csv")
+    add_json_flag(x)
+    x.set_defaults(handler=cmd_export)
 
     r = what.add_parser("recommend", help="one customer's recommendations with score parts")
     r.add_argument("--customer", required=True, metavar="ID", help="customer id, e.g. C001")
@@ -133,6 +143,25 @@ def cmd_simulate(args) -> int:
     print("  homes: " + ", ".join(f"{c} {n}" for c, n in report["cities"].items()))
     print("next: `python -m core simulate customers`, `python -m core simulate recommend "
           "--customer C001`, `python -m core eval simulate`")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from core.simulate.importer import export_history
+
+    repo = repository()
+    if repo.count_docs("purchases") == 0:
+        raise CliError("no purchases to export: run `python -m core simulate` or import a "
+                       "purchase history first")
+    try:
+        out = export_history(repo, args.out)
+    except OSError as exc:
+        raise CliError(f"--out {args.out}: cannot write there ({exc.strerror or exc})") from None
+    if args.json:
+        emit_json({k: str(v) if isinstance(v, Path) else v for k, v in out.items()})
+    else:
+        print(f"wrote {out['purchases_rows']} purchases to {out['purchases']} and "
+              f"{out['customers_rows']} customers to {out['customers']}")
     return 0
 
 

@@ -44,6 +44,7 @@ recommendations never include what the customer owns.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -64,6 +65,9 @@ from core.storage.records import Store
 
 PURCHASE_COLUMNS = ("customer_id", "sku", "ts")  # required
 CUSTOMER_COLUMNS = ("customer_id",)
+# what `simulate export` writes: every column the importer reads, in the importer's format
+PURCHASE_EXPORT = ("purchase_id", "customer_id", "sku", "ts", "store_id", "price")
+CUSTOMER_EXPORT = ("customer_id", "name", "gender", "lat", "lon", "home_store", "trendiness")
 SHOPPER_GENDERS = ("women", "men", UNKNOWN_GENDER)
 DEFAULT_TRENDINESS = 0.5
 KIND = "import"
@@ -187,6 +191,28 @@ def store_history(repo, h: History) -> dict:
                             "digest": digest, "catalog_version": repo.catalog_version(),
                             "summary": report}])
     return {**report, "kind": KIND, "sources": h.sources}
+
+
+def export_history(repo, out_dir: Path) -> dict[str, Path | int]:
+    """Write the current customers and purchases (simulated or imported) as
+    ``purchases.csv`` and ``customers.csv`` in the format :func:`import_history` reads, each
+    file whole or not at all; their paths and row counts."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = {"purchases": (PURCHASE_EXPORT, repo.find_docs("purchases", sort="ts")),
+              "customers": (CUSTOMER_EXPORT, repo.find_docs("customers", sort="_id"))}
+    out: dict[str, Path | int] = {}
+    for name, (columns, docs) in tables.items():
+        path = out_dir / f"{name}.csv"
+        tmp = path.with_suffix(".csv.tmp")
+        with tmp.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(columns)
+            writer.writerows([["" if d.get(c) is None else d[c] for c in columns]
+                              for d in docs])
+        tmp.replace(path)
+        out[name], out[f"{name}_rows"] = path, len(docs)
+    return out
 
 
 # -- reading values ------------------------------------------------------------------------
