@@ -17,7 +17,8 @@ from core.storage import Repository
 
 log = logging.getLogger(__name__)
 
-# progress(stage, done, total): stage is "build", "ingest", "embed" or "colours".
+# progress(stage, done, total): stage is "build", "ingest", "embed", "colours" or "map" (the
+# map's total is 100: per cent).
 StageProgress = Callable[[str, int, int], None]
 
 
@@ -92,7 +93,8 @@ def _embed_missing(repo: Repository, settings: Settings, progress: StageProgress
         report.notes.append(f"embedding skipped: {exc}")
         log.warning("embedding skipped: %s", exc)
     report.seconds["embed"] = round(time.perf_counter() - t0, 1)
-    return _outfit_colours(repo, settings, progress, report)
+    _outfit_colours(repo, settings, progress, report)
+    return _explore_map(repo, settings, progress, report)
 
 
 def _outfit_colours(repo: Repository, settings: Settings, progress: StageProgress | None,
@@ -109,4 +111,22 @@ def _outfit_colours(repo: Repository, settings: Settings, progress: StageProgres
     except NoVectors:
         return report  # nothing embedded: the Outfits page says so itself
     report.seconds["colours"] = round(time.perf_counter() - t0, 1)
+    return report
+
+
+def _explore_map(repo: Repository, settings: Settings, progress: StageProgress | None,
+                 report: BootstrapReport) -> BootstrapReport:
+    """Compute the Explore page's default map (cached in MongoDB until the catalog or its
+    vectors change), so that page's first visit reads it instead of running t-SNE."""
+    from core.explore.service import ExploreError, MapParams, build_map
+
+    t0 = time.perf_counter()
+    step = None if progress is None else (
+        lambda fraction, _message: progress("map", round(100 * fraction), 100))
+    try:
+        emap = build_map(repo, settings.backbone, MapParams(), progress=step)
+    except ExploreError:
+        return report  # too few vectors: the Explore page says so itself
+    if not emap.cached:
+        report.seconds["map"] = round(time.perf_counter() - t0, 1)
     return report

@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.catalog_info import catalog_summary
+from core.demo.taxonomy import CATEGORIES
 from pages.common import enter_through_app, image_grid, repo_or_stop, settings
 
 enter_through_app()
@@ -33,7 +34,8 @@ cols[3].metric("Outfits · pairs · stores",
 
 def _progress_callback(bar):
     labels = {"build": "Rendering demo garments", "ingest": "Ingesting images",
-              "embed": "Computing embeddings", "colours": "Reading garment colours"}
+              "embed": "Computing embeddings", "colours": "Reading garment colours",
+              "map": "Drawing the catalog map (per cent)"}
 
     def update(stage: str, done: int, total: int) -> None:
         frac = done / total if total else 1.0
@@ -43,9 +45,9 @@ def _progress_callback(bar):
 
 
 with st.expander("Build the demo catalog", expanded=summary["items"] == 0):
-    st.write("Renders garments of 20 categories with known colour, pattern, sleeve, length, "
-             "fit and season, plus outfits, feedback pairs and stores, then ingests and "
-             "embeds them.")
+    st.write(f"Renders garments of {len(CATEGORIES)} categories with known colour, pattern, "
+             "sleeve, length, fit and season, plus outfits, feedback pairs and stores, then "
+             "ingests and embeds them and draws the catalog map.")
     c1, c2 = st.columns(2)
     n_items = c1.number_input("Items", min_value=50, max_value=50_000, value=2000, step=50,
                               key="home_demo_items")

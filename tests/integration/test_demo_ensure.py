@@ -1,5 +1,6 @@
 """`demo ensure`, the first-run set-up of run_app.sh and the Home page button: build, ingest,
-embed and read the outfit colours once; a second run changes nothing."""
+embed, read the outfit colours and draw the Explore page's default map once; a second run
+changes nothing."""
 
 from __future__ import annotations
 
@@ -24,7 +25,10 @@ def test_first_run_sets_everything_up_once(settings, env_for, repo):
     env = env_for()
     first = _ensure(env)
     assert first["built"] and first["added"] == 30 and first["embedded"] == 30
-    assert set(first["seconds"]) == {"build", "ingest", "embed", "colours"}
+    assert set(first["seconds"]) == {"build", "ingest", "embed", "colours", "map"}
+    from core.explore.service import MapParams, build_map
+
+    assert build_map(repo, "studio_encoder", MapParams()).cached  # the page's first visit
     cache = settings.data_dir / "cache" / "outfits" / "histograms.npz"
     assert cache.is_file() and repo.vector_count("studio_encoder") == 30
     stamp = cache.stat().st_mtime_ns
@@ -32,6 +36,7 @@ def test_first_run_sets_everything_up_once(settings, env_for, repo):
     assert not again["built"] and again["added"] == 0 and again["embedded"] == 0
     assert "catalog already has 30 items" in again["notes"]
     assert cache.stat().st_mtime_ns == stamp  # nothing new to read
+    assert "map" not in again["seconds"]  # the map was read from the cache
 
 
 def test_without_an_image_model_the_catalog_still_loads(settings, env_for, repo):
@@ -39,3 +44,4 @@ def test_without_an_image_model_the_catalog_still_loads(settings, env_for, repo)
     assert report["added"] == 30 and report["embedded"] == 0
     assert any("embedding skipped" in n for n in report["notes"])
     assert "colours" not in report["seconds"]  # no vectors: the Outfits page explains
+    assert "map" not in report["seconds"]  # nor a map: the Explore page explains
