@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 COLORS = {"red": (200, 30, 40), "navy": (20, 30, 90), "white": (240, 240, 235),
@@ -68,3 +71,16 @@ def make_shop_catalog(repo, data_dir: Path, n: int = 24, dim: int = 16) -> list:
         repo.update_item_fields(it.sku, {"store_id": it.store_id, "gender": it.gender})
     repo.put_vectors("studio_encoder", [it.sku for it in items], attribute_vectors(items, dim))
     return items
+
+
+def run_cli(env: dict, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`python -m core ARGS` in a subprocess with ``env``; stdout and stderr captured."""
+    return subprocess.run([sys.executable, "-m", "core", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def cli_json(env: dict, *args: str) -> dict | list:
+    """The JSON a successful `python -m core ARGS --json` prints."""
+    run = run_cli(env, *args, "--json")
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)

@@ -3,26 +3,13 @@ rendered demo catalog ingested into the embedded MongoDB (vectors from its attri
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from core.simulate.params import PARTS
 from tests.helpers import attribute_vectors
-
-
-def _cli(env, *args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "core", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def _ok(env, *args) -> dict | list:
-    run = _cli(env, *args, "--json")
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
+from tests.helpers import cli_json as _ok
+from tests.helpers import run_cli as _cli
 
 
 @pytest.fixture

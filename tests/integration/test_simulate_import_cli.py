@@ -4,13 +4,11 @@ customers`, `simulate recommend` and `eval simulate` then run on the imported pu
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
+from tests.helpers import cli_json as _ok
 from tests.helpers import make_shop_catalog
+from tests.helpers import run_cli as _cli
 
 LOG = """customer_id,sku,ts,store_id,price
 W,T001,2025-03-01T10:00:00,,
@@ -21,17 +19,6 @@ U,T007,2025-03-03,,
 U,T011,2025-03-04,,
 """
 MEN = ("T000", "T006", "T012", "T018")
-
-
-def _cli(env, *args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "core", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def _ok(env, *args) -> dict | list:
-    run = _cli(env, *args, "--json")
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
 
 
 @pytest.fixture
