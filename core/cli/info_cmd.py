@@ -53,7 +53,8 @@ def run_demo_ensure(args) -> int:
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr)
+            unit = "%" if stage == "map" else "item"  # the map reports per cent
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr)
         bar.total = total
         bar.update(done - bar.n)  # update() honours tqdm's refresh interval
 
