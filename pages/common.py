@@ -142,6 +142,8 @@ def item_caption(item: Item, score: float | None = None) -> str:
     return f"{score:.3f} · {text}" if score is not None else text
 
 
+# what the photo uploaders accept (the decoder reads more; these are what people have)
+IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 REFINE_PAGE = "pages/refine.py"
 OUTFITS_PAGE = "pages/outfits.py"
 

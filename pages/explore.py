@@ -22,6 +22,7 @@ from core.explore.clusters import SUMMARY_ATTRS
 from core.explore.thumbs import thumbnail_uri
 from core.images import ImageRejected, load_image
 from pages.common import (
+    IMAGE_TYPES,
     enter_through_app,
     image_grid,
     image_path,
@@ -95,7 +96,7 @@ st.caption(f"{emap.n:,} items · model `{model}` · {origin}{quality}")
 def place_photo():
     """The uploader; returns the placement of an accepted photo, or None."""
     with st.expander("Place your own photo on the map"):
-        upload = st.file_uploader("A garment photo", type=["jpg", "jpeg", "png", "webp", "gif"],
+        upload = st.file_uploader("A garment photo", type=IMAGE_TYPES,
                                   key="explore_upload")
         if upload is None:
             return None

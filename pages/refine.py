@@ -10,11 +10,17 @@ from core.feedback.text import TextTowerError
 from core.images import ImageRejected
 from core.index import NoVectors
 from core.models.registry import MissingWeights
-from pages.common import enter_through_app, image_grid, repo_or_stop, require_catalog, resource
+from pages.common import (
+    IMAGE_TYPES,
+    enter_through_app,
+    image_grid,
+    repo_or_stop,
+    require_catalog,
+    resource,
+)
 
 enter_through_app()
 
-IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 REFINER = "core.feedback.service:refiner"
 EXAMPLES = "e.g. “in red”, “with long sleeves”, “darker and striped”, “less fitted, in navy”"
 

@@ -18,6 +18,7 @@ from core.recommend import (
 )
 from core.search import selection_filters
 from pages.common import (
+    IMAGE_TYPES,
     enter_through_app,
     image_grid,
     open_in_outfits,
@@ -29,7 +30,6 @@ from pages.common import (
 
 enter_through_app()
 
-IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 REFINE_LABEL = "Refine with text"
 MATCH_LABELS = {"similar": "Similar style", "item": "This exact item"}
 
