@@ -6,16 +6,17 @@ import hashlib
 import random
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.demo.taxonomy import SEASONS, UNISEX
 from core.images import ImageRejected
 from core.index import NoVectors
 from core.models.registry import MissingWeights
+from core.outfits.figure import pair_figure
 from core.outfits.model import WeightsError
 from core.outfits.service import AUTO, Piece
 from pages.common import (
+    IMAGE_TYPES,
     enter_through_app,
     image_grid,
     image_path,
@@ -26,7 +27,6 @@ from pages.common import (
 
 enter_through_app()
 
-IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
 STYLIST = "core.outfits.service:stylist"
 MAX_PIECES = 6
 N_EXAMPLES = 4
@@ -228,22 +228,6 @@ def _photo_facts(entry: dict) -> None:
             st.rerun()
 
 
-def pair_figure(result) -> go.Figure:
-    """Heatmap of the pair probabilities, pieces numbered (two may share a label)."""
-    labels = [f"{i + 1}. {name}" for i, name in enumerate(result.labels)]
-    z = [[None if np.isnan(p) else float(p) for p in row] for row in result.pairs]
-    text = [["" if p is None else f"{p:.0%}" for p in row] for row in z]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=labels, y=labels, zmin=0, zmax=1, colorscale="RdYlGn", text=text,
-        texttemplate="%{text}", textfont={"size": 14}, xgap=3, ygap=3,
-        hovertemplate="%{y} + %{x}: %{z:.0%}<extra></extra>",
-        colorbar={"title": "go together", "tickformat": ".0%"}))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_layout(height=140 + 55 * len(labels), margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      title={"text": "How each pair goes together", "font": {"size": 15}})
-    return fig
-
-
 def _score_panel(result) -> None:
     left, right = st.columns([2, 3])
     with left:
@@ -262,7 +246,8 @@ def _score_panel(result) -> None:
             st.caption(f"Weakest pair: {result.labels[i]} + {result.labels[j]} ({p:.0%}).")
     with right:
         if result.score is not None:
-            st.plotly_chart(pair_figure(result), width="stretch", key="outfits_pairs")
+            st.plotly_chart(pair_figure(result.labels, result.pairs), width="stretch",
+                            key="outfits_pairs")
 
 
 def _catalog_picks() -> None:
