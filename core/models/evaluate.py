@@ -14,7 +14,13 @@ from core.models.augment import center_resize
 from core.models.data import TensorSet, demo_set, load_many, photo_set, read_items_jsonl
 from core.models.embed import Embedder
 from core.models.labels import CATEGORY_NAMES, DETAIL_NAMES, attr_targets
-from core.models.metrics import class_topk, features_u8, nearest, precision_at_k, top_k_rows
+from core.models.metrics import (
+    class_topk,
+    features_u8,
+    precision_at_k,
+    recall_at_1,
+    top_k_rows,
+)
 from core.models.preprocess import normalise_batch
 from core.models.registry import MissingWeights, available_backbones
 from core.models.tune import GOALS
@@ -122,15 +128,11 @@ def ranking_metrics(q_emb: np.ndarray, g_emb: np.ndarray, gallery: TensorSet,
     gallery, True = left out) restricts each query's candidates."""
     g_cat, g_sku = category_sku(gallery)
     q_cat, q_sku = category_sku(queries)
-    top = nearest(q_emb, g_emb, 10, exclude)
-    # a slot filled from the excluded items (fewer than 10 candidates) counts as a miss
-    kept = np.ones(top.shape, bool) if exclude is None else \
-        ~np.take_along_axis(exclude, top, axis=1)
+    q_col, g_col = queries.color.numpy(), gallery.color.numpy()
     return {
-        "p10_category": round(float(((g_cat[top] == q_cat[:, None]) & kept).mean()), 4),
-        "p10_color": round(float(((gallery.color.numpy()[top]
-                                   == queries.color.numpy()[:, None]) & kept).mean()), 4),
-        "r1_item": round(float(((g_sku[top[:, 0]] == q_sku) & kept[:, 0]).mean()), 4),
+        "p10_category": round(precision_at_k(q_emb, g_emb, q_cat, g_cat, exclude=exclude), 4),
+        "p10_color": round(precision_at_k(q_emb, g_emb, q_col, g_col, exclude=exclude), 4),
+        "r1_item": round(recall_at_1(q_emb, g_emb, q_sku, g_sku, exclude), 4),
         "queries": len(queries),
     }
 

@@ -46,16 +46,26 @@ def class_topk(probs: np.ndarray, labels: list[str], k: int = 3) -> dict[str, fl
 
 def precision_at_k(q_emb: np.ndarray, g_emb: np.ndarray, q_labels, g_labels, k: int = 10,
                    exclude: np.ndarray | None = None) -> float:
-    """Mean fraction of the k nearest gallery items (cosine) sharing the query's label."""
+    """Mean fraction of the k nearest gallery items (cosine) sharing the query's label;
+    ``exclude`` (q x g bool) leaves items out: a slot only they could fill (fewer than k
+    candidates) counts as a miss."""
     idx = nearest(q_emb, g_emb, k, exclude)
-    g = np.asarray(g_labels)
-    return float((g[idx] == np.asarray(q_labels)[:, None]).mean())
+    hits = np.asarray(g_labels)[idx] == np.asarray(q_labels)[:, None]
+    return float((hits & _kept(idx, exclude)).mean())
 
 
-def recall_at_1(q_emb: np.ndarray, g_emb: np.ndarray, q_ids, g_ids) -> float:
-    """Fraction of queries whose nearest gallery item is the same item."""
-    idx = nearest(q_emb, g_emb, 1)
-    return float((np.asarray(g_ids)[idx[:, 0]] == np.asarray(q_ids)).mean())
+def recall_at_1(q_emb: np.ndarray, g_emb: np.ndarray, q_ids, g_ids,
+                exclude: np.ndarray | None = None) -> float:
+    """Fraction of queries whose nearest (not excluded) gallery item is the same item."""
+    idx = nearest(q_emb, g_emb, 1, exclude)
+    hits = np.asarray(g_ids)[idx[:, 0]] == np.asarray(q_ids)
+    return float((hits & _kept(idx, exclude)[:, 0]).mean())
+
+
+def _kept(idx: np.ndarray, exclude: np.ndarray | None) -> np.ndarray:
+    """Which picked slots hold an item that was not excluded."""
+    return np.ones(idx.shape, bool) if exclude is None else \
+        ~np.take_along_axis(exclude, idx, axis=1)
 
 
 def nearest(q_emb: np.ndarray, g_emb: np.ndarray, k: int,
