@@ -31,15 +31,13 @@ QUERY_SPLITS = ("validation", "val", "test")
 
 @torch.inference_mode()
 def embed_u8(embedder: Embedder, images_u8: torch.Tensor, *, batch_size: int = 128,
-             with_probs: bool = False, match: str = "similar"
-             ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Embeddings (and category probabilities when asked and possible) of cached images;
-    ``match="item"``: query vectors of the exact-item mode."""
+             with_probs: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Embeddings (and category probabilities when asked and possible) of cached images."""
     embs, probs = [], []
     for s in range(0, len(images_u8), batch_size):
         x = normalise_batch(center_resize(images_u8[s:s + batch_size], embedder.preprocess.size),
                             embedder.preprocess)
-        emb, prob = embedder.encode_tensor(x, with_probs=with_probs, match=match)
+        emb, prob = embedder.encode_tensor(x, with_probs=with_probs)
         embs.append(emb)
         if prob is not None:
             probs.append(prob)
@@ -113,12 +111,12 @@ def category_sku(ts: TensorSet) -> tuple[np.ndarray, np.ndarray]:
 
 
 def search_metrics(embedder: Embedder, gallery: TensorSet, queries: TensorSet, *,
-                   match: str = "similar", g_emb: np.ndarray | None = None) -> dict:
-    """P@10 same category, P@10 same colour, R@1 same item (queries in ``match`` mode against
-    the gallery's stored vectors; ``g_emb``: those vectors when already computed)."""
+                   g_emb: np.ndarray | None = None) -> dict:
+    """P@10 same category, P@10 same colour, R@1 same item of any backbone's query vectors
+    against the gallery's (``g_emb``: those when already computed)."""
     if g_emb is None:
         g_emb, _ = embed_u8(embedder, gallery.images)
-    q_emb, _ = embed_u8(embedder, queries.images, match=match)
+    q_emb, _ = embed_u8(embedder, queries.images)
     return ranking_metrics(q_emb, g_emb, gallery, queries)
 
 
