@@ -165,6 +165,28 @@ class Embedder:
                                         match=match)
         return emb, top_categories(probs.numpy(), k)
 
+    @torch.inference_mode()
+    def predict_attrs(self, images: Sequence, masks: Sequence | None = None
+                      ) -> list[dict[str, tuple[str, float]]]:
+        """Per image, the top value and probability of each attribute head (pattern, sleeve…)
+        and of "category" when the model classifies, from one forward pass ({} without heads)."""
+        from core.models.labels import ATTR_VOCAB, CATEGORY_NAMES
+
+        out: list[dict[str, tuple[str, float]]] = [{} for _ in images]
+        heads = getattr(self.model, "attr_heads", None)
+        if not images or (heads is None and not self.can_classify):
+            return out
+        z = self.model.view_features(self.prepare(images, masks).to(self.device))
+        probs = {k: v.softmax(1) for k, v in self.model.attr_logits(z).items() if k in ATTR_VOCAB}
+        if self.can_classify:
+            probs["category"] = self.model.category_probs(z)
+        vocab = {**ATTR_VOCAB, "category": CATEGORY_NAMES}
+        for name, p in probs.items():
+            conf, idx = p.cpu().max(1)
+            for row, (c, i) in enumerate(zip(conf.tolist(), idx.tolist(), strict=True)):
+                out[row][name] = (vocab[name][i], round(float(c), 4))
+        return out
+
     def top_categories_of_set(self, images: Sequence, k: int = 3) -> list[tuple[str, int]]:
         """The k most frequent predicted categories in a set of photos (seed 004), with counts."""
         from collections import Counter
