@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.config import Settings
 from core.storage.embedded import EmbeddedServer, EmbeddedServerError, ensure_server
 from core.storage.filters import FilterError, Range, build_query
-from core.storage.records import ATTR_KEYS, Item, Store, UpsertResult
+from core.storage.records import ATTR_KEYS, Item, ItemUpdate, Store, UpsertResult
 from core.storage.repository import (
     Connection,
     DatabaseUnavailable,
@@ -16,8 +16,8 @@ from core.storage.repository import (
 
 __all__ = [
     "ATTR_KEYS", "Connection", "DatabaseUnavailable", "EmbeddedServer", "EmbeddedServerError",
-    "FilterError", "Item", "Range", "Repository", "Store", "UpsertResult", "build_query",
-    "connect", "ensure_server", "mask_uri", "open_repository",
+    "FilterError", "Item", "ItemUpdate", "Range", "Repository", "Store", "UpsertResult",
+    "build_query", "connect", "ensure_server", "mask_uri", "open_repository",
 ]
 
 

@@ -30,6 +30,9 @@ class Item:
     width: int = 0
     height: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # How a field's value came to be, by field (category, color, pattern): {"source":
+    # "predicted", "confidence": 0.91, ...}. A field without a tag was supplied.
+    tags: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_doc(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -56,6 +59,15 @@ class Store:
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Store:
         return cls(**{k: doc[k] for k in ("store_id", "name", "city", "lat", "lon")})
+
+
+@dataclass(frozen=True)
+class ItemUpdate:
+    """Field changes of one item: dotted paths to set and dotted paths to remove."""
+
+    sku: str
+    set_values: dict[str, Any] = field(default_factory=dict)
+    unset: tuple[str, ...] = ()
 
 
 @dataclass

@@ -18,7 +18,7 @@ from pymongo import ASCENDING, DESCENDING, MongoClient, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from core.storage.filters import build_query
-from core.storage.records import Item, Store, UpsertResult
+from core.storage.records import Item, ItemUpdate, Store, UpsertResult
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +227,25 @@ class Repository:
 
     def update_item_fields(self, sku: str, values: dict[str, Any]) -> None:
         self.items.update_one({"_id": str(sku)}, {"$set": values})
+
+    def apply_item_updates(self, updates: Iterable[ItemUpdate]) -> int:
+        """Apply per-item $set/$unset changes (no transaction); returns how many items changed."""
+        ops = []
+        for up in updates:
+            doc: dict[str, Any] = {}
+            if up.set_values:
+                doc["$set"] = dict(up.set_values)
+            if up.unset:
+                doc["$unset"] = dict.fromkeys(up.unset, "")
+            if doc:
+                ops.append(UpdateOne({"_id": str(up.sku)}, doc))
+        changed = 0
+        for start in range(0, len(ops), PAGE_SIZE):
+            changed += self.items.bulk_write(ops[start : start + PAGE_SIZE],
+                                             ordered=False).modified_count
+        if changed:
+            self.bump_catalog_version()  # filters, facets and maps read these fields
+        return changed
 
     def set_popularity(self, values: dict[str, float]) -> None:
         ops = [UpdateOne({"_id": k}, {"$set": {"popularity": float(v)}}) for k, v in values.items()]
