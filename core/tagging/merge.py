@@ -1,0 +1,93 @@
+"""How predicted tags and supplied values meet on an item: the merge rule.
+
+A field (category, colour, pattern) is *missing* (no value, or "unknown"), *predicted* (its
+tag says ``source: "predicted"``) or *supplied* (a value without a predicted tag). Predictions
+fill missing fields and refresh predicted ones; they never touch a supplied value. A value a
+person supplies later replaces a predicted one and drops its tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.storage.records import Item, ItemUpdate
+
+PREDICTED = "predicted"
+# Tagged fields and where their value lives in an item document.
+TAG_FIELDS: dict[str, str] = {"category": "category", "color": "attrs.color",
+                              "pattern": "attrs.pattern"}
+MISSING_VALUES = (None, "", "unknown")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A predicted value with its confidence (0..1), the model that made it and any details
+    (a colour's second colour, share and pixel method)."""
+
+    value: str
+    confidence: float
+    model: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def tag(self) -> dict[str, Any]:
+        """The tag stored beside the value."""
+        return {"source": PREDICTED, "confidence": round(float(self.confidence), 4),
+                "model": self.model, **self.details}
+
+
+def value_of(item: Item, name: str) -> Any:
+    """An item's current value of a tagged field."""
+    return item.category if name == "category" else item.attrs.get(name)
+
+
+def state(item: Item, name: str) -> str:
+    """"missing", "predicted" or "supplied"."""
+    if (item.tags.get(name) or {}).get("source") == PREDICTED:
+        return "predicted" if value_of(item, name) not in MISSING_VALUES else "missing"
+    return "missing" if value_of(item, name) in MISSING_VALUES else "supplied"
+
+
+def fields_to_predict(item: Item, models: Mapping[str, str], *, redo: bool = False
+                      ) -> list[str]:
+    """Fields of ``item`` a tagger with ``models`` (field -> model id) should (re)predict:
+    missing ones, and predicted ones made by another model (every predicted one with
+    ``redo``); never a supplied one."""
+    out = []
+    for name, model in models.items():
+        now = state(item, name)
+        stale = now == "predicted" and (redo or item.tags[name].get("model") != model)
+        if now == "missing" or stale:
+            out.append(name)
+    return out
+
+
+def prediction_update(item: Item, predictions: Mapping[str, Prediction]) -> ItemUpdate | None:
+    """The change writing ``predictions`` into ``item`` under the merge rule (None if none)."""
+    values: dict[str, Any] = {}
+    for name, pred in predictions.items():
+        if state(item, name) == "supplied":
+            continue
+        tag = pred.tag()
+        if value_of(item, name) == pred.value and item.tags.get(name) == tag:
+            continue
+        values[TAG_FIELDS[name]] = pred.value
+        values[f"tags.{name}"] = tag
+    return ItemUpdate(item.sku, values) if values else None
+
+
+def supplied_update(item: Item, values: Mapping[str, Any]) -> ItemUpdate | None:
+    """The change writing values a person supplied (field -> value): they replace predicted
+    and missing ones and drop their tags; a supplied value is kept unless it differs."""
+    out: dict[str, Any] = {}
+    unset: list[str] = []
+    for name, value in values.items():
+        if name not in TAG_FIELDS or value in MISSING_VALUES:
+            continue
+        if state(item, name) == "supplied" and value_of(item, name) == value:
+            continue
+        out[TAG_FIELDS[name]] = value
+        if name in item.tags:
+            unset.append(f"tags.{name}")
+    return ItemUpdate(item.sku, out, tuple(unset)) if out else None

@@ -1,0 +1,101 @@
+"""The auto-tagging merge rule and how predicted values read on result cards."""
+
+from __future__ import annotations
+
+from core.storage.records import Item
+from core.tagging.labels import field_label, item_caption, tags_tooltip
+from core.tagging.merge import (
+    Prediction,
+    fields_to_predict,
+    prediction_update,
+    state,
+    supplied_update,
+)
+
+MODELS = {"category": "enc:sha256=a", "color": "colour-reader", "pattern": "enc:sha256=a"}
+
+
+def _item(**kw) -> Item:
+    return Item(sku=kw.pop("sku", "s1"), image_path="images/x.jpg", hash="h", **kw)
+
+
+def _after(item: Item, update) -> Item:
+    """The item as stored after an update (dotted $set / $unset applied)."""
+    doc = item.to_doc()
+    for path, value in update.set_values.items():
+        head, _, rest = path.partition(".")
+        if rest:
+            doc.setdefault(head, {})[rest] = value
+        else:
+            doc[head] = value
+    for path in update.unset:
+        head, _, rest = path.partition(".")
+        doc[head].pop(rest, None)
+    return Item.from_doc(doc)
+
+
+def test_predictions_fill_missing_fields_with_their_source_and_confidence():
+    item = _item()  # a bare photo: category "unknown", no attributes
+    assert [state(item, f) for f in MODELS] == ["missing"] * 3
+    assert fields_to_predict(item, MODELS) == ["category", "color", "pattern"]
+    preds = {"category": Prediction("tee", 0.91, MODELS["category"]),
+             "color": Prediction("red", 0.82, "colour-reader", {"second": "white"})}
+    tagged = _after(item, prediction_update(item, preds))
+    assert tagged.category == "tee" and tagged.attrs == {"color": "red"}
+    assert tagged.tags["category"] == {"source": "predicted", "confidence": 0.91,
+                                       "model": "enc:sha256=a"}
+    assert tagged.tags["color"]["second"] == "white"
+    assert state(tagged, "color") == "predicted" and state(tagged, "pattern") == "missing"
+
+
+def test_predictions_never_overwrite_supplied_values():
+    item = _item(category="dress", attrs={"color": "navy"})
+    assert fields_to_predict(item, MODELS, redo=True) == ["pattern"]
+    preds = {"category": Prediction("tee", 0.99, "m"), "color": Prediction("red", 0.99, "c"),
+             "pattern": Prediction("striped", 0.7, "m")}
+    tagged = _after(item, prediction_update(item, preds))
+    assert tagged.category == "dress" and tagged.attrs == {"color": "navy", "pattern": "striped"}
+    assert set(tagged.tags) == {"pattern"}
+    marked_user = _item(category="tee", tags={"category": {"source": "user"}})
+    assert state(marked_user, "category") == "supplied"
+    assert prediction_update(marked_user, {"category": Prediction("hat", 1.0, "m")}) is None
+
+
+def test_a_value_supplied_later_replaces_a_predicted_one_and_drops_its_tag():
+    item = _after(_item(), prediction_update(_item(), {
+        "category": Prediction("tee", 0.6, "m"), "color": Prediction("red", 0.5, "c")}))
+    update = supplied_update(item, {"color": "burgundy", "season": "winter"})
+    assert update.set_values == {"attrs.color": "burgundy"} and update.unset == ("tags.color",)
+    fixed = _after(item, update)
+    assert state(fixed, "color") == "supplied" and state(fixed, "category") == "predicted"
+    assert fields_to_predict(fixed, MODELS, redo=True) == ["category", "pattern"]
+    assert supplied_update(fixed, {"color": "burgundy", "category": "unknown"}) is None
+
+
+def test_reruns_update_predicted_fields_only_when_stale_or_asked():
+    item = _after(_item(attrs={"pattern": "solid"}), prediction_update(
+        _item(attrs={"pattern": "solid"}),
+        {"category": Prediction("tee", 0.6, MODELS["category"]),
+         "color": Prediction("red", 0.5, "colour-reader")}))
+    assert fields_to_predict(item, MODELS) == []  # up to date, pattern supplied
+    newer = {**MODELS, "category": "enc:sha256=b"}
+    assert fields_to_predict(item, newer) == ["category"]  # a new encoder re-predicts
+    assert fields_to_predict(item, MODELS, redo=True) == ["category", "color"]
+    same = prediction_update(item, {"category": Prediction("tee", 0.6, MODELS["category"])})
+    assert same is None  # nothing changes, nothing is written
+    again = _after(item, prediction_update(item, {"category": Prediction("top", 0.7, "x")}))
+    assert again.category == "top" and again.tags["category"]["confidence"] == 0.7
+    assert again.attrs["pattern"] == "solid" and "pattern" not in again.tags
+
+
+def test_labels_mark_predicted_values_with_their_confidence():
+    item = _item(category="tee", attrs={"color": "blue", "pattern": "solid"},
+                 tags={"color": {"source": "predicted", "confidence": 0.823,
+                                 "second": "white"}})
+    assert field_label(item, "category") == "tee"
+    assert field_label(item, "color") == "≈blue 82 %"
+    assert field_label(item, "color", compact=False) == "blue (predicted, 82 %)"
+    assert item_caption(item, 0.5) == "0.500 · tee · ≈blue 82 % · solid"
+    assert item_caption(_item()) == "unknown"
+    assert tags_tooltip(item) == "≈ predicted from the photo: colour blue (82 %, with white)"
+    assert tags_tooltip(_item(category="tee")) is None
