@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "core.cli.demo_cmd",
     "core.cli.ingest_cmd",
     "core.cli.models_cmd",
+    "core.cli.tag_cmd",
     "core.cli.search_cmd",
     "core.cli.refine_cmd",
     "core.cli.explore_cmd",

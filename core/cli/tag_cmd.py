@@ -1,0 +1,60 @@
+"""`python -m core tag`: predict the category, colour and pattern catalog items lack."""
+
+from __future__ import annotations
+
+import logging
+
+from core.cli.common import add_json_flag, emit_json, progress_bar, repository, settings
+
+log = logging.getLogger(__name__)
+
+
+def register(sub, groups) -> None:
+    p = sub.add_parser(
+        "tag", help="predict missing category, colour and pattern from the pictures",
+        description="Fill in the category, colour and pattern items lack, from the image "
+        "encoder's heads and the garment colour reader. Values a person supplied are never "
+        "changed; predicted ones are marked as such. By default only missing fields and those "
+        "predicted by another model are (re)done.")
+    p.add_argument("--all", action="store_true", dest="redo",
+                   help="re-predict every predicted field (supplied ones are kept)")
+    p.add_argument("--backbone", default=None, help="image encoder (default: BACKBONE setting)")
+    p.add_argument("--batch-size", type=int, default=32)
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_tag)
+
+
+def load_tagging_embedder(cfg, backbone: str | None = None):
+    """The encoder whose heads predict category and pattern, or None (colour only) when its
+    weights are missing; the reason is logged."""
+    from core.models.embed import Embedder
+    from core.models.registry import MissingWeights
+
+    try:
+        return Embedder(backbone or cfg.backbone, cfg)
+    except (MissingWeights, KeyError) as exc:
+        log.warning("category and pattern not predicted: %s", str(exc).strip("'\""))
+        return None
+
+
+def cmd_tag(args) -> int:
+    from core.tagging.catalog import tag_catalog
+
+    cfg = settings()
+    repo = repository(cfg)
+    embedder = load_tagging_embedder(cfg, args.backbone)
+    report = tag_catalog(repo, cfg, embedder, redo=args.redo, batch_size=args.batch_size,
+                         progress=progress_bar("tag"))
+    if args.json:
+        emit_json({**report.to_json(), "items": repo.count_items()})
+        return 0
+    print(f"tagged {report.tagged} of {report.scanned} items needing tags "
+          f"({repo.count_items()} in the catalog) in {report.seconds:.1f}s")
+    for name, n in report.fields.items():
+        top = sorted(report.values.get(name, {}).items(), key=lambda kv: -kv[1])[:5]
+        print(f"  {name:<9}{n:>6}  " + ", ".join(f"{v} {c}" for v, c in top))
+    if report.unavailable:
+        print(f"  not predicted (no model for it): {', '.join(report.unavailable)}")
+    if report.unreadable:
+        print(f"  unreadable pictures: {len(report.unreadable)}")
+    return 0

@@ -1,0 +1,159 @@
+"""Auto-tagging of catalog items: predict the category, colour and pattern they lack.
+
+Category (and pattern, when the encoder has a pattern head) come from the image encoder's
+heads in one forward pass per batch; colour and a second colour from the garment colour
+reader, on the item's mask when it has one. Values go in the usual fields (``category``,
+``attrs.color``, ``attrs.pattern``) so filters and recommenders read them unchanged; a
+``tags`` entry beside them says they were predicted, by what and how surely (see merge.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.storage import Item, ItemUpdate, Repository
+from core.tagging.merge import TAG_FIELDS, Prediction, fields_to_predict, prediction_update
+
+log = logging.getLogger(__name__)
+
+COLOUR_MODEL = "colour-reader"
+BATCH = 32
+MODEL_FIELDS = ("category", "pattern")  # read by the image encoder's heads
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class TagReport:
+    """What a tagging run did: predictions made per field and value, items changed."""
+
+    scanned: int = 0  # items that had a field to (re)predict
+    tagged: int = 0  # items whose stored values or tags changed
+    fields: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TAG_FIELDS, 0))
+    values: dict[str, dict[str, int]] = field(default_factory=dict)
+    unavailable: list[str] = field(default_factory=list)  # fields no loaded model predicts
+    unreadable: list[str] = field(default_factory=list)  # skus whose image could not be read
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def count(self, name: str, value: str) -> None:
+        self.fields[name] += 1
+        per = self.values.setdefault(name, {})
+        per[value] = per.get(value, 0) + 1
+
+
+def tagger_models(embedder=None) -> dict[str, str]:
+    """Field -> id of what predicts it: the encoder (by its weights) for category and
+    pattern when it has those heads, the colour reader for colour."""
+    models: dict[str, str] = {}
+    if embedder is not None and embedder.can_classify:
+        models["category"] = embedder.source or embedder.model_id
+    models["color"] = COLOUR_MODEL
+    heads = getattr(getattr(embedder, "model", None), "attr_heads", None)
+    if heads is not None and "pattern" in heads:
+        models["pattern"] = embedder.source or embedder.model_id
+    return models
+
+
+def plan(repo: Repository, models: dict[str, str], *, redo: bool = False,
+         skus: list[str] | None = None) -> list[tuple[Item, list[str]]]:
+    """Items (all, or those of ``skus``) with fields to (re)predict, and those fields."""
+    items = repo.get_items(skus) if skus is not None else repo.iter_items()
+    todo = []
+    for item in items:
+        names = fields_to_predict(item, models, redo=redo)
+        if names:
+            todo.append((item, names))
+    return todo
+
+
+def tag_catalog(repo: Repository, settings, embedder=None, *, redo: bool = False,
+                skus: list[str] | None = None, batch_size: int = BATCH,
+                progress: Progress | None = None) -> TagReport:
+    """Predict missing (and stale predicted; every predicted with ``redo``) category, colour
+    and pattern of the catalog's items, batch by batch; supplied values are never touched."""
+    t0 = time.perf_counter()
+    models = tagger_models(embedder)
+    report = TagReport(unavailable=[f for f in TAG_FIELDS if f not in models])
+    todo = plan(repo, models, redo=redo, skus=skus)
+    report.scanned = len(todo)
+    log.info("tagging %d items (%s)", len(todo), ", ".join(models))
+    if progress is not None:
+        progress(0, len(todo))
+    for start in range(0, len(todo), batch_size):
+        chunk = todo[start:start + batch_size]
+        updates = _tag_batch(chunk, settings.data_dir, embedder, models, report)
+        repo.apply_item_updates(updates)
+        report.tagged += len(updates)
+        if progress is not None:
+            progress(start + len(chunk), len(todo))
+    report.seconds = round(time.perf_counter() - t0, 2)
+    return report
+
+
+def _tag_batch(chunk: list[tuple[Item, list[str]]], data_dir: Path, embedder,
+               models: dict[str, str], report: TagReport) -> list[ItemUpdate]:
+    """Read a batch's pictures once; predict what each item needs; the merge rule's changes."""
+    size = embedder.preprocess.size if embedder is not None else 256
+    loaded = []
+    for item, names in chunk:
+        got = _load(item, data_dir, size)
+        if got is None:
+            report.unreadable.append(item.sku)
+        else:
+            loaded.append((item, names, *got))
+    heads = [{} for _ in loaded]
+    if any(set(names) & set(MODEL_FIELDS) for _, names, _, _ in loaded):
+        heads = embedder.predict_attrs([img for _, _, img, _ in loaded],
+                                       [mask for _, _, _, mask in loaded])
+    updates = []
+    for (item, names, img, mask), read in zip(loaded, heads, strict=True):
+        preds = {n: p for n in names if (p := _predict(n, img, mask, read, models[n]))}
+        for name, pred in preds.items():
+            report.count(name, pred.value)
+        update = prediction_update(item, preds)
+        if update is not None:
+            updates.append(update)
+    return updates
+
+
+def _predict(name: str, img, mask, read: dict, model: str) -> Prediction | None:
+    if name == "color":
+        from core.tagging.colour import read_colour
+
+        r = read_colour(img, mask=mask)
+        return Prediction(r.name, r.confidence, model,
+                          {"second": r.second, "share": r.share, "method": r.method})
+    if name in read:
+        value, confidence = read[name]
+        return Prediction(value, confidence, model)
+    return None
+
+
+def _load(item: Item, data_dir: Path, size: int):
+    """(picture, mask or None) of an item, or None when its picture cannot be read."""
+    from PIL import Image
+
+    from core.models.embed import open_for_embedding
+
+    try:
+        img = open_for_embedding(_abs(data_dir, item.image_path), size)
+        mask = None
+        if item.mask_path and _abs(data_dir, item.mask_path).is_file():
+            mask = Image.open(_abs(data_dir, item.mask_path))
+            mask.load()
+    except Exception as exc:  # a bad file must not stop the run; it is logged and counted
+        log.warning("tagging: skipping %s: %s", item.sku, exc)
+        return None
+    return img, mask
+
+
+def _abs(root: Path, path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else Path(root) / p
