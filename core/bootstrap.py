@@ -17,8 +17,8 @@ from core.storage import Repository
 
 log = logging.getLogger(__name__)
 
-# progress(stage, done, total): stage is "build", "ingest", "embed", "colours" or "map" (the
-# map's total is 100: per cent).
+# progress(stage, done, total): stage is "build", "ingest", "embed", "tag", "colours" or "map"
+# (the map's total is 100: per cent).
 StageProgress = Callable[[str, int, int], None]
 
 
@@ -28,6 +28,7 @@ class BootstrapReport:
     added: int = 0
     rejected: int = 0
     embedded: int = 0
+    tagged: int = 0  # items given predicted category, colour or pattern
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -78,23 +79,37 @@ def ensure_demo_catalog(
 
 def _embed_missing(repo: Repository, settings: Settings, progress: StageProgress | None,
                    report: BootstrapReport) -> BootstrapReport:
-    """Embed items that lack a vector for the active backbone (if its weights are here)."""
-    try:
-        from core.models.embed import embed_catalog
-        from core.models.registry import MissingWeights
-    except ImportError as exc:  # models package not installed in this checkout
-        report.notes.append(f"embedding skipped: {exc}")
-        return report
+    """Embed (if the backbone's weights are here) and tag items, read the outfit colours and
+    draw the Explore map."""
+    embed_and_tag(repo, settings, progress, report)
+    _outfit_colours(repo, settings, progress, report)
+    return _explore_map(repo, settings, progress, report)
+
+
+def embed_and_tag(repo: Repository, settings: Settings, progress: StageProgress | None = None,
+                  report: BootstrapReport | None = None) -> BootstrapReport:
+    """Embed items lacking a vector for the active backbone, then predict the category,
+    colour and pattern items lack (colour alone when the encoder's weights are missing)."""
+    from core.models.embed import Embedder, embed_catalog
+    from core.models.registry import MissingWeights
+    from core.tagging.catalog import tag_catalog
+
+    report = report or BootstrapReport()
     t0 = time.perf_counter()
+    embedder = None
     try:
-        report.embedded = embed_catalog(repo, settings, settings.backbone,
+        embedder = Embedder(settings.backbone, settings)
+        report.embedded = embed_catalog(repo, settings, settings.backbone, embedder=embedder,
                                         progress=_stage(progress, "embed"))
     except MissingWeights as exc:
         report.notes.append(f"embedding skipped: {exc}")
         log.warning("embedding skipped: %s", exc)
     report.seconds["embed"] = round(time.perf_counter() - t0, 1)
-    _outfit_colours(repo, settings, progress, report)
-    return _explore_map(repo, settings, progress, report)
+    tags = tag_catalog(repo, settings, embedder, progress=_stage(progress, "tag"))
+    report.tagged = tags.tagged
+    if tags.tagged:
+        report.seconds["tag"] = tags.seconds
+    return report
 
 
 def _outfit_colours(repo: Repository, settings: Settings, progress: StageProgress | None,

@@ -34,7 +34,9 @@ cols[3].metric("Outfits · pairs · stores",
 
 def _progress_callback(bar):
     labels = {"build": "Rendering demo garments", "ingest": "Ingesting images",
-              "embed": "Computing embeddings", "colours": "Reading garment colours",
+              "embed": "Computing embeddings",
+              "tag": "Predicting missing category, colour and pattern",
+              "colours": "Reading garment colours",
               "map": "Drawing the catalog map (per cent)"}
 
     def update(stage: str, done: int, total: int) -> None:
@@ -79,6 +81,12 @@ with st.expander("Ingest your own images"):
             update = _progress_callback(bar)
             report = ingest_path(repo, cfg, Path(path).expanduser(),
                                  progress=lambda d, t: update("ingest", d, t))
+            if report.added:
+                from core.bootstrap import embed_and_tag
+
+                done = embed_and_tag(repo, cfg, update)
+                st.info(f"Embedded {done.embedded:,}; predicted the missing category, colour "
+                        f"or pattern of {done.tagged:,} items (marked ≈ on their cards).")
             bar.progress(1.0, text="Done")
             st.success(f"{report.format}: added {report.added:,}, skipped "
                        f"{report.duplicates:,} duplicates, rejected {len(report.rejected):,} "
