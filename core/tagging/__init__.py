@@ -1,0 +1,1 @@
+"""Automatic garment tags read from pixels: colour now, more attributes at ingest."""

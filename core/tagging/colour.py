@@ -1,0 +1,341 @@
+"""Garment colour reader: name the dominant (and a second) colour of a garment photo.
+
+Pixels come from a colour-coded segmentation mask when one is given, else from background
+removal (``core.models.masking.foreground_pixels``), else from a centre-weighted crop. They are
+white-balanced against a near-neutral backdrop, skin is dropped when it is a minority, and the
+rest is clustered in CIELAB with lightness down-weighted, so that a shadow joins its garment's
+cluster instead of forming a darker colour. Each cluster is named by the catalog palette colour
+nearest to its lit half in CIEDE2000. Colour maths (sRGB -> CIELAB, D65; CIEDE2000) lives here
+once: ``to_lab``, ``delta_e2000`` and ``nearest_palette`` are for reuse.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from core.demo.taxonomy import COLORS, shade_relation
+
+log = logging.getLogger(__name__)
+
+SIDE = 112  # pixels of the longer side the reader works on (a read costs a few ms)
+CLUSTERS = 5
+LIGHTNESS_WEIGHT = 0.5  # L* counts half in clustering: shade changes L more than a, b
+MAX_PIXELS = 2500  # clustering sample
+SECOND_SHARE = 0.2  # a second colour needs this share of the garment
+SHADE_SECOND_SHARE = 0.35  # ... and more when it is only a lighter/darker shade of the first
+SKIN_MAX_SHARE = 0.4  # skin-toned pixels above this share are the garment itself
+WB_STRENGTH = 0.6  # share of a backdrop's colour cast that is removed
+METHOD_TRUST = {"mask": 1.0, "background": 0.9, "centre": 0.75}
+
+# sRGB (D65) -> XYZ, and the D65 reference white.
+_RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
+                        [0.2126729, 0.7151522, 0.0721750],
+                        [0.0193339, 0.1191920, 0.9503041]])
+_WHITE = np.array([0.95047, 1.0, 1.08883])
+
+
+@dataclass(frozen=True)
+class ColourReading:
+    name: str  # palette colour name
+    second: str | None  # second palette colour of a two-colour garment, else None
+    confidence: float  # 0..1
+    share: float  # fraction of garment pixels that read as `name`
+    method: str  # "mask" | "background" | "centre"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# -- colour maths -----------------------------------------------------------------------------
+def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    """sRGB values in 0..255 -> linear-light 0..1."""
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(lin: np.ndarray) -> np.ndarray:
+    """Linear-light 0..1 -> sRGB 0..255 (float)."""
+    c = np.clip(lin, 0.0, 1.0)
+    return 255.0 * np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
+
+
+def to_lab(rgb_array: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of sRGB values in 0..255, shape (..., 3) -> (..., 3)."""
+    xyz = srgb_to_linear(rgb_array) @ _RGB_TO_XYZ.T / _WHITE
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]),
+                     200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+    """CIEDE2000 colour difference of broadcastable (..., 3) Lab arrays."""
+    L1, a1, b1 = np.moveaxis(np.asarray(lab1, dtype=np.float64), -1, 0)
+    L2, a2, b2 = np.moveaxis(np.asarray(lab2, dtype=np.float64), -1, 0)
+    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_bar ** 7 / (c_bar ** 7 + 25.0 ** 7)))
+    a1p, a2p = a1 * (1 + g), a2 * (1 + g)
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
+    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
+    dh = h2p - h1p
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    dh = np.where(c1p * c2p == 0, 0.0, dh)
+    d_hp = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
+    l_bar, cp_bar = (L1 + L2) / 2, (c1p + c2p) / 2
+    h_sum = h1p + h2p
+    h_bar = np.where(np.abs(h1p - h2p) > 180,
+                     np.where(h_sum < 360, h_sum + 360, h_sum - 360), h_sum) / 2
+    h_bar = np.where(c1p * c2p == 0, h_sum, h_bar)
+    t = (1 - 0.17 * np.cos(np.radians(h_bar - 30)) + 0.24 * np.cos(np.radians(2 * h_bar))
+         + 0.32 * np.cos(np.radians(3 * h_bar + 6)) - 0.20 * np.cos(np.radians(4 * h_bar - 63)))
+    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
+    s_c, s_h = 1 + 0.045 * cp_bar, 1 + 0.015 * cp_bar * t
+    r_t = (-2 * np.sqrt(cp_bar ** 7 / (cp_bar ** 7 + 25.0 ** 7))
+           * np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2)))))
+    dl, dc, dhh = (L2 - L1) / s_l, (c2p - c1p) / s_c, d_hp / s_h
+    return np.sqrt(dl ** 2 + dc ** 2 + dhh ** 2 + r_t * dc * dhh)
+
+
+PALETTE: tuple[str, ...] = tuple(COLORS)
+PALETTE_LAB = to_lab(np.array([COLORS[n].rgb for n in PALETTE], dtype=np.float64))
+
+
+def palette_distances(lab: np.ndarray) -> np.ndarray:
+    """CIEDE2000 from each Lab row (n x 3) to every palette colour (n x palette)."""
+    return delta_e2000(np.asarray(lab, dtype=np.float64)[:, None, :], PALETTE_LAB[None])
+
+
+def nearest_palette(rgb: Any) -> str:
+    """Name of the catalog palette colour nearest (CIEDE2000) to one sRGB triple."""
+    lab = to_lab(np.asarray(rgb, dtype=np.float64).reshape(1, 3))
+    return PALETTE[int(palette_distances(lab)[0].argmin())]
+
+
+# -- garment pixels ---------------------------------------------------------------------------
+@dataclass
+class _Region:
+    rgb: np.ndarray  # n x 3 garment pixels (0..255)
+    weight: np.ndarray  # n
+    reference: np.ndarray | None  # backdrop pixels for white balance (m x 3) or None
+    border: np.ndarray | None  # border pixels, to down-weight background colours (centre)
+    method: str
+
+
+def _downscale(image: Image.Image) -> Image.Image:
+    img = image.convert("RGB")
+    if max(img.size) > SIDE:
+        img = img.copy()
+        img.thumbnail((SIDE, SIDE), Image.BILINEAR)
+    return img
+
+
+def _mask_keep(mask: Any, size: tuple[int, int]) -> np.ndarray | None:
+    """Boolean garment pixels of a mask (colour-coded, label-index or boolean) at ``size``."""
+    from core.models.masking import garment_pixels
+
+    if isinstance(mask, np.ndarray) and mask.dtype == bool:
+        mask = Image.fromarray(mask.astype(np.uint8) * 255)
+        return np.asarray(mask.resize(size, Image.NEAREST)) > 0
+    img = mask if isinstance(mask, Image.Image) else Image.fromarray(np.asarray(mask))
+    if img.mode not in ("L", "RGB"):
+        img = img.convert("RGB")
+    keep = garment_pixels(img.resize(size, Image.NEAREST))
+    return keep if keep.any() else None
+
+
+def _centre_weight(h: int, w: int, sigma: float = 0.3) -> np.ndarray:
+    """Gaussian weight toward the picture's centre (sigma as a share of each side)."""
+    y = (np.arange(h) - (h - 1) / 2) / (sigma * h)
+    x = (np.arange(w) - (w - 1) / 2) / (sigma * w)
+    return np.exp(-0.5 * (y[:, None] ** 2 + x[None, :] ** 2))
+
+
+def _border(arr: np.ndarray, ring: float = 0.06) -> np.ndarray:
+    """Pixels of the outer ring (``ring`` of each side) of an H x W x 3 array."""
+    h, w = arr.shape[:2]
+    r = max(1, int(round(ring * min(h, w))))
+    edge = np.zeros((h, w), dtype=bool)
+    edge[:r], edge[-r:], edge[:, :r], edge[:, -r:] = True, True, True, True
+    return arr[edge]
+
+
+def _away_from_edges(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(garment, backdrop) pixels a pixel away from their boundary, where downscaling and
+    JPEG blend the two colours; the garment keeps its edge when it is too thin to lose it."""
+    from scipy import ndimage
+
+    inner = ndimage.binary_erosion(keep)
+    outer = ~ndimage.binary_dilation(keep)
+    return (inner if inner.sum() >= 0.3 * keep.sum() else keep), outer
+
+
+def garment_region(image: Image.Image, mask: Any = None) -> _Region:
+    """Garment pixels and weights by mask, else background removal, else centre weighting."""
+    from core.models.masking import foreground_pixels
+
+    arr = np.asarray(image, dtype=np.float64)
+    keep = _mask_keep(mask, image.size) if mask is not None else None
+    method = "mask"
+    if keep is None:
+        keep, method = foreground_pixels(image), "background"
+    if keep is not None and keep.sum() >= 16:
+        inner, outer = _away_from_edges(keep)
+        return _Region(arr[inner], np.ones(int(inner.sum())), arr[outer], None, method)
+    weight = _centre_weight(*arr.shape[:2]).ravel()
+    border = _border(arr)
+    return _Region(arr.reshape(-1, 3), weight, border, border, "centre")
+
+
+# -- corrections ------------------------------------------------------------------------------
+def white_balance(rgb: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    """Remove part of a colour cast read off a near-neutral backdrop (von Kries gains in linear
+    light); a colourful or dark backdrop says nothing about the light and changes nothing."""
+    if reference is None or len(reference) < 16:
+        return rgb
+    ref_lin = np.median(srgb_to_linear(reference), axis=0)
+    L, a, b = to_lab(linear_to_srgb(ref_lin))
+    if L < 35 or not 2.0 < np.hypot(a, b) < 22.0:
+        return rgb
+    gains = np.clip((ref_lin.mean() / np.maximum(ref_lin, 1e-4)) ** WB_STRENGTH, 0.75, 1.33)
+    return linear_to_srgb(srgb_to_linear(rgb) * gains)
+
+
+def skin_like(lab: np.ndarray) -> np.ndarray:
+    """Pixels in the skin-tone region of CIELAB (warm, moderately saturated, reddish-yellow)."""
+    L, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
+    chroma, hue = np.hypot(a, b), np.degrees(np.arctan2(b, a))
+    return (L > 25) & (L < 92) & (chroma > 10) & (chroma < 50) & (hue > 25) & (hue < 70) & (a > 7)
+
+
+def drop_skin(lab: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Weights with skin-toned pixels zeroed when they are a minority of the garment (a beige,
+    brown or pink garment is mostly 'skin' coloured and keeps its pixels)."""
+    skin = skin_like(lab)
+    share = float(weight[skin].sum() / max(weight.sum(), 1e-9))
+    return np.where(skin, 0.0, weight) if 0.0 < share <= SKIN_MAX_SHARE else weight
+
+
+# -- clustering -------------------------------------------------------------------------------
+def _features(lab: np.ndarray) -> np.ndarray:
+    return lab * np.array([LIGHTNESS_WEIGHT, 1.0, 1.0])
+
+
+def _nearest(x: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return ((x * x).sum(1)[:, None] - 2 * x @ c.T + (c * c).sum(1)[None]).argmin(1)
+
+
+def kmeans(x: np.ndarray, w: np.ndarray, k: int, *, iters: int = 8, seed: int = 0
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted k-means (k-means++ start, deterministic): (centres k x d, labels n)."""
+    rng = np.random.default_rng(seed)
+    centres = [x[rng.choice(len(x), p=w / w.sum())]]
+    d = ((x - centres[0]) ** 2).sum(1)
+    for _ in range(1, min(k, len(x))):
+        p = d * w
+        if p.sum() <= 0:
+            break
+        centres.append(x[rng.choice(len(x), p=p / p.sum())])
+        d = np.minimum(d, ((x - centres[-1]) ** 2).sum(1))
+    c = np.array(centres)
+    for _ in range(iters):
+        labels = _nearest(x, c)
+        mass = np.bincount(labels, weights=w, minlength=len(c))
+        sums = np.stack([np.bincount(labels, weights=w * x[:, i], minlength=len(c))
+                         for i in range(x.shape[1])], axis=1)
+        live = mass > 0
+        c[live] = sums[live] / mass[live, None]
+    return c, _nearest(x, c)
+
+
+def lit_colour(lab: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """A cluster's colour from its lit half (pixels at or above its weighted median L*):
+    shadows darken a garment, they never lighten it."""
+    order = np.argsort(lab[:, 0])
+    cum = np.cumsum(w[order])
+    lit = order[cum >= cum[-1] / 2]
+    return np.average(lab[lit], axis=0, weights=w[lit] + 1e-12)
+
+
+@dataclass
+class _Cluster:
+    name: str
+    mass: float
+    lab: np.ndarray
+    margin: float  # (second nearest - nearest) / their sum, in CIEDE2000
+
+
+def _sample(n: int, k: int) -> np.ndarray:
+    if n <= k:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, k, replace=False))
+
+
+def clusters(lab: np.ndarray, weight: np.ndarray, border: np.ndarray | None = None
+             ) -> list[_Cluster]:
+    """Named colour clusters of weighted Lab pixels, largest first; with ``border`` (Lab of
+    the picture's edge) clusters that fill the edge count less: they are likely background."""
+    live = weight > 0
+    lab, weight = lab[live], weight[live]
+    if len(lab) == 0:
+        return []
+    idx = _sample(len(lab), MAX_PIXELS)
+    lab, weight = lab[idx], weight[idx]
+    centres, labels = kmeans(_features(lab), weight, CLUSTERS)
+    edge_share = np.zeros(len(centres))
+    if border is not None and len(border):
+        near = ((_features(border)[:, None, :] - centres[None]) ** 2).sum(2).argmin(1)
+        edge_share = np.bincount(near, minlength=len(centres)) / len(border)
+    out = []
+    for j in range(len(centres)):
+        sel = labels == j
+        if weight[sel].sum() <= 0:
+            continue
+        colour = lit_colour(lab[sel], weight[sel])
+        d = np.sort(palette_distances(colour[None])[0])
+        name = PALETTE[int(palette_distances(colour[None])[0].argmin())]
+        mass = float(weight[sel].sum()) * (1.0 - 0.8 * edge_share[j])
+        out.append(_Cluster(name, mass, colour, float((d[1] - d[0]) / max(d[1] + d[0], 1e-9))))
+    return sorted(out, key=lambda c: -c.mass)
+
+
+def summarise(found: list[_Cluster], method: str) -> ColourReading:
+    """The reading: the heaviest palette name, a second one when it is a real part of the
+    garment (not a shadow: shades of the first need a larger share), and a confidence."""
+    shares: dict[str, float] = {}
+    total = sum(c.mass for c in found) or 1.0
+    for c in found:
+        shares[c.name] = shares.get(c.name, 0.0) + c.mass / total
+    ranked = sorted(shares.items(), key=lambda kv: -kv[1])
+    name, share = ranked[0]
+    second = None
+    for other, s in ranked[1:2]:
+        needed = SHADE_SECOND_SHARE if shade_relation(name, other) else SECOND_SHARE
+        second = other if s >= needed else None
+    margin = next(c.margin for c in found if c.name == name)
+    kept = share + (shares[second] if second else 0.0)
+    confidence = np.sqrt(kept) * (0.5 + 0.5 * min(1.0, 2 * margin)) * METHOD_TRUST[method]
+    return ColourReading(name, second, round(float(confidence), 3), round(float(share), 3),
+                         method)
+
+
+def read_colour(image: Image.Image, *, mask: Any = None) -> ColourReading:
+    """Read a garment photo's dominant palette colour (and a second one) from its pixels."""
+    small = _downscale(image)
+    region = garment_region(small, mask)
+    rgb = white_balance(region.rgb, region.reference)
+    lab = to_lab(rgb)
+    weight = drop_skin(lab, region.weight)
+    border = None
+    if region.border is not None:
+        border = to_lab(white_balance(region.border, region.reference))
+    found = clusters(lab, weight, border)
+    if not found:  # everything was dropped: read the pixels as they are
+        found = clusters(lab, region.weight, border)
+    reading = summarise(found, region.method)
+    log.debug("colour %s (%s) from %s pixels", reading.name, reading.method, len(rgb))
+    return reading
