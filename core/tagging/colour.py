@@ -28,7 +28,9 @@ LIGHTNESS_WEIGHT = 0.5  # L* counts half in clustering: shade changes L more tha
 MAX_PIXELS = 2500  # clustering sample
 SECOND_SHARE = 0.2  # a second colour needs this share of the garment
 SHADE_SECOND_SHARE = 0.35  # ... and more when it is only a lighter/darker shade of the first
-SKIN_MAX_SHARE = 0.4  # skin-toned pixels above this share are the garment itself
+SKIN_MAX_SHARE = 0.5  # skin-toned pixels above this share are the garment itself
+SHADOW_RATIO = 0.67  # (L*+16) ratio of a shadow to its lit part: linear light down to 0.3
+SHADE_TOLERANCE = 0.08  # largest (a*, b*) / (L*+16) difference of two shades of one colour
 WB_STRENGTH = 0.6  # share of a backdrop's colour cast that is removed
 METHOD_TRUST = {"mask": 1.0, "background": 0.9, "centre": 0.75}
 
@@ -199,7 +201,7 @@ def white_balance(rgb: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
         return rgb
     ref_lin = np.median(srgb_to_linear(reference), axis=0)
     L, a, b = to_lab(linear_to_srgb(ref_lin))
-    if L < 35 or not 2.0 < np.hypot(a, b) < 22.0:
+    if L < 50 or not 2.0 < np.hypot(a, b) < 30.0:
         return rgb
     gains = np.clip((ref_lin.mean() / np.maximum(ref_lin, 1e-4)) ** WB_STRENGTH, 0.75, 1.33)
     return linear_to_srgb(srgb_to_linear(rgb) * gains)
@@ -275,10 +277,37 @@ def _sample(n: int, k: int) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(n, k, replace=False))
 
 
+def shade_groups(centres_lab: np.ndarray) -> np.ndarray:
+    """Group ids joining clusters that are one colour in more and less light: shading scales
+    linear RGB, which keeps (a*, b*) / (L* + 16) and changes L* + 16 by the cube root of the
+    light ratio. Lightness ratios past a shadow's (white vs grey, blue vs navy) stay apart."""
+    lift = centres_lab[:, 0] + 16.0
+    chroma = centres_lab[:, 1:] / np.maximum(lift, 1e-6)[:, None]
+    group = np.arange(len(centres_lab))
+    for i in range(len(group)):
+        for j in range(i + 1, len(group)):
+            ratio = min(lift[i], lift[j]) / max(lift[i], lift[j], 1e-6)
+            if ratio >= SHADOW_RATIO and np.linalg.norm(chroma[i] - chroma[j]) < SHADE_TOLERANCE:
+                group[group == group[j]] = group[i]
+    return group
+
+
+def _edge_factor(centres: np.ndarray, labels: np.ndarray, border: np.ndarray | None
+                 ) -> np.ndarray:
+    """Per cluster: 1, less the more it fills the picture's edge relative to its size there
+    (clusters much more common on the edge than overall are likely background)."""
+    if border is None or not len(border):
+        return np.ones(len(centres))
+    k = len(centres)
+    edge = np.bincount(_nearest(_features(border), centres), minlength=k) / len(border)
+    overall = np.bincount(labels, minlength=k) / len(labels)
+    return np.clip(1.0 - 0.75 * edge / np.maximum(overall, 1e-9), 0.1, 1.0)
+
+
 def clusters(lab: np.ndarray, weight: np.ndarray, border: np.ndarray | None = None
              ) -> list[_Cluster]:
-    """Named colour clusters of weighted Lab pixels, largest first; with ``border`` (Lab of
-    the picture's edge) clusters that fill the edge count less: they are likely background."""
+    """Named colour clusters of weighted Lab pixels (shades of one colour joined), largest
+    first; with ``border`` (Lab of the picture's edge) background-like clusters count less."""
     live = weight > 0
     lab, weight = lab[live], weight[live]
     if len(lab) == 0:
@@ -286,20 +315,18 @@ def clusters(lab: np.ndarray, weight: np.ndarray, border: np.ndarray | None = No
     idx = _sample(len(lab), MAX_PIXELS)
     lab, weight = lab[idx], weight[idx]
     centres, labels = kmeans(_features(lab), weight, CLUSTERS)
-    edge_share = np.zeros(len(centres))
-    if border is not None and len(border):
-        near = ((_features(border)[:, None, :] - centres[None]) ** 2).sum(2).argmin(1)
-        edge_share = np.bincount(near, minlength=len(centres)) / len(border)
+    weight = weight * _edge_factor(centres, labels, border)[labels]
+    groups = shade_groups(centres / np.array([LIGHTNESS_WEIGHT, 1.0, 1.0]))[labels]
     out = []
-    for j in range(len(centres)):
-        sel = labels == j
+    for g in np.unique(groups):
+        sel = groups == g
         if weight[sel].sum() <= 0:
             continue
         colour = lit_colour(lab[sel], weight[sel])
-        d = np.sort(palette_distances(colour[None])[0])
-        name = PALETTE[int(palette_distances(colour[None])[0].argmin())]
-        mass = float(weight[sel].sum()) * (1.0 - 0.8 * edge_share[j])
-        out.append(_Cluster(name, mass, colour, float((d[1] - d[0]) / max(d[1] + d[0], 1e-9))))
+        d = palette_distances(colour[None])[0]
+        near = np.sort(d)
+        out.append(_Cluster(PALETTE[int(d.argmin())], float(weight[sel].sum()), colour,
+                            float((near[1] - near[0]) / max(near[1] + near[0], 1e-9))))
     return sorted(out, key=lambda c: -c.mass)
 
 
