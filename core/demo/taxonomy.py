@@ -292,11 +292,10 @@ def colour_relation(a: str, b: str) -> str:
 
 
 def nearest_colour(rgb) -> str:
-    """Name of the named colour closest to an RGB triple (Euclidean in RGB)."""
-    names = list(COLORS)
-    table = np.array([COLORS[n].rgb for n in names], dtype=np.float32)
-    d = ((table - np.asarray(rgb, dtype=np.float32)) ** 2).sum(axis=1)
-    return names[int(d.argmin())]
+    """Name of the named colour closest to an RGB triple (CIEDE2000 in CIELAB)."""
+    from core.tagging.colour import nearest_palette  # imports this module: import when called
+
+    return nearest_palette(rgb)
 
 
 def labels_from_mask(mask) -> np.ndarray:
