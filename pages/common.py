@@ -13,6 +13,7 @@ from streamlit.errors import StreamlitAPIException
 
 from core.config import Settings, SettingsError, load_settings
 from core.storage import DatabaseUnavailable, Item, Repository, open_repository
+from core.tagging import labels as tagging_labels
 
 
 def enter_through_app() -> None:
@@ -134,12 +135,8 @@ def image_path(item: Item) -> Path:
 
 
 def item_caption(item: Item, score: float | None = None) -> str:
-    bits = [item.category]
-    for key in ("color", "pattern"):
-        if item.attrs.get(key):
-            bits.append(str(item.attrs[key]))
-    text = " · ".join(bits)
-    return f"{score:.3f} · {text}" if score is not None else text
+    """score · category · colour · pattern; predicted values marked "≈blue 82 %"."""
+    return tagging_labels.item_caption(item, score)
 
 
 # what the photo uploaders accept (the decoder reads more; these are what people have)
@@ -196,7 +193,8 @@ def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, 
             else:
                 st.warning(f"image missing: {item.sku}")
             st.caption(captions[i] if captions is not None
-                       else item_caption(item, scores[i] if scores is not None else None))
+                       else item_caption(item, scores[i] if scores is not None else None),
+                       help=tagging_labels.tags_tooltip(item))
             if on_pick and st.button(on_pick, key=f"{key}-{item.sku}-{i}"):
                 picked = item.sku
             if on_refine and st.button(on_refine, key=f"{key}-refine-{item.sku}-{i}"):

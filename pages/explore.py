@@ -21,6 +21,7 @@ from core.explore import (
 from core.explore.clusters import SUMMARY_ATTRS
 from core.explore.thumbs import thumbnail_uri
 from core.images import ImageRejected, load_image
+from core.tagging.labels import attribute_summary, field_label
 from pages.common import (
     IMAGE_TYPES,
     enter_through_app,
@@ -134,8 +135,9 @@ def show_item(row: int) -> None:
     """The clicked item: picture, name and attributes."""
     item = emap.items[row]
     st.image(str(image_path(item)), width="stretch")
-    st.markdown(f"**{item.name or item.sku}**  \n`{item.sku}` · {item.category}")
-    st.caption(" · ".join(f"{a}: {v}" for a, v in item.attrs.items() if v))
+    category = field_label(item, "category", compact=False)
+    st.markdown(f"**{item.name or item.sku}**  \n`{item.sku}` · {category}")
+    st.caption(attribute_summary(item))
     st.caption(f"cluster {emap.table.loc[row, 'cluster']}")
 
 

@@ -21,6 +21,7 @@ from core.simulate.figures import (
 from core.simulate.importer import ImportProblem, Source, import_history
 from core.simulate.params import PARTS, FusionConfig, SimulationConfig, SimulationError
 from core.simulate.pipeline import last_run, run_simulation, stores_of
+from core.tagging.labels import field_label
 from pages.common import (
     enter_through_app,
     image_grid,
@@ -175,8 +176,8 @@ st.subheader("Purchase history")
 shown = [p for p in history if p.sku in bought]
 styled = image_grid([bought[p.sku] for p in shown], columns=6, key="simulate_history",
                     on_pick="Complete the look",
-                    captions=[f"{p.date} · {bought[p.sku].category} · "
-                              f"{bought[p.sku].attrs.get('color', '')}" for p in shown])
+                    captions=[f"{p.date} · {field_label(bought[p.sku], 'category')} · "
+                              f"{field_label(bought[p.sku], 'color')}" for p in shown])
 if styled:
     open_in_outfits(styled)
 
@@ -225,8 +226,8 @@ if not recs:
     st.warning("Nothing left to recommend: this customer has bought every item they wear.")
 else:
     image_grid([r.item for r in recs], columns=5, key="simulate_recs",
-               captions=[f"#{i} · {score_text(r.score)} · {r.item.category} · "
-                         f"{r.item.attrs.get('color', '')}" for i, r in enumerate(recs, 1)])
+               captions=[f"#{i} · {score_text(r.score)} · {field_label(r.item, 'category')} · "
+                         f"{field_label(r.item, 'color')}" for i, r in enumerate(recs, 1)])
     st.caption("Each score multiplies its parts (raised to their weights): how much the item "
                "looks like the purchase it comes from (last column), its popularity for this "
                "customer's taste, how its category goes with that purchase, how near its "

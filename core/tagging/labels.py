@@ -54,3 +54,9 @@ def tags_tooltip(item: Item) -> str | None:
     if not parts:
         return None
     return f"{MARK} predicted from the photo: " + "; ".join(parts)
+
+
+def attribute_summary(item: Item) -> str:
+    """"color: blue (predicted, 82 %) · season: summer": every attribute, predicted marked."""
+    return " · ".join(f"{k}: {field_label(item, k, compact=False) if k in TAG_FIELDS else v}"
+                      for k, v in item.attrs.items() if v)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.storage.records import Item
-from core.tagging.labels import field_label, item_caption, tags_tooltip
+from core.tagging.labels import attribute_summary, field_label, item_caption, tags_tooltip
 from core.tagging.merge import (
     Prediction,
     fields_to_predict,
@@ -99,3 +99,9 @@ def test_labels_mark_predicted_values_with_their_confidence():
     assert item_caption(_item()) == "unknown"
     assert tags_tooltip(item) == "≈ predicted from the photo: colour blue (82 %, with white)"
     assert tags_tooltip(_item(category="tee")) is None
+
+
+def test_attribute_summary_marks_predicted_attributes():
+    item = _item(attrs={"color": "red", "season": "summer", "fit": ""},
+                 tags={"color": {"source": "predicted", "confidence": 0.5}})
+    assert attribute_summary(item) == "color: red (predicted, 50 %) · season: summer"
