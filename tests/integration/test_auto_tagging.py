@@ -1,0 +1,95 @@
+"""Auto-tagging at ingest: a bare folder of photos gets predicted category, colour and pattern
+that the filters read; supplied values are kept; `tag` re-runs it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from core.bootstrap import embed_and_tag
+from core.cli import main
+from core.ingest import ingest_path
+from core.models.labels import CATEGORY_NAMES
+from core.models.studio import STUDIO_FILE, new_encoder, save_checkpoint
+from core.tagging.merge import supplied_update
+from tests.fixtures_ingest import garment
+
+TINY = (8, 8, 16, 16)
+PHOTOS = {"red": 3, "blue": 3}
+
+
+def _bare_folder(root) -> dict[str, str]:
+    """Garment-like photos on a light background, no metadata: {file stem: colour}."""
+    root.mkdir()
+    truth = {}
+    for colour, n in PHOTOS.items():
+        for i in range(n):
+            stem = f"photo_{colour}_{i}"
+            garment(colour, size=96, seed=i).save(root / f"{stem}.jpg", quality=92)
+            truth[stem] = colour
+    return truth
+
+
+@pytest.fixture
+def tagged_env(repo, settings, tmp_path, monkeypatch):
+    """A bare folder ingested, embedded and tagged as the Home page does it."""
+    truth = _bare_folder(tmp_path / "bare")
+    torch.manual_seed(0)
+    save_checkpoint(new_encoder(widths=TINY, attr_heads=True),
+                    settings.weights_dir / STUDIO_FILE)
+    assert ingest_path(repo, settings, tmp_path / "bare").added == len(truth)
+    report = embed_and_tag(repo, settings)
+    assert report.embedded == len(truth) and report.tagged == len(truth)
+    for key, value in {"MONGO_URI": settings.mongo_uri, "DB_NAME": settings.db_name,
+                       "DATA_DIR": str(settings.data_dir),
+                       "WEIGHTS_DIR": str(settings.weights_dir), "DEVICE": "cpu"}.items():
+        monkeypatch.setenv(key, value)
+    return truth
+
+
+def _cli(capsys, *argv):
+    code = main(list(argv))
+    out, _ = capsys.readouterr()
+    return code, json.loads(out)
+
+
+def test_bare_photos_get_predicted_tags_the_colour_filter_reads(repo, settings, tagged_env,
+                                                                capsys):
+    truth = tagged_env
+    items = list(repo.iter_items())
+    assert len(items) == len(truth)
+    for item in items:
+        assert item.category in CATEGORY_NAMES
+        assert item.attrs["color"] == truth[item.name]
+        for name in ("category", "color", "pattern"):
+            tag = item.tags[name]
+            assert tag["source"] == "predicted" and 0 < tag["confidence"] <= 1
+        assert item.tags["color"]["method"] in {"mask", "background", "centre"}
+    red = sorted(it.sku for it in items if truth[it.name] == "red")
+    assert sorted(it.sku for it in repo.find_items({"color": "red"})) == red
+    query = str(settings.data_dir / items[0].image_path)
+    code, rows = _cli(capsys, "search", query, "--filter", "color=red", "--k", "10", "--json")
+    assert code == 0 and sorted(r["id"] for r in rows) == red
+
+
+def test_tag_cli_keeps_supplied_values_and_redoes_predicted_ones(repo, tagged_env, capsys):
+    code, first = _cli(capsys, "tag", "--json")
+    assert code == 0 and first["scanned"] == 0 and first["tagged"] == 0  # up to date
+    items = list(repo.iter_items())
+    fixed, stale = items[0], items[1]
+    repo.apply_item_updates([supplied_update(fixed, {"color": "burgundy", "category": "coat"})])
+    repo.update_item_fields(stale.sku, {"tags.category.model": "an older encoder",
+                                        "category": "hat"})
+    code, again = _cli(capsys, "tag", "--json")
+    assert code == 0 and again["scanned"] == 1 and again["fields"]["category"] == 1
+    assert repo.get_item(stale.sku).category == stale.category  # re-predicted
+    code, redo = _cli(capsys, "tag", "--all", "--json")
+    assert code == 0 and redo["scanned"] == len(items)
+    assert redo["fields"] == {"category": len(items) - 1, "color": len(items) - 1,
+                              "pattern": len(items)}
+    kept = repo.get_item(fixed.sku)
+    assert kept.category == "coat" and kept.attrs["color"] == "burgundy"
+    assert set(kept.tags) == {"pattern"}
+    assert set(redo) >= {"tagged", "values", "unavailable", "unreadable", "seconds", "items"}
