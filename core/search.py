@@ -30,6 +30,8 @@ from core.index import IndexManager, VectorIndex
 from core.index.kernels import SEARCH_THREADS, torch_threads
 from core.models.masking import mask_image
 from core.storage import FilterError, Item, Range, build_query
+from core.tagging.colour import ColourReading, read_colour
+from core.tagging.colour_rank import POOL, rerank
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,25 @@ class SearchOutcome:
     match: str = "similar"  # "similar" or "item" (this exact item)
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    colour: ColourReading | None = None  # the query photo's colour, read off its pixels
+    pattern: str | None = None  # the query's pattern, when the model predicts one
+    colour_ranked: bool = False  # results of the read colour ranked first among near-ties
+
+    def read_as(self) -> str | None:
+        """'olive, solid' / 'navy and white': what the photo was read as, or None."""
+        if self.colour is None:
+            return None
+        colour = self.colour.name + (f" and {self.colour.second}" if self.colour.second else "")
+        return ", ".join(p for p in (colour, self.pattern) if p)
+
+    def to_json(self, data_dir: Path | None = None) -> dict[str, Any]:
+        return {"model_id": self.model_id, "match": self.match,
+                "results": [r.to_json(data_dir) for r in self.results],
+                "colour": self.colour.to_json() if self.colour else None,
+                "pattern": self.pattern, "colour_ranked": self.colour_ranked,
+                "prediction": [{"category": c, "p": p} for c, p in self.prediction or []],
+                "restricted_to": self.restricted_to, "candidates": self.candidates,
+                "notes": list(self.notes), "timings_ms": dict(self.timings_ms)}
 
 
 @dataclass
@@ -217,6 +238,14 @@ class SearchEngine:
             vec = emb.embed_images([masked or image], mask=False, match=match)
         return vec, masked, (self.predict([masked or image], k=3)[0] if classify else None)
 
+    def read_pattern(self, image: Image.Image) -> str | None:
+        """The photo's pattern from the model's pattern head, when the embedder has one."""
+        predict = getattr(self._embedder, "predict_patterns", None)
+        if not callable(predict):
+            return None
+        with torch_threads(SEARCH_THREADS):
+            return predict([image])[0]
+
     def predict(self, images: list[Image.Image], k: int = 3) -> list[list[tuple[str, float]]]:
         """Top-k (category, probability) per image from the classifier."""
         with torch_threads(SEARCH_THREADS):
@@ -225,9 +254,11 @@ class SearchEngine:
     def search_image(self, repo, source: str | Path | bytes | Image.Image, *,
                      name: str | None = None, k: int = 10,
                      filters: dict[str, Any] | None = None,
-                     category_aware: bool = False, match: str = "similar") -> SearchOutcome:
+                     category_aware: bool = False, match: str = "similar",
+                     colour_rank: bool = True) -> SearchOutcome:
         """Search the catalog with a photo (path, bytes or decoded image); ``match="item"``
-        looks for this exact item rather than similar ones.
+        looks for this exact item rather than similar ones; ``colour_rank`` ranks items of
+        the photo's read colour first among near-equally similar ones.
 
         Raises ImageRejected for unusable files, FilterError for unsafe filters, MatchUnavailable
         (core.models.embed) for a match mode the model does not offer.
@@ -241,7 +272,9 @@ class SearchEngine:
         vec, masked, pred = self.embed(image, classify=category_aware, match=match)
         t.lap("embed")
         outcome = SearchOutcome([], self.model_id, query_image=image, masked_image=masked,
-                                match=match)
+                                match=match, colour=read_colour(image),
+                                pattern=self.read_pattern(image), colour_ranked=colour_rank)
+        t.lap("colour")
         filters = dict(filters or {})
         if pred is not None:
             outcome.prediction = pred
@@ -289,14 +322,19 @@ class SearchEngine:
         subset = self.candidates(repo, filters)
         outcome.candidates = None if subset is None else len(subset)
         t.lap("filter")
-        hits = index.search(vec, k, subset=subset, exclude=exclude)[0]
+        pool = max(k, POOL) if outcome.colour_ranked else k
+        hits = index.search(vec, pool, subset=subset, exclude=exclude)[0]
         t.lap("search")
         # "more like this" searches stored vectors without loading the model: only a photo
         # query in another mode than "similar" needs the embedder's score scale.
         scale = 1.0 if outcome.match == "similar" else self.embedder.score_scale(outcome.match)
         items = {it.sku: it for it in repo.get_items([h.sku for h in hits])}
-        outcome.results = [SearchResult(items[h.sku], h.score * scale)
-                           for h in hits if h.sku in items]
+        results = [SearchResult(items[h.sku], h.score * scale) for h in hits if h.sku in items]
+        if outcome.colour_ranked:
+            order = rerank([r.score for r in results],
+                           [r.item.attrs.get("color") for r in results], outcome.colour)
+            results = [results[i] for i in order]
+        outcome.results = results[:k]
         t.lap("fetch")
 
     def top_categories(self, photos: list[tuple[str, bytes | Path]], *, k: int = 3

@@ -58,6 +58,9 @@ with st.sidebar:
                          help="Match on the garment only (seed 001's masking).")
     aware = st.toggle("Category-aware search", key="search_category_aware",
                       help="Predict the garment's category and search within it.")
+    prefer_colour = st.toggle("Prefer the photo's colour", value=True, key="search_colour_rank",
+                              help="Among near-equally similar items, those of the colour read "
+                                   "off your photo come first (photo searches).")
     engine = resource("core.search:search_engine", use_mask)
     try:
         can_item = engine.can_match_item
@@ -148,7 +151,8 @@ try:
         outcome = engine.more_like_this(repo, payload, k=k, filters=filters)
     else:
         outcome = engine.search_image(repo, payload, name=name, k=k, filters=filters,
-                                      category_aware=aware, match=match)
+                                      category_aware=aware, match=match,
+                                      colour_rank=prefer_colour)
 except ImageRejected as exc:
     st.error(f"**Could not use {exc.file}**: {exc.reason}")
     st.stop()
@@ -167,6 +171,8 @@ with left:
         image_grid([base], columns=1, key="search_query_item", on_refine=REFINE_LABEL)
     else:
         st.image(outcome.query_image, caption=name, width="stretch")
+        if outcome.read_as():
+            st.caption(f"read as: {outcome.read_as()}")
     if outcome.masked_image is not None:
         st.image(outcome.masked_image, caption="What the model sees (masked)", width="stretch")
     if outcome.prediction:

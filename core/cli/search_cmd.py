@@ -28,6 +28,9 @@ def register(sub, groups) -> None:
     p.add_argument("--match", choices=("similar", "item"), default="similar",
                    help="similar: items like the photo (default); item: this exact item, "
                         "ranking by item identity over category and colour")
+    p.add_argument("--no-colour-rank", action="store_true",
+                   help="rank by visual similarity alone (default: items of the photo's read "
+                        "colour come first among near-equally similar ones)")
     p.add_argument("--top-categories", action="store_true",
                    help="count the predicted categories of all IMAGEs instead of searching")
     p.add_argument("--index", choices=("auto", "exact", "ivf", "hnsw"), default=None,
@@ -116,7 +119,8 @@ def cmd_search(args) -> int:
                 raise CliError("search takes one IMAGE (use --top-categories for several)")
             outcome = engine.search_image(repo, Path(args.images[0]), k=args.k,
                                           filters=filters, category_aware=args.category_aware,
-                                          match=args.match)
+                                          match=args.match,
+                                          colour_rank=not args.no_colour_rank)
     except ImageRejected as exc:
         raise CliError(str(exc)) from None
     except FilterError as exc:
@@ -130,6 +134,8 @@ def cmd_search(args) -> int:
     if outcome.prediction:
         log.info("predicted category: %s", ", ".join(f"{c} {p:.0%}" for c, p in
                                                      outcome.prediction))
+    if outcome.read_as():
+        log.info("read as: %s (confidence %.2f)", outcome.read_as(), outcome.colour.confidence)
     for note in outcome.notes:
         log.info("%s", note)
     rows = [r.to_json(cfg.data_dir) for r in outcome.results]

@@ -244,3 +244,22 @@ def test_weights_stamp_follows_writes_and_ignores_partial_files(tmp_path):
     (tmp_path / "studio_encoder.pt").write_bytes(b"ab")
     assert weights_stamp(tmp_path) != before
     assert weights_stamp(tmp_path / "missing") == ()
+
+
+def test_upload_shows_the_colour_read_off_the_photo(app_test, seeded):
+    import io
+
+    from PIL import Image
+
+    from core.tagging.colour import read_colour
+
+    photo = _photo(seeded, 5)
+    at = app_test("search.py").run()
+    assert at.toggle(key="search_colour_rank").value is True  # on by default
+    at = _upload(at, photo)
+    assert not at.exception, at.exception
+    want = read_colour(Image.open(io.BytesIO(photo[1]))).name
+    assert f"read as: {want}" in _captions(at)
+    at.toggle(key="search_colour_rank").set_value(False).run()
+    assert not at.exception and f"read as: {want}" in _captions(at)
+    assert "12 best matches" in _captions(at)
