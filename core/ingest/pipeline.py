@@ -32,6 +32,7 @@ from core.ingest.detect import detect_source
 from core.ingest.report import IngestReport, Rejection
 from core.ingest.sources import Candidate, Source
 from core.storage import Item, Repository
+from core.tagging.merge import MISSING_VALUES, supplied_update
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class _Writer:
             else:
                 loaded.append((cand, got, content_hash(got)))
         known = self._stored_hashes([digest for _, _, digest in loaded])
+        self._supply([(c, d) for c, _, d in loaded if d in known])
         todo = []
         for cand, data, digest in loaded:
             if digest in known or digest in self.seen:
@@ -109,6 +111,17 @@ class _Writer:
             result = self.repo.upsert_items(items)
             self.report.added += result.added
             self.report.duplicates += result.duplicates
+
+    def _supply(self, stored: list[tuple[Candidate, str]]) -> None:
+        """Values a source supplies for images already stored replace their predicted (or
+        missing) category, colour and pattern; values supplied before are kept."""
+        wanted = {d: _supplied_values(c) for c, d in stored}
+        wanted = {d: v for d, v in wanted.items() if v}
+        if not wanted:
+            return
+        updates = [supplied_update(item, wanted[item.hash], replace_supplied=False)
+                   for item in self.repo.find_items({"hash": list(wanted)}, limit=len(wanted))]
+        self.report.supplied += self.repo.apply_item_updates(u for u in updates if u)
 
     def _stored_hashes(self, digests: list[str]) -> set[str]:
         if not digests:
@@ -154,6 +167,12 @@ class _Writer:
             source=self.origin, width=decoded.image.width, height=decoded.image.height,
             extra={**cand.extra, "file": cand.label},
         )
+
+
+def _supplied_values(cand: Candidate) -> dict[str, Any]:
+    """The tagged fields (category, colour, pattern) a candidate's source states."""
+    values = {"category": cand.category, **{k: cand.attrs.get(k) for k in ("color", "pattern")}}
+    return {k: v for k, v in values.items() if v not in MISSING_VALUES}
 
 
 def _read(cand: Candidate) -> bytes | Rejection:

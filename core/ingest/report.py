@@ -25,6 +25,7 @@ class Rejection:
 class IngestReport:
     added: int = 0
     duplicates: int = 0
+    supplied: int = 0  # stored items whose predicted or missing tags got supplied values
     rejected: list[Rejection] = field(default_factory=list)
     format: str = ""
     seconds: float = 0.0
@@ -44,6 +45,9 @@ class IngestReport:
         """Human summary: totals, then one line per rejection."""
         lines = [f"{self.format}: added {self.added}, skipped as duplicate {self.duplicates}, "
                  f"rejected {len(self.rejected)} ({self.seconds:.1f} s)"]
+        if self.supplied:
+            lines.append(f"supplied category, colour or pattern of {self.supplied} stored "
+                         "items (predicted values replaced)")
         if self.docs:
             lines.append("documents: " + ", ".join(f"{k} {v}" for k, v in self.docs.items()))
         lines.extend(f"rejected {r}" for r in self.rejected)

@@ -77,15 +77,18 @@ def prediction_update(item: Item, predictions: Mapping[str, Prediction]) -> Item
     return ItemUpdate(item.sku, values) if values else None
 
 
-def supplied_update(item: Item, values: Mapping[str, Any]) -> ItemUpdate | None:
+def supplied_update(item: Item, values: Mapping[str, Any], *, replace_supplied: bool = True
+                    ) -> ItemUpdate | None:
     """The change writing values a person supplied (field -> value): they replace predicted
-    and missing ones and drop their tags; a supplied value is kept unless it differs."""
+    and missing ones and drop their tags; an earlier supplied value is replaced when it
+    differs, unless ``replace_supplied`` is off."""
     out: dict[str, Any] = {}
     unset: list[str] = []
     for name, value in values.items():
         if name not in TAG_FIELDS or value in MISSING_VALUES:
             continue
-        if state(item, name) == "supplied" and value_of(item, name) == value:
+        if state(item, name) == "supplied" and (value_of(item, name) == value
+                                                or not replace_supplied):
             continue
         out[TAG_FIELDS[name]] = value
         if name in item.tags:

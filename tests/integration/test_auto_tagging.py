@@ -93,3 +93,17 @@ def test_tag_cli_keeps_supplied_values_and_redoes_predicted_ones(repo, tagged_en
     assert kept.category == "coat" and kept.attrs["color"] == "burgundy"
     assert set(kept.tags) == {"pattern"}
     assert set(redo) >= {"tagged", "values", "unavailable", "unreadable", "seconds", "items"}
+
+
+def test_metadata_supplied_later_replaces_predicted_values(repo, settings, tagged_env, tmp_path):
+    bare = tmp_path / "bare"
+    (bare / "metadata.csv").write_text("file,category,color\nphoto_red_0.jpg,coat,burgundy\n"
+                                       "photo_blue_0.jpg,,\n")
+    report = ingest_path(repo, settings, bare)
+    assert (report.added, report.duplicates, report.supplied) == (0, len(tagged_env), 1)
+    item = next(it for it in repo.iter_items() if it.name == "photo_red_0")
+    assert (item.category, item.attrs["color"]) == ("coat", "burgundy")
+    assert set(item.tags) == {"pattern"}  # still predicted: the metadata says nothing of it
+    (bare / "metadata.csv").write_text("file,category\nphoto_red_0.jpg,dress\n")
+    assert ingest_path(repo, settings, bare).supplied == 0  # supplied values are kept
+    assert repo.get_item(item.sku).category == "coat"

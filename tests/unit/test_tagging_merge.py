@@ -70,6 +70,8 @@ def test_a_value_supplied_later_replaces_a_predicted_one_and_drops_its_tag():
     assert state(fixed, "color") == "supplied" and state(fixed, "category") == "predicted"
     assert fields_to_predict(fixed, MODELS, redo=True) == ["category", "pattern"]
     assert supplied_update(fixed, {"color": "burgundy", "category": "unknown"}) is None
+    assert supplied_update(fixed, {"color": "navy"}).set_values == {"attrs.color": "navy"}
+    assert supplied_update(fixed, {"color": "navy"}, replace_supplied=False) is None
 
 
 def test_reruns_update_predicted_fields_only_when_stale_or_asked():
