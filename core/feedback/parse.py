@@ -1,7 +1,9 @@
-"""Read what a feedback caption asks for: named colours, patterns, sleeves (with negation).
+"""Read what a feedback caption asks for: colours, shades, patterns, sleeves, categories.
 
-Used to score whether retrieved items carry the requested attribute (``attr_hit_at_10``) and to
-tell a real request from empty or nonsense text on the page.
+Negations ("no stripes", "is not red", "less busy", "without a print"), comparatives ("darker",
+"a lighter blue", "longer sleeves", "not so dark"), several requests in one sentence and colour
+words the palette lacks ("maroon", "teal") are read here; :mod:`core.feedback.rules` resolves
+comparatives against the reference and ranks by the result.
 """
 
 from __future__ import annotations
@@ -11,19 +13,38 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from core.demo.taxonomy import PATTERNS, SLEEVES
 from core.feedback import vocab
 
 NEGATORS = frozenset({"no", "not", "without", "instead", "than", "non", "less", "nor", "isnt",
-                      "from", "never", "lose", "remove"})
+                      "from", "never", "lose", "remove", "doesnt", "dont", "arent", "minus",
+                      "except", "drop", "rid"})
+# Words that may stand between a negator and what it negates ("without a print").
+NEGATION_FILLER = frozenset({"a", "an", "the", "so", "as", "too", "any", "have", "has", "be",
+                             "in", "of", "very", "more", "much", "colored", "color", "with",
+                             "being", "quite", "all", "that"})
+# Words that may stand between a shade word and its colour ("a darker shade of blue").
+SHADE_FILLER = frozenset({"a", "an", "shade", "of", "tone", "more", "much", "slightly", "bit",
+                          "in", "color", "colored", "and"})
+COORDINATORS = frozenset({"and", "or", "nor", "/", "&"})
 MAX_PHRASE = 4
+NEGATION_REACH = 3  # tokens a negator reaches back over (fillers only)
+SHADE_REACH = 3
+ANY_PATTERN = frozenset(PATTERNS) - {"solid"}
+ANY_SLEEVE = frozenset(SLEEVES) - {"sleeveless"}
+SLEEVE_NOUNS = ("sleeves", "sleeved", "sleeve", "arms")
 
 
 @dataclass
 class Mention:
-    kind: str  # color | pattern | sleeve | sleeve_rel | category
+    kind: str  # color | color_rel | pattern | sleeve | sleeve_rel | category
     value: frozenset[str]  # acceptable catalog values (empty: a colour with no catalog match)
     negated: bool
     start: int
+    end: int = -1  # one past the last token
+    detail: bool = False  # a colour of a detail ("white lettering"), not of the garment
+    shade: str | None = None  # "darker" / "lighter" bound to a colour ("a darker blue")
+    bound: bool = False  # a shade word that qualifies a colour, not a request on its own
 
 
 @dataclass
@@ -32,17 +53,37 @@ class ParsedFeedback:
     mentions: list[Mention] = field(default_factory=list)
     known: int = 0  # tokens found in (or close to) the feedback vocabulary
 
+    def active(self, kind: str) -> list[Mention]:
+        """Non-negated mentions of a kind that ask for the garment itself."""
+        return [m for m in self.mentions if m.kind == kind and not m.negated
+                and not m.detail and not m.bound]
+
     def first(self, kind: str) -> Mention | None:
         """The first non-negated mention of a kind."""
-        return next((m for m in self.mentions if m.kind == kind and not m.negated), None)
+        found = self.active(kind)
+        return found[0] if found else None
 
     def requested(self, kind: str) -> frozenset[str] | None:
-        """Values acceptable for the first requested ``kind`` (None: not named or unmapped)."""
-        m = self.first(kind)
-        return m.value if m is not None and m.value else None
+        """Values acceptable for the first requested ``kind`` (None: not named or unmapped);
+        colours joined by "and" / "or" ("black and white") are all acceptable."""
+        found = self.active(kind)
+        if not found or not found[0].value:
+            return None
+        values = set(found[0].value)
+        for prev, m in zip(found, found[1:], strict=False):
+            if kind != "color" or m.start != prev.end + 1 or \
+                    self.tokens[prev.end] not in COORDINATORS:
+                break
+            values |= m.value
+        return frozenset(values)
+
+    def negated(self, kind: str) -> frozenset[str]:
+        """Every value of a kind the text asks to avoid."""
+        return frozenset(v for m in self.mentions if m.kind == kind and m.negated
+                         and not m.detail for v in m.value)
 
     def values(self, kind: str) -> list[frozenset[str]]:
-        return [m.value for m in self.mentions if m.kind == kind and not m.negated and m.value]
+        return [m.value for m in self.active(kind) if m.value]
 
     @property
     def understood(self) -> bool:
@@ -62,35 +103,42 @@ def _strip_article(phrase: str) -> str:
     return re.sub(r"^(a|an|the) ", "", phrase)
 
 
+def _sources() -> list[tuple[str, dict[str | None, tuple[str, ...]]]]:
+    """(kind, {value: phrases}) in priority order: an earlier kind keeps a shared phrase."""
+    off_palette: dict[str | None, tuple[str, ...]] = {}
+    pairs = [(c, w) for w, cs in vocab.OFF_PALETTE.items() for c in cs]
+    for colour, word in pairs:
+        off_palette[colour] = (*off_palette.get(colour, ()), word)
+    rel_colour = {d: vocab.RELATIVE_COLOR_ADJ[d] + vocab.RELATIVE_COLOR_PHRASE[d]
+                  + vocab.NEGATED_SHADE[d] for d in ("darker", "lighter")}
+    rel_sleeve = {d: tuple(f"{w} {n}" for w in words for n in SLEEVE_NOUNS)
+                  + tuple(f"{n} {v} {w}" for w in words for n in SLEEVE_NOUNS[:1]
+                          for v in ("are", "that are", "is"))
+                  for d, words in vocab.RELATIVE_SLEEVE.items()}
+    return [("color", dict(vocab.COLOR_WORDS)), ("color", off_palette),
+            ("color", {None: tuple(vocab.UNMAPPED_COLOR_WORDS)}),
+            ("color_rel", rel_colour), ("sleeve", dict(vocab.SLEEVE_ADJ)),
+            ("sleeve", dict(vocab.SLEEVE_NOUN)), ("sleeve_rel", rel_sleeve),
+            ("pattern", dict(vocab.PATTERN_ADJ)), ("pattern", dict(vocab.PATTERN_NOUN)),
+            ("pattern", dict(vocab.PATTERN_EXTRA)),
+            ("pattern", dict.fromkeys(ANY_PATTERN, vocab.ANY_PATTERN)),
+            ("sleeve", dict.fromkeys(ANY_SLEEVE, vocab.ANY_SLEEVE)),
+            ("category", dict(vocab.CATEGORY_WORDS))]
+
+
 @lru_cache(maxsize=1)
 def phrase_table() -> dict[tuple[str, ...], tuple[str, frozenset[str]]]:
     """Phrase (token tuple) -> (kind, acceptable values); shared phrases merge their values."""
     table: dict[tuple[str, ...], tuple[str, set[str]]] = {}
-
-    def add(kind: str, value: str | None, phrase: str) -> None:
-        key = tuple(tokenize(_strip_article(phrase)))
-        if not key:
-            return
-        old_kind, values = table.setdefault(key, (kind, set()))
-        if old_kind == kind and value is not None:
-            values.add(value)
-
-    for colour, words in vocab.COLOR_WORDS.items():
-        for w in words:
-            add("color", colour, w)
-    for w in vocab.UNMAPPED_COLOR_WORDS:
-        add("color", None, w)
-    for tables, kind in (((vocab.PATTERN_ADJ, vocab.PATTERN_NOUN), "pattern"),
-                         ((vocab.SLEEVE_ADJ, vocab.SLEEVE_NOUN), "sleeve"),
-                         ((vocab.CATEGORY_WORDS,), "category")):
-        for t in tables:
-            for value, words in t.items():
-                for w in words:
-                    add(kind, value, w)
-    for direction, words in vocab.RELATIVE_SLEEVE.items():
-        for w in words:
-            for noun in ("sleeves", "sleeved", "sleeve"):
-                add("sleeve_rel", direction, f"{w} {noun}")
+    for kind, source in _sources():
+        for value, words in source.items():
+            for w in words:
+                key = tuple(tokenize(_strip_article(w)))
+                if not key:
+                    continue
+                old_kind, values = table.setdefault(key, (kind, set()))
+                if old_kind == kind and value is not None:
+                    values.add(value)
     return {k: (kind, frozenset(v)) for k, (kind, v) in table.items()}
 
 
@@ -108,31 +156,60 @@ def _is_known(token: str) -> bool:
     return len(token) >= 4 and bool(difflib.get_close_matches(token, long_words, 1, 0.85))
 
 
-def parse_feedback(text: str) -> ParsedFeedback:
-    """Find colour / pattern / sleeve / category mentions, longest phrase first."""
-    tokens = tokenize(text)
-    table = phrase_table()
-    out = ParsedFeedback(tokens=tokens)
-    i = 0
+def _is_negated(tokens: list[str], start: int) -> bool:
+    """A negator before ``start`` with only filler words between."""
+    for j in range(start - 1, max(-1, start - 1 - NEGATION_REACH), -1):
+        if tokens[j] in NEGATORS or (tokens[j] == "but" and j and tokens[j - 1] == "anything"):
+            return True
+        if tokens[j] not in NEGATION_FILLER:
+            return False
+    return False
+
+
+def _scan(tokens: list[str]) -> list[Mention]:
+    """Longest-phrase-first matches, each with its own negation."""
+    table, out, i = phrase_table(), [], 0
     while i < len(tokens):
         for n in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
             hit = table.get(tuple(tokens[i:i + n]))
             if hit is not None:
-                negated = bool(NEGATORS & set(tokens[max(0, i - 2):i]))
-                out.mentions.append(Mention(hit[0], hit[1], negated, i))
+                out.append(Mention(hit[0], hit[1], _is_negated(tokens, i), i, i + n))
                 i += n
                 break
         else:
             i += 1
+    return out
+
+
+def _link(tokens: list[str], mentions: list[Mention]) -> None:
+    """Negation carried over "or" ("no stripes or dots"), detail colours, bound shade words."""
+    for prev, m in zip(mentions, mentions[1:], strict=False):
+        if (prev.negated and m.kind == prev.kind and m.start == prev.end + 1
+                and tokens[prev.end] in ("or", "nor")):
+            m.negated = True
+        if prev.kind == "color_rel" and m.kind == "color" and not prev.negated:
+            gap = tokens[prev.end:m.start]
+            if len(gap) <= SHADE_REACH and all(t in SHADE_FILLER for t in gap):
+                m.shade, prev.bound = min(prev.value), True
+    colours = [m for m in mentions if m.kind == "color"]
+    for m in reversed(colours):
+        after = tokens[m.end] if m.end < len(tokens) else ""
+        nxt = next((c for c in colours if c.start == m.end + 1), None)
+        m.detail = after in vocab.DETAIL_NOUNS or (
+            after in COORDINATORS and nxt is not None and nxt.detail)
+
+
+def parse_feedback(text: str) -> ParsedFeedback:
+    """Find colour / shade / pattern / sleeve / category mentions, longest phrase first."""
+    tokens = tokenize(text)
+    out = ParsedFeedback(tokens=tokens, mentions=_scan(tokens))
+    _link(tokens, out.mentions)
     out.known = sum(_is_known(t) for t in tokens if len(t) > 1 and t not in vocab.STOP_WORDS)
     return out
 
 
 def describe(parsed: ParsedFeedback) -> str:
-    """A short human summary of what was understood ("color: red; sleeve: long")."""
-    bits = []
-    for m in parsed.mentions:
-        if m.value:
-            label = "/".join(sorted(m.value))
-            bits.append(f"{m.kind.replace('_rel', '')}: {'not ' if m.negated else ''}{label}")
-    return "; ".join(dict.fromkeys(bits))
+    """What was read, before the reference is known ("colour → red; not: striped")."""
+    from core.feedback.rules import resolve
+
+    return resolve(parsed, {}).reading()

@@ -33,8 +33,37 @@ COLOR_WORDS: dict[str, tuple[str, ...]] = {
 }
 # Colour words with no single catalog colour: they count as "a colour was named" but map to none.
 UNMAPPED_COLOR_WORDS = frozenset({
-    "teal", "multicolored", "multicolor", "multi colored", "multi", "colorful", "colourful",
-    "neon", "metallic", "bronze", "copper", "rainbow", "tie dye", "camo", "camouflage",
+    "multicolored", "multicolor", "multi colored", "multi", "colorful", "colourful",
+    "neon", "metallic", "rainbow", "tie dye", "camo", "camouflage",
+})
+# Colour words the catalog palette lacks -> the palette colours that stand in for them (read by
+# the parser only; the caption generator keeps to COLOR_WORDS). Entries also listed in
+# COLOR_WORDS widen that reading (tan: beige, and brown too).
+OFF_PALETTE: dict[str, tuple[str, ...]] = {
+    "maroon": ("burgundy",), "wine": ("burgundy",), "wine red": ("burgundy",),
+    "cream": ("white", "beige"), "ivory": ("white",), "off white": ("white", "beige"),
+    "eggshell": ("white",), "tan": ("beige", "brown"), "camel": ("beige", "brown"),
+    "khaki": ("beige", "olive"), "taupe": ("beige", "grey"), "nude": ("beige",),
+    "navy blue": ("navy",), "indigo": ("navy", "purple"), "teal": ("blue", "dark green"),
+    "turquoise": ("light blue", "mint"), "aqua": ("light blue", "mint"), "cyan": ("light blue",),
+    "coral": ("orange", "pink"), "peach": ("orange", "pink"), "salmon": ("pink", "orange"),
+    "rust": ("orange", "brown"), "gold": ("yellow",), "golden": ("yellow",),
+    "mustard": ("yellow", "olive"), "bronze": ("brown", "orange"), "copper": ("orange", "brown"),
+    "silver": ("grey",), "charcoal": ("grey", "black"), "slate": ("grey",),
+    "fuchsia": ("pink", "purple"), "magenta": ("pink", "purple"), "mauve": ("lavender", "pink"),
+    "lime": ("green",), "emerald": ("dark green", "green"), "sage": ("mint", "olive"),
+    "blues": ("blue", "navy", "light blue"), "whiter": ("white",), "blacker": ("black",),
+    "bluer": ("blue",), "redder": ("red",), "greener": ("green",), "pinker": ("pink",),
+}
+# Words after a colour that make it the colour of a detail, not of the garment
+# ("black with white lettering": the garment is black).
+DETAIL_NOUNS = frozenset({
+    "stripes", "stripe", "lines", "design", "designs", "logo", "logos", "lettering", "letters",
+    "letter", "writing", "words", "word", "text", "font", "print", "prints", "graphic",
+    "graphics", "image", "images", "picture", "pictures", "art", "motif", "emblem", "skull",
+    "flowers", "flower", "polka", "dots", "dot", "spots", "accents", "accent", "trim", "trimming",
+    "piping", "belt", "buttons", "button", "collar", "tie", "bow", "straps", "strap", "sleeves",
+    "lace", "pocket", "pockets", "detail", "details", "detailing", "embroidery", "writting",
 })
 # British and misspelt variants folded before matching.
 SPELLING = {"colour": "color", "coloured": "colored", "colours": "colors", "greyish": "grey",
@@ -51,6 +80,13 @@ RELATIVE_COLOR_PHRASE: dict[str, tuple[str, ...]] = {
                "a darker color"),
     "lighter": ("a lighter shade", "a paler tone", "more light", "lighter colored", "light",
                 "more pastel", "a lighter color"),
+}
+# Negated shade words the parser reads as the opposite comparative ("not so dark": lighter).
+NEGATED_SHADE: dict[str, tuple[str, ...]] = {
+    "darker": ("not so light", "not as light", "less light", "not so bright", "not as bright",
+               "less bright", "not too bright", "less pale", "not so pale"),
+    "lighter": ("not so dark", "not as dark", "less dark", "not too dark", "less deep",
+                "faded", "more faded"),
 }
 
 # Patterns: adjectives ("is striped") and noun phrases ("has stripes").
@@ -89,6 +125,20 @@ SLEEVE_NOUN: dict[str, tuple[str, ...]] = {
     "long": ("long sleeves", "full sleeves", "wrist length sleeves", "full length sleeves",
              "sleeves to the wrist"),
 }
+# More words for plain garments (parser only, like everything below that the generator
+# does not read).
+PATTERN_EXTRA: dict[str, tuple[str, ...]] = {
+    "solid": ("plainer", "simpler", "monochromatic", "one color", "single color", "solid color",
+              "no designs", "no patterns", "no prints"),
+    "checked": ("checker", "checkered pattern", "checks"),
+    "striped": ("stripe", "striped pattern", "pinstripes"),
+    "floral": ("floral pattern", "flower print", "floral design", "florals"),
+}
+# Any pattern at all (negated: "less busy", "without a print" -> plain).
+ANY_PATTERN = ("patterned", "has a pattern", "with a pattern", "print", "prints", "busy",
+               "busier", "more patterned", "more busy", "more designs")
+# Sleeves of any length ("has sleeves"; negated: sleeveless).
+ANY_SLEEVE = ("sleeves", "sleeved", "with sleeves", "arms covered")
 RELATIVE_SLEEVE: dict[str, tuple[str, ...]] = {
     "longer": ("longer", "fuller", "more", "long"),
     "shorter": ("shorter", "smaller", "less", "short"),
@@ -171,7 +221,8 @@ CHANGE_WORDS = frozenset({
 def vocabulary() -> set[str]:
     """Every single word of the vocabulary (for telling feedback from noise)."""
     words: set[str] = set(CHANGE_WORDS)
-    tables = (COLOR_WORDS, RELATIVE_COLOR_ADJ, RELATIVE_COLOR_PHRASE, PATTERN_ADJ, PATTERN_NOUN,
+    tables = (COLOR_WORDS, OFF_PALETTE, RELATIVE_COLOR_ADJ, RELATIVE_COLOR_PHRASE, NEGATED_SHADE,
+              {"any": ANY_PATTERN + ANY_SLEEVE}, PATTERN_EXTRA, PATTERN_ADJ, PATTERN_NOUN,
               SLEEVE_ADJ, SLEEVE_NOUN, RELATIVE_SLEEVE, LENGTH_WORDS, RELATIVE_LENGTH_ADJ,
               RELATIVE_LENGTH_NOUN, FIT_WORDS,
               RELATIVE_FIT, CATEGORY_WORDS, STYLE_WORDS)

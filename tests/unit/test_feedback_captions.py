@@ -73,7 +73,7 @@ def test_parser_reads_colours_shades_and_negation():
 
 
 def test_parser_unmapped_colour_counts_but_maps_to_nothing():
-    p = parse_feedback("is teal and white")
+    p = parse_feedback("is multicolored and white")
     assert p.first("color") is not None and p.requested("color") is None
 
 
@@ -86,4 +86,4 @@ def test_parser_patterns_sleeves_and_nonsense():
     assert not parse_feedback("").understood
     assert parse_feedback("is more casual").understood
     assert parse_feedback("has shorter sleves").understood  # typo still recognised
-    assert describe(parse_feedback("in red")) == "color: red"
+    assert describe(parse_feedback("in red")) == "colour → red"

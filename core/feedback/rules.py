@@ -1,0 +1,180 @@
+"""Ranking that obeys the request: what the text asks for, resolved against the reference.
+
+:func:`resolve` turns a parsed caption into wanted and avoided attribute values (comparatives
+such as "darker" or "longer sleeves" become the reference colour's darker shades or longer
+sleeve lengths). :func:`penalties` counts, per candidate, the requests it breaks; ranking by
+``score - RULE_WEIGHT * penalty`` puts items that obey first and keeps the combiner's order
+inside each group. The weight was chosen on development captions (see the README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.demo.taxonomy import COLORS, PATTERNS, SLEEVES
+from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, ParsedFeedback
+
+RULE_ATTRS = ("color", "pattern", "sleeve")
+# Cosine scores lie in [-1, 1]: a weight above 2 makes the groups strict (a filter that falls
+# back to the closest items when too few obey). Chosen on development captions.
+RULE_WEIGHT = 4.0
+LABELS = {"color": "colour", "pattern": "pattern", "sleeve": "sleeves"}
+DOMAINS = {"color": tuple(COLORS), "pattern": PATTERNS, "sleeve": SLEEVES}
+
+
+@dataclass
+class Constraints:
+    want: dict[str, frozenset[str]] = field(default_factory=dict)
+    avoid: dict[str, frozenset[str]] = field(default_factory=dict)
+    explicit: frozenset[str] = frozenset()  # attributes named outright (not comparatives)
+    labels: dict[str, str] = field(default_factory=dict)  # attr -> how the request reads
+    notes: list[str] = field(default_factory=list)  # requests that could not be resolved
+    category: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.want or self.avoid)
+
+    def reading(self) -> str:
+        """ "colour → red; sleeves → short; not: striped" (empty when nothing was read)."""
+        bits = [f"{LABELS[a]} → {self.labels.get(a) or _join(self.want[a], a)}"
+                for a in RULE_ATTRS if a in self.want]
+        if self.category:
+            bits.append(f"garment → {self.category}")
+        avoided = [_join(v, a) for a in RULE_ATTRS if (v := self.avoid.get(a))]
+        if avoided:
+            bits.append("not: " + ", ".join(avoided))
+        return "; ".join(bits + self.notes)
+
+
+def _join(values: frozenset[str], attr: str) -> str:
+    if attr == "pattern" and values == ANY_PATTERN:
+        return "any pattern"
+    if attr == "sleeve" and values == ANY_SLEEVE:
+        return "with sleeves"
+    return "/".join(sorted(values, key=DOMAINS[attr].index)) if attr in DOMAINS else \
+        "/".join(sorted(values))
+
+
+def shades(colour: str, direction: str) -> list[str]:
+    """The palette's chain of darker (lighter) shades from ``colour``, nearest first."""
+    out, seen = [], {colour}
+    nxt = getattr(COLORS[colour], direction) if colour in COLORS else None
+    while nxt and nxt not in seen:
+        out.append(nxt)
+        seen.add(nxt)
+        nxt = getattr(COLORS[nxt], direction)
+    return out
+
+
+def _shaded(named: frozenset[str], direction: str, ref: str | None) -> frozenset[str]:
+    """ "a darker blue": blue and its darker shades, beyond the reference's own colour."""
+    out: set[str] = set()
+    for c in named:
+        chain = [c, *shades(c, direction)]
+        out |= set(chain[chain.index(ref) + 1:] if ref in chain else chain)
+    return frozenset(out) or named
+
+
+def _colour(p: ParsedFeedback, ref: str | None, c: Constraints) -> None:
+    named = p.requested("color")
+    first = p.first("color")
+    if named:
+        c.explicit |= {"color"}
+        c.want["color"] = _shaded(named, first.shade, ref) if first.shade else named
+        if first.shade:
+            c.labels["color"] = f"{first.shade} {_join(named, 'color')} " \
+                                f"({_join(c.want['color'], 'color')})"
+        return
+    rel = p.first("color_rel")
+    if rel is None or first is not None:  # an off-palette colour word outranks a shade word
+        return
+    direction = min(rel.value)
+    chain = shades(ref, direction) if ref else []
+    if chain:
+        c.want["color"] = frozenset(chain)
+        c.labels["color"] = f"{direction} than {ref} ({_join(c.want['color'], 'color')})"
+    elif ref:
+        c.notes.append(f"no {direction} shade than {ref} in the palette")
+    else:
+        c.notes.append(f"{direction} (the reference's colour is unknown)")
+
+
+def _sleeve(p: ParsedFeedback, ref: str | None, c: Constraints) -> None:
+    named = p.requested("sleeve")
+    if named:
+        c.explicit |= {"sleeve"}
+        c.want["sleeve"] = named
+        return
+    rel = p.first("sleeve_rel")
+    if rel is None:
+        return
+    direction = min(rel.value)
+    if ref not in SLEEVES:
+        c.notes.append(f"{direction} sleeves (the reference's sleeves are unknown)")
+        return
+    i = SLEEVES.index(ref)
+    chosen = SLEEVES[i + 1:] if direction == "longer" else SLEEVES[:i]
+    if chosen:
+        c.want["sleeve"] = frozenset(chosen)
+        c.labels["sleeve"] = f"{direction} than {ref} ({_join(c.want['sleeve'], 'sleeve')})"
+    else:
+        c.notes.append(f"no {direction} sleeves than {ref}")
+
+
+def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None]) -> Constraints:
+    """Wanted and avoided colour / pattern / sleeve values for a caption and a reference."""
+    c = Constraints()
+    _colour(parsed, ref_attrs.get("color"), c)
+    pattern = parsed.requested("pattern")
+    if pattern:
+        c.want["pattern"], c.explicit = pattern, c.explicit | {"pattern"}
+    _sleeve(parsed, ref_attrs.get("sleeve"), c)
+    for attr in RULE_ATTRS:
+        avoid = parsed.negated(attr) - c.want.get(attr, frozenset())
+        if attr == "pattern" and avoid >= ANY_PATTERN and "pattern" not in c.want:
+            c.want["pattern"], avoid = frozenset({"solid"}), frozenset()  # "less busy"
+        if attr == "sleeve" and avoid >= ANY_SLEEVE and "sleeve" not in c.want:
+            c.want["sleeve"], avoid = frozenset({"sleeveless"}), frozenset()
+        if avoid:
+            c.avoid[attr] = avoid
+    category = parsed.requested("category")
+    c.category = min(category) if category else None
+    return c
+
+
+def penalty(attrs: Mapping[str, str | None], c: Constraints) -> int:
+    """How many requests an item breaks (a wanted value missing, an avoided value present)."""
+    n = 0
+    for attr, values in c.want.items():
+        n += attrs.get(attr) not in values
+    for attr, values in c.avoid.items():
+        n += attrs.get(attr) in values
+    return n
+
+
+def penalty_matrix(cs: Sequence[Constraints], rows: Sequence[Mapping[str, str | None]]
+                   ) -> np.ndarray:
+    """``penalty`` of every candidate (columns) for every request (rows), as float32."""
+    vals = {a: np.array([str(r.get(a)) for r in rows], dtype=object) for a in RULE_ATTRS}
+    out = np.zeros((len(cs), len(rows)), dtype=np.float32)
+    for i, c in enumerate(cs):
+        for attr, values in c.want.items():
+            out[i] += ~np.isin(vals[attr], list(values))
+        for attr, values in c.avoid.items():
+            out[i] += np.isin(vals[attr], list(values))
+    return out
+
+
+def rank(scores: np.ndarray, pens: np.ndarray, weight: float = RULE_WEIGHT) -> np.ndarray:
+    """Candidate order: fewest broken requests first, the combiner's score within (stable)."""
+    adjusted = np.asarray(scores, dtype=np.float64) - weight * np.asarray(pens, np.float64)
+    return np.argsort(-adjusted, kind="stable")
+
+
+def unmet(rows: Sequence[Mapping[str, str | None]], c: Constraints) -> list[tuple[str, str]]:
+    """(attribute, requested values) of the requests none of ``rows`` meets."""
+    return [(attr, _join(values, attr)) for attr, values in c.want.items()
+            if not any(r.get(attr) in values for r in rows)]
