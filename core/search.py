@@ -240,11 +240,12 @@ class SearchEngine:
 
     def read_pattern(self, image: Image.Image) -> str | None:
         """The photo's pattern from the model's pattern head, when the embedder has one."""
-        predict = getattr(self._embedder, "predict_patterns", None)
-        if not callable(predict):
+        heads = getattr(getattr(self._embedder, "model", None), "attr_heads", None)
+        if heads is None or "pattern" not in heads:
             return None
         with torch_threads(SEARCH_THREADS):
-            return predict([image])[0]
+            found = self._embedder.predict_attrs([image])[0].get("pattern")
+        return found[0] if found else None
 
     def predict(self, images: list[Image.Image], k: int = 3) -> list[list[tuple[str, float]]]:
         """Top-k (category, probability) per image from the classifier."""

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "core.cli.ingest_cmd",
     "core.cli.models_cmd",
     "core.cli.tag_cmd",
+    "core.cli.colour_cmd",
     "core.cli.search_cmd",
     "core.cli.refine_cmd",
     "core.cli.explore_cmd",
@@ -30,7 +31,7 @@ COMMAND_MODULES = [
 GROUPS = {
     "demo": "demo catalog: build, ensure",
     "train": "train a model: encoder, classifier, feedback, compat",
-    "eval": "evaluate: search, classify, feedback, compat, simulate",
+    "eval": "evaluate: search, classify, colour, feedback, compat, simulate",
     "outfit": "outfits: score, complete, fitb",
     "bench": "benchmarks: search, ingest, explore",
 }

@@ -1,0 +1,86 @@
+"""`eval colour`: the garment colour reader on labelled photos, and photo search's colour
+ranking against a catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.cli.common import (
+    CliError,
+    add_json_flag,
+    emit_json,
+    progress_bar,
+    repository,
+    settings,
+)
+
+
+def register(sub, groups) -> None:
+    p = groups["eval"].add_parser(
+        "colour", help="colour reader accuracy on labelled photos (strict / lenient, worn or "
+                       "not) and top-k colour match of photo search with and without colour "
+                       "ranking")
+    p.add_argument("--data", type=Path, required=True,
+                   help="photo folder (its validation/ split when present)")
+    p.add_argument("--labels", type=Path, required=True, help="colour labels JSON file")
+    p.add_argument("--demo", type=Path, default=None, metavar="CATALOG_DIR",
+                   help="demo catalog folder, ingested and embedded in the configured database: "
+                        "also measure photo search against it")
+    p.add_argument("--k", type=int, default=5, help="results per search (default 5)")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_eval_colour)
+
+
+def cmd_eval_colour(args) -> int:
+    from core.tagging.evaluate import eval_colour
+
+    if not args.data.is_dir():
+        raise CliError(f"--data {args.data}: no such folder (nothing to evaluate)")
+    if not args.labels.is_file():
+        raise CliError(f"--labels {args.labels}: no such file")
+    if args.k < 1:
+        raise CliError(f"--k must be at least 1, got {args.k}")
+    engine, repo = _search(args.demo) if args.demo is not None else (None, None)
+    try:
+        result = eval_colour(args.data, args.labels, engine=engine, repo=repo, k=args.k,
+                             progress=progress_bar)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        emit_json(result)
+    else:
+        _print(result)
+    return 0
+
+
+def _search(demo: Path):
+    """A search engine and the configured repository, which must hold the ``demo`` catalog."""
+    from core.search import SearchEngine
+    from core.tagging.evaluate import catalog_holds
+
+    if not (demo / "items.jsonl").is_file():
+        raise CliError(f"--demo {demo}: no items.jsonl (build one with `python -m core demo "
+                       "build`)")
+    cfg = settings()
+    repo = repository(cfg)
+    if not catalog_holds(repo, demo):
+        raise CliError(f"--demo {demo}: the configured catalog (DATA_DIR={cfg.data_dir}) does "
+                       f"not hold its items; ingest and embed it first (`python -m core ingest "
+                       f"{demo}` then `python -m core embed`)")
+    return SearchEngine(cfg), repo
+
+
+def _print(result: dict) -> None:
+    print(f"{result['photos']} labelled photos in {result['data']} "
+          f"(left out: {result['left_out']}); pixels from {result['methods']}")
+    for group, fig in result["reader"].items():
+        if fig["photos"]:
+            print(f"reader {group:<9} {fig['photos']:>4} photos  strict {fig['strict']:.3f}  "
+                  f"lenient {fig['lenient']:.3f}")
+        else:
+            print(f"reader {group:<9}    0 photos")
+    if "search" in result:
+        s = result["search"]
+        print(f"top-{s['k']} colour match ({s['model_id']}, {s['catalog_items']} items): "
+              f"plain {s['plain']:.3f}  colour-ranked {s['colour_ranked']:.3f} "
+              f"(bonus {s['bonus']})")

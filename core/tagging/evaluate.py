@@ -1,0 +1,161 @@
+"""Evaluation of the colour reader on labelled photos, and of photo search's colour ranking.
+
+Labels file: ``{"palette": [...], "labels": {"dress/x.jpg": {"color": "red", "second": null,
+"pattern": "solid", "worn": false, "skip"?: true}}}`` with paths relative to the photos'
+``validation/`` folder (or the folder itself when it has none).
+
+Reader: strict = the read name is the labelled colour; lenient also accepts the label's second
+colour and the labelled colour's lighter / darker neighbour. Search: the share of top-k results
+whose catalog colour is the photo's labelled colour, visual ranking vs colour-ranked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from core.demo.taxonomy import COLORS
+from core.tagging.colour import ColourReading, read_colour
+from core.tagging.colour_rank import COLOUR_BONUS, POOL, rerank
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class LabelledPhoto:
+    path: Path
+    color: str
+    second: str | None
+    worn: bool
+
+
+def photo_root(data: Path) -> Path:
+    """The folder labels are relative to: ``data/validation`` when present, else ``data``."""
+    return data / "validation" if (data / "validation").is_dir() else data
+
+
+def load_labels(labels_path: Path, root: Path) -> tuple[list[LabelledPhoto], dict[str, int]]:
+    """Usable labelled photos and counts of those left out (skipped, unknown colour, missing
+    file). Raises ValueError naming the file when it is not a labels file."""
+    try:
+        doc = json.loads(Path(labels_path).read_text())
+        labels = doc["labels"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{labels_path}: not a colour labels file ({exc})") from None
+    photos, left_out = [], {"skipped": 0, "unknown_colour": 0, "missing_file": 0}
+    for rel, lab in sorted(labels.items()):
+        if lab.get("skip") or not lab.get("color"):
+            left_out["skipped"] += 1
+        elif lab["color"] not in COLORS:
+            left_out["unknown_colour"] += 1
+        elif not (root / rel).is_file():
+            left_out["missing_file"] += 1
+        else:
+            second = lab.get("second") if lab.get("second") in COLORS else None
+            photos.append(LabelledPhoto(root / rel, lab["color"], second, bool(lab.get("worn"))))
+    return photos, left_out
+
+
+def accepted(read: str, photo: LabelledPhoto) -> bool:
+    """Lenient match: the labelled colour, its second colour, or a lighter/darker neighbour."""
+    c = COLORS[photo.color]
+    return read in {photo.color, photo.second, c.lighter, c.darker} - {None}
+
+
+def reader_figures(photos: list[LabelledPhoto], readings: list[ColourReading]) -> dict:
+    """Strict and lenient accuracy for all photos, worn ones and not-worn ones."""
+    out: dict[str, Any] = {}
+    for group, keep in (("all", lambda p: True), ("worn", lambda p: p.worn),
+                        ("not_worn", lambda p: not p.worn)):
+        pairs = [(p, r) for p, r in zip(photos, readings, strict=True) if keep(p)]
+        n = len(pairs)
+        out[group] = {
+            "photos": n,
+            "strict": round(sum(r.name == p.color for p, r in pairs) / n, 4) if n else None,
+            "lenient": round(sum(accepted(r.name, p) for p, r in pairs) / n, 4) if n else None,
+        }
+    return out
+
+
+def read_photos(photos: list[LabelledPhoto], progress: Progress | None = None
+                ) -> list[ColourReading]:
+    """The reader's reading of every labelled photo."""
+    out = []
+    for i, p in enumerate(photos, 1):
+        with Image.open(p.path) as img:
+            out.append(read_colour(img))
+        if progress:
+            progress(i, len(photos))
+    return out
+
+
+def search_colour_match(engine, repo, photos: list[LabelledPhoto], *, k: int = 5,
+                        bonuses: tuple[float, ...] = (0.0, COLOUR_BONUS),
+                        progress: Progress | None = None) -> dict[float, float]:
+    """Bonus -> share of top-k results whose catalog colour is the photo's labelled colour
+    (bonus 0 is plain visual search); one visual search of a ``POOL`` per photo serves all."""
+    hits = dict.fromkeys(bonuses, 0)
+    for i, p in enumerate(photos, 1):
+        outcome = engine.search_image(repo, p.path, k=max(k, POOL), colour_rank=False)
+        scores = [r.score for r in outcome.results]
+        colours = [r.item.attrs.get("color") for r in outcome.results]
+        for bonus in bonuses:
+            top = rerank(scores, colours, outcome.colour, bonus=bonus)[:k]
+            hits[bonus] += sum(colours[j] == p.color for j in top)
+        if progress:
+            progress(i, len(photos))
+    return {b: round(h / (k * len(photos)), 4) if photos else 0.0 for b, h in hits.items()}
+
+
+def confusions(photos: list[LabelledPhoto], readings: list[ColourReading], top: int = 10
+               ) -> list[dict[str, Any]]:
+    """The most common (labelled, read) mistakes."""
+    from collections import Counter
+
+    wrong = Counter((p.color, r.name) for p, r in zip(photos, readings, strict=True)
+                    if r.name != p.color)
+    return [{"label": a, "read": b, "photos": n} for (a, b), n in wrong.most_common(top)]
+
+
+def catalog_holds(repo, demo_dir: Path) -> bool:
+    """Whether the repository's catalog holds the demo catalog folder's items (first and last
+    SKUs of its items.jsonl)."""
+    lines = [ln for ln in (demo_dir / "items.jsonl").read_text().splitlines() if ln.strip()]
+    if not lines:
+        return False
+    skus = [json.loads(lines[0])["sku"], json.loads(lines[-1])["sku"]]
+    return len(repo.get_items(skus)) == len(skus)
+
+
+def eval_colour(data: Path, labels: Path, *, engine=None, repo=None, k: int = 5,
+                progress: Callable[[str], Progress | None] | None = None) -> dict[str, Any]:
+    """Reader accuracy on labelled photos; with ``engine`` and ``repo``, top-k colour match of
+    photo search, plain and colour-ranked. ``progress(stage)`` gives a stage's callback."""
+    from collections import Counter
+
+    root = photo_root(data)
+    photos, left_out = load_labels(labels, root)
+    if not photos:
+        raise ValueError(f"{labels}: no usable labelled photo under {root}")
+    readings = read_photos(photos, progress("read") if progress else None)
+    result: dict[str, Any] = {
+        "data": str(root), "labels": str(labels), "photos": len(photos), "left_out": left_out,
+        "reader": reader_figures(photos, readings),
+        "methods": dict(Counter(r.method for r in readings)),
+        "confusions": confusions(photos, readings)}
+    if engine is not None and repo is not None:
+        match = search_colour_match(engine, repo, photos, k=k,
+                                    progress=progress("search") if progress else None)
+        result["search"] = {"k": k, "model_id": engine.model_id,
+                            "catalog_items": repo.count_items(), "bonus": COLOUR_BONUS,
+                            "plain": match[0.0], "colour_ranked": match[COLOUR_BONUS]}
+    log.info("colour eval: %s photos, strict %s", len(photos), result["reader"]["all"]["strict"])
+    return result

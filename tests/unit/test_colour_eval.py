@@ -1,0 +1,99 @@
+"""`eval colour` on a tiny synthetic photo folder, and the colour re-ranking of search."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.cli import main
+from core.demo.taxonomy import COLORS
+from core.tagging.colour import ColourReading
+from core.tagging.colour_rank import colour_bonus, rerank
+from core.tagging.evaluate import LabelledPhoto, accepted, search_colour_match
+
+# (file, colour drawn, label)
+PHOTOS = [("dress/a.png", "red", {"color": "red"}),
+          ("dress/b.png", "navy", {"color": "blue"}),  # read navy: lenient (darker neighbour)
+          ("shirt/c.png", "green", {"color": "yellow", "worn": True}),  # wrong
+          ("shirt/d.png", "white", {"color": "grey", "second": "white"}),  # lenient via second
+          ("shirt/e.png", "black", {"color": None, "skip": True})]
+
+
+@pytest.fixture
+def folder(tmp_path):
+    for rel, colour, _ in PHOTOS:
+        arr = np.full((64, 48, 3), (200, 200, 205), dtype=np.uint8)
+        arr[12:56, 10:38] = COLORS[colour].rgb
+        (tmp_path / "validation" / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(arr).save(tmp_path / "validation" / rel)
+    labels = {rel: {"second": None, "pattern": "solid", "worn": False, **lab}
+              for rel, _, lab in PHOTOS}
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps({"palette": list(COLORS), "labels": labels}))
+    return tmp_path, path
+
+
+def test_eval_colour_reports_strict_and_lenient(folder, capsys):
+    data, labels = folder
+    assert main(["eval", "colour", "--data", str(data), "--labels", str(labels), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["photos"] == 4 and out["left_out"]["skipped"] == 1
+    assert out["reader"]["all"] == {"photos": 4, "strict": 0.25, "lenient": 0.75}
+    assert out["reader"]["worn"] == {"photos": 1, "strict": 0.0, "lenient": 0.0}
+    assert out["reader"]["not_worn"]["photos"] == 3
+    assert "search" not in out
+
+
+def test_eval_colour_prints_a_table(folder, capsys):
+    data, labels = folder
+    assert main(["eval", "colour", "--data", str(data), "--labels", str(labels)]) == 0
+    assert "strict 0.250  lenient 0.750" in capsys.readouterr().out
+
+
+def test_eval_colour_skips_a_missing_folder_cleanly(tmp_path, capsys):
+    code = main(["eval", "colour", "--data", str(tmp_path / "absent"), "--labels",
+                 str(tmp_path / "labels.json")])
+    assert code == 2
+    assert "no such folder" in capsys.readouterr().err
+
+
+def test_eval_colour_rejects_a_bad_labels_file(folder, capsys):
+    data, _ = folder
+    bad = data / "bad.json"
+    bad.write_text("[1, 2]")
+    assert main(["eval", "colour", "--data", str(data), "--labels", str(bad)]) == 2
+    assert "not a colour labels file" in capsys.readouterr().err
+
+
+def test_lenient_accepts_second_and_shade_neighbours():
+    photo = LabelledPhoto(None, "red", "white", False)
+    assert all(accepted(c, photo) for c in ("red", "white", "pink", "burgundy"))
+    assert not accepted("orange", photo)
+
+
+READ_RED = ColourReading("red", None, 1.0, 1.0, "background")
+
+
+def test_colour_rank_breaks_near_ties_not_clear_wins():
+    scores = [0.90, 0.89, 0.70]
+    colours = ["blue", "red", "red"]
+    assert rerank(scores, colours, READ_RED) == [1, 0, 2]  # near tie goes to red
+    assert rerank(scores, colours, None) == [0, 1, 2]
+    assert rerank([0.95, 0.80], ["blue", "red"], READ_RED) == [0, 1]  # clearly better wins
+    unsure = ColourReading("red", None, 0.1, 0.5, "centre")
+    assert colour_bonus("red", unsure) < colour_bonus("red", READ_RED)
+    assert colour_bonus("blue", READ_RED) == 0.0
+
+
+def test_search_colour_match_counts_plain_and_ranked(tmp_path):
+    results = [SimpleNamespace(score=s, item=SimpleNamespace(attrs={"color": c}))
+               for s, c in ((0.9, "blue"), (0.895, "blue"), (0.89, "red"), (0.5, "red"))]
+    engine = SimpleNamespace(search_image=lambda repo, path, k, colour_rank: SimpleNamespace(
+        results=results, colour=READ_RED))
+    photo = LabelledPhoto(tmp_path / "x.jpg", "red", None, False)
+    match = search_colour_match(engine, None, [photo], k=1, bonuses=(0.0, 0.05))
+    assert match == {0.0: 0.0, 0.05: 1.0}
