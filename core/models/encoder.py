@@ -88,9 +88,11 @@ class StudioEncoder(nn.Module):
     def __init__(self, *, embed_dim: int = 128, n_categories: int = 0, n_colors: int = 0,
                  attr_dim: int = 0, widths: tuple[int, ...] = DEFAULT_WIDTHS,
                  blocks: tuple[int, ...] = DEFAULT_BLOCKS, dropout: float = 0.2,
-                 chunk_weights: tuple[float, float, float] = (0.5, 0.3, 0.2)):
+                 chunk_weights: tuple[float, float, float] = (0.5, 0.3, 0.2),
+                 trunk: nn.Module | None = None):
         super().__init__()
-        self.trunk = Trunk(widths, blocks)
+        # the from-scratch residual CNN, or a given (pretrained) trunk with the same interface
+        self.trunk = trunk if trunk is not None else Trunk(widths, blocks)
         self.embed_dim = embed_dim
         half, quarter = embed_dim // 2, embed_dim // 4
         self.chunks = (half, quarter, embed_dim - half - quarter)
@@ -131,6 +133,18 @@ class StudioEncoder(nn.Module):
             return {}
         ident = z.split(self.chunks, dim=1)[2]
         return {name: head(ident) for name, head in self.attr_heads.items()}
+
+    def train(self, mode: bool = True) -> StudioEncoder:
+        """Training mode, except for a pretrained trunk's frozen part (its BatchNorm statistics
+        stay those it was trained with)."""
+        super().train(mode)
+        for module in getattr(self.trunk, "frozen_modules", list)():
+            module.eval()
+        return self
+
+    def tail_features(self, h: torch.Tensor) -> torch.Tensor:
+        """Projection from a split trunk's frozen-part features (cached during fine-tuning)."""
+        return self.proj(self.trunk.tail(h))
 
     def features(self, x: torch.Tensor, attrs: torch.Tensor | None = None) -> torch.Tensor:
         """Un-normalised projection; attributes (one-hot, zeros when unknown) added if given."""

@@ -13,10 +13,15 @@ from core.models.preprocess import PreprocessCfg, normalise_batch
 @torch.inference_mode()
 def features_u8(model, images_u8: torch.Tensor, cfg: PreprocessCfg, *, batch_size: int = 128,
                 device: str = "cpu") -> torch.Tensor:
-    """Projections of cached uint8 images, averaged over the model's inference views."""
+    """Projections of cached uint8 images, averaged over the model's inference views; a float
+    tensor holds a split trunk's cached frozen-part features (plain view only)."""
     model.eval()
     out = []
     for start in range(0, len(images_u8), batch_size):
+        if images_u8.dtype != torch.uint8:
+            out.append(model.tail_features(images_u8[start:start + batch_size].to(device)
+                                           .float()).cpu())
+            continue
         x = normalise_batch(center_resize(images_u8[start:start + batch_size], cfg.size),
                             cfg).to(device)
         out.append(model.view_features(x).cpu())

@@ -20,12 +20,15 @@ from core.models.metrics import (
     recall_at_1,
 )
 from core.models.studio import (
+    LITE_FILE,
+    SCRATCH_TRUNK,
     STUDIO_FILE,
     add_attr_heads,
     load_checkpoint,
     new_encoder,
     preprocess_of,
     save_checkpoint,
+    trunk_of,
 )
 from core.models.train import (
     Batcher,
@@ -115,12 +118,16 @@ def validation_metrics(model, val: dict[str, TensorSet], device: str = "cpu") ->
 
 def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
                 widths: tuple[int, ...] | None = None, blocks: tuple[int, ...] | None = None,
-                init: Path | None = None, image_size: int | None = None) -> dict:
+                init: Path | None = None, image_size: int | None = None,
+                trunk: str = SCRATCH_TRUNK, cut: int | None = None) -> dict:
     """Train the encoder (kind='encoder') or a classifier-only model; returns a summary.
-    ``image_size`` sets the input side (default: the --init checkpoint's, else 128)."""
+    ``image_size`` sets the input side (default: the --init checkpoint's, else the trunk's).
+    ``trunk`` "studio" starts from random weights; an EfficientNet-Lite name starts from its
+    ImageNet weights (frozen before block ``cut``)."""
     if kind == "classifier":
         cfg.triplet_weight, cfg.color_weight = 0.0, 0.0
-    model = load_checkpoint(init)[0] if init else new_encoder(widths=widths, blocks=blocks)
+    model = load_checkpoint(init)[0] if init else new_encoder(
+        widths=widths, blocks=blocks, trunk=trunk, cut=cut, pretrained=trunk != SCRATCH_TRUNK)
     if cfg.attr_weight:  # a warm start gains the heads here
         add_attr_heads(model, HEAD_ATTRS)
     if cfg.detail_weight:
@@ -133,7 +140,8 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
     pre = preprocess_of(model)
     train, val = load_training_data(spec, pre.size)
     out_dir = Path(out_dir)
-    path = out_dir / (STUDIO_FILE if kind == "encoder" else CLASSIFIER_FILE)
+    name = LITE_FILE if trunk_of(model) != SCRATCH_TRUNK else STUDIO_FILE
+    path = out_dir / (name if kind == "encoder" else CLASSIFIER_FILE)
     extra = {"train_config": config_dict(cfg), "data": spec.describe(), "kind": kind}
 
     def save(m, row: dict) -> None:
@@ -156,6 +164,13 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
         if init is None:
             raise ValueError("--heads-only needs --init CHECKPOINT (a trained trunk)")
         train = {k: feature_set(model, ts, cfg.device) for k, ts in train.items()}
+    if cfg.tail_only:
+        if not getattr(model.trunk, "cut", 0):
+            raise ValueError("--tail-only needs a pretrained trunk split at a block (--cut N)")
+        gen = torch.Generator().manual_seed(cfg.seed + 7)
+        train = {k: cut_feature_set(model, ts, cfg, gen, views=cfg.cache_views)
+                 for k, ts in train.items()}
+        val = {k: cut_feature_set(model, ts, cfg, gen, views=1) for k, ts in val.items()}
     batcher = Batcher(train.get("photos"), train.get("demo"), cfg)
     log.info("training %s: %s steps/epoch, %d photos, %d renders", kind, batcher.steps,
              len(train["photos"]) if "photos" in train else 0,
@@ -184,6 +199,36 @@ def feature_set(model, ts: TensorSet, device: str = "cpu", batch_size: int = 128
     both = TensorSet.concat([ts, ts])
     both.images = torch.cat(feats)
     return both
+
+
+@torch.inference_mode()
+def cut_feature_set(model, ts: TensorSet, cfg: TrainConfig, gen: torch.Generator, *,
+                    views: int, batch_size: int = 64) -> TensorSet:
+    """Replace images by a split trunk's frozen-part features (float16): the plain view, then
+    ``views - 1`` augmented views (random crop, mirror, light jitter) of every picture."""
+    from tqdm import tqdm
+
+    from core.models.augment import augment, center_resize
+    from core.models.preprocess import normalise_batch
+
+    model.eval()
+    pre = preprocess_of(model)
+    parts = []
+    bar = tqdm(total=len(ts) * views, desc="caching trunk features", unit="img",
+               mininterval=5, disable=None)
+    for v in range(views):
+        feats = []
+        for s in range(0, len(ts), batch_size):
+            chunk = ts.images[s:s + batch_size]
+            x = center_resize(chunk, pre.size) if v == 0 else augment(
+                chunk, pre.size, gen, strength=cfg.aug_strength)
+            feats.append(model.trunk.frozen(normalise_batch(x, pre).to(cfg.device)).half().cpu())
+            bar.update(len(chunk))
+        view_set = ts.subset(torch.arange(len(ts)))
+        view_set.images = torch.cat(feats)
+        parts.append(view_set)
+    bar.close()
+    return TensorSet.concat(parts) if len(parts) > 1 else parts[0]
 
 
 def set_threads(n: int | None) -> None:

@@ -29,6 +29,8 @@ class BackboneSpec:
     weights_file: str | None = None  # file (or folder) name of the pretrained weights
     weights_url: str | None = None  # where to get it on a machine with internet
     shipped: bool = False  # weights live directly in WEIGHTS_DIR (trained by this project)
+    # finds weights an installed package carries (ImportError naming the package when absent)
+    locate: Callable[[], Path] | None = None
     description: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
 
@@ -83,6 +85,12 @@ def resolve_weights(spec: BackboneSpec, weights_dir: Path) -> Path:
     for p in places:
         if p.exists():
             return p
+    if spec.locate is not None:
+        try:
+            return spec.locate()
+        except ImportError as err:
+            raise MissingWeights(f"{err} (or place '{spec.weights_file}' at {places[0]})") \
+                from None
     if not places:
         raise MissingWeights(f"{spec.name}: has no pretrained weights; use weights=None")
     where = " or ".join(str(p) for p in places)

@@ -12,26 +12,45 @@ import torch
 
 from core.models.encoder import StudioEncoder
 from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES, HEAD_ATTRS, head_sizes
+from core.models.lite import LITE_VARIANTS, LiteTrunk, lite_preprocess, package_weights
 from core.models.preprocess import PreprocessCfg
 from core.models.train import WeightAverage
 
 STUDIO_FILE = "studio_encoder.pt"
 STUDIO_PREPROCESS = PreprocessCfg(size=128, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
                                   pad="edge")
+SCRATCH_TRUNK = "studio"  # the from-scratch residual CNN
+LITE_TRUNK = "efficientnet_lite0"  # the default encoder's pretrained trunk
+LITE_FILE = "studio_lite.pt"
+# frozen blocks of a Lite trunk by default: fine-tuning trains the last two blocks and the head
+LITE_CUT = 14
+
+
+def trunk_of(model: StudioEncoder) -> str:
+    """The trunk a studio encoder is built on: "studio" or an EfficientNet-Lite name."""
+    return getattr(model.trunk, "name", SCRATCH_TRUNK)
 
 
 def preprocess_of(model: StudioEncoder) -> PreprocessCfg:
-    """The preprocessing a studio encoder was trained for (its own input side)."""
-    return replace(STUDIO_PREPROCESS, size=int(getattr(model, "image_size",
-                                                       STUDIO_PREPROCESS.size)))
+    """The preprocessing a studio encoder was trained for (its trunk's, at its own side)."""
+    size = int(getattr(model, "image_size", STUDIO_PREPROCESS.size))
+    trunk = trunk_of(model)
+    return replace(STUDIO_PREPROCESS, size=size) if trunk == SCRATCH_TRUNK else \
+        lite_preprocess(trunk, size)
 
 
 def new_encoder(*, widths: tuple[int, ...] | None = None, blocks: tuple[int, ...] | None = None,
                 embed_dim: int = 128, with_attrs: bool = True,
                 attr_heads: bool | Sequence[str] = False,
-                chunk_weights: tuple[float, float, float] | None = None) -> StudioEncoder:
-    """A randomly initialised encoder sized for the catalog's categories, colours, attributes."""
+                chunk_weights: tuple[float, float, float] | None = None,
+                trunk: str = SCRATCH_TRUNK, cut: int | None = None,
+                pretrained: bool = False) -> StudioEncoder:
+    """An encoder sized for the catalog's categories, colours and attributes: randomly
+    initialised, or on an EfficientNet-Lite trunk (ImageNet weights when ``pretrained``)."""
     kw: dict[str, Any] = {}
+    if trunk != SCRATCH_TRUNK:
+        weights = package_weights(trunk) if pretrained else None
+        kw["trunk"] = LiteTrunk(trunk, weights=weights, cut=LITE_CUT if cut is None else cut)
     if widths:
         kw["widths"] = tuple(widths)
     if blocks:
@@ -40,6 +59,8 @@ def new_encoder(*, widths: tuple[int, ...] | None = None, blocks: tuple[int, ...
         kw["chunk_weights"] = tuple(chunk_weights)
     model = StudioEncoder(embed_dim=embed_dim, n_categories=len(CATEGORY_NAMES),
                           n_colors=len(COLOR_NAMES), attr_dim=ATTR_DIM if with_attrs else 0, **kw)
+    if trunk != SCRATCH_TRUNK:
+        model.image_size = LITE_VARIANTS[trunk].size
     if attr_heads:
         add_attr_heads(model, HEAD_ATTRS if attr_heads is True else tuple(attr_heads))
     return model
@@ -53,6 +74,11 @@ def add_attr_heads(model: StudioEncoder, names: Sequence[str] = HEAD_ATTRS) -> N
 
 def arch_of(model: StudioEncoder) -> dict[str, Any]:
     """Constructor arguments that rebuild ``model``."""
+    common = {"embed_dim": model.embed_dim, "with_attrs": model.attr_mlp is not None,
+              **({"attr_heads": list(model.attr_heads)} if model.attr_heads is not None else {}),
+              "chunk_weights": [round(float(w) ** 2, 6) for w in model.chunk_scale]}
+    if trunk_of(model) != SCRATCH_TRUNK:
+        return {"trunk": trunk_of(model), "cut": model.trunk.cut, **common}
     widths, blocks = [], []
     for blk in model.trunk.stages:
         if blocks and blk.conv1.stride[0] == 1:  # stages start with a stride-2 block
@@ -60,10 +86,7 @@ def arch_of(model: StudioEncoder) -> dict[str, Any]:
         else:
             widths.append(blk.conv1.out_channels)
             blocks.append(1)
-    return {"widths": widths, "blocks": blocks, "embed_dim": model.embed_dim,
-            "with_attrs": model.attr_mlp is not None,
-            **({"attr_heads": list(model.attr_heads)} if model.attr_heads is not None else {}),
-            "chunk_weights": [round(float(w) ** 2, 6) for w in model.chunk_scale]}
+    return {"widths": widths, "blocks": blocks, **common}
 
 
 def save_checkpoint(model: StudioEncoder, path: Path, *, metrics: dict | None = None,
@@ -121,7 +144,7 @@ def average_checkpoints(paths: Sequence[Path], out: Path) -> dict[str, Any]:
     if len(paths) < 2:
         raise ValueError("give at least two checkpoints to average")
     loaded = [load_checkpoint(p) for p in paths]
-    trunk_keys = ("widths", "blocks", "embed_dim", "with_attrs")
+    trunk_keys = ("trunk", "widths", "blocks", "embed_dim", "with_attrs")
     first = {k: loaded[0][1]["arch"].get(k) for k in trunk_keys}
     for path, (_, payload) in zip(paths[1:], loaded[1:], strict=True):
         arch = {k: payload["arch"].get(k) for k in trunk_keys}

