@@ -88,7 +88,8 @@ def _choose_start() -> None:
                 st.error(f"**Photos need the image model.** {exc}")
                 return
             state["refine_photo"] = {"vector": ref.vector.tolist(), "family": ref.family,
-                                     "bytes": photo.getvalue(), "name": photo.name}
+                                     "attrs": ref.attrs, "bytes": photo.getvalue(),
+                                     "name": photo.name}
             _start({"kind": "photo", "name": photo.name})
 
 
@@ -108,7 +109,8 @@ def _show_reference(ref: dict, key: str) -> None:
 def _core_reference(ref: dict):
     if ref["kind"] == "photo":
         photo = state["refine_photo"]
-        return Reference(np.asarray(photo["vector"], dtype=np.float32), photo["family"])
+        return Reference(np.asarray(photo["vector"], dtype=np.float32), photo["family"],
+                         attrs=photo.get("attrs") or {})
     return refiner.item_reference(repo, ref["sku"])
 
 
@@ -121,7 +123,7 @@ def _run_turn(text: str) -> None:
     state["refine_turns"].append({
         "text": text.strip(), "ref": ref, "skus": skus,
         "scores": [r.score for r in outcome.results], "message": outcome.message,
-        "reading": outcome.reading, "family": outcome.family,
+        "reading": outcome.reading, "family": outcome.family, "notes": outcome.notes,
         "next": skus[0] if skus else ref.get("sku")})
 
 
@@ -130,7 +132,7 @@ def _history() -> None:
     for i, turn in enumerate(turns[:-1]):
         label = f"Turn {i + 1}: “{turn['text'] or '(no text)'}”"
         with st.expander(label, expanded=False):
-            st.caption(turn["message"] or f"understood: {turn['reading']}")
+            st.caption(turn["message"] or f"Understood: {turn['reading'] or 'a change'}")
             image_grid(repo.get_items(turn["skus"][:8]), columns=8, key=f"refine_hist_{i}")
 
 
@@ -168,7 +170,9 @@ with right:
     if last["message"]:
         st.info(last["message"])
     elif last["reading"]:
-        st.caption(f"understood: {last['reading']}")
+        st.caption(f"Understood: {last['reading']}")
+    for note in last.get("notes", ()):
+        st.warning(note)
     if last.get("family"):
         st.caption(f"showing {last['family']} items (turn off “Keep the garment type” to "
                    "search everything)")

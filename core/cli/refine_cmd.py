@@ -52,6 +52,11 @@ def register(sub, groups) -> None:
     p = groups["eval"].add_parser("feedback", help="recall of text-feedback retrieval vs baselines")
     _data_args(p)
     p.add_argument("--weights", type=Path, help="feedback model to evaluate")
+    p.add_argument("--real-part", choices=("heldout", "development"), default="heldout",
+                   help="which real captions to report on: the held-out fifth (default) or the "
+                        "development rest (for choosing the rule weight)")
+    p.add_argument("--rule-weight", type=float, default=None,
+                   help="penalty per broken request in the rule ranking (default: the product's)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval)
 
@@ -146,7 +151,8 @@ def cmd_eval(args) -> int:
     repo = None if opts.fashioniq else repository(cfg)
     try:
         report = evaluate_feedback(cfg, repo, opts, weights=args.weights,
-                                   real_captions=_real(args), progress=progress_bar("captions"))
+                                   real_captions=_real(args), progress=progress_bar("captions"),
+                                   real_part=args.real_part, rule_weight=args.rule_weight)
     except _known_errors() as exc:
         raise CliError(str(exc)) from None
     if args.json:
@@ -155,15 +161,36 @@ def cmd_eval(args) -> int:
     print(f"held-out pairs ({report['split']}, n={report['n']}): R@10 {report['r10']:.3f}  "
           f"R@50 {report['r50']:.3f}  mean {report['mean']:.3f}  "
           f"attr_hit@10 {report['attr_hit_at_10']}")
+    w = report.get("with_rules")
+    if w:
+        print(f"  with the rule ranking R@10 {w['r10']:.3f}  R@50 {w['r50']:.3f}  "
+              f"attr_hit@10 {w['attr_hit_at_10']}")
     for name, b in report["baselines"].items():
         print(f"  baseline {name:<10} R@10 {b['r10']:.3f}  R@50 {b['r50']:.3f}")
     for fam, f in report.get("per_family", {}).items():
         print(f"  family {fam:<8} R@10 {f['r10']:.3f}  R@50 {f['r50']:.3f}  (n={f['n']})")
-    real = report.get("real_captions")
-    if real and real.get("attr_hit_at_10") is not None:
-        print(f"real captions naming a colour (n={real['color']['n']}): attr_hit@10 "
-              f"{real['attr_hit_at_10']:.3f} vs reference only {real['reference_only']:.3f}")
+    _print_real(report.get("real_captions"))
     return 0
+
+
+REAL_ROWS = (("color", "naming a colour"), ("pattern", "naming a pattern"),
+             ("sleeve", "naming a sleeve length"), ("color_shade", "darker / lighter"),
+             ("sleeve_relative", "longer / shorter sleeves"),
+             ("avoided", "negating a value (top-10 free of it)"))
+
+
+def _print_real(real: dict | None) -> None:
+    if not real or "color" not in real:
+        return
+    print(f"real captions ({real['part']}, {real['n_asked']} of {real['n_captions']} ask for "
+          f"colour, pattern or sleeves; rule weight {real['rule_weight']:g}): top-10 fraction "
+          f"with the requested value")
+    print(f"  {'':<40} {'n':>5}  {'model+rules':>11}  {'model':>6}  {'reference':>9}")
+    for key, label in REAL_ROWS:
+        e = real.get(key) or {}
+        if e.get("n"):
+            print(f"  {label:<40} {e['n']:>5}  {e['model_rules']:>11.3f}  {e['model']:>6.3f}  "
+                  f"{e['reference_only']:>9.3f}")
 
 
 def _command() -> str:
@@ -204,10 +231,14 @@ def cmd_refine(args) -> int:
     if outcome.message:
         log.info("%s", outcome.message)
     if args.json:
+        for note in outcome.notes:
+            log.info("%s", note)
         emit_json(outcome.to_json(cfg.data_dir))
         return 0
     if outcome.reading:
         print(f"understood: {outcome.reading}")
+    for note in outcome.notes:
+        print(note)
     if outcome.family:
         print(f"within the {outcome.family} family (--any-family to search everything)")
     for r in outcome.results:

@@ -25,6 +25,7 @@ from core.feedback.metrics import (
 from core.feedback.model import Combiner, TextProjection
 from core.feedback.pairs import PairRecord
 from core.feedback.parse import parse_feedback
+from core.feedback.rules import RULE_WEIGHT, penalty_matrix, resolve
 
 METHODS = ("model", "image_only", "text_only", "sum")
 HIT_ATTRS = ("color", "pattern")
@@ -69,16 +70,42 @@ def wanted_values(captions: Sequence[str], attr: str) -> list[frozenset[str] | N
     return [parse_feedback(c).requested(attr) for c in captions]
 
 
+def _adjust(data: FeedbackData, rules: list | None, sel: np.ndarray, gallery: np.ndarray,
+            weight: float) -> np.ndarray | None:
+    if rules is None:
+        return None
+    attrs = [data.info[r]["attrs"] for r in gallery]
+    return weight * penalty_matrix([rules[i] for i in np.flatnonzero(sel)], attrs)
+
+
 def _ranks(data: FeedbackData, q: np.ndarray, refs: np.ndarray, tgts: np.ndarray,
-           fams: list[str], split: str, by_family: bool) -> np.ndarray:
+           fams: list[str], split: str, by_family: bool, rules: list | None = None,
+           weight: float = RULE_WEIGHT) -> np.ndarray:
     if not by_family:
-        return target_ranks(q, data.vectors, tgts, data.rows(split), exclude=refs)
+        gallery = data.rows(split)
+        adjust = _adjust(data, rules, np.ones(len(q), bool), gallery, weight)
+        return target_ranks(q, data.vectors, tgts, gallery, exclude=refs, adjust=adjust)
     ranks = np.zeros(len(q), dtype=np.int64)
     for fam in set(fams):
         sel = np.array([f == fam for f in fams])
         gallery = np.array([r for r in data.rows(split) if data.info[r]["family"] == fam])
-        ranks[sel] = target_ranks(q[sel], data.vectors, tgts[sel], gallery, exclude=refs[sel])
+        ranks[sel] = target_ranks(q[sel], data.vectors, tgts[sel], gallery, exclude=refs[sel],
+                                  adjust=_adjust(data, rules, sel, gallery, weight))
     return ranks
+
+
+def _with_rules(data: FeedbackData, q: np.ndarray, refs: np.ndarray, tgts: np.ndarray,
+                caps: list[str], fams: list[str], split: str, by_family: bool,
+                wanted: dict[str, list[frozenset[str] | None]]) -> dict:
+    """Recall and attribute presence of the model's queries ranked by the request rules."""
+    rules = [resolve(parse_feedback(c), data.info[r]["attrs"]) for c, r in zip(caps, refs,
+                                                                               strict=True)]
+    out = recall_summary(_ranks(data, q, refs, tgts, fams, split, by_family, rules))
+    gallery = data.rows(split)
+    adjust = _adjust(data, rules, np.ones(len(q), bool), gallery, RULE_WEIGHT)
+    top = top_rows(q, data.vectors, gallery, K_HIT, exclude=refs, adjust=adjust)
+    out.update(_attr_summary(data, top, wanted))
+    return out
 
 
 def evaluate_pairs(data: FeedbackData, encode: Callable[[list[str]], np.ndarray],
@@ -102,6 +129,7 @@ def evaluate_pairs(data: FeedbackData, encode: Callable[[list[str]], np.ndarray]
         top = top_rows(q, data.vectors, gallery, K_HIT, exclude=refs)
         summary.update(_attr_summary(data, top, wanted))
         if method == "model":
+            with_rules = _with_rules(data, q, refs, tgts, caps, fams, split, by_family, wanted)
             per = defaultdict(list)
             for f, r in zip(fams, ranks, strict=True):
                 per[f].append(r)
@@ -109,6 +137,7 @@ def evaluate_pairs(data: FeedbackData, encode: Callable[[list[str]], np.ndarray]
         results[method] = summary
     out = results.pop("model")
     out["baselines"] = results
+    out["with_rules"] = with_rules
     return out
 
 

@@ -13,11 +13,13 @@ from core.models.metrics import nearest
 
 
 def target_ranks(queries: np.ndarray, vectors: np.ndarray, targets: Sequence[int],
-                 gallery: Sequence[int], exclude: Sequence[int] | None = None) -> np.ndarray:
+                 gallery: Sequence[int], exclude: Sequence[int] | None = None,
+                 adjust: np.ndarray | None = None) -> np.ndarray:
     """0-based rank of each query's target among the gallery rows (cosine, best first).
 
     ``exclude`` (one row per query, e.g. the reference) is left out of the ranking; ties are
-    broken in the target's favour. Every target must be a gallery row.
+    broken in the target's favour. Every target must be a gallery row. ``adjust`` (queries x
+    gallery) is subtracted from the scores (the rule ranking's weighted penalties).
     """
     gallery = np.asarray(gallery, dtype=np.int64)
     targets = np.asarray(targets, dtype=np.int64)
@@ -25,9 +27,14 @@ def target_ranks(queries: np.ndarray, vectors: np.ndarray, targets: Sequence[int
         raise ValueError("every target must be in the gallery")
     q = np.asarray(queries, dtype=np.float32)
     sims = q @ vectors[gallery].T
+    if adjust is not None:
+        sims = sims - adjust
     if exclude is not None:
         sims = np.where(gallery[None, :] == np.asarray(exclude)[:, None], -np.inf, sims)
     own = np.einsum("ij,ij->i", q, vectors[targets])
+    if adjust is not None:
+        col = {int(g): j for j, g in enumerate(gallery)}
+        own = own - adjust[np.arange(len(q)), [col[int(t)] for t in targets]]
     better = sims > own[:, None]
     better &= gallery[None, :] != targets[:, None]
     return better.sum(axis=1)
@@ -48,14 +55,42 @@ def recall_summary(ranks: np.ndarray, ks: Sequence[int] = (10, 50)) -> dict[str,
 
 
 def top_rows(queries: np.ndarray, vectors: np.ndarray, gallery: Sequence[int], k: int,
-             exclude: Sequence[int] | None = None) -> np.ndarray:
-    """Gallery rows of the k best results per query (``exclude``: one row per query)."""
+             exclude: Sequence[int] | None = None, adjust: np.ndarray | None = None
+             ) -> np.ndarray:
+    """Gallery rows of the k best results per query (``exclude``: one row per query;
+    ``adjust``: queries x gallery, subtracted from the scores)."""
     gallery = np.asarray(gallery, dtype=np.int64)
+    if adjust is not None:
+        return gallery[_adjusted_top(queries, vectors[gallery], k, adjust,
+                                     None if exclude is None else gallery[None, :]
+                                     == np.asarray(exclude)[:, None])]
     mask = None
     if exclude is not None:
         mask = gallery[None, :] == np.asarray(exclude)[:, None]
     idx = nearest(np.asarray(queries, dtype=np.float32), vectors[gallery], k, mask)
     return gallery[idx]
+
+
+def _adjusted_top(q: np.ndarray, matrix: np.ndarray, k: int, adjust: np.ndarray,
+                  mask: np.ndarray | None) -> np.ndarray:
+    scores = np.asarray(q, dtype=np.float32) @ matrix.T - adjust
+    if mask is not None:
+        scores = np.where(mask, -np.inf, scores)
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(scores, part, 1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, 1)
+
+
+def attribute_fraction(rows: np.ndarray, values: Sequence[str | None],
+                       wanted: Sequence[frozenset[str] | None]) -> np.ndarray:
+    """Per query: the fraction of its result rows with an acceptable value (NaN: not asked)."""
+    vals = np.asarray([v if v is not None else "" for v in values], dtype=object)
+    out = np.full(len(rows), np.nan)
+    for i, (r, w) in enumerate(zip(rows, wanted, strict=True)):
+        if w:
+            out[i] = float(np.isin(vals[r], list(w)).mean())
+    return out
 
 
 def attribute_hits(rows: np.ndarray, values: Sequence[str | None],

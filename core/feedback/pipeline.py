@@ -20,7 +20,9 @@ from core.config import Settings
 from core.feedback.data import FeedbackData, add_captions, catalog_data
 from core.feedback.evaluate import evaluate_pairs
 from core.feedback.model import load_combiner, save_combiner
+from core.feedback.real import METHODS as REAL_METHODS
 from core.feedback.real import real_caption_eval
+from core.feedback.rules import RULE_WEIGHT
 from core.feedback.service import default_weights
 from core.feedback.text import DEFAULT_TOWER, build_text_tower
 from core.feedback.train import CaptionBank, TrainConfig, caption_cache_path, train_combiner
@@ -89,7 +91,8 @@ def _bank(settings: Settings, data: FeedbackData, tower, progress: Progress | No
 
 
 def measure(settings: Settings, data: FeedbackData, encode, model, baseline, *,
-            real_captions: Path | None = None, seed: int = 0) -> dict:
+            real_captions: Path | None = None, seed: int = 0, real_part: str = "heldout",
+            rule_weight: float | None = None) -> dict:
     """The eval report: held-out pairs, demo-caption pairs and (optionally) real captions."""
     split = eval_split(data)
     report = evaluate_pairs(data, encode, model, baseline, split=split,
@@ -104,8 +107,9 @@ def measure(settings: Settings, data: FeedbackData, encode, model, baseline, *,
                                                 for m, v in d["baselines"].items()}
     if real_captions is not None:
         if Path(real_captions).is_dir():
-            report["real_captions"] = real_caption_eval(data, encode, model, baseline,
-                                                        real_captions, split=split, seed=seed)
+            weight = RULE_WEIGHT if rule_weight is None else rule_weight
+            report["real_captions"] = real_caption_eval(data, encode, model, real_captions,
+                                                        seed=seed, part=real_part, weight=weight)
         else:
             log.warning("real captions folder %s not found: skipped", real_captions)
     return report
@@ -133,7 +137,8 @@ def train_feedback(settings: Settings, repo, opts: DataOptions, cfg: TrainConfig
 
 
 def evaluate_feedback(settings: Settings, repo, opts: DataOptions, *, weights: Path | None = None,
-                      real_captions: Path | None = None, progress: Progress | None = None) -> dict:
+                      real_captions: Path | None = None, progress: Progress | None = None,
+                      real_part: str = "heldout", rule_weight: float | None = None) -> dict:
     """Evaluate saved weights on the held-out pairs (same data recipe as training)."""
     model, baseline, meta = load_combiner(weights or default_weights(settings))
     opts.model_id = model.cfg.image_model
@@ -146,7 +151,8 @@ def evaluate_feedback(settings: Settings, repo, opts: DataOptions, *, weights: P
                              device=settings.device)
     bank = _bank(settings, data, tower, progress)
     report = measure(settings, data, bank.encoder(tower), model, baseline,
-                     real_captions=real_captions, seed=opts.seed)
+                     real_captions=real_captions, seed=opts.seed, real_part=real_part,
+                     rule_weight=rule_weight)
     report["weights"] = str(weights or default_weights(settings))
     report["model_id"] = model.cfg.image_model
     report["text_tower"] = model.cfg.text_tower
@@ -174,9 +180,8 @@ def headline(metrics: dict) -> dict:
                         for m, v in metrics.get("baselines", {}).items()}
     real = metrics.get("real_captions")
     if real and "color" in real:
-        out["real_captions"] = {"attr_hit_at_10": real.get("attr_hit_at_10"),
-                                "reference_only": real.get("reference_only"),
-                                "n": real["color"]["n"]}
+        out["real_captions"] = {a: {k: real[a].get(k) for k in ("n", *REAL_METHODS)}
+                                for a in ("color", "pattern", "sleeve")}
     return out
 
 

@@ -1,9 +1,12 @@
 """Real shopper captions (FashionIQ caption files, no images) as a held-out phrasing test.
 
-A fixed fifth of the caption pairs (by a hash of candidate and target ids) is held out. For
-each held-out caption that names a colour (pattern, sleeve), a random catalog item of the
-matching kind is the reference; a hit is a top-10 result of the requested colour. The
-reference-only baseline shows how often that happens without reading the text.
+A fixed fifth of the caption pairs (by a hash of candidate and target ids) is held out; the
+rest is the development part (vocabulary, rule weight). For each caption that names a colour
+(pattern, sleeve length), the reference is a catalog item of the matching kind whose colour
+(pattern, sleeves) is another than the one asked for, and the gallery is every item of its
+garment family, as on the Refine page. Reported per attribute: the fraction of the top-10
+that has the requested value, for the model with the rule ranking, the model alone and the
+reference alone.
 """
 
 from __future__ import annotations
@@ -18,12 +21,16 @@ import numpy as np
 from core.feedback.data import FeedbackData
 from core.feedback.evaluate import compose
 from core.feedback.fashioniq import CATEGORIES, read_caption_file
-from core.feedback.metrics import attribute_hits, hit_rate, top_rows
-from core.feedback.model import Combiner, TextProjection
+from core.feedback.metrics import attribute_fraction, attribute_hits, hit_rate, top_rows
+from core.feedback.model import Combiner
 from core.feedback.parse import parse_feedback
+from core.feedback.rules import RULE_ATTRS, RULE_WEIGHT, Constraints, penalty_matrix, resolve
 
 HELD_OUT_MOD = 5  # one pair in five is held out
-REAL_ATTRS = ("color", "pattern", "sleeve")
+PARTS = ("heldout", "development")
+REAL_ATTRS = RULE_ATTRS
+K = 10
+METHODS = ("model_rules", "model", "reference_only")
 # FashionIQ category -> catalog categories to draw references from (and their family).
 REFERENCE_KINDS = {"dress": (("dress",), "full"), "shirt": (("shirt",), "top"),
                    "toptee": (("tee", "tank", "top"), "top")}
@@ -35,7 +42,8 @@ def is_held_out(candidate: str, target: str | None) -> bool:
 
 
 def read_real_captions(folder: Path, part: str = "heldout") -> list[tuple[str, str]]:
-    """(FashionIQ category, caption) of the held-out ("heldout") or remaining ("train") part."""
+    """(FashionIQ category, caption) of the held-out ("heldout") or remaining part
+    ("development"; "train" is accepted as its old name)."""
     folder = Path(folder)
     out = []
     for cat in CATEGORIES:
@@ -56,45 +64,100 @@ def _reference_pool(data: FeedbackData, rows: np.ndarray, fiq_category: str) -> 
     return rows
 
 
+def pick_reference(data: FeedbackData, pool: np.ndarray, wanted: dict[str, frozenset[str]],
+                   rng: random.Random) -> int:
+    """A pool item whose colour (pattern, sleeves) is not the one asked for; the colour
+    condition is kept longest when no item differs in everything."""
+    tiers = (list(wanted), ["color"] if "color" in wanted else [], [])
+    for attrs in tiers:
+        ok = [int(r) for r in pool if all(data.attr(r, a) not in wanted[a] for a in attrs)]
+        if ok:
+            return rng.choice(ok)
+    return int(rng.choice(list(pool)))
+
+
+def _queries(data: FeedbackData, captions: list[tuple[str, str]], rows: np.ndarray,
+             rng: random.Random) -> list[tuple[str, int, Constraints]]:
+    """(caption, reference row, resolved request) of the captions that ask for an attribute."""
+    out = []
+    pools: dict[str, np.ndarray] = {}
+    for cat, cap in captions:
+        parsed = parse_feedback(cap)
+        wanted = {a: v for a in REAL_ATTRS if (v := parsed.requested(a))}
+        if not wanted and not parsed.first("color_rel") and not parsed.first("sleeve_rel"):
+            continue
+        if cat not in pools:
+            pools[cat] = _reference_pool(data, rows, cat)
+        ref = pick_reference(data, pools[cat], wanted, rng)
+        c = resolve(parsed, data.info[ref]["attrs"])
+        if c:
+            out.append((cap, ref, c))
+    return out
+
+
+def _tops(data: FeedbackData, q: np.ndarray, refs: np.ndarray, cs: list[Constraints],
+          weight: float | None) -> np.ndarray:
+    """Top-K rows per query within the reference's family (rules applied when ``weight``)."""
+    out = np.zeros((len(q), K), dtype=np.int64)
+    fams = np.array([data.info[r]["family"] for r in refs])
+    for fam in sorted(set(fams)):
+        sel = np.flatnonzero(fams == fam)
+        gallery = np.array([r for r, f in enumerate(data.info) if f["family"] == fam])
+        adjust = None
+        if weight is not None:
+            attrs = [data.info[r]["attrs"] for r in gallery]
+            adjust = weight * penalty_matrix([cs[i] for i in sel], attrs)
+        top = top_rows(q[sel], data.vectors, gallery, K, exclude=refs[sel], adjust=adjust)
+        out[sel, :top.shape[1]] = top
+    return out
+
+
+def _fractions(data: FeedbackData, tops: dict[str, np.ndarray], cs: list[Constraints],
+               attr: str, named: bool) -> dict:
+    values = [data.attr(r, attr) for r in range(len(data.skus))]
+    wanted = [c.want.get(attr) if (attr in c.explicit) == named else None for c in cs]
+    entry: dict = {"n": int(sum(w is not None for w in wanted))}
+    for m, top in tops.items():
+        entry[m] = hit_rate(attribute_fraction(top, values, wanted))
+    entry["hit_at_10"] = hit_rate(attribute_hits(tops["model_rules"], values, wanted))
+    return entry
+
+
+def _avoided(data: FeedbackData, tops: dict[str, np.ndarray], cs: list[Constraints]) -> dict:
+    """Fraction of the top-10 free of every value the caption negates."""
+    asked = [i for i, c in enumerate(cs) if c.avoid]
+    entry: dict = {"n": len(asked)}
+    for m, top in tops.items():
+        clean = [np.mean([not any(data.attr(r, a) in v for a, v in cs[i].avoid.items())
+                          for r in top[i]]) for i in asked]
+        entry[m] = round(float(np.mean(clean)), 4) if clean else None
+    return entry
+
+
 def real_caption_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarray],
-                      model: Combiner, baseline: TextProjection | None, folder: Path, *,
-                      split: str = "test", seed: int = 0, limit: int | None = None) -> dict:
-    """Attribute presence in the top-10 for held-out real captions, per attribute and method."""
-    captions = read_real_captions(folder)
-    parsed = [(cat, cap, parse_feedback(cap)) for cat, cap in captions]
-    asked = [(cat, cap, p) for cat, cap, p in parsed
-             if any(p.requested(a) for a in REAL_ATTRS)]
+                      model: Combiner, folder: Path, *, seed: int = 0, limit: int | None = None,
+                      part: str = "heldout", weight: float = RULE_WEIGHT) -> dict:
+    """Top-10 attribute fractions for real captions, per attribute and method."""
+    captions = read_real_captions(folder, part)
     rng = random.Random(seed)
-    if limit is not None and len(asked) > limit:
-        asked = rng.sample(asked, limit)
-    gallery = data.rows(split)
-    if len(gallery) < 2 or not asked:
-        return {"n_heldout": len(captions), "n_asked": len(asked)}
-    refs = np.array([rng.choice(_reference_pool(data, gallery, cat)) for cat, _, _ in asked])
-    txt = encode([cap for _, cap, _ in asked])
-    img = data.vectors[refs]
-    methods = ("model", "image_only") if baseline is None else ("model", "image_only",
-                                                                 "text_only", "sum")
-    tops = {m: top_rows(compose(m, model, baseline, img, txt), data.vectors, gallery, 10,
-                        exclude=refs) for m in methods}
-    out: dict = {"n_heldout": len(captions), "split": f"1 in {HELD_OUT_MOD} pairs by id hash"}
+    queries = _queries(data, captions, data.rows(), rng)
+    if limit is not None and len(queries) > limit:
+        queries = rng.sample(queries, limit)
+    out: dict = {"part": part, "n_captions": len(captions), "n_asked": len(queries),
+                 "split": f"1 in {HELD_OUT_MOD} pairs by id hash",
+                 "gallery": "every catalog item of the reference's family",
+                 "rule_weight": weight, "methods": list(METHODS)}
+    if not queries or len(data.skus) < 2:
+        return out
+    refs = np.array([r for _, r, _ in queries], dtype=np.int64)
+    cs = [c for _, _, c in queries]
+    q = compose("model", model, None, data.vectors[refs], encode([t for t, _, _ in queries]))
+    tops = {"model_rules": _tops(data, q, refs, cs, weight), "model": _tops(data, q, refs, cs,
+                                                                            None),
+            "reference_only": _tops(data, data.vectors[refs], refs, cs, None)}
     for attr in REAL_ATTRS:
-        wanted = [p.requested(attr) for _, _, p in asked]
-        values = [data.attr(r, attr) for r in range(len(data.skus))]
-        entry = {"n": int(sum(w is not None for w in wanted))}
-        for m in methods:
-            key = "attr_hit_at_10" if m == "model" else m
-            entry[key] = hit_rate(attribute_hits(tops[m], values, wanted))
-        out[attr] = entry
-    single = [len(p.values("color")) == 1 and p.requested("color") is not None
-              for _, _, p in asked]
-    values = [data.attr(r, "color") for r in range(len(data.skus))]
-    wanted = [p.requested("color") if s else None for (_, _, p), s in zip(asked, single,
-                                                                          strict=True)]
-    out["single_color"] = {"n": int(sum(single)), **{
-        ("attr_hit_at_10" if m == "model" else m): hit_rate(attribute_hits(tops[m], values,
-                                                                           wanted))
-        for m in methods}}
-    out["attr_hit_at_10"] = out["color"]["attr_hit_at_10"]
-    out["reference_only"] = out["color"]["image_only"]
+        out[attr] = _fractions(data, tops, cs, attr, named=True)
+    out["color_shade"] = _fractions(data, tops, cs, "color", named=False)
+    out["sleeve_relative"] = _fractions(data, tops, cs, "sleeve", named=False)
+    out["avoided"] = _avoided(data, tops, cs)
     return out

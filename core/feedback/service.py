@@ -7,7 +7,7 @@ message saying so, never an error.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,8 @@ from core.config import Settings
 from core.demo.taxonomy import CATEGORIES
 from core.feedback.model import load_combiner
 from core.feedback.pairs import family_of_item
-from core.feedback.parse import describe, parse_feedback
+from core.feedback.parse import ParsedFeedback, describe, parse_feedback
+from core.feedback.rules import DOMAINS, LABELS, Constraints, penalty_matrix, rank, resolve, unmet
 from core.feedback.text import TextTower, build_text_tower
 from core.images import load_image
 from core.models.embed import LazyEmbedder
@@ -31,6 +32,7 @@ WEIGHTS_FILE = "feedback_combiner.pt"
 NOT_UNDERSTOOD = "I didn't understand a change to make; showing similar items."
 NO_TEXT = "No feedback typed: showing similar items."
 MIN_FAMILY_CONFIDENCE = 0.5  # a photo's predicted category must be this sure to set a family
+POOL = 100  # candidates the combiner proposes for the rule ranking to order
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Reference:
     vector: np.ndarray
     family: str | None  # garment family (top, full, shoes, ...) when known
     sku: str | None = None
+    attrs: dict = field(default_factory=dict)  # its colour, pattern, sleeve, ... when known
 
 
 @dataclass
@@ -45,8 +48,9 @@ class Composed:
     query: np.ndarray
     understood: bool
     message: str | None = None  # shown when the text was empty or not understood
-    reading: str = ""  # what the parser recognised ("color: red; sleeve: long")
+    reading: str = ""  # what the parser recognised ("colour → red; sleeves → long")
     family: str | None = None  # family of a category the text asks for
+    parsed: ParsedFeedback | None = None
 
 
 @dataclass
@@ -54,9 +58,10 @@ class RefineOutcome:
     results: list[SearchResult]
     understood: bool
     message: str | None  # shown to the user when the text was empty or not understood
-    reading: str  # what the parser recognised ("color: red; sleeve: long")
+    reading: str  # what was understood ("colour → red; sleeves → short; not: striped")
     model_id: str
     family: str | None = None  # results were limited to this garment family
+    notes: list[str] = field(default_factory=list)  # requests nothing in the catalog meets
 
     def to_json(self, data_dir: Path | None = None) -> list[dict]:
         return [r.to_json(data_dir) for r in self.results]
@@ -109,7 +114,8 @@ class Refiner:
         if vec is None:
             path = Path(item.image_path)
             vec = self.image_vector(path if path.is_absolute() else self.settings.data_dir / path)
-        return Reference(np.asarray(vec, dtype=np.float32), family_of_item(item), sku)
+        return Reference(np.asarray(vec, dtype=np.float32), family_of_item(item), sku,
+                         dict(item.attrs or {}))
 
     def image_vector(self, source: str | Path | bytes | Image.Image, *,
                      name: str | None = None) -> np.ndarray:
@@ -146,7 +152,7 @@ class Refiner:
             q = self.model(torch.from_numpy(ref), txt)[0].numpy()
         asked = parsed.requested("category")
         family = CATEGORIES[min(asked)].family if asked and min(asked) in CATEGORIES else None
-        return Composed(q, True, None, describe(parsed), family)
+        return Composed(q, True, None, describe(parsed), family, parsed)
 
     def family_skus(self, repo, family: str) -> list[str]:
         """Skus of a family's categories (cached per catalog version)."""
@@ -156,22 +162,69 @@ class Refiner:
             self._families[key] = list(repo.counts_by("sku", {"category": cats}))
         return self._families[key]
 
+    def matching_skus(self, repo, rules: Constraints, family: str | None) -> list[str]:
+        """Skus that meet every request (a MongoDB query on the item attributes)."""
+        filters: dict = {}
+        if family:
+            filters["category"] = [c for c, i in CATEGORIES.items() if i.family == family] \
+                or [family]
+        for attr, values in rules.want.items():
+            filters[attr] = sorted(values)
+        for attr, values in rules.avoid.items():
+            if attr not in filters:
+                filters[attr] = [v for v in DOMAINS[attr] if v not in values]
+        return repo.skus_matching(filters)
+
+    def _candidates(self, repo, query: np.ndarray, k: int, subset, exclude, rules: Constraints,
+                    family: str | None) -> list:
+        """The combiner's best items, plus its best among those that meet every request."""
+        index = self.index(repo)
+        if not rules:
+            return index.search(query[None, :], k, subset=subset, exclude=exclude)[0]
+        hits = index.search(query[None, :], max(POOL, 5 * k), subset=subset, exclude=exclude)[0]
+        obeying = self.matching_skus(repo, rules, family)
+        if obeying:
+            hits += index.search(query[None, :], k, subset=obeying, exclude=exclude)[0]
+        return list({h.sku: h for h in hits}.values())
+
     def refine(self, repo, ref: Reference | np.ndarray, text: str, *, k: int = 10,
                exclude: tuple[str, ...] = (), keep_family: bool = True) -> RefineOutcome:
         """Top-k catalog items for the reference changed as the feedback asks.
 
         With ``keep_family`` results stay in the reference's garment family (tops, dresses,
-        shoes, ...) unless the feedback names a category of another family.
+        shoes, ...) unless the feedback names a category of another family. Items with the
+        requested colour / pattern / sleeves come first, negated values last
+        (:mod:`core.feedback.rules`), the combiner's score orders each group.
         """
         if not isinstance(ref, Reference):
             ref = Reference(np.asarray(ref, dtype=np.float32), None)
         c = self.compose(ref.vector, text)
         family = c.family or (ref.family if keep_family else None)
         subset = self.family_skus(repo, family) if family else None
-        hits = self.index(repo).search(c.query[None, :], k, subset=subset, exclude=exclude)[0]
+        if family and not subset:  # nothing of that family in the catalog: search everything
+            family, subset = None, None
+        rules = resolve(c.parsed, ref.attrs) if c.parsed is not None else Constraints()
+        hits = self._candidates(repo, c.query, k, subset, exclude, rules, family)
         items = {it.sku: it for it in repo.get_items([h.sku for h in hits])}
-        results = [SearchResult(items[h.sku], h.score) for h in hits if h.sku in items]
-        return RefineOutcome(results, c.understood, c.message, c.reading, self.model_id, family)
+        found = [SearchResult(items[h.sku], h.score) for h in hits if h.sku in items]
+        results, notes = obey(found, rules, k, family)
+        reading = rules.reading() if c.parsed is not None else c.reading
+        return RefineOutcome(results, c.understood, c.message, reading, self.model_id, family,
+                             notes)
+
+
+def obey(found: list[SearchResult], rules: Constraints, k: int, family: str | None = None
+         ) -> tuple[list[SearchResult], list[str]]:
+    """The k best candidates by the rule ranking, and a note per request none of them meets."""
+    if not rules:
+        return found[:k], []
+    attrs = [dict(r.item.attrs or {}) for r in found]
+    order = rank(np.array([r.score for r in found]), penalty_matrix([rules], attrs)[0])
+    results = [found[i] for i in order[:k]]
+    where = f"{family} " if family else ""
+    notes = [f"No {where}item in the catalog has {LABELS[a]} {v}: showing the closest items."
+             for a, v in unmet([dict(r.item.attrs or {}) for r in results], rules)]
+    return results, notes
 
 
 def refiner(settings: Settings) -> Refiner:

@@ -57,7 +57,7 @@ def test_two_turns_history_and_step_back(app_test, seeded):
     at = _refine(at, "in red")
     assert not at.exception
     text = _texts(at)
-    assert "Turn 1: “in red”" in text and "understood: color: red" in text
+    assert "Turn 1: “in red”" in text and "Understood: colour → red" in text
     assert len([b for b in at.button if b.label == "Use as reference"]) == 8
     results = at.session_state["refine_turns"][-1]["skus"]
     assert at.session_state["refine_turns"][-1]["next"] == results[0]  # default: top result
@@ -78,6 +78,24 @@ def test_two_turns_history_and_step_back(app_test, seeded):
     at.run()
     assert not at.exception
     assert [t["text"] for t in at.session_state["refine_turns"]] == ["in red"]
+
+
+def test_the_request_dominates_and_the_page_says_what_it_understood(app_test, seeded, repo):
+    at = app_test("refine.py").run()
+    at.toggle(key="refine_keep_family").set_value(False)
+    [b for b in at.button if b.label == "Start from this"][0].click()  # T000, red
+    at.run()
+    at = _refine(at, "in white, not green")
+    assert not at.exception
+    assert "Understood: colour → white; not: green" in _texts(at)
+    skus = at.session_state["refine_turns"][-1]["skus"]
+    colours = [it.attrs["color"] for it in repo.get_items(skus)]
+    whites = sum(it.attrs["color"] == "white" for it in repo.find_items({}) if it.sku != "T000")
+    assert whites and set(colours[:whites]) == {"white"} and "green" not in colours[:-2]
+    at = _refine(at, "make it purple")  # no purple item: say so, still show the closest
+    assert not at.exception
+    assert any("No item in the catalog has colour purple" in w.value for w in at.warning)
+    assert len(at.session_state["refine_turns"][-1]["skus"]) == 8
 
 
 def test_nonsense_and_empty_feedback_get_a_message(app_test, seeded):

@@ -67,3 +67,18 @@ def test_attribute_hits_and_rate():
     assert hits[0] == 0.0 and hits[1] == 1.0 and np.isnan(hits[2])
     assert hit_rate(hits) == 0.5
     assert hit_rate(np.array([np.nan])) is None
+
+
+def test_adjusted_scores_reorder_top_rows_and_ranks():
+    from core.feedback.metrics import attribute_fraction
+
+    q = V[[0]]  # plain order: rows 0, 1, 2, 3, 4
+    adjust = np.array([[4.0, 4.0, 0.0, 0.0, 4.0]], dtype=np.float32)  # rows 2, 3 obey
+    assert top_rows(q, V, [0, 1, 2, 3, 4], 3, adjust=adjust).tolist() == [[2, 3, 0]]
+    assert top_rows(q, V, [0, 1, 2, 3, 4], 2, exclude=[2], adjust=adjust).tolist() == [[3, 0]]
+    assert target_ranks(q, V, [2], [0, 1, 2, 3, 4], adjust=adjust).tolist() == [0]
+    assert target_ranks(q, V, [1], [0, 1, 2, 3, 4], adjust=adjust).tolist() == [3]
+    values = ["red", "red", "blue", None, "blue"]
+    frac = attribute_fraction(np.array([[2, 3, 4], [0, 1, 2]]), values,
+                              [frozenset({"blue"}), None])
+    assert frac[0] == pytest.approx(2 / 3) and math.isnan(frac[1])

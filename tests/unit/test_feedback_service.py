@@ -30,7 +30,7 @@ def test_understood_feedback_moves_the_query(refiner):
     ref = np.eye(8, dtype=np.float32)[0]
     c = refiner.compose(ref, "in red with long sleeves")
     assert c.understood and c.message is None and c.family is None
-    assert c.reading == "color: red; sleeve: long"
+    assert c.reading == "colour → red; sleeves → long"
     assert c.query.shape == (8,) and np.isclose(np.linalg.norm(c.query), 1, atol=1e-5)
     assert not np.allclose(c.query, ref)
 
@@ -73,3 +73,26 @@ def test_stale_image_weights_are_flagged(tmp_path):
     manifest["files"]["studio_encoder.pt"]["sha256"] = "a" * 64
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     assert Refiner(cfg, tower=Tower384(), indexes=object()).warning is None
+
+
+def test_obey_puts_the_request_first_and_says_when_nothing_meets_it():
+    from core.feedback.parse import parse_feedback
+    from core.feedback.rules import resolve
+    from core.feedback.service import obey
+    from core.search import SearchResult
+    from core.storage.records import Item
+
+    def result(i: int, color: str, pattern: str, score: float) -> SearchResult:
+        item = Item(sku=f"S{i}", image_path="x.jpg", hash=f"h{i}", category="tee",
+                    attrs={"color": color, "pattern": pattern, "sleeve": "short"})
+        return SearchResult(item, score)
+
+    found = [result(0, "blue", "solid", 0.9), result(1, "red", "striped", 0.8),
+             result(2, "green", "striped", 0.7), result(3, "red", "solid", 0.1)]
+    rules = resolve(parse_feedback("in red, no stripes"), {"color": "blue"})
+    results, notes = obey(found, rules, 3)
+    assert [r.item.sku for r in results] == ["S3", "S0", "S1"] and notes == []
+    assert [r.score for r in results] == [0.1, 0.9, 0.8]  # the combiner's scores are kept
+    results, notes = obey(found, resolve(parse_feedback("in purple"), {}), 2, "top")
+    assert [r.item.sku for r in results] == ["S0", "S1"]  # nothing purple: closest first
+    assert notes == ["No top item in the catalog has colour purple: showing the closest items."]
