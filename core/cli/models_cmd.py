@@ -50,6 +50,9 @@ def _register_train(train) -> None:
     p.add_argument("--data-real", type=Path, help="real photos: folder with train/<class>/")
     p.add_argument("--demo", type=Path, help="demo catalog folder (items.jsonl)")
     p.add_argument("--out", type=Path, required=True, help="tuned checkpoint to write")
+    p.add_argument("--views", choices=("plain", "mirror", "mirror+zoom0.9", "mirror+zoom0.8"),
+                   default=None, help="use these inference views instead of choosing them "
+                                      "(each view is one more forward pass per query photo)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_tune)
 
@@ -212,7 +215,8 @@ def cmd_tune(args) -> int:
         if path is not None and not path.exists():
             raise CliError(f"{path}: not found")
     try:
-        summary = tune_encoder(args.init, args.out, real=args.data_real, demo=args.demo)
+        summary = tune_encoder(args.init, args.out, real=args.data_real, demo=args.demo,
+                               views=args.views)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise CliError(str(exc)) from None
     if args.json:

@@ -86,6 +86,8 @@ class LiteTrunk(nn.Module):
         self.name = name
         self.net = build_net(name, weights)
         self.net._fc = nn.Identity()  # the ImageNet classifier is not used
+        # depthwise convolutions run about 1.5x faster on a CPU in channels-last layout
+        self.net.to(memory_format=torch.channels_last)
         self.n_blocks = len(self.net._blocks)
         self.cut = int(cut)
         self.out_dim = 2 * self.net._bn1.num_features
@@ -98,6 +100,7 @@ class LiteTrunk(nn.Module):
     def frozen(self, x: torch.Tensor) -> torch.Tensor:
         """Stem and the blocks before the cut (the part fine-tuning keeps as it is)."""
         net = self.net
+        x = x.contiguous(memory_format=torch.channels_last)
         x = net._swish(net._bn0(net._conv_stem(x)))
         for idx in range(self.cut):
             x = self._block(x, idx)
@@ -106,6 +109,7 @@ class LiteTrunk(nn.Module):
     def tail(self, x: torch.Tensor) -> torch.Tensor:
         """Blocks from the cut on, head convolution, then average + max pooling."""
         net = self.net
+        x = x.contiguous(memory_format=torch.channels_last)
         for idx in range(self.cut, self.n_blocks):
             x = self._block(x, idx)
         x = net._swish(net._bn1(net._conv_head(x)))
@@ -133,7 +137,8 @@ class LiteFeatures(nn.Module):
 
     def __init__(self, name: str, weights: Path | None = None):
         super().__init__()
-        self.net = build_net(name, weights)
+        self.net = build_net(name, weights).to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.contiguous(memory_format=torch.channels_last)
         return self.net.extract_features(x).mean((2, 3))

@@ -133,7 +133,7 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
     if cfg.detail_weight:
         add_attr_heads(model, DETAIL_NAMES)
     if image_size:
-        if image_size < cfg.crop_size:
+        if image_size < cfg.crop_size and not cfg.tail_only:  # tail_only views use the side
             raise ValueError(f"--image-size {image_size} is smaller than --crop-size "
                              f"{cfg.crop_size}")
         model.image_size = int(image_size)
@@ -215,7 +215,7 @@ def cut_feature_set(model, ts: TensorSet, cfg: TrainConfig, gen: torch.Generator
     pre = preprocess_of(model)
     parts = []
     bar = tqdm(total=len(ts) * views, desc="caching trunk features", unit="img",
-               mininterval=5, disable=None)
+               mininterval=30)
     for v in range(views):
         feats = []
         for s in range(0, len(ts), batch_size):

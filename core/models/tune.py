@@ -167,12 +167,18 @@ def select_views(model, data: dict[str, TensorSet]) -> dict:
     return {"chosen": best, "views": [list(v) for v in VIEW_CANDIDATES[best]], "scores": scores}
 
 
-def tune_encoder(init: Path, out: Path, *, real: Path | None, demo: Path | None) -> dict:
-    """Choose views, then chunk weights, on the validation data of ``real`` and ``demo`` (read
-    at the checkpoint's input side); save the tuned checkpoint to ``out``."""
+def tune_encoder(init: Path, out: Path, *, real: Path | None, demo: Path | None,
+                 views: str | None = None) -> dict:
+    """Choose views (unless ``views`` names them), then chunk weights, on the validation data
+    of ``real`` and ``demo`` (read at the checkpoint's input side); save the tuned checkpoint
+    to ``out``."""
     model, payload = load_checkpoint(init)
     data = tuning_data(real, demo, size=model.image_size)
-    views = select_views(model, data)
+    if views is None:
+        views = select_views(model, data)
+    else:
+        model.views = VIEW_CANDIDATES[views]
+        views = {"chosen": views, "views": [list(v) for v in model.views], "given": True}
     log.info("views: %s", views["chosen"])
     feats = {k: chunk_features(model, ts.images) for k, ts in data.items()}
     rows = weight_rows(model, data, feats)

@@ -475,3 +475,36 @@ def test_training_averages_the_end_of_the_run_into_an_avg_checkpoint(tmp_path, m
     assert not torch.allclose(avg.state_dict()[key], epoch_ends[2][key], atol=2e-3)
     assert main(["train", "encoder", "--data-real", str(tmp_path / "photos"),
                  "--average-from", "1.5", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_tail_only_fine_tuning_of_a_lite_trunk_keeps_the_frozen_blocks(tmp_path):
+    from core.models.recipes import DataSpec, train_model
+
+    _write_class_folders(tmp_path / "photos", n=6)
+    torch.manual_seed(0)
+    # random init stands in for the ImageNet weights (pretrained=True reads the package's file)
+    init = save_checkpoint(new_encoder(trunk="efficientnet_lite0", cut=14), tmp_path / "init.pt")
+    cfg = TrainConfig(epochs=1, batch_size=8, tail_only=True, cache_views=2,
+                      trunk_lr_scale=0.3, item_triplet_on="identity")
+    summary = train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+                          tmp_path / "out", init=init, image_size=64)
+    assert summary["file"].endswith("studio_lite.pt") and summary["epochs"] == 1
+    before, _ = load_checkpoint(init)
+    after, _ = load_checkpoint(summary["file"])
+    net_b, net_a = before.trunk.net, after.trunk.net
+    assert after.trunk.cut == 14 and after.image_size == 64
+    assert torch.allclose(net_b._blocks[13]._project_conv.weight,
+                          net_a._blocks[13]._project_conv.weight, atol=1e-3)  # frozen
+    assert not torch.allclose(net_b._blocks[15]._project_conv.weight,
+                              net_a._blocks[15]._project_conv.weight, atol=1e-4)  # fine-tuned
+    assert 0.0 <= summary["best"]["val_photo_top1"] <= 1.0
+
+
+def test_tail_only_needs_a_split_trunk(tmp_path):
+    from core.models.recipes import DataSpec, train_model
+
+    _write_class_folders(tmp_path / "photos", n=4)
+    cfg = TrainConfig(epochs=1, batch_size=8, tail_only=True)
+    with pytest.raises(ValueError, match="--tail-only"):
+        train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+                    tmp_path / "out", widths=TINY)
