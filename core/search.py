@@ -223,29 +223,18 @@ class SearchEngine:
         return bool(getattr(self.embedder, "can_match_item", False))
 
     def embed(self, image: Image.Image, *, classify: bool = False, match: str = "similar"
-              ) -> tuple[np.ndarray, Image.Image | None, list[tuple[str, float]] | None]:
-        """(1 x d query vector, masked image or None, top-3 categories or None) for a decoded
-        photo; with ``classify`` the categories come from the classifier, from the same
-        forward pass when the embedder is the classifier."""
+              ) -> tuple[np.ndarray, Image.Image | None, list[tuple[str, float]] | None, dict]:
+        """(1 x d query vector, masked image or None, top-3 categories or None, attribute
+        readings) for a decoded photo, from one forward pass when the embedder is a studio
+        encoder that is also the classifier (its heads classify and read the pattern);
+        otherwise the categories come from the classifier."""
         emb = self.embedder
         masked = mask_image(image, None, enabled=True).image if self.mask else None
-        if classify and self.classifier is emb:
-            with torch_threads(SEARCH_THREADS):
-                vec, preds = emb.embed_and_classify([masked or image], k=3, mask=False,
-                                                    match=match)
-            return vec, masked, preds[0]
         with torch_threads(SEARCH_THREADS):
-            vec = emb.embed_images([masked or image], mask=False, match=match)
-        return vec, masked, (self.predict([masked or image], k=3)[0] if classify else None)
-
-    def read_pattern(self, image: Image.Image) -> str | None:
-        """The photo's pattern from the model's pattern head, when the embedder has one."""
-        heads = getattr(getattr(self._embedder, "model", None), "attr_heads", None)
-        if heads is None or "pattern" not in heads:
-            return None
-        with torch_threads(SEARCH_THREADS):
-            found = self._embedder.predict_attrs([image])[0].get("pattern")
-        return found[0] if found else None
+            vec, preds, attrs = emb.embed_and_read(masked or image, k=3, mask=False, match=match)
+        if classify and (preds is None or self.classifier is not emb):
+            preds = self.predict([masked or image], k=3)[0]
+        return vec, masked, (preds if classify else None), attrs
 
     def predict(self, images: list[Image.Image], k: int = 3) -> list[list[tuple[str, float]]]:
         """Top-k (category, probability) per image from the classifier."""
@@ -270,11 +259,13 @@ class SearchEngine:
             self.embedder.check_match(match)
         image = source if isinstance(source, Image.Image) else load_image(source, name=name)
         t.lap("decode")
-        vec, masked, pred = self.embed(image, classify=category_aware, match=match)
+        vec, masked, pred, attrs = self.embed(image, classify=category_aware, match=match)
         t.lap("embed")
+        pattern = attrs.get("pattern")
         outcome = SearchOutcome([], self.model_id, query_image=image, masked_image=masked,
                                 match=match, colour=read_colour(image),
-                                pattern=self.read_pattern(image), colour_ranked=colour_rank)
+                                pattern=pattern[0] if pattern else None,
+                                colour_ranked=colour_rank)
         t.lap("colour")
         filters = dict(filters or {})
         if pred is not None:
@@ -308,7 +299,7 @@ class SearchEngine:
         path = path if path.is_absolute() else self.settings.data_dir / path
         if vec is None:
             image = load_image(path, name=sku)
-            vec, outcome.masked_image, _ = self.embed(image)
+            vec, outcome.masked_image, _, _ = self.embed(image)
             outcome.query_image = image
         else:
             vec = vec[None, :]

@@ -170,13 +170,18 @@ class Embedder:
                       ) -> list[dict[str, tuple[str, float]]]:
         """Per image, the top value and probability of each attribute head (pattern, sleeve…)
         and of "category" when the model classifies, from one forward pass ({} without heads)."""
+        if not images or (getattr(self.model, "attr_heads", None) is None
+                          and not self.can_classify):
+            return [{} for _ in images]
+        z = self.model.view_features(self.prepare(images, masks).to(self.device))
+        return self.readings(z)
+
+    def readings(self, z: torch.Tensor) -> list[dict[str, tuple[str, float]]]:
+        """Top value and probability of each attribute head and of "category" for a studio
+        encoder's projections ``z`` (one dict per row; empty without heads)."""
         from core.models.labels import ATTR_VOCAB, CATEGORY_NAMES
 
-        out: list[dict[str, tuple[str, float]]] = [{} for _ in images]
-        heads = getattr(self.model, "attr_heads", None)
-        if not images or (heads is None and not self.can_classify):
-            return out
-        z = self.model.view_features(self.prepare(images, masks).to(self.device))
+        out: list[dict[str, tuple[str, float]]] = [{} for _ in range(len(z))]
         probs = {k: v.softmax(1) for k, v in self.model.attr_logits(z).items() if k in ATTR_VOCAB}
         if self.can_classify:
             probs["category"] = self.model.category_probs(z)
@@ -186,6 +191,24 @@ class Embedder:
             for row, (c, i) in enumerate(zip(conf.tolist(), idx.tolist(), strict=True)):
                 out[row][name] = (vocab[name][i], round(float(c), 4))
         return out
+
+    @torch.inference_mode()
+    def embed_and_read(self, image, *, k: int = 3, mask: bool | None = None,
+                       match: str = "similar"
+                       ) -> tuple[np.ndarray, list[tuple[str, float]] | None, dict]:
+        """A query photo's vector, its top-k categories (None without a classifier) and its
+        attribute readings ({} without heads), all from one forward pass."""
+        self.check_match(match)
+        x = self.prepare([image], mask=mask).to(self.device)
+        if not hasattr(self.model, "view_features"):  # a plain backbone: the vector only
+            return self.embed_tensor(x, match=match), None, {}
+        z = self.model.view_features(x)
+        emb = self.model.query_as(z, self.model.item_weights) if match == "item" else \
+            self.model.embed(z)
+        vec = torch.nn.functional.normalize(emb.float(), dim=1).cpu().numpy()
+        preds = (top_categories(self.model.category_probs(z).cpu().numpy(), k)[0]
+                 if self.can_classify else None)
+        return vec, preds, self.readings(z)[0]
 
     def top_categories_of_set(self, images: Sequence, k: int = 3) -> list[tuple[str, int]]:
         """The k most frequent predicted categories in a set of photos (seed 004), with counts."""
