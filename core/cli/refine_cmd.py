@@ -176,7 +176,7 @@ def cmd_eval(args) -> int:
 REAL_ROWS = (("color", "naming a colour"), ("pattern", "naming a pattern"),
              ("sleeve", "naming a sleeve length"), ("color_shade", "darker / lighter"),
              ("sleeve_relative", "longer / shorter sleeves"),
-             ("avoided", "negating a value (top-10 free of it)"))
+             ("avoided", "negating a value (free of it)"))
 
 
 def _print_real(real: dict | None) -> None:
@@ -185,12 +185,14 @@ def _print_real(real: dict | None) -> None:
     print(f"real captions ({real['part']}, {real['n_asked']} of {real['n_captions']} ask for "
           f"colour, pattern or sleeves; rule weight {real['rule_weight']:g}): top-10 fraction "
           f"with the requested value")
-    print(f"  {'':<40} {'n':>5}  {'model+rules':>11}  {'model':>6}  {'reference':>9}")
+    print(f"  {'':<38} {'n':>5}  {'model+rules':>11}  {'model':>6}  {'reference':>9}  "
+          f"{'ceiling':>7}")
     for key, label in REAL_ROWS:
         e = real.get(key) or {}
         if e.get("n"):
-            print(f"  {label:<40} {e['n']:>5}  {e['model_rules']:>11.3f}  {e['model']:>6.3f}  "
-                  f"{e['reference_only']:>9.3f}")
+            ceiling = f"{e['ceiling']:>7.3f}" if e.get("ceiling") is not None else f"{'':>7}"
+            print(f"  {label:<38} {e['n']:>5}  {e['model_rules']:>11.3f}  {e['model']:>6.3f}  "
+                  f"{e['reference_only']:>9.3f}  {ceiling}")
 
 
 def _command() -> str:

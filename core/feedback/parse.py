@@ -27,6 +27,7 @@ NEGATION_FILLER = frozenset({"a", "an", "the", "so", "as", "too", "any", "have",
 SHADE_FILLER = frozenset({"a", "an", "shade", "of", "tone", "more", "much", "slightly", "bit",
                           "in", "color", "colored", "and"})
 COORDINATORS = frozenset({"and", "or", "nor", "/", "&"})
+BREAK = "|"  # punctuation: negation and phrases never reach across it
 MAX_PHRASE = 4
 NEGATION_REACH = 3  # tokens a negator reaches back over (fillers only)
 SHADE_REACH = 3
@@ -96,7 +97,9 @@ def tokenize(text: str) -> list[str]:
     for src, dst in vocab.SPELLING.items():
         if " " in dst or "-" in src:
             text = text.replace(src.replace("-", " "), dst)
-    return [vocab.SPELLING.get(t, t) for t in re.findall(r"[a-z0-9/]+", text)]
+    text = re.sub(r"(?<!\d)/|/(?!\d)", " / ", text)  # "white/red", but "3/4" stays
+    text = re.sub(r"[;:.!?,()]+", f" {BREAK} ", text)
+    return [vocab.SPELLING.get(t, t) for t in re.findall(r"[a-z0-9/|]+", text)]
 
 
 def _strip_article(phrase: str) -> str:
@@ -160,6 +163,8 @@ def _is_negated(tokens: list[str], start: int) -> bool:
     """A negator before ``start`` with only filler words between."""
     for j in range(start - 1, max(-1, start - 1 - NEGATION_REACH), -1):
         if tokens[j] in NEGATORS or (tokens[j] == "but" and j and tokens[j - 1] == "anything"):
+            return True
+        if tokens[j] == "over" and "prefer" in tokens[:j]:  # "prefer red over blue"
             return True
         if tokens[j] not in NEGATION_FILLER:
             return False

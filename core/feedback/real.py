@@ -112,14 +112,29 @@ def _tops(data: FeedbackData, q: np.ndarray, refs: np.ndarray, cs: list[Constrai
     return out
 
 
-def _fractions(data: FeedbackData, tops: dict[str, np.ndarray], cs: list[Constraints],
-               attr: str, named: bool) -> dict:
+def _ceiling(data: FeedbackData, refs: np.ndarray, attr: str,
+             wanted: list[frozenset[str] | None]) -> float | None:
+    """The best fraction any ranking could reach: the family may hold fewer than ten items
+    with the requested value."""
+    counts: dict[tuple[str, str | None], int] = {}
+    for r, f in enumerate(data.info):
+        key = (f["family"], data.attr(r, attr))
+        counts[key] = counts.get(key, 0) + 1
+    out = [min(K, sum(counts.get((data.info[r]["family"], v), 0) for v in w)
+               - (data.attr(r, attr) in w)) / K
+           for r, w in zip(refs, wanted, strict=True) if w]
+    return round(float(np.mean(out)), 4) if out else None
+
+
+def _fractions(data: FeedbackData, tops: dict[str, np.ndarray], refs: np.ndarray,
+               cs: list[Constraints], attr: str, named: bool) -> dict:
     values = [data.attr(r, attr) for r in range(len(data.skus))]
     wanted = [c.want.get(attr) if (attr in c.explicit) == named else None for c in cs]
     entry: dict = {"n": int(sum(w is not None for w in wanted))}
     for m, top in tops.items():
         entry[m] = hit_rate(attribute_fraction(top, values, wanted))
     entry["hit_at_10"] = hit_rate(attribute_hits(tops["model_rules"], values, wanted))
+    entry["ceiling"] = _ceiling(data, refs, attr, wanted)
     return entry
 
 
@@ -156,8 +171,8 @@ def real_caption_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarr
                                                                             None),
             "reference_only": _tops(data, data.vectors[refs], refs, cs, None)}
     for attr in REAL_ATTRS:
-        out[attr] = _fractions(data, tops, cs, attr, named=True)
-    out["color_shade"] = _fractions(data, tops, cs, "color", named=False)
-    out["sleeve_relative"] = _fractions(data, tops, cs, "sleeve", named=False)
+        out[attr] = _fractions(data, tops, refs, cs, attr, named=True)
+    out["color_shade"] = _fractions(data, tops, refs, cs, "color", named=False)
+    out["sleeve_relative"] = _fractions(data, tops, refs, cs, "sleeve", named=False)
     out["avoided"] = _avoided(data, tops, cs)
     return out

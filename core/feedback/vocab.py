@@ -54,6 +54,7 @@ OFF_PALETTE: dict[str, tuple[str, ...]] = {
     "lime": ("green",), "emerald": ("dark green", "green"), "sage": ("mint", "olive"),
     "blues": ("blue", "navy", "light blue"), "whiter": ("white",), "blacker": ("black",),
     "bluer": ("blue",), "redder": ("red",), "greener": ("green",), "pinker": ("pink",),
+    "browner": ("brown",), "greyer": ("grey",), "yellower": ("yellow",),
 }
 # Words after a colour that make it the colour of a detail, not of the garment
 # ("black with white lettering": the garment is black).
@@ -69,7 +70,16 @@ DETAIL_NOUNS = frozenset({
 SPELLING = {"colour": "color", "coloured": "colored", "colours": "colors", "greyish": "grey",
             "grays": "gray", "blak": "black", "whtie": "white", "sleves": "sleeves",
             "sleevless": "sleeveless", "stripped": "striped", "strips": "stripes",
-            "t-shirt": "t shirt", "tshirt": "t shirt", "vneck": "v neck"}
+            "t-shirt": "t shirt", "tshirt": "t shirt", "vneck": "v neck",
+            # plural and -ish colour forms and misspellings seen in shoppers' captions
+            "whites": "white", "blacks": "black", "greens": "green", "browns": "brown",
+            "greys": "grey", "purples": "purple", "yellowish": "yellow", "bluish": "blue",
+            "blueish": "blue", "greenish": "green", "reddish": "red", "pinkish": "pink",
+            "grayish": "grey", "purplish": "purple", "whit": "white", "whte": "white",
+            "whire": "white", "gren": "green", "greay": "grey", "puple": "purple",
+            "burgendy": "burgundy", "fuschia": "fuchsia", "turqoise": "turquoise",
+            "turquiose": "turquoise", "organge": "orange", "marron": "maroon",
+            "lavander": "lavender", "colourfull": "colorful", "colorfull": "colorful"}
 
 RELATIVE_COLOR_ADJ: dict[str, tuple[str, ...]] = {
     "darker": ("darker", "deeper", "richer", "dimmer", "duskier"),

@@ -134,3 +134,12 @@ def test_penalty_and_rank_on_a_tiny_candidate_set():
     assert unmet(items[:2], rules("make it pink")) == [("color", "pink")]
     assert not rules("asdf") and rank(scores, penalty_matrix([Constraints()], items)[0]
                                       ).tolist() == [4, 1, 0, 3, 2]
+
+
+def test_punctuation_ends_a_negation_and_slashes_join_colours():
+    c = rules("has long sleeves instead; a floral print")
+    assert c.want["pattern"] == frozenset({"floral"}) and not c.avoid
+    assert rules("I prefer olive over black").avoid == {"color": frozenset({"black"})}
+    assert rules("beige/brown tones").want["color"] == frozenset({"beige", "brown"})
+    assert rules("has 3/4 sleeves").want["sleeve"] == frozenset({"three-quarter"})
+    assert rules("a greenish one").want["color"] == frozenset({"green"})
