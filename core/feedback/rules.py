@@ -19,7 +19,10 @@ from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, ParsedFeedback
 
 RULE_ATTRS = ("color", "pattern", "sleeve")
 # Cosine scores lie in [-1, 1]: a weight above 2 makes the groups strict (a filter that falls
-# back to the closest items when too few obey). Chosen on development captions.
+# back to the closest items when too few obey). On development captions the top-10 colour
+# fraction was 0.67 / 0.83 / 0.90 / 0.94 / 0.94 at weights 0 / 0.1 / 0.2 / 0.5 / 4 (pattern
+# 0.35 -> 0.79, sleeves 0.61 -> 0.92) while R@10 on generated test captions moved only
+# 0.997 -> 0.992, so the rule is strict.
 RULE_WEIGHT = 4.0
 LABELS = {"color": "colour", "pattern": "pattern", "sleeve": "sleeves"}
 DOMAINS = {"color": tuple(COLORS), "pattern": PATTERNS, "sleeve": SLEEVES}
@@ -128,7 +131,8 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None]) -> Cons
     """Wanted and avoided colour / pattern / sleeve values for a caption and a reference."""
     c = Constraints()
     _colour(parsed, ref_attrs.get("color"), c)
-    pattern = parsed.requested("pattern")
+    named = parsed.values("pattern")  # a specific pattern outranks "printed" / "patterned"
+    pattern = next((v for v in named if v != ANY_PATTERN), named[0] if named else None)
     if pattern:
         c.want["pattern"], c.explicit = pattern, c.explicit | {"pattern"}
     _sleeve(parsed, ref_attrs.get("sleeve"), c)

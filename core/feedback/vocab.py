@@ -145,7 +145,7 @@ PATTERN_EXTRA: dict[str, tuple[str, ...]] = {
     "floral": ("floral pattern", "flower print", "floral design", "florals"),
 }
 # Any pattern at all (negated: "less busy", "without a print" -> plain).
-ANY_PATTERN = ("patterned", "has a pattern", "with a pattern", "print", "prints", "busy",
+ANY_PATTERN = ("patterned", "has a pattern", "with a pattern", "print", "prints", "printed", "busy",
                "busier", "more patterned", "more busy", "more designs")
 # Sleeves of any length ("has sleeves"; negated: sleeveless).
 ANY_SLEEVE = ("sleeves", "sleeved", "with sleeves", "arms covered")

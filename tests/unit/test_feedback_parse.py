@@ -113,6 +113,7 @@ def test_detail_colours_are_not_the_garment_colour():
 def test_patterns_in_general():
     assert parse_feedback("something patterned").requested("pattern") == ANY_PATTERN
     assert rules("more plain, no florals").want["pattern"] == frozenset({"solid"})
+    assert rules("printed, with a logo").want["pattern"] == frozenset({"graphic"})  # specific
 
 
 def test_shade_chains():
