@@ -32,6 +32,7 @@ WEIGHTS_FILE = "feedback_combiner.pt"
 NOT_UNDERSTOOD = "I didn't understand a change to make; showing similar items."
 NO_TEXT = "No feedback typed: showing similar items."
 MIN_FAMILY_CONFIDENCE = 0.5  # a photo's predicted category must be this sure to set a family
+MIN_COLOUR_CONFIDENCE = 0.5  # a photo's colour reading must be this sure to anchor "darker"
 POOL = 100  # candidates the combiner proposes for the rule ranking to order
 
 
@@ -135,7 +136,7 @@ class Refiner:
                 family = CATEGORIES[category].family
         else:
             vecs = self.embedder.embed_images([image])
-        return Reference(vecs[0].astype(np.float32), family)
+        return Reference(vecs[0].astype(np.float32), family, attrs=photo_attrs(image))
 
     def compose(self, ref: np.ndarray, text: str) -> Composed:
         """The query for a reference vector and feedback (the reference itself when the text
@@ -211,6 +212,17 @@ class Refiner:
         reading = rules.reading() if c.parsed is not None else c.reading
         return RefineOutcome(results, c.understood, c.message, reading, self.model_id, family,
                              notes)
+
+
+def photo_attrs(image: Image.Image) -> dict:
+    """A photo's colour from the colour reader, when it is installed and sure (comparatives
+    such as "darker" start from it); empty otherwise."""
+    try:
+        from core.tagging.colour import read_colour
+    except ImportError:
+        return {}
+    reading = read_colour(image)
+    return {"color": reading.name} if reading.confidence >= MIN_COLOUR_CONFIDENCE else {}
 
 
 def obey(found: list[SearchResult], rules: Constraints, k: int, family: str | None = None

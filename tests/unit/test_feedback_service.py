@@ -96,3 +96,18 @@ def test_obey_puts_the_request_first_and_says_when_nothing_meets_it():
     results, notes = obey(found, resolve(parse_feedback("in purple"), {}), 2, "top")
     assert [r.item.sku for r in results] == ["S0", "S1"]  # nothing purple: closest first
     assert notes == ["No top item in the catalog has colour purple: showing the closest items."]
+
+
+def test_a_photo_gets_its_colour_for_comparatives():
+    from PIL import Image, ImageDraw
+
+    from core.feedback.parse import parse_feedback
+    from core.feedback.rules import resolve
+    from core.feedback.service import photo_attrs
+
+    img = Image.new("RGB", (96, 128), (245, 245, 245))
+    ImageDraw.Draw(img).rectangle([20, 20, 76, 110], fill=(200, 32, 42))
+    attrs = photo_attrs(img)
+    if attrs:  # the colour reader is optional
+        assert attrs == {"color": "red"}
+        assert resolve(parse_feedback("darker"), attrs).want["color"] == frozenset({"burgundy"})
