@@ -21,7 +21,10 @@ def register(sub, groups) -> None:
                        "not) and top-k colour match of photo search with and without colour "
                        "ranking")
     p.add_argument("--data", type=Path, required=True,
-                   help="photo folder (its validation/ split when present)")
+                   help="photo folder (its --split subfolder when present)")
+    p.add_argument("--split", default="validation",
+                   help="subfolder the labels are relative to: validation (the report set, "
+                        "default) or train (the development labels the reader is tuned on)")
     p.add_argument("--labels", type=Path, required=True, help="colour labels JSON file")
     p.add_argument("--demo", type=Path, default=None, metavar="CATALOG_DIR",
                    help="demo catalog folder, ingested and embedded in the configured database: "
@@ -42,8 +45,8 @@ def cmd_eval_colour(args) -> int:
         raise CliError(f"--k must be at least 1, got {args.k}")
     engine, repo = _search(args.demo) if args.demo is not None else (None, None)
     try:
-        result = eval_colour(args.data, args.labels, engine=engine, repo=repo, k=args.k,
-                             progress=progress_bar)
+        result = eval_colour(args.data, args.labels, split=args.split, engine=engine, repo=repo,
+                             k=args.k, progress=progress_bar)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.json:

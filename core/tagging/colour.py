@@ -1,12 +1,16 @@
 """Garment colour reader: name the dominant (and a second) colour of a garment photo.
 
 Pixels come from a colour-coded segmentation mask when one is given, else from background
-removal (``core.models.masking.foreground_pixels``), else from a centre-weighted crop. They are
-white-balanced against a near-neutral backdrop, skin is dropped when it is a minority, and the
-rest is clustered in CIELAB with lightness down-weighted, so that a shadow joins its garment's
-cluster instead of forming a darker colour. Each cluster is named by the catalog palette colour
-nearest to its lit half in CIEDE2000. Colour maths (sRGB -> CIELAB, D65; CIEDE2000) lives here
-once: ``to_lab``, ``delta_e2000`` and ``nearest_palette`` are for reuse.
+removal (``core.models.masking.foreground_pixels``), else from a centre-weighted crop. Skin is
+dropped when it is a minority, and the rest is clustered in CIELAB with lightness
+down-weighted, so that a shadow joins its garment's cluster instead of forming a darker colour.
+Each cluster's lit half is named by ``name_colour``: the nearest catalog palette colour in
+CIEDE2000, except that muted cool colours (black, grey, white, navy, blue, light blue) are
+named by blueness and lightness, because photographed navy and denim are far less saturated
+than the palette's. White balance against the backdrop exists but is off (``WB_STRENGTH``):
+on the development labels real backdrops (beds, floors) are rarely neutral. Colour maths
+(sRGB -> CIELAB, D65; CIEDE2000) lives here once: ``to_lab``, ``delta_e2000``,
+``nearest_palette`` and ``name_colour`` are for reuse.
 """
 
 from __future__ import annotations
@@ -31,7 +35,15 @@ SHADE_SECOND_SHARE = 0.35  # ... and more when it is only a lighter/darker shade
 SKIN_MAX_SHARE = 0.5  # skin-toned pixels above this share are the garment itself
 SHADOW_RATIO = 0.67  # (L*+16) ratio of a shadow to its lit part: linear light down to 0.3
 SHADE_TOLERANCE = 0.08  # largest (a*, b*) / (L*+16) difference of two shades of one colour
-WB_STRENGTH = 0.6  # share of a backdrop's colour cast that is removed
+WB_STRENGTH = 0.0  # share of a backdrop's colour cast removed (0.5-0.6 cost 1-3 points)
+# Cool-colour naming thresholds, chosen on the development labels of clothing-small train photos
+# (`python -m core eval colour --split train --labels data/eval/clothing_small_train_colors.json`).
+BLUENESS = 0.1  # -b* / (L* + 16) (kept by shading) from which a cool neutral is blue
+BLACK_MAX_L = 34.0  # a cool neutral up to this L* is black, ...
+GREY_MAX_L = 70.0  # ... up to this grey, above it white
+NAVY_MAX_L = 38.0  # a bluish colour below this L* is navy, ...
+BLUE_MAX_L = 62.0  # ... below this blue, above it light blue
+VIVID = 0.6  # chroma / (L* + 16) from which a colour keeps its CIEDE2000 name
 METHOD_TRUST = {"mask": 1.0, "background": 0.9, "centre": 0.75}
 
 # sRGB (D65) -> XYZ, and the D65 reference white.
@@ -110,6 +122,25 @@ PALETTE_LAB = to_lab(np.array([COLORS[n].rgb for n in PALETTE], dtype=np.float64
 def palette_distances(lab: np.ndarray) -> np.ndarray:
     """CIEDE2000 from each Lab row (n x 3) to every palette colour (n x palette)."""
     return delta_e2000(np.asarray(lab, dtype=np.float64)[:, None, :], PALETTE_LAB[None])
+
+
+_COOL_FAMILY = frozenset({"black", "grey", "white", "navy", "blue", "light blue"})
+
+
+def name_colour(lab: np.ndarray) -> str:
+    """Palette name of one Lab colour: the CIEDE2000-nearest palette colour, except that a
+    muted colour of the cool family (black, grey, white, navy, blue, light blue) is named by
+    its blueness (-b* / (L* + 16), which shading keeps) and lightness: photographed navy,
+    denim and dusty blues are far less saturated than the palette's, so CIEDE2000 calls them
+    black or grey."""
+    lab = np.asarray(lab, dtype=np.float64)
+    name = PALETTE[int(palette_distances(lab[None])[0].argmin())]
+    L, a, b = lab
+    if name not in _COOL_FAMILY or np.hypot(a, b) / (L + 16.0) >= VIVID:
+        return name
+    if -b / (L + 16.0) >= BLUENESS and -b > abs(a):
+        return "navy" if L < NAVY_MAX_L else "blue" if L < BLUE_MAX_L else "light blue"
+    return "black" if L <= BLACK_MAX_L else "grey" if L <= GREY_MAX_L else "white"
 
 
 def nearest_palette(rgb: Any) -> str:
@@ -197,7 +228,7 @@ def garment_region(image: Image.Image, mask: Any = None) -> _Region:
 def white_balance(rgb: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
     """Remove part of a colour cast read off a near-neutral backdrop (von Kries gains in linear
     light); a colourful or dark backdrop says nothing about the light and changes nothing."""
-    if reference is None or len(reference) < 16:
+    if WB_STRENGTH <= 0 or reference is None or len(reference) < 16:
         return rgb
     ref_lin = np.median(srgb_to_linear(reference), axis=0)
     L, a, b = to_lab(linear_to_srgb(ref_lin))
@@ -323,9 +354,8 @@ def clusters(lab: np.ndarray, weight: np.ndarray, border: np.ndarray | None = No
         if weight[sel].sum() <= 0:
             continue
         colour = lit_colour(lab[sel], weight[sel])
-        d = palette_distances(colour[None])[0]
-        near = np.sort(d)
-        out.append(_Cluster(PALETTE[int(d.argmin())], float(weight[sel].sum()), colour,
+        near = np.sort(palette_distances(colour[None])[0])
+        out.append(_Cluster(name_colour(colour), float(weight[sel].sum()), colour,
                             float((near[1] - near[0]) / max(near[1] + near[0], 1e-9))))
     return sorted(out, key=lambda c: -c.mass)
 

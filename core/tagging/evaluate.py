@@ -2,7 +2,8 @@
 
 Labels file: ``{"palette": [...], "labels": {"dress/x.jpg": {"color": "red", "second": null,
 "pattern": "solid", "worn": false, "skip"?: true}}}`` with paths relative to the photos'
-``validation/`` folder (or the folder itself when it has none).
+split folder (``validation/`` by default, ``train/`` for the development labels; the folder
+itself when it has no such split).
 
 Reader: strict = the read name is the labelled colour; lenient also accepts the label's second
 colour and the labelled colour's lighter / darker neighbour. Search: the share of top-k results
@@ -37,9 +38,14 @@ class LabelledPhoto:
     worn: bool
 
 
-def photo_root(data: Path) -> Path:
-    """The folder labels are relative to: ``data/validation`` when present, else ``data``."""
-    return data / "validation" if (data / "validation").is_dir() else data
+SPLITS = ("validation", "train")
+
+
+def photo_root(data: Path, split: str = "validation") -> Path:
+    """The folder labels are relative to: ``data/<split>`` when present, else ``data``."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: one of {', '.join(SPLITS)}")
+    return data / split if (data / split).is_dir() else data
 
 
 def load_labels(labels_path: Path, root: Path) -> tuple[list[LabelledPhoto], dict[str, int]]:
@@ -135,19 +141,22 @@ def catalog_holds(repo, demo_dir: Path) -> bool:
     return len(repo.get_items(skus)) == len(skus)
 
 
-def eval_colour(data: Path, labels: Path, *, engine=None, repo=None, k: int = 5,
-                progress: Callable[[str], Progress | None] | None = None) -> dict[str, Any]:
-    """Reader accuracy on labelled photos; with ``engine`` and ``repo``, top-k colour match of
-    photo search, plain and colour-ranked. ``progress(stage)`` gives a stage's callback."""
+def eval_colour(data: Path, labels: Path, *, split: str = "validation", engine=None, repo=None,
+                k: int = 5, progress: Callable[[str], Progress | None] | None = None
+                ) -> dict[str, Any]:
+    """Reader accuracy on labelled photos of ``split``; with ``engine`` and ``repo``, top-k
+    colour match of photo search, plain and colour-ranked. ``progress(stage)`` gives a stage's
+    callback."""
     from collections import Counter
 
-    root = photo_root(data)
+    root = photo_root(data, split)
     photos, left_out = load_labels(labels, root)
     if not photos:
         raise ValueError(f"{labels}: no usable labelled photo under {root}")
     readings = read_photos(photos, progress("read") if progress else None)
     result: dict[str, Any] = {
-        "data": str(root), "labels": str(labels), "photos": len(photos), "left_out": left_out,
+        "data": str(root), "split": split, "labels": str(labels), "photos": len(photos),
+        "left_out": left_out,
         "reader": reader_figures(photos, readings),
         "methods": dict(Counter(r.method for r in readings)),
         "confusions": confusions(photos, readings)}

@@ -97,3 +97,21 @@ def test_search_colour_match_counts_plain_and_ranked(tmp_path):
     photo = LabelledPhoto(tmp_path / "x.jpg", "red", None, False)
     match = search_colour_match(engine, None, [photo], k=1, bonuses=(0.0, 0.05))
     assert match == {0.0: 0.0, 0.05: 1.0}
+
+
+def test_eval_colour_reads_the_train_split_with_development_labels(folder, capsys):
+    data, labels = folder
+    (data / "validation").rename(data / "train")
+    (data / "validation").mkdir()  # an empty report split must not be read
+    assert main(["eval", "colour", "--data", str(data), "--split", "train", "--labels",
+                 str(labels), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["split"] == "train" and out["photos"] == 4
+    assert out["data"].endswith("train")
+
+
+def test_eval_colour_rejects_an_unknown_split(folder, capsys):
+    data, labels = folder
+    assert main(["eval", "colour", "--data", str(data), "--split", "test", "--labels",
+                 str(labels)]) == 2
+    assert "unknown split" in capsys.readouterr().err

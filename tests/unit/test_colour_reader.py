@@ -7,9 +7,11 @@ import pytest
 from PIL import Image
 
 from core.demo.taxonomy import COLORS, SEGMENT_COLORS
+from core.tagging import colour as reader
 from core.tagging.colour import (
     ColourReading,
     delta_e2000,
+    name_colour,
     nearest_palette,
     read_colour,
     to_lab,
@@ -126,10 +128,44 @@ def test_stripes_give_a_second_colour():
     assert {reading.name, reading.second} == {"navy", "white"}
 
 
-def test_warm_white_balance_cast_does_not_flip_the_name():
+def test_white_balance_is_off_by_default_and_removes_a_cast_when_on(monkeypatch):
+    assert reader.WB_STRENGTH == 0.0  # real backdrops (beds, floors) are not neutral
+    monkeypatch.setattr(reader, "WB_STRENGTH", 0.6)
     for name in ("grey", "white", "light blue", "navy"):
         arr = _garment(COLORS[name].rgb) * np.array([1.12, 1.0, 0.8])  # tungsten-ish cast
         assert read_colour(_img(arr)).name == name, name
+
+
+def test_a_warm_backdrop_does_not_shift_a_grey_garment():
+    arr = _garment(COLORS["grey"].rgb, background=(214, 190, 150))  # a pale wooden floor
+    assert read_colour(_img(arr)).name == "grey"
+
+
+@pytest.mark.parametrize(("rgb", "name"), [
+    ((38, 42, 60), "navy"),  # photographed navy: dark, muted, bluish (CIEDE2000 says black)
+    ((30, 30, 32), "black"),
+    ((60, 62, 66), "black"),  # a lit black stays black
+    ((120, 122, 125), "grey"),
+    ((95, 115, 150), "blue"),  # mid-wash denim
+    ((140, 160, 190), "light blue"),  # washed denim / dusty blue
+    ((205, 205, 210), "white"),
+    ((112, 22, 44), "burgundy"),  # warm colours keep their CIEDE2000 name
+    ((214, 193, 158), "beige"),
+])
+def test_cool_muted_colours_are_named_by_blueness_and_lightness(rgb, name):
+    assert name_colour(to_lab(np.array(rgb, dtype=np.float64))) == name
+
+
+def test_blueness_survives_shade():
+    lit = np.array([38.0, 42.0, 60.0])
+    for light in (1.0, 0.6, 0.35):  # shading scales linear light
+        rgb = reader.linear_to_srgb(reader.srgb_to_linear(lit) * light)
+        assert name_colour(to_lab(rgb)) == "navy", light
+
+
+def test_a_muted_navy_garment_reads_navy_not_black():
+    reading = read_colour(_img(_garment((38, 42, 60))))
+    assert reading.name == "navy"
 
 
 def test_mask_path_uses_garment_labels_only():
