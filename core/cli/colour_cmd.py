@@ -33,6 +33,49 @@ def register(sub, groups) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval_colour)
 
+    p = groups["eval"].add_parser(
+        "tags", help="auto-tagging accuracy (category, colour, pattern) on labelled photos, by "
+                     "confidence")
+    p.add_argument("--data", type=Path, required=True,
+                   help="photo folder of class folders (its --split subfolder when present)")
+    p.add_argument("--split", default="validation", help="validation (default) or train")
+    p.add_argument("--labels", type=Path, required=True, help="colour labels JSON file")
+    p.add_argument("--backbone", default=None, help="encoder (default: BACKBONE setting)")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_eval_tags)
+
+
+def cmd_eval_tags(args) -> int:
+    from core.models.embed import Embedder
+    from core.models.registry import MissingWeights
+    from core.tagging.quality import eval_tags
+
+    if not args.data.is_dir():
+        raise CliError(f"--data {args.data}: no such folder (nothing to evaluate)")
+    if not args.labels.is_file():
+        raise CliError(f"--labels {args.labels}: no such file")
+    cfg = settings()
+    try:
+        embedder = Embedder(args.backbone or cfg.backbone, cfg)
+        result = eval_tags(embedder, args.data, args.labels, split=args.split,
+                           progress=progress_bar("tagging"))
+    except (MissingWeights, KeyError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        emit_json(result)
+        return 0
+    print(f"{result['photos']} labelled photos in {result['data']} ({result['model']})")
+    for field in ("category", "color", "pattern"):
+        fig = result[field]
+        if fig:
+            rows = "  ".join(f">={r['min_confidence']}: {r['accuracy']} of {r['coverage']:.0%}"
+                             for r in fig["by_confidence"][1:])
+            base = fig.get("majority_baseline")
+            print(f"{field:<9} accuracy {fig['accuracy']:.3f}"
+                  + (f" (always {base['answer']}: {base['accuracy']:.3f})" if base else "")
+                  + f"; {rows}")
+    return 0
+
 
 def cmd_eval_colour(args) -> int:
     from core.tagging.evaluate import eval_colour

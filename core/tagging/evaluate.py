@@ -36,6 +36,7 @@ class LabelledPhoto:
     color: str
     second: str | None
     worn: bool
+    pattern: str | None = None
 
 
 SPLITS = ("validation", "train")
@@ -66,7 +67,8 @@ def load_labels(labels_path: Path, root: Path) -> tuple[list[LabelledPhoto], dic
             left_out["missing_file"] += 1
         else:
             second = lab.get("second") if lab.get("second") in COLORS else None
-            photos.append(LabelledPhoto(root / rel, lab["color"], second, bool(lab.get("worn"))))
+            photos.append(LabelledPhoto(root / rel, lab["color"], second, bool(lab.get("worn")),
+                                        lab.get("pattern")))
     return photos, left_out
 
 

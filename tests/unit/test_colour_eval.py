@@ -115,3 +115,29 @@ def test_eval_colour_rejects_an_unknown_split(folder, capsys):
     assert main(["eval", "colour", "--data", str(data), "--split", "test", "--labels",
                  str(labels)]) == 2
     assert "unknown split" in capsys.readouterr().err
+
+
+class _Heads:
+    """Stands in for the encoder: reads every photo as a tee, striped, at 0.6 confidence."""
+
+    model_id = "fake"
+
+    def predict_attrs(self, images):
+        return [{"category": ("tee", 0.9), "pattern": ("striped", 0.6)} for _ in images]
+
+
+def test_eval_tags_scores_each_field_by_confidence(folder):
+    from core.tagging.quality import eval_tags
+
+    data, labels = folder
+    out = eval_tags(_Heads(), data, labels)
+    assert out["photos"] == 4 and out["model"] == "fake"
+    # the photos sit in dress/ and shirt/ folders: a tee is right for neither
+    assert out["category"]["accuracy"] == 0.0
+    assert out["color"]["accuracy"] == 0.25  # the reader, as eval colour measures it
+    pattern = out["pattern"]
+    assert pattern["accuracy"] == 0.0 and pattern["majority_baseline"] == {
+        "answer": "solid", "accuracy": 1.0}
+    rows = {r["min_confidence"]: r for r in pattern["by_confidence"]}
+    assert rows[0.5]["coverage"] == 1.0 and rows[0.7] == {
+        "min_confidence": 0.7, "coverage": 0.0, "accuracy": None}
