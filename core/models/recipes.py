@@ -10,11 +10,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.models.data import TensorSet, demo_set, photo_set, split_holdout, variant_pairs
+from core.models.data import (
+    PHOTO_IDENT_OFFSET,
+    TensorSet,
+    demo_set,
+    photo_set,
+    read_photo_labels,
+    split_holdout,
+    variant_pairs,
+)
 from core.models.labels import DETAIL_NAMES, HEAD_ATTRS
 from core.models.metrics import (
     class_topk,
-    encode_u8,
     features_u8,
     precision_at_k,
     recall_at_1,
@@ -54,10 +61,12 @@ class DataSpec:
     demo_variants: int = 3
     holdout: float = 0.1
     workers: int = 2
+    real_labels: tuple[Path, ...] = ()  # colour labels files of some real photos
 
     def describe(self) -> dict:
         return {"real": str(self.real) if self.real else None,
                 "real_split": "train (minus a 10% stratified hold-out for validation)",
+                "real_labels": [str(p) for p in self.real_labels],
                 "demo": str(self.demo) if self.demo else None,
                 "demo_splits": "train (variants 0.."
                                f"{self.demo_variants - 1}), val for validation"}
@@ -73,8 +82,8 @@ def load_training_data(spec: DataSpec, size: int) -> tuple[dict, dict]:
     """(train sets, validation sets) keyed by source name."""
     train, val = {}, {}
     if spec.real is not None:
-        photos = photo_set(photo_root(spec.real), size, ident_offset=1_000_000,
-                           workers=spec.workers)
+        photos = photo_set(photo_root(spec.real), size, ident_offset=PHOTO_IDENT_OFFSET,
+                           workers=spec.workers, labels=read_photo_labels(spec.real_labels))
         train["photos"], val["photos"] = split_holdout(photos, spec.holdout, seed=0)
     if spec.demo is not None:
         train["demo"] = demo_set(spec.demo, size, split="train",
@@ -86,15 +95,23 @@ def load_training_data(spec: DataSpec, size: int) -> tuple[dict, dict]:
     return train, val
 
 
+@torch.inference_mode()
 def validation_metrics(model, val: dict[str, TensorSet], device: str = "cpu") -> dict:
     """Held-out photo class accuracy and demo retrieval (variant 1 query, variant 0 gallery)."""
     out: dict[str, float] = {}
     parts = []
     pre = preprocess_of(model)
     if "photos" in val:
-        _, probs = encode_u8(model, val["photos"].images, pre, device=device)
-        out["val_photo_top1"] = class_topk(probs, val["photos"].labels)["top1"]
+        photos = val["photos"]
+        z = features_u8(model, photos.images, pre, device=device)
+        probs = model.category_probs(z).numpy()
+        out["val_photo_top1"] = class_topk(probs, photos.labels)["top1"]
         parts.append(out["val_photo_top1"])
+        known = (photos.color >= 0).numpy()
+        if known.any():  # labelled photos: the colour head read back
+            colour = model.heads(z)[1].argmax(1).numpy()
+            out["val_photo_color"] = round(float((colour[known] == photos.color.numpy()[known])
+                                                 .mean()), 4)
     if "demo" in val:
         # Category and colour P@10 are measured on their own chunks: how well each chunk
         # clusters, whatever weights `train tune` gives them afterwards (with the fused

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.augment import augment
-from core.models.data import TensorSet
+from core.models.data import PHOTO_IDENT_OFFSET, TensorSet
 from core.models.labels import DETAIL_NAMES, attr_targets
 from core.models.losses import group_cross_entropy, triplet_loss
 from core.models.preprocess import PreprocessCfg, normalise_batch
@@ -257,10 +257,10 @@ class BudgetSchedule:
 
 
 def _triplets(model, fused: torch.Tensor, batch: TensorSet, cfg: TrainConfig) -> torch.Tensor:
-    """Item triplets on the fused embedding for pictures with colour labels (renders); class
-    triplets on the category chunk only for the others (photos: their colour is unlabelled)."""
+    """Item triplets on the fused embedding for renders (several pictures of one item); class
+    triplets on the category chunk only for real photos (one picture each, class identity)."""
     ident = batch.ident.to(cfg.device)
-    coloured = (batch.color >= 0).to(cfg.device)
+    coloured = (batch.ident < PHOTO_IDENT_OFFSET).to(cfg.device)
     total = fused.sum() * 0.0
     if coloured.any():
         items = fused[coloured]

@@ -18,7 +18,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.models.data import TensorSet, demo_set, photo_set, split_holdout, variant_pairs
+from core.models.data import (
+    PHOTO_IDENT_OFFSET,
+    TensorSet,
+    demo_set,
+    photo_set,
+    split_holdout,
+    variant_pairs,
+)
 from core.models.metrics import class_topk, features_u8, precision_at_k, recall_at_1
 from core.models.studio import (
     STUDIO_PREPROCESS,
@@ -49,7 +56,7 @@ def tuning_data(real: Path | None, demo: Path | None, holdout: float = 0.1,
 
     data: dict[str, TensorSet] = {}
     if real is not None:
-        photos = photo_set(photo_root(real), size, ident_offset=1_000_000)
+        photos = photo_set(photo_root(real), size, ident_offset=PHOTO_IDENT_OFFSET)
         data["gallery"], data["queries"] = split_holdout(photos, holdout, seed=0)
     if demo is not None:
         data["demo"] = demo_set(demo, size, split="val", variants=(0, 1))

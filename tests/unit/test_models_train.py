@@ -508,3 +508,25 @@ def test_tail_only_needs_a_split_trunk(tmp_path):
     with pytest.raises(ValueError, match="--tail-only"):
         train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
                     tmp_path / "out", widths=TINY)
+
+
+def test_labelled_photos_carry_colour_and_pattern_and_stay_class_triplets(tmp_path):
+    from core.models.data import PHOTO_IDENT_OFFSET, read_photo_labels
+
+    _write_class_folders(tmp_path / "photos", n=2)
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"labels": {
+        "pants/0.jpg": {"color": "navy", "pattern": "denim"},
+        "shoes/1.jpg": {"color": None, "skip": True}}}))
+    ts = photo_set(tmp_path / "photos", 32, ident_offset=PHOTO_IDENT_OFFSET,
+                   labels=read_photo_labels([labels]))
+    assert ts.color.tolist() == [COLOR_NAMES.index("navy"), -1, -1, -1]
+    assert attr_targets(ts.attrs)["pattern"].tolist()[:2] == [ATTR_VOCAB["pattern"].index(
+        "denim"), -1]
+    torch.manual_seed(0)
+    model = new_encoder(widths=TINY, attr_heads=True)
+    cfg = TrainConfig(batch_size=4, crop_size=24)
+    loss, parts = batch_loss(model, ts, cfg, PreprocessCfg(size=32), torch.Generator())
+    assert torch.isfinite(loss) and "color" in parts and "attrs" not in parts  # attr_weight 0
+    with pytest.raises(ValueError, match="not a colour labels file"):
+        read_photo_labels([tmp_path / "photos" / "pants" / "0.jpg"])
