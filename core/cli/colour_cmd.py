@@ -65,7 +65,7 @@ def cmd_eval_tags(args) -> int:
         emit_json(result)
         return 0
     print(f"{result['photos']} labelled photos in {result['data']} ({result['model']})")
-    for field in ("category", "color", "pattern"):
+    for field in ("category", "color", "color_head", "pattern"):
         fig = result[field]
         if fig:
             rows = "  ".join(f">={r['min_confidence']}: {r['accuracy']} of {r['coverage']:.0%}"

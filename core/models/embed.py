@@ -177,14 +177,18 @@ class Embedder:
         return self.readings(z)
 
     def readings(self, z: torch.Tensor) -> list[dict[str, tuple[str, float]]]:
-        """Top value and probability of each attribute head and of "category" for a studio
-        encoder's projections ``z`` (one dict per row; empty without heads)."""
+        """Top value and probability of each attribute head, of "category" and of "color" (the
+        colour head) for a studio encoder's projections ``z`` (one dict per row; empty without
+        heads)."""
         from core.models.labels import ATTR_VOCAB, CATEGORY_NAMES
 
         out: list[dict[str, tuple[str, float]]] = [{} for _ in range(len(z))]
         probs = {k: v.softmax(1) for k, v in self.model.attr_logits(z).items() if k in ATTR_VOCAB}
         if self.can_classify:
             probs["category"] = self.model.category_probs(z)
+            colour = self.model.heads(z)[1]
+            if colour is not None:
+                probs["color"] = colour.softmax(1)
         vocab = {**ATTR_VOCAB, "category": CATEGORY_NAMES}
         for name, p in probs.items():
             conf, idx = p.cpu().max(1)

@@ -26,7 +26,8 @@ Progress = Callable[[int, int], None]
 
 def read_tags(embedder, photos: list[LabelledPhoto], *, batch_size: int = 32,
               progress: Progress | None = None) -> list[dict[str, tuple[str, float]]]:
-    """Per photo: category and pattern from the encoder's heads, colour from the reader."""
+    """Per photo: category and pattern from the encoder's heads, colour from the reader
+    ("color") and from the encoder's colour head ("color_head")."""
     out: list[dict[str, tuple[str, float]]] = []
     for start in range(0, len(photos), batch_size):
         images = []
@@ -37,6 +38,7 @@ def read_tags(embedder, photos: list[LabelledPhoto], *, batch_size: int = 32,
         for img, read in zip(images, heads, strict=True):
             colour = read_colour(img)
             out.append({**{k: read[k] for k in ("category", "pattern") if k in read},
+                        **({"color_head": read["color"]} if "color" in read else {}),
                         "color": (colour.name, colour.confidence)})
         if progress:
             progress(min(start + batch_size, len(photos)), len(photos))
@@ -47,7 +49,7 @@ def truth_of(photo: LabelledPhoto, field: str) -> str | frozenset[str] | None:
     """The right answer(s) for a field: the class folder's categories, or the label."""
     if field == "category":
         return frozenset(real_group(photo.path.parent.name) or ())
-    return photo.color if field == "color" else photo.pattern
+    return photo.color if field in ("color", "color_head") else photo.pattern
 
 
 def field_figures(photos: list[LabelledPhoto], reads: list[dict], field: str) -> dict[str, Any]:
@@ -85,4 +87,5 @@ def eval_tags(embedder, data: Path, labels: Path, *, split: str = "validation",
     reads = read_tags(embedder, photos, progress=progress)
     return {"data": str(root), "split": split, "model": embedder.model_id,
             "photos": len(photos), "left_out": left_out,
-            **{f: field_figures(photos, reads, f) for f in ("category", "color", "pattern")}}
+            **{f: field_figures(photos, reads, f)
+               for f in ("category", "color", "color_head", "pattern")}}
