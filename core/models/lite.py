@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from core.models.preprocess import PreprocessCfg
@@ -44,6 +45,8 @@ LITE_VARIANTS: dict[str, LiteVariant] = {
                           (2, "efficientnet-lite2-9656183e.pth", 260))
 }
 NET_PACKAGE = "efficientnet-lite-pytorch"
+COLOUR_SIDE = 7  # the colour thumbnail the tail reads is 7 x 7 pixels
+COLOUR_DIM = 64
 
 
 def lite_preprocess(name: str, size: int | None = None) -> PreprocessCfg:
@@ -79,7 +82,11 @@ def build_net(name: str, weights: Path | None = None) -> nn.Module:
 
 class LiteTrunk(nn.Module):
     """EfficientNet-Lite features split at block ``cut``: ``frozen`` (stem + blocks before the
-    cut) then ``tail`` (the rest, head convolution, average and max pooling)."""
+    cut) then ``tail`` (the rest, head convolution, average and max pooling).
+
+    ImageNet features of the last blocks are largely blind to colour, which the catalog ranks
+    by; so ``frozen`` also carries a colour thumbnail of the input (average-pooled to the cut's
+    spatial size, 3 extra channels) and ``tail`` appends a small learned reading of it."""
 
     def __init__(self, name: str, *, weights: Path | None = None, cut: int = 0):
         super().__init__()
@@ -90,7 +97,9 @@ class LiteTrunk(nn.Module):
         self.net.to(memory_format=torch.channels_last)
         self.n_blocks = len(self.net._blocks)
         self.cut = int(cut)
-        self.out_dim = 2 * self.net._bn1.num_features
+        self.colour = nn.Sequential(nn.Linear(3 * COLOUR_SIDE ** 2, COLOUR_DIM),
+                                    nn.ReLU(inplace=True))
+        self.out_dim = 2 * self.net._bn1.num_features + COLOUR_DIM
 
     def _block(self, x: torch.Tensor, idx: int) -> torch.Tensor:
         rate = self.net._global_params.drop_connect_rate
@@ -100,20 +109,23 @@ class LiteTrunk(nn.Module):
     def frozen(self, x: torch.Tensor) -> torch.Tensor:
         """Stem and the blocks before the cut (the part fine-tuning keeps as it is)."""
         net = self.net
-        x = x.contiguous(memory_format=torch.channels_last)
-        x = net._swish(net._bn0(net._conv_stem(x)))
+        img = x.contiguous(memory_format=torch.channels_last)
+        x = net._swish(net._bn0(net._conv_stem(img)))
         for idx in range(self.cut):
             x = self._block(x, idx)
-        return x
+        thumb = F.adaptive_avg_pool2d(img, x.shape[-2:])
+        return torch.cat([x, thumb], dim=1)
 
     def tail(self, x: torch.Tensor) -> torch.Tensor:
         """Blocks from the cut on, head convolution, then average + max pooling."""
         net = self.net
+        x, thumb = x[:, :-3], x[:, -3:].float()
         x = x.contiguous(memory_format=torch.channels_last)
         for idx in range(self.cut, self.n_blocks):
             x = self._block(x, idx)
         x = net._swish(net._bn1(net._conv_head(x)))
-        return torch.cat([x.mean((2, 3)), x.amax((2, 3))], dim=1)
+        colour = self.colour(F.adaptive_avg_pool2d(thumb, COLOUR_SIDE).flatten(1))
+        return torch.cat([x.mean((2, 3)), x.amax((2, 3)), colour], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.tail(self.frozen(x))

@@ -22,8 +22,8 @@ STUDIO_PREPROCESS = PreprocessCfg(size=128, mean=(0.5, 0.5, 0.5), std=(0.25, 0.2
 SCRATCH_TRUNK = "studio"  # the from-scratch residual CNN
 LITE_TRUNK = "efficientnet_lite0"  # the default encoder's pretrained trunk
 LITE_FILE = "studio_lite.pt"
-# frozen blocks of a Lite trunk by default: fine-tuning trains the last two blocks and the head
-LITE_CUT = 14
+# frozen blocks of a Lite trunk by default: fine-tuning trains its last five blocks and the head
+LITE_CUT = 11
 
 
 def trunk_of(model: StudioEncoder) -> str:
