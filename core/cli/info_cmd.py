@@ -26,8 +26,13 @@ def register(sub, groups) -> None:
 
 
 def run_info(args) -> int:
+    from core.models.registry import available_backbones, list_backbones
+
     cfg = settings()
     summary = catalog_summary(repository(cfg), cfg)
+    here = set(available_backbones(cfg.weights_dir))
+    summary["backbone"] = cfg.backbone
+    summary["backbones"] = {name: name in here for name in list_backbones()}
     if args.json:
         emit_json(summary)
         return 0
@@ -40,6 +45,10 @@ def run_info(args) -> int:
         print(f"  {cat:<14}{n:>7}")
     for model, n in summary["vectors"].items():
         print(f"vectors  : {model}: {n}")
+    ready = [n for n, ok in summary["backbones"].items() if ok]
+    missing = [n for n, ok in summary["backbones"].items() if not ok]
+    print(f"backbone : {cfg.backbone} (BACKBONE); weights here for {', '.join(ready) or 'none'}"
+          + (f"; not here: {', '.join(missing)}" if missing else ""))
     return 0
 
 
