@@ -30,12 +30,12 @@ from core.index import IndexManager, VectorIndex
 from core.index.kernels import SEARCH_THREADS, torch_threads
 from core.models.masking import mask_image
 from core.storage import FilterError, Item, Range, build_query
-from core.tagging.colour import ColourReading, read_colour
+from core.tagging.colour import ColourReading, photo_colour
 from core.tagging.colour_rank import POOL, rerank
 
 log = logging.getLogger(__name__)
 
-CLASSIFIER_BACKBONE = "studio_encoder"
+CLASSIFIER_BACKBONE = "studio_lite"
 
 
 @dataclass
@@ -262,8 +262,9 @@ class SearchEngine:
         vec, masked, pred, attrs = self.embed(image, classify=category_aware, match=match)
         t.lap("embed")
         pattern = attrs.get("pattern")
+        head = attrs.get("color") if self.embedder.reads_photo_colour else None
         outcome = SearchOutcome([], self.model_id, query_image=image, masked_image=masked,
-                                match=match, colour=read_colour(image),
+                                match=match, colour=photo_colour(image, head),
                                 pattern=pattern[0] if pattern else None,
                                 colour_ranked=colour_rank)
         t.lap("colour")

@@ -83,6 +83,12 @@ class Embedder:
         return hasattr(self.model, "heads") and getattr(self.model, "cat_head", None) is not None
 
     @property
+    def reads_photo_colour(self) -> bool:
+        """Whether the model's colour head learnt real photos' colours (labelled photos in its
+        training data), so that it is the better reader of a photo's colour."""
+        return bool(getattr(self.model, "reads_photo_colour", False))
+
+    @property
     def can_match_item(self) -> bool:
         """Whether the model offers the "this exact item" query mode (``train tune`` chose
         its weights)."""

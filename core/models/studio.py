@@ -133,6 +133,8 @@ def load_checkpoint(path: Path) -> tuple[StudioEncoder, dict]:
     model.image_size = int(payload.get("preprocess", {}).get("size", STUDIO_PREPROCESS.size))
     if payload.get("item_weights"):
         model.item_weights = tuple(float(w) for w in payload["item_weights"])
+    # trained with colour labels of real photos: its colour head reads photos (not only renders)
+    model.reads_photo_colour = bool((payload.get("data") or {}).get("real_labels"))
     return model.eval(), payload
 
 

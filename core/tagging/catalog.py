@@ -50,11 +50,13 @@ class TagReport:
 
 def tagger_models(embedder=None) -> dict[str, str]:
     """Field -> id of what predicts it: the encoder (by its weights) for category and
-    pattern when it has those heads, the colour reader for colour."""
+    pattern when it has those heads, and for colour when its colour head learnt real photos'
+    colours; else the colour reader for colour."""
     models: dict[str, str] = {}
     if embedder is not None and embedder.can_classify:
         models["category"] = embedder.source or embedder.model_id
-    models["color"] = COLOUR_MODEL
+    models["color"] = (embedder.source or embedder.model_id) if (
+        embedder is not None and embedder.reads_photo_colour) else COLOUR_MODEL
     heads = getattr(getattr(embedder, "model", None), "attr_heads", None)
     if heads is not None and "pattern" in heads:
         models["pattern"] = embedder.source or embedder.model_id
@@ -109,12 +111,15 @@ def _tag_batch(chunk: list[tuple[Item, list[str]]], data_dir: Path, embedder,
         else:
             loaded.append((item, names, *got))
     heads = [{} for _ in loaded]
-    if any(set(names) & set(MODEL_FIELDS) for _, names, _, _ in loaded):
+    head_colour = embedder is not None and embedder.reads_photo_colour
+    by_model = set(MODEL_FIELDS) | ({"color"} if head_colour else set())
+    if any(set(names) & by_model for _, names, _, _ in loaded):
         heads = embedder.predict_attrs([img for _, _, img, _ in loaded],
                                        [mask for _, _, _, mask in loaded])
     updates = []
     for (item, names, img, mask), read in zip(loaded, heads, strict=True):
-        preds = {n: p for n in names if (p := _predict(n, img, mask, read, models[n]))}
+        preds = {n: p for n in names
+                 if (p := _predict(n, img, mask, read, models[n], head_colour))}
         for name, pred in preds.items():
             report.count(name, pred.value)
         update = prediction_update(item, preds)
@@ -123,11 +128,12 @@ def _tag_batch(chunk: list[tuple[Item, list[str]]], data_dir: Path, embedder,
     return updates
 
 
-def _predict(name: str, img, mask, read: dict, model: str) -> Prediction | None:
+def _predict(name: str, img, mask, read: dict, model: str,
+             head_colour: bool = False) -> Prediction | None:
     if name == "color":
-        from core.tagging.colour import read_colour
+        from core.tagging.colour import photo_colour
 
-        r = read_colour(img, mask=mask)
+        r = photo_colour(img, read.get("color") if head_colour else None, mask=mask)
         return Prediction(r.name, r.confidence, model,
                           {"second": r.second, "share": r.share, "method": r.method})
     if name in read:

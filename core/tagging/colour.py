@@ -59,7 +59,7 @@ class ColourReading:
     second: str | None  # second palette colour of a two-colour garment, else None
     confidence: float  # 0..1
     share: float  # fraction of garment pixels that read as `name`
-    method: str  # "mask" | "background" | "centre"
+    method: str  # "mask" | "background" | "centre" | "encoder"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -396,3 +396,18 @@ def read_colour(image: Image.Image, *, mask: Any = None) -> ColourReading:
     reading = summarise(found, region.method)
     log.debug("colour %s (%s) from %s pixels", reading.name, reading.method, len(rgb))
     return reading
+
+
+def photo_colour(image: Image.Image, head: tuple[str, float] | None = None, *,
+                 mask: Any = None) -> ColourReading:
+    """A photo's colour: the image encoder's colour head (name, probability) when given, with
+    the pixel reader's second colour; else the pixel reader alone. Callers pass ``head`` only
+    for an encoder that learnt colour from labelled real photos: on real photos it reads
+    colour better than pixel statistics (docs/RESULTS.md, colour reader)."""
+    pixels = read_colour(image, mask=mask)
+    if head is None:
+        return pixels
+    name, probability = head
+    second = pixels.second if pixels.second != name else None
+    share = pixels.share if pixels.name == name else 0.0
+    return ColourReading(name, second, round(float(probability), 3), share, "encoder")

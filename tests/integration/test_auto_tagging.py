@@ -44,7 +44,8 @@ def tagged_env(repo, settings, tmp_path, monkeypatch):
     assert report.embedded == len(truth) and report.tagged == len(truth)
     for key, value in {"MONGO_URI": settings.mongo_uri, "DB_NAME": settings.db_name,
                        "DATA_DIR": str(settings.data_dir),
-                       "WEIGHTS_DIR": str(settings.weights_dir), "DEVICE": "cpu"}.items():
+                       "WEIGHTS_DIR": str(settings.weights_dir), "DEVICE": "cpu",
+                       "BACKBONE": settings.backbone}.items():
         monkeypatch.setenv(key, value)
     return truth
 

@@ -28,7 +28,8 @@ def cli_env(settings, repo, small_catalog, monkeypatch):
     embed_catalog(repo, settings, "studio_encoder", embedder=emb, workers=0)
     for key, value in {"MONGO_URI": settings.mongo_uri, "DB_NAME": settings.db_name,
                        "DATA_DIR": str(settings.data_dir),
-                       "WEIGHTS_DIR": str(settings.weights_dir), "DEVICE": "cpu"}.items():
+                       "WEIGHTS_DIR": str(settings.weights_dir), "DEVICE": "cpu",
+                       "BACKBONE": settings.backbone}.items():
         monkeypatch.setenv(key, value)
     return settings
 

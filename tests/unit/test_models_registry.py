@@ -162,9 +162,10 @@ def test_studio_lite_checkpoint_round_trip_and_split_trunk(tmp_path):
     torch.manual_seed(3)
     model = new_encoder(trunk="efficientnet_lite0", cut=12).eval()
     assert preprocess_of(model).std == (0.5, 0.5, 0.5) and preprocess_of(model).size == 224
-    save_checkpoint(model, tmp_path / LITE_FILE)
+    save_checkpoint(model, tmp_path / LITE_FILE, extra={"data": {"real_labels": ["l.json"]}})
     loaded = build_backbone("studio_lite", weights="default", weights_dir=tmp_path)
     assert loaded.trunk.cut == 12
+    assert loaded.reads_photo_colour  # trained with labelled photos: its colour head reads them
     x = torch.rand(2, 3, 64, 64)
     with torch.inference_mode():
         assert torch.allclose(model(x), loaded(x), atol=1e-5)
