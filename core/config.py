@@ -21,7 +21,7 @@ DEFAULTS: dict[str, str] = {
     "DATA_DIR": "data",
     "WEIGHTS_DIR": "weights",
     "DEVICE": "auto",
-    "BACKBONE": "studio_encoder",
+    "BACKBONE": "studio_lite",
     "EMBEDDED_PORT": "0",
     "INDEX_KIND": "auto",
 }

@@ -43,13 +43,18 @@ def mongo_uri(tmp_path_factory) -> str:
         proc.wait()
 
 
+# Tests run on the compact from-scratch encoder (fast, small test models); the default
+# EfficientNet-Lite encoder has its own tests, and the browser tests run the app's default.
+TEST_BACKBONE = "studio_encoder"
+
+
 @pytest.fixture
 def settings(mongo_uri, tmp_path) -> Settings:
     """Settings pointing at the test server with a throw-away database and data dir."""
     return load_settings(
         env_file=tmp_path / "none.env", MONGO_URI=mongo_uri,
         DB_NAME=f"test_{uuid.uuid4().hex[:10]}", DATA_DIR=str(tmp_path / "data"),
-        WEIGHTS_DIR=str(tmp_path / "weights"), DEVICE="cpu",
+        WEIGHTS_DIR=str(tmp_path / "weights"), DEVICE="cpu", BACKBONE=TEST_BACKBONE,
     )
 
 
@@ -73,7 +78,7 @@ def env_for(settings):
         env.update(
             MONGO_URI=settings.mongo_uri, DB_NAME=settings.db_name,
             DATA_DIR=str(settings.data_dir), WEIGHTS_DIR=str(settings.weights_dir),
-            DEVICE="cpu", PYTHONPATH=str(ROOT),
+            DEVICE="cpu", BACKBONE=TEST_BACKBONE, PYTHONPATH=str(ROOT),
         )
         env.update(extra)
         return env

@@ -278,7 +278,7 @@ def studio_query_figures(main: Embedder, gallery: TensorSet, queries: TensorSet,
     return out
 
 
-def eval_search_demo(settings, demo_dir: Path, *, backbone: str = "studio_encoder",
+def eval_search_demo(settings, demo_dir: Path, *, backbone: str = "studio_lite",
                      max_queries: int = 0, baselines: bool = True,
                      embedder: Embedder | None = None) -> dict:
     """The shipped encoder's demo search figures beside a random-init baseline and others;

@@ -12,6 +12,7 @@ def app_env(settings, repo, monkeypatch):
     monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("WEIGHTS_DIR", str(settings.weights_dir))
     monkeypatch.setenv("DEVICE", "cpu")
+    monkeypatch.setenv("BACKBONE", settings.backbone)
     st.cache_resource.clear()
     st.cache_data.clear()
     yield settings

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from core.config import load_settings
+from core.models.registry import get_spec
 from core.storage.embedded import _free_port, _terminate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +26,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-ENCODER = load_settings().weights_dir / "studio_encoder.pt"
+DEFAULTS = load_settings(env_file=Path("/nonexistent"))
+# the browser tests run the app as shipped: the default encoder and its weights
+ENCODER = DEFAULTS.weights_dir / get_spec(DEFAULTS.backbone).weights_file
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +53,7 @@ def e2e_repo(e2e_env):
 @pytest.fixture(scope="session")
 def demo_catalog(e2e_repo, tmp_path_factory):
     """A 120-item demo catalog (with its outfits), ingested and embedded in the app's database
-    with the shipped encoder; built once for every module that needs it."""
+    with the default encoder; built once for every module that needs it."""
     if not ENCODER.exists():
         pytest.skip(f"shipped encoder weights missing: {ENCODER}")
     from core.demo.build import build_catalog
@@ -62,7 +65,7 @@ def demo_catalog(e2e_repo, tmp_path_factory):
     build_catalog(out, 120, 7, size=128, workers=1)
     report = ingest_path(repo, cfg, out)
     assert report.added == 120 and not report.rejected
-    embed_catalog(repo, cfg, "studio_encoder", workers=0)
+    embed_catalog(repo, cfg, cfg.backbone, workers=0)
     return cfg, repo, out
 
 

@@ -31,8 +31,8 @@ def outfits_url(e2e_env, demo_catalog, tmp_path_factory):
 
         from core.outfits.model import CompatConfig, CompatNet, save_compat
 
-        _, repo, _ = demo_catalog
-        dim = repo.vectors("studio_encoder")[1].shape[1]
+        cfg, repo, _ = demo_catalog
+        dim = repo.vectors(cfg.backbone)[1].shape[1]
         torch.manual_seed(0)
         save_compat(weights / "compat.pt", CompatNet(CompatConfig(img_dim=dim)).eval())
     proc, url = start_app({**e2e_env, "WEIGHTS_DIR": str(weights)},
