@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 from core.models.registry import build_backbone, get_spec
@@ -15,7 +16,7 @@ WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
 
 def test_every_manifest_entry_matches_its_file():
     manifest = json.loads((WEIGHTS / "manifest.json").read_text())
-    assert "studio_encoder.pt" in manifest["files"]
+    assert {"studio_lite.pt", "studio_encoder.pt"} <= set(manifest["files"])
     for name, entry in manifest["files"].items():
         path = WEIGHTS / name
         assert path.is_file(), name
@@ -25,9 +26,10 @@ def test_every_manifest_entry_matches_its_file():
         assert path.stat().st_size < 20 * 1024 * 1024
 
 
-def test_shipped_encoder_loads_and_embeds():
-    model = build_backbone("studio_encoder", weights="default", weights_dir=WEIGHTS)
-    size = get_spec("studio_encoder").preprocess.size
+@pytest.mark.parametrize("name", ["studio_lite", "studio_encoder"])
+def test_shipped_encoder_loads_and_embeds(name):
+    model = build_backbone(name, weights="default", weights_dir=WEIGHTS)
+    size = get_spec(name).preprocess.size
     with torch.inference_mode():
         out = model(torch.rand(2, 3, size, size))
     assert out.shape == (2, 128)
