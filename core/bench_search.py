@@ -375,5 +375,6 @@ def e2e_latency(settings, *, n: int = 50_000, queries: int = 60, k: int = 10) ->
                    photo_px=f"{w}x{h}",
                    kernel=index.kernel,
                    stages_p50_ms={key: round(float(np.median([p.get(key, 0) for p in parts])), 2)
-                                  for key in ("decode", "embed", "filter", "search", "fetch")})
+                                  for key in ("decode", "embed", "colour", "filter", "search",
+                                              "fetch")})
     return summary
