@@ -4,7 +4,7 @@
 such as "darker" or "longer sleeves" become the reference colour's darker shades or longer
 sleeve lengths). :func:`penalties` counts, per candidate, the requests it breaks; ranking by
 ``score - RULE_WEIGHT * penalty`` puts items that obey first and keeps the combiner's order
-inside each group. The weight was chosen on development captions (see the README).
+inside each group. The weight was chosen on development captions (docs/RESULTS.md, Refine).
 """
 
 from __future__ import annotations
