@@ -1,4 +1,4 @@
-"""DeepFashion importer: annotation list files, segmentation masks, file-name metadata (seed 001).
+"""DeepFashion importer: annotation list files, segmentation masks, file-name metadata.
 
 Two layouts are understood:
 * Category and Attribute Prediction: ``list_category_img.txt`` / ``list_category_cloth.txt`` /

@@ -1,4 +1,4 @@
-"""Attribute-based recommenders (seed 000): by attributes, seasonal picks, colour coordination
+"""Attribute-based recommenders: by attributes, seasonal picks, colour coordination
 for a base item, and an ensemble that merges similarity, attribute and seasonal lists.
 
 Every recommendation carries a short reason in words, so the page can say *why* an item is

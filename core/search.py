@@ -4,7 +4,7 @@ Each query runs its model forward and its scan on one thread (SEARCH_THREADS): o
 CPU that was 3x faster than two threads, and concurrent users bring the parallelism.
 
 Modes: plain similarity, or "this exact item" (the query re-weighted towards item identity,
-against the same stored vectors); category-restricted (seed 004: predict the category, search
+against the same stored vectors); category-restricted (predict the category, search
 within it, report the prediction and its confidence); "more like this" for a catalog item; and
 the top categories of a set of photos. Attribute filters go to MongoDB through the repository's
 safe filter builder and restrict the index's candidate set.
@@ -332,7 +332,7 @@ class SearchEngine:
 
     def top_categories(self, photos: list[tuple[str, bytes | Path]], *, k: int = 3
                        ) -> CategoryCount:
-        """Predict each photo's category and count them (seed 004's counter)."""
+        """Predict each photo's category and count them (the top categories of a set)."""
         images, names, rejected = [], [], []
         for name, data in photos:
             try:

@@ -55,7 +55,7 @@ with st.sidebar:
     st.header("Search")
     k = st.slider("Results", 4, 48, 12, step=4, key="search_k")
     use_mask = st.toggle("Remove background before matching", key="search_mask",
-                         help="Match on the garment only (seed 001's masking).")
+                         help="Match on the garment only (garment masking).")
     aware = st.toggle("Category-aware search", key="search_category_aware",
                       help="Predict the garment's category and search within it.")
     prefer_colour = st.toggle("Prefer the photo's colour", value=True, key="search_colour_rank",

@@ -85,7 +85,7 @@ def register(sub, groups) -> None:
 
 
 def _score_args(p, defaults: bool = False) -> None:
-    """The score's settings: `simulate` takes seed 001's defaults, `recommend` and `eval`
+    """The score's settings: `simulate` takes the reference defaults, `recommend` and `eval`
     default to what the stored simulation used (and take --weight)."""
     def arg(flag: str, value: float, what: str) -> None:
         shown = f"default {value:g}" if defaults else "default: the simulation's"

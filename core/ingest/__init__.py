@@ -1,8 +1,8 @@
 """Ingest: bring images and their metadata from any supported layout into the catalog.
 
 Supported sources: the demo catalog, a folder of images (optional metadata.csv/json sidecar),
-class folders (`train/dress/*.jpg`, `dress/*.jpg`), seed 004's `image_name,category_label`
-CSV and seed 000's "fashion analysis" JSON. See :func:`ingest_path`.
+class folders (`train/dress/*.jpg`, `dress/*.jpg`), the category-label `image_name,category_label`
+CSV and the "fashion analysis" JSON. See :func:`ingest_path`.
 """
 
 from core.ingest.detect import SUPPORTED, detect_source

@@ -1,4 +1,4 @@
-"""Readers for labelled tables: seed 004's `image_name,category_label` CSV and seed 000's
+"""Readers for labelled tables: the category-label `image_name,category_label` CSV and the
 "fashion analysis" JSON (detector crops with colour/pattern/season predictions)."""
 
 from __future__ import annotations

@@ -221,7 +221,7 @@ class Embedder:
         return vec, preds, self.readings(z)[0]
 
     def top_categories_of_set(self, images: Sequence, k: int = 3) -> list[tuple[str, int]]:
-        """The k most frequent predicted categories in a set of photos (seed 004), with counts."""
+        """The k most frequent predicted categories in a set of photos, with counts."""
         from collections import Counter
 
         preds = [p[0][0] for i in range(0, len(images), 64)

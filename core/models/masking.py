@@ -1,4 +1,4 @@
-"""Garment masking (seed 001): keep only clothing pixels before embedding.
+"""Garment masking: keep only clothing pixels before embedding.
 
 With a colour-coded segmentation mask (DeepFashion-MultiModal palette) the garment labels are
 kept and background, hair, face and skin are blanked. Without one, a background-removal

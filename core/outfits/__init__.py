@@ -1,2 +1,2 @@
-"""Outfits: learned compatibility of garments (seed 002), outfit scores, fill-in-the-blank and
+"""Outfits: learned compatibility of garments, outfit scores, fill-in-the-blank and
 complete-the-look over the catalog."""

@@ -1,7 +1,7 @@
 """What the compatibility model reads of an item: its image vector, a colour histogram and the
 catalog's facts (season and gender, one-hot; zeros when unknown, as for a photo).
 
-The histogram (seed 002: 8 bins per RGB channel, 24 numbers) is taken over garment pixels only:
+The histogram (8 bins per RGB channel, 24 numbers) is taken over garment pixels only:
 the item's colour-coded mask when it has one, else the plain-background removal used for
 product photos, else the whole picture. Catalog histograms are cached on disk by content hash.
 """

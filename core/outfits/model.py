@@ -1,10 +1,10 @@
-"""The compatibility network (seed 002's PolaniaNet, on frozen image vectors) and its baseline.
+"""The Siamese compatibility network (on frozen image vectors) and its baseline.
 
 ``siamese``: each item's vector goes through one shared branch; a pair is read as the Hadamard
 product of the two branch outputs plus the items' side features (colour histograms and, for
 models trained with them, the catalog's season and gender; their product and absolute
 difference), then FC(256) + BatchNorm + ReLU + Dropout(0.5), FC(64) + BatchNorm + ReLU +
-Dropout(0.5), FC(1). ``mlp`` is seed 002's CompatibilityMLP: the same head on the concatenated
+Dropout(0.5), FC(1). ``mlp`` is the CompatibilityMLP baseline: the same head on the concatenated
 vectors and side features, averaged over both orders. An outfit's logit is the soft minimum of its
 pair logits: one clashing pair is enough to break a look, and the weakest pair says why.
 """

@@ -1,4 +1,4 @@
-"""Synthetic (or imported) customers and a fused recommendation score (seed 001).
+"""Synthetic (or imported) customers and a fused recommendation score.
 
 params (settings of a run and of the score) · geo (haversine, store proximity) · affinity
 (category similarity from the taxonomy's families) · popularity (counts, trend penalty) ·

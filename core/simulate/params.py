@@ -1,7 +1,8 @@
 """Settings of a simulation run and of the fused score, with their checks.
 
-The defaults are seed 001's: 15 customers, up to 3 purchases each, initial popularity counts
-up to P_max = 100, popularity threshold 0.15 with penalty exponent 4, 10 recommendations.
+The defaults are the reference simulation's: 15 customers, up to 3 purchases each, initial
+popularity counts up to P_max = 100, popularity threshold 0.15 with penalty exponent 4,
+10 recommendations.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def trend_penalty(p, threshold: float, exponent: float) -> np.ndarray:
 
     1 up to ``threshold`` (niche and rising items are what they look for); above it the item
     is everybody's, and the factor falls as ``((1 - p) / (1 - threshold)) ** exponent`` to 0
-    for the most popular item. With seed 001's threshold 0.15 and exponent 4, an item at half
+    for the most popular item. With the default threshold 0.15 and exponent 4, an item at half
     the top popularity keeps 0.12, one at 0.3 keeps 0.46.
     """
     p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)

@@ -1,4 +1,4 @@
-"""The fused score of seed 001: how much a customer would want an item, given an item they
+"""The fused customer score: how much a customer would want an item, given an item they
 bought (or any reference item), in four explainable parts, each in [0, 1]:
 
 * visual: cosine similarity of the two items' embeddings (negative cosines count as 0);
@@ -10,7 +10,7 @@ bought (or any reference item), in four explainable parts, each in [0, 1]:
   home to the item's store.
 
 ``score = visual^wv · popularity^wp · category^wc · proximity^wg`` (a weighted geometric
-product: seed 001 multiplies the parts; the weights, 1 by default, make a part count more or
+product: the parts are multiplied; the weights, 1 by default, make a part count more or
 drop it at 0). With several references (a purchase history) each item keeps its best score
 and remembers which reference gave it.
 """

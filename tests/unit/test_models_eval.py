@@ -19,7 +19,7 @@ def _set(rows: list[tuple[str, str, int]]) -> TensorSet:
 
 
 def test_category_aware_search_keeps_to_the_predicted_category():
-    """Category-restricted search (seed 004): candidates outside the classifier's top category
+    """Category-restricted search: candidates outside the classifier's top category
     never count, even when fewer than ten remain; a wrong prediction scores nothing."""
     from core.models.evaluate import category_aware_metrics, ranking_metrics
     from core.models.labels import CATEGORY_NAMES
