@@ -85,7 +85,7 @@ def test_class_folders_without_splits(repo, settings, tmp_path):
     assert repo.counts_by("split") == {"None": 4}
 
 
-def test_seed004_csv_by_index_and_name(repo, settings, tmp_path):
+def test_category_label_csv_by_index_and_name(repo, settings, tmp_path):
     write_images(tmp_path / "imgs", 3)
     rows = [("imgs/img_00000.jpg", "8"), ("imgs/img_00001.jpg", "Hoodie"),
             ("imgs/img_00002.jpg", "14"), ("imgs/gone.jpg", "1"), ("", "2")]

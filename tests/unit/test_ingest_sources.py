@@ -13,7 +13,7 @@ from tests.fixtures_bad import jpeg_bytes, write_images
 from tests.fixtures_ingest import make_analysis_json, make_class_folders, make_demo_catalog
 
 
-def test_seed004_label_map():
+def test_category_label_map():
     assert SEED004_LABELS == ("blazer", "cardigan", "hoodie", "jacket", "sweater", "tank",
                               "tee", "top", "dress", "jumpsuit", "romper")
     assert category_from_label("0") == "blazer"
