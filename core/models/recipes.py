@@ -177,17 +177,7 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
                             metrics={**row, "averaged_epochs": list(average.epochs)},
                             extra=extra)
 
-    if cfg.heads_only:
-        if init is None:
-            raise ValueError("--heads-only needs --init CHECKPOINT (a trained trunk)")
-        train = {k: feature_set(model, ts, cfg.device) for k, ts in train.items()}
-    if cfg.tail_only:
-        if not getattr(model.trunk, "cut", 0):
-            raise ValueError("--tail-only needs a pretrained trunk split at a block (--cut N)")
-        gen = torch.Generator().manual_seed(cfg.seed + 7)
-        train = {k: cut_feature_set(model, ts, cfg, gen, views=cfg.cache_views)
-                 for k, ts in train.items()}
-        val = {k: cut_feature_set(model, ts, cfg, gen, views=1) for k, ts in val.items()}
+    train, val = cached_sets(model, train, val, cfg, warm=init is not None)
     batcher = Batcher(train.get("photos"), train.get("demo"), cfg)
     log.info("training %s: %s steps/epoch, %d photos, %d renders", kind, batcher.steps,
              len(train["photos"]) if "photos" in train else 0,
@@ -198,6 +188,25 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
     best = hist.epochs[hist.best_epoch - 1] if hist.best_epoch > 0 else {}
     return {"file": str(path), "curves": str(curves) if curves else None, "best": best,
             "epochs": len(hist.epochs), "stopped": hist.stopped or "epochs done"}
+
+
+def cached_sets(model, train: dict, val: dict, cfg: TrainConfig, *, warm: bool
+                ) -> tuple[dict, dict]:
+    """The training and validation sets as the run consumes them: images, cached trunk
+    features (heads_only, a trained trunk) or a split trunk's cached frozen-part features of
+    several views (tail_only)."""
+    if cfg.heads_only:
+        if not warm:
+            raise ValueError("--heads-only needs --init CHECKPOINT (a trained trunk)")
+        train = {k: feature_set(model, ts, cfg.device) for k, ts in train.items()}
+    if cfg.tail_only:
+        if not getattr(model.trunk, "cut", 0):
+            raise ValueError("--tail-only needs a pretrained trunk split at a block (--cut N)")
+        gen = torch.Generator().manual_seed(cfg.seed + 7)
+        train = {k: cut_feature_set(model, ts, cfg, gen, views=cfg.cache_views)
+                 for k, ts in train.items()}
+        val = {k: cut_feature_set(model, ts, cfg, gen, views=1) for k, ts in val.items()}
+    return train, val
 
 
 @torch.inference_mode()

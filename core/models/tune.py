@@ -182,11 +182,11 @@ def tune_encoder(init: Path, out: Path, *, real: Path | None, demo: Path | None,
     model, payload = load_checkpoint(init)
     data = tuning_data(real, demo, size=model.image_size)
     if views is None:
-        views = select_views(model, data)
+        chosen_views = select_views(model, data)
     else:
         model.views = VIEW_CANDIDATES[views]
-        views = {"chosen": views, "views": [list(v) for v in model.views], "given": True}
-    log.info("views: %s", views["chosen"])
+        chosen_views = {"chosen": views, "views": [list(v) for v in model.views], "given": True}
+    log.info("views: %s", chosen_views["chosen"])
     feats = {k: chunk_features(model, ts.images) for k, ts in data.items()}
     rows = weight_rows(model, data, feats)
     weights = select_chunk_weights(rows)
@@ -195,7 +195,7 @@ def tune_encoder(init: Path, out: Path, *, real: Path | None, demo: Path | None,
     item = select_item_weights(rows)
     model.item_weights = tuple(item["chosen"]) if item else None
     log.info("exact-item query weights: %s", model.item_weights)
-    summary = {"views_selection": views, "chunk_weights_selection": weights,
+    summary = {"views_selection": chosen_views, "chunk_weights_selection": weights,
                "item_weights_selection": item}
     save_checkpoint(model, out, metrics=payload.get("metrics"), half=True,
                     extra={**training_record(payload), **summary})

@@ -33,7 +33,7 @@ def _bare_folder(root) -> dict[str, str]:
 
 
 @pytest.fixture
-def tagged_env(repo, settings, tmp_path, monkeypatch):
+def tagged_env(repo, settings, cli_settings, tmp_path):
     """A bare folder ingested, embedded and tagged as the Home page does it."""
     truth = _bare_folder(tmp_path / "bare")
     torch.manual_seed(0)
@@ -42,11 +42,6 @@ def tagged_env(repo, settings, tmp_path, monkeypatch):
     assert ingest_path(repo, settings, tmp_path / "bare").added == len(truth)
     report = embed_and_tag(repo, settings)
     assert report.embedded == len(truth) and report.tagged == len(truth)
-    for key, value in {"MONGO_URI": settings.mongo_uri, "DB_NAME": settings.db_name,
-                       "DATA_DIR": str(settings.data_dir),
-                       "WEIGHTS_DIR": str(settings.weights_dir), "DEVICE": "cpu",
-                       "BACKBONE": settings.backbone}.items():
-        monkeypatch.setenv(key, value)
     return truth
 
 

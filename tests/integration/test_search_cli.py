@@ -19,18 +19,13 @@ RESULT_KEYS = {"id", "score", "category", "attrs", "image"}
 
 
 @pytest.fixture
-def cli_env(settings, repo, small_catalog, monkeypatch):
+def cli_env(settings, cli_settings, repo, small_catalog):
     """A catalog of 12 items embedded with a tiny studio encoder saved as the shipped weights."""
     distinct_catalog(settings, small_catalog, 12)
     save_checkpoint(new_encoder(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1)),
                     settings.weights_dir / "studio_encoder.pt")
     emb = Embedder("studio_encoder", settings)
     embed_catalog(repo, settings, "studio_encoder", embedder=emb, workers=0)
-    for key, value in {"MONGO_URI": settings.mongo_uri, "DB_NAME": settings.db_name,
-                       "DATA_DIR": str(settings.data_dir),
-                       "WEIGHTS_DIR": str(settings.weights_dir), "DEVICE": "cpu",
-                       "BACKBONE": settings.backbone}.items():
-        monkeypatch.setenv(key, value)
     return settings
 
 
