@@ -21,6 +21,12 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000
 MAX_BYTES = 50 * 1024 * 1024
+MIN_SIDE = 32  # catalog images and query photos: shorter side in pixels
+# The one list of image files the product takes (ingest, search, uploads, dataset readers).
+IMAGE_EXTS = (".jpg", ".jpeg", ".jfif", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+# What the decoded content may be (MPO: multi-picture JPEGs from phone cameras).
+IMAGE_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF",
+                 "BMP": "BMP", "TIFF": "TIFF"}
 JPEG_QUALITY = 92
 WHITE = (255, 255, 255)
 
@@ -48,6 +54,22 @@ class Decoded:
     image: Image.Image  # RGB, EXIF rotation applied
     format: str  # the container format PIL detected (JPEG, PNG, GIF, ...)
     unchanged: bool  # True when the original bytes already are a plain RGB JPEG
+
+
+def unsupported_suffix(name: str) -> str | None:
+    """The reason a file name's extension is refused, or None when it is a supported one."""
+    suffix = Path(name).suffix.lower()
+    if suffix in IMAGE_EXTS:
+        return None
+    shown = f"format {suffix}" if suffix else "format (no file extension)"
+    return f"unsupported {shown} (supported: {', '.join(IMAGE_EXTS)})"
+
+
+def check_suffix(name: str) -> None:
+    """ImageRejected unless ``name`` ends in a supported image extension."""
+    reason = unsupported_suffix(name)
+    if reason:
+        raise ImageRejected(Path(name).name, reason)
 
 
 def content_hash(data: bytes) -> str:
@@ -84,14 +106,28 @@ def read_source(source: str | Path | bytes, *, name: str | None = None,
 
 
 def load_image(source: str | Path | bytes, *, name: str | None = None,
-               max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES) -> Image.Image:
+               max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES,
+               min_side: int = 0) -> Image.Image:
     """Decode a file or bytes into an RGB image, or raise ImageRejected naming the file."""
     data, label = read_source(source, name=name, max_bytes=max_bytes)
-    return decode_bytes(data, label, max_pixels=max_pixels).image
+    return decode_bytes(data, label, max_pixels=max_pixels, min_side=min_side).image
 
 
-def decode_bytes(data: bytes, name: str, *, max_pixels: int = MAX_PIXELS) -> Decoded:
-    """Validate and fully decode ``data``; the pixel cap is checked from the header first."""
+def load_photo(source: str | Path | bytes, *, name: str | None = None) -> Image.Image:
+    """A photo a person gives (query, upload) under the rules of ingest: a supported
+    extension (a path's always, an upload's when its name has one), a supported content
+    format and at least MIN_SIDE px on the short side."""
+    is_path = not isinstance(source, bytes | bytearray | memoryview)
+    label = name or (Path(source).name if is_path else "")
+    if is_path or Path(label).suffix:
+        check_suffix(label)
+    return load_image(source, name=name, min_side=MIN_SIDE)
+
+
+def decode_bytes(data: bytes, name: str, *, max_pixels: int = MAX_PIXELS,
+                 min_side: int = 0) -> Decoded:
+    """Validate and fully decode ``data``; format, size and pixel cap are checked from the
+    header first."""
     if not data:
         raise ImageRejected(name, "empty file (0 bytes)")
     with _DECODE_LOCK, warnings.catch_warnings():
@@ -108,9 +144,8 @@ def decode_bytes(data: bytes, name: str, *, max_pixels: int = MAX_PIXELS) -> Dec
         except Exception as exc:  # plugins raise many types on hostile headers
             raise ImageRejected(name, f"truncated or corrupt image ({_why(exc)})") from None
         fmt = img.format or "unknown"
+        _check_header(name, fmt, img.size, min_side)
         width, height = img.size
-        if width <= 0 or height <= 0:
-            raise ImageRejected(name, f"invalid image size {width}x{height}")
         if width * height > max_pixels:
             raise ImageRejected(
                 name, f"decompression bomb refused ({width}x{height} = {width * height:,} "
@@ -132,6 +167,18 @@ def decode_bytes(data: bytes, name: str, *, max_pixels: int = MAX_PIXELS) -> Dec
     except (OSError, ValueError) as exc:
         raise ImageRejected(name, f"unsupported colour mode {img.mode} ({_why(exc)})") from None
     return Decoded(image=rgb, format=fmt, unchanged=unchanged)
+
+
+def _check_header(name: str, fmt: str, size: tuple[int, int], min_side: int) -> None:
+    if fmt not in IMAGE_FORMATS:
+        supported = ", ".join(dict.fromkeys(IMAGE_FORMATS.values()))
+        raise ImageRejected(name, f"unsupported format {fmt} (supported: {supported})")
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise ImageRejected(name, f"invalid image size {width}x{height}")
+    if min(width, height) < min_side:
+        raise ImageRejected(name, f"too small: {width}x{height} px (minimum {min_side} px on "
+                            "the short side)")
 
 
 def to_rgb(img: Image.Image) -> Image.Image:

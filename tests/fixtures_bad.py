@@ -97,9 +97,9 @@ def bad_image_files() -> dict[str, bytes]:
     """The bad-input corpus as bytes, by file name."""
     good = jpeg_bytes((160, 120), seed=1)
     cmyk = io.BytesIO()
-    Image.new("CMYK", (30, 20), (0, 255, 255, 0)).save(cmyk, format="JPEG")
+    Image.new("CMYK", (40, 32), (0, 255, 255, 0)).save(cmyk, format="JPEG")
     grey = io.BytesIO()
-    Image.new("L", (30, 20), 90).save(grey, format="JPEG")
+    Image.new("L", (40, 32), 90).save(grey, format="JPEG")
     small_bomb = png_bytes(Image.new("1", (8000, 6000), 0), optimize=True)
     return {
         "zero.jpg": b"",
@@ -112,12 +112,12 @@ def bad_image_files() -> dict[str, bytes]:
         "bomb_small.png": small_bomb,
         "cmyk.jpg": cmyk.getvalue(),
         "deep16.png": deep16_png(),
-        "palette.png": png_bytes(Image.new("RGB", (30, 30), (200, 100, 50)).convert("P")),
+        "palette.png": png_bytes(Image.new("RGB", (32, 32), (200, 100, 50)).convert("P")),
         "transparent.png": transparent_png(),
         "animated.gif": animated_gif(),
         "rotated.jpg": exif_rotated_jpeg(),
         "grey.jpg": grey.getvalue(),
-        "la.png": png_bytes(Image.new("LA", (20, 20), (128, 200))),
+        "la.png": png_bytes(Image.new("LA", (32, 32), (128, 200))),
         "plain.jpg": good,
     }
 

@@ -12,11 +12,15 @@ def register(sub, groups) -> None:
     p = sub.add_parser(
         "ingest", help="ingest images: demo catalog, folder, class folders, CSV, analysis JSON",
         description="Validate, deduplicate (content hash) and store images with their metadata. "
-        "Exit code 2 when any input was rejected.",
+        "Every file is reported: added, duplicate or rejected with its reason. Exit code 2 "
+        "when any input was rejected (bad file or metadata, unsupported format, sku conflict).",
     )
     p.add_argument("path", help="a folder, a CSV (image_name,category_label), an analysis JSON "
                    "or a single image")
     p.add_argument("--limit", type=int, default=None, help="ingest at most N inputs")
+    p.add_argument("--replace", action="store_true",
+                   help="a new image given an existing sku replaces that item's image (its "
+                   "vectors are dropped; the next `embed` run makes new ones)")
     add_json_flag(p)
     p.set_defaults(handler=run)
 
@@ -42,7 +46,8 @@ def run(args) -> int:
         bars[0].update(done - bars[0].n)
 
     try:
-        report = ingest_path(repo, cfg, path, progress=progress, limit=args.limit)
+        report = ingest_path(repo, cfg, path, progress=progress, limit=args.limit,
+                             replace=args.replace)
     except IngestError as exc:
         raise CliError(str(exc)) from None
     finally:

@@ -21,6 +21,7 @@ SIDE_DOCS = {
     "pairs.json": ("pairs", "pair_id", ("reference", "target")),
 }
 _EXTRA_KEYS = ("family", "render")
+_ROW_KEYS = ("image", "mask", "line", *_EXTRA_KEYS)  # item keys that are not metadata
 
 
 def is_demo_catalog(path: Path) -> bool:
@@ -76,7 +77,7 @@ def _item(root: Path, row: Any) -> Candidate:
         if not mask.is_file():
             raise RowError(f"item {sku}: mask {row['mask']} not found")
     cand = Candidate(file=path, label=image, mask=mask)
-    apply_metadata(cand, row)
+    apply_metadata(cand, row, also=_ROW_KEYS)
     cand.extra.update({k: row[k] for k in _EXTRA_KEYS if k in row})
     return cand
 

@@ -13,7 +13,7 @@ from core.ingest.folders import (
     read_plain_folder,
 )
 from core.ingest.report import IngestError
-from core.ingest.sources import Candidate, Source, is_image_file
+from core.ingest.sources import Candidate, Source, list_files, not_an_image
 from core.ingest.tables import analysis_files, is_analysis_json, read_analysis, read_label_csv
 
 SUPPORTED = ("the demo catalog (manifest.json), a folder of images (optional metadata.csv/json), "
@@ -39,6 +39,8 @@ def detect_source(path: str | Path) -> Source:
         return read_plain_folder(path)
     if looks_like_class_folders(path):
         return read_class_folders(path)
+    if list_files(path):  # no image among them: each is rejected with its reason
+        return read_plain_folder(path)
     raise IngestError(f"{path}: no images found (expected {SUPPORTED})")
 
 
@@ -48,7 +50,8 @@ def _read_file(path: Path) -> Source:
         return read_label_csv(path)
     if is_analysis_json(path):
         return read_analysis([path], path.parent)
-    if is_image_file(path):
+    if not_an_image(path) is None:
         return Source(format="image", root=path.parent,
                       candidates=[Candidate(file=path, label=path.name)])
-    raise IngestError(f"{path}: not a recognised source (expected {SUPPORTED})")
+    raise IngestError(f"{path.name}: {not_an_image(path)}; not a recognised source (expected "
+                      f"{SUPPORTED})")

@@ -13,7 +13,9 @@ from core.ingest.sources import (
     Source,
     apply_metadata,
     is_image_file,
+    list_files,
     list_images,
+    not_an_image,
     read_csv,
     read_json,
     rel_label,
@@ -33,7 +35,12 @@ def has_top_images(folder: Path) -> bool:
 
 
 def find_sidecar(folder: Path) -> Path | None:
-    return next((folder / n for n in SIDECARS if (folder / n).is_file()), None)
+    """The folder's metadata file (also when it is a broken link: reading it then fails)."""
+    return next((folder / n for n in SIDECARS if _present(folder / n)), None)
+
+
+def _present(path: Path) -> bool:
+    return path.is_file() or path.is_symlink()
 
 
 def looks_like_class_folders(folder: Path) -> bool:
@@ -50,6 +57,8 @@ def read_class_folders(root: Path) -> Source:
         for extra in (d for d in tops if d not in split_dirs):
             source.reject(extra.name + "/", "not a split folder (expected train/val/test); "
                           "skipped")
+        for path in list_files(root, recursive=False):
+            source.reject(path.name, not_an_image(path) or "image outside the split folders")
         for split_dir in split_dirs:
             _add_classes(source, split_dir, SPLITS[split_dir.name.lower()])
     else:
@@ -58,23 +67,29 @@ def read_class_folders(root: Path) -> Source:
 
 
 def _add_classes(source: Source, parent: Path, split: str | None) -> None:
-    for path in list_images(parent, recursive=False):
-        source.candidates.append(_candidate(source.root, path, "unknown", split))
+    for path in list_files(parent, recursive=False):
+        _add_file(source, path, "unknown", split)
     for class_dir in subdirs(parent):
         category = " ".join(class_dir.name.replace("_", " ").split()).lower()
-        for path in list_images(class_dir):
-            source.candidates.append(_candidate(source.root, path, category, split))
+        for path in list_files(class_dir):
+            _add_file(source, path, category, split)
 
 
-def _candidate(root: Path, path: Path, category: str, split: str | None) -> Candidate:
-    cand = Candidate(file=path, label=rel_label(path, root), category=category)
+def _add_file(source: Source, path: Path, category: str, split: str | None) -> None:
+    """A candidate for an image; a rejection naming the file for anything else."""
+    reason = not_an_image(path)
+    if reason:
+        source.reject(rel_label(path, source.root), reason)
+        return
+    cand = Candidate(file=path, label=rel_label(path, source.root), category=category)
     if split:
         cand.fields["split"] = split
-    return cand
+    source.candidates.append(cand)
 
 
 def read_plain_folder(root: Path) -> Source:
-    """Every image under ``root``; metadata from the sidecar where it names the file."""
+    """Every file under ``root``: images get the sidecar's metadata where it names them;
+    anything else is rejected with its reason. An unreadable sidecar writes nothing."""
     source = Source(format="folder", root=root)
     sidecar = find_sidecar(root)
     rows: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -86,22 +101,37 @@ def read_plain_folder(root: Path) -> Source:
             source.reject(sidecar.name, str(exc))
             source.fatal = True
             return source
-    for path in list_images(root):
+    for path in list_files(root):
         label = rel_label(path, root)
-        cand = Candidate(file=path, label=label)
+        if path == sidecar:
+            continue
+        if path.name in SIDECARS and path.parent == root:
+            source.reject(label, f"not read: {sidecar.name} is this folder's metadata file")
+            continue
+        reason = not_an_image(path)
         where, row = rows.pop(label, (None, {}))
-        if row:
-            try:
-                if "__error__" in row:
-                    raise RowError(row["__error__"])
-                apply_metadata(cand, row)
-            except RowError as exc:
-                source.reject(sidecar.name, f"{where} ({label}): {exc}")
-                continue
-        source.candidates.append(cand)
+        if reason:
+            source.reject(label, reason)
+        else:
+            _fill(source, Candidate(file=path, label=label), sidecar, where, row)
     for label, (where, _row) in rows.items():
         source.reject(sidecar.name, f"{where}: image {label} not found")
     return source
+
+
+def _fill(source: Source, cand: Candidate, sidecar: Path | None, where: str | None,
+          row: dict[str, Any]) -> None:
+    """Add ``cand`` with its metadata row; a bad row rejects it (named by row and file)."""
+    try:
+        if "__error__" in row:
+            raise RowError(row["__error__"])
+        if row:
+            cand.where = f"{sidecar.name} {where}"
+            apply_metadata(cand, row, also=FILE_KEYS)
+    except RowError as exc:
+        source.reject(sidecar.name, f"{where} ({cand.label}): {exc}")
+        return
+    source.candidates.append(cand)
 
 
 def _sidecar_rows(source: Source, sidecar: Path) -> dict[str, tuple[str, dict[str, Any]]]:

@@ -19,19 +19,23 @@ from typing import Any
 from core.config import Settings
 from core.images import (
     MAX_PIXELS,
+    MIN_SIDE,
     Decoded,
     ImageRejected,
     content_hash,
     decode_bytes,
     read_source,
     save_normalized,
+    unsupported_suffix,
     write_atomic,
 )
+from core.ingest.claims import SkuClaims, replace_items
 from core.ingest.demo import referenced_skus
 from core.ingest.detect import detect_source
 from core.ingest.report import IngestReport, Rejection
 from core.ingest.sources import Candidate, Source
 from core.storage import Item, Repository
+from core.storage.validate import InvalidField, validate_item
 from core.tagging.merge import MISSING_VALUES, supplied_update
 
 log = logging.getLogger(__name__)
@@ -44,8 +48,9 @@ Progress = Callable[[int, int], None]
 
 def ingest_path(repo: Repository, settings: Settings, path: str | Path, *,
                 progress: Progress | None = None, limit: int | None = None,
-                max_pixels: int = MAX_PIXELS) -> IngestReport:
-    """Ingest every supported input under ``path``; IngestError if it is not a source."""
+                max_pixels: int = MAX_PIXELS, replace: bool = False) -> IngestReport:
+    """Ingest every supported input under ``path``; IngestError if it is not a source.
+    With ``replace``, a new image given an existing sku replaces that item's image."""
     t0 = time.perf_counter()
     source = detect_source(path)
     report = IngestReport(format=source.format, path=str(Path(path)),
@@ -53,13 +58,15 @@ def ingest_path(repo: Repository, settings: Settings, path: str | Path, *,
     if not source.fatal:
         candidates = source.candidates if limit is None else source.candidates[: max(0, limit)]
         writer = _Writer(repo, settings, report, source, max_pixels)
+        writer.claims = SkuClaims(repo, replace=replace)
         writer.run(candidates, progress)
         if source.docs:
             report.docs = _write_docs(repo, source.docs)
     report.seconds = round(time.perf_counter() - t0, 2)
     _journal(repo, report)
-    log.info("ingest %s: added %d, duplicates %d, rejected %d in %.1f s", source.format,
-             report.added, report.duplicates, len(report.rejected), report.seconds)
+    log.info("ingest %s: added %d, replaced %d, duplicates %d, rejected %d in %.1f s",
+             source.format, report.added, report.replaced, report.duplicates,
+             len(report.rejected), report.seconds)
     return report
 
 
@@ -72,6 +79,7 @@ class _Writer:
         self.data_dir = settings.data_dir
         self.origin = f"{source.format}:{source.root.name}"
         self.seen: set[str] = set()
+        self.claims = SkuClaims(repo)
 
     def run(self, candidates: list[Candidate], progress: Progress | None) -> None:
         sweep_stale_temps(self.data_dir)
@@ -100,17 +108,41 @@ class _Writer:
             else:
                 self.seen.add(digest)
                 todo.append((cand, data, digest))
+        todo = self._claim(todo)
         items = []
-        for (_cand, _data, digest), got in zip(todo, pool.map(self._store, todo), strict=True):
+        for (cand, _data, digest), got in zip(todo, pool.map(self._store, todo), strict=True):
             if isinstance(got, Rejection):
                 self.seen.discard(digest)
+                self.claims.release(cand.sku)
                 self.report.rejected.append(got)
             else:
                 items.append(got)
-        if items:
-            result = self.repo.upsert_items(items)
+        self._write(items)
+
+    def _claim(self, todo: list[tuple[Candidate, bytes, str]]
+               ) -> list[tuple[Candidate, bytes, str]]:
+        """The jobs whose sku is free (or may replace); a conflict rejects the image."""
+        self.claims.load([c.sku for c, _, _ in todo if c.sku])
+        kept = []
+        for job in todo:
+            conflict = self.claims.claim(job[0].sku, job[2], job[0].label)
+            if conflict:
+                self.seen.discard(job[2])
+                self.report.rejected.append(conflict)
+            else:
+                kept.append(job)
+        return kept
+
+    def _write(self, items: list[Item]) -> None:
+        new = [it for it in items if not self.claims.replaces(it.sku)]
+        if new:
+            result = self.repo.upsert_items(new)
             self.report.added += result.added
             self.report.duplicates += result.duplicates
+        old = [it for it in items if self.claims.replaces(it.sku)]
+        if old:
+            self.report.replaced += replace_items(self.repo, self.data_dir, old,
+                                                  self.claims.stored)
 
     def _supply(self, stored: list[tuple[Candidate, str]]) -> None:
         """Values a source supplies for images already stored replace their predicted (or
@@ -129,20 +161,27 @@ class _Writer:
         return {it.hash for it in self.repo.find_items({"hash": digests}, limit=len(digests))}
 
     def _store(self, job: tuple[Candidate, bytes, str]) -> Item | Rejection:
-        """Decode, write the normalised file (and mask), return the record to insert."""
+        """Decode and validate, write the normalised file (and mask), return the record."""
         cand, data, digest = job
         try:
-            decoded = decode_bytes(data, cand.label, max_pixels=self.max_pixels)
-            mask_rel = self._store_mask(cand, digest) if cand.mask else None
+            decoded = decode_bytes(data, cand.label, max_pixels=self.max_pixels,
+                                   min_side=MIN_SIDE)
+            mask = self._read_mask(cand, digest) if cand.mask else None
+            rel = f"images/{digest[:2]}/{digest}.jpg"
+            item = validate_item(self._item(cand, digest, rel, mask and mask[0], decoded))
         except ImageRejected as exc:
             return Rejection(cand.label, exc.reason)
-        rel = f"images/{digest[:2]}/{digest}.jpg"
+        except InvalidField as exc:
+            return Rejection(cand.label, f"{_where(cand)}{exc}")
+        if mask and not (self.data_dir / mask[0]).is_file():
+            write_atomic(mask[1], self.data_dir / mask[0])  # colour codes kept bit-exact
         dest = self.data_dir / rel
         if not dest.is_file():  # content-addressed: an existing file is already complete
             _write_image(decoded, data, dest)
-        return self._item(cand, digest, rel, mask_rel, decoded)
+        return item
 
-    def _store_mask(self, cand: Candidate, digest: str) -> str:
+    def _read_mask(self, cand: Candidate, digest: str) -> tuple[str, bytes]:
+        """(where the mask goes, its bytes) once it decodes."""
         mask_label = f"mask {cand.mask.name}"
         try:
             data, _ = read_source(cand.mask, name=mask_label)
@@ -150,10 +189,7 @@ class _Writer:
         except ImageRejected as exc:
             raise ImageRejected(cand.label, str(exc)) from None
         suffix = cand.mask.suffix.lower() or ".png"
-        rel = f"masks/{digest[:2]}/{digest}{suffix}"
-        if not (self.data_dir / rel).is_file():
-            write_atomic(data, self.data_dir / rel)  # colour codes kept bit-exact
-        return rel
+        return f"masks/{digest[:2]}/{digest}{suffix}", data
 
     def _item(self, cand: Candidate, digest: str, rel: str, mask_rel: str | None,
               decoded: Decoded) -> Item:
@@ -175,7 +211,15 @@ def _supplied_values(cand: Candidate) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in MISSING_VALUES}
 
 
+def _where(cand: Candidate) -> str:
+    """How a record's metadata is named in a rejection (its row, when it came from one)."""
+    return f"{cand.where}: " if cand.where else ""
+
+
 def _read(cand: Candidate) -> bytes | Rejection:
+    reason = unsupported_suffix(cand.file.name)
+    if reason:
+        return Rejection(cand.label, reason)
     try:
         data, _ = read_source(cand.file, name=cand.label)
     except ImageRejected as exc:
@@ -233,12 +277,13 @@ def _present_skus(repo: Repository, skus: list[str]) -> set[str]:
 
 def _journal(repo: Repository, report: IngestReport) -> None:
     """One document per run that added items (the Home page can show the last ones)."""
-    if not report.added:
+    if not report.added and not report.replaced:
         return
     now = datetime.now(UTC)
     repo.put_docs("ingest_journal", [{
         "_id": f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", "source": report.path,
-        "format": report.format, "added": report.added, "duplicates": report.duplicates,
+        "format": report.format, "added": report.added, "replaced": report.replaced,
+        "duplicates": report.duplicates,
         "rejected": len(report.rejected), "seconds": report.seconds,
         "finished_at": now.isoformat(timespec="seconds"),
     }])

@@ -24,6 +24,7 @@ class Rejection:
 @dataclass
 class IngestReport:
     added: int = 0
+    replaced: int = 0  # stored items given a new image (--replace)
     duplicates: int = 0
     supplied: int = 0  # stored items whose predicted or missing tags got supplied values
     rejected: list[Rejection] = field(default_factory=list)
@@ -43,8 +44,9 @@ class IngestReport:
 
     def summary_lines(self) -> list[str]:
         """Human summary: totals, then one line per rejection."""
-        lines = [f"{self.format}: added {self.added}, skipped as duplicate {self.duplicates}, "
-                 f"rejected {len(self.rejected)} ({self.seconds:.1f} s)"]
+        replaced = f"replaced {self.replaced}, " if self.replaced else ""
+        lines = [f"{self.format}: added {self.added}, {replaced}skipped as duplicate "
+                 f"{self.duplicates}, rejected {len(self.rejected)} ({self.seconds:.1f} s)"]
         if self.supplied:
             lines.append(f"supplied category, colour or pattern of {self.supplied} stored "
                          "items (predicted values replaced)")

@@ -10,13 +10,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.images import IMAGE_EXTS, unsupported_suffix
 from core.ingest.report import Rejection
 from core.storage.records import ATTR_KEYS
+from core.storage.validate import (
+    LABEL_MAX,
+    SPLIT_VALUES,
+    TEXT_MAX,
+    InvalidField,
+    check_attrs,
+    check_key,
+    check_label,
+    check_sku,
+    check_text,
+)
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".jfif"}
 SPLITS = {"train": "train", "training": "train", "val": "val", "valid": "val",
           "validation": "val", "test": "test", "testing": "test"}
 ITEM_FIELDS = ("name", "brand", "gender", "store_id")
+# What a metadata row or object may hold (besides its source's own keys, e.g. the file name).
+ROW_FIELDS = ("sku", "category", "attrs", "price", "split", *ITEM_FIELDS, *ATTR_KEYS)
 
 
 class RowError(ValueError):
@@ -35,6 +48,7 @@ class Candidate:
     fields: dict[str, Any] = field(default_factory=dict)  # name, price, brand, gender, ...
     mask: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    where: str = ""  # the metadata row it came from, for reports ("metadata.csv row 3")
 
 
 @dataclass
@@ -63,9 +77,26 @@ def is_image_file(path: Path) -> bool:
 
 def list_images(folder: Path, *, recursive: bool = True) -> list[Path]:
     """Image files under ``folder`` in a stable order (hidden files and folders skipped)."""
+    return [p for p in list_files(folder, recursive=recursive) if is_image_file(p)]
+
+
+def list_files(folder: Path, *, recursive: bool = True) -> list[Path]:
+    """Every non-hidden entry under ``folder`` that is not a folder (broken links included)."""
     found = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted(p for p in found if is_image_file(p)
+    return sorted(p for p in found if not p.is_dir()
                   and not any(skipped_name(part) for part in p.relative_to(folder).parts))
+
+
+def not_an_image(path: Path) -> str | None:
+    """Why a folder entry is not an image to ingest (None when it is one)."""
+    if path.is_symlink() and not path.exists():
+        return "broken symbolic link (its target does not exist)"
+    reason = unsupported_suffix(path.name)
+    if reason:
+        return reason
+    if not path.is_file():
+        return "not a regular file"
+    return None
 
 
 def rel_label(path: Path, root: Path) -> str:
@@ -89,6 +120,8 @@ def norm_label(value: Any) -> str:
 def parse_price(value: Any) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise RowError(f"price: expected a number, got {type(value).__name__}")
     try:
         price = float(str(value).strip().lstrip("$€£"))
     except ValueError:
@@ -98,28 +131,51 @@ def parse_price(value: Any) -> float | None:
     return price
 
 
-def apply_metadata(cand: Candidate, row: dict[str, Any]) -> Candidate:
-    """Fill a candidate from a metadata row/object (sku, category, attrs, price, ...)."""
+def apply_metadata(cand: Candidate, row: dict[str, Any], *, also: tuple[str, ...] = ()
+                   ) -> Candidate:
+    """Fill a candidate from a metadata row/object (sku, category, attrs, price, ...); the
+    row may hold only ROW_FIELDS and the source's own ``also`` keys (RowError otherwise)."""
     if not isinstance(row, dict):
         raise RowError(f"expected an object, got {type(row).__name__}")
-    attrs = row.get("attrs") or {}
-    if not isinstance(attrs, dict):
-        raise RowError("'attrs' must be an object")
-    for key, value in {**attrs, **{k: row[k] for k in ATTR_KEYS if k in row}}.items():
-        if value is not None and str(value).strip() != "":
-            cand.attrs[str(key)] = norm_label(value) if isinstance(value, str) else value
-    if str(row.get("sku") or "").strip():
-        cand.sku = str(row["sku"]).strip()
-    if str(row.get("category") or "").strip():
-        cand.category = norm_label(row["category"])
+    try:
+        _check_fields(row, also)
+        _apply(cand, {k: v for k, v in row.items() if not _blank(v)})
+    except InvalidField as exc:
+        raise RowError(str(exc)) from None
+    return cand
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _check_fields(row: dict[str, Any], also: tuple[str, ...]) -> None:
+    for key in row:
+        if key in ROW_FIELDS or key in also:
+            continue
+        check_key(key, "field")
+        raise InvalidField(str(key), f"unknown field (known: {', '.join(ROW_FIELDS)})")
+
+
+def _apply(cand: Candidate, row: dict[str, Any]) -> None:
+    attrs = check_attrs(row.get("attrs") or {})
+    attrs.update(check_attrs({k: row[k] for k in ATTR_KEYS if k in row}))
+    cand.attrs.update(attrs)
+    if "sku" in row:
+        cand.sku = check_sku(row["sku"])
+    if "category" in row:
+        cand.category = check_label("category", row["category"]) or cand.category
     for key in ITEM_FIELDS:
-        if row.get(key) not in (None, ""):
-            cand.fields[key] = str(row[key]).strip()
+        if key in row:
+            cand.fields[key] = check_text(key, row[key], max_len=TEXT_MAX if key == "name"
+                                          else LABEL_MAX)
     if "price" in row:
         cand.fields["price"] = parse_price(row["price"])
-    if norm_split(row.get("split")):
-        cand.fields["split"] = norm_split(row.get("split"))
-    return cand
+    if "split" in row:
+        split = norm_split(check_text("split", row["split"]))
+        if split not in SPLIT_VALUES:
+            raise InvalidField("split", f"{row['split']!r} is not one of train, val, test")
+        cand.fields["split"] = split
 
 
 def read_json(path: Path) -> Any:

@@ -79,31 +79,36 @@ def is_analysis_json(path: Path) -> bool:
 
 
 def analysis_files(folder: Path) -> list[Path]:
-    """Seed 000's output files in a folder (fashion_analysis_*.json)."""
-    return sorted(p for p in folder.glob("fashion_analysis*.json") if p.is_file())
+    """Fashion-analysis files in a folder (analysis.json, fashion_analysis_*.json, ...)."""
+    return sorted(p for p in folder.glob("*analysis*.json")
+                  if (p.is_file() or p.is_symlink()) and not p.name.startswith("."))
 
 
 def read_analysis(files: list[Path], root: Path) -> Source:
-    """Every item of every analysis JSON; crops resolve relative to their JSON file."""
+    """Every item of every analysis JSON; crops resolve relative to their JSON file. A file
+    that cannot be read as a whole makes the source fatal (nothing is written)."""
     source = Source(format="analysis-json", root=root)
     for path in files:
         try:
-            data = read_json(path)
+            items = _analysis_items(path)
         except RowError as exc:
             source.reject(path.name, str(exc))
-            continue
-        items = data.get("items") if isinstance(data, dict) else None
-        if not isinstance(items, list):
-            source.reject(path.name, "expected an object with an 'items' list")
+            source.fatal = True
             continue
         for i, entry in enumerate(items):
             try:
                 source.candidates.append(_analysis_candidate(path, entry))
             except RowError as exc:
                 source.reject(path.name, f"item {i}: {exc}")
-    if len(files) == 1 and not source.candidates and source.rejections:
-        source.fatal = True
     return source
+
+
+def _analysis_items(path: Path) -> list[Any]:
+    data = read_json(path)
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise RowError("expected an object with an 'items' list")
+    return items
 
 
 def _analysis_candidate(path: Path, entry: Any) -> Candidate:

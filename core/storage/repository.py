@@ -145,6 +145,16 @@ class Repository:
             self.bump_catalog_version()
         return result
 
+    def replace_items(self, items: list[Item]) -> int:
+        """Replace stored items by sku with new versions; returns how many were replaced."""
+        ops = [ReplaceOne({"_id": it.sku}, it.to_doc()) for it in items]
+        if not ops:
+            return 0
+        changed = self.items.bulk_write(ops, ordered=False).modified_count
+        if changed:
+            self.bump_catalog_version()
+        return changed
+
     def get_item(self, sku: str) -> Item | None:
         doc = self.items.find_one({"_id": str(sku)})
         return Item.from_doc(doc) if doc else None

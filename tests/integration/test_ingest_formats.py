@@ -203,10 +203,10 @@ def test_single_image_and_in_run_duplicates(repo, settings, tmp_path):
 def test_normalised_formats_stored_as_rgb_jpeg(repo, settings, tmp_path):
     folder = tmp_path / "mixed"
     folder.mkdir()
-    rgba = Image.new("RGBA", (30, 20), (0, 0, 0, 0))
+    rgba = Image.new("RGBA", (40, 32), (0, 0, 0, 0))
     rgba.save(folder / "clear.png")
-    Image.new("CMYK", (16, 16), (0, 0, 0, 255)).save(folder / "ink.jpg")
-    ingest_path(repo, settings, folder)
+    Image.new("CMYK", (32, 32), (0, 0, 0, 255)).save(folder / "ink.jpg")
+    assert ingest_path(repo, settings, folder).added == repo.count_items() == 2
     for item in repo.iter_items():
         with Image.open(settings.data_dir / item.image_path) as img:
             assert img.format == "JPEG" and img.mode == "RGB"

@@ -141,5 +141,11 @@ def test_unknown_paths(tmp_path):
     (tmp_path / "a.txt").write_text("x")
     with pytest.raises(IngestError, match="not a recognised source"):
         detect_source(tmp_path / "a.txt")
+    source = detect_source(tmp_path)  # files but no image: each one is named
+    assert not source.candidates
+    assert [str(r) for r in source.rejections] == [
+        "a.txt: unsupported format .txt (supported: .jpg, .jpeg, .jfif, .png, .webp, .gif, "
+        ".bmp, .tif, .tiff)"]
+    (tmp_path / "a.txt").unlink()
     with pytest.raises(IngestError, match="no images found"):
         detect_source(tmp_path)
