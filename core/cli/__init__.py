@@ -11,8 +11,9 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 
-from core.cli.common import CliError
+from core.cli.common import CliError, database_error
 
 # Command modules, in help order. A module missing here is a command missing from the CLI.
 COMMAND_MODULES = [
@@ -40,36 +41,52 @@ GROUPS = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    parser.add_argument("--debug", action="store_true",
+                        help="debug logging and full tracebacks for reported errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     groups = {}
     for name, help_ in GROUPS.items():
         p = sub.add_parser(name, help=help_)
         groups[name] = p.add_subparsers(dest=f"{name}_command", required=True, metavar="WHAT")
-    for mod_name in COMMAND_MODULES:
-        try:
-            mod = importlib.import_module(mod_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == mod_name:  # command module not written yet
-                continue
-            raise
-        mod.register(sub, groups)
+    for mod_name in COMMAND_MODULES:  # every module is listed on purpose: a failure is a bug
+        importlib.import_module(mod_name).register(sub, groups)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("pymongo", "urllib3", "PIL", "matplotlib", "httpx", "faiss"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configure_logging(args.verbose or args.debug)
     try:
         return int(args.handler(args) or 0)
     except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.code
+        return _report(args, str(exc), exc.code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the database going away mid-command is reported, not raised
+        message = database_error(exc, command_name(args))
+        if message is None:
+            raise
+        return _report(args, message, 1)
+
+
+def command_name(args: argparse.Namespace) -> str:
+    """The command as typed, e.g. 'ingest' or 'outfit score'."""
+    sub = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {sub}" if sub else args.command
+
+
+def _report(args: argparse.Namespace, message: str, code: int) -> int:
+    """One line on stderr (with the traceback first under --debug); returns the exit code."""
+    if args.debug:
+        traceback.print_exc()
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _configure_logging(debug: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("pymongo", "urllib3", "PIL", "matplotlib", "httpx", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

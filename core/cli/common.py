@@ -28,14 +28,47 @@ def settings() -> Settings:
         raise CliError(str(exc), code=2) from None
 
 
+# The database the command opened: outage messages name it (the embedded server's port is
+# only known once it runs).
+_OPENED: dict[str, Any] = {}
+
+
 def repository(cfg: Settings | None = None):
     """Open the configured repository or fail with the masked URI in the message."""
     from core.storage import DatabaseUnavailable, open_repository
 
+    cfg = cfg or settings()
+    _OPENED["settings"] = cfg
     try:
-        return open_repository(cfg or settings())
+        repo = open_repository(cfg)
     except DatabaseUnavailable as exc:
         raise CliError(str(exc), code=1) from None
+    _OPENED["uri"] = repo.conn.uri
+    return repo
+
+
+def database_error(exc: BaseException, what: str) -> str | None:
+    """The one-line report for a database that is unreachable or stopped answering during
+    ``what``; None when ``exc`` is some other error."""
+    if "pymongo" not in sys.modules:  # nothing talked to a database
+        return None
+    from core.storage import DatabaseUnavailable, database_label, is_connection_loss, lost_message
+
+    if isinstance(exc, DatabaseUnavailable):
+        return str(exc)
+    if not is_connection_loss(exc):
+        return None
+    label = database_label(_OPENED.get("settings") or _settings_or_none(), _OPENED.get("uri"))
+    return lost_message(label, what, exc)
+
+
+def _settings_or_none() -> Settings | None:
+    from core.config import SettingsError
+
+    try:
+        return load_settings()
+    except SettingsError:
+        return None
 
 
 def emit_json(payload: Any) -> None:

@@ -7,7 +7,6 @@ embedded nx-27017 server and on real MongoDB (local, replica set, Atlas).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from pymongo import ASCENDING, DESCENDING, MongoClient, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from core.storage.filters import build_query
+from core.storage.outage import mask_uri, short_cause
 from core.storage.records import Item, ItemUpdate, Store, UpsertResult
 
 log = logging.getLogger(__name__)
@@ -27,12 +27,11 @@ SERVER_TIMEOUT_MS = 4000
 
 
 class DatabaseUnavailable(RuntimeError):
-    """MongoDB could not be reached; the message names the (masked) URI."""
+    """MongoDB could not be reached; the message names the (masked) URI and a short cause."""
 
-
-def mask_uri(uri: str) -> str:
-    """Hide the password in a MongoDB URI: mongodb://user:***@host/."""
-    return re.sub(r"(mongodb(?:\+srv)?://[^:/@]+):[^@]*@", r"\1:***@", uri)
+    def __init__(self, message: str, *, label: str = "", cause: str = ""):
+        super().__init__(message)
+        self.label, self.cause = label, cause
 
 
 @dataclass
@@ -52,11 +51,11 @@ def connect(uri: str, *, embedded: bool = False, timeout_ms: int = SERVER_TIMEOU
         client = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
         client.admin.command("ping")
     except (PyMongoError, ValueError) as exc:
-        raise DatabaseUnavailable(
-            f"MongoDB is unreachable at {mask_uri(uri)}: {type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:200]}. Check MONGO_URI in .env, or leave it empty to "
-            "use the embedded database."
-        ) from None
+        label, cause = mask_uri(uri), short_cause(exc)
+        hint = ("The embedded server may have stopped: retry." if embedded else
+                "Check MONGO_URI in .env, or leave it empty to use the embedded database.")
+        raise DatabaseUnavailable(f"MongoDB is unreachable at {label} ({cause}). {hint}",
+                                  label=label, cause=cause) from None
     return Connection(client=client, uri=uri, embedded=embedded)
 
 
