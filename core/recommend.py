@@ -53,8 +53,14 @@ def _popularity_norm(items: Sequence[Item]) -> dict[str, float]:
     return {it.sku: (it.popularity or 0.0) / top if top > 0 else 0.0 for it in items}
 
 
+def _attr(item: Item, key: str) -> str | None:
+    """An attribute's value when it is text (anything else counts as unknown)."""
+    value = item.attrs.get(key) if isinstance(item.attrs, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def _value_of(item: Item, key: str) -> Any:
-    return item.category if key == "category" else item.attrs.get(key)
+    return item.category if key == "category" else _attr(item, key)
 
 
 def recommend_by_attributes(repo, *, k: int = 10, exclude: Iterable[str] = (),
@@ -117,7 +123,7 @@ def seasonal_recommendations(repo, season: str, *, k: int = 12, exclude: Iterabl
     palette = SEASON_COLORS.get(season, ())
     recs = []
     for it in items:
-        colour = it.attrs.get("color")
+        colour = _attr(it, "color")
         in_palette = colour in palette
         score = 0.7 + (0.2 if in_palette else 0.0) + 0.1 * pop[it.sku]
         reason = f"{season} piece" + (f"; {colour} is a {season} colour" if in_palette else "")
@@ -179,7 +185,7 @@ def _partner_categories(category: str) -> list[str] | None:
 def coordinate_colours(repo, base: Item, *, k: int = 12,
                        filters: dict[str, Any] | None = None) -> dict[str, list[Recommendation]]:
     """Items to wear with ``base`` whose colour is complementary, analogous or neutral to it."""
-    colour = base.attrs.get("color")
+    colour = _attr(base, "color")
     groups = matching_colours(colour) if colour else {rel: [] for rel in RELATIONS}
     partners = _partner_categories(base.category)
     out: dict[str, list[Recommendation]] = {}
@@ -196,8 +202,8 @@ def coordinate_colours(repo, base: Item, *, k: int = 12,
         pop = _popularity_norm(items)
         recs = []
         for it in items:
-            same_season = bool(base.attrs.get("season")) and (
-                it.attrs.get("season") == base.attrs.get("season"))
+            same_season = bool(_attr(base, "season")) and (
+                _attr(it, "season") == _attr(base, "season"))
             score = RELATION_WEIGHT[rel] + (0.1 if same_season else 0.0) + 0.1 * pop[it.sku]
             reason = explain_pair(colour, it.attrs["color"])
             if same_season:
@@ -247,10 +253,10 @@ def ensemble_for_item(repo, base: Item, similar: Sequence[tuple[Item, float]], *
                       weights: dict[str, float] | None = None, k: int = 10,
                       filters: dict[str, Any] | None = None) -> list[Recommendation]:
     """Seed 000's ensemble for a base item: its visual neighbours, attribute and season lists."""
-    attrs = {key: base.attrs.get(key) for key in ("color", "pattern", "season")}
+    attrs = {key: _attr(base, key) for key in ("color", "pattern", "season")}
     by_attr = recommend_by_attributes(repo, category=base.category, **attrs, k=POOL,
                                       exclude=[base.sku], filters=filters)
-    season = base.attrs.get("season")
+    season = _attr(base, "season")
     seasonal = (seasonal_recommendations(repo, season, k=POOL, exclude=[base.sku],
                                          filters=filters) if season in SEASONS else [])
     lists = {"similarity": list(similar),

@@ -25,11 +25,12 @@ import numpy as np
 from PIL import Image
 
 from core.config import Settings
-from core.images import ImageRejected, load_image
+from core.images import ImageRejected, load_image, load_photo
 from core.index import IndexManager, VectorIndex
 from core.index.kernels import SEARCH_THREADS, torch_threads
 from core.models.masking import mask_image
 from core.storage import FilterError, Item, Range, build_query
+from core.storage.filters import check_user_filters
 from core.tagging.colour import ColourReading, photo_colour
 from core.tagging.colour_rank import POOL, rerank
 
@@ -100,8 +101,13 @@ class CategoryCount:
                 "rejected": self.rejected}
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def filter_key(filters: dict[str, Any] | None) -> str:
     """A canonical, hashable form of a filter spec (validated: bad specs raise FilterError)."""
+    check_user_filters(filters)
     build_query(filters)
 
     def enc(v: Any) -> Any:
@@ -257,7 +263,7 @@ class SearchEngine:
         filter_key(filters)  # reject bad filters before any work
         if match != "similar":  # an unusable mode is refused before any decoding
             self.embedder.check_match(match)
-        image = source if isinstance(source, Image.Image) else load_image(source, name=name)
+        image = source if isinstance(source, Image.Image) else load_photo(source, name=name)
         t.lap("decode")
         vec, masked, pred, attrs = self.embed(image, classify=category_aware, match=match)
         t.lap("embed")
@@ -325,7 +331,7 @@ class SearchEngine:
         results = [SearchResult(items[h.sku], h.score * scale) for h in hits if h.sku in items]
         if outcome.colour_ranked:
             order = rerank([r.score for r in results],
-                           [r.item.attrs.get("color") for r in results], outcome.colour)
+                           [_text(r.item.attrs.get("color")) for r in results], outcome.colour)
             results = [results[i] for i in order]
         outcome.results = results[:k]
         t.lap("fetch")
@@ -336,7 +342,7 @@ class SearchEngine:
         images, names, rejected = [], [], []
         for name, data in photos:
             try:
-                images.append(load_image(data, name=name))
+                images.append(load_photo(data, name=name))
                 names.append(name)
             except ImageRejected as exc:
                 rejected.append(str(exc))

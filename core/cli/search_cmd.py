@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,6 @@ from typing import Any
 from core.cli.common import CliError, add_json_flag, emit_json, parse_kv, repository, settings
 
 log = logging.getLogger(__name__)
-
-NUMERIC_FIELDS = {"price", "popularity", "width", "height"}
-
 
 def register(sub, groups) -> None:
     p = sub.add_parser("search", help="similar catalog items for a photo (or a sku)")
@@ -65,22 +63,33 @@ def register(sub, groups) -> None:
 
 
 def parse_filters(pairs: list[str] | None) -> dict[str, Any]:
-    """`key=value` pairs into a filter spec; numeric fields take `a..b` ranges or numbers."""
-    from core.storage import Range
+    """`key=value` pairs into a filter spec; numeric fields take `a..b` ranges or numbers.
+    Only the catalog's filter fields are accepted, and numbers must be finite."""
+    from core.storage.filters import NUMERIC_FIELDS, FilterError, check_user_filters
 
     spec = parse_kv(pairs)
+    try:
+        check_user_filters(spec)
+    except FilterError as exc:
+        raise CliError(f"--filter: {exc}") from None
     for key, value in list(spec.items()):
-        if key not in NUMERIC_FIELDS or not isinstance(value, str):
-            continue
-        try:
-            if ".." in value:
-                lo, _, hi = value.partition("..")
-                spec[key] = Range(float(lo) if lo else None, float(hi) if hi else None)
-            else:
-                spec[key] = float(value)
-        except ValueError:
-            raise CliError(f"filter {key}: {value!r} is not a number or a..b range") from None
+        if key in NUMERIC_FIELDS and isinstance(value, str):
+            spec[key] = _number_or_range(key, value)
     return spec
+
+
+def _number_or_range(key: str, value: str) -> Any:
+    from core.storage import Range
+
+    lo, sep, hi = value.partition("..")
+    try:
+        bounds = [float(v) if v.strip() else None for v in ((lo, hi) if sep else (lo,))]
+    except ValueError:
+        bounds = [math.nan]
+    if any(b is not None and not math.isfinite(b) for b in bounds) or bounds == [None]:
+        raise CliError(f"--filter {key}: {value!r} is not a number or a..b range of finite "
+                       "numbers")
+    return Range(*bounds) if sep else bounds[0]
 
 
 def _engine(args):

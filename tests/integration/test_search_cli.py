@@ -59,7 +59,7 @@ def test_search_bad_inputs_exit_2_with_reason(cli_env, capsys, tmp_path):
     assert code == 2 and "missing.jpg: file not found" in err
     img = str(cli_env.data_dir / "images" / "t000.jpg")
     code, _, err = run_cli(capsys, "search", img, "--filter", "$where=1")
-    assert code == 2 and "invalid filter field" in err
+    assert code == 2 and "cannot filter by '$where'" in err
     code, _, err = run_cli(capsys, "search", img, "--filter", "price=cheap")
     assert code == 2 and "not a number" in err
     code, _, err = run_cli(capsys, "search", "--sku", "NOPE")
