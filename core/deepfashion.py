@@ -18,12 +18,13 @@ import logging
 import re
 from pathlib import Path
 
+from core.images import IMAGE_EXTS
+
 log = logging.getLogger(__name__)
 
 NAME_RE = re.compile(
     r"(?P<gender>MEN|WOMEN)[-/](?P<category>[A-Za-z_]+)[-/]id_(?P<item_id>\d+)"
     r"(?:[-/](?P<pose>\d+)_(?P<view>\d+)(?:_(?P<kind>[a-z]+))?)?")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 CATEGORY_MAP = {
     # In-shop / MultiModal folder names
     "denim": "jeans", "tees_tanks": "tee", "graphic_tees": "tee", "blouses_shirts": "shirt",
@@ -132,7 +133,7 @@ def named_items(root: Path, masks_dir: Path | None = None) -> list[dict]:
     masks_dir = masks_dir or next((root / d for d in ("segm", "segmentation", "masks")
                                    if (root / d).is_dir()), None)
     items = []
-    for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+    for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTS):
         if masks_dir is not None and masks_dir in path.parents:
             continue
         meta = parse_name(str(path.relative_to(root)))

@@ -22,12 +22,12 @@ import numpy as np
 
 from core.feedback.data import FeedbackData
 from core.feedback.pairs import PairRecord
+from core.images import IMAGE_EXTS
 
 log = logging.getLogger(__name__)
 
 CATEGORIES = ("dress", "shirt", "toptee")
 SPLITS = ("train", "val", "test")
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp")
 
 
 class FashionIQFormatError(ValueError):

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.images import IMAGE_EXTS
 from core.models.labels import (
     ATTR_DIM,
     CATEGORY_NAMES,
@@ -29,7 +30,6 @@ from core.models.labels import (
 from core.models.preprocess import load_rgb, to_uint8_square
 
 log = logging.getLogger(__name__)
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 # identities of real photos start here (renders' are their item indices): the training loop
 # tells photos from renders by it
 PHOTO_IDENT_OFFSET = 1_000_000
@@ -92,7 +92,7 @@ def class_folder_samples(root: Path) -> list[tuple[Path, str]]:
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: not a folder of class folders")
     out = [(p, d.name) for d in sorted(root.iterdir()) if d.is_dir()
-           for p in sorted(d.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+           for p in sorted(d.iterdir()) if p.suffix.lower() in IMAGE_EXTS]
     if not out:
         raise FileNotFoundError(f"{root}: no images in class sub-folders")
     return out
