@@ -62,6 +62,7 @@ from core.simulate.geo import haversine_km
 from core.simulate.logfile import ImportProblem, Problems, Record, read_records
 from core.simulate.pipeline import RUN_ID, history_summary, stores_of
 from core.storage.records import Store
+from core.storage.validate import InvalidField, check_text
 
 PURCHASE_COLUMNS = ("customer_id", "sku", "ts")  # required
 CUSTOMER_COLUMNS = ("customer_id",)
@@ -231,6 +232,12 @@ def _text(rec: Record, key: str, name: str, problems: Problems, *, required: boo
     text = "" if value is None else str(value).strip()
     if required and not text:
         problems.add(name, rec.where, f"no {key}")
+    if text:
+        try:
+            check_text(key, text)
+        except InvalidField as exc:
+            problems.add(name, rec.where, f"{key} {exc.reason}", value)
+            return None
     return text or None
 
 
