@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "core.cli.outfit_cmd",
     "core.cli.simulate_cmd",
     "core.cli.info_cmd",
+    "core.cli.doctor_cmd",
 ]
 GROUPS = {
     "demo": "demo catalog: build, ensure",

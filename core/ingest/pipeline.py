@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import Settings
+from core.doctor import sweep_orphan_files
 from core.images import (
     MAX_PIXELS,
     MIN_SIDE,
@@ -83,6 +84,7 @@ class _Writer:
 
     def run(self, candidates: list[Candidate], progress: Progress | None) -> None:
         sweep_stale_temps(self.data_dir)
+        sweep_orphan_files(self.repo, self.data_dir, STALE_TEMP_S)  # of runs killed mid-batch
         total = len(candidates)
         if progress:
             progress(0, total)
