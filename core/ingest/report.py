@@ -18,7 +18,12 @@ class Rejection:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.reason}"
+        return f"{printable(self.file)}: {self.reason}"
+
+
+def printable(text: str) -> str:
+    """Control characters shown as escapes, so that a report line stays one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 @dataclass

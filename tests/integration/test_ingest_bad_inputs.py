@@ -93,3 +93,101 @@ def test_analysis_json_bad_entries(repo, settings, tmp_path):
         "fashion_analysis_1.json: item 4: box must be [x1, y1, x2, y2]",
         "fashion_analysis_1.json: item 5: color.score must be a number, got 'hi'",
     ]
+
+
+def test_every_file_of_a_folder_is_accounted_for(repo, settings, cli_settings, tmp_path,
+                                                 capsys):
+    from core.cli import main
+    from tests.fixtures_bad import HEIC, SVG, ico_bytes, jpeg_bytes
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.jpg").write_bytes(jpeg_bytes(seed=1))
+    for name, data in (("a.svg", SVG), ("a.heic", HEIC), ("a.ico", ico_bytes())):
+        (folder / name).write_bytes(data)
+    (folder / "dang.jpg").symlink_to(tmp_path / "gone.jpg")
+    assert main(["ingest", str(folder)]) == 2
+    out = capsys.readouterr().out
+    assert "added 1, skipped as duplicate 0, rejected 4" in out
+    for name in ("a.svg", "a.heic", "a.ico"):
+        assert f"rejected {name}: unsupported format {name[1:]} (supported: .jpg" in out
+    assert "rejected dang.jpg: broken symbolic link" in out
+    assert repo.count_items() == 1
+
+
+def test_unreadable_analysis_in_folder_writes_nothing(repo, settings, tmp_path):
+    path = make_analysis_json(tmp_path / "out")
+    path.rename(path.with_name("analysis.json"))
+    (tmp_path / "out" / "fashion_analysis_2.json").write_text('{"items": [')
+    report = ingest_path(repo, settings, tmp_path / "out")
+    assert [str(r) for r in report.rejected] == [
+        "fashion_analysis_2.json: invalid JSON at line 1 column 12: Expecting value"]
+    assert report.added == 0 and repo.count_items() == 0
+
+
+def _sku_folder(root, rows: list[tuple[str, str]], seeds: dict[str, int]):
+    from tests.fixtures_bad import jpeg_bytes
+
+    root.mkdir(parents=True, exist_ok=True)
+    for file, seed in seeds.items():
+        (root / file).write_bytes(jpeg_bytes(seed=seed))
+    (root / "metadata.csv").write_text("file,sku,color\n" + "".join(
+        f"{file},{sku},red\n" for file, sku in rows))
+    return root
+
+
+def test_sku_conflicts_keep_the_stored_item(repo, settings, tmp_path):
+    first = _sku_folder(tmp_path / "a", [("old.jpg", "D000001")], {"old.jpg": 1})
+    assert ingest_path(repo, settings, first).added == 1
+    stored = repo.get_item("D000001")
+    again = ingest_path(repo, settings, first)  # identical content: a duplicate, no conflict
+    assert (again.duplicates, again.rejected) == (1, [])
+    clash = _sku_folder(tmp_path / "b", [("new.jpg", "D000001"), ("x.jpg", "D000002"),
+                                              ("y.jpg", "D000002")],
+                        {"new.jpg": 2, "x.jpg": 3, "y.jpg": 4})
+    report = ingest_path(repo, settings, clash)
+    assert report.added == 1
+    assert [str(r) for r in report.rejected] == [
+        "new.jpg: conflict: sku D000001 already names another image; use --replace to update it",
+        "y.jpg: conflict: sku D000002 is already given to x.jpg in this run"]
+    assert repo.get_item("D000001").hash == stored.hash
+
+
+def test_replace_updates_the_image_and_reembeds(repo, settings, cli_settings, tmp_path,
+                                                capsys):
+    from core.cli import main
+    from core.models.embed import Embedder, embed_catalog
+    from core.models.studio import new_encoder, save_checkpoint
+
+    first = _sku_folder(tmp_path / "a", [("old.jpg", "D000001"), ("other.jpg", "D000009")],
+                        {"old.jpg": 1, "other.jpg": 5})
+    ingest_path(repo, settings, first)
+    save_checkpoint(new_encoder(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1)),
+                    settings.weights_dir / "studio_encoder.pt")
+    embedder = Embedder("studio_encoder", settings)
+    assert embed_catalog(repo, settings, "studio_encoder", embedder=embedder, workers=0) == 2
+    old = repo.get_item("D000001")
+    repo.set_popularity({"D000001": 3.0})
+    new = _sku_folder(tmp_path / "b", [("new.jpg", "D000001")], {"new.jpg": 2})
+    assert main(["ingest", str(new)]) == 2
+    assert "conflict: sku D000001 already names another image" in capsys.readouterr().out
+    assert main(["ingest", str(new), "--replace"]) == 0
+    assert "added 0, replaced 1" in capsys.readouterr().out
+    item = repo.get_item("D000001")
+    assert item.hash != old.hash and item.extra["file"] == "new.jpg"
+    assert item.popularity == 3.0 and repo.count_items() == 2
+    assert (settings.data_dir / item.image_path).is_file()
+    assert not (settings.data_dir / old.image_path).exists()
+    assert repo.skus_without_vectors("studio_encoder") == ["D000001"]
+    assert embed_catalog(repo, settings, "studio_encoder", embedder=embedder, workers=0) == 1
+    assert repo.vector_count("studio_encoder") == 2
+
+
+def test_recommend_colours_survives_a_bad_stored_document(repo, settings, cli_settings,
+                                                          small_catalog, capsys):
+    from core.cli import main
+
+    small_catalog(6)
+    repo.items.update_one({"_id": "T001"}, {"$set": {"attrs.color": {"$gt": ""}}})
+    assert main(["recommend", "colours", "--sku", "T001", "--json"]) == 0
+    assert "Traceback" not in capsys.readouterr().err

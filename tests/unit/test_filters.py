@@ -1,6 +1,13 @@
 import pytest
 
-from core.storage.filters import FilterError, Range, build_query
+from core.storage.filters import (
+    NUMERIC_FIELDS,
+    USER_FIELDS,
+    FilterError,
+    Range,
+    build_query,
+    check_user_filters,
+)
 
 
 def test_scalars_lists_and_ranges():
@@ -28,3 +35,27 @@ def test_open_range_and_empty_spec():
 def test_operator_injection_is_refused(spec):
     with pytest.raises(FilterError):
         build_query(spec)
+
+
+@pytest.mark.parametrize("spec", [
+    {"price": float("nan")},
+    {"price": Range(float("inf"), None)},
+    {"price": Range(None, float("-inf"))},
+    {"price": [1.0, float("nan")]},
+])
+def test_non_finite_numbers_are_refused(spec):
+    with pytest.raises(FilterError, match="finite|plain values"):
+        build_query(spec)
+
+
+@pytest.mark.parametrize("name", ["vectors.studio_encoder", "_id", "hash", "image_path",
+                                  "attrs.color", "tags"])
+def test_only_catalog_fields_are_user_filters(name):
+    with pytest.raises(FilterError, match=rf"cannot filter by '{name}'; filter fields: category"):
+        check_user_filters({name: "x"})
+
+
+def test_every_user_field_builds_a_query():
+    spec = {name: Range(1, 2) if name in NUMERIC_FIELDS else "x" for name in USER_FIELDS}
+    check_user_filters(spec)
+    assert len(build_query(spec)) == len(USER_FIELDS)
