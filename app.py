@@ -4,6 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages.common import database_guard
+
 ROOT = Path(__file__).parent
 PAGES = [  # (script, title, icon): every page of the product, in menu order
     ("pages/home.py", "Home", "🏠"),
@@ -17,4 +19,5 @@ PAGES = [  # (script, title, icon): every page of the product, in menu order
 st.set_page_config(page_title="Fashion Studio", page_icon="👗", layout="wide")
 pages = [st.Page(path, title=title, icon=icon, default=(i == 0))
          for i, (path, title, icon) in enumerate(PAGES) if (ROOT / path).exists()]
-st.navigation(pages).run()
+with database_guard():  # the database lost mid-page: one line, not a traceback
+    st.navigation(pages).run()

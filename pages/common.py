@@ -3,8 +3,9 @@ shared by the pages. Pages stay thin: read widgets -> call core -> render."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -12,7 +13,15 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from core.config import Settings, SettingsError, load_settings
-from core.storage import DatabaseUnavailable, Item, Repository, open_repository
+from core.storage import (
+    DatabaseUnavailable,
+    Item,
+    Repository,
+    database_label,
+    is_connection_loss,
+    lost_on_page,
+    open_repository,
+)
 from core.tagging import labels as tagging_labels
 
 
@@ -56,7 +65,12 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Connecting to the catalog database…")
 def _repository() -> Repository:
-    return open_repository(settings())
+    repo = open_repository(settings())
+    _OPENED["uri"] = repo.conn.uri  # outage messages name the server actually in use
+    return repo
+
+
+_OPENED: dict[str, str] = {}
 
 
 def repository() -> Repository:
@@ -74,6 +88,22 @@ def repo_or_stop() -> Repository:
         return repository()
     except DatabaseUnavailable as exc:
         stop_with("Database unavailable.", exc)
+
+
+@contextlib.contextmanager
+def database_guard() -> Iterator[None]:
+    """Around a page run (app.py): a database lost part-way is one line on the page (masked
+    URI, short cause) instead of pymongo's traceback; the next run reconnects."""
+    try:
+        yield
+    except DatabaseUnavailable as exc:
+        st.error(f"**Database unavailable.** {exc}")
+    except Exception as exc:
+        if not is_connection_loss(exc):
+            raise
+        _repository.clear()
+        st.error(f"**Database unavailable.** "
+                 f"{lost_on_page(database_label(settings(), _OPENED.get('uri')), exc)}")
 
 
 def require_catalog(repo: Repository) -> int:
