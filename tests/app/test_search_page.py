@@ -10,7 +10,7 @@ import pytest
 
 from core.models.embed import Embedder, embed_catalog
 from core.models.studio import load_checkpoint, new_encoder, save_checkpoint
-from tests.fixtures_bad import REJECTED, bad_image_files
+from tests.fixtures_bad import BAD_CASES, REJECTED, bad_image_files
 from tests.integration.test_search_pipeline import distinct_catalog
 
 
@@ -23,6 +23,9 @@ def seeded(app_env, repo, small_catalog):
     embed_catalog(repo, app_env, "studio_encoder", embedder=Embedder("studio_encoder", app_env),
                   workers=0)
     return app_env
+
+
+UPLOADER_CASES = ("1x1-png", "thin-jpeg", "ico-named-png")  # accepted by the widget's type list
 
 
 def _photo(settings, i: int) -> tuple[str, bytes, str]:
@@ -154,6 +157,19 @@ def test_bad_files_give_their_reason(app_test, seeded, name):
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert f"Could not use {name}" in errors and REJECTED[name] in errors
+
+
+@pytest.mark.parametrize("case", [c for c in BAD_CASES if c.id in UPLOADER_CASES],
+                         ids=lambda c: c.id)
+def test_uploads_refused_under_ingest_rules(app_test, seeded, repo, case, tmp_path):
+    path = case.build(tmp_path)
+    count = repo.count_items()
+    at = _upload(app_test("search.py").run(), (path.name, path.read_bytes(), "image/png"))
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    name, _, reason = case.message.partition(": ")
+    assert f"Could not use {name}" in errors and reason in errors
+    assert repo.count_items() == count
 
 
 def test_missing_vectors_explained(app_test, app_env, small_catalog):
