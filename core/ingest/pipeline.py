@@ -36,7 +36,7 @@ from core.ingest.detect import detect_source
 from core.ingest.report import IngestReport, Rejection
 from core.ingest.sources import Candidate, Source
 from core.storage import Item, Repository
-from core.storage.validate import InvalidField, validate_item
+from core.storage.validate import InvalidField, check_attrs, check_label, validate_item
 from core.tagging.merge import MISSING_VALUES, supplied_update
 
 log = logging.getLogger(__name__)
@@ -219,9 +219,16 @@ def _where(cand: Candidate) -> str:
 
 
 def _read(cand: Candidate) -> bytes | Rejection:
+    """The file's bytes once its name and the values that may reach stored items (also
+    through an already-stored duplicate) pass; the rejection otherwise."""
     reason = unsupported_suffix(cand.file.name)
     if reason:
         return Rejection(cand.label, reason)
+    try:
+        check_label("category", cand.category)
+        check_attrs(cand.attrs)
+    except InvalidField as exc:
+        return Rejection(cand.label, f"{_where(cand)}{exc}")
     try:
         data, _ = read_source(cand.file, name=cand.label)
     except ImageRejected as exc:

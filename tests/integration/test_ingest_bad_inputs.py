@@ -191,3 +191,18 @@ def test_recommend_colours_survives_a_bad_stored_document(repo, settings, cli_se
     repo.items.update_one({"_id": "T001"}, {"$set": {"attrs.color": {"$gt": ""}}})
     assert main(["recommend", "colours", "--sku", "T001", "--json"]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_bad_values_never_reach_a_stored_duplicate(repo, settings, tmp_path):
+    from tests.fixtures_bad import jpeg_bytes
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.jpg").write_bytes(jpeg_bytes(seed=7))
+    assert ingest_path(repo, settings, tmp_path / "a").added == 1
+    (tmp_path / "b" / "$where").mkdir(parents=True)
+    (tmp_path / "b" / "$where" / "x.jpg").write_bytes(jpeg_bytes(seed=7))  # same content
+    report = ingest_path(repo, settings, tmp_path / "b")
+    assert [str(r) for r in report.rejected] == [
+        "$where/x.jpg: category: '$where' starts with '$'"]
+    assert report.supplied == 0
+    assert [it.category for it in repo.iter_items()] == ["unknown"]
