@@ -133,3 +133,41 @@ def test_command_module_that_fails_to_import_is_an_error(monkeypatch):
     monkeypatch.setattr(core.cli, "COMMAND_MODULES", [*core.cli.COMMAND_MODULES, "core.cli.nope"])
     with pytest.raises(ModuleNotFoundError):
         core.cli.build_parser()
+
+
+@pytest.fixture
+def other_program():
+    """A live process that is not nx-27017 (its pid stands for a recycled one)."""
+    proc = subprocess.Popen(["sleep", "60"])
+    yield proc.pid
+    proc.kill()
+    proc.wait()
+
+
+def test_pid_file_naming_another_program_is_stale(tmp_path, other_program, caplog):
+    state = tmp_path / "mongo"
+    state.mkdir()
+    (state / "nx.pid").write_text(str(other_program))
+    assert pid_file_state(state)[0] == "stale"
+    with caplog.at_level("WARNING", logger="core.storage.embedded"):
+        server = ensure_server(tmp_path)
+    try:
+        assert server.owned and server.pid != other_program
+        assert "removed a stale pid file" in caplog.text and "another program" in caplog.text
+        assert pid_file_state(state) == ("ours", server.pid, "")
+    finally:
+        server.stop()
+
+
+def test_nx_refusal_is_retried_after_removing_the_stale_pid_file(tmp_path, other_program):
+    from core.storage.embedded import _start, _terminate
+
+    state = tmp_path / "mongo"
+    (state / "db").mkdir(parents=True)
+    (state / "nx.pid").write_text(str(other_program))  # nx-27017 itself calls it "running"
+    pid, port = _start(state, state / "db", 0)
+    try:
+        assert "already running" in (state / "nx.stderr").read_text()
+        assert pid != other_program and int((state / "nx.pid").read_text()) == pid
+    finally:
+        _terminate(pid)
