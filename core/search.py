@@ -31,7 +31,8 @@ from core.index.kernels import SEARCH_THREADS, torch_threads
 from core.models.masking import mask_image
 from core.storage import FilterError, Item, Range, build_query
 from core.storage.filters import check_user_filters
-from core.tagging.colour import ColourReading, photo_colour
+from core.tagging.colour import ColourReading
+from core.tagging.colour_model import load_pixel_model, photo_colour
 from core.tagging.colour_rank import POOL, rerank
 
 log = logging.getLogger(__name__)
@@ -268,9 +269,11 @@ class SearchEngine:
         vec, masked, pred, attrs = self.embed(image, classify=category_aware, match=match)
         t.lap("embed")
         pattern = attrs.get("pattern")
-        head = attrs.get("color") if self.embedder.reads_photo_colour else None
+        head = attrs.get("color_dist") if self.embedder.reads_photo_colour else None
+        colour = photo_colour(image, head,
+                              pixel_model=load_pixel_model(self.settings.weights_dir))
         outcome = SearchOutcome([], self.model_id, query_image=image, masked_image=masked,
-                                match=match, colour=photo_colour(image, head),
+                                match=match, colour=colour,
                                 pattern=pattern[0] if pattern else None,
                                 colour_ranked=colour_rank)
         t.lap("colour")

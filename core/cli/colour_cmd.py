@@ -16,6 +16,23 @@ from core.cli.common import (
 
 
 def register(sub, groups) -> None:
+    p = groups["train"].add_parser(
+        "colour", help="pixel colour classifier on labelled photos (combined with the "
+                       "encoder's colour head when photo search and tagging read a colour)")
+    p.add_argument("--data", type=Path, required=True,
+                   help="photo folder (its --split subfolder when present)")
+    p.add_argument("--split", default="train",
+                   help="subfolder the labels are relative to (default train; keep "
+                        "validation for reporting)")
+    p.add_argument("--labels", type=Path, required=True, help="colour labels JSON file")
+    p.add_argument("--c", type=float, default=0.1,
+                   help="inverse regularisation strength (default 0.1)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output file (default WEIGHTS_DIR/colour_pixels.json, recorded in the "
+                        "weights manifest)")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_train_colour)
+
     p = groups["eval"].add_parser(
         "colour", help="colour reader accuracy on labelled photos (strict / lenient, worn or "
                        "not) and top-k colour match of photo search with and without colour "
@@ -45,10 +62,47 @@ def register(sub, groups) -> None:
     p.set_defaults(handler=cmd_eval_tags)
 
 
+def cmd_train_colour(args) -> int:
+    import sys
+
+    from core.models.manifest import record_weights
+    from core.tagging.colour_model import PIXEL_MODEL_FILE, train_pixel_model
+
+    if not args.data.is_dir():
+        raise CliError(f"--data {args.data}: no such folder (nothing to train on)")
+    if not args.labels.is_file():
+        raise CliError(f"--labels {args.labels}: no such file")
+    if args.c <= 0:
+        raise CliError(f"--c must be positive, got {args.c}")
+    cfg = settings()
+    try:
+        model = train_pixel_model(args.data, args.labels, split=args.split, c=args.c,
+                                  progress=progress_bar("features"))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    out = args.out or cfg.weights_dir / PIXEL_MODEL_FILE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    if args.out is None:
+        record_weights(cfg.weights_dir, PIXEL_MODEL_FILE,
+                       command="python -m core " + " ".join(sys.argv[1:]),
+                       data={k: model.meta[k] for k in ("split", "labels", "photos")},
+                       metrics={"cv_accuracy": model.meta["cv_accuracy"]})
+    result = {"out": str(out), "model_id": model.model_id, **model.meta}
+    if args.json:
+        emit_json(result)
+    else:
+        print(f"pixel colour classifier on {model.meta['photos']} photos "
+              f"({len(model.names)} colours): 5-fold accuracy {model.meta['cv_accuracy']:.3f}; "
+              f"saved {out}")
+    return 0
+
+
 def cmd_eval_tags(args) -> int:
     from core.models.embed import Embedder
     from core.models.registry import MissingWeights
-    from core.tagging.quality import eval_tags
+    from core.tagging.colour_model import load_pixel_model
+    from core.tagging.quality import COLOUR_FIELDS, eval_tags
 
     if not args.data.is_dir():
         raise CliError(f"--data {args.data}: no such folder (nothing to evaluate)")
@@ -58,6 +112,7 @@ def cmd_eval_tags(args) -> int:
     try:
         embedder = Embedder(args.backbone or cfg.backbone, cfg)
         result = eval_tags(embedder, args.data, args.labels, split=args.split,
+                           pixel_model=load_pixel_model(cfg.weights_dir),
                            progress=progress_bar("tagging"))
     except (MissingWeights, KeyError, ValueError) as exc:
         raise CliError(str(exc)) from None
@@ -65,13 +120,13 @@ def cmd_eval_tags(args) -> int:
         emit_json(result)
         return 0
     print(f"{result['photos']} labelled photos in {result['data']} ({result['model']})")
-    for field in ("category", "color", "color_head", "pattern"):
+    for field in ("category", *COLOUR_FIELDS, "pattern"):
         fig = result[field]
         if fig:
             rows = "  ".join(f">={r['min_confidence']}: {r['accuracy']} of {r['coverage']:.0%}"
                              for r in fig["by_confidence"][1:])
             base = fig.get("majority_baseline")
-            print(f"{field:<9} accuracy {fig['accuracy']:.3f}"
+            print(f"{field:<12} accuracy {fig['accuracy']:.3f}"
                   + (f" (always {base['answer']}: {base['accuracy']:.3f})" if base else "")
                   + f"; {rows}")
     return 0
@@ -129,4 +184,5 @@ def _print(result: dict) -> None:
         s = result["search"]
         print(f"top-{s['k']} colour match ({s['model_id']}, {s['catalog_items']} items): "
               f"plain {s['plain']:.3f}  colour-ranked {s['colour_ranked']:.3f} "
-              f"(bonus {s['bonus']})")
+              f"(bonus {s['bonus']}); in the photo's class: plain {s['class']['plain']:.3f}  "
+              f"colour-ranked {s['class']['colour_ranked']:.3f}")

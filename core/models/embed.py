@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -173,7 +174,7 @@ class Embedder:
 
     @torch.inference_mode()
     def predict_attrs(self, images: Sequence, masks: Sequence | None = None
-                      ) -> list[dict[str, tuple[str, float]]]:
+                      ) -> list[dict[str, Any]]:
         """Per image, the top value and probability of each attribute head (pattern, sleeve…)
         and of "category" when the model classifies, from one forward pass ({} without heads)."""
         if not images or (getattr(self.model, "attr_heads", None) is None
@@ -182,13 +183,13 @@ class Embedder:
         z = self.model.view_features(self.prepare(images, masks).to(self.device))
         return self.readings(z)
 
-    def readings(self, z: torch.Tensor) -> list[dict[str, tuple[str, float]]]:
+    def readings(self, z: torch.Tensor) -> list[dict[str, Any]]:
         """Top value and probability of each attribute head, of "category" and of "color" (the
         colour head) for a studio encoder's projections ``z`` (one dict per row; empty without
-        heads)."""
+        heads); with a colour head also "color_dist", its whole distribution {colour: p}."""
         from core.models.labels import ATTR_VOCAB, CATEGORY_NAMES
 
-        out: list[dict[str, tuple[str, float]]] = [{} for _ in range(len(z))]
+        out: list[dict[str, Any]] = [{} for _ in range(len(z))]
         probs = {k: v.softmax(1) for k, v in self.model.attr_logits(z).items() if k in ATTR_VOCAB}
         if self.can_classify:
             probs["category"] = self.model.category_probs(z)
@@ -196,6 +197,9 @@ class Embedder:
             if colour is not None:
                 probs["color"] = colour.softmax(1)
         vocab = {**ATTR_VOCAB, "category": CATEGORY_NAMES}
+        if "color" in probs:
+            for row, dist in zip(out, probs["color"].cpu().tolist(), strict=True):
+                row["color_dist"] = dict(zip(vocab["color"], dist, strict=True))
         for name, p in probs.items():
             conf, idx = p.cpu().max(1)
             for row, (c, i) in enumerate(zip(conf.tolist(), idx.tolist(), strict=True)):

@@ -48,15 +48,19 @@ class TagReport:
         per[value] = per.get(value, 0) + 1
 
 
-def tagger_models(embedder=None) -> dict[str, str]:
+def tagger_models(embedder=None, pixel_model=None) -> dict[str, str]:
     """Field -> id of what predicts it: the encoder (by its weights) for category and
-    pattern when it has those heads, and for colour when its colour head learnt real photos'
-    colours; else the colour reader for colour."""
+    pattern when it has those heads; for colour, the encoder's colour head when it learnt
+    real photos' colours and the pixel colour classifier when one is installed (both when
+    both), else the colour reader."""
     models: dict[str, str] = {}
     if embedder is not None and embedder.can_classify:
         models["category"] = embedder.source or embedder.model_id
-    models["color"] = (embedder.source or embedder.model_id) if (
-        embedder is not None and embedder.reads_photo_colour) else COLOUR_MODEL
+    readers = [embedder.source or embedder.model_id] if (
+        embedder is not None and embedder.reads_photo_colour) else []
+    if pixel_model is not None:
+        readers.append(pixel_model.model_id)
+    models["color"] = "+".join(readers) or COLOUR_MODEL
     heads = getattr(getattr(embedder, "model", None), "attr_heads", None)
     if heads is not None and "pattern" in heads:
         models["pattern"] = embedder.source or embedder.model_id
@@ -80,8 +84,11 @@ def tag_catalog(repo: Repository, settings, embedder=None, *, redo: bool = False
                 progress: Progress | None = None) -> TagReport:
     """Predict missing (and stale predicted; every predicted with ``redo``) category, colour
     and pattern of the catalog's items, batch by batch; supplied values are never touched."""
+    from core.tagging.colour_model import load_pixel_model
+
     t0 = time.perf_counter()
-    models = tagger_models(embedder)
+    pixel_model = load_pixel_model(settings.weights_dir)
+    models = tagger_models(embedder, pixel_model)
     report = TagReport(unavailable=[f for f in TAG_FIELDS if f not in models])
     todo = plan(repo, models, redo=redo, skus=skus)
     report.scanned = len(todo)
@@ -90,7 +97,7 @@ def tag_catalog(repo: Repository, settings, embedder=None, *, redo: bool = False
         progress(0, len(todo))
     for start in range(0, len(todo), batch_size):
         chunk = todo[start:start + batch_size]
-        updates = _tag_batch(chunk, settings.data_dir, embedder, models, report)
+        updates = _tag_batch(chunk, settings.data_dir, embedder, models, report, pixel_model)
         repo.apply_item_updates(updates)
         report.tagged += len(updates)
         if progress is not None:
@@ -100,7 +107,8 @@ def tag_catalog(repo: Repository, settings, embedder=None, *, redo: bool = False
 
 
 def _tag_batch(chunk: list[tuple[Item, list[str]]], data_dir: Path, embedder,
-               models: dict[str, str], report: TagReport) -> list[ItemUpdate]:
+               models: dict[str, str], report: TagReport, pixel_model=None
+               ) -> list[ItemUpdate]:
     """Read a batch's pictures once; predict what each item needs; the merge rule's changes."""
     size = embedder.preprocess.size if embedder is not None else 256
     loaded = []
@@ -119,7 +127,7 @@ def _tag_batch(chunk: list[tuple[Item, list[str]]], data_dir: Path, embedder,
     updates = []
     for (item, names, img, mask), read in zip(loaded, heads, strict=True):
         preds = {n: p for n in names
-                 if (p := _predict(n, img, mask, read, models[n], head_colour))}
+                 if (p := _predict(n, img, mask, read, models[n], head_colour, pixel_model))}
         for name, pred in preds.items():
             report.count(name, pred.value)
         update = prediction_update(item, preds)
@@ -128,12 +136,13 @@ def _tag_batch(chunk: list[tuple[Item, list[str]]], data_dir: Path, embedder,
     return updates
 
 
-def _predict(name: str, img, mask, read: dict, model: str,
-             head_colour: bool = False) -> Prediction | None:
+def _predict(name: str, img, mask, read: dict, model: str, head_colour: bool = False,
+             pixel_model=None) -> Prediction | None:
     if name == "color":
-        from core.tagging.colour import photo_colour
+        from core.tagging.colour_model import photo_colour
 
-        r = photo_colour(img, read.get("color") if head_colour else None, mask=mask)
+        r = photo_colour(img, read.get("color_dist") if head_colour else None, mask=mask,
+                         pixel_model=pixel_model)
         return Prediction(r.name, r.confidence, model,
                           {"second": r.second, "share": r.share, "method": r.method})
     if name in read:

@@ -380,10 +380,16 @@ def summarise(found: list[_Cluster], method: str) -> ColourReading:
                          method)
 
 
-def read_colour(image: Image.Image, *, mask: Any = None) -> ColourReading:
-    """Read a garment photo's dominant palette colour (and a second one) from its pixels."""
-    small = _downscale(image)
-    region = garment_region(small, mask)
+def photo_region(image: Image.Image, mask: Any = None) -> _Region:
+    """The garment region of a photo at the reader's working size."""
+    return garment_region(_downscale(image), mask)
+
+
+def read_colour(image: Image.Image, *, mask: Any = None, region: _Region | None = None
+                ) -> ColourReading:
+    """Read a garment photo's dominant palette colour (and a second one) from its pixels
+    (``region``: its ``photo_region`` when already found)."""
+    region = region if region is not None else photo_region(image, mask)
     rgb = white_balance(region.rgb, region.reference)
     lab = to_lab(rgb)
     weight = drop_skin(lab, region.weight)
@@ -396,18 +402,3 @@ def read_colour(image: Image.Image, *, mask: Any = None) -> ColourReading:
     reading = summarise(found, region.method)
     log.debug("colour %s (%s) from %s pixels", reading.name, reading.method, len(rgb))
     return reading
-
-
-def photo_colour(image: Image.Image, head: tuple[str, float] | None = None, *,
-                 mask: Any = None) -> ColourReading:
-    """A photo's colour: the image encoder's colour head (name, probability) when given, with
-    the pixel reader's second colour; else the pixel reader alone. Callers pass ``head`` only
-    for an encoder that learnt colour from labelled real photos: on real photos it reads
-    colour better than pixel statistics (docs/RESULTS.md, colour reader)."""
-    pixels = read_colour(image, mask=mask)
-    if head is None:
-        return pixels
-    name, probability = head
-    second = pixels.second if pixels.second != name else None
-    share = pixels.share if pixels.name == name else 0.0
-    return ColourReading(name, second, round(float(probability), 3), share, "encoder")

@@ -107,20 +107,27 @@ def read_photos(photos: list[LabelledPhoto], progress: Progress | None = None
 
 def search_colour_match(engine, repo, photos: list[LabelledPhoto], *, k: int = 5,
                         bonuses: tuple[float, ...] = (0.0, COLOUR_BONUS),
-                        progress: Progress | None = None) -> dict[float, float]:
+                        progress: Progress | None = None) -> dict[float, dict[str, float]]:
     """Bonus -> share of top-k results whose catalog colour is the photo's labelled colour
-    (bonus 0 is plain visual search); one visual search of a ``POOL`` per photo serves all."""
-    hits = dict.fromkeys(bonuses, 0)
+    ("colour") and whose category belongs to the photo's class folder ("class", what colour
+    ranking may cost); bonus 0 is plain visual search. One visual search of a ``POOL`` per
+    photo serves all bonuses."""
+    from core.models.labels import real_group
+
+    hits = {b: {"colour": 0, "class": 0} for b in bonuses}
     for i, p in enumerate(photos, 1):
         outcome = engine.search_image(repo, p.path, k=max(k, POOL), colour_rank=False)
         scores = [r.score for r in outcome.results]
         colours = [r.item.attrs.get("color") for r in outcome.results]
+        group = set(real_group(p.path.parent.name) or ())
         for bonus in bonuses:
             top = rerank(scores, colours, outcome.colour, bonus=bonus)[:k]
-            hits[bonus] += sum(colours[j] == p.color for j in top)
+            hits[bonus]["colour"] += sum(colours[j] == p.color for j in top)
+            hits[bonus]["class"] += sum(outcome.results[j].item.category in group for j in top)
         if progress:
             progress(i, len(photos))
-    return {b: round(h / (k * len(photos)), 4) if photos else 0.0 for b, h in hits.items()}
+    n = max(1, k * len(photos))
+    return {b: {m: round(h / n, 4) for m, h in got.items()} for b, got in hits.items()}
 
 
 def confusions(photos: list[LabelledPhoto], readings: list[ColourReading], top: int = 10
@@ -167,6 +174,9 @@ def eval_colour(data: Path, labels: Path, *, split: str = "validation", engine=N
                                     progress=progress("search") if progress else None)
         result["search"] = {"k": k, "model_id": engine.model_id,
                             "catalog_items": repo.count_items(), "bonus": COLOUR_BONUS,
-                            "plain": match[0.0], "colour_ranked": match[COLOUR_BONUS]}
+                            "plain": match[0.0]["colour"],
+                            "colour_ranked": match[COLOUR_BONUS]["colour"],
+                            "class": {"plain": match[0.0]["class"],
+                                      "colour_ranked": match[COLOUR_BONUS]["class"]}}
     log.info("colour eval: %s photos, strict %s", len(photos), result["reader"]["all"]["strict"])
     return result

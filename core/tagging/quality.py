@@ -18,16 +18,23 @@ from PIL import Image
 
 from core.models.labels import real_group
 from core.tagging.colour import read_colour
+from core.tagging.colour_model import combine
 from core.tagging.evaluate import LabelledPhoto, load_labels, photo_root
 
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
 Progress = Callable[[int, int], None]
 
 
+COLOUR_FIELDS = ("color", "color_head", "color_pixels", "color_reader")
+
+
 def read_tags(embedder, photos: list[LabelledPhoto], *, batch_size: int = 32,
-              progress: Progress | None = None) -> list[dict[str, tuple[str, float]]]:
-    """Per photo: category and pattern from the encoder's heads, colour from the reader
-    ("color") and from the encoder's colour head ("color_head")."""
+              pixel_model=None, progress: Progress | None = None
+              ) -> list[dict[str, tuple[str, float]]]:
+    """Per photo: category and pattern from the encoder's heads; colour as tagging reads it
+    ("color": the encoder's colour head and the pixel classifier combined, each when present)
+    and by each reader alone ("color_head", "color_pixels", "color_reader": the rule-based
+    pixel reader)."""
     out: list[dict[str, tuple[str, float]]] = []
     for start in range(0, len(photos), batch_size):
         images = []
@@ -37,9 +44,15 @@ def read_tags(embedder, photos: list[LabelledPhoto], *, batch_size: int = 32,
         heads = embedder.predict_attrs(images)
         for img, read in zip(images, heads, strict=True):
             colour = read_colour(img)
-            out.append({**{k: read[k] for k in ("category", "pattern") if k in read},
-                        **({"color_head": read["color"]} if "color" in read else {}),
-                        "color": (colour.name, colour.confidence)})
+            head = read.get("color_dist") if embedder.reads_photo_colour else None
+            pixels = pixel_model.distribution(img) if pixel_model is not None else None
+            got = {"color_reader": (colour.name, colour.confidence),
+                   "color": combine(head, pixels) or (colour.name, colour.confidence)}
+            for name, dist in (("color_head", read.get("color_dist")),
+                               ("color_pixels", pixels)):
+                if dist:
+                    got[name] = combine(dist, None)
+            out.append({**{k: read[k] for k in ("category", "pattern") if k in read}, **got})
         if progress:
             progress(min(start + batch_size, len(photos)), len(photos))
     return out
@@ -49,7 +62,7 @@ def truth_of(photo: LabelledPhoto, field: str) -> str | frozenset[str] | None:
     """The right answer(s) for a field: the class folder's categories, or the label."""
     if field == "category":
         return frozenset(real_group(photo.path.parent.name) or ())
-    return photo.color if field in ("color", "color_head") else photo.pattern
+    return photo.color if field in COLOUR_FIELDS else photo.pattern
 
 
 def field_figures(photos: list[LabelledPhoto], reads: list[dict], field: str) -> dict[str, Any]:
@@ -78,14 +91,14 @@ def field_figures(photos: list[LabelledPhoto], reads: list[dict], field: str) ->
 
 
 def eval_tags(embedder, data: Path, labels: Path, *, split: str = "validation",
-              progress: Progress | None = None) -> dict[str, Any]:
+              pixel_model=None, progress: Progress | None = None) -> dict[str, Any]:
     """Auto-tagging accuracy on the labelled photos of ``split`` (see the module doc)."""
     root = photo_root(data, split)
     photos, left_out = load_labels(labels, root)
     if not photos:
         raise ValueError(f"{labels}: no usable labelled photo under {root}")
-    reads = read_tags(embedder, photos, progress=progress)
+    reads = read_tags(embedder, photos, pixel_model=pixel_model, progress=progress)
     return {"data": str(root), "split": split, "model": embedder.model_id,
             "photos": len(photos), "left_out": left_out,
             **{f: field_figures(photos, reads, f)
-               for f in ("category", "color", "color_head", "pattern")}}
+               for f in ("category", *COLOUR_FIELDS, "pattern")}}

@@ -89,14 +89,15 @@ def test_colour_rank_breaks_near_ties_not_clear_wins():
     assert colour_bonus("blue", READ_RED) == 0.0
 
 
-def test_search_colour_match_counts_plain_and_ranked(tmp_path):
-    results = [SimpleNamespace(score=s, item=SimpleNamespace(attrs={"color": c}))
-               for s, c in ((0.9, "blue"), (0.895, "blue"), (0.89, "red"), (0.5, "red"))]
+def test_search_colour_match_counts_plain_and_ranked_and_what_ranking_costs(tmp_path):
+    results = [SimpleNamespace(score=s, item=SimpleNamespace(attrs={"color": c}, category=k))
+               for s, c, k in ((0.9, "blue", "dress"), (0.895, "blue", "dress"),
+                               (0.89, "red", "skirt"), (0.5, "red", "dress"))]
     engine = SimpleNamespace(search_image=lambda repo, path, k, colour_rank: SimpleNamespace(
         results=results, colour=READ_RED))
-    photo = LabelledPhoto(tmp_path / "x.jpg", "red", None, False)
+    photo = LabelledPhoto(tmp_path / "dress" / "x.jpg", "red", None, False)
     match = search_colour_match(engine, None, [photo], k=1, bonuses=(0.0, 0.05))
-    assert match == {0.0: 0.0, 0.05: 1.0}
+    assert match == {0.0: {"colour": 0.0, "class": 1.0}, 0.05: {"colour": 1.0, "class": 0.0}}
 
 
 def test_eval_colour_reads_the_train_split_with_development_labels(folder, capsys):
@@ -121,6 +122,7 @@ class _Heads:
     """Stands in for the encoder: reads every photo as a tee, striped, at 0.6 confidence."""
 
     model_id = "fake"
+    reads_photo_colour = False
 
     def predict_attrs(self, images):
         return [{"category": ("tee", 0.9), "pattern": ("striped", 0.6)} for _ in images]
@@ -134,7 +136,9 @@ def test_eval_tags_scores_each_field_by_confidence(folder):
     assert out["photos"] == 4 and out["model"] == "fake"
     # the photos sit in dress/ and shirt/ folders: a tee is right for neither
     assert out["category"]["accuracy"] == 0.0
-    assert out["color"]["accuracy"] == 0.25  # the reader, as eval colour measures it
+    # no colour head, no pixel classifier: tags read colour as eval colour's reader does
+    assert out["color"]["accuracy"] == out["color_reader"]["accuracy"] == 0.25
+    assert out["color_head"] == {} and out["color_pixels"] == {}
     pattern = out["pattern"]
     assert pattern["accuracy"] == 0.0 and pattern["majority_baseline"] == {
         "answer": "solid", "accuracy": 1.0}

@@ -197,17 +197,3 @@ def test_large_photos_are_read_downscaled_and_json_is_plain():
     js = reading.to_json()
     assert set(js) == {"name", "second", "confidence", "share", "method"}
     assert isinstance(js["confidence"], float) and isinstance(js["share"], float)
-
-
-def test_photo_colour_takes_the_encoder_head_when_given_and_the_pixels_otherwise():
-    from core.tagging.colour import photo_colour, read_colour
-
-    arr = np.full((96, 72, 3), 235, np.uint8)
-    arr[16:84, 14:58] = COLORS["red"].rgb
-    img = Image.fromarray(arr)
-    assert photo_colour(img) == read_colour(img)
-    agree = photo_colour(img, ("red", 0.8))
-    assert (agree.name, agree.confidence, agree.method) == ("red", 0.8, "encoder")
-    assert agree.share == read_colour(img).share
-    other = photo_colour(img, ("burgundy", 0.6))
-    assert other.name == "burgundy" and other.share == 0.0 and other.second != "burgundy"
