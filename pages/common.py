@@ -204,6 +204,19 @@ def open_in_outfits(sku: str) -> None:
               "the look.")
 
 
+def product_card(item: Item, score: float | None = None, note: str | None = None) -> None:
+    """Name, price · brand, category · colour · pattern (predicted marked, with a tooltip)
+    and a small match score; ``note`` replaces the score line (e.g. a rank or a date)."""
+    card = tagging_labels.product_card(item, score)
+    lines = [f"**{tagging_labels.md_escape(card['title'])}**"]
+    if card["offer"]:
+        lines.append(tagging_labels.md_escape(card["offer"]))
+    st.markdown("  \n".join(lines))
+    small = note if note is not None else " · ".join(
+        b for b in (card["facts"], card["score"]) if b)
+    st.caption(small, help=tagging_labels.tags_tooltip(item))
+
+
 def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, columns: int = 5,
                key: str | None = None, on_pick: str | None = None,
                on_refine: str | None = None, captions: Sequence[str] | None = None
@@ -222,9 +235,8 @@ def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, 
                 st.image(str(path), width="stretch")
             else:
                 st.warning(f"image missing: {item.sku}")
-            st.caption(captions[i] if captions is not None
-                       else item_caption(item, scores[i] if scores is not None else None),
-                       help=tagging_labels.tags_tooltip(item))
+            product_card(item, scores[i] if scores is not None else None,
+                         captions[i] if captions is not None else None)
             if on_pick and st.button(on_pick, key=f"{key}-{item.sku}-{i}"):
                 picked = item.sku
             if on_refine and st.button(on_refine, key=f"{key}-refine-{item.sku}-{i}"):

@@ -41,6 +41,39 @@ def item_caption(item: Item, score: float | None = None) -> str:
     return f"{score:.3f} · {text}" if score is not None else text
 
 
+def price_text(price: float | None) -> str:
+    """"€49.90" style price ("" when unknown)."""
+    if price is None or not isinstance(price, int | float) or price != price:
+        return ""
+    return f"€{price:,.2f}"
+
+
+def product_card(item: Item, score: float | None = None) -> dict[str, str]:
+    """What a result card shows, line by line: ``title`` (the item's name, else its sku),
+    ``offer`` (price · brand), ``facts`` (category · colour · pattern, predicted ones marked)
+    and ``score`` (a match percentage, "" without a score); the sku goes in ``sku``."""
+    name = (item.name or "").strip()
+    title = name[:60] + ("…" if len(name) > 60 else "") if name else item.sku
+    offer = " · ".join(b for b in (price_text(item.price), (item.brand or "").strip()) if b)
+    return {"title": title, "offer": offer, "facts": item_caption(item),
+            "score": match_text(score), "sku": item.sku}
+
+
+def md_escape(text: str) -> str:
+    """Text to show through Markdown as it is (no emphasis, links or headings)."""
+    return "".join("\\" + c if c in MD_SPECIAL else c for c in str(text))
+
+
+MD_SPECIAL = frozenset("\\`*_{}[]()#+-.!|<>~$")
+
+
+def match_text(score: float | None) -> str:
+    """A similarity or compatibility score as a percentage ("87 % match"), "" for None."""
+    if score is None:
+        return ""
+    return f"{round(100 * max(0.0, min(1.0, float(score))))} % match"
+
+
 def tags_tooltip(item: Item) -> str | None:
     """What was predicted from the photo and how sure it is (None when nothing was)."""
     parts = []

@@ -79,7 +79,9 @@ def test_upload_shows_results_and_recommendations(app_test, seeded):
     assert [s.value for s in at.subheader][:2] == ["Query", "Similar items"]
     text = _captions(at)
     assert "12 best matches among the whole catalog" in text
-    assert "1.000 · jacket · green · solid" in text  # the item itself, first, score 1
+    assert "jacket · green · solid · 100 % match" in text  # the item itself, first
+    cards = "\n".join(str(m.value) for m in at.markdown)
+    assert "**green item 3**" in cards and "€23\\.00" in cards  # its name and price
     assert "Recommendations" in [s.value for s in at.subheader]
     assert len(at.dataframe) >= 1  # reasons of the recommendations
     assert not at.error
@@ -101,7 +103,7 @@ def test_exact_item_mode(app_test, seeded, repo):
     assert [s.value for s in at.subheader][:2] == ["Query", "Is it one of these?"]
     text = _captions(at)
     assert "exact-item match" in text
-    assert "1.000 · jacket · green · solid" in text  # the item itself, weighted cosine 1
+    assert "jacket · green · solid · 100 % match" in text  # the item itself, weighted cosine 1
 
 
 def test_filters_narrow_results(app_test, seeded):
@@ -111,7 +113,7 @@ def test_filters_narrow_results(app_test, seeded):
     assert not at.exception
     text = _captions(at)
     assert "3 best matches among 3 items passing the filters" in text
-    result_caps = [c.value for c in at.caption if c.value.startswith(("1.0", "0."))]
+    result_caps = [c.value for c in at.caption if c.value.endswith("% match")]
     assert result_caps and all("red" in c for c in result_caps[:3])
 
 

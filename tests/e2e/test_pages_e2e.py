@@ -10,6 +10,7 @@ import pytest
 from tests.e2e.conftest import ENCODER, query_photo
 
 pytestmark = pytest.mark.e2e
+MATCH = re.compile(r" · (\d+) % match$")  # "jacket · green · solid · 87 % match"
 
 def _caption_texts(page) -> list[str]:
     return [t.strip() for t in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()]
@@ -22,12 +23,14 @@ def test_upload_photo_shows_matches(app_url, demo_catalog, page, tmp_path):
     page.locator('input[type="file"]').first.set_input_files(str(photo))
     page.get_by_text("Similar items").wait_for()
     page.get_by_role("button", name="More like this").nth(4).wait_for()
-    scored = [c for c in _caption_texts(page) if re.match(r"^-?\d\.\d{3} · ", c)]
+    scored = [c for c in _caption_texts(page) if MATCH.search(c)]
     assert len(scored) >= 5, scored
-    scores = [float(c.split(" · ")[0]) for c in scored]
-    assert all(-1.0 <= x <= 1.0 for x in scores)
+    assert all(0 <= int(MATCH.search(c).group(1)) <= 100 for c in scored)
     # the best match is a garment of the photo's category and colour
-    assert scored[0].split(" · ")[1:3] == [spec["category"], spec["attrs"]["color"]], scored
+    assert scored[0].split(" · ")[:2] == [spec["category"], spec["attrs"]["color"]], scored
+    # each card names its product and price
+    cards = page.locator('[data-testid="stMarkdownContainer"]').all_inner_texts()
+    assert sum("€" in c for c in cards) >= 5, cards
     assert page.locator('[data-testid="stImage"] img').count() >= 6
 
 
@@ -44,8 +47,8 @@ def test_exact_item_mode_in_browser(app_url, demo_catalog, page, tmp_path):
     page.get_by_role("button", name="More like this").nth(4).wait_for()
     captions = _caption_texts(page)
     assert any("exact-item match" in c for c in captions), captions
-    scored = [c for c in captions if re.match(r"^-?\d\.\d{3} · ", c)]
-    assert scored[0].split(" · ")[1:3] == [spec["category"], spec["attrs"]["color"]], scored
+    scored = [c for c in captions if MATCH.search(c)]
+    assert scored[0].split(" · ")[:2] == [spec["category"], spec["attrs"]["color"]], scored
     assert page.locator('[data-testid="stException"]').count() == 0
 
 

@@ -107,3 +107,17 @@ def test_attribute_summary_marks_predicted_attributes():
     item = _item(attrs={"color": "red", "season": "summer", "fit": ""},
                  tags={"color": {"source": "predicted", "confidence": 0.5}})
     assert attribute_summary(item) == "color: red (predicted, 50 %) · season: summer"
+
+
+def test_product_card_names_the_item_its_price_and_a_match_percentage():
+    from core.tagging.labels import md_escape, product_card
+
+    item = Item(sku="D1", image_path="x.jpg", hash="h", category="coat",
+                attrs={"color": "red", "pattern": "solid"}, name="Wool *coat*", price=129.5,
+                brand="Northwind")
+    card = product_card(item, 0.874)
+    assert card == {"title": "Wool *coat*", "offer": "€129.50 · Northwind",
+                    "facts": "coat · red · solid", "score": "87 % match", "sku": "D1"}
+    bare = product_card(Item(sku="D2", image_path="y.jpg", hash="g", category="tee", name=""))
+    assert bare["title"] == "D2" and bare["offer"] == "" and bare["score"] == ""
+    assert md_escape("Wool *coat* #1") == "Wool \\*coat\\* \\#1"
