@@ -24,6 +24,7 @@ from core.feedback.pairs import (
     pairs_from_docs,
     split_of_item,
 )
+from core.index.store import embed_command
 from core.storage.records import Item
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def catalog_data(repo, model_id: str, *, per_reference: int = 6, seed: int = 0,
     skus, matrix = repo.vectors(model_id)
     if len(skus) == 0:
         raise NoFeedbackData(f"no embeddings for model {model_id!r}: build the catalog and run "
-                             f"`python -m core embed --backbone {model_id}` first")
+                             f"`{embed_command(model_id)}` first")
     by_sku = {it.sku: it for it in repo.iter_items()}
     keep = [i for i, s in enumerate(skus) if s in by_sku]
     items = [by_sku[skus[i]] for i in keep]

@@ -10,10 +10,12 @@ from core.index.store import (
     NoVectors,
     build_index,
     choose_kind,
+    embed_command,
     index_manager,
 )
 
 __all__ = [
     "ANN_MIN_ROWS", "AnnIndex", "ExactIndex", "Hit", "IndexCache", "IndexManager", "NoVectors",
-    "VectorIndex", "build_index", "choose_kind", "index_manager", "normalise", "recall_at_k",
+    "VectorIndex", "build_index", "choose_kind", "embed_command", "index_manager", "normalise",
+    "recall_at_k",
 ]

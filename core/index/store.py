@@ -37,6 +37,13 @@ class NoVectors(LookupError):
     """The catalog has no embeddings for the requested model yet."""
 
 
+def embed_command(model_id: str) -> str:
+    """The CLI command that embeds the catalog for ``model_id`` ("studio_encoder+mask" ->
+    ``python -m core embed --backbone studio_encoder --mask``)."""
+    backbone, _, suffix = model_id.partition("+")
+    return f"python -m core embed --backbone {backbone}" + (" --mask" if suffix == "mask" else "")
+
+
 def choose_kind(n: int, kind: str = "auto") -> str:
     """The concrete index kind for ``n`` vectors: exact up to ANN_MIN_ROWS, then IVF."""
     if kind not in KINDS:
@@ -135,7 +142,7 @@ class IndexManager:
         vectors_version = repo.vectors_version(model_id)
         if count == 0:
             raise NoVectors(f"no embeddings for model {model_id!r} yet: run "
-                            f"`python -m core embed --backbone {model_id.split('+')[0]}`")
+                            f"`{embed_command(model_id)}`")
         with self._lock:
             live = self._live.get(model_id)
             stamp = (version, count, vectors_version)

@@ -145,12 +145,12 @@ class HistogramCache:
 def catalog_features(repo, model_id: str, data_dir: Path, cache_dir: Path | None = None, *,
                      progress: Progress | None = None) -> CatalogFeatures:
     """Every catalog item that has a vector of ``model_id``, with its histogram."""
-    from core.index import NoVectors
+    from core.index import NoVectors, embed_command
 
     skus, matrix = repo.vectors(model_id)
     if len(skus) == 0:
         raise NoVectors(f"no embeddings for model {model_id!r} yet: run "
-                        f"`python -m core embed --backbone {model_id.split('+')[0]}`")
+                        f"`{embed_command(model_id)}`")
     by_sku = {it.sku: it for it in repo.get_items(list(skus))}
     keep = [i for i, s in enumerate(skus) if s in by_sku]
     items = [by_sku[skus[i]] for i in keep]
