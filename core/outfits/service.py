@@ -18,11 +18,11 @@ import torch
 from PIL import Image
 
 from core.config import Settings
-from core.demo.taxonomy import UNISEX, family_of, wearable_genders
 from core.images import load_image
 from core.models.embed import LazyEmbedder
 from core.models.manifest import stale_warning
 from core.outfits.data import OPTIONAL_SLOTS, missing_slots
+from core.outfits.explain import GOES_TOGETHER, Facts, Verdict, verdict
 from core.outfits.features import (
     HIST_DIM,
     CatalogFeatures,
@@ -34,11 +34,12 @@ from core.outfits.model import load_compat, soft_min
 from core.outfits.pipeline import default_weights, load_features
 from core.ranking import top_indices
 from core.storage.records import Item
+from core.taxonomy import UNISEX, family_of, wearable_genders
 
 log = logging.getLogger(__name__)
 AUTO = "auto"  # complete(): whom the look is for, taken from its pieces
-GOES_TOGETHER = 0.5  # a look scoring at least this goes together
 MIN_CATEGORY_CONFIDENCE = 0.5  # a photo's predicted category must be this sure to count
+N_GUESSES = 3  # a photo's top category guesses, offered to its owner to correct
 
 
 @dataclass
@@ -48,13 +49,28 @@ class Piece:
     category: str | None
     sku: str | None = None
     label: str = ""
-    gender: str | None = None  # a photo's, when its owner says whom it is for
+    gender: str | None = None  # the catalog's, or a photo's when its owner says
+    season: str | None = None
+    colour: str | None = None
+    pattern: str | None = None
+    guesses: list[tuple[str, float]] = field(default_factory=list)  # a photo's top categories
 
     def with_facts(self, season: str | None, gender: str | None) -> Piece:
         """A photo piece with the season and gender its owner states (None: unknown), which
         the picture alone may not show."""
         return replace(self, side=side_features(self.side[:HIST_DIM], item_meta(season, gender)),
-                       gender=gender)
+                       gender=gender, season=season)
+
+    def as_category(self, category: str | None) -> Piece:
+        """A photo piece with the category its owner says it is (a corrected guess)."""
+        tail = f" ({self.category})"
+        name = self.label[:-len(tail)] if self.category and self.label.endswith(tail) else \
+            self.label
+        return replace(self, category=category, label=f"{name} ({category})" if category else name)
+
+    @property
+    def facts(self) -> Facts:
+        return Facts(self.category, self.gender, self.season, self.colour, self.pattern)
 
     @property
     def family(self) -> str | None:
@@ -67,6 +83,7 @@ class OutfitScore:
     pairs: np.ndarray  # m x m pair probabilities (nan on the diagonal)
     labels: list[str]
     missing: list[str] = field(default_factory=list)
+    facts: list[Facts] = field(default_factory=list)  # per piece, what explains a clash
 
     @property
     def weakest(self) -> tuple[int, int, float] | None:
@@ -78,19 +95,17 @@ class OutfitScore:
 
     @property
     def goes_together(self) -> bool | None:
-        return None if self.score is None else self.score >= GOES_TOGETHER
+        """Whether every pair goes together (the soft-minimum score then does too)."""
+        return None if self.score is None else self.weakest[2] >= GOES_TOGETHER
+
+    def explain(self) -> Verdict:
+        """The verdict with its kind and the clashing pairs, each with its reasons."""
+        return verdict(self.score, self.pairs, self.labels, self.facts)
 
     def verdict(self, with_missing: bool = True) -> str:
         """One sentence on the look (and, ``with_missing``, what it still lacks)."""
-        if self.score is None:
-            return "Add a second piece to score the look."
-        if self.goes_together:
-            text = f"These go together ({self.score:.0%})."
-        else:
-            i, j, p = self.weakest
-            text = (f"These don't go together ({self.score:.0%}): the weakest pair is "
-                    f"{self.labels[i]} with {self.labels[j]} ({p:.0%}).")
-        if self.missing and with_missing:
+        text = self.explain().text
+        if self.missing and with_missing and self.score is not None:
             text += " Still missing: " + ", ".join(self.missing) + "."
         return text
 
@@ -101,7 +116,10 @@ class OutfitScore:
                 "pairs": [[None if np.isnan(x) else round(float(x), 4) for x in row]
                           for row in self.pairs],
                 "weakest": None if w is None else {"a": self.labels[w[0]],
-                                                   "b": self.labels[w[1]], "p": w[2]}}
+                                                   "b": self.labels[w[1]], "p": w[2]},
+                "clashes": [{"a": self.labels[c.i], "b": self.labels[c.j],
+                             "p": round(c.p, 4), "reasons": list(c.reasons)}
+                            for c in self.explain().clashes]}
 
 
 @dataclass
@@ -162,24 +180,26 @@ class Stylist:
                            "`python -m core embed`")
         r = feats.row[sku]
         item = feats.items[r]
-        return Piece(feats.vectors[r], feats.side[r], item.category, sku, piece_label(item))
+        attrs = item.attrs or {}
+        return Piece(feats.vectors[r], feats.side[r], item.category, sku, piece_label(item),
+                     item.gender or None, attrs.get("season"), attrs.get("color"),
+                     attrs.get("pattern"))
 
     def photo_piece(self, source: str | Path | bytes | Image.Image, *,
                     name: str | None = None) -> Piece:
         """A photo as a piece (raises ImageRejected for unusable files)."""
         image = source if isinstance(source, Image.Image) else load_image(source, name=name)
-        category = None
+        category, guesses = None, []
         if getattr(self.embedder, "can_classify", False):
-            vecs, preds = self.embedder.embed_and_classify([image], k=1)
-            top, p = preds[0][0]
+            vecs, preds = self.embedder.embed_and_classify([image], k=N_GUESSES)
+            guesses = [(str(c), float(p)) for c, p in preds[0]]
+            top, p = guesses[0]
             category = top if p >= MIN_CATEGORY_CONFIDENCE else None
         else:
             vecs = self.embedder.embed_images([image])
-        label = name or "photo"
-        if category:
-            label = f"{label} ({category})"
-        return Piece(vecs[0].astype(np.float32), side_features(colour_histogram(image)),
-                     category, None, label)
+        piece = Piece(vecs[0].astype(np.float32), side_features(colour_histogram(image)),
+                      None, None, name or "photo", guesses=guesses)
+        return piece.as_category(category)
 
     @torch.inference_mode()
     def _pair_logits(self, a: list[Piece], b: list[Piece]) -> np.ndarray:
@@ -201,15 +221,16 @@ class Stylist:
         labels = [p.label or p.sku or f"piece {i + 1}" for i, p in enumerate(pieces)]
         pairs = np.full((m, m), np.nan)
         missing = missing_slots([p.family for p in pieces])
+        facts = [p.facts for p in pieces]
         if m < 2:
-            return OutfitScore(None, pairs, labels, missing)
+            return OutfitScore(None, pairs, labels, missing, facts)
         logits = self._pair_logits(pieces, pieces)
         iu = np.triu_indices(m, 1)
         probs = 1 / (1 + np.exp(-logits))
         pairs[iu] = probs[iu]
         pairs[(iu[1], iu[0])] = probs[iu]
         outfit = soft_min(torch.from_numpy(logits[iu][None].astype(np.float32)))
-        return OutfitScore(float(torch.sigmoid(outfit)[0]), pairs, labels, missing)
+        return OutfitScore(float(torch.sigmoid(outfit)[0]), pairs, labels, missing, facts)
 
     def fill_in(self, pieces: list[Piece], candidates: list[Piece]) -> list[float]:
         """The outfit's score with each candidate added (fill in the blank)."""

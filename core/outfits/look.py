@@ -1,0 +1,233 @@
+"""The look someone is putting together: catalog items and their own photos, kept as a plain
+dict (a page's session state) and turned into pieces for the stylist.
+
+Nothing here replaces what the person built without asking: an outfit loaded from the
+examples, or an item handed over from another page, is added directly only to an empty look;
+otherwise it waits as an *offer* (replace the look, add to it, or start a new look) with a
+preview of how the look would score. Messages for the person are queued as notes (where,
+kind, text) for the page to show once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.demo.taxonomy import CATEGORIES
+from core.images import ImageRejected
+from core.models.registry import MissingWeights
+from core.outfits.explain import Verdict
+from core.outfits.service import Piece
+
+MAX_PIECES = 6
+N_EXAMPLES = 4
+Note = tuple[str, str, str]  # (where on the page, kind: success/info/warning/error, text)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def category_choices(guesses: list[tuple[str, float]]) -> list[str | None]:
+    """What a photo can be said to show: unknown, its top guesses, then every category."""
+    first = [c for c, _ in guesses if c in CATEGORIES]
+    return [None, *first, *(c for c in CATEGORIES if c not in first)]
+
+
+@dataclass
+class Look:
+    entries: list[dict] = field(default_factory=list)  # {"kind": "item", "sku"} or photos
+    offer: dict | None = None  # {"skus": [...], "source": str} waiting for replace/add
+    notes: list[Note] = field(default_factory=list)
+
+    @classmethod
+    def from_state(cls, data: dict | list | None) -> Look:
+        if isinstance(data, list):  # a bare list of entries
+            return cls(list(data))
+        data = data or {}
+        return cls(list(data.get("entries") or []), data.get("offer"),
+                   list(data.get("notes") or []))
+
+    def to_state(self) -> dict:
+        return {"entries": self.entries, "offer": self.offer, "notes": self.notes}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def full(self) -> bool:
+        return len(self.entries) >= MAX_PIECES
+
+    @property
+    def ids(self) -> list[str]:
+        return [e["sku"] if e["kind"] == "item" else e["digest"] for e in self.entries]
+
+    def has(self, sku: str) -> bool:
+        return sku in self.ids
+
+    def say(self, where: str, kind: str, text: str) -> None:
+        self.notes.append((where, kind, text))
+
+    def take_notes(self, where: str) -> list[Note]:
+        """The queued notes of one part of the page, removed from the queue."""
+        mine = [n for n in self.notes if n[0] == where]
+        self.notes = [n for n in self.notes if n[0] != where]
+        return mine
+
+    def _room(self, where: str, adding: int = 1) -> bool:
+        if len(self.entries) + adding <= MAX_PIECES:
+            return True
+        self.say(where, "warning", f"A look holds at most {MAX_PIECES} pieces: remove one (✕ "
+                                   "under its picture) or clear the look first.")
+        return False
+
+    def add_item(self, stylist, repo, sku: str, where: str = "add", *,
+                 announce: bool = True) -> bool:
+        """Add a catalog item if it is new, fits and is embedded (else a note says why)."""
+        if self.has(sku):
+            self.say(where, "info", f"**{sku}** is already in your look.")
+            return False
+        if not self._room(where):
+            return False
+        try:
+            piece = stylist.item_piece(repo, sku)
+        except KeyError as exc:
+            self.say(where, "error", f"**Could not add {sku}:** {exc.args[0] if exc.args else exc}")
+            return False
+        self.entries.append({"kind": "item", "sku": sku})
+        if announce:
+            self.say(where, "success", f"Added {piece.label} ({sku}) to your look.")
+        return True
+
+    def add_photos(self, stylist, files: list[tuple[str, bytes]]) -> int:
+        """Add photos (name, bytes) as pieces; duplicates are skipped and rejected files named
+        with their reason. Returns how many were added."""
+        fresh = [(n, b) for n, b in files if digest(b) not in self.ids]
+        if len(fresh) < len(files):
+            self.say("add", "info", "Photos already in your look were skipped.")
+        added = 0
+        for name, data in fresh:
+            if not self._room("add"):
+                break
+            try:
+                piece = stylist.photo_piece(data, name=name)
+            except ImageRejected as exc:
+                self.say("add", "error", f"**Could not use {exc.file}**: {exc.reason}")
+                continue
+            except MissingWeights as exc:
+                self.say("add", "error", f"**Photos need the image model.** {exc}")
+                break
+            self.entries.append({
+                "kind": "photo", "digest": digest(data), "name": name, "bytes": data,
+                "vector": piece.vector.tolist(), "side": piece.side.tolist(),
+                "category": piece.category, "guesses": [list(g) for g in piece.guesses]})
+            added += 1
+        if added:
+            self.say("add", "success", f"Added {added} photo{'s' if added > 1 else ''} to your "
+                                       "look.")
+        return added
+
+    def set_photo(self, photo_digest: str, what: str, value) -> bool:
+        """Set a photo's category, season or gender; whether anything changed."""
+        for entry in self.entries:
+            if entry.get("digest") == photo_digest and entry.get(what) != value:
+                entry[what] = value
+                return True
+        return False
+
+    def remove(self, i: int) -> None:
+        del self.entries[i]
+
+    def clear(self) -> None:
+        self.entries, self.offer = [], None
+
+    def pieces(self, stylist, repo) -> list[Piece]:
+        """The entries as pieces for the model; entries no longer usable are dropped with a
+        note (a photo embedded for an older model, an item gone from the catalog)."""
+        pieces, keep = [], []
+        for entry in self.entries:
+            try:
+                piece = self._piece(stylist, repo, entry)
+            except (KeyError, ValueError) as exc:
+                self.say("look", "warning", str(exc.args[0]))
+                continue
+            pieces.append(piece)
+            keep.append(entry)
+        self.entries = keep
+        return pieces
+
+    @staticmethod
+    def _piece(stylist, repo, entry: dict) -> Piece:
+        if entry["kind"] == "item":
+            try:
+                return stylist.item_piece(repo, entry["sku"])
+            except KeyError as exc:
+                raise KeyError(f"Removed {entry['sku']} from your look: {exc.args[0]}") from None
+        if len(entry["vector"]) != stylist.model.cfg.img_dim:
+            raise ValueError(f"Removed the photo {entry['name']} from your look: the outfit "
+                             "model changed since it was added. Upload it again.")
+        piece = Piece(np.asarray(entry["vector"], dtype=np.float32),
+                      np.asarray(entry["side"], dtype=np.float32), None, None, entry["name"],
+                      guesses=[tuple(g) for g in entry.get("guesses") or []])
+        return piece.as_category(entry.get("category")).with_facts(entry.get("season"),
+                                                                   entry.get("gender"))
+
+    # -- outfits and items from elsewhere: never replace what was built without asking --------
+    def propose(self, stylist, repo, skus: list[str], source: str) -> None:
+        """Load ``skus`` into an empty look; otherwise keep them as an offer to answer."""
+        new = [s for s in skus if not self.has(s)]
+        if not new:
+            self.say("look", "info", f"{source} is already in your look.")
+        elif not self.entries:
+            self._load(stylist, repo, skus, source)
+        else:
+            self.offer = {"skus": list(skus), "source": source}
+
+    def answer(self, stylist, repo, choice: str) -> None:
+        """``replace`` (a new look of the offer), ``add`` (to the look) or ``cancel``."""
+        offer, self.offer = self.offer, None
+        if offer is None or choice == "cancel":
+            return
+        if choice == "replace":
+            self.entries = []
+            self._load(stylist, repo, offer["skus"], offer["source"])
+        else:
+            for sku in offer["skus"]:
+                if not self.has(sku) and not self.add_item(stylist, repo, sku, "look"):
+                    break
+
+    def _load(self, stylist, repo, skus: list[str], source: str) -> None:
+        added = [s for s in skus[:MAX_PIECES]
+                 if self.add_item(stylist, repo, s, "look", announce=False)]
+        if added:
+            self.say("look", "success", f"Started a new look with {source}.")
+
+    def preview(self, stylist, repo, pieces: list[Piece]) -> Verdict | None:
+        """How the look of ``pieces`` would score with the offer added (None without one)."""
+        if self.offer is None:
+            return None
+        try:
+            extra = [stylist.item_piece(repo, s) for s in self.offer["skus"] if not self.has(s)]
+        except KeyError:
+            return None
+        return stylist.score(pieces + extra).explain()
+
+
+def held_out_examples(repo, embedded: set[str] | dict, seed: int = 0,
+                      n: int = N_EXAMPLES) -> list[dict]:
+    """Test-split outfits of the data set with every item embedded: half compatible, half
+    broken when there are both."""
+    docs = [d for d in repo.find_docs("outfits", {"split": "test"}, limit=500)
+            if len(d.get("items") or []) >= 2 and all(s in embedded for s in d["items"])]
+    rng = random.Random(seed)
+    good = [d for d in docs if d.get("compatible")]
+    bad = [d for d in docs if not d.get("compatible")]
+    n_good = min(len(good), max(n - len(bad), n // 2))
+    chosen = rng.sample(good, n_good) + rng.sample(bad, min(len(bad), n - n_good))
+    rng.shuffle(chosen)
+    return [{"outfit_id": str(d.get("outfit_id") or d["_id"]), "items": list(d["items"]),
+             "compatible": bool(d.get("compatible")), "rule": str(d.get("rule") or ""),
+             "style": str(d.get("style") or "")} for d in chosen]
