@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.demo.taxonomy import CATEGORIES, COLORS, SEASON_COLORS, SEASONS, colour_relation
-from core.demo.taxonomy import hue_distance as _hue_distance
 from core.storage import Item
+from core.taxonomy import CATEGORIES, COLORS, SEASON_COLORS, SEASONS, colour_relation
+from core.taxonomy import hue_distance as _hue_distance
 
 POOL = 200  # candidates read per query before scoring
 ATTR_WEIGHTS = {"category": 1.5, "color": 1.0, "pattern": 0.7, "season": 0.6, "sleeve": 0.3,

@@ -1,8 +1,10 @@
-"""Fashion taxonomy shared by the demo generator and the product.
+"""The product's fashion taxonomy.
 
 Categories (with their family and DeepFashion-MultiModal parsing label), named colours (RGB,
 hue, neutral flag, lighter/darker neighbours), patterns and the ordered attribute vocabularies
-(sleeve, length, fit, season), plus which values are plausible for which category.
+(sleeve, length, fit, season), which values are plausible for which category (with how common
+each is), colour relations and the parsing-label mask decoding. The demo generator samples
+from these tables; nothing here is specific to it.
 """
 
 from __future__ import annotations
@@ -68,8 +70,9 @@ CATEGORIES: dict[str, Category] = {c.name: c for c in [
     Category("bag", "bag", "bag", 2, ("women", "men", "unisex")),
     Category("hat", "hat", "headwear", 1, ("women", "men", "unisex")),
 ]}
-# Seed 004's eleven classifier categories, in its label order (0..10).
-SEED_004_CATEGORIES = (
+# The eleven categories of the category-label CSV format (``image_name,category_label``), in
+# the order of its integer labels 0..10.
+LABEL_CSV_CATEGORIES = (
     "blazer", "cardigan", "hoodie", "jacket", "sweater", "tank", "tee", "top", "dress",
     "jumpsuit", "romper",
 )
@@ -127,7 +130,7 @@ def wearable_genders(gender: str | None) -> set[str | None] | None:
     return {gender, UNISEX, None, ""} if gender and gender != UNKNOWN_GENDER else None
 ATTRIBUTES = ("color", "pattern", "season", "sleeve", "length", "fit")
 
-# Plausible values per category, each with a sampling weight.
+# Plausible values per category, each weighted by how common it is.
 _W = dict[str, float]
 _TOP_PATTERNS: _W = {"solid": 5, "striped": 2, "dotted": 1, "floral": 1, "graphic": 1}
 SLEEVE_OPTIONS: dict[str, _W] = {
@@ -220,19 +223,6 @@ def allowed_values(category: str, attr: str) -> tuple[str, ...]:
     if attr == "color":
         return tuple(COLORS)
     raise KeyError(f"unknown attribute {attr!r}")
-
-
-def option_weights(category: str, attr: str) -> dict[str, float]:
-    """Sampling weights of the plausible values (uniform where no preference is known)."""
-    table = {"sleeve": SLEEVE_OPTIONS, "length": LENGTH_OPTIONS, "pattern": PATTERN_OPTIONS,
-             "season": SEASON_OPTIONS}.get(attr)
-    if attr == "fit" and category not in NO_FIT:
-        return dict(FIT_OPTIONS)
-    if table is not None and category in table:
-        return dict(table[category])
-    if attr == "season":
-        return dict(ALL_SEASONS)
-    return dict.fromkeys(allowed_values(category, attr), 1.0)
 
 
 def plausibility_errors(category: str, attrs: dict) -> list[str]:

@@ -5,7 +5,6 @@ to the Refine page)."""
 
 import streamlit as st
 
-from core.demo.taxonomy import SEASONS
 from core.images import ImageRejected
 from core.index import NoVectors
 from core.models.registry import MissingWeights
@@ -17,6 +16,7 @@ from core.recommend import (
     seasonal_recommendations,
 )
 from core.search import selection_filters
+from core.taxonomy import SEASONS
 from pages.common import (
     IMAGE_TYPES,
     enter_through_app,

@@ -6,7 +6,6 @@ evaluation checks the score on held-out purchases against baselines."""
 
 import streamlit as st
 
-from core.demo.taxonomy import COLORS
 from core.explore.thumbs import thumbnail_uri
 from core.index import NoVectors
 from core.simulate.figures import (
@@ -22,6 +21,7 @@ from core.simulate.importer import ImportProblem, Source, import_history
 from core.simulate.params import PARTS, FusionConfig, SimulationConfig, SimulationError
 from core.simulate.pipeline import last_run, run_simulation, stores_of
 from core.tagging.labels import field_label
+from core.taxonomy import COLORS
 from pages.common import (
     enter_through_app,
     image_grid,

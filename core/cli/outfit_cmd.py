@@ -13,7 +13,7 @@ from core.cli.common import (
     repository,
     settings,
 )
-from core.demo.taxonomy import GENDERS, SEASONS
+from core.taxonomy import GENDERS, SEASONS
 
 log = logging.getLogger(__name__)
 

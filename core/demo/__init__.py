@@ -1,8 +1,8 @@
 """Demo catalog: rendered garments with ground-truth attributes, outfits and feedback pairs.
 
 ``build_catalog`` writes a complete catalog folder; ``render_item`` draws one item (any
-variant); ``taxonomy`` holds the categories, colours, patterns and parsing labels the rest
-of the product shares.
+variant). The categories, colours and patterns it samples from are the product's, in
+:mod:`core.taxonomy`.
 """
 
 from core.demo.build import build_catalog, read_manifest

@@ -23,8 +23,8 @@ from core.demo.pairs import make_pairs
 from core.demo.render import render_item
 from core.demo.specs import SPLITS, sample_catalog
 from core.demo.stores import STORES
-from core.demo.taxonomy import CATEGORIES, COLORS, PATTERNS
 from core.parallel import spawn_pool
+from core.taxonomy import CATEGORIES, COLORS, PATTERNS
 
 log = logging.getLogger(__name__)
 

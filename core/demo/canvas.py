@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw
 
-from core.demo.taxonomy import SEGMENT_INDEX
+from core.taxonomy import SEGMENT_INDEX
 
 Point = tuple[float, float]
 

@@ -9,7 +9,7 @@ not one sentence shape.
 from __future__ import annotations
 
 from core.demo.specs import PLURAL
-from core.demo.taxonomy import NA, rank, shade_relation
+from core.taxonomy import NA, rank, shade_relation
 
 # Each template: (text, bare). Bare phrases can follow "same but ...".
 COLOUR = (("is {new}", False), ("{new}", True), ("in {new}", True), ("make it {new}", False),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from core.demo.taxonomy import CATEGORIES, COLORS, hue_distance
+from core.taxonomy import CATEGORIES, COLORS, hue_distance
 
 PRINTS = frozenset({"striped", "checked", "dotted", "floral", "graphic"})
 SAME_HUE_DEGREES = 25  # shades within this many degrees count as one accent colour

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.demo.taxonomy import COLORS, luminance
+from core.taxonomy import COLORS, luminance
 
 # Print colours offered for each base colour's luminance class.
 _LIGHT_ON_DARK = ("white", "beige", "yellow", "pink", "light blue", "mint")

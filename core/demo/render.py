@@ -22,7 +22,7 @@ from core.demo.patterns import grid, texture
 from core.demo.shapes_acc import draw_bag, draw_hat, draw_shoes
 from core.demo.shapes_lower import draw_bottom
 from core.demo.shapes_upper import draw_full, draw_outer, draw_top
-from core.demo.taxonomy import BODY_LABELS, CATEGORIES, SEGMENT_COLORS, SEGMENT_INDEX
+from core.taxonomy import BODY_LABELS, CATEGORIES, SEGMENT_COLORS, SEGMENT_INDEX
 
 DRAWERS = {"top": draw_top, "outer": draw_outer, "full": draw_full, "bottom": draw_bottom,
            "shoes": draw_shoes, "bag": draw_bag, "hat": draw_hat}

@@ -11,12 +11,19 @@ from __future__ import annotations
 import numpy as np
 
 from core.demo.stores import STORE_IDS
-from core.demo.taxonomy import (
+from core.taxonomy import (
+    ALL_SEASONS,
     CATEGORIES,
     COLORS,
     DENIM_COLORS,
+    FIT_OPTIONS,
+    LENGTH_OPTIONS,
+    NO_FIT,
+    PATTERN_OPTIONS,
     SEASON_COLORS,
-    option_weights,
+    SEASON_OPTIONS,
+    SLEEVE_OPTIONS,
+    allowed_values,
     plausibility_errors,
 )
 
@@ -37,6 +44,19 @@ PRICE_RANGE = {
 }
 LINE_SIZES = {1: 0.38, 2: 0.30, 3: 0.20, 4: 0.12}
 PLURAL = frozenset({"jeans", "trousers", "shorts", "sneakers", "boots", "heels", "sandals"})
+
+
+def option_weights(category: str, attr: str) -> dict[str, float]:
+    """Sampling weights of the plausible values (uniform where no preference is known)."""
+    table = {"sleeve": SLEEVE_OPTIONS, "length": LENGTH_OPTIONS, "pattern": PATTERN_OPTIONS,
+             "season": SEASON_OPTIONS}.get(attr)
+    if attr == "fit" and category not in NO_FIT:
+        return dict(FIT_OPTIONS)
+    if table is not None and category in table:
+        return dict(table[category])
+    if attr == "season":
+        return dict(ALL_SEASONS)
+    return dict.fromkeys(allowed_values(category, attr), 1.0)
 
 
 def choose(rng, weights: dict) -> str:

@@ -32,7 +32,7 @@ def garment_colour(name: str) -> str | None:
     """Hex for a colour name: the demo catalog's own palette, then CSS/XKCD names."""
     key = str(name).strip().lower()
     try:
-        from core.demo.taxonomy import COLORS
+        from core.taxonomy import COLORS
     except ImportError:  # catalogs ingested without the demo package still map CSS names
         COLORS = {}
     if key in COLORS:

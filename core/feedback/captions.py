@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.demo.taxonomy import CATEGORIES, COLORS, rank, shade_relation
 from core.feedback import vocab
+from core.taxonomy import CATEGORIES, COLORS, rank, shade_relation
 
 Change = dict[str, tuple[str, str]]
 PLURAL = frozenset({"trousers", "jeans", "shorts", "sneakers", "boots", "heels", "sandals"})

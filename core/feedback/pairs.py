@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.demo.taxonomy import CATEGORIES, NA
 from core.storage.records import Item
+from core.taxonomy import CATEGORIES, NA
 
 PAIR_ATTRS = ("category", "color", "pattern", "sleeve", "length", "fit")
 SPLIT_FRACTIONS = (("train", 0.7), ("val", 0.15), ("test", 0.15))

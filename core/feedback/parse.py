@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from core.demo.taxonomy import PATTERNS, SLEEVES
 from core.feedback import vocab
+from core.taxonomy import PATTERNS, SLEEVES
 
 NEGATORS = frozenset({"no", "not", "without", "instead", "than", "non", "less", "nor", "isnt",
                       "from", "never", "lose", "remove", "doesnt", "dont", "arent", "minus",

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.demo.taxonomy import COLORS, PATTERNS, SLEEVES
 from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, ParsedFeedback
+from core.taxonomy import COLORS, PATTERNS, SLEEVES
 
 RULE_ATTRS = ("color", "pattern", "sleeve")
 # Cosine scores lie in [-1, 1]: a weight above 2 makes the groups strict (a filter that falls

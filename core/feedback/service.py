@@ -15,7 +15,6 @@ import torch
 from PIL import Image
 
 from core.config import Settings
-from core.demo.taxonomy import CATEGORIES
 from core.feedback.model import load_combiner
 from core.feedback.pairs import family_of_item
 from core.feedback.parse import ParsedFeedback, describe, parse_feedback
@@ -25,6 +24,7 @@ from core.images import load_image
 from core.models.embed import LazyEmbedder
 from core.models.manifest import stale_warning
 from core.search import SearchResult
+from core.taxonomy import CATEGORIES
 
 log = logging.getLogger(__name__)
 

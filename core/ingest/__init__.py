@@ -8,7 +8,7 @@ CSV and the "fashion analysis" JSON. See :func:`ingest_path`.
 from core.ingest.detect import SUPPORTED, detect_source
 from core.ingest.pipeline import ingest_path
 from core.ingest.report import IngestError, IngestReport, Rejection
-from core.ingest.tables import SEED004_LABELS
+from core.ingest.tables import LABEL_CSV_CATEGORIES
 
-__all__ = ["SEED004_LABELS", "SUPPORTED", "IngestError", "IngestReport", "Rejection",
+__all__ = ["LABEL_CSV_CATEGORIES", "SUPPORTED", "IngestError", "IngestReport", "Rejection",
            "detect_source", "ingest_path"]

@@ -16,16 +16,14 @@ from core.ingest.sources import (
     read_csv,
     read_json,
 )
+from core.taxonomy import LABEL_CSV_CATEGORIES
 
-# Seed 004's eleven classes, in the order of its integer labels 0..10.
-SEED004_LABELS = ("blazer", "cardigan", "hoodie", "jacket", "sweater", "tank", "tee", "top",
-                  "dress", "jumpsuit", "romper")
 CSV_COLUMNS = ("image_name", "category_label")
 ANALYSIS_ATTRS = ("color", "pattern", "season")
 
 
 def category_from_label(value: str) -> str:
-    """An integer index into SEED004_LABELS, or a category name."""
+    """An integer index into LABEL_CSV_CATEGORIES, or a category name."""
     text = value.strip()
     if not text:
         raise RowError("empty category_label")
@@ -33,10 +31,10 @@ def category_from_label(value: str) -> str:
         number = float(text)
     except ValueError:
         return norm_label(text)
-    if not number.is_integer() or not 0 <= number < len(SEED004_LABELS):
-        raise RowError(f"unknown category_label {text} (expected 0..{len(SEED004_LABELS) - 1} "
-                       "or a category name)")
-    return SEED004_LABELS[int(number)]
+    if not number.is_integer() or not 0 <= number < len(LABEL_CSV_CATEGORIES):
+        last = len(LABEL_CSV_CATEGORIES) - 1
+        raise RowError(f"unknown category_label {text} (expected 0..{last} or a category name)")
+    return LABEL_CSV_CATEGORIES[int(number)]
 
 
 def read_label_csv(path: Path) -> Source:

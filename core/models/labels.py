@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.demo.draws import DETAIL_VOCAB, detail_labels
 from core.demo.render import style_vector
-from core.demo.taxonomy import (
+from core.taxonomy import (
     ATTRIBUTES,
     CATEGORIES,
     COLORS,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from core.demo.taxonomy import BODY_LABELS, SEGMENT_COLORS, SEGMENT_INDEX
+from core.taxonomy import BODY_LABELS, SEGMENT_COLORS, SEGMENT_INDEX
 
 DROP_LABELS: tuple[str, ...] = ("background", *BODY_LABELS)
 FILL = (255, 255, 255)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.demo.taxonomy import family_of
 from core.outfits.features import CatalogFeatures
+from core.taxonomy import family_of
 
 SLOTS = ("top", "bottom", "full", "outer", "shoes", "bag", "hat")
 OPTIONAL_SLOTS = ("outer", "bag", "hat")
@@ -160,7 +160,7 @@ def _rule_view(item) -> dict | None:
     attrs = item.attrs or {}
     if family_of(item.category) is None or not all(attrs.get(k) for k in ("color", "season")):
         return None
-    from core.demo.taxonomy import COLORS
+    from core.taxonomy import COLORS
 
     if attrs["color"] not in COLORS:
         return None

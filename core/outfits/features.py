@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.demo.taxonomy import GENDERS, SEASONS, family_of
 from core.images import load_image
 from core.models.masking import foreground_pixels, garment_pixels
 from core.storage.records import Item
+from core.taxonomy import GENDERS, SEASONS, family_of
 
 log = logging.getLogger(__name__)
 BINS = 8

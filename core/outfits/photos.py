@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core.demo.taxonomy import family_of
 from core.images import load_image
 from core.models.labels import real_group
 from core.outfits.evaluate import auc
 from core.outfits.features import colour_histogram, side_features
+from core.taxonomy import family_of
 
 # (fault, families of the look): each needs photos of every family it names.
 GOOD = (("", ("top", "bottom", "shoes")), ("", ("full", "shoes")))

@@ -1,7 +1,7 @@
 """Category affinity: how related two garment categories are, from the taxonomy's families.
 
 Seed 001 scores candidates with a manual group-based category similarity. Here the groups are
-the garment families of :data:`core.demo.taxonomy.CATEGORIES` and the pairs of families worn
+the garment families of :data:`core.taxonomy.CATEGORIES` and the pairs of families worn
 together in one outfit (:data:`core.recommend.WEARS_WITH`): the same category is 1, another
 category of the same family (a tee after a hoodie) is high, a family worn with it (jeans
 after a tee) is mid, and one that is not (a dress after a skirt) is low but not zero, so the
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.demo.taxonomy import family_of
 from core.recommend import WEARS_WITH
+from core.taxonomy import family_of
 
 SAME_CATEGORY = 1.0
 SAME_FAMILY = 0.7

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.demo.taxonomy import wearable_genders
 from core.simulate.affinity import affinity_matrix
 from core.simulate.geo import haversine_km, proximity
 from core.storage.records import Item, Store
+from core.taxonomy import wearable_genders
 
 
 @dataclass

@@ -23,7 +23,7 @@ derived from the purchases:
   store by id; the home's position is the given ``lat``/``lon``, else that store's;
 * gender: the most common gender other than unisex of the items they bought (ties: the first
   bought), else ``unknown``, which shops every item (see
-  :func:`core.demo.taxonomy.wearable_genders`);
+  :func:`core.taxonomy.wearable_genders`);
 * trendiness: DEFAULT_TRENDINESS (a bit of both);
 * style: their most bought categories and colours, up to STYLE_CATEGORIES and STYLE_COLOURS
   (ties: the first bought);
@@ -55,7 +55,6 @@ from typing import Any
 
 import numpy as np
 
-from core.demo.taxonomy import UNISEX, UNKNOWN_GENDER
 from core.simulate.catalog import CatalogView
 from core.simulate.customers import STYLE_CATEGORIES, STYLE_COLOURS, Customer, Purchase
 from core.simulate.geo import haversine_km
@@ -63,6 +62,7 @@ from core.simulate.logfile import ImportProblem, Problems, Record, read_records
 from core.simulate.pipeline import RUN_ID, history_summary, stores_of
 from core.storage.records import Store
 from core.storage.validate import InvalidField, check_text
+from core.taxonomy import UNISEX, UNKNOWN_GENDER
 
 PURCHASE_COLUMNS = ("customer_id", "sku", "ts")  # required
 CUSTOMER_COLUMNS = ("customer_id",)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from core.demo.taxonomy import COLORS, shade_relation
+from core.taxonomy import COLORS, shade_relation
 
 log = logging.getLogger(__name__)
 

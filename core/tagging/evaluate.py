@@ -21,9 +21,9 @@ from typing import Any
 
 from PIL import Image
 
-from core.demo.taxonomy import COLORS
 from core.tagging.colour import ColourReading, read_colour
 from core.tagging.colour_rank import COLOUR_BONUS, POOL, rerank
+from core.taxonomy import COLORS
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from core.demo.taxonomy import family_of
+from core.taxonomy import family_of
 from tests.helpers import attribute_vectors
 
 DIM = 32

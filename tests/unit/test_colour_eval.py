@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from core.cli import main
-from core.demo.taxonomy import COLORS
 from core.tagging.colour import ColourReading
 from core.tagging.colour_rank import colour_bonus, rerank
 from core.tagging.evaluate import LabelledPhoto, accepted, search_colour_match
+from core.taxonomy import COLORS
 
 # (file, colour drawn, label)
 PHOTOS = [("dress/a.png", "red", {"color": "red"}),

@@ -9,7 +9,6 @@ import pytest
 from PIL import Image
 
 from core.cli import main
-from core.demo.taxonomy import COLORS
 from core.tagging.colour import read_colour
 from core.tagging.colour_model import (
     PIXEL_MODEL_FILE,
@@ -20,6 +19,7 @@ from core.tagging.colour_model import (
     photo_colour,
     pixel_features,
 )
+from core.taxonomy import COLORS
 
 TRAIN_COLOURS = ("red", "navy", "yellow", "green")
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.demo.taxonomy import COLORS, SEGMENT_COLORS
 from core.tagging import colour as reader
 from core.tagging.colour import (
     ColourReading,
@@ -16,6 +15,7 @@ from core.tagging.colour import (
     read_colour,
     to_lab,
 )
+from core.taxonomy import COLORS, SEGMENT_COLORS
 
 SIZE = 96
 BACKDROP = (236, 236, 232)

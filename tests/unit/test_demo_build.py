@@ -16,7 +16,7 @@ from core.demo import build as build_mod
 from core.demo.build import build_catalog, read_manifest
 from core.demo.outfits import violations
 from core.demo.specs import changes_between
-from core.demo.taxonomy import SEGMENT_INDEX, labels_from_mask, plausibility_errors, segment_of
+from core.taxonomy import SEGMENT_INDEX, labels_from_mask, plausibility_errors, segment_of
 
 ROOT = Path(__file__).resolve().parents[2]
 N, SEED, SIZE = 40, 11, 64

@@ -7,7 +7,7 @@ import numpy as np
 from core.demo.captions import captions_for
 from core.demo.pairs import make_pairs
 from core.demo.specs import changes_between, sample_catalog, sibling
-from core.demo.taxonomy import plausibility_errors
+from core.taxonomy import plausibility_errors
 
 
 def _many(changes, n=60, seed=0):

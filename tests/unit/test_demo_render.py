@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from core.demo.render import look_alike_key, render_item, style_vector
-from core.demo.specs import sample_catalog
-from core.demo.taxonomy import (
+from core.demo.specs import option_weights, sample_catalog
+from core.taxonomy import (
     BODY_LABELS,
     CATEGORIES,
     COLORS,
@@ -17,7 +17,6 @@ from core.demo.taxonomy import (
     garment_mask,
     labels_from_mask,
     nearest_colour,
-    option_weights,
     segment_of,
 )
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.demo.taxonomy import COLORS
 from core.feedback.parse import ANY_PATTERN, parse_feedback
 from core.feedback.rules import (
     Constraints,
@@ -17,6 +16,7 @@ from core.feedback.rules import (
     shades,
     unmet,
 )
+from core.taxonomy import COLORS
 
 BLUE_SHORT = {"color": "blue", "pattern": "solid", "sleeve": "short"}
 

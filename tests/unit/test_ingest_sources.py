@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core.ingest import SEED004_LABELS, IngestError, detect_source
+from core.ingest import LABEL_CSV_CATEGORIES, IngestError, detect_source
 from core.ingest.sources import Candidate, RowError, apply_metadata, parse_price, read_csv
 from core.ingest.tables import category_from_label
 from tests.fixtures_bad import jpeg_bytes, write_images
@@ -14,8 +14,8 @@ from tests.fixtures_ingest import make_analysis_json, make_class_folders, make_d
 
 
 def test_category_label_map():
-    assert SEED004_LABELS == ("blazer", "cardigan", "hoodie", "jacket", "sweater", "tank",
-                              "tee", "top", "dress", "jumpsuit", "romper")
+    assert LABEL_CSV_CATEGORIES == ("blazer", "cardigan", "hoodie", "jacket", "sweater", "tank",
+                                    "tee", "top", "dress", "jumpsuit", "romper")
     assert category_from_label("0") == "blazer"
     assert category_from_label(" 10 ") == "romper"
     assert category_from_label("8.0") == "dress"

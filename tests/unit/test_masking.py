@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from core.demo.taxonomy import SEGMENT_COLORS, SEGMENT_INDEX
 from core.models.masking import FILL, apply_mask, garment_pixels, mask_image, remove_background
+from core.taxonomy import SEGMENT_COLORS, SEGMENT_INDEX
 
 
 def _scene():

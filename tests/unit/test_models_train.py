@@ -182,7 +182,7 @@ def test_detail_rows_name_each_items_discrete_draws():
     from core.demo.draws import DETAIL_VOCAB, detail_labels
     from core.demo.render import style_vector
     from core.demo.specs import sample_attrs
-    from core.demo.taxonomy import CATEGORIES
+    from core.taxonomy import CATEGORIES
 
     rng = np.random.default_rng(3)
     seen: dict[str, set] = {name: set() for name in DETAIL_NAMES}
@@ -204,7 +204,7 @@ def test_detail_rows_name_each_items_discrete_draws():
 
 
 def _family(cat: str) -> str:
-    from core.demo.taxonomy import CATEGORIES
+    from core.taxonomy import CATEGORIES
 
     return CATEGORIES[cat].family
 

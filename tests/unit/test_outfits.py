@@ -9,7 +9,6 @@ from PIL import Image
 
 from core.demo.build import sample_catalog
 from core.demo.outfits import make_outfits
-from core.demo.taxonomy import COLORS, SEGMENT_COLORS
 from core.outfits.data import (
     fitb_questions,
     missing_slots,
@@ -35,6 +34,7 @@ from core.outfits.model import (
 )
 from core.outfits.train import CompatTrainConfig, hide_facts, train_model
 from core.storage.records import Item
+from core.taxonomy import COLORS, SEGMENT_COLORS
 
 DIM = 32
 

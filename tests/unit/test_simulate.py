@@ -117,7 +117,7 @@ def test_normalised_and_counts_before():
 
 # -- category affinity --------------------------------------------------------------------
 def test_category_affinity_is_symmetric_with_a_unit_diagonal():
-    from core.demo.taxonomy import CATEGORIES
+    from core.taxonomy import CATEGORIES
 
     m = affinity_matrix(list(CATEGORIES))
     assert np.allclose(m, m.T) and np.all(np.diag(m) == 1.0)

@@ -9,7 +9,6 @@ import json
 import pytest
 
 from core.demo.stores import STORES
-from core.demo.taxonomy import UNKNOWN_GENDER, wearable_genders
 from core.simulate.catalog import CatalogView
 from core.simulate.customers import Customer
 from core.simulate.evaluate import NOTE, data_note
@@ -18,6 +17,7 @@ from core.simulate.importer import ImportProblem, Source, import_history, parse_
 from core.simulate.params import SimulationConfig
 from core.simulate.pipeline import RUN_ID, run_simulation
 from core.storage import Item, Store
+from core.taxonomy import UNKNOWN_GENDER, wearable_genders
 
 PARIS, LONDON, MILAN = (Store(**s) for s in STORES[:3])
 # sku: category, colour, gender, store
