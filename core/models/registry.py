@@ -61,14 +61,10 @@ def list_backbones() -> list[str]:
 
 def get_spec(name: str) -> BackboneSpec:
     _ensure_loaded()
-    if name in _REGISTRY:
+    try:
         return _REGISTRY[name]
-    from core.modelhub.store import user_spec  # a model fine-tuned on the user's catalog
-
-    spec = user_spec(name)
-    if spec is None:
-        raise KeyError(f"unknown backbone {name!r}; known: {', '.join(_REGISTRY)}")
-    return spec
+    except KeyError:
+        raise KeyError(f"unknown backbone {name!r}; known: {', '.join(_REGISTRY)}") from None
 
 
 def candidate_paths(spec: BackboneSpec, weights_dir: Path) -> list[Path]:
