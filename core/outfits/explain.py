@@ -128,8 +128,12 @@ def verdict(score: float | None, pairs: np.ndarray, labels: list[str],
         return Verdict("info", "Add a second piece to score the look.")
     found = clashes(pairs, facts)
     if not found:
+        m = np.where(np.isnan(pairs), np.inf, pairs)
+        i, j = np.unravel_index(int(np.argmin(m)), m.shape)
         return Verdict("success", f"These go together ({percent(score)}): every pair scores "
-                                  f"{percent(GOES_TOGETHER)} or more.")
+                                  f"{percent(GOES_TOGETHER)} or more; the weakest is "
+                                  f"{labels[min(i, j)]} + {labels[max(i, j)]} "
+                                  f"({percent(float(m[i, j]))}).")
     head = (f"These don't go together ({percent(score)})" if score < GOES_TOGETHER else
             f"Not quite together ({percent(score)})")
     shown = found[:MAX_CLASHES_SHOWN]

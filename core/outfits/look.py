@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.demo.taxonomy import CATEGORIES
+from core.demo.taxonomy import CATEGORIES, SEASONS, UNISEX
 from core.images import ImageRejected
 from core.models.registry import MissingWeights
-from core.outfits.explain import Verdict
-from core.outfits.service import Piece
+from core.outfits.explain import Verdict, percent
+from core.outfits.service import AUTO, Piece
 
 MAX_PIECES = 6
 N_EXAMPLES = 4
@@ -60,6 +60,14 @@ class Look:
     @property
     def full(self) -> bool:
         return len(self.entries) >= MAX_PIECES
+
+    @property
+    def title(self) -> str:
+        return f"Your look · {len(self)} of {MAX_PIECES} pieces" if self.entries else "Your look"
+
+    @property
+    def skus(self) -> list[str]:
+        return [e["sku"] for e in self.entries if e["kind"] == "item"]
 
     @property
     def ids(self) -> list[str]:
@@ -231,3 +239,96 @@ def held_out_examples(repo, embedded: set[str] | dict, seed: int = 0,
     return [{"outfit_id": str(d.get("outfit_id") or d["_id"]), "items": list(d["items"]),
              "compatible": bool(d.get("compatible")), "rule": str(d.get("rule") or ""),
              "style": str(d.get("style") or "")} for d in chosen]
+
+
+# -- what a page asks and shows ---------------------------------------------------------------
+SLOT_NAMES = {"top": "Top", "bottom": "Bottom", "full": "One-piece", "outer": "Outerwear",
+              "shoes": "Shoes", "bag": "Bag", "hat": "Hat"}
+FACT_CHOICES = {
+    "season": ("Season", {"Season?": None, **{s.capitalize(): s for s in SEASONS}}),
+    "gender": ("For whom", {"For whom?": None, "Women": "women", "Men": "men",
+                            "Unisex": UNISEX})}
+
+
+def photo_questions(entry: dict, reads_facts: bool | int) -> list[tuple[str, str, dict, str]]:
+    """(field, label, {shown: value}, shown now) for what a photo's owner can tell: what it
+    shows (the model's top guesses first, with their probability), and its season and whom
+    it is for when the outfit model reads those."""
+    guesses = dict(entry.get("guesses") or [])
+    shows = {("What is it?" if c is None else
+              f"{c} · {percent(guesses[c])}" if c in guesses else c): c
+             for c in category_choices(list(guesses.items()))}
+    asked = [("category", ("What is it?", shows))]
+    asked += [(what, FACT_CHOICES[what]) for what in ("season", "gender") if reads_facts]
+    return [(what, label, choices, next(n for n, v in choices.items() if v == entry.get(what)))
+            for what, (label, choices) in asked]
+
+
+def offer_question(look: Look, preview: Verdict | None) -> str:
+    """What arrived while the look had pieces, and how the look would score with it added."""
+    n = len(look)
+    text = (f"**{look.offer['source']} is ready, and your look already has {n} "
+            f"piece{'s' if n > 1 else ''}.** What should happen?")
+    return text + (f"  \nAdded to your look: {preview.text}" if preview is not None else "")
+
+
+def example_card(stylist, repo, ex: dict) -> dict:
+    """A held-out outfit as the page shows it: title, the model's score, the data set's label
+    and whether (and why) the model agrees."""
+    result = stylist.score([stylist.item_piece(repo, sku) for sku in ex["items"]])
+    agrees = result.goes_together == ex["compatible"]
+    return {"title": f"**Outfit {ex['outfit_id']}**" + (f" · {ex['style']}" if ex["style"]
+                                                        else ""),
+            "score": percent(result.score),
+            "label": f"Data set: **{'compatible' if ex['compatible'] else 'broken'}**, "
+                     f"{ex['rule']}",
+            "model": ("✓ the model agrees: " if agrees else "✗ the model disagrees: ")
+            + result.explain().text}
+
+
+WHOM = {"Whom the look is for": AUTO, "Women": "women", "Men": "men", "Anyone": None}
+
+
+def completion(stylist, repo, pieces: list[Piece], *, k: int, whom: str | None,
+               missing: list[str]) -> tuple[str, list[tuple[str, str, list]]]:
+    """What *Complete the look* shows: a caption naming whom the suggestions are for, then
+    per slot (missing ones first) its title, the slot and its suggestions with their
+    captions (the item's facts and the look's score with it added, as a percentage)."""
+    from core.tagging.labels import item_caption
+
+    gender = stylist.look_gender(repo, pieces) if whom == AUTO else whom
+    caption = (f"Catalog items{f' for {gender} (and unisex)' if gender else ''} that go best "
+               "with your look, missing pieces first, each with the look's score with it added.")
+    slots = [(f"**{SLOT_NAMES.get(slot, slot)}{' · missing' if slot in missing else ''}**"
+              + ("" if found else f" · no {slot} items in the catalog"), slot,
+              [(s.item, f"{item_caption(s.item)} · look {percent(s.score)}") for s in found])
+             for slot, found in stylist.complete(repo, pieces, k=k, gender=gender).items()]
+    return caption, slots
+
+
+EMPTY = ("Your look is empty: add pieces from the catalog or your own photos below, or load "
+         "one of the examples.")
+OFFER_CHOICES = (("replace", "Start a new look with it"), ("add", "Add it to my look"),
+                 ("cancel", "Keep my look as it is"))
+EXAMPLES_HELP = ("Outfits the model never saw in training, with the data set's own label: see "
+                 "where the model agrees.")
+NO_EXAMPLES = ("The catalog has no held-out (test split) outfits with embedded items. The demo "
+               "catalog writes some: `python -m core demo build --outfits N`, ingest it, then "
+               "run `python -m core embed`.")
+
+
+def missing_text(missing: list[str]) -> str:
+    return ("A complete look still needs: **" + "**, **".join(missing)
+            + "**. See *Complete the look* below.")
+
+
+def model_caption(stylist) -> str:
+    """Which outfit model scores, on which vectors, what it reads and its test AUC."""
+    auc = (stylist.meta.get("metrics") or {}).get("auc")
+    return (f"Model: `{stylist.model.cfg.kind}` on `{stylist.model_id}` vectors"
+            + (" + the catalog's season and gender" if stylist.model.cfg.meta_dim else "")
+            + (f" · test AUC {auc:.2f}" if isinstance(auc, float) else ""))
+
+
+def full_text(to: str) -> str:
+    return f"Your look is full ({MAX_PIECES} pieces): remove one to {to}."
