@@ -1,9 +1,12 @@
 """AppTest of the Outfits page: build a look (catalog grid, photos, the Search pick), score it
-(metric, verdict, pair heatmap), remove pieces, complete the look, load held-out examples."""
+(metric, a verdict naming the clash and its reason, pair heatmap), correct a photo's category,
+remove pieces, complete the look, load held-out examples and hand-overs without silently
+replacing the look."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -39,9 +42,15 @@ def _shoes(repo, data_dir, n: int) -> list:
     return items
 
 
-def _compat(settings) -> None:
+def _compat(settings, bias: float | None = None) -> None:
+    """A tiny untrained outfit model; with ``bias`` its output is pushed there (a large negative
+    bias: every pair clashes)."""
     torch.manual_seed(0)
-    save_compat(settings.weights_dir / "compat.pt", CompatNet(CompatConfig(img_dim=DIM)).eval())
+    model = CompatNet(CompatConfig(img_dim=DIM)).eval()
+    if bias is not None:
+        with torch.no_grad():
+            model.head[-1].bias.fill_(bias)
+    save_compat(settings.weights_dir / "compat.pt", model)
 
 
 @pytest.fixture
@@ -82,7 +91,7 @@ def _add(at, sku: str):
 
 
 def _look(at) -> list[str]:
-    return [e.get("sku") or e["name"] for e in at.session_state["outfits_look"]]
+    return [e.get("sku") or e["name"] for e in at.session_state["outfits_look"]["entries"]]
 
 
 def _score(at) -> str:
@@ -130,7 +139,8 @@ def test_two_catalog_pieces_are_scored_with_a_pair_heatmap(app_test, seeded, rep
     stylist = Stylist(seeded)
     expected = stylist.score([stylist.item_piece(repo, TEE), stylist.item_piece(repo, SKIRT)])
     assert _score(at) == f"{expected.score:.0%}"
-    (verdict,) = [a.value for a in (*at.success, *at.warning) if a.value.startswith("These ")]
+    (verdict,) = [a.value for a in (*at.success, *at.warning, *at.error)
+                  if a.value.startswith(("These ", "Not quite"))]
     assert verdict == replace(expected, missing=[]).verdict()
     assert "missing" not in verdict  # said once, in the info below
     assert any("still needs: **shoes**" in i.value for i in at.info)
@@ -282,9 +292,107 @@ def test_a_photo_can_say_its_season_and_whom_it_is_for(app_test, seeded, repo):
     at.selectbox(key="outfits_gender_d1").set_value("Men")
     at = at.run()
     assert not at.exception, at.exception
-    entry = at.session_state["outfits_look"][1]
+    entry = at.session_state["outfits_look"]["entries"][1]
     assert entry["season"] == "winter" and entry["gender"] == "men"
     assert _charts(at)[0]["data"][0]["z"] != before  # the model read the stated facts
     shoes = sorted(b.key.split("-")[1] for b in at.button
                    if b.key.startswith("outfits_fill_shoes-"))
     assert shoes == ["S000", "S002"]  # the look is for men now: men's and unisex shoes
+
+
+def _verdict(at) -> str:
+    (text,) = [a.value for a in (*at.success, *at.warning, *at.error)
+               if a.value.startswith(("These ", "Not quite"))]
+    return text
+
+
+def test_the_verdict_names_the_clashing_pair_and_why(app_test, seeded, repo):
+    """A women's tee with a men's jacket, every pair scored low: the verdict says why."""
+    _compat(seeded, bias=-10.0)
+    repo.update_item_fields(TEE, {"gender": "women"})
+    repo.update_item_fields(JACKET, {"gender": "men"})
+    at = _open(app_test, outfits_look=[{"kind": "item", "sku": s} for s in (TEE, JACKET)])
+    assert not at.exception, at.exception
+    text = _verdict(at)
+    assert text.startswith("These don't go together (0%): one pair clashes.")
+    assert "navy tee with " in text and "women's and men's pieces" in text
+    (help_text,) = [m.help for m in at.metric if m.label == "Outfit score"]
+    assert "every pair scores 50% or more" in help_text
+
+
+def test_a_photos_guessed_category_can_be_corrected(app_test, seeded):
+    """A bomber jacket guessed as a hoodie: the owner picks *jacket*; the label, the missing
+    pieces and what completes the look follow the correction."""
+    from core.outfits.features import HIST_DIM, META_DIM
+
+    photo = {"kind": "photo", "digest": "d1", "name": "bomber.jpg", "category": "hoodie",
+             "guesses": [["hoodie", 0.62], ["jacket", 0.31], ["sweater", 0.04]],
+             "bytes": (seeded.data_dir / "images" / "t003.jpg").read_bytes(),
+             "vector": np.random.default_rng(1).normal(size=DIM).tolist(),
+             "side": [1 / 8] * HIST_DIM + [0.0] * META_DIM}
+    at = _open(app_test, outfits_look=[{"kind": "item", "sku": SKIRT}, photo])
+    assert not at.exception, at.exception
+    box = at.selectbox(key="outfits_category_d1")
+    assert box.value == "hoodie · 62%"
+    assert box.options[:4] == ["What is it?", "hoodie · 62%", "jacket · 31%", "sweater · 4%"]
+    assert "blazer" in box.options  # every category, after the guesses
+    assert _charts(at)[0]["data"][0]["x"][1] == "2. bomber.jpg (hoodie)"
+    assert any("still needs: **shoes**" in i.value for i in at.info)
+    box.set_value("jacket · 31%")
+    at = at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["outfits_look"]["entries"][1]["category"] == "jacket"
+    assert _charts(at)[0]["data"][0]["x"][1] == "2. bomber.jpg (jacket)"
+    assert any("still needs: **top**, **shoes**" in i.value for i in at.info)
+    labels = [m.value for m in at.markdown]
+    assert "**Top · missing**" in labels and "**Outerwear**" not in labels
+
+
+def test_loading_an_example_asks_before_replacing_the_look(app_test, seeded):
+    at = _open(app_test, outfits_look=[{"kind": "item", "sku": s} for s in (DRESS, JACKET)])
+    at = _click(at, "outfits_load_O00002")
+    assert not at.exception, at.exception
+    assert _look(at) == [DRESS, JACKET]  # not replaced silently
+    assert any("outfit O00002 is ready, and your look already has 2 pieces" in m.value
+               for m in at.markdown)
+    at = _click(at, "outfits_offer_add")
+    assert _look(at) == [DRESS, JACKET, "T005", "T006", "S001"]
+    at = _click(at, "outfits_load_O00001")
+    at = _click(at, "outfits_offer_replace")
+    assert not at.exception, at.exception
+    assert _look(at) == [TEE, SKIRT, "S000"]
+    assert "Started a new look with outfit O00001." in [t.value for t in at.toast]
+
+
+def test_a_handed_over_item_does_not_join_a_look_silently(app_test, seeded, repo):
+    """*Complete the look* on Customers with a men's item while the look is a women's one:
+    the page asks, and shows the clash adding it would make."""
+    _compat(seeded, bias=-10.0)
+    for sku, gender in ((TEE, "women"), (SKIRT, "women"), ("S000", "men")):
+        repo.update_item_fields(sku, {"gender": gender})
+    at = _open(app_test, outfits_look=[{"kind": "item", "sku": s} for s in (TEE, SKIRT)],
+               outfits_handoff="S000")
+    assert not at.exception, at.exception
+    assert _look(at) == [TEE, SKIRT]
+    (offer,) = [m.value for m in at.markdown if "is ready" in m.value]
+    assert "Added to your look: These don't go together" in offer
+    assert "women's and men's pieces" in offer
+    at = _click(at, "outfits_offer_cancel")
+    assert _look(at) == [TEE, SKIRT] and not any("is ready" in m.value for m in at.markdown)
+    at.session_state["outfits_handoff"] = "S000"
+    at = at.run()
+    at = _click(at, "outfits_offer_replace")
+    assert _look(at) == ["S000"]
+
+
+def test_a_handed_over_item_starts_an_empty_look(app_test, seeded):
+    at = _open(app_test, outfits_handoff="T005")
+    assert not at.exception, at.exception
+    assert _look(at) == ["T005"]
+
+
+def test_suggestions_show_the_looks_score_as_a_percentage(app_test, seeded):
+    at = _open(app_test, outfits_look=[{"kind": "item", "sku": s} for s in (TEE, SKIRT)])
+    looks = [c.value for c in at.caption if " · look " in c.value]
+    assert len(looks) >= 3
+    assert all(re.search(r" · look \d{1,3}%$", c) for c in looks), looks
