@@ -8,18 +8,17 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.config import Settings
+from core.progress import Progress, StageProgress
 from core.storage import Repository
 
 log = logging.getLogger(__name__)
 
 # progress(stage, done, total): stage is "build", "ingest", "embed", "tag", "colours" or "map"
 # (the map's total is 100: per cent).
-StageProgress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -45,7 +44,7 @@ def _demo_is_built(out: Path, n_items: int, seed: int) -> bool:
     return manifest.get("items") == n_items and manifest.get("seed") == seed
 
 
-def _stage(progress: StageProgress | None, name: str) -> Callable[[int, int], None] | None:
+def _stage(progress: StageProgress | None, name: str) -> Progress | None:
     if progress is None:
         return None
     return lambda done, total: progress(name, done, total)

@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from core.config import Settings, SettingsError, load_settings
+from core.images import IMAGE_EXTS
 from core.storage import (
     DatabaseUnavailable,
     Item,
@@ -169,8 +170,8 @@ def item_caption(item: Item, score: float | None = None) -> str:
     return tagging_labels.item_caption(item, score)
 
 
-# what the photo uploaders accept (the decoder reads more; these are what people have)
-IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"]
+# what the photo uploaders accept: the formats ingest and search take
+IMAGE_TYPES = [ext.lstrip(".") for ext in IMAGE_EXTS]
 REFINE_PAGE = "pages/refine.py"
 OUTFITS_PAGE = "pages/outfits.py"
 

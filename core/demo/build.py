@@ -12,7 +12,6 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from core.demo.render import render_item
 from core.demo.specs import SPLITS, sample_catalog
 from core.demo.stores import STORES
 from core.parallel import spawn_pool
+from core.progress import Progress
 from core.taxonomy import CATEGORIES, COLORS, PATTERNS
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,6 @@ VERSION = 1
 JPEG_QUALITY = 90
 MANIFEST = "manifest.json"
 _SKU_FILE = re.compile(r"^D\d{6}\.(jpg|png)$")
-Progress = Callable[[int, int], None]
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -10,8 +10,9 @@ import time
 import numpy as np
 
 from core.explore.clusters import cluster
-from core.explore.progress import Progress, report, scaled
+from core.explore.progress import report, scaled
 from core.explore.projection import ProjectionParams, normalise, project, reduce
+from core.progress import FractionProgress
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def synthetic_vectors(n: int, dim: int = 128, centers: int = 20, spread: float =
 
 def bench_sizes(sizes: list[int], *, dim: int = 128, iterations: int = 750,
                 clusters: int = 20, seed: int = 0,
-                progress: Progress | None = None) -> list[dict[str, float]]:
+                progress: FractionProgress | None = None) -> list[dict[str, float]]:
     """One row per size: seconds for PCA-50, PCA-2, t-SNE and k-means."""
     rows = []
     for i, n in enumerate(sizes):
@@ -46,7 +47,7 @@ def _cpu_seconds() -> float:
 
 
 def bench_vectors(unit: np.ndarray, *, iterations: int = 750, clusters: int = 20, seed: int = 0,
-                  progress: Progress | None = None) -> dict[str, float]:
+                  progress: FractionProgress | None = None) -> dict[str, float]:
     """Time each explorer stage on one set of unit vectors."""
     t0 = time.perf_counter()
     features = reduce(unit, seed=seed)

@@ -12,7 +12,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from core.explore.progress import Progress, report
+from core.explore.progress import report
+from core.progress import FractionProgress
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def _silhouette(features: np.ndarray, labels: np.ndarray, seed: int) -> float | 
 
 
 def cluster(features: np.ndarray, k: int, seed: int = 0, n_representatives: int = 6,
-            progress: Progress | None = None) -> Clustering:
+            progress: FractionProgress | None = None) -> Clustering:
     """k-means with ``k`` clusters (k is capped at the number of rows)."""
     n = len(features)
     if k < 1:
@@ -92,7 +93,8 @@ def cluster(features: np.ndarray, k: int, seed: int = 0, n_representatives: int 
 
 
 def suggest_k(features: np.ndarray, k_min: int = 2, k_max: int = K_MAX, seed: int = 0,
-              sample: int = SILHOUETTE_SAMPLE, progress: Progress | None = None) -> KSuggestion:
+              sample: int = SILHOUETTE_SAMPLE,
+              progress: FractionProgress | None = None) -> KSuggestion:
     """Try k in [k_min, k_max] with k-means on a sample; pick the best silhouette score."""
     rows = _sample(len(features), sample, seed)
     x = features[rows]

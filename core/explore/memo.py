@@ -13,8 +13,8 @@ from collections import OrderedDict
 from typing import Any
 
 from core.config import Settings
-from core.explore.progress import Progress
 from core.explore.service import ExploreMap, MapParams, build_map, suggest_clusters
+from core.progress import FractionProgress
 from core.storage import Repository
 
 
@@ -32,7 +32,7 @@ class MapMemo:
                 repo.vectors_version(model_id))
 
     def get(self, repo: Repository, model_id: str, params: MapParams,
-            progress: Progress | None = None) -> ExploreMap:
+            progress: FractionProgress | None = None) -> ExploreMap:
         """The map for these parameters, from memory, MongoDB or freshly computed."""
         key = (*self._stamp(repo, model_id), params)
         with self._lock:
@@ -46,7 +46,7 @@ class MapMemo:
                 self._maps.popitem(last=False)
         return emap
 
-    def suggest(self, repo: Repository, model_id: str, progress: Progress | None = None
+    def suggest(self, repo: Repository, model_id: str, progress: FractionProgress | None = None
                 ) -> dict[str, Any]:
         """The silhouette suggestion for k (see :func:`suggest_clusters`)."""
         key = self._stamp(repo, model_id)

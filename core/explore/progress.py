@@ -15,20 +15,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-Progress = Callable[[float, str], None]
+from core.progress import FractionProgress
 
 _lock = threading.Lock()
 _handlers: dict[int, Callable[[str], None]] = {}
 _buffers: dict[int, str] = {}
 
 
-def report(progress: Progress | None, fraction: float, message: str) -> None:
+def report(progress: FractionProgress | None, fraction: float, message: str) -> None:
     """Call ``progress`` (if any) with the fraction clamped to [0, 1]."""
     if progress is not None:
         progress(min(max(float(fraction), 0.0), 1.0), message)
 
 
-def scaled(progress: Progress | None, start: float, end: float) -> Progress | None:
+def scaled(progress: FractionProgress | None, start: float, end: float) -> FractionProgress | None:
     """A callback mapping [0, 1] onto [start, end] of ``progress`` (one stage of a longer run)."""
     if progress is None:
         return None

@@ -13,7 +13,8 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from threadpoolctl import threadpool_limits
 
-from core.explore.progress import Progress, report, thread_stdout
+from core.explore.progress import report, thread_stdout
+from core.progress import FractionProgress
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,8 @@ def effective_perplexity(n: int, perplexity: float) -> float:
 
 
 def project(unit_vectors: np.ndarray, params: ProjectionParams,
-            progress: Progress | None = None, features: np.ndarray | None = None) -> Projection:
+            progress: FractionProgress | None = None,
+            features: np.ndarray | None = None) -> Projection:
     """Project unit-length vectors to 2-D; t-SNE starts from ``features`` (PCA-50) if given."""
     params.validate()
     n = len(unit_vectors)
@@ -120,7 +122,7 @@ def idle_cores() -> int:
 
 
 def tsne(features: np.ndarray, params: ProjectionParams,
-         progress: Progress | None = None, threads: int | None = None) -> np.ndarray:
+         progress: FractionProgress | None = None, threads: int | None = None) -> np.ndarray:
     """Barnes-Hut t-SNE on the idle cores; progress follows scikit-learn's iteration log."""
     n = len(features)
     total = int(params.iterations)

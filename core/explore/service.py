@@ -26,7 +26,7 @@ from core.explore.clusters import (
     suggest_k,
     summarise,
 )
-from core.explore.progress import Progress, report, scaled
+from core.explore.progress import report, scaled
 from core.explore.projection import (
     Projection,
     ProjectionParams,
@@ -37,6 +37,7 @@ from core.explore.projection import (
     project,
     reduce,
 )
+from core.progress import FractionProgress
 from core.storage import Item, Range, Repository
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ def _projection_doc(key: str, stamp: dict[str, Any], skus: list[str], proj: Proj
 
 
 def _compute(repo: Repository, model_id: str, params: MapParams, stamp: dict[str, Any],
-             keys: tuple[str, str], docs: list[dict | None], progress: Progress | None
+             keys: tuple[str, str], docs: list[dict | None], progress: FractionProgress | None
              ) -> tuple[list[dict], np.ndarray, list[str]]:
     """Compute whatever of (projection, clusters) is not cached, store it, return both docs."""
     report(progress, 0.0, "reading vectors")
@@ -186,7 +187,7 @@ def _compute(repo: Repository, model_id: str, params: MapParams, stamp: dict[str
 
 
 def build_map(repo: Repository, model_id: str, params: MapParams, *,
-              progress: Progress | None = None, use_cache: bool = True) -> ExploreMap:
+              progress: FractionProgress | None = None, use_cache: bool = True) -> ExploreMap:
     """The map of a model's vectors: from the cache when it is current, else computed."""
     params.validate()
     start = time.perf_counter()
@@ -284,7 +285,8 @@ def place(emap: ExploreMap, vector: np.ndarray, repo: Repository, k: int = 10) -
 
 
 def suggest_clusters(repo: Repository, model_id: str, *, k_min: int = 2, k_max: int = K_MAX,
-                     progress: Progress | None = None, use_cache: bool = True) -> dict[str, Any]:
+                     progress: FractionProgress | None = None,
+                     use_cache: bool = True) -> dict[str, Any]:
     """Best k by silhouette on a sample of the model's vectors: {"k", "scores"} (cached)."""
     stamp = _stamp(repo, model_id)
     if stamp["n"] < 3:

@@ -26,9 +26,9 @@ from core.feedback.rules import RULE_WEIGHT
 from core.feedback.service import default_weights
 from core.feedback.text import DEFAULT_TOWER, build_text_tower
 from core.feedback.train import CaptionBank, TrainConfig, caption_cache_path, train_combiner
+from core.progress import Progress
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]
 
 
 @dataclass

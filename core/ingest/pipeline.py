@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ from core.ingest.demo import referenced_skus
 from core.ingest.detect import detect_source
 from core.ingest.report import IngestReport, Rejection
 from core.ingest.sources import Candidate, Source
+from core.progress import Progress
 from core.storage import Item, Repository
 from core.storage.validate import InvalidField, check_attrs, check_label, validate_item
 from core.tagging.merge import MISSING_VALUES, supplied_update
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 BATCH = 64
 WORKERS = 2  # PIL releases the GIL while decoding/encoding
 STALE_TEMP_S = 3600  # older temp files belong to no live writer
-Progress = Callable[[int, int], None]
 
 
 def ingest_path(repo: Repository, settings: Settings, path: str | Path, *,

@@ -17,9 +17,9 @@ from core.models.masking import mask_image
 from core.models.metrics import top_categories
 from core.models.preprocess import PreprocessCfg, make_transform, normalise_batch, to_uint8_square
 from core.models.registry import build_backbone, get_spec
+from core.progress import Progress
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]
 # Query modes: "similar" ranks by the model's own blend of category, colour and item identity;
 # "item" (this exact item) re-weights the query towards identity, against the same vectors.
 MATCH_MODES = ("similar", "item")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from PIL import Image
 
 from core.images import load_image
 from core.models.masking import foreground_pixels, garment_pixels
+from core.progress import Progress
 from core.storage.records import Item
 from core.taxonomy import GENDERS, SEASONS, family_of
 
@@ -27,7 +27,6 @@ BINS = 8
 HIST_DIM = 3 * BINS
 HIST_SIDE = 96  # histograms are read from a thumbnail: colours, not detail
 META_DIM = len(SEASONS) + len(GENDERS)
-Progress = Callable[[int, int], None]
 
 
 def colour_histogram(img: Image.Image, mask: Image.Image | None = None) -> np.ndarray:

@@ -12,7 +12,6 @@ be, so some well-formed looks clash: the AUC is a lower bound of what the model 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from core.images import load_image
 from core.models.labels import real_group
 from core.outfits.evaluate import auc
 from core.outfits.features import colour_histogram, side_features
+from core.progress import Progress
 from core.taxonomy import family_of
 
 # (fault, families of the look): each needs photos of every family it names.
@@ -29,7 +29,6 @@ BAD = (("two bottoms", ("top", "bottom", "bottom", "shoes")),
        ("two tops", ("top", "top", "bottom", "shoes")),
        ("one-piece with separates", ("full", "bottom", "shoes")),
        ("two pairs of shoes", ("top", "bottom", "shoes", "shoes")))
-Progress = Callable[[int, int], None]
 
 
 class NoPhotoOutfits(ValueError):

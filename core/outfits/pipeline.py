@@ -13,9 +13,9 @@ from core.outfits.evaluate import evaluate_outfits
 from core.outfits.features import CatalogFeatures, catalog_features
 from core.outfits.model import load_compat, save_compat
 from core.outfits.train import CompatTrainConfig, train_model
+from core.progress import Progress
 
 WEIGHTS_FILE = "compat.pt"
-Progress = Callable[[int, int], None]
 
 
 def default_weights(settings: Settings) -> Path:

@@ -16,11 +16,12 @@ well the score predicts what those customers bought next (:func:`data_note` says
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from core.progress import Progress
 from core.simulate.catalog import CatalogView
 from core.simulate.customers import Customer, Purchase
 from core.simulate.params import PARTS, FusionConfig
@@ -33,7 +34,6 @@ NOTE = ("Purchases were simulated from the same factors the fused score combines
 IMPORTED_NOTE = ("Evaluated on the imported purchases ({source}): each customer's last "
                  "purchase in the log is held out, so these figures measure how well the fused "
                  "score predicts what they bought next.")
-Progress = Callable[[int, int], None]
 
 
 def data_note(run: dict | None) -> dict:

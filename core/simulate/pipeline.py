@@ -12,11 +12,11 @@ same ``runs`` document, with ``"kind": "import"``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 
 import numpy as np
 
 from core.demo.stores import STORES
+from core.progress import Progress
 from core.simulate.catalog import CatalogView
 from core.simulate.customers import Customer, Purchase
 from core.simulate.geo import haversine_km
@@ -25,7 +25,6 @@ from core.simulate.simulation import Simulation, simulate
 from core.storage.records import Store
 
 RUN_ID = "simulate"  # the `runs` document that records the current simulation
-Progress = Callable[[int, int], None]
 
 
 def stores_of(repo) -> list[Store]:

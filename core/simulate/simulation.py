@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from core.progress import Progress
 from core.simulate.catalog import CatalogView
 from core.simulate.customers import Customer, Purchase, make_customers
 from core.simulate.params import SimulationConfig, SimulationError
@@ -39,7 +39,6 @@ EXPLORE = 0.1  # share of purchases made on a whim (any wearable item nearby)
 RISING_WINDOW_DAYS = 14
 RISING_BOOST = 0.5  # per recent purchase, times the customer's trendiness
 DAY = 86_400
-Progress = Callable[[int, int], None]
 
 
 @dataclass

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.progress import Progress
 from core.storage import Item, ItemUpdate, Repository
 from core.tagging.merge import TAG_FIELDS, Prediction, fields_to_predict, prediction_update
 
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 COLOUR_MODEL = "colour-reader"
 BATCH = 32
 MODEL_FIELDS = ("category", "pattern")  # read by the image encoder's heads
-Progress = Callable[[int, int], None]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from core.progress import Progress
 from core.tagging import colour as C
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,6 @@ FEATURES = "garment-pixels-v2"
 QUANTILES = (0.1, 0.5, 0.9)
 HIST_PIXELS = 600  # pixels named for the palette-share histogram
 EPS = 1e-6
-Progress = Callable[[int, int], None]
 
 
 def _quantiles(x: np.ndarray, w: np.ndarray) -> list[float]:

@@ -21,13 +21,12 @@ from typing import Any
 
 from PIL import Image
 
+from core.progress import Progress
 from core.tagging.colour import ColourReading, read_colour
 from core.tagging.colour_rank import COLOUR_BONUS, POOL, rerank
 from core.taxonomy import COLORS
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

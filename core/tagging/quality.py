@@ -10,19 +10,18 @@ development split and reported on another.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from core.models.labels import real_group
+from core.progress import Progress
 from core.tagging.colour import read_colour
 from core.tagging.colour_model import combine
 from core.tagging.evaluate import LabelledPhoto, load_labels, photo_root
 
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
-Progress = Callable[[int, int], None]
 
 
 COLOUR_FIELDS = ("color", "color_head", "color_pixels", "color_reader")
