@@ -289,7 +289,7 @@ class _FixedIndex:
     def __init__(self, index):
         self.index = index
 
-    def get(self, repo, model_id: str):
+    def get(self, _repo, _model_id: str):
         return self.index
 
 

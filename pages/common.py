@@ -154,7 +154,7 @@ def weights_stamp(weights_dir: Path) -> tuple:
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=32)
-def _resource(factory: str, args: tuple, stamp: tuple) -> Any:
+def _resource(factory: str, args: tuple, stamp: tuple) -> Any:  # noqa: ARG001 (cache key)
     module, _, name = factory.partition(":")
     fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
     return fn(settings(), *args)

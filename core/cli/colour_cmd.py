@@ -15,7 +15,7 @@ from core.cli.common import (
 )
 
 
-def register(sub, groups) -> None:
+def register(_sub, groups) -> None:
     p = groups["train"].add_parser(
         "colour", help="pixel colour classifier on labelled photos (combined with the "
                        "encoder's colour head when photo search and tagging read a colour)")

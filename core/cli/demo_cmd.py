@@ -12,7 +12,7 @@ from core.cli.common import CliError, add_json_flag, emit_json, settings
 log = logging.getLogger(__name__)
 
 
-def register(sub, groups) -> None:
+def register(_sub, groups) -> None:
     p = groups["demo"].add_parser(
         "build", help="render the demo catalog (images, masks, items, outfits, pairs, stores)")
     p.add_argument("--items", type=int, default=2000, help="number of items (default 2000)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.cli.common import CliError, add_json_flag, emit_json, repository, settings
 
 
-def register(sub, groups) -> None:
+def register(sub, _groups) -> None:
     p = sub.add_parser(
         "doctor", help="check the catalog (orphan files, missing images, stray vectors, stale "
         "pid and temp files); --fix repairs what is safe",

@@ -8,7 +8,7 @@ from pathlib import Path
 from core.cli.common import CliError, add_json_flag, emit_json, repository, settings
 
 
-def register(sub, groups) -> None:
+def register(sub, _groups) -> None:
     p = sub.add_parser(
         "ingest", help="ingest images: demo catalog, folder, class folders, CSV, analysis JSON",
         description="Validate, deduplicate (content hash) and store images with their metadata. "

@@ -18,7 +18,7 @@ from core.taxonomy import GENDERS, SEASONS
 log = logging.getLogger(__name__)
 
 
-def register(sub, groups) -> None:
+def register(_sub, groups) -> None:
     p = groups["outfit"].add_parser("score", help="how well catalog items and photos go together")
     _pieces_args(p)
     p.set_defaults(handler=cmd_score)

@@ -9,7 +9,7 @@ from core.cli.common import add_json_flag, emit_json, progress_bar, repository, 
 log = logging.getLogger(__name__)
 
 
-def register(sub, groups) -> None:
+def register(sub, _groups) -> None:
     p = sub.add_parser(
         "tag", help="predict missing category, colour and pattern from the pictures",
         description="Fill in the category, colour and pattern items lack, from the image "

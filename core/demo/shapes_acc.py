@@ -30,7 +30,7 @@ def _sneaker(cv: Canvas, x0: float, g: float, sv, front: bool) -> list:
     return upper
 
 
-def _boot(cv: Canvas, x0: float, g: float, sv, front: bool, tall: bool) -> list:
+def _boot(cv: Canvas, x0: float, g: float, front: bool, tall: bool) -> list:
     length = 0.44
     top = g - (0.55 if tall else 0.3)
     upper = [(x0 + 0.02, g - 0.04), (x0 + 0.02, top), (x0 + 0.17, top),
@@ -47,7 +47,7 @@ def _boot(cv: Canvas, x0: float, g: float, sv, front: bool, tall: bool) -> list:
     return upper
 
 
-def _heel(cv: Canvas, x0: float, g: float, sv, front: bool) -> list:
+def _heel(cv: Canvas, x0: float, g: float, _sv, front: bool) -> list:
     topline = [(x0 + 0.045, g - 0.215), (x0 + 0.1, g - 0.19), (x0 + 0.17, g - 0.155),
                (x0 + 0.235, g - 0.12), (x0 + 0.28, g - 0.1)]
     upper = [*topline, (x0 + 0.35, g - 0.088), (x0 + 0.42, g - 0.058), (x0 + 0.47, g - 0.018),
@@ -60,7 +60,7 @@ def _heel(cv: Canvas, x0: float, g: float, sv, front: bool) -> list:
     return upper
 
 
-def _sandal(cv: Canvas, cx: float, sv, pv, flip: bool) -> list:
+def _sandal(cv: Canvas, cx: float, sv, flip: bool) -> list:
     """One sandal seen from above, toes up: a footbed in the sandal's colour plus straps."""
     edge_index, cross_strap = sandal_draws(sv)
     edge = SOLES[edge_index]
@@ -88,8 +88,8 @@ def _sandal(cv: Canvas, cx: float, sv, pv, flip: bool) -> list:
 def draw_shoes(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) -> None:
     if cat == "sandals":
         gap = 0.11 + pv[1] * 0.05
-        _sandal(cv, 0.5 - gap, sv, pv, flip=True)
-        _sandal(cv, 0.5 + gap, sv, pv, flip=False)
+        _sandal(cv, 0.5 - gap, sv, flip=True)
+        _sandal(cv, 0.5 + gap, sv, flip=False)
         cv.anchor, cv.motif = (0.5, 0.5), 0.06
         return
     g = 0.72
@@ -107,7 +107,7 @@ def draw_shoes(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) ->
                              model["skin"])
         def shoe(x0=x0, gy=gy, front=front):
             if draw is None:
-                return _boot(cv, x0, gy, sv, front, tall)
+                return _boot(cv, x0, gy, front, tall)
             return draw(cv, x0, gy, sv, front)
 
         outline = shoe()
@@ -119,7 +119,7 @@ def draw_shoes(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) ->
             cv.line(outline + [outline[0]], 0.005, 150)
 
 
-def draw_bag(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) -> None:
+def draw_bag(cv: Canvas, _cat: str, _attrs: dict, sv, _pv, model: dict | None) -> None:
     kind, metal_index = bag_draws(sv)
     metal = HARDWARE[metal_index or 0]
     if kind == "tote":
@@ -160,7 +160,7 @@ def draw_bag(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) -> N
     cv.anchor, cv.motif = (0.5, 0.6), 0.12
 
 
-def draw_hat(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None) -> None:
+def draw_hat(cv: Canvas, _cat: str, _attrs: dict, sv, _pv, model: dict | None) -> None:
     kind, pompom = hat_draws(sv)
     if model is not None:
         s = 2.6

@@ -88,7 +88,7 @@ def upper(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None,
     geo = {"ny": ny, "sw": sw, "nw": nw, "hem": hem, "hw": hw, "angle": angle,
            "armpit": (CX + sw * 0.95, armpit_y), "shoulder": shoulder}
     if model is not None:
-        _model_upper(cv, model, geo, sleeve)
+        _model_upper(cv, model, geo)
     if sleeve != "sleeveless":
         length = SLEEVE_LENGTH[sleeve] * (1.0 + 0.1 * (fit == 2))
         end_w = (0.07, 0.085, 0.11)[fit] if sleeve != "short" else 0.11 + 0.01 * fit
@@ -98,7 +98,7 @@ def upper(cv: Canvas, cat: str, attrs: dict, sv, pv, model: dict | None,
     return geo
 
 
-def _model_upper(cv: Canvas, model: dict, geo: dict, sleeve: str) -> None:
+def _model_upper(cv: Canvas, model: dict, geo: dict) -> None:
     figure.head(cv, model, CX, geo["ny"])
     sx, sy = geo["shoulder"]
     ax, ay = geo["armpit"]

@@ -55,7 +55,7 @@ class MapMemo:
         return self._suggestions[key]
 
 
-def map_memo(settings: Settings) -> MapMemo:
+def map_memo(_settings: Settings) -> MapMemo:
     """Factory for ``pages.common.resource``: one memo per app process."""
     return MapMemo()
 

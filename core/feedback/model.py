@@ -67,7 +67,7 @@ class TextProjection(nn.Module):
         self.proj = nn.Linear(txt_dim, img_dim)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
 
-    def forward(self, img: torch.Tensor | None, txt: torch.Tensor) -> torch.Tensor:
+    def forward(self, _img: torch.Tensor | None, txt: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.proj(txt), dim=1)
 
     def scale(self) -> torch.Tensor:

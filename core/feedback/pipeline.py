@@ -90,7 +90,7 @@ def _bank(settings: Settings, data: FeedbackData, tower, progress: Progress | No
                        progress=progress)
 
 
-def measure(settings: Settings, data: FeedbackData, encode, model, baseline, *,
+def measure(_settings: Settings, data: FeedbackData, encode, model, baseline, *,
             real_captions: Path | None = None, seed: int = 0, real_part: str = "heldout",
             rule_weight: float | None = None) -> dict:
     """The eval report: held-out pairs, demo-caption pairs and (optionally) real captions."""

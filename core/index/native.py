@@ -60,7 +60,7 @@ def _load_or_build(source: bytes) -> ctypes.CDLL:
         target = folder / name
         try:
             if not target.exists():
-                _compile(source, target)
+                _compile(target)
                 _prune(folder, keep=target)
             return _bind(ctypes.CDLL(str(target)))
         except OSError:  # unwritable folder (or unloadable file): try the next one
@@ -115,8 +115,8 @@ def build_key(source: bytes) -> str:
     return hashlib.sha256(source + b"\0" + text).hexdigest()[:20]
 
 
-def _compile(source: bytes, target: Path) -> None:
-    """Build ``target`` from ``source``: temp file in the same folder, then atomic rename."""
+def _compile(target: Path) -> None:
+    """Build ``target`` from SOURCE: temp file in the same folder, then atomic rename."""
     command = shlex.split(COMPILER)  # CC may carry a wrapper: "ccache gcc"
     if not command or shutil.which(command[0]) is None:
         raise RuntimeError(f"no C compiler {COMPILER!r} on PATH")

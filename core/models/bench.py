@@ -50,7 +50,7 @@ def job_rate(embedder: Embedder, paths: list[Path], batch_size: int,
     jobs = [Job(f"bench-{i}", p, None) for i, p in enumerate(paths)]
     stored: list[int] = []
     start = time.perf_counter()
-    run_job(embedder, jobs, lambda skus, v: stored.append(len(skus)), batch_size=batch_size,
+    run_job(embedder, jobs, lambda skus, _v: stored.append(len(skus)), batch_size=batch_size,
             workers=workers)
     rate = sum(stored) / (time.perf_counter() - start)
     return rate

@@ -95,7 +95,7 @@ def eval_photo_structure(stylist, root: Path, *, n: int = 300, seed: int = 0,
     labels = [0 if fault else 1 for fault, _ in looks]
     scorers = {"model": lambda o: stylist.score(o).score,
                "similarity": lambda o: _mean_cosine(o),
-               "random": lambda o: float(rng.random())}
+               "random": lambda _o: float(rng.random())}
     scores = {name: np.array([f(o) for o in outfits]) for name, f in scorers.items()}
     return {"model": f"compat:{stylist.model.cfg.kind}", "data": str(root),
             "auc": round(auc(labels, scores["model"]), 4),

@@ -122,7 +122,7 @@ class PixelColourModel:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> PixelColourModel | None:
+def _load(path: str, _mtime: float) -> PixelColourModel | None:
     try:
         return PixelColourModel.from_json(json.loads(Path(path).read_text()))
     except (OSError, ValueError, KeyError) as exc:

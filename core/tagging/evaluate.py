@@ -80,7 +80,7 @@ def accepted(read: str, photo: LabelledPhoto) -> bool:
 def reader_figures(photos: list[LabelledPhoto], readings: list[ColourReading]) -> dict:
     """Strict and lenient accuracy for all photos, worn ones and not-worn ones."""
     out: dict[str, Any] = {}
-    for group, keep in (("all", lambda p: True), ("worn", lambda p: p.worn),
+    for group, keep in (("all", lambda _p: True), ("worn", lambda p: p.worn),
                         ("not_worn", lambda p: not p.worn)):
         pairs = [(p, r) for p, r in zip(photos, readings, strict=True) if keep(p)]
         n = len(pairs)
