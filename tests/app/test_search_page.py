@@ -212,7 +212,7 @@ def test_refine_with_text_hands_over_under_navigation(app_env, seeded):
     at = results[2].click().run()
     assert not at.exception, at.exception
     assert at.session_state["search_selected_sku"] == target
-    assert at.session_state["refine_start"] == {"kind": "item", "sku": target}
+    assert at.session_state["refine"]["start"] == {"kind": "item", "sku": target}
     assert "refine_handoff" not in at.session_state  # consumed by the Refine page
     assert [t.value for t in at.title] == ["💬 Refine"]
 
@@ -248,7 +248,7 @@ def test_complete_the_look_hands_the_item_to_outfits(app_env, seeded, repo):
     at = at.button(key="search_to_outfits").click().run()
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["🧥 Outfits"]
-    assert at.session_state["outfits_look"] == [{"kind": "item", "sku": sku}]
+    assert at.session_state["outfits_look"]["entries"] == [{"kind": "item", "sku": sku}]
     assert "outfits_handoff" not in at.session_state  # consumed by the Outfits page
 
 
