@@ -8,7 +8,7 @@ there. Candidates come from MongoDB through the repository's safe filters.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,10 @@ WEARS_WITH = {
     "hat": ("top", "outer", "full", "bottom", "shoes", "bag"),
 }
 DEFAULT_ENSEMBLE_WEIGHTS = {"similarity": 0.4, "attributes": 0.3, "seasonal": 0.3}
+# Within a group of equally good colour or season matches, items that look more like the base
+# rank first: its visual similarity (cosine, 0..1) weighs as much as a shared season.
+VISUAL_WEIGHT = 0.1
+Similarity = Callable[[list[str]], dict[str, float]]
 
 
 @dataclass
@@ -110,9 +114,24 @@ def season_of(date: dt.date | None = None, *, southern: bool = False) -> str:
     return SEASONS[(idx + 2) % 4] if southern else SEASONS[idx]
 
 
+def _visual(recs: list[Recommendation], similarity: Similarity | None) -> None:
+    """Add the visual similarity to the base as a secondary score (and say it in the reason)."""
+    if similarity is None:
+        return
+    sims = similarity([r.item.sku for r in recs])
+    for r in recs:
+        if r.item.sku in sims:
+            sim = max(0.0, min(1.0, sims[r.item.sku]))
+            r.score += VISUAL_WEIGHT * sim
+            r.sources["visual"] = round(sim, 4)
+            r.reason += f"; looks {sim:.0%} alike"
+
+
 def seasonal_recommendations(repo, season: str, *, k: int = 12, exclude: Iterable[str] = (),
-                             filters: dict[str, Any] | None = None) -> list[Recommendation]:
-    """Popular pieces for a season, favouring its colours and spread over categories."""
+                             filters: dict[str, Any] | None = None,
+                             similarity: Similarity | None = None) -> list[Recommendation]:
+    """Popular pieces for a season, favouring its colours and spread over categories;
+    ``similarity`` (sku -> likeness to a base item) orders near-equal ones."""
     if season not in SEASONS:
         raise ValueError(f"unknown season {season!r}; use one of {', '.join(SEASONS)}")
     banned = set(map(str, exclude))
@@ -128,6 +147,7 @@ def seasonal_recommendations(repo, season: str, *, k: int = 12, exclude: Iterabl
         score = 0.7 + (0.2 if in_palette else 0.0) + 0.1 * pop[it.sku]
         reason = f"{season} piece" + (f"; {colour} is a {season} colour" if in_palette else "")
         recs.append(Recommendation(it, score, reason))
+    _visual(recs, similarity)
     recs.sort(key=lambda r: (-r.score, r.item.sku))
     return _spread_categories(recs)[:k]
 
@@ -182,9 +202,10 @@ def _partner_categories(category: str) -> list[str] | None:
     return [c.name for c in CATEGORIES.values() if c.family in families]
 
 
-def coordinate_colours(repo, base: Item, *, k: int = 12,
-                       filters: dict[str, Any] | None = None) -> dict[str, list[Recommendation]]:
-    """Items to wear with ``base`` whose colour is complementary, analogous or neutral to it."""
+def coordinate_colours(repo, base: Item, *, k: int = 12, filters: dict[str, Any] | None = None,
+                       similarity: Similarity | None = None) -> dict[str, list[Recommendation]]:
+    """Items to wear with ``base`` whose colour is complementary, analogous or neutral to it;
+    ``similarity`` (sku -> likeness to ``base``) orders the items of one relation."""
     colour = _attr(base, "color")
     groups = matching_colours(colour) if colour else {rel: [] for rel in RELATIONS}
     partners = _partner_categories(base.category)
@@ -209,6 +230,7 @@ def coordinate_colours(repo, base: Item, *, k: int = 12,
             if same_season:
                 reason += f"; both for {it.attrs['season']}"
             recs.append(Recommendation(it, score, reason))
+        _visual(recs, similarity)
         recs.sort(key=lambda r: (-r.score, r.item.sku))
         out[rel] = _spread_categories(recs)[:k]
     return out

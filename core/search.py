@@ -69,6 +69,7 @@ class SearchOutcome:
     colour: ColourReading | None = None  # the query photo's colour, read off its pixels
     pattern: str | None = None  # the query's pattern, when the model predicts one
     colour_ranked: bool = False  # results of the read colour ranked first among near-ties
+    unembedded: int = 0  # items that pass the filters but have no vector of the model yet
 
     def read_as(self) -> str | None:
         """'olive, solid' / 'navy and white': what the photo was read as, or None."""
@@ -252,10 +253,11 @@ class SearchEngine:
                      name: str | None = None, k: int = 10,
                      filters: dict[str, Any] | None = None,
                      category_aware: bool = False, match: str = "similar",
-                     colour_rank: bool = True) -> SearchOutcome:
+                     colour_rank: bool = True, category: str | None = None) -> SearchOutcome:
         """Search the catalog with a photo (path, bytes or decoded image); ``match="item"``
         looks for this exact item rather than similar ones; ``colour_rank`` ranks items of
-        the photo's read colour first among near-equally similar ones.
+        the photo's read colour first among near-equally similar ones; with
+        ``category_aware``, ``category`` (one the user chose) overrides the predicted one.
 
         Raises ImageRejected for unusable files, FilterError for unsafe filters, MatchUnavailable
         (core.models.embed) for a match mode the model does not offer.
@@ -283,8 +285,7 @@ class SearchEngine:
             if "category" in filters:
                 outcome.notes.append("category filter set: the prediction is shown, not applied")
             else:
-                filters["category"] = pred[0][0]
-                outcome.restricted_to = pred[0][0]
+                filters["category"] = outcome.restricted_to = category or pred[0][0]
         self._search(repo, vec, k, filters, (), outcome, t)
         if outcome.restricted_to and not outcome.results:
             outcome.notes.append(f"no {outcome.restricted_to} items match: searched everything")
@@ -326,6 +327,9 @@ class SearchEngine:
         t.lap("filter")
         pool = max(k, POOL) if outcome.colour_ranked else k
         hits = index.search(vec, pool, subset=subset, exclude=exclude)[0]
+        # filtered items exist, but none of them has a vector yet
+        outcome.unembedded = len(subset) - len(index.rows_of(subset)) if subset and not hits \
+            else 0
         t.lap("search")
         # "more like this" searches stored vectors without loading the model: only a photo
         # query in another mode than "similar" needs the embedder's score scale.
@@ -338,6 +342,20 @@ class SearchEngine:
             results = [results[i] for i in order]
         outcome.results = results[:k]
         t.lap("fetch")
+
+    def similarity_to(self, repo, sku: str):
+        """A function giving, for skus, their cosine similarity to ``sku``'s stored vector
+        (empty when it has none): the visual part of attribute recommendations."""
+        index = self.index(repo)
+        base = index.vector(sku)
+
+        def similar(skus) -> dict[str, float]:
+            if base is None:
+                return {}
+            pos = index.positions
+            return {s: float(np.dot(index.row_vector(pos[s]), base)) for s in skus if s in pos}
+
+        return similar
 
     def top_categories(self, photos: list[tuple[str, bytes | Path]], *, k: int = 3
                        ) -> CategoryCount:

@@ -1,0 +1,123 @@
+"""Widgets of the Search page (UI components, not a page): the sidebar of search options and
+filters, the category counts of a set of photos, and the recommendations panel (colour
+coordination, seasonal picks and the ensemble around a base item, each ranked and explained)."""
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from core.models.registry import MissingWeights
+from core.recommend import (
+    RELATIONS,
+    coordinate_colours,
+    ensemble_for_item,
+    season_of,
+    seasonal_recommendations,
+)
+from core.search import selection_filters
+from core.storage import Item
+from core.taxonomy import SEASONS
+from pages.common import image_grid, resource
+
+MATCH_LABELS = {"similar": "Similar style", "item": "This exact item"}
+
+
+def search_sidebar(repo, *, photo_query: bool):
+    """The search engine for the chosen options, and the options: k, use_mask, aware,
+    prefer_colour, match and filters."""
+    with st.sidebar:
+        st.header("Search")
+        k = st.slider("Results", 4, 48, 12, step=4, key="search_k")
+        use_mask = st.toggle("Remove background before matching", key="search_mask",
+                             help="Match on the garment only (garment masking).")
+        aware = st.toggle("Category-aware search", key="search_category_aware",
+                          help="Predict the garment's category and search within it.")
+        prefer_colour = st.toggle(
+            "Prefer the photo's colour", value=True, key="search_colour_rank",
+            help="Among near-equally similar items, those of the colour read off your photo "
+                 "come first (photo searches).")
+        engine = resource("core.search:search_engine", use_mask)
+        try:
+            can_item = engine.can_match_item
+        except (MissingWeights, OSError, ValueError):  # no model yet: the search says why
+            can_item = False
+        # A catalog item searches with its stored vector: the photo modes do not apply to it.
+        why_not = (" (The active model has no exact-item mode.)" if not can_item else
+                   "" if photo_query else " (Applies to photo searches, not to a catalog item.)")
+        match = st.radio("Find", list(MATCH_LABELS), format_func=MATCH_LABELS.get,
+                         horizontal=True, key="search_match",
+                         disabled=not (can_item and photo_query),
+                         help="Similar style: the model's blend of category, colour and look. "
+                              "This exact item: ranks by the garment's identity first, to find "
+                              "the very product in a photo." + why_not)
+        match = match if can_item and photo_query else "similar"
+        facets = engine.facets(repo)
+        st.header("Filters")
+        price_bounds = facets["price"]
+        price = None
+        if price_bounds and price_bounds[1] > price_bounds[0]:
+            price = st.slider("Price", price_bounds[0], price_bounds[1], price_bounds,
+                              key="search_price")
+        filters = selection_filters(
+            categories=st.multiselect("Category", facets["category"], key="search_f_category"),
+            colors=st.multiselect("Colour", facets["color"], key="search_f_color"),
+            patterns=st.multiselect("Pattern", facets["pattern"], key="search_f_pattern"),
+            seasons=st.multiselect("Season", facets["season"], key="search_f_season"),
+            price=price, price_bounds=price_bounds)
+    return engine, {"k": k, "use_mask": use_mask, "aware": aware, "match": match,
+                    "prefer_colour": prefer_colour, "filters": filters}
+
+
+def top_categories(engine, files) -> None:
+    """The most common predicted categories of several uploaded photos."""
+    try:
+        counted = engine.top_categories([(f.name, f.getvalue()) for f in files], k=3)
+    except MissingWeights as exc:
+        st.warning(f"Category counts need the classifier: {exc}")
+        return
+    st.subheader(f"Most common categories in {len(files)} photos")
+    cols = st.columns(max(len(counted.top), 1))
+    for col, (cat, n) in zip(cols, counted.top, strict=False):
+        col.metric(cat, f"{n} photo{'s' if n > 1 else ''}")
+    for reason in counted.rejected:
+        st.error(f"Could not read {reason}")
+
+
+def _recs(recs, key: str, pick: Callable[[str | None], None]) -> None:
+    if not recs:
+        st.info("Nothing to recommend here yet.")
+        return
+    # cards show how alike each item looks (the part that differs inside a group)
+    pick(image_grid([r.item for r in recs], scores=[r.sources.get("visual", r.score)
+                                                   for r in recs], columns=6,
+                    key=key, on_pick="More like this"))
+    st.dataframe([{"rank": i, "item": r.item.name or r.item.sku, "score": round(r.score, 3),
+                   "why": r.reason} for i, r in enumerate(recs, 1)], hide_index=True,
+                 width="stretch")
+
+
+def recommendations(repo, base: Item, *, similar: list[tuple[Item, float]], filters: dict,
+                    alike: Callable, pick: Callable[[str | None], None]) -> None:
+    """Three tabs of recommendations around ``base``; ``alike`` gives visual similarity to it,
+    ``pick`` receives the sku of a "More like this" click."""
+    tab_col, tab_season, tab_ens = st.tabs(["🎨 Colour coordination", "🌦️ Seasonal",
+                                            "🧮 Ensemble"])
+    with tab_col:
+        groups = coordinate_colours(repo, base, k=6, similarity=alike)
+        for rel in RELATIONS:
+            st.markdown(f"**{rel.capitalize()}**")
+            _recs(groups[rel], f"search_col_{rel}", pick)
+    with tab_season:
+        season = base.attrs.get("season")
+        default = season if season in SEASONS else season_of()
+        season = st.selectbox("Season", SEASONS, index=SEASONS.index(default),
+                              key="search_season")
+        _recs(seasonal_recommendations(repo, season, k=12, filters=filters, similarity=alike),
+              "search_seasonal", pick)
+    with tab_ens:
+        c1, c2, c3 = st.columns(3)
+        weights = {"similarity": c1.slider("Similarity", 0.0, 1.0, 0.4, key="search_w_sim"),
+                   "attributes": c2.slider("Attributes", 0.0, 1.0, 0.3, key="search_w_attr"),
+                   "seasonal": c3.slider("Season", 0.0, 1.0, 0.3, key="search_w_season")}
+        _recs(ensemble_for_item(repo, base, similar, weights=weights, k=12, filters=filters),
+              "search_ensemble", pick)
