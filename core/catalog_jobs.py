@@ -45,19 +45,19 @@ class IngestOutcome:
         bits = [f"Added {r.added:,} item{'s' if r.added != 1 else ''}"]
         if r.added:
             bits.append(f"embedded {self.embedded:,}")
-        if self.tagged:
-            bits.append(f"predicted the missing category, colour or pattern of {self.tagged:,} "
-                        "(marked ≈ on their cards)")
-        text = "; ".join(bits)
         if r.added and self.embedded:
-            text += "; they now appear in Search and Explore"
+            bits.append("they now appear in Search and Explore")
         elif r.added:
-            text += "; they are not searchable until they are embedded"
+            bits.append("they are not searchable until they are embedded")
+        text = "; ".join(bits) + "."
+        if self.tagged:
+            text += (f" Predicted the missing category, colour or pattern of {self.tagged:,} "
+                     "(marked ≈ on their cards).")
         extra = [f"skipped {r.duplicates:,} duplicate{'s' if r.duplicates != 1 else ''}"
                  ] if r.duplicates else []
         if r.rejected:
             extra.append(f"rejected {len(r.rejected):,}")
-        return text + "." + (f" ({', '.join(extra)}.)" if extra else "")
+        return text + (f" ({', '.join(extra)}.)" if extra else "")
 
 
 def ingest_and_embed(repo: Repository, settings: Settings, path: str | Path, *,

@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.catalog_info import catalog_summary
-from core.demo.taxonomy import CATEGORIES
+from core.taxonomy import CATEGORIES
 from pages.common import enter_through_app, image_grid, repo_or_stop, settings
 
 enter_through_app()
@@ -72,27 +72,31 @@ with st.expander("Ingest your own images"):
     path = st.text_input("Path on this machine", key="home_ingest_path",
                          placeholder="/path/to/images")
     if st.button("Ingest", key="home_ingest_go"):
-        from core.ingest import ingest_path
+        from core.catalog_jobs import ingest_and_embed
+        from core.ingest import IngestError
 
         if not path or not Path(path).expanduser().exists():
             st.error(f"Path not found: {path or '(empty)'}")
         else:
             bar = st.progress(0.0, text="Ingesting…")
-            update = _progress_callback(bar)
-            report = ingest_path(repo, cfg, Path(path).expanduser(),
-                                 progress=lambda d, t: update("ingest", d, t))
-            if report.added:
-                from core.bootstrap import embed_and_tag
-
-                done = embed_and_tag(repo, cfg, update)
-                st.info(f"Embedded {done.embedded:,}; predicted the missing category, colour "
-                        f"or pattern of {done.tagged:,} items (marked ≈ on their cards).")
-            bar.progress(1.0, text="Done")
-            st.success(f"{report.format}: added {report.added:,}, skipped "
-                       f"{report.duplicates:,} duplicates, rejected {len(report.rejected):,} "
-                       f"in {report.seconds:.1f}s.")
-            if report.rejected:
-                st.dataframe(report.rejected, width="stretch")
+            try:
+                done = ingest_and_embed(repo, cfg, path, progress=_progress_callback(bar))
+            except IngestError as exc:
+                st.error(f"**Could not ingest {path}.** {exc}")
+                st.stop()
+            # re-run so the counts, chart and sample above include the new items
+            st.session_state["home_ingested"] = {
+                "summary": done.summary(), "notes": done.notes,
+                "rejected": [{"file": r.file, "reason": r.reason}
+                             for r in done.report.rejected]}
+            st.rerun()
+ingested = st.session_state.pop("home_ingested", None)
+if ingested:
+    st.success(ingested["summary"])
+    for note in ingested["notes"]:
+        st.info(note)
+    if ingested["rejected"]:
+        st.dataframe(ingested["rejected"], width="stretch")
 
 if summary["items"] == 0:
     st.info("The catalog is empty: build the demo catalog above or ingest a folder.")

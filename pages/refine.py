@@ -1,19 +1,22 @@
 """Refine: start from a photo, a catalog item or a search result, then type what to change
-("in red", "with long sleeves", "less fitted") turn after turn, with history and step back."""
+("in red", "with long sleeves", "make it a dress") turn after turn; the starting item and each
+turn's choice stay visible as a strip, with history and step back."""
 
-import numpy as np
 import streamlit as st
 
 from core.feedback.model import WeightsError
-from core.feedback.service import Reference
+from core.feedback.session import MAX_TEXT, FeedbackRejected, RefineSession, short_text
 from core.feedback.text import TextTowerError
 from core.images import ImageRejected
 from core.index import NoVectors
 from core.models.registry import MissingWeights
+from core.tagging.labels import md_escape
 from pages.common import (
     IMAGE_TYPES,
     enter_through_app,
     image_grid,
+    image_path,
+    product_card,
     repo_or_stop,
     require_catalog,
     resource,
@@ -22,7 +25,8 @@ from pages.common import (
 enter_through_app()
 
 REFINER = "core.feedback.service:refiner"
-EXAMPLES = "e.g. “in red”, “with long sleeves”, “darker and striped”, “less fitted, in navy”"
+EXAMPLES = "e.g. “in red”, “with long sleeves”, “darker and striped”, “make it a dress”"
+STRIP = 6  # references shown in the strip: the start and the latest choices
 
 st.title("💬 Refine")
 st.caption("Pick a starting garment, then say what to change. Each turn starts from the item "
@@ -30,11 +34,11 @@ st.caption("Pick a starting garment, then say what to change. Each turn starts f
 repo = repo_or_stop()
 require_catalog(repo)
 state = st.session_state
-state.setdefault("refine_turns", [])
+session = RefineSession.from_dict(state.get("refine"))
 handoff = state.pop("refine_handoff", None)  # "Refine with text" on Search: start from it
 if handoff and repo.get_item(handoff) is not None:
-    state["refine_start"] = {"kind": "item", "sku": handoff}
-    state["refine_turns"] = []
+    session.start_item(handoff)
+    state["refine"] = session.to_dict()
 
 try:
     refiner = resource(REFINER)
@@ -51,23 +55,27 @@ with st.sidebar:
                             help="Stay among tops, dresses, shoes, … like the reference, "
                                  "unless your feedback names another kind of garment.")
     if st.button("Start over", key="refine_reset", width="stretch"):
-        for key in ("refine_turns", "refine_start", "refine_photo"):
-            state.pop(key, None)
+        state.pop("refine", None)
         st.rerun()
 
 
-def _start(ref: dict) -> None:
-    state["refine_start"] = ref
-    state["refine_turns"] = []
+def _save_and_rerun() -> None:
+    state["refine"] = session.to_dict()
     st.rerun()
+
+
+def _name(sku: str | None) -> str:
+    item = repo.get_item(sku) if sku else None
+    return (item.name or item.sku) if item is not None else str(sku)
 
 
 def _choose_start() -> None:
     """Start options: the item chosen on Search, an upload, or a catalog pick."""
     chosen = state.get("search_selected_sku")
     if chosen and repo.get_item(chosen) is not None:
-        if st.button(f"Use the item chosen on Search ({chosen})", key="refine_from_search"):
-            _start({"kind": "item", "sku": chosen})
+        if st.button(f"Use the item chosen on Search ({_name(chosen)})", key="refine_from_search"):
+            session.start_item(chosen)
+            _save_and_rerun()
     tab_pick, tab_up = st.tabs(["🗂️ From the catalog", "📤 Upload a photo"])
     with tab_pick:
         if st.button("Shuffle", key="refine_shuffle") or "refine_sample" not in state:
@@ -75,7 +83,8 @@ def _choose_start() -> None:
         picked = image_grid(repo.get_items(state["refine_sample"]), columns=5,
                             key="refine_pick", on_pick="Start from this")
         if picked:
-            _start({"kind": "item", "sku": picked})
+            session.start_item(picked)
+            _save_and_rerun()
     with tab_up:
         photo = st.file_uploader("Garment photo", type=IMAGE_TYPES, key="refine_upload")
         if photo is not None and st.button("Start from this photo", key="refine_use_photo"):
@@ -87,102 +96,96 @@ def _choose_start() -> None:
             except MissingWeights as exc:
                 st.error(f"**Photos need the image model.** {exc}")
                 return
-            state["refine_photo"] = {"vector": ref.vector.tolist(), "family": ref.family,
-                                     "attrs": ref.attrs, "bytes": photo.getvalue(),
-                                     "name": photo.name}
-            _start({"kind": "photo", "name": photo.name})
+            session.start_photo(ref, photo.getvalue(), photo.name)
+            _save_and_rerun()
 
 
-def _reference() -> dict:
-    """The reference of the next turn: the pick (or top result) of the last turn, else start."""
-    turns = state["refine_turns"]
-    return {"kind": "item", "sku": turns[-1]["next"]} if turns else state["refine_start"]
+def _strip() -> None:
+    """The starting reference, then each turn's choice; the last one is the next reference."""
+    entries = session.strip()
+    entries = entries[:1] + entries[1:][-(STRIP - 1):]
+    cols = st.columns(STRIP)
+    for i, (col, (label, ref)) in enumerate(zip(cols, entries, strict=False)):
+        note = label + (" · next turn starts here" if i == len(entries) - 1 else "")
+        with col:
+            if ref["kind"] == "photo":
+                st.image(session.photo["bytes"], width="stretch")
+                st.caption(f"{note} · your photo {md_escape(ref['name'])}")
+                continue
+            item = repo.get_item(ref["sku"])
+            if item is not None:
+                st.image(str(image_path(item)), width="stretch")
+                product_card(item, note=note)
 
 
-def _show_reference(ref: dict, key: str) -> None:
-    if ref["kind"] == "photo":
-        st.image(state["refine_photo"]["bytes"], caption=ref["name"], width="stretch")
-    else:
-        image_grid(repo.get_items([ref["sku"]]), columns=1, key=key)
-
-
-def _core_reference(ref: dict):
-    if ref["kind"] == "photo":
-        photo = state["refine_photo"]
-        return Reference(np.asarray(photo["vector"], dtype=np.float32), photo["family"],
-                         attrs=photo.get("attrs") or {})
-    return refiner.item_reference(repo, ref["sku"])
-
-
-def _run_turn(text: str) -> None:
-    ref = _reference()
-    exclude = (ref["sku"],) if ref["kind"] == "item" else ()
-    outcome = refiner.refine(repo, _core_reference(ref), text, k=k, exclude=exclude,
-                             keep_family=keep_family)
-    skus = [r.item.sku for r in outcome.results]
-    state["refine_turns"].append({
-        "text": text.strip(), "ref": ref, "skus": skus,
-        "scores": [r.score for r in outcome.results], "message": outcome.message,
-        "reading": outcome.reading, "family": outcome.family, "notes": outcome.notes,
-        "next": skus[0] if skus else ref.get("sku")})
+def _run(text: str) -> None:
+    try:
+        session.run_turn(refiner, repo, text, k=k, keep_family=keep_family)
+    except FeedbackRejected as exc:
+        st.error(str(exc))
+        return
+    except (NoVectors, MissingWeights, KeyError) as exc:
+        st.error(f"**Could not refine.** {exc}")
+        return
+    _save_and_rerun()
 
 
 def _history() -> None:
-    turns = state["refine_turns"]
-    for i, turn in enumerate(turns[:-1]):
-        label = f"Turn {i + 1}: “{turn['text'] or '(no text)'}”"
-        with st.expander(label, expanded=False):
-            st.caption(turn["message"] or f"Understood: {turn['reading'] or 'a change'}")
-            image_grid(repo.get_items(turn["skus"][:8]), columns=8, key=f"refine_hist_{i}")
+    for i, turn in enumerate(session.turns[:-1]):
+        with st.expander(f"Turn {i + 1}: “{short_text(turn.text) or '(no text)'}”"):
+            st.caption(turn.message or f"Understood: {turn.reading or 'a change'}")
+            image_grid(repo.get_items(turn.skus[:8]), columns=8, key=f"refine_hist_{i}")
 
 
-if "refine_start" not in state:
+def _explain(turn) -> None:
+    if turn.message:
+        st.info(turn.message)
+    else:
+        st.caption(f"Understood: {md_escape(turn.reading or 'a change, ranked by the model')}")
+    if turn.unread:
+        st.caption(f"Not understood: {md_escape(', '.join(turn.unread))} (these words only "
+                   "nudge the model; they are not applied as rules)")
+    for note in turn.notes:
+        st.warning(note)
+    if turn.family and keep_family:
+        st.caption(f"showing {turn.family} items (turn off “Keep the garment type” to "
+                   "search everything)")
+
+
+if not session.started:
     _choose_start()
     st.stop()
 
+st.subheader("References")
+_strip()
 left, right = st.columns([1, 3])
 with left:
-    st.subheader("Reference")
-    _show_reference(_reference(), "refine_ref")
     with st.form("refine_form", clear_on_submit=True, border=False):
-        text = st.text_input("What should change?", key="refine_text", placeholder=EXAMPLES)
+        text = st.text_input("What should change?", key="refine_text", placeholder=EXAMPLES,
+                             max_chars=MAX_TEXT,
+                             help=f"At most {MAX_TEXT} characters: one or two changes work best.")
         go = st.form_submit_button("Refine", type="primary", key="refine_go")
-    back = st.button("↩ Step back", key="refine_back", disabled=not state["refine_turns"])
+    back = st.button("↩ Step back", key="refine_back", disabled=not session.turns)
 if go:
-    try:
-        _run_turn(text)
-    except (NoVectors, MissingWeights, KeyError) as exc:
-        st.error(f"**Could not refine.** {exc}")
-        st.stop()
-    st.rerun()
+    _run(text)
 if back:
-    state["refine_turns"].pop()
-    st.rerun()
+    session.step_back()
+    _save_and_rerun()
 
 with right:
-    turns = state["refine_turns"]
-    if not turns:
+    if not session.turns:
         st.info(f"Type what to change about the reference, {EXAMPLES}.")
         st.stop()
     _history()
-    last = turns[-1]
-    st.subheader(f"Turn {len(turns)}: “{last['text'] or '(no text)'}”")
-    if last["message"]:
-        st.info(last["message"])
-    elif last["reading"]:
-        st.caption(f"Understood: {last['reading']}")
-    for note in last.get("notes", ()):
-        st.warning(note)
-    if last.get("family"):
-        st.caption(f"showing {last['family']} items (turn off “Keep the garment type” to "
-                   "search everything)")
-    if not last["skus"]:
+    last = session.turns[-1]
+    st.subheader(f"Turn {len(session.turns)}: “{md_escape(short_text(last.text)) or '(no text)'}”")
+    _explain(last)
+    if not last.skus:
         st.warning("No items found.")
         st.stop()
-    st.caption(f"The next turn starts from **{last['next']}**; pick another with "
-               "“Use as reference”.")
-    picked = image_grid(repo.get_items(last["skus"]), scores=last["scores"], columns=4,
-                        key=f"refine_results_{len(turns)}", on_pick="Use as reference")
-    if picked and picked != last["next"]:
-        last["next"] = picked
-        st.rerun()
+    st.caption(f"The next turn starts from **{md_escape(_name(last.next))}**; pick another "
+               "with “Use as reference”.")
+    picked = image_grid(repo.get_items(last.skus), scores=last.scores, columns=4,
+                        key=f"refine_results_{len(session.turns)}", on_pick="Use as reference")
+    if picked and session.choose(picked):
+        _save_and_rerun()

@@ -34,6 +34,12 @@ SHADE_REACH = 3
 ANY_PATTERN = frozenset(PATTERNS) - {"solid"}
 ANY_SLEEVE = frozenset(SLEEVES) - {"sleeveless"}
 SLEEVE_NOUNS = ("sleeves", "sleeved", "sleeve", "arms")
+# Words that carry no request of their own ("make it a bit more ..."): never reported as unread.
+GLUE = frozenset({"make", "it", "its", "is", "be", "to", "me", "my", "i", "id", "like", "want",
+                  "would", "should", "could", "please", "bit", "little", "lot", "slightly",
+                  "something", "same", "but", "and", "or", "one", "go", "get", "give", "show",
+                  "try", "need", "maybe", "just", "also", "now", "this", "that", "them", "color",
+                  "colour", "shade", "tone", "version", "kind", "similar", "change", "yes"})
 
 
 @dataclass
@@ -85,6 +91,17 @@ class ParsedFeedback:
 
     def values(self, kind: str) -> list[frozenset[str]]:
         return [m.value for m in self.active(kind) if m.value]
+
+    def unread(self) -> list[str]:
+        """Words no request was read from ("casual" in "darker and more casual"), in order."""
+        used = {i for m in self.mentions for i in range(m.start, max(m.end, m.start + 1))}
+        skip = GLUE | NEGATORS | NEGATION_FILLER | SHADE_FILLER | COORDINATORS | vocab.STOP_WORDS
+        out: list[str] = []
+        for i, t in enumerate(self.tokens):
+            if i not in used and t not in skip and t != BREAK and not t.isdigit() \
+                    and t not in out:
+                out.append(t)
+        return out
 
     @property
     def understood(self) -> bool:

@@ -15,23 +15,31 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, ParsedFeedback
-from core.taxonomy import COLORS, PATTERNS, SLEEVES
+from core.taxonomy import CATEGORIES, COLORS, PATTERNS, SLEEVES
 
 RULE_ATTRS = ("color", "pattern", "sleeve")
+# A named category ("make it a dress") is a request like the others: items of other categories
+# rank after every item of the asked one (rompers sit close to dresses in the embedding).
+RANKED_ATTRS = (*RULE_ATTRS, "category")
+MIN_LIGHTNESS_STEP = 8.0  # CIE L*: "darker" / "lighter" than the reference by at least this
 # Cosine scores lie in [-1, 1]: a weight above 2 makes the groups strict (a filter that falls
 # back to the closest items when too few obey). On development captions the top-10 colour
 # fraction was 0.67 / 0.83 / 0.90 / 0.94 / 0.94 at weights 0 / 0.1 / 0.2 / 0.5 / 4 (pattern
 # 0.35 -> 0.79, sleeves 0.61 -> 0.92) while R@10 on generated test captions moved only
 # 0.997 -> 0.992, so the rule is strict.
 RULE_WEIGHT = 4.0
-LABELS = {"color": "colour", "pattern": "pattern", "sleeve": "sleeves"}
-DOMAINS = {"color": tuple(COLORS), "pattern": PATTERNS, "sleeve": SLEEVES}
+LABELS = {"color": "colour", "pattern": "pattern", "sleeve": "sleeves", "category": "category"}
+DOMAINS = {"color": tuple(COLORS), "pattern": PATTERNS, "sleeve": SLEEVES,
+           "category": tuple(CATEGORIES)}
 
 
 @dataclass
 class Constraints:
     want: dict[str, frozenset[str]] = field(default_factory=dict)
     avoid: dict[str, frozenset[str]] = field(default_factory=dict)
+    # values that half meet a request: "darker" prefers the hue's own darker shades, then any
+    # colour of lower lightness than the reference
+    near: dict[str, frozenset[str]] = field(default_factory=dict)
     explicit: frozenset[str] = frozenset()  # attributes named outright (not comparatives)
     labels: dict[str, str] = field(default_factory=dict)  # attr -> how the request reads
     notes: list[str] = field(default_factory=list)  # requests that could not be resolved
@@ -46,7 +54,7 @@ class Constraints:
                 for a in RULE_ATTRS if a in self.want]
         if self.category:
             bits.append(f"garment → {self.category}")
-        avoided = [_join(v, a) for a in RULE_ATTRS if (v := self.avoid.get(a))]
+        avoided = [_join(v, a) for a in RANKED_ATTRS if (v := self.avoid.get(a))]
         if avoided:
             bits.append("not: " + ", ".join(avoided))
         return "; ".join(bits + self.notes)
@@ -61,6 +69,13 @@ def _join(values: frozenset[str], attr: str) -> str:
         "/".join(sorted(values))
 
 
+def _short(ordered: list[str], n: int = 4) -> str:
+    """ "navy/black" or "burgundy/navy/black/brown/… 6 colours": the nearest few by name."""
+    if len(ordered) <= n:
+        return "/".join(ordered)
+    return "/".join(ordered[:n]) + f"/… {len(ordered)} colours"
+
+
 def shades(colour: str, direction: str) -> list[str]:
     """The palette's chain of darker (lighter) shades from ``colour``, nearest first."""
     out, seen = [], {colour}
@@ -70,6 +85,27 @@ def shades(colour: str, direction: str) -> list[str]:
         seen.add(nxt)
         nxt = getattr(COLORS[nxt], direction)
     return out
+
+
+def lightness(colour: str) -> float:
+    """CIE L* (0 black .. 100 white) of a palette colour."""
+    def linear(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(v) for v in COLORS[colour].rgb)
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return 116 * y ** (1 / 3) - 16 if y > 0.008856 else 903.3 * y
+
+
+def by_lightness(colour: str, direction: str) -> list[str]:
+    """Palette colours darker (lighter) than ``colour`` by at least MIN_LIGHTNESS_STEP in
+    L*, nearest first: "darker" where the palette has no darker shade of the same hue."""
+    if colour not in COLORS:
+        return []
+    ref, sign = lightness(colour), (-1 if direction == "darker" else 1)
+    found = [c for c in COLORS if sign * (lightness(c) - ref) >= MIN_LIGHTNESS_STEP]
+    return sorted(found, key=lambda c: abs(lightness(c) - ref))
 
 
 def _shaded(named: frozenset[str], direction: str, ref: str | None) -> frozenset[str]:
@@ -96,9 +132,13 @@ def _colour(p: ParsedFeedback, ref: str | None, c: Constraints) -> None:
         return
     direction = min(rel.value)
     chain = shades(ref, direction) if ref else []
-    if chain:
-        c.want["color"] = frozenset(chain)
-        c.labels["color"] = f"{direction} than {ref} ({_join(c.want['color'], 'color')})"
+    other = [x for x in by_lightness(ref, direction) if x not in chain] if ref else []
+    if chain or other:
+        c.want["color"] = frozenset(chain or other)
+        if chain and other:
+            c.near["color"] = frozenset(other)
+        then = f", then {_short(other)}" if chain and other else ""
+        c.labels["color"] = f"{direction} than {ref} ({_short(chain or other)}{then})"
     elif ref:
         c.notes.append(f"no {direction} shade than {ref} in the palette")
     else:
@@ -136,7 +176,11 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None]) -> Cons
     if pattern:
         c.want["pattern"], c.explicit = pattern, c.explicit | {"pattern"}
     _sleeve(parsed, ref_attrs.get("sleeve"), c)
-    for attr in RULE_ATTRS:
+    category = parsed.requested("category")
+    if category:
+        c.want["category"], c.explicit = category, c.explicit | {"category"}
+        c.category = min(category)
+    for attr in RANKED_ATTRS:
         avoid = parsed.negated(attr) - c.want.get(attr, frozenset())
         if attr == "pattern" and avoid >= ANY_PATTERN and "pattern" not in c.want:
             c.want["pattern"], avoid = frozenset({"solid"}), frozenset()  # "less busy"
@@ -144,16 +188,15 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None]) -> Cons
             c.want["sleeve"], avoid = frozenset({"sleeveless"}), frozenset()
         if avoid:
             c.avoid[attr] = avoid
-    category = parsed.requested("category")
-    c.category = min(category) if category else None
     return c
 
 
-def penalty(attrs: Mapping[str, str | None], c: Constraints) -> int:
+def penalty(attrs: Mapping[str, str | None], c: Constraints) -> float:
     """How many requests an item breaks (a wanted value missing, an avoided value present)."""
-    n = 0
+    n = 0.0
     for attr, values in c.want.items():
-        n += attrs.get(attr) not in values
+        value = attrs.get(attr)
+        n += 0.0 if value in values else 0.5 if value in c.near.get(attr, ()) else 1.0
     for attr, values in c.avoid.items():
         n += attrs.get(attr) in values
     return n
@@ -162,11 +205,13 @@ def penalty(attrs: Mapping[str, str | None], c: Constraints) -> int:
 def penalty_matrix(cs: Sequence[Constraints], rows: Sequence[Mapping[str, str | None]]
                    ) -> np.ndarray:
     """``penalty`` of every candidate (columns) for every request (rows), as float32."""
-    vals = {a: np.array([str(r.get(a)) for r in rows], dtype=object) for a in RULE_ATTRS}
+    vals = {a: np.array([str(r.get(a)) for r in rows], dtype=object) for a in RANKED_ATTRS}
     out = np.zeros((len(cs), len(rows)), dtype=np.float32)
     for i, c in enumerate(cs):
         for attr, values in c.want.items():
             out[i] += ~np.isin(vals[attr], list(values))
+            if attr in c.near:
+                out[i] -= 0.5 * np.isin(vals[attr], list(c.near[attr]))
         for attr, values in c.avoid.items():
             out[i] += np.isin(vals[attr], list(values))
     return out
@@ -181,4 +226,4 @@ def rank(scores: np.ndarray, pens: np.ndarray, weight: float = RULE_WEIGHT) -> n
 def unmet(rows: Sequence[Mapping[str, str | None]], c: Constraints) -> list[tuple[str, str]]:
     """(attribute, requested values) of the requests none of ``rows`` meets."""
     return [(attr, _join(values, attr)) for attr, values in c.want.items()
-            if not any(r.get(attr) in values for r in rows)]
+            if not any(r.get(attr) in values | c.near.get(attr, frozenset()) for r in rows)]

@@ -230,13 +230,18 @@ def obey(found: list[SearchResult], rules: Constraints, k: int, family: str | No
     """The k best candidates by the rule ranking, and a note per request none of them meets."""
     if not rules:
         return found[:k], []
-    attrs = [dict(r.item.attrs or {}) for r in found]
+    attrs = [ranked_attrs(r.item) for r in found]
     order = rank(np.array([r.score for r in found]), penalty_matrix([rules], attrs)[0])
     results = [found[i] for i in order[:k]]
     where = f"{family} " if family else ""
     notes = [f"No {where}item in the catalog has {LABELS[a]} {v}: showing the closest items."
-             for a, v in unmet([dict(r.item.attrs or {}) for r in results], rules)]
+             for a, v in unmet([ranked_attrs(r.item) for r in results], rules)]
     return results, notes
+
+
+def ranked_attrs(item) -> dict:
+    """What the rule ranking reads of an item: its attributes and its category."""
+    return {**dict(item.attrs or {}), "category": item.category}
 
 
 def refiner(settings: Settings) -> Refiner:

@@ -37,3 +37,27 @@ def test_home_explains_unreachable_database(app_test, monkeypatch):
     assert not at.exception
     err = " ".join(e.value for e in at.error)
     assert "Database unavailable" in err and "u:***@127.0.0.1:9" in err and "secret" not in err
+
+
+def test_home_ingest_embeds_the_new_items_and_refreshes_counts(app_test, app_env, repo,
+                                                              tmp_path):
+    from PIL import Image
+
+    from core.models.studio import new_encoder, save_checkpoint
+
+    save_checkpoint(new_encoder(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1)),
+                    app_env.weights_dir / "studio_encoder.pt")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, rgb in enumerate([(200, 30, 30), (30, 30, 200), (30, 160, 30)]):
+        Image.new("RGB", (64, 64), rgb).save(folder / f"p{i}.jpg")
+    at = app_test("home.py").run()
+    assert at.metric[0].value == "0"
+    at.text_input(key="home_ingest_path").set_value(str(folder))
+    at.button(key="home_ingest_go").click().run()
+    assert not at.exception, at.exception
+    assert any("Added 3 items; embedded 3; they now appear in Search and Explore" in s.value
+               for s in at.success), [s.value for s in at.success]
+    assert at.metric[0].value == "3"  # the counts above include the new items at once
+    assert at.metric[2].value == "3"
+    assert repo.vector_count("studio_encoder") == 3

@@ -59,16 +59,16 @@ def test_two_turns_history_and_step_back(app_test, seeded):
     text = _texts(at)
     assert "Turn 1: “in red”" in text and "Understood: colour → red" in text
     assert len([b for b in at.button if b.label == "Use as reference"]) == 8
-    results = at.session_state["refine_turns"][-1]["skus"]
-    assert at.session_state["refine_turns"][-1]["next"] == results[0]  # default: top result
+    results = at.session_state["refine"]["turns"][-1]["skus"]
+    assert at.session_state["refine"]["turns"][-1]["next"] == results[0]  # default: top result
     at.button(key=f"refine_results_1-{results[2]}-2").click()  # pick the third result
     at.run()
-    chosen = at.session_state["refine_turns"][-1]["next"]
+    chosen = at.session_state["refine"]["turns"][-1]["next"]
     assert chosen == results[2]
 
     at = _refine(at, "with long sleeves")
     assert not at.exception
-    turns = at.session_state["refine_turns"]
+    turns = at.session_state["refine"]["turns"]
     assert [t["text"] for t in turns] == ["in red", "with long sleeves"]
     assert turns[1]["ref"] == {"kind": "item", "sku": chosen}
     assert chosen not in turns[1]["skus"]  # the reference itself is never a result
@@ -77,7 +77,7 @@ def test_two_turns_history_and_step_back(app_test, seeded):
     at.button(key="refine_back").click()
     at.run()
     assert not at.exception
-    assert [t["text"] for t in at.session_state["refine_turns"]] == ["in red"]
+    assert [t["text"] for t in at.session_state["refine"]["turns"]] == ["in red"]
 
 
 def test_the_request_dominates_and_the_page_says_what_it_understood(app_test, seeded, repo):
@@ -88,14 +88,15 @@ def test_the_request_dominates_and_the_page_says_what_it_understood(app_test, se
     at = _refine(at, "in white, not green")
     assert not at.exception
     assert "Understood: colour → white; not: green" in _texts(at)
-    skus = at.session_state["refine_turns"][-1]["skus"]
+    skus = at.session_state["refine"]["turns"][-1]["skus"]
     colours = [it.attrs["color"] for it in repo.get_items(skus)]
-    whites = sum(it.attrs["color"] == "white" for it in repo.find_items({}) if it.sku != "T000")
+    start = at.session_state["refine"]["start"]["sku"]
+    whites = sum(it.attrs["color"] == "white" for it in repo.find_items({}) if it.sku != start)
     assert whites and set(colours[:whites]) == {"white"} and "green" not in colours[:-2]
     at = _refine(at, "make it purple")  # no purple item: say so, still show the closest
     assert not at.exception
     assert any("No item in the catalog has colour purple" in w.value for w in at.warning)
-    assert len(at.session_state["refine_turns"][-1]["skus"]) == 8
+    assert len(at.session_state["refine"]["turns"][-1]["skus"]) == 8
 
 
 def test_nonsense_and_empty_feedback_get_a_message(app_test, seeded):
@@ -119,7 +120,7 @@ def test_starts_from_the_search_selection(app_test, seeded):
     at.button(key="refine_from_search").click()
     at.run()
     assert not at.exception
-    assert at.session_state["refine_start"] == {"kind": "item", "sku": "T005"}
+    assert at.session_state["refine"]["start"] == {"kind": "item", "sku": "T005"}
 
 
 def test_results_keep_the_garment_family_by_default(app_test, seeded, repo):
@@ -130,12 +131,12 @@ def test_results_keep_the_garment_family_by_default(app_test, seeded, repo):
     at.run()
     at = _refine(at, "in navy")
     assert not at.exception
-    turn = at.session_state["refine_turns"][-1]
+    turn = at.session_state["refine"]["turns"][-1]
     assert turn["family"] == "full"
     assert turn["skus"] and all(it.category == "dress" for it in repo.get_items(turn["skus"]))
     assert "showing full items" in _texts(at)
     at = _refine(at, "make it a skirt")  # a category of another family widens the search
-    assert at.session_state["refine_turns"][-1]["family"] == "bottom"
+    assert at.session_state["refine"]["turns"][-1]["family"] == "bottom"
 
 
 def test_hand_off_from_search_starts_from_the_item(app_test, seeded):
@@ -144,10 +145,94 @@ def test_hand_off_from_search_starts_from_the_item(app_test, seeded):
     at.session_state["refine_handoff"] = "T007"  # set by "Refine with text" on Search
     at.run()
     assert not at.exception, at.exception
-    assert at.session_state["refine_start"] == {"kind": "item", "sku": "T007"}
+    assert at.session_state["refine"]["start"] == {"kind": "item", "sku": "T007"}
     assert "refine_handoff" not in at.session_state
-    assert "Reference" in [s.value for s in at.subheader]  # straight to the first turn
+    assert "References" in [s.value for s in at.subheader]  # straight to the first turn
     assert at.text_input(key="refine_text") is not None
     at = _refine(at, "in red")
     assert not at.exception
-    assert at.session_state["refine_turns"][0]["ref"] == {"kind": "item", "sku": "T007"}
+    assert at.session_state["refine"]["turns"][0]["ref"] == {"kind": "item", "sku": "T007"}
+
+
+def _start_from(at, sku: str):
+    next(b for b in at.button if b.key.startswith(f"refine_pick-{sku}-")).click()
+    return at.run()
+
+
+def _pickable(at) -> set[str]:
+    return {b.key.split("-")[1] for b in at.button if b.key.startswith("refine_pick-")}
+
+
+def test_a_named_category_comes_first_over_its_neighbours(app_test, seeded, repo):
+    items = repo.find_items({})
+    for it in items:  # the full family: 3 dresses and 5 rompers
+        if it.category != "dress" and int(it.sku[1:]) < 8:
+            it.category = "romper"
+    repo.replace_items(items)
+    at = app_test("refine.py").run()
+    start = sorted(_pickable(at) & {it.sku for it in items if it.category == "dress"})[0]
+    at = _start_from(at, start)
+    at = _refine(at, "make it a dress")
+    assert not at.exception
+    turn = at.session_state["refine"]["turns"][-1]
+    cats = [it.category for it in repo.get_items(turn["skus"])]
+    assert cats[:2] == ["dress", "dress"] and set(cats[2:]) == {"romper"}, cats
+    assert "garment → dress" in _texts(at)
+
+
+def test_darker_is_read_and_unknown_words_are_named(app_test, seeded, repo):
+    at = app_test("refine.py").run()
+    at.toggle(key="refine_keep_family").set_value(False)
+    reds = {it.sku for it in repo.find_items({"color": "red"})}
+    at = _start_from(at, sorted(_pickable(at) & reds)[0])
+    at = _refine(at, "darker and more casual")
+    assert not at.exception
+    text = _texts(at)
+    assert "Understood: colour → darker than red" in text
+    assert "Not understood: casual" in text
+    first = repo.get_item(at.session_state["refine"]["turns"][-1]["skus"][0])
+    assert first.attrs["color"] == "navy"  # the only darker colour of the catalog, not red
+
+
+def test_the_starting_item_stays_visible_as_a_strip(app_test, seeded, repo):
+    at = app_test("refine.py").run()
+    at.toggle(key="refine_keep_family").set_value(False)
+    start = sorted(_pickable(at))[0]
+    at = _start_from(at, start)
+    at = _refine(at, "in red")
+    at = _refine(at, "with long sleeves")
+    assert not at.exception
+    turns = at.session_state["refine"]["turns"]
+    notes = [c.value for c in at.caption]
+    assert "Start" in notes and "After turn 1" in notes
+    assert "After turn 2 · next turn starts here" in notes
+    name = repo.get_item(start).name
+    assert any(name in m.value for m in at.markdown)  # the start's card names the product
+    nxt = repo.get_item(turns[-1]["next"]).name
+    assert any(f"starts from **{nxt}**" in c for c in notes)  # the name, not the sku
+
+
+def test_a_very_long_text_is_cut_and_never_a_giant_heading(app_test, seeded):
+    at = app_test("refine.py").run()
+    at = _start_from(at, sorted(_pickable(at))[0])
+    box = at.text_input(key="refine_text")
+    assert box.max_chars == 300 and "300 characters" in box.help
+    box.set_value("# " + "very long feedback " * 110)  # a paste of 2,000 characters
+    at.button(key="refine_go").click()
+    at.run()
+    assert not at.exception
+    assert len(at.session_state["refine"]["turns"][-1]["text"]) <= 300
+    heading = at.subheader[-1].value
+    assert heading.startswith("Turn 1: “\\# very long feedback") and len(heading) < 80, heading
+
+
+def test_the_keep_type_hint_only_shows_when_it_is_on(app_test, seeded):
+    at = app_test("refine.py").run()
+    at.toggle(key="refine_keep_family").set_value(False)
+    at = _start_from(at, sorted(_pickable(at))[0])
+    at = _refine(at, "make it a skirt")
+    assert at.session_state["refine"]["turns"][-1]["family"] == "bottom"
+    assert "Keep the garment type" not in _texts(at)
+    at.toggle(key="refine_keep_family").set_value(True)
+    at = _refine(at, "in white")
+    assert "turn off “Keep the garment type”" in _texts(at)

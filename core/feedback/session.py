@@ -1,0 +1,134 @@
+"""A refinement session: the starting reference and every turn, kept as a plain dict between
+page runs (Streamlit's session state) and replayable without the UI.
+
+Each turn starts from the previous turn's chosen result (its top result unless the user picks
+another), so the references form a strip: the start, then each turn's choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.feedback.parse import parse_feedback
+from core.feedback.service import Reference
+
+MAX_TEXT = 300  # characters of feedback a turn takes
+
+
+class FeedbackRejected(ValueError):
+    """Feedback the session will not run (too long); the message says what to do."""
+
+
+@dataclass
+class Turn:
+    text: str
+    ref: dict[str, Any]  # {"kind": "item", "sku": ...} or {"kind": "photo", "name": ...}
+    skus: list[str]
+    scores: list[float]
+    message: str | None = None  # the text was empty or not understood
+    reading: str = ""  # what was understood ("colour → red; garment → dress")
+    unread: list[str] = field(default_factory=list)  # words no request was read from
+    family: str | None = None  # results were kept to this garment family
+    notes: list[str] = field(default_factory=list)  # requests nothing in the catalog meets
+    next: str | None = None  # the sku the next turn starts from
+
+
+@dataclass
+class RefineSession:
+    start: dict[str, Any] | None = None
+    photo: dict[str, Any] | None = None  # a photo start: vector, family, attrs, bytes, name
+    turns: list[Turn] = field(default_factory=list)
+
+    # -- plain dict for session state ------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "photo": self.photo,
+                "turns": [asdict(t) for t in self.turns]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> RefineSession:
+        data = data or {}
+        return cls(data.get("start"), data.get("photo"),
+                   [Turn(**t) for t in data.get("turns", [])])
+
+    # -- starting points -------------------------------------------------------------------
+    def start_item(self, sku: str) -> None:
+        self.start, self.photo, self.turns = {"kind": "item", "sku": sku}, None, []
+
+    def start_photo(self, ref: Reference, data: bytes, name: str) -> None:
+        self.photo = {"vector": np.asarray(ref.vector, dtype=np.float32).tolist(),
+                      "family": ref.family, "attrs": dict(ref.attrs), "bytes": data,
+                      "name": name}
+        self.start, self.turns = {"kind": "photo", "name": name}, []
+
+    @property
+    def started(self) -> bool:
+        return self.start is not None
+
+    # -- turns -----------------------------------------------------------------------------
+    def reference(self) -> dict[str, Any]:
+        """The next turn's reference: the last turn's choice, else the start."""
+        if self.turns and self.turns[-1].next:
+            return {"kind": "item", "sku": self.turns[-1].next}
+        return dict(self.start or {})
+
+    def strip(self) -> list[tuple[str, dict[str, Any]]]:
+        """(label, reference) of the start and of every turn's choice, oldest first."""
+        out = [("Start", dict(self.start or {}))]
+        out += [(f"After turn {i}", {"kind": "item", "sku": t.next})
+                for i, t in enumerate(self.turns, 1) if t.next]
+        return out
+
+    def core_reference(self, refiner, repo) -> Reference:
+        ref = self.reference()
+        if ref.get("kind") == "photo":
+            photo = self.photo or {}
+            return Reference(np.asarray(photo["vector"], dtype=np.float32), photo.get("family"),
+                             attrs=photo.get("attrs") or {})
+        return refiner.item_reference(repo, ref["sku"])
+
+    def run_turn(self, refiner, repo, text: str, *, k: int = 8,
+                 keep_family: bool = True) -> Turn:
+        """Refine the current reference with ``text`` and record the turn."""
+        text = check_text(text)
+        ref = self.reference()
+        exclude = (ref["sku"],) if ref.get("kind") == "item" else ()
+        out = refiner.refine(repo, self.core_reference(refiner, repo), text, k=k,
+                             exclude=exclude, keep_family=keep_family)
+        skus = [r.item.sku for r in out.results]
+        unread = parse_feedback(text).unread() if out.understood else []
+        turn = Turn(text, ref, skus, [float(r.score) for r in out.results], out.message,
+                    out.reading, unread, out.family, list(out.notes),
+                    skus[0] if skus else ref.get("sku"))
+        self.turns.append(turn)
+        return turn
+
+    def choose(self, sku: str) -> bool:
+        """Make ``sku`` (a result of the last turn) the next reference; True if it changed."""
+        last = self.turns[-1] if self.turns else None
+        if last is None or sku not in last.skus or last.next == sku:
+            return False
+        last.next = sku
+        return True
+
+    def step_back(self) -> None:
+        if self.turns:
+            self.turns.pop()
+
+
+def check_text(text: str | None) -> str:
+    """The feedback stripped; FeedbackRejected when it is longer than MAX_TEXT characters."""
+    text = (text or "").strip()
+    if len(text) > MAX_TEXT:
+        raise FeedbackRejected(
+            f"Feedback is limited to {MAX_TEXT} characters (this one has {len(text):,}): "
+            "say the main change in a short sentence, e.g. “in red with long sleeves”.")
+    return text
+
+
+def short_text(text: str, limit: int = 60) -> str:
+    """A turn's text for a heading or label: one line, at most ``limit`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
