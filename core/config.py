@@ -70,6 +70,30 @@ class Settings:
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
+    def with_active_model(self) -> Settings:
+        """These settings with the image encoder activated on the Models page (the pointer
+        DATA_DIR/models/active.json, swapped atomically), which overrides BACKBONE."""
+        active = read_active_pointer(self.data_dir)
+        return replace(self, backbone=active) if active and active != self.backbone else self
+
+
+ACTIVE_POINTER = Path("models") / "active.json"
+
+
+def read_active_pointer(data_dir: Path) -> str | None:
+    """The model id DATA_DIR/models/active.json names; None without one, when it cannot be
+    read, or when it names a user model whose folder is gone."""
+    import json
+
+    try:
+        doc = json.loads((Path(data_dir) / ACTIVE_POINTER).read_text())
+        model_id = str(doc["model_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if doc.get("user") and not (Path(data_dir) / "models" / model_id / "model.pt").is_file():
+        return None
+    return model_id
+
 
 def _resolve_path(value: str, root: Path) -> Path:
     p = Path(value).expanduser()
@@ -112,7 +136,7 @@ def load_settings(env_file: str | Path | None = None, **overrides: str) -> Setti
         backbone=values["BACKBONE"].strip() or DEFAULTS["BACKBONE"],
         embedded_port=int(values["EMBEDDED_PORT"] or 0),
         index_kind=index_kind(values["INDEX_KIND"]),
-    )
+    ).with_active_model()
 
 
 def index_kind(value: str) -> str:

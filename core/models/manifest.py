@@ -48,11 +48,16 @@ def record_weights(weights_dir: Path, file: str, *, command: str | None = None,
 def image_weights_sha256(weights_dir: Path, model_id: str) -> str | None:
     """The manifest's sha256 of the weights behind an image model id (``backbone[+mask]``),
     or None when the manifest has none or cannot be read."""
+    backbone = model_id.partition("+")[0]
     try:
         files = read_manifest(weights_dir)["files"]
     except (OSError, ValueError):
-        return None
-    return files.get(f"{model_id.partition('+')[0]}.pt", {}).get("sha256")
+        files = {}
+    if f"{backbone}.pt" in files:
+        return files[f"{backbone}.pt"].get("sha256")
+    from core.modelhub.store import user_manifest  # a model fine-tuned on the user's catalog
+
+    return (user_manifest(backbone) or {}).get("sha256")
 
 
 def stale_warning(weights_dir: Path, model_id: str, meta: dict, model: str,

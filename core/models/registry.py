@@ -61,10 +61,14 @@ def list_backbones() -> list[str]:
 
 def get_spec(name: str) -> BackboneSpec:
     _ensure_loaded()
-    try:
+    if name in _REGISTRY:
         return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown backbone {name!r}; known: {', '.join(_REGISTRY)}") from None
+    from core.modelhub.store import user_spec  # a model fine-tuned on the user's catalog
+
+    spec = user_spec(name)
+    if spec is None:
+        raise KeyError(f"unknown backbone {name!r}; known: {', '.join(_REGISTRY)}")
+    return spec
 
 
 def candidate_paths(spec: BackboneSpec, weights_dir: Path) -> list[Path]:

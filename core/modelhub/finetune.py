@@ -1,0 +1,237 @@
+"""Fine-tune the active studio encoder on the catalog: the shared training loop (core.models.
+train.fit) on catalog photos, watched step by step for a stop request and for divergence."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from core.modelhub import store
+from core.modelhub.data import DataError, augmented_pairs, catalog_rows, split_rows, tensor_set
+
+log = logging.getLogger(__name__)
+STUDIO_FAMILIES = ("studio_lite", "studio_encoder")
+
+
+class Diverged(RuntimeError):
+    """The loss or the weights became NaN/inf: the run stops and no model is written."""
+
+
+class StopRequested(RuntimeError):
+    """The run was asked to stop (Stop button, SIGTERM)."""
+
+
+@dataclass
+class FineTuneParams:
+    epochs: int = 3
+    batch_size: int = 32
+    lr: float = 5e-4
+    image_size: int | None = None  # None: the base model's own input side
+    device: str = "auto"
+    max_minutes: float = 0.0  # wall-time budget (0 = none)
+    base: str | None = None  # model id to start from (None: the active encoder)
+    seed: int = 0
+    threads: int = 0  # torch CPU threads (0 = leave one core to the app)
+
+    def check(self) -> None:
+        if self.epochs < 1 or self.batch_size < 4:
+            raise DataError("epochs must be ≥ 1 and batch size ≥ 4")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise DataError(f"learning rate must be a positive number, got {self.lr}")
+        if self.image_size is not None and self.image_size < 32:
+            raise DataError(f"image size must be at least 32 px, got {self.image_size}")
+        if self.max_minutes < 0:
+            raise DataError("time budget must be ≥ 0 minutes (0 = none)")
+
+
+class Reporter:
+    """Progress sink of a run (the job runner writes it to status.json); no-op here."""
+
+    def phase(self, state: str, message: str = "") -> None: ...
+    def step(self, epoch: int, step: int, steps: int) -> None: ...
+    def epoch(self, row: dict) -> None: ...
+    def stop_requested(self) -> bool:
+        return False
+
+
+def check_device(device: str) -> str:
+    """The torch device for ``device`` (auto → cuda when visible); a clear error for a GPU
+    device without a GPU."""
+    from core.config import resolve_device
+
+    resolved = resolve_device(device)
+    if resolved.startswith("cuda") and not torch.cuda.is_available():
+        raise DataError(f"device {resolved!r} was asked for but torch sees no GPU on this "
+                        "machine: choose cpu (or set DEVICE=auto)")
+    return resolved
+
+
+def family_of(model_id: str) -> str:
+    """The studio family (studio_lite | studio_encoder) a model belongs to."""
+    if model_id in STUDIO_FAMILIES:
+        return model_id
+    manifest = store.user_manifest(model_id)
+    if manifest is None:
+        raise DataError(f"fine-tuning starts from a studio encoder ({', '.join(STUDIO_FAMILIES)}"
+                        f" or one fine-tuned from them); {model_id!r} is not one")
+    return manifest["family"]
+
+
+def load_base(settings, model_id: str):
+    """(model, weights path) of the encoder to start from."""
+    from core.models.registry import MissingWeights, get_spec, resolve_weights
+    from core.models.studio import load_checkpoint
+
+    family_of(model_id)
+    try:
+        path = resolve_weights(get_spec(model_id), settings.weights_dir)
+    except MissingWeights as exc:
+        raise DataError(str(exc)) from None
+    return load_checkpoint(path)[0], Path(path)
+
+
+def train_config(params: FineTuneParams, *, size: int, tail: bool, heads: bool, device: str):
+    from core.models.train import TrainConfig
+
+    return TrainConfig(epochs=params.epochs, batch_size=params.batch_size, lr=params.lr,
+                       schedule="plateau", patience=0, max_minutes=params.max_minutes,
+                       crop_size=size, demo_k=2, aug_strength=0.8, item_triplet_on="fused",
+                       attr_weight=0.5 if heads else 0.0, tail_only=tail, cache_views=2,
+                       device=device, seed=params.seed)
+
+
+@dataclass
+class Prepared:
+    model: Any
+    base_path: Path
+    cfg: Any
+    train: dict
+    val: dict
+    data: dict = field(default_factory=dict)
+    holdout: list[str] = field(default_factory=list)
+
+
+def prepare(settings, repo, params: FineTuneParams, reporter: Reporter) -> Prepared:
+    """Check the inputs, load the base encoder and the catalog data (cached frozen-part
+    features of several views when the base has a split pretrained trunk)."""
+    from core.models.recipes import cached_sets
+
+    params.check()
+    device = check_device(params.device)
+    train_rows, hold_rows = split_rows(catalog_rows(repo, settings.data_dir))
+    model, base_path = load_base(settings, params.base or settings.backbone)
+    reporter.phase("loading", "reading the catalog photos")
+    size = int(params.image_size or model.image_size)
+    model.image_size = size
+    tail = bool(getattr(model.trunk, "cut", 0))
+    cfg = train_config(params, size=size, tail=tail, heads=model.attr_heads is not None,
+                       device=device)
+    train = {"demo": tensor_set(train_rows, size, copies=1 if tail else 2)}
+    val = {"demo": augmented_pairs(tensor_set(hold_rows, size), seed=params.seed)}
+    if tail:
+        reporter.phase("caching", "computing the frozen trunk's features of the photos")
+    train, val = cached_sets(model, train, val, cfg, warm=True)
+    labelled = sum(1 for r in train_rows if r.category)
+    data = {"items": len(train_rows) + len(hold_rows), "train_items": len(train_rows),
+            "train_labelled": labelled, "train_unlabelled": len(train_rows) - labelled,
+            "held_out": len(hold_rows), "database": settings.db_name,
+            "collection": settings.collection_name, "catalog_version": repo.catalog_version(),
+            "supervision": "category, colour and attribute labels where items have them; "
+                           "item identity across augmented views (contrastive) for all"}
+    return Prepared(model, base_path, cfg, train, val, data, [r.sku for r in hold_rows])
+
+
+class Watched:
+    """The batcher, checked between steps for a stop request and for non-finite weights."""
+
+    def __init__(self, batcher, model, reporter: Reporter, epochs: int):
+        self.batcher, self.model, self.reporter = batcher, model, reporter
+        self.steps, self.epoch = batcher.steps, 0
+        self.epochs = epochs
+
+    def __iter__(self):
+        self.epoch += 1
+        for i, batch in enumerate(self.batcher, 1):
+            if i > 1:
+                self._check()
+            yield batch
+            self.reporter.step(self.epoch, i, self.steps)
+        self._check()
+
+    def _check(self) -> None:
+        if self.reporter.stop_requested():
+            raise StopRequested("stopped on request")
+        if not all(torch.isfinite(p).all() for p in self.model.parameters() if p.requires_grad):
+            raise Diverged(f"the weights became NaN/inf in epoch {self.epoch}")
+
+
+def fine_tune(settings, repo, params: FineTuneParams, work_dir: Path,
+              reporter: Reporter | None = None) -> dict:
+    """Run a fine-tune; returns a summary with ``model_id`` (None when nothing was kept).
+    Stopped runs keep their best epoch; diverged runs raise Diverged and keep nothing."""
+    from core.models.recipes import validation_metrics
+    from core.models.studio import preprocess_of, save_checkpoint
+    from core.models.train import Batcher, History, fit
+
+    reporter = reporter or Reporter()
+    store.attach(settings.data_dir)
+    if params.threads:
+        torch.set_num_threads(params.threads)
+    prep = prepare(settings, repo, params, reporter)
+    work_dir = Path(work_dir)
+    best = work_dir / "best.pt"
+    hist = History()
+    watched = Watched(Batcher(None, prep.train["demo"], prep.cfg), prep.model, reporter,
+                      params.epochs)
+
+    def save(model, row: dict) -> None:
+        save_checkpoint(model, best, metrics=row, half=True, extra={"kind": "catalog finetune"})
+
+    def on_epoch(_model, row: dict) -> None:
+        if not math.isfinite(float(row.get("train_loss", 0.0))):
+            raise Diverged(f"the training loss became NaN/inf in epoch {row['epoch']}")
+        hist.epochs.append(row)
+        reporter.epoch(row)
+
+    reporter.phase("running", "training")
+    stopped = "epochs done"
+    try:
+        def validate(m) -> dict:
+            return validation_metrics(m, prep.val, prep.cfg.device)
+
+        result = fit(prep.model, watched, validate, prep.cfg, preprocess_of(prep.model), save,
+                     save_last=on_epoch)
+        stopped = result.stopped or stopped
+    except StopRequested:
+        stopped = f"stopped on request after {len(hist.epochs)} epoch(s): best epoch kept"
+    if not best.is_file():
+        return {"model_id": None, "stopped": stopped, "epochs": hist.epochs,
+                "message": "no epoch finished: no model was written"}
+    return _publish(settings, params, prep, best, hist.epochs, stopped)
+
+
+def _publish(settings, params: FineTuneParams, prep: Prepared, best: Path, rows: list[dict],
+             stopped: str) -> dict:
+    from core.models.studio import sha256_of
+
+    base = params.base or settings.backbone
+    family = family_of(base)
+    model_id = store.next_model_id(settings.data_dir, family)
+    top = max(rows, key=lambda r: r.get("score", -1)) if rows else {}
+    metrics = {"best_epoch": top.get("epoch"), "val_r1_item": top.get("val_demo_r1_item"),
+               "val_p10_category": top.get("val_demo_p10_cat"),
+               "val_p10_colour": top.get("val_demo_p10_color"), "val_score": top.get("score")}
+    manifest = {"kind": "image_encoder", "family": family, "base": base,
+                "base_sha256": sha256_of(prep.base_path), "created": store.now(),
+                "settings": {**asdict(params), "base": base, "device": prep.cfg.device,
+                             "image_size": prep.model.image_size,
+                             "tail_only": prep.cfg.tail_only},
+                "data": prep.data, "metrics": metrics, "history": rows, "stopped": stopped}
+    store.publish_model(settings.data_dir, model_id, best, manifest, prep.holdout)
+    log.info("fine-tuned %s from %s (%s)", model_id, base, stopped)
+    return {"model_id": model_id, "stopped": stopped, "epochs": rows, "metrics": metrics}

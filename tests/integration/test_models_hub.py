@@ -1,0 +1,205 @@
+"""Model hub on the embedded database: fine-tune a tiny encoder on a tiny catalog, list,
+compare, activate while searches run, stop, divergence, a killed trainer, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from core.modelhub import jobs, store
+from core.modelhub.activate import activate, active_model, stale_dependents
+from core.modelhub.compare import compare
+from core.modelhub.data import DataError
+from core.modelhub.finetune import Diverged, FineTuneParams, fine_tune
+from core.modelhub.listing import list_models
+
+TINY = {"widths": (8, 8, 16, 16), "blocks": (1, 1, 1, 1)}
+
+
+@pytest.fixture
+def hub(settings, repo, small_catalog):
+    """A tiny shipped studio_encoder, a 30-item catalog embedded with it."""
+    from core.models.embed import embed_catalog
+    from core.models.manifest import record_weights
+    from core.models.studio import new_encoder, save_checkpoint
+
+    model = new_encoder(**TINY)
+    model.image_size = 32
+    settings.weights_dir.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(model, settings.weights_dir / "studio_encoder.pt")
+    record_weights(settings.weights_dir, "studio_encoder.pt", command="test")
+    small_catalog(30, 48)
+    embed_catalog(repo, settings, "studio_encoder", workers=0)
+    store.attach(settings.data_dir)
+    return settings
+
+
+def tiny_run(settings, repo, tmp_path, **kw):
+    params = FineTuneParams(**{"epochs": 1, "batch_size": 8, "lr": 1e-3, "device": "cpu",
+                               "threads": 1, **kw})
+    return fine_tune(settings, repo, params, tmp_path / "job")
+
+
+def test_fine_tune_writes_a_versioned_model_with_manifest(hub, repo, tmp_path):
+    result = tiny_run(hub, repo, tmp_path, epochs=2)
+    assert result["model_id"] == "studio_encoder-ft1"
+    folder = hub.data_dir / "models" / "studio_encoder-ft1"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["base"] == "studio_encoder" and manifest["family"] == "studio_encoder"
+    assert manifest["data"]["items"] == 30 and manifest["data"]["held_out"] == 8
+    assert manifest["settings"]["epochs"] == 2 and manifest["created"]
+    assert len(manifest["history"]) == 2
+    assert 0.0 <= manifest["metrics"]["val_r1_item"] <= 1.0
+    assert len(json.loads((folder / "holdout.json").read_text())["skus"]) == 8
+    # the shipped file is untouched, a second run gets the next version
+    assert tiny_run(hub, repo, tmp_path / "b")["model_id"] == "studio_encoder-ft2"
+    rows = {r["id"]: r for r in list_models(hub, repo)}
+    assert rows["studio_encoder-ft1"]["source"] == "user"
+    assert [r["id"] for r in rows.values() if r["kind"] == "image_encoder" and r["active"]] \
+        == ["studio_encoder"]
+    assert rows["studio_encoder"]["vectors"] == 30
+
+
+def test_too_few_items_says_how_many_are_needed(settings, repo, small_catalog, tmp_path):
+    small_catalog(10, 40)
+    with pytest.raises(DataError, match="at least 24 items"):
+        tiny_run(settings, repo, tmp_path, base="studio_encoder")
+
+
+def test_no_images_is_refused(hub, repo, tmp_path):
+    for p in (hub.data_dir / "images").iterdir():
+        p.unlink()
+    with pytest.raises(DataError, match="no catalog item has an image"):
+        tiny_run(hub, repo, tmp_path)
+
+
+def test_cuda_without_gpu_is_a_clear_message(hub, repo, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible")
+    with pytest.raises(DataError, match="sees no GPU"):
+        tiny_run(hub, repo, tmp_path, device="cuda")
+
+
+def test_divergence_stops_and_keeps_the_old_model(hub, repo, tmp_path):
+    with pytest.raises(Diverged):
+        tiny_run(hub, repo, tmp_path, lr=1e30)
+    assert store.list_user_models(hub.data_dir) == []
+    assert active_model(hub) == "studio_encoder"
+
+
+def test_activation_swaps_while_searches_keep_answering(hub, repo, tmp_path):
+    from core.config import read_active_pointer
+    from core.search import SearchEngine
+
+    new = tiny_run(hub, repo, tmp_path)["model_id"]
+    answers, seen, stop = [], set(), threading.Event()
+
+    def searcher():
+        while not stop.is_set():
+            current = hub.with_active_model()
+            engine = SearchEngine(current)
+            res = engine.more_like_this(repo, "T001", k=5)
+            answers.append(len(res.results))
+            seen.add(engine.model_id)
+
+    pointer_during = []
+    thread = threading.Thread(target=searcher)
+    thread.start()
+    try:
+        result = activate(hub, repo, new, progress=lambda d, t: pointer_during.append(
+            read_active_pointer(hub.data_dir)))
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert pointer_during and set(pointer_during) == {None}  # the old model until the swap
+    assert result["vectors"] == 30 and result["previous"] == "studio_encoder"
+    assert active_model(hub) == new and hub.with_active_model().backbone == new
+    assert answers and min(answers) > 0
+    assert seen == {"studio_encoder", new}
+    assert repo.vector_count("studio_encoder") == 30  # the old vectors are kept
+    rows = list_models(hub, repo)
+    assert [r["id"] for r in rows if r["kind"] == "image_encoder" and r["active"]] == [new]
+    with pytest.raises(store.ModelError, match="active"):
+        store.delete_model(hub.data_dir, new, active_model(hub))
+
+
+def test_compare_gives_both_models_figures_and_examples(hub, repo, tmp_path):
+    new = tiny_run(hub, repo, tmp_path)["model_id"]
+    result = compare(hub, repo, "studio_encoder", new)
+    assert result["n"] == 8 and set(result["figures"]) == {"studio_encoder", new}
+    for fig in result["figures"].values():
+        assert set(fig) == {"p10_category", "p10_colour", "r1_item", "top1_category"}
+        assert 0.0 <= fig["r1_item"] <= 1.0 and fig["top1_category"] is not None
+    assert len(result["queries"]) == 3
+    assert all(len(ex) == 3 and len(ex[0]) == 5 for ex in result["examples"].values())
+
+
+def test_dependents_trained_on_other_vectors_are_stale(hub, repo, tmp_path):
+    from core.models.manifest import image_weights_sha256, stale_warning
+
+    (hub.weights_dir / "compat.pt").write_bytes(b"x")
+    manifest = json.loads((hub.weights_dir / "manifest.json").read_text())
+    sha = manifest["files"]["studio_encoder.pt"]["sha256"]
+    manifest["files"]["compat.pt"] = {"data": {"model_id": "studio_encoder",
+                                               "image_weights_sha256": sha}}
+    (hub.weights_dir / "manifest.json").write_text(json.dumps(manifest))
+    assert stale_dependents(hub) == []
+    new = tiny_run(hub, repo, tmp_path)["model_id"]
+    result = activate(hub, repo, new)
+    assert result["stale"][0]["command"] == f"python -m core train compat --model-id {new}"
+    user_sha = image_weights_sha256(hub.weights_dir, new)
+    assert user_sha == store.user_manifest(new)["sha256"]
+    assert stale_warning(hub.weights_dir, new, {"data": {"image_weights_sha256": sha}},
+                         "outfit model", "train compat")
+
+
+@pytest.mark.slow
+def test_background_job_runs_and_a_second_start_is_refused(hub, tmp_path):
+    job = jobs.start_job(hub, FineTuneParams(epochs=2, batch_size=8, device="cpu"))
+    with pytest.raises(jobs.JobRunning) as err:
+        jobs.start_job(hub, FineTuneParams(epochs=1, batch_size=8, device="cpu"))
+    assert err.value.job_id == job
+    status = _wait(hub, job, lambda s: s["state"] not in jobs.LIVE, 180)
+    assert status["state"] == "done", status
+    assert status["model_id"] == "studio_encoder-ft1" and len(status["history"]) == 2
+    assert status["progress"] == 1.0
+
+
+@pytest.mark.slow
+def test_killed_trainer_is_noticed_and_writes_nothing(hub, tmp_path):
+    job = jobs.start_job(hub, FineTuneParams(epochs=50, batch_size=8, device="cpu"))
+    status = _wait(hub, job, lambda s: s.get("state") == "running" and s.get("step"), 180)
+    os.kill(status["pid"], signal.SIGKILL)
+    status = _wait(hub, job, lambda s: s["state"] != "running", 30)
+    assert status["state"] == "lost" and "killed or crashed" in status["message"]
+    assert store.list_user_models(hub.data_dir) == []
+    assert jobs.running_job(hub.data_dir) is None
+
+
+@pytest.mark.slow
+def test_stop_keeps_the_best_epoch(hub, tmp_path):
+    job = jobs.start_job(hub, FineTuneParams(epochs=200, batch_size=8, device="cpu"))
+    _wait(hub, job, lambda s: len(s.get("history") or []) >= 1, 180)
+    assert jobs.stop_job(hub.data_dir, job)
+    status = _wait(hub, job, lambda s: s["state"] not in jobs.LIVE, 60)
+    assert status["state"] == "stopped" and status["model_id"] == "studio_encoder-ft1"
+    assert "best epoch kept" in status["message"]
+
+
+def _wait(settings, job, ready, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = jobs.job_status(settings.data_dir, job)
+        if status and ready(status):
+            return status
+        time.sleep(0.3)
+    log = (jobs.jobs_dir(settings.data_dir) / job / "log.txt").read_text()[-3000:]
+    pytest.fail(f"job {job} did not get there: {jobs.job_status(settings.data_dir, job)}\n{log}")
