@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from core.cli.common import CliError, add_json_flag, emit_json, repository, settings
+from core.models.train_config import MINING, SCHEDULES, TRIPLET_ON, TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -99,26 +100,30 @@ def _register_eval(evals) -> None:
 
 
 def _train_args(p) -> None:
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=96)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--margin", type=float, default=0.2, help="triplet margin")
-    p.add_argument("--mining", choices=("batch_hard", "semi_hard"), default="batch_hard")
-    p.add_argument("--schedule", choices=("plateau", "onecycle", "budget"), default="plateau",
+    d = TrainConfig()  # every default is the training config's
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--margin", type=float, default=d.margin, help="triplet margin")
+    p.add_argument("--mining", choices=MINING, default=d.mining)
+    p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule,
                    help="budget = cosine over --max-minutes of wall time")
-    p.add_argument("--crop-size", type=int, default=96, help="training crop side (pixels)")
+    p.add_argument("--crop-size", type=int, default=d.crop_size,
+                   help="training crop side (pixels)")
     p.add_argument("--image-size", type=int, default=None,
                    help="input side the encoder is trained for and used at (default: the "
                         "--init checkpoint's, else 128)")
-    p.add_argument("--demo-fraction", type=float, default=0.5, help="renders' share of a batch")
-    p.add_argument("--weight-decay", type=float, default=5e-4)
-    p.add_argument("--aug-strength", type=float, default=1.0, help="0 = no augmentation")
-    p.add_argument("--item-triplet-on", choices=("fused", "identity"), default="identity",
+    p.add_argument("--demo-fraction", type=float, default=d.demo_fraction,
+                   help="renders' share of a batch")
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--aug-strength", type=float, default=d.aug_strength,
+                   help="0 = no augmentation")
+    p.add_argument("--item-triplet-on", choices=TRIPLET_ON, default=d.item_triplet_on,
                    help="embedding part the item triplet loss acts on")
-    p.add_argument("--attr-weight", type=float, default=0.0,
+    p.add_argument("--attr-weight", type=float, default=d.attr_weight,
                    help="weight of the attribute heads (drawn fit, length, sleeve, pattern "
                         "predicted from the identity chunk; 0 = none)")
-    p.add_argument("--detail-weight", type=float, default=0.0,
+    p.add_argument("--detail-weight", type=float, default=d.detail_weight,
                    help="weight of the detail heads (the renders' neckline, waistband, sole, "
                         "sandal straps, bag and hat kind predicted from the identity chunk; "
                         "0 = none)")
@@ -126,9 +131,10 @@ def _train_args(p) -> None:
                    help="keep the --init trunk frozen, re-fit projection and heads on its "
                         "cached features")
     _trunk_args(p)
-    p.add_argument("--patience", type=int, default=8, help="early-stopping patience (epochs)")
-    p.add_argument("--max-minutes", type=float, default=0.0, help="wall-time budget")
-    p.add_argument("--average-from", type=float, default=None, metavar="SHARE",
+    p.add_argument("--patience", type=int, default=d.patience,
+                   help="early-stopping patience (epochs)")
+    p.add_argument("--max-minutes", type=float, default=d.max_minutes, help="wall-time budget")
+    p.add_argument("--average-from", type=float, default=d.average_from, metavar="SHARE",
                    help="from this share of the run (of --max-minutes, else of --epochs) on, "
                         "average every epoch's end weights into <name>_avg.pt (stochastic "
                         "weight averaging; tune it like any checkpoint)")
@@ -139,14 +145,14 @@ def _train_args(p) -> None:
                         "real training photos: their colour and pattern are learnt too")
     p.add_argument("--demo", type=Path, help="demo catalog folder (items.jsonl)")
     p.add_argument("--demo-variants", type=int, default=3)
-    p.add_argument("--demo-group", type=int, default=1,
+    p.add_argument("--demo-group", type=int, default=d.demo_group,
                    help="draw render items in groups of N sharing category and colour "
                         "(hard negatives for item separation; 1 = at random)")
     p.add_argument("--widths", type=_ints, default=None, help="stage widths, e.g. 32,64,128,256")
     p.add_argument("--blocks", type=_ints, default=None,
                    help="residual blocks per stage, e.g. 1,1,2,1")
     p.add_argument("--init", type=Path, help="start from this checkpoint")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", type=Path, default=None, help="output folder (default WEIGHTS_DIR)")
     add_json_flag(p)
@@ -162,9 +168,9 @@ def _trunk_args(p) -> None:
     p.add_argument("--tail-only", action="store_true",
                    help="Lite trunk: cache the frozen blocks' features of --cache-views views "
                         "per picture once, then train only the later blocks and the heads")
-    p.add_argument("--cache-views", type=int, default=2,
+    p.add_argument("--cache-views", type=int, default=TrainConfig.cache_views,
                    help="views cached per picture with --tail-only (plain + augmented)")
-    p.add_argument("--trunk-lr-scale", type=float, default=1.0,
+    p.add_argument("--trunk-lr-scale", type=float, default=TrainConfig.trunk_lr_scale,
                    help="the trunk learns at --lr times this (e.g. 0.1 for a pretrained one)")
 
 
@@ -175,7 +181,6 @@ def _ints(text: str) -> tuple[int, ...]:
 def cmd_train(args) -> int:
     from core.models.manifest import record_weights
     from core.models.recipes import DataSpec, set_threads, train_model
-    from core.models.train import TrainConfig
 
     cfg_s = settings()
     for path in (args.data_real, args.demo, args.init):

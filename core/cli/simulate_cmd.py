@@ -16,6 +16,9 @@ from core.cli.common import (
     repository,
     settings,
 )
+from core.simulate.params import SimulationConfig
+
+DEFAULTS = SimulationConfig()  # every flag's default is the config's
 
 # SimulationConfig / FusionConfig field -> the flag that sets it (for error messages)
 FLAGS = {"num_customers": "--num-customers", "max_purchases": "--max-purchases-per-customer",
@@ -25,21 +28,24 @@ FLAGS = {"num_customers": "--num-customers", "max_purchases": "--max-purchases-p
 
 
 def register(sub, groups) -> None:
-    p = sub.add_parser("simulate", help="synthetic customers and purchases; recommendations "
-                                        "for them with the fused score")
-    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    p.add_argument("--num-customers", type=int, default=15, help="customers (default 15)")
-    p.add_argument("--max-purchases-per-customer", type=int, default=3, dest="max_purchases",
-                   metavar="N",
-                   help="each customer buys 1..N items (default 3)")
-    p.add_argument("--top-k", type=int, default=10,
+    d = DEFAULTS
+    p = sub.add_parser("simulate", aliases=["customers"],
+                       help="customers (synthetic or imported) and their purchases; "
+                            "recommendations for them with the fused score")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+    p.add_argument("--num-customers", type=int, default=d.num_customers,
+                   help=f"customers (default {d.num_customers})")
+    p.add_argument("--max-purchases-per-customer", type=int, default=d.max_purchases,
+                   dest="max_purchases", metavar="N",
+                   help=f"each customer buys 1..N items (default {d.max_purchases})")
+    p.add_argument("--top-k", type=int, default=d.top_k,
                    help="recommendations per customer: the default k of `simulate recommend` "
-                        "and `eval simulate` (default 10)")
-    p.add_argument("--p-max", type=int, default=100,
-                   help="initial popularity counts are drawn from 0..P_MAX (default 100)")
-    p.add_argument("--days", type=int, default=90, help="purchase period in days (default 90)")
-    p.add_argument("--start", default="2025-01-01",
-                   help="first day of the period (default 2025-01-01)")
+                        f"and `eval simulate` (default {d.top_k})")
+    p.add_argument("--p-max", type=int, default=d.p_max,
+                   help=f"initial popularity counts are drawn from 0..P_MAX (default {d.p_max})")
+    p.add_argument("--days", type=int, default=d.days,
+                   help=f"purchase period in days (default {d.days})")
+    p.add_argument("--start", default=d.start, help=f"first day of the period (default {d.start})")
     _score_args(p, defaults=True)
     add_json_flag(p)
     p.set_defaults(handler=cmd_simulate)
@@ -92,10 +98,11 @@ def _score_args(p, defaults: bool = False) -> None:
         p.add_argument(flag, type=float, default=value if defaults else None,
                        help=f"{what} ({shown})")
 
-    arg("--p-threshold", 0.15, "share of the top popularity above which trend-seekers "
-                               "penalise an item")
-    arg("--penalty-exponent", 4.0, "steepness of that penalty")
-    arg("--distance-scale", 100.0, "km at which store proximity falls to 0.37")
+    arg("--p-threshold", DEFAULTS.p_threshold, "share of the top popularity above which "
+                                               "trend-seekers penalise an item")
+    arg("--penalty-exponent", DEFAULTS.penalty_exponent, "steepness of that penalty")
+    arg("--distance-scale", DEFAULTS.distance_scale_km,
+        "km at which store proximity falls to 0.37")
     if not defaults:
         p.add_argument("--weight", action="append", metavar="PART=W",
                        help="weight (exponent) of a score part: visual, popularity, category, "
@@ -109,8 +116,6 @@ def _no_vectors():
 
 
 def _config(args):
-    from core.simulate.params import SimulationConfig
-
     cfg = SimulationConfig(seed=args.seed, num_customers=args.num_customers,
                            max_purchases=args.max_purchases, top_k=args.top_k,
                            p_max=args.p_max, p_threshold=args.p_threshold,
