@@ -14,6 +14,7 @@ PAGES = [  # (script, title, icon): every page of the product, in menu order
     ("pages/outfits.py", "Outfits", "🧥"),
     ("pages/explore.py", "Explore", "🗺️"),
     ("pages/simulate.py", "Customers", "🛍️"),
+    ("pages/models.py", "Models", "🧠"),
 ]
 
 st.set_page_config(page_title="Fashion Studio", page_icon="👗", layout="wide")

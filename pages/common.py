@@ -58,8 +58,8 @@ def _settings() -> Settings:
 
 def settings() -> Settings:
     """The cached settings, or the configuration error on the page and stop."""
-    try:
-        return _settings()
+    try:  # the encoder activated on the Models page (its pointer file) applies at once
+        return _settings().with_active_model()
     except SettingsError as exc:
         stop_with("Configuration error.", exc)
 
@@ -136,7 +136,8 @@ def resource(factory: str, *args: Any) -> Any:
     when a file in WEIGHTS_DIR changes (say `train tune` or a new encoder lands while the app
     runs): a model loaded from the old file would embed queries unlike the catalog.
     """
-    return _resource(factory, args, weights_stamp(settings().weights_dir))
+    current = settings()  # keyed by the active encoder too: an activation swaps models
+    return _resource(factory, args, (current.backbone, weights_stamp(current.weights_dir)))
 
 
 def weights_stamp(weights_dir: Path) -> tuple:

@@ -17,24 +17,13 @@ from core.modelhub.compare import compare
 from core.modelhub.data import DataError
 from core.modelhub.finetune import Diverged, FineTuneParams, fine_tune
 from core.modelhub.listing import list_models
-
-TINY = {"widths": (8, 8, 16, 16), "blocks": (1, 1, 1, 1)}
+from tests.modelhub_helpers import tiny_hub
 
 
 @pytest.fixture
-def hub(settings, repo, small_catalog):
+def hub(settings, repo):
     """A tiny shipped studio_encoder, a 30-item catalog embedded with it."""
-    from core.models.embed import embed_catalog
-    from core.models.manifest import record_weights
-    from core.models.studio import new_encoder, save_checkpoint
-
-    model = new_encoder(**TINY)
-    model.image_size = 32
-    settings.weights_dir.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(model, settings.weights_dir / "studio_encoder.pt")
-    record_weights(settings.weights_dir, "studio_encoder.pt", command="test")
-    small_catalog(30, 48)
-    embed_catalog(repo, settings, "studio_encoder", workers=0)
+    tiny_hub(settings, repo, 30, 48)
     store.attach(settings.data_dir)
     return settings
 
