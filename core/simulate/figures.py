@@ -1,30 +1,24 @@
-"""What the Customers page draws: the header line, the store map, the score-parts table, the
-evaluation bars.
-
-The map is a plain longitude/latitude scatter (no map tiles or online outlines: the app
-works offline): stores as squares, the chosen customer's home as a star
-with a line to each store they bought from (homes lie a few km from a store: a store's
-square grows with the customers living near it).
-"""
+"""What the Customers page draws besides the store map (core.simulate.storemap): the header
+line, the customer's colours, the score-parts table, the evaluation bars and its caution."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.simulate.customers import Customer
+from core.demo.taxonomy import COLORS
 from core.simulate.params import PARTS
 from core.simulate.service import CustomerRecommendation
-from core.storage.records import Store
+from core.tagging.labels import field_label
 
 PART_LABELS = {"visual": "looks alike", "popularity": "popularity for their taste",
                "category": "category affinity", "proximity": "store nearby"}
+PART_SHORT = {"visual": "looks", "popularity": "popularity", "category": "category",
+              "proximity": "nearby"}
 PART_COLOURS = {"visual": "#1f77b4", "popularity": "#ff7f0e", "category": "#2ca02c",
                 "proximity": "#9467bd"}
-STORE_COLOUR, HOME_COLOUR = "#1f4e79", "#d62728"
 
 
 def run_caption(run: dict | None) -> str | None:
@@ -40,67 +34,6 @@ def run_caption(run: dict | None) -> str | None:
         return f"{text} · imported from {' and '.join(files)}"
     seed = (summary.get("params") or {}).get("seed")
     return f"{text} · {summary['trend_seekers']} trend-seekers · seed {seed}"
-
-
-def map_figure(stores: Sequence[Store], customers: Sequence[Customer],
-               chosen: Customer | None = None, bought_at: Sequence[str] = (),
-               height: int = 400) -> go.Figure:
-    """Stores (bigger where more customers live), the chosen customer's home and lines to the
-    stores they bought from."""
-    fig = go.Figure()
-    by_id = {s.store_id: s for s in stores}
-    visited = [by_id[sid] for sid in dict.fromkeys(bought_at) if sid in by_id]
-    for s in visited if chosen is not None else []:
-        fig.add_trace(go.Scatter(x=[chosen.lon, s.lon], y=[chosen.lat, s.lat], mode="lines",
-                                 line={"color": HOME_COLOUR, "width": 2, "dash": "dot"},
-                                 hoverinfo="skip", showlegend=False))
-    first = [s.store_id for s in visited] + ([chosen.home_store] if chosen else [])
-    living = Counter(c.home_store for c in customers)
-    fig.add_trace(go.Scatter(
-        x=[s.lon for s in stores], y=[s.lat for s in stores], mode="markers+text", name="stores",
-        text=_labels(stores, first, living), textposition="top center",
-        textfont={"size": 11, "color": "#333333"},
-        customdata=[[s.city, living[s.store_id]] for s in stores],
-        hovertemplate="%{customdata[0]} store<br>%{customdata[1]} customers live nearby"
-                      "<extra></extra>",
-        marker={"symbol": "square", "color": STORE_COLOUR,
-                "size": [9 + 3 * min(living[s.store_id], 6) for s in stores]}))
-    if chosen is not None:
-        fig.add_trace(go.Scatter(
-            x=[chosen.lon], y=[chosen.lat], mode="markers", name=f"{chosen.name}'s home",
-            hovertemplate=f"{chosen.name}<br>near {chosen.home_city}<extra></extra>",
-            marker={"symbol": "star", "size": 18, "color": HOME_COLOUR,
-                    "line": {"width": 1, "color": "white"}}))
-    lons = [s.lon for s in stores] + [c.lon for c in customers]
-    lats = [s.lat for s in stores] + [c.lat for c in customers]
-    fig.update_layout(
-        height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="#eef3f8",
-        legend={"orientation": "h", "y": -0.08},
-        xaxis={"title": None, "range": _span(lons, -180, 180), "showgrid": False,
-               "zeroline": False, "ticksuffix": "°"},
-        yaxis={"title": None, "range": _span(lats, -90, 90), "showgrid": False,
-               "zeroline": False, "ticksuffix": "°"})
-    return fig
-
-
-def _span(values: Sequence[float], lo: float, hi: float, pad: float = 20.0) -> list[float]:
-    return [max(lo, min(values, default=lo) - pad), min(hi, max(values, default=hi) + pad)]
-
-
-def _labels(stores: Sequence[Store], first: Sequence[str], living: Counter,
-            room: float = 15.0) -> list[str]:
-    """City names, leaving out those that would overprint an already labelled nearby store
-    (the stores in ``first`` are labelled first, then those with the most customers)."""
-    order = sorted(range(len(stores)), key=lambda i: (stores[i].store_id not in first,
-                                                      -living[stores[i].store_id]))
-    placed: list[Store] = []
-    labels = [""] * len(stores)
-    for i in order:
-        s = stores[i]
-        if all(abs(s.lon - p.lon) > room or abs(s.lat - p.lat) > room / 2 for p in placed):
-            labels[i] = s.city
-            placed.append(s)
-    return labels
 
 
 def parts_frame(recs: Sequence[CustomerRecommendation],
@@ -140,3 +73,64 @@ def eval_figure(report: dict, height: int = 320) -> go.Figure:
                       yaxis={"range": [0, 1.1], "title": None},
                       legend={"orientation": "h", "y": 1.12})
     return fig
+
+
+MIN_CUSTOMERS = 30  # below this many evaluated customers, hit rate and NDCG are rough
+
+
+def sample_caution(n: int) -> str | None:
+    """A warning when an evaluation rests on few customers (None from MIN_CUSTOMERS on)."""
+    if n >= MIN_CUSTOMERS:
+        return None
+    step = 1 / max(n, 1)
+    return (f"**Only {n} customer{'s' if n != 1 else ''} evaluated: these figures are rough.** "
+            f"One customer more or less moves the hit rate by {step:.2f}; simulate at least "
+            f"{MIN_CUSTOMERS} customers before comparing models.")
+
+
+def score_text(score: float) -> str:
+    """A fused score as the recommendation captions show it ("<0.001" for the tiniest)."""
+    return f"{score:.3f}" if score >= 0.0005 else "<0.001"
+
+
+def swatches(colours: Sequence[str]) -> str:
+    """HTML: each colour name after a small swatch of it."""
+    out = []
+    for name in colours:
+        rgb = COLORS[name].rgb if name in COLORS else (200, 200, 200)
+        out.append(f"<span style='display:inline-block;width:0.9em;height:0.9em;"
+                   f"border-radius:50%;border:1px solid #999;vertical-align:middle;"
+                   f"background:rgb{rgb}'></span>&nbsp;{name}")
+    return " &nbsp; ".join(out)
+
+
+SCORE_NOTE = ("Each score multiplies its parts (raised to their weights): how much the item looks "
+              "like the purchase it comes from (last column), its popularity for this "
+              "customer's taste, how its category goes with that purchase, how near its store "
+              "is.")
+
+
+def eval_metrics(report: dict) -> list[tuple[str, str, str | None]]:
+    """(label, value, change against the random baseline) of the evaluation's headline."""
+    k, rnd = report["k"], report["baselines"]["random"]
+    return [(f"Hit rate@{k}", f"{report['hit_rate']:.2f}",
+             f"{report['hit_rate'] - rnd['hit_rate']:+.2f} vs random"),
+            (f"NDCG@{k}", f"{report['ndcg']:.3f}",
+             f"{report['ndcg'] - rnd['ndcg']:+.3f} vs random"),
+            ("Customers evaluated", str(report["customers"]), None)]
+
+
+def profile_line(customer, purchases: int) -> str:
+    return (f"**{customer.gender}** · lives near **{customer.home_city}** · {purchases} "
+            f"purchase{'s' if purchases != 1 else ''}")
+
+
+def rec_caption(rank: int, r: CustomerRecommendation) -> str:
+    """"#3 · 0.025 · jeans · orange": rank, fused score, category and colour."""
+    return (f"#{rank} · {score_text(r.score)} · {field_label(r.item, 'category')} · "
+            f"{field_label(r.item, 'color')}")
+
+
+def history_caption(purchase, item) -> str:
+    """"2025-03-01 · jeans · orange": a purchase's date, category and colour."""
+    return f"{purchase.date} · {field_label(item, 'category')} · {field_label(item, 'color')}"

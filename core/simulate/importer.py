@@ -47,6 +47,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -69,6 +70,11 @@ CUSTOMER_COLUMNS = ("customer_id",)
 # what `simulate export` writes: every column the importer reads, in the importer's format
 PURCHASE_EXPORT = ("purchase_id", "customer_id", "sku", "ts", "store_id", "price")
 CUSTOMER_EXPORT = ("customer_id", "name", "gender", "lat", "lon", "home_store", "trendiness")
+FILE_TYPES = ("csv", "json", "jsonl")  # what the importer reads
+PURCHASE_HELP = ("One purchase per row: customer_id, sku, ts (ISO date or date-time); optional "
+                 "store_id, price, purchase_id.")
+CUSTOMER_HELP = ("customer_id; optional name, gender, lat, lon, home_store, trendiness. What is "
+                 "missing is derived from the purchases.")
 SHOPPER_GENDERS = ("women", "men", UNKNOWN_GENDER)
 DEFAULT_TRENDINESS = 0.5
 KIND = "import"
@@ -194,25 +200,39 @@ def store_history(repo, h: History) -> dict:
     return {**report, "kind": KIND, "sources": h.sources}
 
 
-def export_history(repo, out_dir: Path) -> dict[str, Path | int]:
-    """Write the current customers and purchases (simulated or imported) as
-    ``purchases.csv`` and ``customers.csv`` in the format :func:`import_history` reads, each
-    file whole or not at all; their paths and row counts."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def import_summary(report: dict) -> str:
+    """One line on what an import brought in."""
+    return (f"Imported {report['purchases']:,} purchases of {report['items_bought']:,} items by "
+            f"{report['customers']:,} customers from {report['first']} to {report['last']}.")
+
+
+def export_tables(repo) -> dict[str, tuple[str, int]]:
+    """The current customers and purchases (simulated or imported) as CSV text in the format
+    :func:`import_history` reads: {"purchases": (text, rows), "customers": (text, rows)}."""
     tables = {"purchases": (PURCHASE_EXPORT, repo.find_docs("purchases", sort="ts")),
               "customers": (CUSTOMER_EXPORT, repo.find_docs("customers", sort="_id"))}
-    out: dict[str, Path | int] = {}
+    out = {}
     for name, (columns, docs) in tables.items():
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf)
+        writer.writerow(columns)
+        writer.writerows([["" if d.get(c) is None else d[c] for c in columns] for d in docs])
+        out[name] = (buf.getvalue(), len(docs))
+    return out
+
+
+def export_history(repo, out_dir: Path) -> dict[str, Path | int]:
+    """Write :func:`export_tables` as ``purchases.csv`` and ``customers.csv``, each file whole
+    or not at all; their paths and row counts."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path | int] = {}
+    for name, (text, rows) in export_tables(repo).items():
         path = out_dir / f"{name}.csv"
         tmp = path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(columns)
-            writer.writerows([["" if d.get(c) is None else d[c] for c in columns]
-                              for d in docs])
+        tmp.write_text(text, encoding="utf-8", newline="")
         tmp.replace(path)
-        out[name], out[f"{name}_rows"] = path, len(docs)
+        out[name], out[f"{name}_rows"] = path, rows
     return out
 
 
