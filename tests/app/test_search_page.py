@@ -281,3 +281,56 @@ def test_upload_shows_the_colour_read_off_the_photo(app_test, seeded):
     at.toggle(key="search_colour_rank").set_value(False).run()
     assert not at.exception and f"read as: {want}" in _captions(at)
     assert "12 best matches" in _captions(at)
+
+
+def test_a_category_guess_can_be_switched(app_test, seeded):
+    at = app_test("search.py").run()
+    at.toggle(key="search_category_aware").set_value(True)
+    at = _upload(at, _photo(seeded, 1))
+    chips = [b for b in at.button if b.key.startswith("search_cat-")]
+    assert len(chips) == 3 and "%" in chips[0].label
+    other = chips[1].key.split("-", 1)[1]
+    at = chips[1].click().run()
+    assert not at.exception
+    text = _captions(at)  # searched within it, or said that the catalog has none
+    assert f"within **{other}**" in text or f"no {other} items match" in text, text
+    assert at.session_state["search_cat_pick"] == other
+
+
+def test_colour_recommendations_are_ranked_by_likeness(app_test, seeded):
+    at = _upload(app_test("search.py").run(), _photo(seeded, 3))
+    tables = [t.value for t in at.dataframe]
+    ranked = [t for t in tables if len(t) >= 2 and "looks" in " ".join(t["why"])]
+    assert ranked, tables
+    assert all(list(t["rank"]) == list(range(1, len(t) + 1)) for t in ranked)
+    assert any(t["score"].nunique() > 1 for t in ranked)  # not one score for a whole group
+
+
+def test_the_catalog_picker_follows_a_new_filter(app_test, seeded, repo):
+    at = app_test("search.py").run()
+    at.multiselect(key="search_f_color").set_value(["red"]).run()
+    shown = [b.key.split("-")[1] for b in at.button if b.key.startswith("search_pick-")]
+    assert shown and {it.attrs["color"] for it in repo.get_items(shown)} == {"red"}
+
+
+def test_a_filter_matching_only_unembedded_items_says_so(app_test, seeded, repo):
+    from core.storage import Item
+
+    repo.upsert_items([Item(sku="NEW1", image_path="images/t001.jpg", hash="new1",
+                            category="hat", name="new hat", attrs={"color": "red"})])
+    at = app_test("search.py").run()
+    at.multiselect(key="search_f_category").set_value(["hat"])
+    at = _upload(at, _photo(seeded, 1))
+    warn = " ".join(w.value for w in at.warning)
+    assert "1 items match these filters but none has vectors for `studio_encoder`" in warn
+    at = at.button(key="search_embed_missing").click().run()
+    assert not at.exception and "1 best matches" in _captions(at)
+
+
+def test_background_removal_embeds_its_vectors_on_first_use(app_test, seeded, repo):
+    at = app_test("search.py").run()
+    at.toggle(key="search_mask").set_value(True)
+    at = _upload(at, _photo(seeded, 3))
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert repo.vector_count("studio_encoder+mask") == 12
+    assert "studio_encoder+mask" in _captions(at)
