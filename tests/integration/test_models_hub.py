@@ -192,3 +192,27 @@ def _wait(settings, job, ready, timeout):
         time.sleep(0.3)
     log = (jobs.jobs_dir(settings.data_dir) / job / "log.txt").read_text()[-3000:]
     pytest.fail(f"job {job} did not get there: {jobs.job_status(settings.data_dir, job)}\n{log}")
+
+
+def test_cli_list_show_activate_delete(hub, repo, tmp_path, cli_settings, capsys):
+    from core.cli import main
+
+    new = tiny_run(hub, repo, tmp_path)["model_id"]
+    assert main(["models", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    encoders = [r for r in listed if r["kind"] == "image_encoder"]
+    assert [r["id"] for r in encoders if r["active"]] == ["studio_encoder"]
+    mine = next(r for r in listed if r["id"] == new)
+    assert mine["vectors"] == 0 and "val_r1_item" in mine["metrics"]
+    assert main(["models", "show", new]) == 0
+    assert json.loads(capsys.readouterr().out)["manifest"]["base"] == "studio_encoder"
+    assert main(["models", "activate", new, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["vectors"] == 30
+    assert main(["models", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in listed if r["kind"] == "image_encoder" and r["active"]] == [new]
+    assert main(["models", "delete", new]) == 2
+    assert "active encoder" in capsys.readouterr().err
+    assert main(["models", "activate", "studio_encoder"]) == 0
+    assert main(["models", "delete", new]) == 0
+    assert main(["models", "show", "nope-ft9"]) == 2

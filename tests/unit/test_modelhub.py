@@ -1,0 +1,114 @@
+"""Model hub building blocks without a database: held-out split, model folders, the active
+pointer, the trainer's liveness check, what the page shows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.config import load_settings, read_active_pointer
+from core.modelhub import store, view
+from core.modelhub.activate import write_pointer
+from core.modelhub.data import CatalogRow, DataError, split_rows
+from core.modelhub.finetune import FineTuneParams
+from core.modelhub.jobs import pid_alive
+
+
+def rows(n: int, labelled: int) -> list[CatalogRow]:
+    return [CatalogRow(f"S{i:03d}", Path(f"/x/{i}.jpg"), "dress" if i < labelled else None,
+                       "red", {}) for i in range(n)]
+
+
+def test_holdout_is_labelled_stable_and_at_least_the_minimum():
+    train, held = split_rows(rows(200, 150))
+    assert len(held) == 15 and all(r.category for r in held)
+    assert {r.sku for r in held} == {r.sku for r in split_rows(rows(200, 150))[1]}
+    assert len(split_rows(rows(30, 30))[1]) == 8 and len(train) == 185
+
+
+def test_too_few_items_names_the_numbers():
+    with pytest.raises(DataError, match="at least 24 items.*the catalog has 20 with images"):
+        split_rows(rows(20, 20))
+    with pytest.raises(DataError, match="8 of them with a category.*3 with a category"):
+        split_rows(rows(100, 3))
+    with pytest.raises(DataError, match="no catalog item has an image"):
+        split_rows([])
+
+
+@pytest.mark.parametrize("bad", [{"lr": float("nan")}, {"lr": 0}, {"epochs": 0},
+                                 {"image_size": 16}, {"max_minutes": -1}])
+def test_bad_settings_are_refused(bad):
+    with pytest.raises(DataError):
+        FineTuneParams(**bad).check()
+
+
+def test_publish_writes_a_whole_folder_and_versions_go_up(tmp_path):
+    ckpt = tmp_path / "best.pt"
+    ckpt.write_bytes(b"weights")
+    assert store.next_model_id(tmp_path, "studio_lite") == "studio_lite-ft1"
+    folder = store.publish_model(tmp_path, "studio_lite-ft1", ckpt, {"family": "studio_lite"},
+                                 ["A", "B"])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["id"] == "studio_lite-ft1" and len(manifest["sha256"]) == 64
+    assert store.holdout_skus(tmp_path, "studio_lite-ft1") == ["A", "B"]
+    assert not list((tmp_path / "models").glob(".*"))  # no staging left behind
+    assert store.next_model_id(tmp_path, "studio_lite") == "studio_lite-ft2"
+    with pytest.raises(store.ModelError, match="exists"):
+        store.publish_model(tmp_path, "studio_lite-ft1", ckpt, {}, [])
+    with pytest.raises(store.ModelError, match="active encoder"):
+        store.delete_model(tmp_path, "studio_lite-ft1", "studio_lite-ft1")
+    with pytest.raises(store.ModelError, match="cannot be deleted"):
+        store.delete_model(tmp_path, "studio_lite", "x")
+    store.delete_model(tmp_path, "studio_lite-ft1", "studio_lite")
+    assert store.list_user_models(tmp_path) == []
+
+
+def test_the_active_pointer_overrides_backbone_while_its_model_exists(tmp_path):
+    cfg = load_settings(env_file=tmp_path / "none.env", DATA_DIR=str(tmp_path),
+                        BACKBONE="studio_lite")
+    assert cfg.backbone == "studio_lite" and read_active_pointer(tmp_path) is None
+    write_pointer(tmp_path, "studio_encoder")
+    assert cfg.with_active_model().backbone == "studio_encoder"
+    write_pointer(tmp_path, "studio_lite-ft4")  # a user model whose folder is missing
+    assert cfg.with_active_model().backbone == "studio_lite"
+    (tmp_path / "models" / "studio_lite-ft4").mkdir(parents=True)
+    (tmp_path / "models" / "studio_lite-ft4" / "model.pt").write_bytes(b"w")
+    assert load_settings(env_file=tmp_path / "none.env", DATA_DIR=str(tmp_path)).backbone \
+        == "studio_lite-ft4"
+
+
+def test_a_dead_or_zombie_process_is_not_alive():
+    assert pid_alive(os.getpid())
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    import time
+
+    time.sleep(1.0)  # exited, not reaped yet: a zombie
+    assert not pid_alive(proc.pid)
+    proc.wait()
+    assert not pid_alive(proc.pid) and not pid_alive(None)
+
+
+def test_progress_line_eta_and_curves():
+    status = {"state": "running", "epoch": 2, "epochs": 3, "step": 5, "steps": 10,
+              "progress": 0.5, "eta_s": 125}
+    frac, line = view.progress_of(status)
+    assert frac == 0.5 and "epoch 2/3, step 5/10" in line and "2 min 05 s left" in line
+    assert view.progress_of({"state": "lost", "message": "gone"})[1].endswith("gone")
+    fig = view.curves_figure([{"epoch": 1, "train_loss": 2.0, "val_demo_r1_item": 0.5},
+                              {"epoch": 2, "train_loss": 1.5, "val_demo_r1_item": 0.6}])
+    assert [t.name for t in fig.data] == ["train_loss", "R@1 exact item"]
+    assert list(fig.data[0].y) == [2.0, 1.5]
+
+
+def test_comparison_rows_side_by_side():
+    result = {"models": ["a", "b"], "figures": {
+        "a": {"p10_category": 0.5, "p10_colour": 0.4, "r1_item": 0.7, "top1_category": None},
+        "b": {"p10_category": 0.6, "p10_colour": 0.4, "r1_item": 0.9, "top1_category": 0.8}}}
+    table = {r["figure"]: r for r in view.comparison_rows(result)}
+    assert table["P@10 same category"]["change"] == 0.1
+    assert table["classifier top-1"]["a"] == "—" and table["classifier top-1"]["b"] == 0.8
