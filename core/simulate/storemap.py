@@ -6,7 +6,8 @@ lines on a longitude/latitude plot: the map works offline and in every browser. 
 squares (bigger where more customers live), the chosen customer's home a star with a dotted
 line to each store they bought from. City labels are placed so that none overprints another or
 a marker: each tries above, below, right and left of its store, the chosen customer's stores
-first, then the busiest; a store whose label finds no room is named on hover.
+first (these may cover another store's marker), then the busiest; a store whose label finds no
+room is named on hover.
 """
 
 from __future__ import annotations
@@ -79,16 +80,20 @@ def _candidates(x: float, y: float, text: str) -> list[tuple[str, Box]]:
 def place_labels(stores: Sequence[Store], first: Sequence[str], living: Counter,
                  xr: list[float], yr: list[float]) -> list[tuple[str, str]]:
     """Per store, (label, text position): "" where no position is free of other labels and
-    markers. Stores in ``first`` are placed first, then those with the most customers."""
+    markers. Stores in ``first`` are placed first (and may cover a marker), then those with the
+    most customers."""
     points = [_to_px(s.lon, s.lat, xr, yr) for s in stores]
-    taken: list[Box] = [(x - 6, y - 6, x + 6, y + 6) for x, y in points]  # the markers
+    markers: list[Box] = [(x - 6, y - 6, x + 6, y + 6) for x, y in points]
+    taken: list[Box] = []  # the labels placed so far
     out = [("", "top center")] * len(stores)
     order = sorted(range(len(stores)), key=lambda i: (stores[i].store_id not in first,
                                                       -living[stores[i].store_id], i))
     for i in order:
         for position, box in _candidates(*points[i], stores[i].city):
             inside = box[0] >= 0 and box[2] <= PLOT_PX[0] and box[1] >= 0 and box[3] <= PLOT_PX[1]
-            if inside and not any(_overlaps(box, t) for t in taken):
+            # the chosen customer's stores are always named, if need be over another marker
+            avoid = taken if stores[i].store_id in first else taken + markers
+            if inside and not any(_overlaps(box, t) for t in avoid):
                 out[i] = (stores[i].city, position)
                 taken.append(box)
                 break

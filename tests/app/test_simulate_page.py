@@ -197,3 +197,43 @@ def test_a_bad_upload_shows_the_reason_and_changes_nothing(app_test, shop, repo)
     assert "history.csv: customer_id not in people.csv in 2 records (line 5 'U', line 6 'U')" \
         in at.error[0].value
     assert _state(repo) == before
+
+
+# -- the store map, the sample-size caution, the CSV downloads ------------------------------
+def _map(at) -> dict:
+    return next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if "simulate_map" in c.proto.id)
+
+
+def test_the_store_map_draws_coastlines_and_readable_labels(app_test, shop, repo):
+    at = _simulate(app_test("simulate.py").run())
+    assert not at.exception, at.exception
+    traces = _map(at)["data"]
+    coast = traces[0]
+    assert coast["name"] == "coast and borders" and coast["mode"] == "lines"
+    assert len([x for x in coast["x"] if x is not None]) > 5000  # the world's outlines
+    (stores,) = [t for t in traces if t.get("name") == "stores"]
+    labelled = [t for t in stores["text"] if t]
+    assert labelled and set(labelled) <= {s["city"] for s in repo.find_docs("stores")}
+    assert len(stores["textposition"]) == len(stores["text"])
+
+
+def test_few_customers_get_a_sample_size_caution(app_test, shop):
+    at = _simulate(app_test("simulate.py").run(), customers=6)
+    at.toggle(key="simulate_eval").set_value(True).run()
+    assert not at.exception, at.exception
+    evaluated = next(m.value for m in at.metric if m.label == "Customers evaluated")
+    (caution,) = [w.value for w in at.warning if "figures are rough" in w.value]
+    assert caution.startswith(f"**Only {evaluated} customers evaluated")
+
+
+def test_customers_and_purchases_download_as_the_cli_exports_them(app_test, shop, repo):
+    at = app_test("simulate.py").run()
+    assert not at.get("download_button")  # nothing to download before a run
+    at = _simulate(at, customers=5)
+    assert not at.exception, at.exception
+    buttons = {b.proto.label: b.proto
+               for b in at.get("download_button")}
+    n = repo.count_docs("purchases")
+    assert set(buttons) == {f"purchases.csv ({n} rows)", "customers.csv (5 rows)"}
+    assert all("simulate export" in b.help for b in buttons.values())
