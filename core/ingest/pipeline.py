@@ -92,6 +92,10 @@ class _Writer:
                 self._batch(candidates[start : start + BATCH], pool)
                 if progress:
                     progress(min(start + BATCH, total), total)
+        if self.report.duplicates and not self.report.added:
+            # a run killed between its insert and its version bump left caches stale; the
+            # re-run, which finds only what that run stored, moves the version on
+            self.repo.bump_catalog_version()
 
     def _batch(self, chunk: list[Candidate], pool: ThreadPoolExecutor) -> None:
         loaded = []

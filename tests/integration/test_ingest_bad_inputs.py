@@ -206,3 +206,20 @@ def test_bad_values_never_reach_a_stored_duplicate(repo, settings, tmp_path):
         "$where/x.jpg: category: '$where' starts with '$'"]
     assert report.supplied == 0
     assert [it.category for it in repo.iter_items()] == ["unknown"]
+
+
+def test_a_rerun_refreshes_the_catalog_version_a_killed_run_may_not_have_bumped(
+        repo, settings, tmp_path):
+    from tests.fixtures_bad import jpeg_bytes
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(2):
+        (folder / f"p{i}.jpg").write_bytes(jpeg_bytes((48, 40), seed=i))
+    ingest_path(repo, settings, folder)
+    # a run killed between its insert and its version bump: the items are stored, the
+    # version is not; the re-run adds nothing but must still move the version on
+    before = repo.catalog_version()
+    report = ingest_path(repo, settings, folder)
+    assert report.added == 0 and report.duplicates == 2
+    assert repo.catalog_version() > before
