@@ -1,7 +1,8 @@
 """The Outfits page in a real browser, on the demo catalog embedded with the shipped encoder:
-build a look from the catalog, see its score and pair heatmap, complete it, add photos (a bad
-one gets a clear message; a good one's season can be stated) and load a held-out outfit of the
-data set."""
+build a look from the catalog, see its score, the verdict's reason and the pair heatmap,
+complete it, add photos (a bad one gets a clear message; a good one's category guess can be
+corrected and its season stated) and load a held-out outfit of the data set (the page asks
+before replacing a look)."""
 
 from __future__ import annotations
 
@@ -46,12 +47,33 @@ def _look_size(page, n: int) -> None:
     wait_for_app(page)
 
 
+VERDICT = re.compile(r"^(These go together|These don't go together|Not quite together)")
+REASONS = ("women's and men's pieces", "summer with winter", "two ", "clashing colours",
+           "a one-piece with separates", "casual with formal", "judged from the pictures")
+
+
+def _verdict(page) -> str:
+    alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    (text,) = [a.strip() for a in alerts if VERDICT.match(a.strip())]
+    return text
+
+
+def _reads_as_its_score(text: str, score: str) -> None:
+    """The verdict quotes the score and either says every pair goes together (naming the
+    weakest) or names each clashing pair with a reason."""
+    assert f"({score})" in text, (text, score)
+    if text.startswith("These go together"):
+        assert "every pair scores 50% or more; the weakest is" in text
+    else:
+        assert "clash" in text and " with " in text and any(r in text for r in REASONS), text
+
+
 def _score(page) -> str:
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Outfit score")
     return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
-def test_build_score_and_complete_a_look(outfits_url, page):
+def test_build_a_look_read_the_reason_and_complete_it(outfits_url, page):
     page.goto(f"{outfits_url}/outfits")
     page.get_by_text("Your look is empty").wait_for()
     adds = page.get_by_role("button", name="Add to look")
@@ -62,6 +84,7 @@ def test_build_score_and_complete_a_look(outfits_url, page):
     adds.nth(1).click()
     _look_size(page, 2)
     assert re.fullmatch(r"\d{1,3}%", _score(page)), _score(page)
+    _reads_as_its_score(_verdict(page), _score(page))
     heatmap = page.locator(".js-plotly-plot")
     heatmap.first.wait_for()
     assert heatmap.first.locator(".hm, .heatmaplayer, image").count() >= 1  # the pair cells
@@ -70,9 +93,13 @@ def test_build_score_and_complete_a_look(outfits_url, page):
     page.get_by_role("tab", name="Complete the look").click()
     fill = page.get_by_role("button", name="Add", exact=True)
     fill.first.wait_for()
+    looks = [c for c in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+             if " · look " in c]
+    assert looks and all(re.search(r" · look \d{1,3}%$", c.strip()) for c in looks), looks
     fill.first.click()
     _look_size(page, 3)
     assert re.fullmatch(r"\d{1,3}%", _score(page))
+    _reads_as_its_score(_verdict(page), _score(page))
     assert page.locator('[data-testid="stException"]').count() == 0
     page.get_by_text("Your look · 3 of 6").scroll_into_view_if_needed()  # for the screenshot
 
@@ -90,6 +117,13 @@ def test_photos_and_examples(outfits_url, demo_catalog, page, tmp_path):
     alert = page.locator('[data-testid="stAlert"]').filter(has_text="Could not use")
     assert "not_a_photo.jpg" in alert.first.inner_text()
     assert page.get_by_text(photo.name).count() >= 1  # the photo's piece is labelled
+    # what the photo shows: the model's guesses first, then every category; a pick sticks
+    what = page.get_by_role("combobox", name="What is it?")
+    what.click()
+    page.get_by_role("option", name="coat", exact=True).click()
+    wait_for_app(page)
+    assert page.get_by_role("combobox", name="What is it?").input_value() == "coat"
+    assert page.get_by_text(f"{photo.name} (coat)").count() >= 1
     # the shipped model reads the catalog's season and gender; a photo's can be stated
     season = page.get_by_role("combobox", name="Season")
     assert page.get_by_role("combobox", name="For whom").count() == 1
@@ -102,7 +136,10 @@ def test_photos_and_examples(outfits_url, demo_catalog, page, tmp_path):
     load = page.get_by_role("button", name="Load into my look")
     load.first.wait_for()
     assert page.get_by_text("Data set:").count() >= 1
-    load.first.click()
+    load.first.click()  # the look has the photo: the page asks before replacing it
+    page.get_by_text("is ready, and your look already has 1 piece.").wait_for()
+    _look_size(page, 1)
+    page.get_by_role("button", name="Start a new look with it").click()
     page.get_by_text(re.compile(r"Your look · [2-6] of 6 pieces")).wait_for()
     wait_for_app(page)
     page.locator(".js-plotly-plot").first.wait_for()

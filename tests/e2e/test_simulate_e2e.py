@@ -77,3 +77,36 @@ def test_import_a_purchase_history_in_browser(app_url, demo_catalog, page, tmp_p
     assert picker.locator("input").first.input_value().startswith("R1 · R1")  # not a stale C0…
     page.get_by_role("heading", name="Purchase history").wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_run_a_simulation_and_download_the_csv(app_url, demo_catalog, page, tmp_path):
+    """Run a small simulation, read the map and the evaluation's sample-size caution, then
+    download purchases.csv and customers.csv: the same bytes as `simulate export` writes."""
+    from core.simulate.importer import export_history
+
+    _, repo, _ = demo_catalog
+    page.goto(f"{app_url}/simulate")
+    page.get_by_role("button", name="Run simulation").wait_for()
+    page.get_by_role("button", name="Run simulation").click()
+    page.get_by_role("heading", name="Purchase history").wait_for()
+    wait_for_app(page)
+    assert repo.count_docs("customers") == 15
+    page.locator(".js-plotly-plot").first.wait_for()  # the store map, with its outlines
+    assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 2
+
+    page.get_by_text("Evaluate on held-out purchases").click()
+    page.get_by_text("Customers evaluated").wait_for()
+    wait_for_app(page)
+    assert page.get_by_text("figures are rough").count() == 1
+
+    files = export_history(repo, tmp_path / "cli")
+    for name in ("purchases", "customers"):
+        button = page.get_by_role("button", name=re.compile(rf"^{name}\.csv \("))
+        with page.expect_download() as download:
+            button.click()
+        assert download.value.suggested_filename == f"{name}.csv"
+        got = tmp_path / f"{name}.csv"
+        download.value.save_as(got)
+        assert got.read_bytes() == files[name].read_bytes()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_text("figures are rough").scroll_into_view_if_needed()  # for the screenshot
