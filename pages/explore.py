@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.explore import (
     COLOR_BY,
+    METHODS,
     ExploreError,
     MapParams,
     assignments_csv,
@@ -51,22 +52,30 @@ if not models:
     st.stop()
 memo = resource("core.explore:map_memo")
 
+DEFAULTS = MapParams()  # the widgets' defaults and ranges are the map's
+# the widgets below take their value from session state only (a default as well would clash
+# with the k suggestion written there)
+for key, value in (("explore_k", DEFAULTS.clusters), ("explore_perplexity",
+                   int(DEFAULTS.perplexity)), ("explore_iterations", DEFAULTS.iterations),
+                   ("explore_seed", DEFAULTS.seed), ("explore_method", DEFAULTS.method)):
+    st.session_state.setdefault(key, value)
 if "explore_k_pending" in st.session_state:  # a suggestion from the previous run
     st.session_state["explore_k"] = st.session_state.pop("explore_k_pending")
 
 c1, c2, c3, c4, c5 = st.columns([2, 1.3, 1, 1, 1.4], vertical_alignment="bottom")
 default_model = settings().backbone if settings().backbone in models else models[0]
 model = c1.selectbox("Model", models, index=models.index(default_model), key="explore_model")
-method = c2.radio("Projection", ["tsne", "pca"], horizontal=True, key="explore_method",
+method = c2.radio("Projection", METHODS, horizontal=True, key="explore_method",
                   format_func={"tsne": "t-SNE", "pca": "PCA"}.get)
-k = c3.number_input("Clusters (k)", 1, 60, 8, key="explore_k")
+k = c3.number_input("Clusters (k)", *MapParams.CLUSTERS, key="explore_k")
 suggest = c4.button("Suggest k", key="explore_suggest", help="best silhouette score, k = 2…20")
 color_by = c5.selectbox("Colour by", COLOR_BY, key="explore_color_by")
 with st.expander("t-SNE settings"):
     t1, t2, t3 = st.columns(3)
-    perplexity = t1.slider("Perplexity", 5, 50, 30, key="explore_perplexity")
-    iterations = t2.slider("Iterations", 250, 2000, 750, step=50, key="explore_iterations")
-    seed = t3.number_input("Seed", 0, 10_000, 0, key="explore_seed")
+    perplexity = t1.slider("Perplexity", *MapParams.PERPLEXITY, key="explore_perplexity")
+    iterations = t2.slider("Iterations", *MapParams.ITERATIONS, step=50,
+                           key="explore_iterations")
+    seed = t3.number_input("Seed", 0, 10_000, key="explore_seed")
 
 if suggest:
     bar = st.progress(0.0, text="Trying k = 2…20")
@@ -80,7 +89,8 @@ if "explore_k_scores" in st.session_state:
     st.caption(f"Silhouette suggests k = {best} (score {scores[best]:.2f}; "
                + ", ".join(f"{kk}: {s:.2f}" for kk, s in scores.items()) + ")")
 
-params = MapParams(method, int(k), float(perplexity), int(iterations), int(seed))
+params = MapParams(method=method, clusters=int(k), perplexity=float(perplexity),
+                   iterations=int(iterations), seed=int(seed))
 bar = st.progress(0.0, text="Preparing the map…")
 try:
     emap = memo.get(repo, model, params, progress=lambda f, m: bar.progress(f, text=m))

@@ -12,14 +12,22 @@ from core.cli.common import CliError, add_json_flag, emit_json, repository, sett
 
 
 def register(sub, groups) -> None:
+    from core.explore.params import METHODS, MapParams  # light: no scikit-learn
+
+    d = MapParams()  # every default and range is the map's
     p = sub.add_parser("explore", help="t-SNE / PCA map of the catalog with k-means clusters")
-    p.add_argument("--method", choices=("tsne", "pca"), default="tsne")
-    p.add_argument("--clusters", type=int, default=8,
-                   help="number of k-means clusters (0: suggest k by silhouette score)")
+    p.add_argument("--method", choices=METHODS, default=d.method)
+    p.add_argument("--clusters", type=int, default=d.clusters,
+                   help="number of k-means clusters, {}..{} (0: suggest k by silhouette "
+                        "score; default {})".format(*d.CLUSTERS, d.clusters))
     p.add_argument("--model", help="model id of the vectors (default: BACKBONE setting)")
-    p.add_argument("--perplexity", type=float, default=30.0)
-    p.add_argument("--iterations", type=int, default=750)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--perplexity", type=float, default=d.perplexity,
+                   help="t-SNE perplexity, {}..{} (default {:g})".format(*d.PERPLEXITY,
+                                                                       d.perplexity))
+    p.add_argument("--iterations", type=int, default=d.iterations,
+                   help="t-SNE iterations, {}..{} (default {})".format(*d.ITERATIONS,
+                                                                     d.iterations))
+    p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--color-by", default="cluster",
                    choices=("cluster", "category", "color", "pattern", "season"))
     p.add_argument("--no-cache", action="store_true", help="recompute even if a result is stored")
@@ -71,7 +79,8 @@ def run_explore(args) -> int:
         k = args.clusters
         if k == 0:
             k = suggest_clusters(repo, model, progress=bar)["k"]
-        params = MapParams(args.method, k, args.perplexity, args.iterations, args.seed)
+        params = MapParams(method=args.method, clusters=k, perplexity=args.perplexity,
+                           iterations=args.iterations, seed=args.seed)
         emap = build_map(repo, model, params, progress=bar, use_cache=not args.no_cache)
     except ExploreError as exc:
         raise CliError(str(exc)) from None

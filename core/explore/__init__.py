@@ -1,36 +1,33 @@
-"""Embedding explorer: PCA / t-SNE maps of the catalog with k-means clusters, cached in MongoDB."""
+"""Embedding explorer: PCA / t-SNE maps of the catalog with k-means clusters, cached in MongoDB.
+
+Names are loaded on first use, so that the light parts (the map's parameters) do not pull in
+scikit-learn and plotly.
+"""
 
 from __future__ import annotations
 
-from core.explore.clusters import (
-    Clustering,
-    ClusterSummary,
-    KSuggestion,
-    cluster,
-    suggest_k,
-    summarise,
-)
-from core.explore.colours import COLOR_BY, garment_colour, groups
-from core.explore.export import assignments_csv, render_png
-from core.explore.figure import breakdown, scatter_figure, selected_rows, summary_frame
-from core.explore.memo import MapMemo, map_memo, photo_embedder
-from core.explore.projection import METHODS, Projection, ProjectionParams, normalise, project
-from core.explore.service import (
-    ExploreError,
-    ExploreMap,
-    MapParams,
-    Placement,
-    build_map,
-    ensure_vectors,
-    place,
-    suggest_clusters,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "COLOR_BY", "METHODS", "ClusterSummary", "Clustering", "ExploreError", "ExploreMap",
-    "KSuggestion", "MapMemo", "MapParams", "Placement", "Projection", "ProjectionParams",
-    "assignments_csv", "breakdown", "build_map", "cluster", "ensure_vectors", "garment_colour",
-    "groups", "map_memo", "normalise", "photo_embedder", "place", "project", "render_png",
-    "scatter_figure", "selected_rows", "suggest_clusters", "suggest_k", "summarise",
-    "summary_frame",
-]
+_WHERE = {
+    "clusters": ("Clustering", "ClusterSummary", "KSuggestion", "cluster", "suggest_k",
+                 "summarise"),
+    "colours": ("COLOR_BY", "garment_colour", "groups"),
+    "export": ("assignments_csv", "render_png"),
+    "figure": ("breakdown", "scatter_figure", "selected_rows", "summary_frame"),
+    "memo": ("MapMemo", "map_memo", "photo_embedder"),
+    "params": ("METHODS", "ExploreError", "MapParams", "ProjectionParams"),
+    "projection": ("Projection", "normalise", "project"),
+    "service": ("ExploreMap", "Placement", "build_map", "ensure_vectors", "place",
+                "suggest_clusters"),
+}
+_MODULE = {name: module for module, names in _WHERE.items() for name in names}
+__all__ = sorted(_MODULE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"core.explore.{_MODULE[name]}"), name)
+    globals()[name] = value
+    return value

@@ -13,41 +13,14 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from threadpoolctl import threadpool_limits
 
+from core.explore.params import ProjectionParams
 from core.explore.progress import report, thread_stdout
 from core.progress import FractionProgress
 
 log = logging.getLogger(__name__)
 
-METHODS = ("tsne", "pca")
 PCA_DIMS = 50  # t-SNE and k-means run on this many principal components (speed, less noise)
 _ITERATION = re.compile(r"Iteration (\d+)")
-
-
-@dataclass(frozen=True)
-class ProjectionParams:
-    """How to project: ``pca`` ignores perplexity, iterations and seed."""
-
-    method: str = "tsne"
-    perplexity: float = 30.0
-    iterations: int = 750
-    seed: int = 0
-
-    def validate(self) -> None:
-        """Raise ValueError naming the bad field."""
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
-        if self.method == "tsne":
-            if not 2 <= self.perplexity <= 100:
-                raise ValueError(f"perplexity must be in [2, 100], got {self.perplexity}")
-            if not 250 <= self.iterations <= 5000:
-                raise ValueError(f"iterations must be in [250, 5000], got {self.iterations}")
-
-    def as_dict(self) -> dict[str, object]:
-        """The parameters that change the result (the cache key is built from these)."""
-        if self.method == "pca":
-            return {"method": "pca"}
-        return {"method": "tsne", "perplexity": float(self.perplexity),
-                "iterations": int(self.iterations), "seed": int(self.seed)}
 
 
 @dataclass

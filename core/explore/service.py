@@ -26,10 +26,10 @@ from core.explore.clusters import (
     suggest_k,
     summarise,
 )
+from core.explore.params import ExploreError, MapParams, ProjectionParams
 from core.explore.progress import report, scaled
 from core.explore.projection import (
     Projection,
-    ProjectionParams,
     nearest,
     normalise,
     place_by_neighbours,
@@ -44,33 +44,6 @@ log = logging.getLogger(__name__)
 
 KIND = "projections"
 TABLE_COLUMNS = ("sku", "name", *SUMMARY_ATTRS, "cluster", "x", "y")
-
-
-class ExploreError(ValueError):
-    """The map cannot be drawn as asked (no vectors, bad parameters); the message says why."""
-
-
-@dataclass(frozen=True)
-class MapParams:
-    """Everything that shapes a map: projection method and settings, number of clusters."""
-
-    method: str = "tsne"
-    clusters: int = 8
-    perplexity: float = 30.0
-    iterations: int = 750
-    seed: int = 0
-
-    @property
-    def projection(self) -> ProjectionParams:
-        return ProjectionParams(self.method, self.perplexity, self.iterations, self.seed)
-
-    def validate(self) -> None:
-        try:
-            self.projection.validate()
-        except ValueError as exc:
-            raise ExploreError(str(exc)) from None
-        if not 1 <= self.clusters <= 100:
-            raise ExploreError(f"clusters must be in [1, 100], got {self.clusters}")
 
 
 @dataclass

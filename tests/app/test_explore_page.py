@@ -17,6 +17,7 @@ from core.explore.bench import synthetic_vectors
 from tests.helpers import CATEGORIES, make_small_catalog
 
 MODEL = "toy_encoder"
+PAGE = "explore.py"
 N = 40
 
 
@@ -38,7 +39,7 @@ def _texts(at) -> str:
 
 
 def _open(app_test, **state):
-    at = app_test("explore.py")
+    at = app_test(PAGE)
     for key, value in {"explore_method": "pca", "explore_k": 4, **state}.items():
         at.session_state[key] = value
     return at.run()
@@ -110,7 +111,7 @@ def test_suggest_k_sets_the_number_of_clusters(app_test, catalog):
 
 def test_no_vectors_explains_how_to_embed(app_test, app_env, repo):
     make_small_catalog(repo, app_env.data_dir, n=6)
-    at = app_test("explore.py").run()
+    at = app_test(PAGE).run()
     assert not at.exception
     assert "python -m core embed" in _texts(at)
 
@@ -142,3 +143,41 @@ def test_uploaded_photo_is_placed_on_the_map(app_test, app_env, repo):
     assert "Lands in **cluster" in text
     star = at.get("plotly_chart")[0].proto.spec
     assert "your photo" in star and "star" in star
+
+
+def test_widgets_take_the_map_defaults_and_ranges(app_test, catalog):
+    from core.explore import MapParams
+
+    at = app_test(PAGE).run()
+    assert not at.exception
+    d = MapParams()
+    perplexity = at.slider(key="explore_perplexity")
+    iterations = at.slider(key="explore_iterations")
+    clusters = at.number_input(key="explore_k")
+    assert (perplexity.min, perplexity.max, perplexity.value) == (*d.PERPLEXITY, d.perplexity)
+    assert (iterations.min, iterations.max, iterations.value) == (*d.ITERATIONS, d.iterations)
+    assert (clusters.min, clusters.max, clusters.value) == (*d.CLUSTERS, d.clusters)
+    assert at.radio(key="explore_method").value == d.method
+
+
+def test_suggested_k_is_set_without_a_session_state_warning(app_test, catalog, monkeypatch):
+    import logging
+
+    from streamlit.elements.lib import policies
+
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    policies._LOGGER.addHandler(handler)
+    try:
+        at = app_test(PAGE)
+        at.session_state["explore_method"] = "pca"
+        at.run()
+        at.button(key="explore_suggest").click().run()
+        at.run()
+    finally:
+        policies._LOGGER.removeHandler(handler)
+    assert not at.exception
+    assert at.number_input(key="explore_k").value == len(CATEGORIES)
+    assert not [m for m in seen if "created with a default value" in m]

@@ -53,7 +53,7 @@ def _forbid(monkeypatch, *names: str) -> None:
 
 def test_map_summaries_recover_the_kinds(repo):
     truth = seed_catalog(repo)
-    emap = build_map(repo, MODEL, MapParams("tsne", 4, perplexity=15, iterations=250))
+    emap = build_map(repo, MODEL, MapParams("tsne", clusters=4, perplexity=15, iterations=250))
     assert not emap.cached and emap.n == 120
     assert adjusted_rand_score(truth, emap.table["cluster"]) >= 0.9
     tops = {(s.top["category"][0], s.top["color"][0]) for s in emap.summaries}
@@ -66,7 +66,7 @@ def test_map_summaries_recover_the_kinds(repo):
 
 def test_second_visit_reads_the_cache(repo, monkeypatch):
     seed_catalog(repo)
-    params = MapParams("tsne", 4, perplexity=15, iterations=250)
+    params = MapParams("tsne", clusters=4, perplexity=15, iterations=250)
     first = build_map(repo, MODEL, params)
     _forbid(monkeypatch, "project", "cluster")
     again = build_map(repo, MODEL, params)
@@ -76,16 +76,16 @@ def test_second_visit_reads_the_cache(repo, monkeypatch):
 
 def test_new_k_reuses_the_projection(repo, monkeypatch):
     seed_catalog(repo)
-    first = build_map(repo, MODEL, MapParams("pca", 4))
+    first = build_map(repo, MODEL, MapParams("pca", clusters=4))
     _forbid(monkeypatch, "project")
-    other = build_map(repo, MODEL, MapParams("pca", 3))
+    other = build_map(repo, MODEL, MapParams("pca", clusters=3))
     assert not other.cached and other.table["cluster"].nunique() == 3
     assert np.allclose(other.coords, first.coords)
 
 
 def test_catalog_change_recomputes_and_drops_stale_results(repo):
     seed_catalog(repo)
-    params = MapParams("pca", 4)
+    params = MapParams("pca", clusters=4)
     old = build_map(repo, MODEL, params)
     assert repo.count_docs("projections", {"catalog_version": old.catalog_version}) == 2
     seed_catalog(repo, n=12, start=500)  # new items bump the catalog version
@@ -99,14 +99,14 @@ def test_catalog_change_recomputes_and_drops_stale_results(repo):
 def test_vectors_without_items_are_left_out(repo):
     seed_catalog(repo, n=40)
     repo.put_vectors(MODEL, ["GHOST"], np.ones((1, 32), dtype=np.float32))
-    emap = build_map(repo, MODEL, MapParams("pca", 2))
+    emap = build_map(repo, MODEL, MapParams("pca", clusters=2))
     assert emap.n == 40 and "GHOST" not in set(emap.table["sku"])
 
 
 @pytest.mark.parametrize("method", ["pca", "tsne"])
 def test_placing_a_new_embedding(repo, method):
     seed_catalog(repo)
-    emap = build_map(repo, MODEL, MapParams(method, 4, perplexity=15, iterations=250))
+    emap = build_map(repo, MODEL, MapParams(method, clusters=4, perplexity=15, iterations=250))
     _, vectors = repo.vectors(MODEL)
     row = 17
     probe = vectors[row] + np.random.default_rng(1).normal(size=32).astype(np.float32) * 0.02
@@ -138,7 +138,7 @@ def test_errors_name_the_problem(repo):
 def test_memo_keeps_maps_until_the_catalog_changes(repo):
     seed_catalog(repo, n=30)
     memo = MapMemo()
-    params = MapParams("pca", 3)
+    params = MapParams("pca", clusters=3)
     first = memo.get(repo, MODEL, params)
     assert memo.get(repo, MODEL, params) is first
     repo.bump_catalog_version()
@@ -189,7 +189,7 @@ def test_cli_bench_reports_rows(env_for):
 def test_reembedding_same_skus_recomputes_map_and_memo(repo, monkeypatch):
     # A new encoder rewrites the vectors of the same items: same count, same catalog version.
     seed_catalog(repo, n=40)
-    params = MapParams("pca", 3)
+    params = MapParams("pca", clusters=3)
     memo = MapMemo()
     first = memo.get(repo, MODEL, params)
     assert memo.get(repo, MODEL, params) is first

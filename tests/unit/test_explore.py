@@ -148,7 +148,8 @@ def _toy_map(n: int = 30) -> ExploreMap:
     })
     summaries = [ClusterSummary(c, n // 3, 1 / 3, {"category": ("dress", 1.0),
                                                     "color": ("red", 1.0)}) for c in range(3)]
-    return ExploreMap("toy", 1, n, MapParams("pca", 3), table, [], summaries, 0.5, 0.1, False)
+    return ExploreMap("toy", 1, n, MapParams("pca", clusters=3), table, [], summaries, 0.5, 0.1,
+                      False)
 
 
 def test_groups_colour_by_garment_colour_with_fallback():
