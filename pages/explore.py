@@ -13,6 +13,7 @@ from core.explore import (
     MapParams,
     assignments_csv,
     breakdown,
+    describe_placement,
     place,
     render_png,
     scatter_figure,
@@ -26,8 +27,11 @@ from core.tagging.labels import attribute_summary, field_label
 from pages.common import (
     IMAGE_TYPES,
     enter_through_app,
+    hand_over,
     image_grid,
     image_path,
+    open_in_outfits,
+    open_in_refine,
     repo_or_stop,
     require_catalog,
     resource,
@@ -38,6 +42,7 @@ enter_through_app()
 
 MAX_GRID = 40
 EMBEDDER = "core.explore:photo_embedder"
+SEARCH_PAGE = "pages/search.py"
 
 st.title("🗺️ Explore the catalog")
 st.caption("Every item is a point; nearby points look alike to the model. Click, box- or "
@@ -52,12 +57,11 @@ if not models:
     st.stop()
 memo = resource("core.explore:map_memo")
 
-DEFAULTS = MapParams()  # the widgets' defaults and ranges are the map's
-# the widgets below take their value from session state only (a default as well would clash
-# with the k suggestion written there)
-for key, value in (("explore_k", DEFAULTS.clusters), ("explore_perplexity",
-                   int(DEFAULTS.perplexity)), ("explore_iterations", DEFAULTS.iterations),
-                   ("explore_seed", DEFAULTS.seed), ("explore_method", DEFAULTS.method)):
+# The widgets' defaults and ranges are the map's; the widgets take their value from session
+# state only (a default as well would clash with the k suggestion written there).
+d = MapParams()
+for key, value in {"explore_k": d.clusters, "explore_perplexity": int(d.perplexity),
+                   "explore_iterations": d.iterations, "explore_seed": d.seed}.items():
     st.session_state.setdefault(key, value)
 if "explore_k_pending" in st.session_state:  # a suggestion from the previous run
     st.session_state["explore_k"] = st.session_state.pop("explore_k_pending")
@@ -125,10 +129,30 @@ def place_photo():
         left, right = st.columns([1, 4])
         left.image(image, caption="your photo", width="stretch")
         with right:
-            st.markdown(f"Lands in **cluster {spot.cluster}** (★ on the map). Nearest items:")
+            st.markdown(f"★ on the map. {describe_placement(emap, spot)}.")
             image_grid([emap.items[r] for r in spot.neighbours[:5]], scores=spot.similarities[:5],
                        columns=5)
         return spot
+
+
+def item_actions(sku: str, key: str) -> None:
+    """Search with the item, add it to the look, or refine it with words."""
+    if st.button("🔎 Search with it", key=f"{key}_search", width="stretch"):
+        hand_over(SEARCH_PAGE, {"search_sku": sku, "search_source": "sku"},
+                  f"**{sku}** is the query: open **Search** from the page menu.")
+    if st.button("👗 Add to my look", key=f"{key}_look", width="stretch"):
+        open_in_outfits(sku)
+    if st.button("✏️ Refine with words", key=f"{key}_refine", width="stretch"):
+        open_in_refine(sku)
+
+
+def act_on_selection(rows: list[int]) -> None:
+    """Pick one of the selected items and act on it."""
+    shown = rows[:MAX_GRID]
+    row = st.selectbox("Act on", shown, key="explore_act_on",
+                       format_func=lambda r: f"{emap.items[r].name or emap.items[r].sku} "
+                                             f"({emap.items[r].sku})")
+    item_actions(emap.items[row].sku, "explore_sel")
 
 
 def show_items(rows: list[int], what: str) -> None:
@@ -149,6 +173,7 @@ def show_item(row: int) -> None:
     st.markdown(f"**{item.name or item.sku}**  \n`{item.sku}` · {category}")
     st.caption(attribute_summary(item))
     st.caption(f"cluster {emap.table.loc[row, 'cluster']}")
+    item_actions(item.sku, "explore_one")
 
 
 placement = place_photo()
@@ -170,6 +195,7 @@ with side_col:
                        mime="text/csv", key="explore_csv")
 if len(rows) > 1:
     show_items(rows, "selection")
+    act_on_selection(rows)
 
 st.subheader("Clusters")
 examples = {s.id: thumbnail_uri(image_path(emap.items[emap.cluster_rows(s.id)[0]]))

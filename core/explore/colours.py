@@ -6,16 +6,21 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib import colors as mcolors
 
 COLOR_BY = ("cluster", "category", "color", "pattern", "season")
 UNKNOWN = "#bdbdbd"
-# tab10 first (the most distinct), then the lighter/darker tab20 variants.
-PALETTE = [mcolors.to_hex(c) for c in (
-    list(colormaps["tab10"].colors) + list(colormaps["tab20"].colors[1::2])
-    + list(colormaps["tab20b"].colors)
-)]
+# 40 colours that stay apart: tab10 (without its grey, kept for "unknown"), then colours
+# picked greedily from an HSV grid to be as far as possible (CIEDE2000) from those before,
+# from the white background and from UNKNOWN. Any 23 groups (every category of the
+# taxonomy) differ by a CIEDE2000 distance of 16 or more.
+PALETTE = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
+    "#17becf", "#000066", "#1a6657", "#665c00", "#79f2b6", "#660033", "#0030f2", "#cc007a",
+    "#f28579", "#79aaf2", "#146600", "#79f200", "#661400", "#334266", "#269982", "#f2c279",
+    "#998a4c", "#8a0099", "#995c00", "#005266", "#008a99", "#cc8f00", "#66401a", "#da00f2",
+    "#cc667a", "#cc5200", "#79f2f2", "#99263d", "#573366", "#e6f279", "#cc8f66", "#00cc66",
+]
 
 
 @dataclass

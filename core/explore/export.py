@@ -11,6 +11,7 @@ from core.explore.colours import groups
 from core.explore.service import ExploreMap, Placement
 
 MAX_LEGEND = 24
+LEGEND_MARKER = 30.0  # points², every legend entry: the rows' height at font size 7
 
 
 def title(emap: ExploreMap) -> str:
@@ -20,9 +21,12 @@ def title(emap: ExploreMap) -> str:
     return f"{emap.model_id} · {method} · k={p.clusters} · {emap.n} items"
 
 
-def render_png(emap: ExploreMap, color_by: str = "cluster", placement: Placement | None = None,
-               *, dpi: int = 150, size: tuple[float, float] = (10.0, 7.5)) -> bytes:
-    """The map as PNG bytes, coloured like the page, with the placed photo as a star."""
+def map_figure(emap: ExploreMap, color_by: str = "cluster", placement: Placement | None = None,
+               *, dpi: int = 150, size: tuple[float, float] = (10.0, 7.5)) -> Figure:
+    """The map as a matplotlib figure, coloured like the page, with the placed photo as a star.
+
+    Legend markers all have one size (the star too), so no entry covers another.
+    """
     fig = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -39,10 +43,19 @@ def render_png(emap: ExploreMap, color_by: str = "cluster", placement: Placement
     ax.set_yticks([])
     handles, labels = ax.get_legend_handles_labels()
     if len(labels) <= MAX_LEGEND:
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
-                  markerscale=max(1.0, 20.0 / marker_size) ** 0.5, frameon=False)
+        legend = ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                           fontsize=7, frameon=False)
+        for handle in legend.legend_handles:
+            handle.set_sizes([LEGEND_MARKER])
+    return fig
+
+
+def render_png(emap: ExploreMap, color_by: str = "cluster", placement: Placement | None = None,
+               *, dpi: int = 150, size: tuple[float, float] = (10.0, 7.5)) -> bytes:
+    """The map as PNG bytes (see :func:`map_figure`)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    map_figure(emap, color_by, placement, dpi=dpi, size=size).savefig(
+        buf, format="png", bbox_inches="tight")
     return buf.getvalue()
 
 

@@ -140,7 +140,7 @@ def test_uploaded_photo_is_placed_on_the_map(app_test, app_env, repo):
     at.run()
     assert not at.exception, at.exception
     text = _texts(at)
-    assert "Lands in **cluster" in text
+    assert "Nearest items: " in text and "; in cluster " in text and "(mostly " in text
     star = at.get("plotly_chart")[0].proto.spec
     assert "your photo" in star and "star" in star
 
@@ -181,3 +181,37 @@ def test_suggested_k_is_set_without_a_session_state_warning(app_test, catalog, m
     assert not at.exception
     assert at.number_input(key="explore_k").value == len(CATEGORIES)
     assert not [m for m in seen if "created with a default value" in m]
+
+
+def _select(at, rows):
+    at.session_state["explore_chart"] = {"selection": {
+        "points": [{"customdata": [r]} for r in rows], "point_indices": list(range(len(rows))),
+        "box": [], "lasso": []}}
+    return at.run()
+
+
+@pytest.mark.parametrize(("label", "key", "expected"), [
+    ("🔎 Search with it", "explore_one_search", {"search_sku": "T005", "search_source": "sku"}),
+    ("👗 Add to my look", "explore_one_look", {"outfits_handoff": "T005"}),
+    ("✏️ Refine with words", "explore_one_refine", {"refine_handoff": "T005"}),
+])
+def test_a_selected_point_can_be_searched_styled_or_refined(app_test, catalog, label, key,
+                                                             expected):
+    at = _select(_open(app_test), [5])
+    button = at.button(key=key)
+    assert button.label == label
+    button.click().run()
+    assert not at.exception
+    for name, value in expected.items():
+        assert at.session_state[name] == value
+    assert "T005" in _texts(at)  # outside the app's navigation: where to go next
+
+
+def test_several_selected_points_offer_the_actions_on_one_of_them(app_test, catalog):
+    at = _select(_open(app_test), [0, 4, 8])
+    picker = at.selectbox(key="explore_act_on")
+    assert len(picker.options) == 3
+    picker.select_index(2).run()
+    at.button(key="explore_sel_look").click().run()
+    assert not at.exception
+    assert at.session_state["outfits_handoff"] == catalog[8].sku

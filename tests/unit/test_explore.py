@@ -209,3 +209,47 @@ def test_tsne_takes_only_idle_cores(monkeypatch):
     for load, expected in ((0.0, 4), (1.2, 3), (3.9, 1), (12.0, 1)):
         monkeypatch.setattr(projection.os, "getloadavg", lambda load=load: (load, load, load))
         assert projection.idle_cores() == expected
+
+
+def test_colouring_by_every_category_never_repeats_a_colour():
+    from core.explore.colours import UNKNOWN
+    from core.tagging.colour import delta_e2000, to_lab
+    from core.taxonomy import CATEGORIES
+
+    cats = list(CATEGORIES)
+    table = pd.DataFrame({"category": [c for i, c in enumerate(cats) for _ in range(40 - i)]
+                          + ["unknown"] * 3})
+    colours = [g.colour for g in groups(table, "category")]
+    assert len(colours) == len(cats) + 1 and colours[-1] == UNKNOWN
+    rgb = np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h in colours], dtype=float)
+    lab = to_lab(rgb)
+    gaps = [float(delta_e2000(lab[i:i + 1], lab[j:j + 1])[0])
+            for i in range(len(lab)) for j in range(i + 1, len(lab))]
+    assert min(gaps) >= 12  # told apart at a glance, the "unknown" grey included
+
+
+def test_png_legend_star_is_no_bigger_than_the_other_entries():
+    from core.explore import map_figure
+
+    fig = map_figure(_toy_map(), "category", Placement(0.1, 0.2, 1, [0, 1], [0.9, 0.8]))
+    legend = fig.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()][-1] == "your photo"
+    sizes = {float(h.get_sizes()[0]) for h in legend.legend_handles}
+    assert len(sizes) == 1
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in legend.get_texts()]
+    assert all(a.y1 <= b.y0 + 0.5 or b.y1 <= a.y0 + 0.5  # entries stay on their own rows
+               for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_placed_photo_is_described_by_its_neighbours_and_their_cluster():
+    from core.explore import describe_placement
+
+    emap = _toy_map()  # categories cycle dress, tee, jeans; clusters cycle 0, 1, 2
+    emap.table.loc[[3, 6, 9], "category"] = "hat"  # three hats in the dresses' cluster 0
+    spot = Placement(0.0, 0.0, 0, [3, 6, 9, 0, 1], [0.9, 0.88, 0.86, 0.7, 0.6])
+    text = describe_placement(emap, spot)
+    assert text.startswith("Nearest items: hat ×3, dress ×1, tee ×1")
+    assert "in cluster 0 with 4 of them" in text
+    assert "mostly dress 70%, hat 30%" in text  # the cluster's make-up beside the neighbours
