@@ -17,8 +17,9 @@ from core.storage import Repository
 
 log = logging.getLogger(__name__)
 
-# progress(stage, done, total): stage is "build", "ingest", "embed", "tag", "colours" or "map"
-# (the map's total is 100: per cent).
+# progress(stage, done, total) goes through these stages in this order (each may be skipped);
+# the map's total is 100: per cent.
+STAGES = ("build", "ingest", "embed", "tag", "colours", "map")
 
 
 @dataclass

@@ -110,7 +110,8 @@ def progress_bar(what: str) -> Callable[[int, int], None]:
 
     def update(done: int, total: int) -> None:
         if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=what, file=sys.stderr, leave=False)
+            bar["bar"] = tqdm(total=total, desc=what, file=sys.stderr, leave=False,
+                              disable=None)  # no bar (nor cursor escapes) off a terminal
         bar["bar"].n = done
         bar["bar"].refresh()
         if done >= total:

@@ -48,7 +48,7 @@ class _Bar:
     """A progress callback drawing a tqdm bar in percent on stderr."""
 
     def __init__(self, desc: str):
-        self.bar = tqdm(total=100, desc=desc, file=sys.stderr,
+        self.bar = tqdm(total=100, desc=desc, file=sys.stderr, disable=None,
                         bar_format="{l_bar}{bar}| {elapsed}")
         self.name = desc
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 
-from tqdm import tqdm
-
 from core.catalog_info import catalog_summary
 from core.cli.common import add_json_flag, emit_json, repository, settings
 
@@ -53,24 +51,15 @@ def run_info(args) -> int:
 
 
 def run_demo_ensure(args) -> int:
-    from core.bootstrap import ensure_demo_catalog
+    from core.bootstrap import STAGES, ensure_demo_catalog
+    from core.cli.stages import StageBars
 
     cfg = settings()
     repo = repository(cfg)
-    bars: dict[str, tqdm] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            unit = "%" if stage == "map" else "item"  # the map reports per cent
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr)
-        bar.total = total
-        bar.update(done - bar.n)  # update() honours tqdm's refresh interval
-
+    progress = StageBars(STAGES, units={"map": "%"}, title="catalog set-up")
     report = ensure_demo_catalog(repo, cfg, n_items=args.items, seed=args.seed,
                                  progress=progress, force=args.force)
-    for bar in bars.values():
-        bar.close()
+    progress.finish()
     if args.json:
         emit_json(asdict(report))
     else:

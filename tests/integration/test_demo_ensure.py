@@ -8,22 +8,33 @@ import json
 import subprocess
 import sys
 
+from core.bootstrap import STAGES
 from core.models.studio import new_encoder, save_checkpoint
 
 
-def _ensure(env, *args):
+def _run(env, *args):
     run = subprocess.run([sys.executable, "-m", "core", "demo", "ensure", "--items", "30",
                           "--json", *args], env=env, capture_output=True, text=True,
                          timeout=600)
     assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
+    return run
+
+
+def _ensure(env, *args):
+    return json.loads(_run(env, *args).stdout)
 
 
 def test_first_run_sets_everything_up_once(settings, env_for, repo):
     save_checkpoint(new_encoder(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1), embed_dim=32),
                     settings.weights_dir / "studio_encoder.pt")
     env = env_for()
-    first = _ensure(env)
+    run = _run(env)
+    first = json.loads(run.stdout)
+    # stderr is a pipe here: one line per stage start and end, no bars or cursor escapes
+    assert "\r" not in run.stderr and "\x1b[" not in run.stderr
+    steps = [line.split(" ", 2)[:2] for line in run.stderr.splitlines() if line.startswith("[")]
+    assert steps == [[f"[{i}/6]", stage] for i, stage in enumerate(STAGES, 1)
+                     for _ in (0, 1)]
     assert first["built"] and first["added"] == 30 and first["embedded"] == 30
     assert set(first["seconds"]) == {"build", "ingest", "embed", "colours", "map"}
     from core.explore.service import MapParams, build_map
