@@ -129,6 +129,15 @@ def home_link() -> None:
         st.markdown("🏠 [Go to Home](/) (or open **Home** from the page menu)")
 
 
+def page_link(page: str, label: str, icon: str) -> None:
+    """st.page_link, or the page's name in bold when the page runs outside ``st.navigation``
+    (see :func:`home_link`)."""
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except StreamlitAPIException:
+        st.markdown(f"{icon} **{label}** (in the page menu)")
+
+
 def resource(factory: str, *args: Any) -> Any:
     """A cached heavy object made by a core factory ``"module:function"`` as fn(settings, *args).
 

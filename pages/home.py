@@ -6,10 +6,17 @@ import plotly.express as px
 import streamlit as st
 
 from core.catalog_info import catalog_summary
+from core.storage import mask_uri
 from core.taxonomy import CATEGORIES
-from pages.common import enter_through_app, image_grid, repo_or_stop, settings
+from pages.common import enter_through_app, image_grid, page_link, repo_or_stop, settings
 
 enter_through_app()
+
+START_HERE = (  # where a newcomer goes next
+    ("pages/search.py", "Search", "🔎", "Upload a garment photo and find similar items."),
+    ("pages/outfits.py", "Outfits", "🧥", "Build a look and see whether it goes together."),
+    ("pages/explore.py", "Explore", "🗺️", "See the whole catalog as a map of look-alikes."),
+)
 
 st.title("👗 Fashion Studio")
 st.caption("Visual search, text-feedback refinement, outfit scoring and embedding maps over "
@@ -21,7 +28,7 @@ summary = catalog_summary(repo, cfg)
 db = summary["database"]
 
 kind = "embedded server (nx-27017)" if db["embedded"] else "external MongoDB"
-st.success(f"Connected to **{kind}** at `{db['uri']}` · database `{db['name']}` · "
+st.success(f"Connected to **{kind}** at `{mask_uri(db['uri'])}` · database `{db['name']}` · "
            f"collection `{db['collection']}`", icon="🗄️")
 
 cols = st.columns(4)
@@ -101,6 +108,12 @@ if ingested:
 if summary["items"] == 0:
     st.info("The catalog is empty: build the demo catalog above or ingest a folder.")
     st.stop()
+
+st.subheader("Start here")
+for col, (page, label, icon, what) in zip(st.columns(3), START_HERE, strict=True):
+    with col:
+        page_link(page, label, icon)
+        st.caption(what)
 
 left, right = st.columns([1, 2])
 with left:
