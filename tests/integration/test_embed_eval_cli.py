@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from core.models.studio import sha256_of
@@ -28,6 +29,7 @@ def _run(args, env, timeout=300):
                           text=True, timeout=timeout)
 
 
+@pytest.mark.slow  # trains a model: over 20 s
 def test_train_then_eval_on_class_folders(tmp_path, settings, env_for):
     data = tmp_path / "photos"
     _folders(data)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
 from core.models.studio import new_encoder, save_checkpoint
@@ -31,6 +32,7 @@ def _fashioniq(root, images, n: int = 36) -> None:
         (root / "captions" / f"cap.dress.{split}.json").write_text(json.dumps(entries))
 
 
+@pytest.mark.slow  # trains a model: over 20 s
 def test_train_and_eval_on_a_fashioniq_folder(settings, env_for, tmp_path):
     root, images = tmp_path / "fiq", tmp_path / "images"
     root.mkdir()
