@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from core.deepfashion import deepfashion_items, map_category, parse_name
+from core.ingest.deepfashion import deepfashion_items, map_category, parse_name
 
 
 def test_parse_name_multimodal_and_inshop():
