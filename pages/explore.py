@@ -6,20 +6,7 @@ they have in common; upload a photo to see where it lands.
 
 import streamlit as st
 
-from core.explore import (
-    COLOR_BY,
-    METHODS,
-    ExploreError,
-    MapParams,
-    assignments_csv,
-    breakdown,
-    describe_placement,
-    place,
-    render_png,
-    scatter_figure,
-    selected_rows,
-    summary_frame,
-)
+from core import explore as ex
 from core.explore.clusters import SUMMARY_ATTRS
 from core.explore.thumbs import thumbnail_uri
 from core.images import ImageRejected, load_image
@@ -59,7 +46,7 @@ memo = resource("core.explore:map_memo")
 
 # The widgets' defaults and ranges are the map's; the widgets take their value from session
 # state only (a default as well would clash with the k suggestion written there).
-d = MapParams()
+d = ex.MapParams()
 for key, value in {"explore_k": d.clusters, "explore_perplexity": int(d.perplexity),
                    "explore_iterations": d.iterations, "explore_seed": d.seed}.items():
     st.session_state.setdefault(key, value)
@@ -69,15 +56,15 @@ if "explore_k_pending" in st.session_state:  # a suggestion from the previous ru
 c1, c2, c3, c4, c5 = st.columns([2, 1.3, 1, 1, 1.4], vertical_alignment="bottom")
 default_model = settings().backbone if settings().backbone in models else models[0]
 model = c1.selectbox("Model", models, index=models.index(default_model), key="explore_model")
-method = c2.radio("Projection", METHODS, horizontal=True, key="explore_method",
+method = c2.radio("Projection", ex.METHODS, horizontal=True, key="explore_method",
                   format_func={"tsne": "t-SNE", "pca": "PCA"}.get)
-k = c3.number_input("Clusters (k)", *MapParams.CLUSTERS, key="explore_k")
+k = c3.number_input("Clusters (k)", *ex.MapParams.CLUSTERS, key="explore_k")
 suggest = c4.button("Suggest k", key="explore_suggest", help="best silhouette score, k = 2…20")
-color_by = c5.selectbox("Colour by", COLOR_BY, key="explore_color_by")
+color_by = c5.selectbox("Colour by", ex.COLOR_BY, key="explore_color_by")
 with st.expander("t-SNE settings"):
     t1, t2, t3 = st.columns(3)
-    perplexity = t1.slider("Perplexity", *MapParams.PERPLEXITY, key="explore_perplexity")
-    iterations = t2.slider("Iterations", *MapParams.ITERATIONS, step=50,
+    perplexity = t1.slider("Perplexity", *ex.MapParams.PERPLEXITY, key="explore_perplexity")
+    iterations = t2.slider("Iterations", *ex.MapParams.ITERATIONS, step=50,
                            key="explore_iterations")
     seed = t3.number_input("Seed", 0, 10_000, key="explore_seed")
 
@@ -93,12 +80,12 @@ if "explore_k_scores" in st.session_state:
     st.caption(f"Silhouette suggests k = {best} (score {scores[best]:.2f}; "
                + ", ".join(f"{kk}: {s:.2f}" for kk, s in scores.items()) + ")")
 
-params = MapParams(method=method, clusters=int(k), perplexity=float(perplexity),
+params = ex.MapParams(method=method, clusters=int(k), perplexity=float(perplexity),
                    iterations=int(iterations), seed=int(seed))
 bar = st.progress(0.0, text="Preparing the map…")
 try:
     emap = memo.get(repo, model, params, progress=lambda f, m: bar.progress(f, text=m))
-except ExploreError as exc:
+except ex.ExploreError as exc:
     bar.empty()
     st.error(str(exc))
     st.stop()
@@ -122,14 +109,14 @@ def place_photo():
             return None
         try:
             vector = resource(EMBEDDER, model).embed_images([image])[0]
-            spot = place(emap, vector, repo)
-        except (ExploreError, FileNotFoundError, KeyError, ValueError) as exc:
+            spot = ex.place(emap, vector, repo)
+        except (ex.ExploreError, FileNotFoundError, KeyError, ValueError) as exc:
             st.error(f"Cannot place the photo: {exc}")
             return None
         left, right = st.columns([1, 4])
         left.image(image, caption="your photo", width="stretch")
         with right:
-            st.markdown(f"★ on the map. {describe_placement(emap, spot)}.")
+            st.markdown(f"★ on the map. {ex.describe_placement(emap, spot)}.")
             image_grid([emap.items[r] for r in spot.neighbours[:5]], scores=spot.similarities[:5],
                        columns=5)
         return spot
@@ -159,7 +146,7 @@ def show_items(rows: list[int], what: str) -> None:
     """Attribute breakdown and pictures of some rows of the map."""
     st.subheader(f"{len(rows):,} items in the {what}")
     for col, attr in zip(st.columns(len(SUMMARY_ATTRS)), SUMMARY_ATTRS, strict=True):
-        col.dataframe(breakdown(emap.table, rows, attr), hide_index=True, width="stretch")
+        col.dataframe(ex.breakdown(emap.table, rows, attr), hide_index=True, width="stretch")
     image_grid([emap.items[r] for r in rows[:MAX_GRID]], columns=8)
     if len(rows) > MAX_GRID:
         st.caption(f"Showing {MAX_GRID} of {len(rows):,}.")
@@ -179,9 +166,9 @@ def show_item(row: int) -> None:
 placement = place_photo()
 chart_col, side_col = st.columns([3, 1])
 with chart_col:
-    event = st.plotly_chart(scatter_figure(emap, color_by, placement), key="explore_chart",
+    event = st.plotly_chart(ex.scatter_figure(emap, color_by, placement), key="explore_chart",
                             on_select="rerun", selection_mode=("points", "box", "lasso"))
-rows = selected_rows(event["selection"]["points"])
+rows = ex.selected_rows(event["selection"]["points"])
 with side_col:
     if len(rows) == 1:
         show_item(rows[0])
@@ -189,9 +176,9 @@ with side_col:
         st.caption("Click a point to see the item; drag a box or lasso to select many.")
     d1, d2 = st.columns(2)
     stem = f"explore_{model}_{method}_k{emap.params.clusters}"
-    d1.download_button("PNG", lambda: render_png(emap, color_by, placement),
+    d1.download_button("PNG", lambda: ex.render_png(emap, color_by, placement),
                        file_name=f"{stem}.png", mime="image/png", key="explore_png")
-    d2.download_button("CSV", lambda: assignments_csv(emap), file_name=f"{stem}.csv",
+    d2.download_button("CSV", lambda: ex.assignments_csv(emap), file_name=f"{stem}.csv",
                        mime="text/csv", key="explore_csv")
 if len(rows) > 1:
     show_items(rows, "selection")
@@ -200,7 +187,7 @@ if len(rows) > 1:
 st.subheader("Clusters")
 examples = {s.id: thumbnail_uri(image_path(emap.items[emap.cluster_rows(s.id)[0]]))
             for s in emap.summaries}
-st.dataframe(summary_frame(emap, examples), hide_index=True, width="stretch",
+st.dataframe(ex.summary_frame(emap, examples), hide_index=True, width="stretch",
              column_config={"example": st.column_config.ImageColumn("example", width="small")})
 labels = {s.id: f"cluster {s.id}: {s.top['category'][0]} / {s.top['color'][0]} ({s.size})"
           for s in emap.summaries}
