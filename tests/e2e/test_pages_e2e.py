@@ -68,13 +68,19 @@ def test_refine_two_turns_in_browser(app_url, demo_catalog, page):
         pytest.skip("shipped feedback weights missing")
     page.goto(f"{app_url}/refine")
     page.get_by_role("button", name="Start from this").first.click()
-    box = page.get_by_label("What should change?")
+    box = page.get_by_role("textbox", name="What should change?")
     for turn, text in enumerate(["in red", "with long sleeves"], 1):
         box.fill(text)
         page.get_by_role("button", name="Refine").click()
         page.get_by_role("button", name="Use as reference").first.wait_for()
         if turn == 2:
             page.get_by_text("Turn 1:").first.wait_for()  # the history keeps the first turn
+    # the starting item stays visible, then each turn's choice, the last one marked
+    page.get_by_text("Start", exact=True).wait_for()
+    page.get_by_text("After turn 1", exact=True).wait_for()
+    page.get_by_text("After turn 2 · next turn starts here").wait_for()
+    starts_from = page.get_by_text("The next turn starts from").inner_text()
+    assert not re.search(r"\bD\d{6}\b", starts_from), starts_from  # a name, not a sku
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
