@@ -1,0 +1,45 @@
+"""The Explore page in a real browser: box-select a point on the map, see its actions, and
+search with it (the Search page opens with it as the query)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+POINT = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const fl = gd._fullLayout, t = gd._fullData[0];
+  const box = gd.getBoundingClientRect();
+  return [box.left + fl._size.l + fl.xaxis.l2p(t.x[0]),
+          box.top + fl._size.t + fl.yaxis.l2p(t.y[0])];
+}"""
+
+
+def test_select_on_the_map_and_search_with_it(app_url, demo_catalog, page):
+    page.goto(f"{app_url}/explore")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    wait_for_app(page)
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullLayout")
+    x, y = page.evaluate(POINT)
+    page.locator('[data-title="Box Select"]').first.click()
+    page.mouse.move(x - 10, y - 10)
+    page.mouse.down()
+    page.mouse.move(x + 10, y + 10, steps=8)
+    page.mouse.up()
+    search = page.get_by_role("button", name="🔎 Search with it")
+    search.wait_for()
+    assert page.get_by_role("button", name="👗 Add to my look").count() == 1
+    assert page.get_by_role("button", name="✏️ Refine with words").count() == 1
+    wait_for_app(page)
+    search.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "explore_point_selected.png"), full_page=False)
+    search.click()
+    page.wait_for_url("**/search", timeout=60_000)
+    page.get_by_text("Query", exact=True).first.wait_for()
+    page.get_by_text("% match").first.wait_for()
+    wait_for_app(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
