@@ -9,7 +9,7 @@ import sys
 from core.cli.common import CliError, add_json_flag, emit_json, repository, settings
 
 
-def register(sub, groups) -> None:
+def register(sub, _groups) -> None:
     p = sub.add_parser("models", help="image encoders: list, show, fine-tune, compare, activate")
     models = p.add_subparsers(dest="models_command", required=True, metavar="WHAT")
     q = models.add_parser("list", help="every model, which encoder is active, vector counts")
@@ -172,7 +172,7 @@ def cmd_status(args) -> int:
     return 0
 
 
-def cmd_stop(args) -> int:
+def cmd_stop(_args) -> int:
     from core.modelhub.jobs import running_job, stop_job
 
     cfg = settings()
