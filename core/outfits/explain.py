@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.demo.taxonomy import CATEGORIES, COLORS, family_of, hue_distance
+from core.taxonomy import CATEGORIES, COLORS, family_of, hue_distance
 
 GOES_TOGETHER = 0.5  # a pair (and so a look) scoring at least this goes together
 MAX_CLASHES_SHOWN = 3

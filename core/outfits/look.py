@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.demo.taxonomy import CATEGORIES, SEASONS, UNISEX
 from core.images import ImageRejected
 from core.models.registry import MissingWeights
 from core.outfits.explain import Verdict, percent
 from core.outfits.service import AUTO, Piece
+from core.taxonomy import CATEGORIES, SEASONS, UNISEX
 
 MAX_PIECES = 6
 N_EXAMPLES = 4

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.demo.taxonomy import COLORS
 from core.simulate.params import PARTS
 from core.simulate.service import CustomerRecommendation
 from core.tagging.labels import field_label
+from core.taxonomy import COLORS
 
 PART_LABELS = {"visual": "looks alike", "popularity": "popularity for their taste",
                "category": "category affinity", "proximity": "store nearby"}
