@@ -42,7 +42,11 @@ def outlines() -> tuple[list[float | None], list[float | None]]:
         x = y = 0
         for dx, dy in arc:  # delta-encoded, quantized positions
             x, y = x + dx, y + dy
-            lons.append(round(x * sx + tx, 3))
+            lon = round(x * sx + tx, 3)
+            if lons and lons[-1] is not None and abs(lon - lons[-1]) > 180:
+                lons.append(None)  # crossing the antimeridian: no line across the map
+                lats.append(None)
+            lons.append(lon)
             lats.append(round(y * sy + ty, 3))
         lons.append(None)
         lats.append(None)

@@ -34,6 +34,9 @@ def test_outlines_are_the_worlds_coasts_and_borders():
     ys = [y for y in lats if y is not None]
     assert len(xs) == len(ys) > 5000 and lons.count(None) > 500  # many separate arcs
     assert min(xs) >= -180 and max(xs) <= 180 and min(ys) > -90 and max(ys) < 84
+    steps = [abs(b - a) for a, b in zip(lons, lons[1:], strict=False)
+             if a is not None and b is not None]
+    assert max(steps) < 180  # no arc drawn across the map at the antimeridian
     # some outline passes near Paris (Europe is drawn)
     assert any(abs(x - 2.35) < 3 and abs(y - 48.9) < 3 for x, y in zip(xs, ys, strict=True))
 
