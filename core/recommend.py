@@ -274,7 +274,7 @@ def ensemble(lists: dict[str, Sequence[tuple[Item, float]]],
 def ensemble_for_item(repo, base: Item, similar: Sequence[tuple[Item, float]], *,
                       weights: dict[str, float] | None = None, k: int = 10,
                       filters: dict[str, Any] | None = None) -> list[Recommendation]:
-    """Seed 000's ensemble for a base item: its visual neighbours, attribute and season lists."""
+    """Ensemble picks for a base item: its visual neighbours, attribute and season lists."""
     attrs = {key: _attr(base, key) for key in ("color", "pattern", "season")}
     by_attr = recommend_by_attributes(repo, category=base.category, **attrs, k=POOL,
                                       exclude=[base.sku], filters=filters)

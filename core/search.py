@@ -90,7 +90,7 @@ class SearchOutcome:
 
 @dataclass
 class CategoryCount:
-    """Seed 004's counter: most common predicted categories in a set of photos."""
+    """Category counter of a photo set: most common predicted categories in a set of photos."""
 
     top: list[tuple[str, int]]
     per_image: list[tuple[str, list[tuple[str, float]]]]  # (name, top-3 prediction)

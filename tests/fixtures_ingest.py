@@ -95,7 +95,7 @@ def make_class_folders(root: Path, *, splits: bool = True, per_class: int = 2) -
 
 
 def make_analysis_json(root: Path, *, missing_crop: bool = False) -> Path:
-    """Seed 000's fashion-analysis JSON with two crops beside it."""
+    """A fashion-analysis JSON (detected garment crops) with two crops beside it."""
     root.mkdir(parents=True, exist_ok=True)
     items = []
     for i, (label, color) in enumerate((("Trousers", "Blue"), ("Shirt", "White"))):

@@ -351,7 +351,7 @@ def cmd_eval_bounds(args) -> int:
     from core.demo.specs import sample_catalog
     from core.models.data import read_items_jsonl
     from core.models.evaluate import catalog_bounds
-    from core.models.tune import GOALS
+    from core.models.tune import TARGETS
 
     if args.demo is not None:
         if not (args.demo / "items.jsonl").is_file():
@@ -369,15 +369,16 @@ def cmd_eval_bounds(args) -> int:
         emit_json({"rows": rows})
         return 0
     print(f"{'catalog':>12} {'items':>7} {'queries':>7} {'P@10 cat+col ceiling':>21} "
-          f"{'detail oracle R@1':>18} {'attribute oracle R@1':>21}  all three goals")
+          f"{'detail oracle R@1':>18} {'attribute oracle R@1':>21}  all three targets")
     for r in rows:
-        both = r["p10_goals_reachable"] and r["detail_oracle_meets_r1_goal"]
+        both = r["p10_goals_reachable"] and r["detail_oracle_meets_r1_target"]
         print(f"{r['catalog'][-12:]:>12} {r['items']:>7} {r['queries']:>7} "
               f"{r['ceiling_p10_category_plus_color']:>21.4f} {r['detail_oracle_r1']:>18.4f} "
               f"{r['attribute_oracle_r1']:>21.4f}  {'reachable' if both else 'no'}")
-    print(f"goals: P@10 category {GOALS['p10_category']} + colour {GOALS['p10_color']} need a "
-          f"ceiling of {GOALS['p10_category'] + GOALS['p10_color']:.2f}; R@1 item "
-          f"{GOALS['r1_item']} (the detail oracle reads every discrete draw; twins differ only "
+    print(f"targets: P@10 category {TARGETS['p10_category']} + colour "
+          f"{TARGETS['p10_color']} need a "
+          f"ceiling of {TARGETS['p10_category'] + TARGETS['p10_color']:.2f}; R@1 item "
+          f"{TARGETS['r1_item']} (the detail oracle reads every discrete draw; twins differ only "
           "by small widths)")
     return 0
 

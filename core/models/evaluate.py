@@ -23,7 +23,7 @@ from core.models.metrics import (
 )
 from core.models.preprocess import normalise_batch
 from core.models.registry import MissingWeights, available_backbones
-from core.models.tune import GOALS
+from core.models.tune import TARGETS
 
 log = logging.getLogger(__name__)
 QUERY_SPLITS = ("validation", "val", "test")
@@ -137,7 +137,7 @@ def ranking_metrics(q_emb: np.ndarray, g_emb: np.ndarray, gallery: TensorSet,
 
 def category_aware_metrics(probs: np.ndarray, q_emb: np.ndarray, g_emb: np.ndarray,
                            gallery: TensorSet, queries: TensorSet) -> dict:
-    """Seed 004's category-restricted search (the Search page's "category-aware" switch): the
+    """Category-restricted search (the Search page's "category-aware" switch): the
     classifier's top category of each query limits its candidates to that category. Reports
     the classifier's top-1 on the queries beside the three figures."""
     g_cat, _ = category_sku(gallery)
@@ -224,8 +224,8 @@ def catalog_bounds(records: list[dict], k: int = 10) -> dict:
         out[name] = group_r1(np.array([groups[r["sku"]] for r in queries]),
                              np.array([groups[r["sku"]] for r in gallery]))
     out["p10_goals_reachable"] = out["ceiling_p10_category_plus_color"] >= round(
-        GOALS["p10_category"] + GOALS["p10_color"], 4)
-    out["detail_oracle_meets_r1_goal"] = out["detail_oracle_r1"] >= GOALS["r1_item"]
+        TARGETS["p10_category"] + TARGETS["p10_color"], 4)
+    out["detail_oracle_meets_r1_target"] = out["detail_oracle_r1"] >= TARGETS["r1_item"]
     return out
 
 

@@ -42,9 +42,9 @@ VIEW_CANDIDATES: dict[str, tuple[tuple[float, bool], ...]] = {
     "mirror+zoom0.9": ((1.0, False), (1.0, True), (0.9, False), (0.9, True)),
     "mirror+zoom0.8": ((1.0, False), (1.0, True), (0.8, False), (0.8, True)),
 }
-GOALS = {"p10_category": 0.95, "p10_color": 0.90, "r1_item": 0.8, "photo_p10": 0.8}
+TARGETS = {"p10_category": 0.95, "p10_color": 0.90, "r1_item": 0.8, "photo_p10": 0.8}
 DISTRACTOR_IDS = 2_000_000  # identity offset of the distractor gallery items
-KEEP_COLOR = 0.90  # colour is the goal the encoder meets: weights must keep it met
+KEEP_COLOR = 0.90  # colour is the target the encoder meets: weights must keep it met
 
 
 def tuning_data(real: Path | None, demo: Path | None, holdout: float = 0.1,
@@ -104,10 +104,10 @@ def weight_metrics(feats: dict, data: dict, model, weights) -> dict[str, float]:
 
 
 def against_goals(figures: dict[str, float]) -> dict:
-    """The figures (rounded) with how many goals they meet and their total shortfall."""
+    """The figures (rounded) with how many targets they meet and their total shortfall."""
     out = {k: round(float(v), 4) for k, v in figures.items()}
-    out["goals_met"] = sum(v >= GOALS[k] for k, v in figures.items())
-    out["shortfall"] = round(sum(max(0.0, GOALS[k] - v) for k, v in figures.items()), 4)
+    out["targets_met"] = sum(v >= TARGETS[k] for k, v in figures.items())
+    out["shortfall"] = round(sum(max(0.0, TARGETS[k] - v) for k, v in figures.items()), 4)
     return out
 
 
@@ -131,14 +131,14 @@ def weight_rows(model, data: dict[str, TensorSet], feats: dict) -> list[dict]:
 def select_chunk_weights(rows: list[dict]) -> dict:
     """Among weightings giving category at least 0.2 and colour at least 0.05 (the stored
     embedding keeps both meaningful) and keeping validation colour P@10 at or above KEEP_COLOR
-    (when there are renders to measure it), the one meeting the most goals, then with the
+    (when there are renders to measure it), the one meeting the most targets, then with the
     smallest shortfall."""
     rows = sorted((r for r in rows if r["w"][0] >= 0.2 and r["w"][1] >= 0.05),
-                  key=lambda r: (r.get("p10_color", 1.0) < KEEP_COLOR, -r["goals_met"],
+                  key=lambda r: (r.get("p10_color", 1.0) < KEEP_COLOR, -r["targets_met"],
                                  r["shortfall"]))
     return {"chosen": rows[0]["w"], "top": rows[:3], "rule": (
-        f"among weights keeping validation colour P@10 >= {KEEP_COLOR}: the most goals met, "
-        "then the smallest total shortfall against the goals")}
+        f"among weights keeping validation colour P@10 >= {KEEP_COLOR}: the most targets met, "
+        "then the smallest total shortfall against the targets")}
 
 
 def select_item_weights(rows: list[dict]) -> dict | None:

@@ -1,6 +1,6 @@
 """Category affinity: how related two garment categories are, from the taxonomy's families.
 
-Seed 001 scores candidates with a manual group-based category similarity. Here the groups are
+A group-based category similarity (categories in the same group are related). The groups are
 the garment families of :data:`core.taxonomy.CATEGORIES` and the pairs of families worn
 together in one outfit (:data:`core.recommend.WEARS_WITH`): the same category is 1, another
 category of the same family (a tee after a hoodie) is high, a family worn with it (jeans

@@ -141,10 +141,10 @@ def test_chunk_weights_rule_keeps_colour_then_meets_most_goals(monkeypatch):
     model = type("Model", (), {"chunks": (64, 32, 32)})()
     out = tune.select_chunk_weights(tune.weight_rows(model, {"demo": _set([("tee", "T0", 0)])},
                                                      {}))
-    # The first row has the smaller shortfall (0.627 vs 0.63) but meets one goal, not two;
+    # The first row has the smaller shortfall (0.627 vs 0.63) but meets one target, not two;
     # the third meets two as well but loses colour.
     assert out["chosen"] == [0.5, 0.35, 0.15]
-    assert [r["goals_met"] for r in out["top"]] == [2, 1, 2]
+    assert [r["targets_met"] for r in out["top"]] == [2, 1, 2]
     assert [r["shortfall"] for r in out["top"]] == [0.63, 0.627, 0.5]
 
 
