@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 
-from core.catalog_info import catalog_summary
 from core.cli.common import add_json_flag, emit_json, repository, settings
 
 
@@ -24,6 +23,7 @@ def register(sub, groups) -> None:
 
 
 def run_info(args) -> int:
+    from core.catalog_info import catalog_summary
     from core.models.registry import available_backbones, list_backbones
 
     cfg = settings()
