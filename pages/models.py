@@ -84,10 +84,9 @@ def job_panel(job: str) -> None:
                                         help="ends after the current step; the best epoch "
                                              "so far is kept as a model"):
         jobs.stop_job(cfg.data_dir, job)
-    seen = st.session_state.get("models_seen_state")
-    st.session_state["models_seen_state"] = state
-    if seen in jobs.LIVE and state not in jobs.LIVE:
-        st.rerun()  # the run ended: refresh the model list
+    if status.get("model_id") and status["model_id"] not in user_models:
+        st.success(f"**{status['model_id']}** is ready: reload the page to compare and "
+                   "activate it.")
 
 
 if job_id:
