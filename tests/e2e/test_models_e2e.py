@@ -35,7 +35,7 @@ def test_fine_tune_watch_the_curve_and_activate(app_url, demo_catalog, page):
         page.get_by_text(f"{new} is active (was {cfg.backbone})").wait_for(timeout=300_000)
         wait_for_app(page)
         assert read_active_pointer(cfg.data_dir) == new
-        assert repo.vector_count(new) == repo.count_items() == 120
+        assert repo.vector_count(new) == repo.count_items() >= 120  # other tests add items
         assert page.locator('[data-testid="stException"]').count() == 0
     finally:  # the other browser tests run the shipped encoder
         write_pointer(cfg.data_dir, cfg.backbone)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for_app
 
@@ -50,7 +51,7 @@ def test_simulate_and_recommend_in_browser(app_url, demo_catalog, page):
     page.get_by_text("Evaluate on held-out purchases").click()
     page.get_by_text("Customers evaluated").wait_for()
     wait_for_app(page)
-    assert page.locator(".js-plotly-plot").count() == 2  # map + evaluation bars
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)  # map + evaluation bars
     assert page.locator('[data-testid="stException"]').count() == 0
     page.get_by_text(f"Recommended for {two['name'].split()[0]}").scroll_into_view_if_needed()
 
@@ -74,7 +75,7 @@ def test_import_a_purchase_history_in_browser(app_url, demo_catalog, page, tmp_p
     assert repo.get_doc("runs", "simulate")["kind"] == "import"
     assert [d["_id"] for d in repo.find_docs("customers", sort="_id")] == ["R1", "R2"]
     picker = page.get_by_test_id("stSelectbox").filter(has_text="Customer")
-    assert picker.locator("input").first.input_value().startswith("R1 · R1")  # not a stale C0…
+    expect(picker.locator("input").first).to_have_value(re.compile(r"^R1 · R1"))  # not C0…
     page.get_by_role("heading", name="Purchase history").wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
 
