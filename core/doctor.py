@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.config import Settings
-from core.storage import Repository, audit, database_label
+from core.storage import Repository, audit, data_file, database_label
 from core.storage.embedded import clear_stale_pid_file, pid_file_state
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def _stale_pid(settings: Settings, opts: Options) -> Finding:
 def _missing_images(repo: Repository, data_dir: Path, opts: Options) -> Finding:
     finding = Finding("missing_images", "items whose image file is missing")
     missing = [sku for sku, image, _ in audit.item_files(repo)
-               if not image or not _abs(data_dir, image).is_file()]
+               if not image or not data_file(data_dir, image).is_file()]
     finding.found(missing)
     if not missing:
         return finding
@@ -201,9 +201,6 @@ def _store_files(data_dir: Path) -> list[Path]:
                   if not p.name.startswith(".") and p.is_file())
 
 
-def _abs(data_dir: Path, path: str) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else data_dir / p
 
 
 def _mtime(path: Path, default: float) -> float:

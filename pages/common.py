@@ -18,6 +18,7 @@ from core.storage import (
     DatabaseUnavailable,
     Item,
     Repository,
+    data_file,
     database_label,
     is_connection_loss,
     lost_on_page,
@@ -145,22 +146,10 @@ def resource(factory: str, *args: Any) -> Any:
     when a file in WEIGHTS_DIR changes (say `train tune` or a new encoder lands while the app
     runs): a model loaded from the old file would embed queries unlike the catalog.
     """
+    from core.models.manifest import weights_stamp
+
     current = settings()  # keyed by the active encoder too: an activation swaps models
     return _resource(factory, args, (current.backbone, weights_stamp(current.weights_dir)))
-
-
-def weights_stamp(weights_dir: Path) -> tuple:
-    """(name, size, mtime) of the weight files: changes whenever one is written."""
-    root = Path(weights_dir)
-    stamp = []
-    for p in (*root.glob("*"), *root.glob("pretrained/*")):
-        try:  # a file being written (save to .tmp, then rename) may vanish meanwhile
-            st_ = p.stat()
-        except FileNotFoundError:
-            continue
-        if p.is_file() and p.suffix != ".tmp":
-            stamp.append((str(p.relative_to(root)), st_.st_size, st_.st_mtime_ns))
-    return tuple(sorted(stamp))
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=32)
@@ -171,13 +160,7 @@ def _resource(factory: str, args: tuple, stamp: tuple) -> Any:  # noqa: ARG001 (
 
 
 def image_path(item: Item) -> Path:
-    p = Path(item.image_path)
-    return p if p.is_absolute() else settings().data_dir / p
-
-
-def item_caption(item: Item, score: float | None = None) -> str:
-    """score · category · colour · pattern; predicted values marked "≈blue 82 %"."""
-    return tagging_labels.item_caption(item, score)
+    return data_file(settings().data_dir, item.image_path)
 
 
 # what the photo uploaders accept: the formats ingest and search take

@@ -18,6 +18,7 @@ from core.models.metrics import top_categories
 from core.models.preprocess import PreprocessCfg, make_transform, normalise_batch, to_uint8_square
 from core.models.registry import build_backbone, get_spec
 from core.progress import Progress
+from core.storage.records import data_file
 
 log = logging.getLogger(__name__)
 # Query modes: "similar" ranks by the model's own blend of category, colour and item identity;
@@ -308,8 +309,8 @@ def catalog_jobs(repo, settings, model_id: str, limit: int | None = None) -> lis
     jobs: list[Job] = []
     for start in range(0, len(skus), 500):
         for item in repo.get_items(skus[start:start + 500]):
-            mask = _abs(settings.data_dir, item.mask_path) if item.mask_path else None
-            jobs.append(Job(item.sku, _abs(settings.data_dir, item.image_path), mask))
+            mask = data_file(settings.data_dir, item.mask_path) if item.mask_path else None
+            jobs.append(Job(item.sku, data_file(settings.data_dir, item.image_path), mask))
     return jobs
 
 
@@ -362,6 +363,3 @@ def embed_catalog(repo, settings, backbone: str, *, mask: bool = False, batch_si
                    progress=progress)
 
 
-def _abs(root: Path, path: str) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else Path(root) / p

@@ -72,3 +72,18 @@ def stale_warning(weights_dir: Path, model_id: str, meta: dict, model: str,
         return (f"The {model} was trained on other {backbone} weights than the ones installed "
                 f"now: retrain it with `python -m core {retrain}` for reliable results.")
     return None
+
+
+def weights_stamp(weights_dir: Path) -> tuple:
+    """(name, size, mtime) of the weight files: changes whenever one is written (a cache key
+    for models loaded from them)."""
+    root = Path(weights_dir)
+    stamp = []
+    for p in (*root.glob("*"), *root.glob("pretrained/*")):
+        try:  # a file being written (save to .tmp, then rename) may vanish meanwhile
+            st_ = p.stat()
+        except FileNotFoundError:
+            continue
+        if p.is_file() and p.suffix != ".tmp":
+            stamp.append((str(p.relative_to(root)), st_.st_size, st_.st_mtime_ns))
+    return tuple(sorted(stamp))

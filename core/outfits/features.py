@@ -19,7 +19,7 @@ from PIL import Image
 from core.images import load_image
 from core.models.masking import foreground_pixels, garment_pixels
 from core.progress import Progress
-from core.storage.records import Item
+from core.storage.records import Item, data_file
 from core.taxonomy import GENDERS, SEASONS, family_of
 
 log = logging.getLogger(__name__)
@@ -99,18 +99,11 @@ class CatalogFeatures:
         return self._family_rows[key]
 
 
-def _abs(root: Path, path: str | None) -> Path | None:
-    if not path:
-        return None
-    p = Path(path)
-    return p if p.is_absolute() else root / p
-
-
 def item_histogram(item: Item, data_dir: Path) -> np.ndarray:
     """The histogram of a catalog item's picture (zeros when the file is unreadable)."""
     try:
-        img = load_image(_abs(data_dir, item.image_path))
-        mask_path = _abs(data_dir, item.mask_path)
+        img = load_image(data_file(data_dir, item.image_path))
+        mask_path = data_file(data_dir, item.mask_path) if item.mask_path else None
         mask = Image.open(mask_path) if mask_path is not None and mask_path.is_file() else None
         return colour_histogram(img, mask)
     except (OSError, ValueError) as exc:

@@ -13,7 +13,7 @@ from core.storage.outage import (
     mask_uri,
     short_cause,
 )
-from core.storage.records import ATTR_KEYS, Item, ItemUpdate, Store, UpsertResult
+from core.storage.records import ATTR_KEYS, Item, ItemUpdate, Store, UpsertResult, data_file
 from core.storage.repository import (
     Connection,
     DatabaseUnavailable,
@@ -24,7 +24,7 @@ from core.storage.repository import (
 __all__ = [
     "ATTR_KEYS", "Connection", "DatabaseUnavailable", "EmbeddedServer", "EmbeddedServerError",
     "FilterError", "Item", "ItemUpdate", "Range", "Repository", "Store", "UpsertResult",
-    "build_query", "connect", "database_label", "ensure_server", "is_connection_loss",
+    "build_query", "connect", "data_file", "database_label", "ensure_server", "is_connection_loss",
     "lost_message", "lost_on_page", "mask_uri", "open_repository", "short_cause",
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 # Attribute keys the product understands; ingest may add others under `attrs`.
@@ -75,3 +76,9 @@ class UpsertResult:
     added: int = 0
     duplicates: int = 0  # same sku or same content hash already stored
     added_skus: list[str] = field(default_factory=list)
+
+
+def data_file(data_dir: Path, path: str) -> Path:
+    """A stored image or mask path (relative to DATA_DIR unless absolute) as a file path."""
+    p = Path(path)
+    return p if p.is_absolute() else Path(data_dir) / p

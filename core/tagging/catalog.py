@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.progress import Progress
-from core.storage import Item, ItemUpdate, Repository
+from core.storage import Item, ItemUpdate, Repository, data_file
 from core.tagging.merge import TAG_FIELDS, Prediction, fields_to_predict, prediction_update
 
 log = logging.getLogger(__name__)
@@ -157,10 +157,10 @@ def _load(item: Item, data_dir: Path, size: int):
     from core.models.embed import open_for_embedding
 
     try:
-        img = open_for_embedding(_abs(data_dir, item.image_path), size)
+        img = open_for_embedding(data_file(data_dir, item.image_path), size)
         mask = None
-        if item.mask_path and _abs(data_dir, item.mask_path).is_file():
-            mask = Image.open(_abs(data_dir, item.mask_path))
+        if item.mask_path and data_file(data_dir, item.mask_path).is_file():
+            mask = Image.open(data_file(data_dir, item.mask_path))
             mask.load()
     except Exception as exc:  # a bad file must not stop the run; it is logged and counted
         log.warning("tagging: skipping %s: %s", item.sku, exc)
@@ -168,6 +168,3 @@ def _load(item: Item, data_dir: Path, size: int):
     return img, mask
 
 
-def _abs(root: Path, path: str) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else Path(root) / p

@@ -253,7 +253,7 @@ def test_complete_the_look_hands_the_item_to_outfits(app_env, seeded, repo):
 
 
 def test_weights_stamp_follows_writes_and_ignores_partial_files(tmp_path):
-    from pages.common import weights_stamp
+    from core.models.manifest import weights_stamp
 
     (tmp_path / "studio_encoder.pt").write_bytes(b"a")
     before = weights_stamp(tmp_path)
