@@ -24,6 +24,7 @@ from PIL import Image
 
 from core.progress import Progress
 from core.tagging import colour as C
+from core.tagging.lab import to_lab
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def pixel_features(image: Image.Image, mask: Any = None, *, region=None) -> np.n
     its ``colour.photo_region`` when already found."""
     region = region if region is not None else C.photo_region(image.convert("RGB"), mask)
     keep = C._sample(len(region.rgb), C.MAX_PIXELS)
-    lab = C.to_lab(region.rgb[keep])
+    lab = to_lab(region.rgb[keep])
     w = C.drop_skin(lab, region.weight[keep])
     if w.sum() <= 0:
         w = region.weight[keep]
@@ -58,7 +59,7 @@ def pixel_features(image: Image.Image, mask: Any = None, *, region=None) -> np.n
     L, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
     for x in (L, a, b, a / (L + 16), b / (L + 16), np.hypot(a, b) / (L + 16)):
         feats += _quantiles(x, w)
-    backdrop = C.to_lab(region.border) if region.border is not None and len(region.border) \
+    backdrop = to_lab(region.border) if region.border is not None and len(region.border) \
         else lab
     feats += list(np.median(backdrop, axis=0))
     found = C.clusters(lab, w, None)[:2]

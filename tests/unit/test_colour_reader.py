@@ -7,14 +7,8 @@ import pytest
 from PIL import Image
 
 from core.tagging import colour as reader
-from core.tagging.colour import (
-    ColourReading,
-    delta_e2000,
-    name_colour,
-    nearest_palette,
-    read_colour,
-    to_lab,
-)
+from core.tagging.colour import ColourReading, name_colour, nearest_palette, read_colour
+from core.tagging.lab import delta_e2000, to_lab
 from core.taxonomy import COLORS, SEGMENT_COLORS
 
 SIZE = 96

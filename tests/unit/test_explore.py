@@ -213,7 +213,7 @@ def test_tsne_takes_only_idle_cores(monkeypatch):
 
 def test_colouring_by_every_category_never_repeats_a_colour():
     from core.explore.colours import UNKNOWN
-    from core.tagging.colour import delta_e2000, to_lab
+    from core.tagging.lab import delta_e2000, to_lab
     from core.taxonomy import CATEGORIES
 
     cats = list(CATEGORIES)
