@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "core.cli.demo_cmd",
     "core.cli.ingest_cmd",
     "core.cli.models_cmd",
+    "core.cli.embed_cmd",
     "core.cli.hub_cmd",
     "core.cli.tag_cmd",
     "core.cli.colour_cmd",

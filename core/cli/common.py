@@ -71,6 +71,18 @@ def _settings_or_none() -> Settings | None:
         return None
 
 
+def load_embedder(cfg: Settings, backbone: str | None = None, *, mask: bool = False):
+    """The image encoder ``backbone`` (default: the configured one), or a one-line CLI error
+    naming the missing weights or the unknown name."""
+    from core.models.embed import Embedder
+    from core.models.registry import MissingWeights
+
+    try:
+        return Embedder(backbone or cfg.backbone, cfg, mask=mask)
+    except (MissingWeights, KeyError) as exc:
+        raise CliError(str(exc).strip("'\"")) from None
+
+
 def emit_json(payload: Any) -> None:
     """Machine-readable result on stdout (logs go to stderr)."""
     json.dump(payload, sys.stdout, indent=2, default=_default)

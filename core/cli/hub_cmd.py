@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from core.cli.common import CliError, add_json_flag, emit_json, repository, settings
+from core.cli.common import CliError, add_json_flag, emit_json, progress_bar, repository, settings
 
 
 def register(sub, _groups) -> None:
@@ -86,25 +85,15 @@ def cmd_show(args) -> int:
 
 
 def cmd_activate(args) -> int:
-    from tqdm import tqdm
-
     from core.modelhub.activate import activate
     from core.modelhub.store import ModelError
 
     cfg = settings()
-    bar = tqdm(desc=f"embedding with {args.model_id}", unit="img", file=sys.stderr)
-
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
     try:
-        result = activate(cfg, repository(cfg), args.model_id, progress=progress)
+        result = activate(cfg, repository(cfg), args.model_id,
+                          progress=progress_bar(f"embedding with {args.model_id}"))
     except ModelError as exc:
         raise CliError(str(exc)) from None
-    finally:
-        bar.close()
     if args.json:
         emit_json(result)
         return 0

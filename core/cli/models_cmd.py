@@ -1,5 +1,4 @@
-"""Image-model commands: train encoder|classifier, embed, eval search|classify|bounds, bench
-ingest."""
+"""Image-model commands: train encoder|classifier|tune|average, eval search|classify|bounds."""
 
 from __future__ import annotations
 
@@ -8,33 +7,16 @@ import shlex
 import sys
 from pathlib import Path
 
-from core.cli.common import CliError, add_json_flag, emit_json, repository, settings
+from core.cli.common import CliError, add_json_flag, emit_json, load_embedder, settings
 from core.models.train_config import MINING, SCHEDULES, TRIPLET_ON, TrainConfig
 
 log = logging.getLogger(__name__)
 
 
-def register(sub, groups) -> None:
+def register(_sub, groups) -> None:
     _register_train(groups["train"])
     _register_eval(groups["eval"])
 
-    p = sub.add_parser("embed", help="embed every catalog item lacking a vector for a backbone")
-    p.add_argument("--backbone", default=None, help="registry name (default: BACKBONE setting)")
-    p.add_argument("--mask", action="store_true", help="mask non-garment pixels first")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--workers", type=int, default=None, help="DataLoader workers (default auto)")
-    p.add_argument("--limit", type=int, default=None, help="embed at most N items this run")
-    p.add_argument("--no-tag", action="store_true",
-                   help="do not predict the category, colour and pattern items lack")
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_embed)
-
-    p = groups["bench"].add_parser("ingest", help="embedding job vs raw forward throughput")
-    p.add_argument("--images", type=int, default=256)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--workers", type=int, default=None)
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_bench_ingest)
 
 
 def _register_train(train) -> None:
@@ -259,58 +241,6 @@ def cmd_average(args) -> int:
     return 0
 
 
-def cmd_embed(args) -> int:
-    from tqdm import tqdm
-
-    from core.models.embed import Embedder, embed_catalog
-    from core.models.registry import MissingWeights
-
-    cfg = settings()
-    backbone = args.backbone or cfg.backbone
-    try:
-        embedder = Embedder(backbone, cfg, mask=args.mask)
-    except (MissingWeights, KeyError) as exc:
-        raise CliError(str(exc).strip("'\"")) from None
-    repo = repository(cfg)
-    bar = tqdm(total=0, unit="img", desc=embedder.model_id, file=sys.stderr)
-
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    n = embed_catalog(repo, cfg, backbone, mask=args.mask, batch_size=args.batch_size,
-                      progress=progress, embedder=embedder, workers=args.workers,
-                      limit=args.limit)
-    bar.close()
-    result = {"model_id": embedder.model_id, "embedded": n,
-              "vectors": repo.vector_count(embedder.model_id), "items": repo.count_items()}
-    if not args.no_tag:
-        from core.cli.common import progress_bar
-        from core.tagging.catalog import tag_catalog
-
-        result["tags"] = tag_catalog(repo, cfg, embedder, progress=progress_bar("tag")).to_json()
-    if args.json:
-        emit_json(result)
-    else:
-        print(f"{result['model_id']}: embedded {n}; {result['vectors']}/{result['items']} "
-              "items have vectors")
-        if "tags" in result:
-            print(f"tagged {result['tags']['tagged']} items: " + ", ".join(
-                f"{k} {v}" for k, v in result["tags"]["fields"].items()))
-    return 0
-
-
-def _embedder(cfg, backbone: str):
-    from core.models.embed import Embedder
-    from core.models.registry import MissingWeights
-
-    try:
-        return Embedder(backbone, cfg)
-    except (MissingWeights, KeyError) as exc:
-        raise CliError(str(exc).strip("'\"")) from None
-
-
 def _record(cfg, backbone: str, key: str, result: dict) -> None:
     from core.models.manifest import record_weights
     from core.models.registry import get_spec
@@ -327,7 +257,7 @@ def cmd_eval_search(args) -> int:
     args.backbone = args.backbone or cfg.backbone
     try:
         if args.data is not None:
-            result = evaluate.eval_search_folders(_embedder(cfg, args.backbone), args.data)
+            result = evaluate.eval_search_folders(load_embedder(cfg, args.backbone), args.data)
             key = f"search:{args.data.name}"
         else:
             demo = args.demo or cfg.data_dir / "demo"
@@ -335,7 +265,7 @@ def cmd_eval_search(args) -> int:
                 raise CliError(f"{demo / 'items.jsonl'}: no demo catalog; pass --demo DIR "
                                "or build one with `python -m core demo build`")
             result = evaluate.eval_search_demo(cfg, demo, backbone=args.backbone,
-                                               embedder=_embedder(cfg, args.backbone),
+                                               embedder=load_embedder(cfg, args.backbone),
                                                max_queries=args.max_queries,
                                                baselines=not args.no_baselines)
             key = "search:demo"
@@ -391,27 +321,11 @@ def cmd_eval_classify(args) -> int:
     if not args.data.is_dir():
         raise CliError(f"{args.data}: not a folder")
     try:
-        result = evaluate.eval_classify_folders(_embedder(cfg, args.backbone), args.data)
+        result = evaluate.eval_classify_folders(load_embedder(cfg, args.backbone), args.data)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise CliError(str(exc).strip("'\"")) from None
     if args.record:
         _record(cfg, args.backbone, f"classify:{args.data.name}", result)
-    _print(args, result)
-    return 0
-
-
-def cmd_bench_ingest(args) -> int:
-    from core.models.bench import bench_ingest
-    from core.models.registry import MissingWeights, get_spec, resolve_weights
-
-    cfg = settings()
-    try:
-        resolve_weights(get_spec("studio_encoder"), cfg.weights_dir)
-        studio = "default"
-    except MissingWeights:
-        studio = None
-    result = bench_ingest(cfg, [("studio_encoder", studio), ("resnet50", None)],
-                          n_images=args.images, batch_size=args.batch_size, workers=args.workers)
     _print(args, result)
     return 0
 
