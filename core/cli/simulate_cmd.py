@@ -49,8 +49,13 @@ def register(sub, groups) -> None:
     _score_args(p, defaults=True)
     add_json_flag(p)
     p.set_defaults(handler=cmd_simulate)
-    what = p.add_subparsers(dest="simulate_command", required=False, metavar="WHAT")
+    _register_subcommands(p.add_subparsers(dest="simulate_command", required=False,
+                                           metavar="WHAT"))
+    _register_eval(groups["eval"])
 
+
+def _register_subcommands(what) -> None:
+    """simulate customers | import | export | recommend."""
     c = what.add_parser("customers", help="the simulated customers")
     add_json_flag(c)
     c.set_defaults(handler=cmd_customers)
@@ -81,7 +86,9 @@ def register(sub, groups) -> None:
     add_json_flag(r)
     r.set_defaults(handler=cmd_recommend)
 
-    e = groups["eval"].add_parser("simulate", help="leave-last-out hit rate / NDCG of the fused "
+
+def _register_eval(evals) -> None:
+    e = evals.add_parser("simulate", help="leave-last-out hit rate / NDCG of the fused "
                                                    "score vs baselines and ablations")
     e.add_argument("--k", type=int, default=None, help="cut-off (default: the run's --top-k)")
     e.add_argument("--seed", type=int, default=0, help="seed of the random baseline")
