@@ -49,7 +49,7 @@ def test_simulate_and_recommend_in_browser(app_url, demo_catalog, page):
     page.locator(".js-plotly-plot").first.wait_for()  # the store map
 
     page.get_by_text("Evaluate on held-out purchases").click()
-    page.get_by_text("Customers evaluated").wait_for()
+    page.get_by_text("Customers evaluated", exact=True).wait_for()
     wait_for_app(page)
     expect(page.locator(".js-plotly-plot")).to_have_count(2)  # map + evaluation bars
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -96,7 +96,7 @@ def test_run_a_simulation_and_download_the_csv(app_url, demo_catalog, page, tmp_
     assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 2
 
     page.get_by_text("Evaluate on held-out purchases").click()
-    page.get_by_text("Customers evaluated").wait_for()
+    page.get_by_text("Customers evaluated", exact=True).wait_for()
     wait_for_app(page)
     assert page.get_by_text("figures are rough").count() == 1
 
