@@ -13,7 +13,7 @@ PAGES = [  # (script, title, icon): every page of the product, in menu order
     ("pages/refine.py", "Refine", "💬"),
     ("pages/outfits.py", "Outfits", "🧥"),
     ("pages/explore.py", "Explore", "🗺️"),
-    ("pages/simulate.py", "Customers", "🛍️"),
+    ("pages/customers.py", "Customers", "🛍️"),
     ("pages/models.py", "Models", "🧠"),
 ]
 

@@ -9,7 +9,7 @@ from core.catalog_jobs import embed_missing, missing_vectors
 from core.images import ImageRejected
 from core.index import NoVectors, embed_command
 from core.models.registry import MissingWeights
-from core.search import filter_key
+from core.search.pipeline import filter_key
 from pages.common import (
     IMAGE_TYPES,
     enter_through_app,

@@ -7,14 +7,14 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.models.registry import MissingWeights
-from core.recommend import (
+from core.search.pipeline import selection_filters
+from core.search.recommend import (
     RELATIONS,
     coordinate_colours,
     ensemble_for_item,
     season_of,
     seasonal_recommendations,
 )
-from core.search import selection_filters
 from core.storage import Item
 from core.taxonomy import SEASONS
 from pages.common import image_grid, resource
@@ -36,7 +36,7 @@ def search_sidebar(repo, *, photo_query: bool):
             "Prefer the photo's colour", value=True, key="search_colour_rank",
             help="Among near-equally similar items, those of the colour read off your photo "
                  "come first (photo searches).")
-        engine = resource("core.search:search_engine", use_mask)
+        engine = resource("core.search.pipeline:search_engine", use_mask)
         try:
             can_item = engine.can_match_item
         except (MissingWeights, OSError, ValueError):  # no model yet: the search says why

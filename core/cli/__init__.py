@@ -28,7 +28,7 @@ COMMAND_MODULES = [
     "core.cli.refine_cmd",
     "core.cli.explore_cmd",
     "core.cli.outfit_cmd",
-    "core.cli.simulate_cmd",
+    "core.cli.customers_cmd",
     "core.cli.info_cmd",
     "core.cli.doctor_cmd",
 ]

@@ -156,7 +156,7 @@ def cmd_eval_colour(args) -> int:
 
 def _search(demo: Path):
     """A search engine and the configured repository, which must hold the ``demo`` catalog."""
-    from core.search import SearchEngine
+    from core.search.pipeline import SearchEngine
     from core.tagging.evaluate import catalog_holds
 
     if not (demo / "items.jsonl").is_file():

@@ -94,7 +94,7 @@ def _number_or_range(key: str, value: str) -> Any:
 
 def _engine(args):
     from core.index import IndexManager
-    from core.search import SearchEngine
+    from core.search.pipeline import SearchEngine
 
     cfg = settings()
     return cfg, SearchEngine(cfg, mask=args.mask, indexes=IndexManager(cfg, args.index))
@@ -208,8 +208,8 @@ def cmd_recommend(args) -> int:
 
 def _ensemble(cfg, repo, base, k: int, filters):
     from core.index import NoVectors
-    from core.recommend import POOL, ensemble_for_item
-    from core.search import SearchEngine
+    from core.search.pipeline import SearchEngine
+    from core.search.recommend import POOL, ensemble_for_item
 
     try:
         similar = SearchEngine(cfg).more_like_this(repo, base.sku, k=POOL, filters=filters)
@@ -230,7 +230,7 @@ def _print_recs(out) -> None:
 
 
 def cmd_bench(args) -> int:
-    from core.bench_search import e2e_latency, run
+    from core.search.bench import e2e_latency, run
 
     try:
         sizes = [int(v) for v in args.sizes.split(",") if v.strip()]

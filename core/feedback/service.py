@@ -23,7 +23,7 @@ from core.feedback.text import TextTower, build_text_tower
 from core.images import load_image
 from core.models.embed import LazyEmbedder
 from core.models.manifest import stale_warning
-from core.search import SearchResult
+from core.search.pipeline import SearchResult
 from core.taxonomy import CATEGORIES
 
 log = logging.getLogger(__name__)

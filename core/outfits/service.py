@@ -32,7 +32,7 @@ from core.outfits.features import (
 )
 from core.outfits.model import load_compat, soft_min
 from core.outfits.pipeline import default_weights, load_features
-from core.ranking import top_indices
+from core.search.ranking import top_indices
 from core.storage.records import Item
 from core.taxonomy import UNISEX, family_of, wearable_genders
 

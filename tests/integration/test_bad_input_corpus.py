@@ -10,7 +10,7 @@ from core.cli import main
 from core.images import ImageRejected
 from core.models.embed import Embedder, embed_catalog
 from core.models.studio import new_encoder, save_checkpoint
-from core.search import SearchEngine
+from core.search.pipeline import SearchEngine
 from tests.fixtures_bad import BAD_CASES, BadCase
 
 PHOTO_CASES = [c for c in BAD_CASES if "search" in c.channels]

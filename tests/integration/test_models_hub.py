@@ -85,7 +85,7 @@ def test_divergence_stops_and_keeps_the_old_model(hub, repo, tmp_path):
 
 def test_activation_swaps_while_searches_keep_answering(hub, repo, tmp_path):
     from core.config import read_active_pointer
-    from core.search import SearchEngine
+    from core.search.pipeline import SearchEngine
 
     new = tiny_run(hub, repo, tmp_path)["model_id"]
     answers, seen, stop = [], set(), threading.Event()

@@ -127,7 +127,7 @@ def test_index_kind_setting_reaches_the_search_engine(repo, settings, monkeypatc
 
     from core.config import SettingsError, load_settings
     from core.index import AnnIndex
-    from core.search import SearchEngine
+    from core.search.pipeline import SearchEngine
 
     skus = [f"S{i:04d}" for i in range(300)]
     repo.upsert_items([Item(sku=s, image_path=f"images/{s}.jpg", hash=s) for s in skus])
@@ -152,7 +152,7 @@ def test_index_kind_setting_reaches_the_search_engine(repo, settings, monkeypatc
 def test_candidates_come_from_the_id_projection(repo, settings, monkeypatch):
     from types import SimpleNamespace
 
-    from core.search import SearchEngine
+    from core.search.pipeline import SearchEngine
 
     cats = ["tee", "dress", "bag"]
     repo.upsert_items([Item(sku=f"S{i:03d}", image_path=f"images/{i}.jpg", hash=f"h{i}",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import fields
 
 from core.cli import build_parser
+from core.customers.params import SimulationConfig
 from core.models.train_config import TrainConfig
-from core.simulate.params import SimulationConfig
 
 # flag dest -> config field where the two names differ
 SIM_FIELDS = {"distance_scale": "distance_scale_km"}

@@ -79,7 +79,7 @@ def test_obey_puts_the_request_first_and_says_when_nothing_meets_it():
     from core.feedback.parse import parse_feedback
     from core.feedback.rules import resolve
     from core.feedback.service import obey
-    from core.search import SearchResult
+    from core.search.pipeline import SearchResult
     from core.storage.records import Item
 
     def result(i: int, color: str, pattern: str, score: float) -> SearchResult:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from core.recommend import (
+from core.search.recommend import (
     coordinate_colours,
     ensemble,
     ensemble_for_item,

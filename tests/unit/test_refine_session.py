@@ -11,7 +11,7 @@ from core.feedback.parse import parse_feedback
 from core.feedback.rules import penalty, rank, resolve
 from core.feedback.service import Reference, RefineOutcome, obey
 from core.feedback.session import FeedbackRejected, RefineSession, check_text, short_text
-from core.search import SearchResult
+from core.search.pipeline import SearchResult
 from core.storage import Item
 
 

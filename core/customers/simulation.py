@@ -5,9 +5,9 @@ have not bought yet, each weighted by
 
 * style: how the item fits their style, which starts as their favourite categories and
   colours and grows with every purchase (they buy to go with what they own): the best
-  category affinity to a style category (:mod:`core.simulate.affinity`, squared), times 1
+  category affinity to a style category (:mod:`core.customers.affinity`, squared), times 1
   for a style colour or OFF_COLOUR for another;
-* taste: the popularity adjustment of :mod:`core.simulate.popularity` on the counts *at that
+* taste: the popularity adjustment of :mod:`core.customers.popularity` on the counts *at that
   moment* (crowd-followers pick popular items, trend-seekers niche ones), and for
   trend-seekers a boost for items rising right now (bought in the last RISING_WINDOW_DAYS);
 * distance: the proximity of the item's store to their home, ``exp(-d / scale)``;
@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.customers.catalog import CatalogView
+from core.customers.customers import Customer, Purchase, make_customers
+from core.customers.params import SimulationConfig, SimulationError
+from core.customers.popularity import initial_counts, normalised, popularity_adjustment
 from core.progress import Progress
-from core.simulate.catalog import CatalogView
-from core.simulate.customers import Customer, Purchase, make_customers
-from core.simulate.params import SimulationConfig, SimulationError
-from core.simulate.popularity import initial_counts, normalised, popularity_adjustment
 from core.storage.records import Store
 
 STYLE_SHARPNESS = 2.0  # category affinity squared: same 1, same family 0.49, worn with 0.16

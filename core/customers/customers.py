@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from core.simulate.catalog import CatalogView
-from core.simulate.geo import jitter
+from core.customers.catalog import CatalogView
+from core.customers.geo import jitter
 from core.storage.records import Store
 
 HOME_JITTER_KM = 6.0  # homes are scattered this far around their city's store

@@ -10,7 +10,7 @@ every item scoring the same), so a constant score cannot look good.
 
 Simulated purchases were generated from the same factors the score fuses, so on them this
 measures whether the fusion recovers the simulated behaviour, not how it would do with real
-customers; on an imported purchase history (:mod:`core.simulate.importer`) it measures how
+customers; on an imported purchase history (:mod:`core.customers.importer`) it measures how
 well the score predicts what those customers bought next (:func:`data_note` says which).
 """
 
@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.customers.catalog import CatalogView
+from core.customers.customers import Customer, Purchase
+from core.customers.params import PARTS, FusionConfig
+from core.customers.popularity import normalised
+from core.customers.score import customer_parts, rank
 from core.progress import Progress
-from core.simulate.catalog import CatalogView
-from core.simulate.customers import Customer, Purchase
-from core.simulate.params import PARTS, FusionConfig
-from core.simulate.popularity import normalised
-from core.simulate.score import customer_parts, rank
 
 NOTE = ("Purchases were simulated from the same factors the fused score combines (style, "
         "popularity and trendiness, store distance): these figures check that the fusion "

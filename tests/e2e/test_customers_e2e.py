@@ -24,7 +24,7 @@ def _ranked(page) -> list[str]:
 
 def test_simulate_and_recommend_in_browser(app_url, demo_catalog, page):
     _, repo, _ = demo_catalog
-    page.goto(f"{app_url}/simulate")
+    page.goto(f"{app_url}/customers")
     page.get_by_text("No customers yet").wait_for()
     page.get_by_role("button", name="Run simulation").click()
     page.get_by_role("heading", name="Purchase history").wait_for()
@@ -62,7 +62,7 @@ def test_import_a_purchase_history_in_browser(app_url, demo_catalog, page, tmp_p
     log = tmp_path / "history.csv"
     log.write_text("customer_id,sku,ts\n" + "".join(
         f"{'R1' if i < 3 else 'R2'},{sku},2025-04-0{i + 1}\n" for i, sku in enumerate(skus)))
-    page.goto(f"{app_url}/simulate")
+    page.goto(f"{app_url}/customers")
     page.get_by_role("button", name="Run simulation").click()  # C001… picked, then replaced
     page.get_by_role("heading", name="Purchase history").wait_for()
     wait_for_app(page)
@@ -83,10 +83,10 @@ def test_import_a_purchase_history_in_browser(app_url, demo_catalog, page, tmp_p
 def test_run_a_simulation_and_download_the_csv(app_url, demo_catalog, page, tmp_path):
     """Run a small simulation, read the map and the evaluation's sample-size caution, then
     download purchases.csv and customers.csv: the same bytes as `simulate export` writes."""
-    from core.simulate.importer import export_history
+    from core.customers.importer import export_history
 
     _, repo, _ = demo_catalog
-    page.goto(f"{app_url}/simulate")
+    page.goto(f"{app_url}/customers")
     page.get_by_role("button", name="Run simulation").wait_for()
     page.get_by_role("button", name="Run simulation").click()
     page.get_by_role("heading", name="Purchase history").wait_for()

@@ -56,11 +56,11 @@ from typing import Any
 
 import numpy as np
 
-from core.simulate.catalog import CatalogView
-from core.simulate.customers import STYLE_CATEGORIES, STYLE_COLOURS, Customer, Purchase
-from core.simulate.geo import haversine_km
-from core.simulate.logfile import ImportProblem, Problems, Record, read_records
-from core.simulate.pipeline import RUN_ID, history_summary, stores_of
+from core.customers.catalog import CatalogView
+from core.customers.customers import STYLE_CATEGORIES, STYLE_COLOURS, Customer, Purchase
+from core.customers.geo import haversine_km
+from core.customers.logfile import ImportProblem, Problems, Record, read_records
+from core.customers.pipeline import RUN_ID, history_summary, stores_of
 from core.storage.records import Store
 from core.storage.validate import InvalidField, check_text
 from core.taxonomy import UNISEX, UNKNOWN_GENDER

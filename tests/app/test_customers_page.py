@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from core.simulate.params import PARTS
+from core.customers.params import PARTS
 
 
 @pytest.fixture
@@ -35,13 +35,13 @@ def _simulate(at, customers: int = 6):
 
 
 def test_empty_catalog_says_how_to_fill_it(app_test):
-    at = app_test("simulate.py").run()
+    at = app_test("customers.py").run()
     assert not at.exception
     assert "The catalog is empty" in _texts(at)
 
 
 def test_before_a_run_the_page_asks_for_one(app_test, shop):
-    at = app_test("simulate.py").run()
+    at = app_test("customers.py").run()
     assert not at.exception
     assert "No customers yet" in _texts(at)
     assert not at.selectbox  # nothing to pick yet
@@ -49,13 +49,13 @@ def test_before_a_run_the_page_asks_for_one(app_test, shop):
 
 def test_without_vectors_the_page_says_to_embed(app_test, small_catalog):
     small_catalog(8)
-    at = _simulate(app_test("simulate.py").run(), customers=3)
+    at = _simulate(app_test("customers.py").run(), customers=3)
     assert not at.exception
     assert any("python -m core embed" in e.value for e in at.error)
 
 
 def test_run_pick_a_customer_and_see_why(app_test, shop, repo):
-    at = _simulate(app_test("simulate.py").run())
+    at = _simulate(app_test("customers.py").run())
     assert not at.exception, at.exception
     assert repo.count_docs("customers") == 6
     picker = at.selectbox(key="simulate_customer")
@@ -93,7 +93,7 @@ def test_run_pick_a_customer_and_see_why(app_test, shop, repo):
 
 
 def test_weights_reference_and_evaluation_update_live(app_test, shop, repo):
-    at = _simulate(app_test("simulate.py").run(), customers=8)
+    at = _simulate(app_test("customers.py").run(), customers=8)
     customer = next(d["_id"] for d in repo.find_docs("customers", sort="_id")
                     if repo.count_docs("purchases", {"customer_id": d["_id"]}) >= 2)
     at.selectbox(key="simulate_customer").select(customer).run()
@@ -143,7 +143,7 @@ def _state(repo) -> dict:
 
 
 def test_import_a_purchase_history_and_see_it(app_test, shop, repo):
-    at = app_test("simulate.py").run()
+    at = app_test("customers.py").run()
     assert not at.exception and "No customers yet" in _texts(at)
     assert at.button(key="simulate_import").disabled  # nothing to import yet
 
@@ -176,7 +176,7 @@ def test_import_a_purchase_history_and_see_it(app_test, shop, repo):
 
 
 def test_a_bad_upload_shows_the_reason_and_changes_nothing(app_test, shop, repo):
-    at = app_test("simulate.py").run()
+    at = app_test("customers.py").run()
     at.slider(key="simulate_customers").set_value(5)
     at.button(key="simulate_run").click().run()
     assert not at.exception and repo.count_docs("customers") == 5
@@ -206,7 +206,7 @@ def _map(at) -> dict:
 
 
 def test_the_store_map_draws_coastlines_and_readable_labels(app_test, shop, repo):
-    at = _simulate(app_test("simulate.py").run())
+    at = _simulate(app_test("customers.py").run())
     assert not at.exception, at.exception
     traces = _map(at)["data"]
     coast = traces[0]
@@ -219,7 +219,7 @@ def test_the_store_map_draws_coastlines_and_readable_labels(app_test, shop, repo
 
 
 def test_few_customers_get_a_sample_size_caution(app_test, shop):
-    at = _simulate(app_test("simulate.py").run(), customers=6)
+    at = _simulate(app_test("customers.py").run(), customers=6)
     at.toggle(key="simulate_eval").set_value(True).run()
     assert not at.exception, at.exception
     evaluated = next(m.value for m in at.metric if m.label == "Customers evaluated")
@@ -228,7 +228,7 @@ def test_few_customers_get_a_sample_size_caution(app_test, shop):
 
 
 def test_customers_and_purchases_download_as_the_cli_exports_them(app_test, shop, repo):
-    at = app_test("simulate.py").run()
+    at = app_test("customers.py").run()
     assert not at.get("download_button")  # nothing to download before a run
     at = _simulate(at, customers=5)
     assert not at.exception, at.exception

@@ -2,7 +2,7 @@
 
 A group-based category similarity (categories in the same group are related). The groups are
 the garment families of :data:`core.taxonomy.CATEGORIES` and the pairs of families worn
-together in one outfit (:data:`core.recommend.WEARS_WITH`): the same category is 1, another
+together in one outfit (:data:`core.search.recommend.WEARS_WITH`): the same category is 1, another
 category of the same family (a tee after a hoodie) is high, a family worn with it (jeans
 after a tee) is mid, and one that is not (a dress after a skirt) is low but not zero, so the
 other parts of the score can still lift it.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.recommend import WEARS_WITH
+from core.search.recommend import WEARS_WITH
 from core.taxonomy import family_of
 
 SAME_CATEGORY = 1.0

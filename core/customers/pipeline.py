@@ -5,7 +5,7 @@ A run replaces the previous one: its customers and purchases (ids derived from t
 draws, C001…, C001-01…) are upserted and every other customer or purchase document is
 deleted, and the items' popularity is set to the run's final counts. Re-running with the same
 settings therefore leaves exactly the same documents, never duplicates. An imported purchase
-history (:mod:`core.simulate.importer`) takes the same place: the same collections and the
+history (:mod:`core.customers.importer`) takes the same place: the same collections and the
 same ``runs`` document, with ``"kind": "import"``.
 """
 
@@ -15,13 +15,13 @@ from collections import Counter
 
 import numpy as np
 
+from core.customers.catalog import CatalogView
+from core.customers.customers import Customer, Purchase
+from core.customers.geo import haversine_km
+from core.customers.params import SimulationConfig, SimulationError
+from core.customers.simulation import Simulation, simulate
 from core.demo.stores import STORES
 from core.progress import Progress
-from core.simulate.catalog import CatalogView
-from core.simulate.customers import Customer, Purchase
-from core.simulate.geo import haversine_km
-from core.simulate.params import SimulationConfig, SimulationError
-from core.simulate.simulation import Simulation, simulate
 from core.storage.records import Store
 
 RUN_ID = "simulate"  # the `runs` document that records the current simulation

@@ -8,14 +8,14 @@ import json
 
 import pytest
 
+from core.customers.catalog import CatalogView
+from core.customers.customers import Customer
+from core.customers.evaluate import NOTE, data_note
+from core.customers.figures import run_caption
+from core.customers.importer import ImportProblem, Source, import_history, parse_ts
+from core.customers.params import SimulationConfig
+from core.customers.pipeline import RUN_ID, run_simulation
 from core.demo.stores import STORES
-from core.simulate.catalog import CatalogView
-from core.simulate.customers import Customer
-from core.simulate.evaluate import NOTE, data_note
-from core.simulate.figures import run_caption
-from core.simulate.importer import ImportProblem, Source, import_history, parse_ts
-from core.simulate.params import SimulationConfig
-from core.simulate.pipeline import RUN_ID, run_simulation
 from core.storage import Item, Store
 from core.taxonomy import UNKNOWN_GENDER, wearable_genders
 
@@ -304,7 +304,7 @@ def test_recommender_features_follow_a_new_import(shop, settings):
     """The cached catalog features (popularity included) are rebuilt after another import."""
     import numpy as np
 
-    from core.simulate.service import Recommender
+    from core.customers.service import Recommender
 
     skus = [f"I{i:02d}" for i in range(len(SPEC))]
     shop.put_vectors("studio_encoder", skus, np.eye(len(SPEC), 16, dtype=np.float32))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from core.simulate.customers import Customer
+from core.customers.customers import Customer
 from core.storage.records import Store
 
 OUTLINES = Path(__file__).with_name("data") / "countries-110m.json"

@@ -16,7 +16,7 @@ from core.cli.common import (
     repository,
     settings,
 )
-from core.simulate.params import SimulationConfig
+from core.customers.params import SimulationConfig
 
 DEFAULTS = SimulationConfig()  # every flag's default is the config's
 
@@ -136,8 +136,8 @@ def _config(args):
 
 
 def cmd_simulate(args) -> int:
-    from core.simulate.params import SimulationError
-    from core.simulate.pipeline import run_simulation
+    from core.customers.params import SimulationError
+    from core.customers.pipeline import run_simulation
 
     cfg = _config(args)
     repo = repository()
@@ -159,7 +159,7 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from core.simulate.importer import export_history
+    from core.customers.importer import export_history
 
     repo = repository()
     if repo.count_docs("purchases") == 0:
@@ -178,7 +178,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from core.simulate.importer import ImportProblem, Source, import_history
+    from core.customers.importer import ImportProblem, Source, import_history
 
     repo = repository()
     try:
@@ -200,7 +200,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_customers(args) -> int:
-    from core.simulate.pipeline import load_customers, load_purchases
+    from core.customers.pipeline import load_customers, load_purchases
 
     repo = repository()
     customers = load_customers(repo)
@@ -225,8 +225,8 @@ def _n(count: int, noun: str) -> str:
 
 def _fusion_and_k(args, repo):
     """The score settings (flags, else the stored run's, else the defaults) and k."""
-    from core.simulate.params import PARTS, FusionConfig, SimulationError
-    from core.simulate.pipeline import last_run
+    from core.customers.params import PARTS, FusionConfig, SimulationError
+    from core.customers.pipeline import last_run
 
     run = (last_run(repo) or {}).get("params", {})
     base = FusionConfig()
@@ -256,8 +256,8 @@ def _fusion_and_k(args, repo):
 
 
 def cmd_recommend(args) -> int:
-    from core.simulate.params import SimulationError
-    from core.simulate.pipeline import get_customer
+    from core.customers.params import SimulationError
+    from core.customers.pipeline import get_customer
 
     cfg = settings()
     repo = repository(cfg)
@@ -266,7 +266,7 @@ def cmd_recommend(args) -> int:
         customer = get_customer(repo, args.customer)
     except KeyError as exc:
         raise CliError(f"--customer: {exc.args[0]}") from None
-    from core.simulate.service import Recommender  # loads the vector index (torch): after checks
+    from core.customers.service import Recommender  # loads the vector index (torch): after checks
 
     rec = Recommender(cfg)
     try:
@@ -297,8 +297,8 @@ def cmd_recommend(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from core.simulate.params import SimulationError
-    from core.simulate.service import Recommender
+    from core.customers.params import SimulationError
+    from core.customers.service import Recommender
 
     cfg = settings()
     repo = repository(cfg)

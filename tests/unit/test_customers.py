@@ -6,28 +6,28 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.demo.stores import STORES
-from core.ranking import top_indices
-from core.simulate.affinity import (
+from core.customers.affinity import (
     SAME_FAMILY,
     UNRELATED,
     WORN_TOGETHER,
     affinity_matrix,
     category_affinity,
 )
-from core.simulate.catalog import CatalogView
-from core.simulate.customers import Customer, Purchase
-from core.simulate.evaluate import evaluate, rank_of, variants
-from core.simulate.geo import UNKNOWN_PROXIMITY, haversine_km, jitter, proximity
-from core.simulate.params import PARTS, FusionConfig, SimulationConfig, SimulationError
-from core.simulate.popularity import (
+from core.customers.catalog import CatalogView
+from core.customers.customers import Customer, Purchase
+from core.customers.evaluate import evaluate, rank_of, variants
+from core.customers.geo import UNKNOWN_PROXIMITY, haversine_km, jitter, proximity
+from core.customers.params import PARTS, FusionConfig, SimulationConfig, SimulationError
+from core.customers.popularity import (
     POP_FLOOR,
     normalised,
     popularity_adjustment,
     trend_penalty,
 )
-from core.simulate.score import customer_parts, fuse, rank
-from core.simulate.simulation import simulate
+from core.customers.score import customer_parts, fuse, rank
+from core.customers.simulation import simulate
+from core.demo.stores import STORES
+from core.search.ranking import top_indices
 from core.storage import Item, Store
 
 CITY = {s["city"]: Store(**s) for s in STORES}
@@ -97,7 +97,7 @@ def test_trendy_customers_penalise_very_popular_items_others_do_not():
 
 
 def test_normalised_and_counts_before():
-    from core.simulate.evaluate import Case, _snapshots
+    from core.customers.evaluate import Case, _snapshots
 
     assert list(normalised([0, 5, 10])) == [0.0, 0.5, 1.0]
     assert list(normalised([0, 0])) == [0.0, 0.0]

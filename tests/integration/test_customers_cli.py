@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.simulate.params import PARTS
+from core.customers.params import PARTS
 from tests.helpers import attribute_vectors
 from tests.helpers import cli_json as _ok
 from tests.helpers import run_cli as _cli

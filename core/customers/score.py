@@ -3,9 +3,9 @@ bought (or any reference item), in four explainable parts, each in [0, 1]:
 
 * visual: cosine similarity of the two items' embeddings (negative cosines count as 0);
 * popularity: the item's normalised popularity adjusted to the customer's trendiness
-  (:func:`core.simulate.popularity.popularity_adjustment`: crowd-followers like popular
+  (:func:`core.customers.popularity.popularity_adjustment`: crowd-followers like popular
   items, trend-seekers penalise those above ``p_threshold`` with ``penalty_exponent``);
-* category: the affinity of the two categories (:mod:`core.simulate.affinity`);
+* category: the affinity of the two categories (:mod:`core.customers.affinity`);
 * proximity: ``exp(-d / distance_scale_km)`` for the haversine distance d from the customer's
   home to the item's store.
 
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.simulate.catalog import CatalogView
-from core.simulate.customers import Customer
-from core.simulate.params import PARTS, FusionConfig
-from core.simulate.popularity import popularity_adjustment
+from core.customers.catalog import CatalogView
+from core.customers.customers import Customer
+from core.customers.params import PARTS, FusionConfig
+from core.customers.popularity import popularity_adjustment
 
 
 @dataclass

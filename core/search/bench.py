@@ -342,7 +342,7 @@ def e2e_latency(settings, *, n: int = 50_000, queries: int = 60, k: int = 10) ->
     import os
 
     from core.images import load_image
-    from core.search import SearchEngine
+    from core.search.pipeline import SearchEngine
     from core.storage import Item, open_repository
 
     embedder, weights = _bench_embedder(settings)

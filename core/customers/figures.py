@@ -1,4 +1,4 @@
-"""What the Customers page draws besides the store map (core.simulate.storemap): the header
+"""What the Customers page draws besides the store map (core.customers.storemap): the header
 line, the customer's colours, the score-parts table, the evaluation bars and its caution."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.simulate.params import PARTS
-from core.simulate.service import CustomerRecommendation
+from core.customers.params import PARTS
+from core.customers.service import CustomerRecommendation
 from core.tagging.labels import field_label
 from core.taxonomy import COLORS
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.simulate.affinity import affinity_matrix
-from core.simulate.geo import haversine_km, proximity
+from core.customers.affinity import affinity_matrix
+from core.customers.geo import haversine_km, proximity
 from core.storage.records import Item, Store
 from core.taxonomy import wearable_genders
 

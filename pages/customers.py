@@ -6,13 +6,13 @@ from dataclasses import replace
 
 import streamlit as st
 
+from core.customers import figures as figs
+from core.customers import importer
+from core.customers.params import PARTS, SimulationConfig, SimulationError
+from core.customers.pipeline import last_run, run_simulation, stores_of
+from core.customers.storemap import map_figure
 from core.explore.thumbs import thumbnail_uri
 from core.index import NoVectors
-from core.simulate import figures as figs
-from core.simulate import importer
-from core.simulate.params import PARTS, SimulationConfig, SimulationError
-from core.simulate.pipeline import last_run, run_simulation, stores_of
-from core.simulate.storemap import map_figure
 from pages import common as ui
 
 ui.enter_through_app()
@@ -89,7 +89,7 @@ if do_import and log_file is not None:
     else:
         st.success(importer.import_summary(report))
 
-recommender = ui.resource("core.simulate.service:recommender")
+recommender = ui.resource("core.customers.service:recommender")
 customers = recommender.customers(repo)
 if not customers:
     st.info("No customers yet: set the simulation in the sidebar and press **Run simulation**, "

@@ -15,20 +15,20 @@ from pathlib import Path
 import numpy as np
 
 from core.config import Settings
-from core.ranking import top_indices
-from core.simulate.catalog import CatalogView
-from core.simulate.customers import Customer, Purchase
-from core.simulate.evaluate import Progress, data_note, evaluate
-from core.simulate.params import FusionConfig, SimulationError
-from core.simulate.pipeline import (
+from core.customers.catalog import CatalogView
+from core.customers.customers import Customer, Purchase
+from core.customers.evaluate import Progress, data_note, evaluate
+from core.customers.params import FusionConfig, SimulationError
+from core.customers.pipeline import (
     get_customer,
     last_run,
     load_customers,
     load_purchases,
     stores_of,
 )
-from core.simulate.popularity import normalised
-from core.simulate.score import customer_parts, rank
+from core.customers.popularity import normalised
+from core.customers.score import customer_parts, rank
+from core.search.ranking import top_indices
 from core.storage.records import Item
 
 

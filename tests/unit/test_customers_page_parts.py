@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from core.simulate.figures import MIN_CUSTOMERS, sample_caution
-from core.simulate.storemap import (
+from core.customers.figures import MIN_CUSTOMERS, sample_caution
+from core.customers.storemap import (
     _candidates,
     _overlaps,
     _to_px,
@@ -61,7 +61,7 @@ def test_labels_never_overprint_each_other_or_a_store():
 
 
 def test_map_figure_has_outlines_stores_and_the_chosen_home():
-    from core.simulate.customers import Customer
+    from core.customers.customers import Customer
 
     who = Customer("C001", "Ada Lind", "women", 0.7, "Paris", "S01", 48.9, 2.4, ["tee"], ["red"])
     fig = map_figure(STORES, [who], who, ["S01", "S02"])
@@ -82,9 +82,9 @@ def test_sample_caution_below_thirty_customers(n, rough):
 
 
 def test_download_tables_are_the_cli_export(repo, settings, tmp_path):
-    from core.simulate.importer import export_history, export_tables
-    from core.simulate.params import SimulationConfig
-    from core.simulate.pipeline import run_simulation
+    from core.customers.importer import export_history, export_tables
+    from core.customers.params import SimulationConfig
+    from core.customers.pipeline import run_simulation
     from tests.helpers import make_shop_catalog
 
     make_shop_catalog(repo, settings.data_dir, 24)
