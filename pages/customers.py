@@ -107,7 +107,7 @@ with st.sidebar:
     for name, (text, rows) in importer.export_tables(repo).items():
         st.download_button(f"{name}.csv ({rows:,} rows)", text, file_name=f"{name}.csv",
                            mime="text/csv", key=f"simulate_download_{name}", width="stretch",
-                           help="The same CSV files as `python -m core simulate export`; "
+                           help="The same CSV files as `python -m core customers export`; "
                                 "*Import a purchase history* reads them back.")
 
 by_id = {c.customer_id: c for c in customers}

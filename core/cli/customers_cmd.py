@@ -1,10 +1,11 @@
-"""`simulate` (synthetic customers and purchases), `simulate import` (a real purchase history
-in their place), `simulate export` (either, as the CSV files import reads), `simulate
-customers`, `simulate recommend` and `eval simulate` (leave-last-out hit rate and NDCG of the
-fused score vs baselines)."""
+"""`customers simulate` (synthetic customers and purchases), `customers import` (a real
+purchase history in their place), `customers export` (either, as the CSV files import reads),
+`customers list`, `customers recommend` and `eval customers` (leave-last-out hit rate and NDCG
+of the fused score vs baselines). `simulate` is the older name of the group and still works."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from core.cli.common import (
@@ -28,35 +29,47 @@ FLAGS = {"num_customers": "--num-customers", "max_purchases": "--max-purchases-p
 
 
 def register(sub, groups) -> None:
-    d = DEFAULTS
-    p = sub.add_parser("simulate", aliases=["customers"],
+    p = sub.add_parser("customers", aliases=["simulate"],
                        help="customers (synthetic or imported) and their purchases; "
                             "recommendations for them with the fused score")
-    p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
-    p.add_argument("--num-customers", type=int, default=d.num_customers,
-                   help=f"customers (default {d.num_customers})")
-    p.add_argument("--max-purchases-per-customer", type=int, default=d.max_purchases,
-                   dest="max_purchases", metavar="N",
-                   help=f"each customer buys 1..N items (default {d.max_purchases})")
-    p.add_argument("--top-k", type=int, default=d.top_k,
-                   help="recommendations per customer: the default k of `simulate recommend` "
-                        f"and `eval simulate` (default {d.top_k})")
-    p.add_argument("--p-max", type=int, default=d.p_max,
-                   help=f"initial popularity counts are drawn from 0..P_MAX (default {d.p_max})")
-    p.add_argument("--days", type=int, default=d.days,
-                   help=f"purchase period in days (default {d.days})")
-    p.add_argument("--start", default=d.start, help=f"first day of the period (default {d.start})")
-    _score_args(p, defaults=True)
-    add_json_flag(p)
+    _simulation_args(p)
     p.set_defaults(handler=cmd_simulate)
-    _register_subcommands(p.add_subparsers(dest="simulate_command", required=False,
+    _register_subcommands(p.add_subparsers(dest="customers_command", required=False,
                                            metavar="WHAT"))
     _register_eval(groups["eval"])
 
 
+def _simulation_args(p, given_only: bool = False) -> None:
+    """The simulation's settings, on `customers` itself (which simulates, for the older
+    `simulate` spelling) and on `customers simulate`; there only the flags given override."""
+    d = DEFAULTS
+
+    def arg(flag: str, value, **kw) -> None:
+        p.add_argument(flag, default=argparse.SUPPRESS if given_only else value, **kw)
+
+    arg("--seed", d.seed, type=int, help=f"random seed (default {d.seed})")
+    arg("--num-customers", d.num_customers, type=int, help=f"customers (default {d.num_customers})")
+    arg("--max-purchases-per-customer", d.max_purchases, type=int, dest="max_purchases",
+        metavar="N", help=f"each customer buys 1..N items (default {d.max_purchases})")
+    arg("--top-k", d.top_k, type=int,
+        help="recommendations per customer: the default k of `customers recommend` and "
+             f"`eval customers` (default {d.top_k})")
+    arg("--p-max", d.p_max, type=int,
+        help=f"initial popularity counts are drawn from 0..P_MAX (default {d.p_max})")
+    arg("--days", d.days, type=int, help=f"purchase period in days (default {d.days})")
+    arg("--start", d.start, help=f"first day of the period (default {d.start})")
+    _score_args(p, defaults=True, given_only=given_only)
+    add_json_flag(p)
+
+
 def _register_subcommands(what) -> None:
-    """simulate customers | import | export | recommend."""
-    c = what.add_parser("customers", help="the simulated customers")
+    """customers simulate | list | import | export | recommend."""
+    s = what.add_parser("simulate", help="simulate customers and their purchases (a re-run "
+                                         "replaces the last)")
+    _simulation_args(s, given_only=True)
+    s.set_defaults(handler=cmd_simulate)
+
+    c = what.add_parser("list", aliases=["customers"], help="the customers")
     add_json_flag(c)
     c.set_defaults(handler=cmd_customers)
 
@@ -71,7 +84,7 @@ def _register_subcommands(what) -> None:
     i.set_defaults(handler=cmd_import)
 
     x = what.add_parser("export", help="write the customers and purchases (simulated or "
-                                       "imported) as CSV files that `simulate import` reads")
+                                       "imported) as CSV files that `customers import` reads")
     x.add_argument("--out", required=True, type=Path, metavar="DIR",
                    help="folder for purchases.csv and customers.csv")
     add_json_flag(x)
@@ -88,8 +101,9 @@ def _register_subcommands(what) -> None:
 
 
 def _register_eval(evals) -> None:
-    e = evals.add_parser("simulate", help="leave-last-out hit rate / NDCG of the fused "
-                                                   "score vs baselines and ablations")
+    e = evals.add_parser("customers", aliases=["simulate"],
+                         help="leave-last-out hit rate / NDCG of the fused customer score vs "
+                              "baselines and ablations")
     e.add_argument("--k", type=int, default=None, help="cut-off (default: the run's --top-k)")
     e.add_argument("--seed", type=int, default=0, help="seed of the random baseline")
     _score_args(e)
@@ -97,13 +111,13 @@ def _register_eval(evals) -> None:
     e.set_defaults(handler=cmd_eval)
 
 
-def _score_args(p, defaults: bool = False) -> None:
-    """The score's settings: `simulate` takes the reference defaults, `recommend` and `eval`
-    default to what the stored simulation used (and take --weight)."""
+def _score_args(p, defaults: bool = False, given_only: bool = False) -> None:
+    """The score's settings: the simulation takes the reference defaults, `recommend` and
+    `eval` default to what the stored simulation used (and take --weight)."""
     def arg(flag: str, value: float, what: str) -> None:
         shown = f"default {value:g}" if defaults else "default: the simulation's"
-        p.add_argument(flag, type=float, default=value if defaults else None,
-                       help=f"{what} ({shown})")
+        default = argparse.SUPPRESS if given_only else (value if defaults else None)
+        p.add_argument(flag, type=float, default=default, help=f"{what} ({shown})")
 
     arg("--p-threshold", DEFAULTS.p_threshold, "share of the top popularity above which "
                                                "trend-seekers penalise an item")
@@ -153,8 +167,8 @@ def cmd_simulate(args) -> int:
     print(f"  {report['trend_seekers']} trend-seekers, {report['crowd_followers']} follow the "
           f"crowd; median distance to the store {report['median_distance_km']} km")
     print("  homes: " + ", ".join(f"{c} {n}" for c, n in report["cities"].items()))
-    print("next: `python -m core simulate customers`, `python -m core simulate recommend "
-          "--customer C001`, `python -m core eval simulate`")
+    print("next: `python -m core customers list`, `python -m core customers recommend "
+          "--customer C001`, `python -m core eval customers`")
     return 0
 
 
@@ -163,8 +177,8 @@ def cmd_export(args) -> int:
 
     repo = repository()
     if repo.count_docs("purchases") == 0:
-        raise CliError("no purchases to export: run `python -m core simulate` or import a "
-                       "purchase history first")
+        raise CliError("no purchases to export: run `python -m core customers simulate` or "
+                       "import a purchase history first")
     try:
         out = export_history(repo, args.out)
     except OSError as exc:
@@ -194,8 +208,8 @@ def cmd_import(args) -> int:
           f"({', '.join(f for f in report['sources'].values() if f)})")
     print(f"  median distance to the store {report['median_distance_km']} km; homes: "
           + ", ".join(f"{c} {n}" for c, n in report["cities"].items()))
-    print("next: `python -m core simulate customers`, `python -m core simulate recommend "
-          "--customer ID`, `python -m core eval simulate`")
+    print("next: `python -m core customers list`, `python -m core customers recommend "
+          "--customer ID`, `python -m core eval customers`")
     return 0
 
 
@@ -205,8 +219,8 @@ def cmd_customers(args) -> int:
     repo = repository()
     customers = load_customers(repo)
     if not customers:
-        raise CliError("no simulated customers yet: run `python -m core simulate` or import a "
-                       "purchase history (`python -m core simulate import FILE`)")
+        raise CliError("no simulated customers yet: run `python -m core customers simulate` or "
+                       "import a purchase history (`python -m core customers import FILE`)")
     counts: dict[str, int] = {}
     for p in load_purchases(repo):
         counts[p.customer_id] = counts.get(p.customer_id, 0) + 1

@@ -67,7 +67,7 @@ from core.taxonomy import UNISEX, UNKNOWN_GENDER
 
 PURCHASE_COLUMNS = ("customer_id", "sku", "ts")  # required
 CUSTOMER_COLUMNS = ("customer_id",)
-# what `simulate export` writes: every column the importer reads, in the importer's format
+# what `customers export` writes: every column the importer reads, in the importer's format
 PURCHASE_EXPORT = ("purchase_id", "customer_id", "sku", "ts", "store_id", "price")
 CUSTOMER_EXPORT = ("customer_id", "name", "gender", "lat", "lon", "home_store", "trendiness")
 FILE_TYPES = ("csv", "json", "jsonl")  # what the importer reads

@@ -1,5 +1,5 @@
-"""`simulate` end to end: read the catalog and stores, simulate, store the result; and what
-the pages and the CLI read back (customers, purchases, the record of the run).
+"""`customers simulate` end to end: read the catalog and stores, simulate, store the result;
+and what the pages and the CLI read back (customers, purchases, the record of the run).
 
 A run replaces the previous one: its customers and purchases (ids derived from the seed's
 draws, C001…, C001-01…) are upserted and every other customer or purchase document is
@@ -108,8 +108,8 @@ def get_customer(repo, customer_id: str) -> Customer:
         known = repo.count_docs("customers")
         first = repo.find_docs("customers", sort="_id", limit=1)
         hint = (f"there are {known} customers ({first[0]['_id']}…)" if known and first
-                else "run the simulation first (`python -m core simulate`) or import a "
-                     "purchase history (`python -m core simulate import FILE`)")
+                else "run the simulation first (`python -m core customers simulate`) or import a "
+                     "purchase history (`python -m core customers import FILE`)")
         raise KeyError(f"no customer {customer_id!r}: {hint}")
     return Customer.from_doc(doc)
 

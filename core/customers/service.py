@@ -151,9 +151,9 @@ class Recommender:
             raise SimulationError(f"k must be at least 1 (got {k})")
         customers = self.customers(repo)
         if not customers:
-            raise SimulationError("no simulated customers yet: run `python -m core simulate` "
-                                  "or import a purchase history (`python -m core simulate "
-                                  "import FILE`)")
+            raise SimulationError("no simulated customers yet: run `python -m core customers "
+                                  "simulate` or import a purchase history (`python -m core "
+                                  "customers import FILE`)")
         feats = self.features(repo)
         report = evaluate(feats.catalog, feats.vectors, customers, load_purchases(repo), cfg,
                           k=k, seed=seed, progress=progress)

@@ -82,7 +82,7 @@ def test_import_a_purchase_history_in_browser(app_url, demo_catalog, page, tmp_p
 
 def test_run_a_simulation_and_download_the_csv(app_url, demo_catalog, page, tmp_path):
     """Run a small simulation, read the map and the evaluation's sample-size caution, then
-    download purchases.csv and customers.csv: the same bytes as `simulate export` writes."""
+    download purchases.csv and customers.csv: the same bytes as `customers export` writes."""
     from core.customers.importer import export_history
 
     _, repo, _ = demo_catalog

@@ -1,6 +1,6 @@
-"""`simulate import` through the real CLI on the embedded MongoDB: a bad file exits 2 naming
-the problem and changes nothing; a good one replaces the simulated customers, and `simulate
-customers`, `simulate recommend` and `eval simulate` then run on the imported purchases."""
+"""`customers import` through the real CLI on the embedded MongoDB: a bad file exits 2 naming
+the problem and changes nothing; a good one replaces the simulated customers, and `customers
+list`, `customers recommend` and `eval customers` then run on the imported purchases."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _state(repo) -> dict:
 
 
 def test_a_bad_file_exits_2_with_the_reason_and_changes_nothing(shop, repo, tmp_path):
-    assert _cli(shop, "simulate", "--num-customers", "4").returncode == 0
+    assert _cli(shop, "customers", "simulate", "--num-customers", "4").returncode == 0
     before = _state(repo)
     bad = tmp_path / "bad.csv"
     bad.write_text(LOG + "U,NOPE,2025-03-09,,\nU,T005,someday,,\n")
@@ -51,7 +51,7 @@ def test_a_bad_file_exits_2_with_the_reason_and_changes_nothing(shop, repo, tmp_
     cases.append(((str(good), "--customers", str(people)),
                   ["log.csv: customer_id not in people.csv in 3 records (line 5 'U'"]))
     for args, reasons in cases:
-        run = _cli(shop, "simulate", "import", *args)
+        run = _cli(shop, "customers", "import", *args)
         assert run.returncode == 2, (args, run.stderr)
         assert "Traceback" not in run.stderr and run.stdout == ""
         for reason in reasons:
@@ -63,22 +63,22 @@ def test_a_bad_file_exits_2_with_the_reason_and_changes_nothing(shop, repo, tmp_
 def test_import_then_recommend_and_evaluate_on_the_imported_purchases(shop, repo, tmp_path):
     log = tmp_path / "log.csv"
     log.write_text(LOG)
-    assert _cli(shop, "simulate", "--num-customers", "6").returncode == 0
-    report = _ok(shop, "simulate", "import", str(log))
+    assert _cli(shop, "customers", "simulate", "--num-customers", "6").returncode == 0
+    report = _ok(shop, "customers", "import", str(log))
     assert report["kind"] == "import" and report["sources"] == {"purchases": "log.csv",
                                                                 "customers": None}
     assert (report["customers"], report["purchases"], report["items_bought"]) == (2, 6, 6)
     assert (report["first"], report["last"]) == ("2025-03-01", "2025-03-05")
-    text = _cli(shop, "simulate", "import", str(log))  # again: the same documents
+    text = _cli(shop, "customers", "import", str(log))  # again: the same documents
     assert text.returncode == 0 and "imported 6 purchases of 6 items by 2 customers" in text.stdout
 
-    customers = {c["customer_id"]: c for c in _ok(shop, "simulate", "customers")}
+    customers = {c["customer_id"]: c for c in _ok(shop, "customers", "list")}
     assert set(customers) == {"U", "W"}  # the simulated C001… were replaced
     assert customers["W"]["gender"] == "women" and customers["W"]["home_city"] == "London"
     assert customers["U"]["gender"] == "unknown" and customers["U"]["purchases"] == 3
 
     for cid, men_allowed in (("U", True), ("W", False)):
-        out = _ok(shop, "simulate", "recommend", "--customer", cid, "--k", "24")
+        out = _ok(shop, "customers", "recommend", "--customer", cid, "--k", "24")
         history = {p["sku"] for p in out["history"]}
         recs = {r["sku"] for r in out["recommendations"]}
         assert len(history) == 3 and not history & recs
@@ -86,31 +86,33 @@ def test_import_then_recommend_and_evaluate_on_the_imported_purchases(shop, repo
         assert bool(recs & set(MEN)) is men_allowed  # unknown gender: every item
         assert len(recs) == (21 if men_allowed else 17)
 
-    ev = _ok(shop, "eval", "simulate")
+    ev = _ok(shop, "eval", "customers")
     assert ev["data"] == "imported" and ev["source"] == "log.csv"
     assert ev["customers"] == 2 and ev["k"] == 10 and "imported purchases (log.csv)" in ev["note"]
-    text = _cli(shop, "eval", "simulate")
+    text = _cli(shop, "eval", "customers")
     assert text.returncode == 0
     assert "leave-last-out on 2 customers of the imported log.csv" in text.stdout
     assert "real-world" not in text.stdout
 
-    assert _cli(shop, "simulate", "--num-customers", "6").returncode == 0  # back to simulated
-    ev = _ok(shop, "eval", "simulate")
+    # back to simulated
+    assert _cli(shop, "customers", "simulate", "--num-customers", "6").returncode == 0
+    ev = _ok(shop, "eval", "customers")
     assert ev["data"] == "simulated" and "not a real-world A/B result" in ev["note"]
 
 
 def test_export_then_import_gives_back_the_same_purchases(shop, repo, tmp_path):
-    """`simulate export` writes what `simulate import` reads: a simulated history exported and
+    """`customers export` writes what `customers import` reads: a simulated history exported and
     imported again has the same purchase documents and the customers' own facts."""
-    run = _cli(shop, "simulate", "export", "--out", str(tmp_path / "x"))
+    run = _cli(shop, "customers", "export", "--out", str(tmp_path / "x"))
     assert run.returncode == 2 and "no purchases to export" in run.stderr
-    assert _cli(shop, "simulate", "--num-customers", "12", "--seed", "3").returncode == 0
+    run = _cli(shop, "customers", "simulate", "--num-customers", "12", "--seed", "3")
+    assert run.returncode == 0
     purchases = repo.find_docs("purchases", sort="_id")
     customers = repo.find_docs("customers", sort="_id")
-    out = _ok(shop, "simulate", "export", "--out", str(tmp_path / "x"))
+    out = _ok(shop, "customers", "export", "--out", str(tmp_path / "x"))
     assert out["purchases_rows"] == len(purchases) and out["customers_rows"] == len(customers)
     assert not list((tmp_path / "x").glob("*.tmp"))
-    _ok(shop, "simulate", "import", out["purchases"], "--customers", out["customers"])
+    _ok(shop, "customers", "import", out["purchases"], "--customers", out["customers"])
     assert repo.find_docs("purchases", sort="_id") == purchases
     facts = ("name", "gender", "lat", "lon", "home_store", "home_city", "trendiness")
     back = repo.find_docs("customers", sort="_id")

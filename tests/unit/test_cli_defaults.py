@@ -1,4 +1,5 @@
-"""CLI flags take their defaults from the config dataclasses; `customers` names `simulate`."""
+"""CLI flags take their defaults from the config dataclasses; `simulate` is the older name of
+`customers`."""
 
 from __future__ import annotations
 
@@ -12,21 +13,30 @@ from core.models.train_config import TrainConfig
 SIM_FIELDS = {"distance_scale": "distance_scale_km"}
 
 
-def test_simulate_flags_default_to_the_simulation_config():
-    args = build_parser().parse_args(["simulate"])
+def test_customer_simulation_flags_default_to_the_simulation_config():
     cfg = SimulationConfig()
-    for f in fields(SimulationConfig):
-        dest = next((d for d, name in SIM_FIELDS.items() if name == f.name), f.name)
-        assert getattr(args, dest) == getattr(cfg, f.name), f.name
+    for argv in (["customers", "simulate"], ["customers"]):
+        args = build_parser().parse_args(argv)
+        for f in fields(SimulationConfig):
+            dest = next((d for d, name in SIM_FIELDS.items() if name == f.name), f.name)
+            assert getattr(args, dest) == getattr(cfg, f.name), (argv, f.name)
 
 
-def test_customers_is_another_name_for_simulate():
+def test_flags_given_before_or_after_simulate_both_count():
     parser = build_parser()
-    plain = parser.parse_args(["simulate", "--num-customers", "4"])
-    alias = parser.parse_args(["customers", "--num-customers", "4"])
-    assert alias.handler is plain.handler and alias.num_customers == 4
-    listed = parser.parse_args(["customers", "customers"])
+    before = parser.parse_args(["customers", "--seed", "3", "simulate", "--num-customers", "4"])
+    assert (before.seed, before.num_customers, before.days) == (3, 4, SimulationConfig().days)
+
+
+def test_simulate_is_the_older_name_of_customers():
+    parser = build_parser()
+    new = parser.parse_args(["customers", "simulate", "--num-customers", "4"])
+    old = parser.parse_args(["simulate", "--num-customers", "4"])
+    assert old.handler is new.handler and old.num_customers == new.num_customers == 4
+    listed = parser.parse_args(["customers", "list"])
     assert listed.handler is parser.parse_args(["simulate", "customers"]).handler
+    assert (parser.parse_args(["eval", "simulate"]).handler
+            is parser.parse_args(["eval", "customers"]).handler)
 
 
 def test_encoder_training_flags_default_to_the_training_config():
