@@ -51,11 +51,15 @@ with st.form("models_train"):
     device = c2.selectbox("Device", ["auto", "cpu", "cuda"], key="models_device")
     budget = c3.number_input("Time budget (minutes, 0 = none)", 0.0, 1440.0, 0.0,
                              key="models_budget")
+    folder = st.text_input("Train on a folder of class folders instead (optional)",
+                           placeholder="/path/to/photos  (holding <class>/*.jpg)",
+                           key="models_folder", help="Classes named like the catalog's "
+                           "categories teach the category head; all photos teach matching.")
     start = st.form_submit_button("Start fine-tuning", type="primary")
 if start:
     params = FineTuneParams(epochs=int(epochs), batch_size=int(batch), lr=float(lr),
                             image_size=int(image_size) or None, device=device,
-                            max_minutes=float(budget))
+                            max_minutes=float(budget), folder=folder.strip() or None)
     try:
         st.session_state["models_job"] = jobs.start_job(cfg, params)
     except jobs.JobRunning as exc:
@@ -84,9 +88,11 @@ def job_panel(job: str) -> None:
                                         help="ends after the current step; the best epoch "
                                              "so far is kept as a model"):
         jobs.stop_job(cfg.data_dir, job)
-    if status.get("model_id") and status["model_id"] not in user_models:
-        st.success(f"**{status['model_id']}** is ready: reload the page to compare and "
-                   "activate it.")
+    new_model = status.get("model_id")
+    if new_model and new_model not in user_models and \
+            st.session_state.get("models_reloaded_for") != new_model:
+        st.session_state["models_reloaded_for"] = new_model
+        st.rerun()  # the whole page: the new model joins the lists to compare and activate
 
 
 if job_id:
@@ -117,8 +123,13 @@ if user_models:
                 hits = result["examples"][model_id][i]
                 items = {it.sku: it for it in repo.get_items([s for s, _ in hits])}
                 st.caption(model_id)
-                image_grid([items[s] for s, _ in hits if s in items],
-                           scores=[sc for s, sc in hits if s in items], key=f"cmp-{model_id}-{i}")
+                if items:
+                    image_grid([items[s] for s, _ in hits if s in items],
+                               scores=[sc for s, sc in hits if s in items],
+                               key=f"cmp-{model_id}-{i}")
+                else:  # trained on a folder: its held-out photos are not catalog items
+                    st.image([result["paths"][s] for s, _ in hits], width=110,
+                             caption=[f"{s} · {sc:.2f}" for s, sc in hits])
 
 st.subheader("Activate")
 choices = [m for m in encoders if m != active]
@@ -130,7 +141,9 @@ if choices:
         bar = st.progress(0.0, text="embedding the catalog…")
         try:
             done = activate(cfg, repo, target, progress=lambda d, t: bar.progress(
-                d / max(t, 1), text=f"embedding the catalog: {d}/{t}"))
+                d / max(t, 1), text=f"embedding the catalog: {d}/{t}"),
+                tag_progress=lambda d, t: bar.progress(
+                    d / max(t, 1), text=f"re-tagging with the new encoder: {d}/{t}"))
         except (ModelError, ValueError) as exc:
             st.error(str(exc))
         else:
@@ -139,4 +152,5 @@ if choices:
 if st.session_state.get("models_activated"):
     done = st.session_state["models_activated"]
     st.success(f"**{done['model_id']}** is active (was {done['previous']}): "
-               f"{done['vectors']}/{done['items']} items have vectors.")
+               f"{done['vectors']}/{done['items']} items have vectors"
+               + (f"; {done['retagged']} items re-tagged." if done.get("retagged") else "."))

@@ -37,6 +37,9 @@ def _register_training(models) -> None:
     q.add_argument("--image-size", type=int, default=None, help="default: the encoder's own")
     q.add_argument("--device", default=None, help="default: the DEVICE setting")
     q.add_argument("--max-minutes", type=float, default=0.0, help="time budget (0 = none)")
+    q.add_argument("--folder", default=None, metavar="DIR",
+                   help="train on a folder of class folders (DIR/<class>/*.jpg, or with "
+                        "train/val/test above them) instead of the catalog")
     q.add_argument("--wait", action="store_true", help="wait for the run to end")
     add_json_flag(q)
     q.set_defaults(handler=cmd_train)
@@ -91,7 +94,8 @@ def cmd_activate(args) -> int:
     cfg = settings()
     try:
         result = activate(cfg, repository(cfg), args.model_id,
-                          progress=progress_bar(f"embedding with {args.model_id}"))
+                          progress=progress_bar(f"embedding with {args.model_id}"),
+                          tag_progress=progress_bar("re-tagging"))
     except ModelError as exc:
         raise CliError(str(exc)) from None
     if args.json:
@@ -99,6 +103,11 @@ def cmd_activate(args) -> int:
         return 0
     print(f"{result['model_id']} is active (was {result['previous']}); "
           f"{result['vectors']}/{result['items']} items have vectors")
+    if result["retagged"] is None:
+        print("re-tagging failed (see the log): run `python -m core tag`")
+    elif result["retagged"]:
+        print(f"re-tagged {result['retagged']} items whose predicted tags came from "
+              f"{result['previous']}")
     for dep in result["stale"]:
         print(f"stale: the {dep['model']} was trained on {dep['trained_on']} vectors; "
               f"retrain: {dep['command']}")
@@ -128,7 +137,7 @@ def cmd_train(args) -> int:
     cfg = settings()
     params = FineTuneParams(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                             image_size=args.image_size, device=args.device or cfg.device_setting,
-                            max_minutes=args.max_minutes)
+                            max_minutes=args.max_minutes, folder=args.folder)
     try:
         job_id = start_job(cfg, params)
     except (DataError, JobRunning) as exc:

@@ -31,8 +31,9 @@ def write_pointer(data_dir: Path, model_id: str) -> None:
 
 
 def activate(settings, repo, model_id: str, progress: Callable[[int, int], None] | None = None,
-             ) -> dict:
-    """Embed the items lacking a ``model_id`` vector (resumable), build its index, swap."""
+             tag_progress: Callable[[int, int], None] | None = None) -> dict:
+    """Embed the items lacking a ``model_id`` vector (resumable), build its index, swap; then
+    re-predict the tags the previous encoder predicted (supplied values are never touched)."""
     from core.index import IndexManager
     from core.models.embed import embed_catalog
     from core.models.registry import get_spec
@@ -53,8 +54,25 @@ def activate(settings, repo, model_id: str, progress: Callable[[int, int], None]
     write_pointer(settings.data_dir, model_id)
     log.info("activated %s (was %s): %d/%d items embedded", model_id, previous, vectors, items)
     return {"model_id": model_id, "previous": previous, "embedded": embedded,
-            "vectors": vectors, "items": items,
+            "vectors": vectors, "items": items, "retagged": retag(settings, repo, tag_progress),
             "stale": stale_dependents(settings.with_active_model())}
+
+
+def retag(settings, repo, progress: Callable[[int, int], None] | None = None) -> int | None:
+    """Re-predict the tags of the items whose predicted category, colour or pattern came from
+    another encoder than the now active one; the number of items re-tagged (None when the
+    tagger could not run: the activation stands, `python -m core tag` retries)."""
+    from core.models.embed import Embedder
+    from core.tagging.catalog import tag_catalog
+
+    active = settings.with_active_model()
+    try:
+        report = tag_catalog(repo, active, Embedder(active.backbone, active), progress=progress)
+    except Exception as exc:  # the swap is done; tags are a refinement on top
+        log.warning("re-tagging with %s failed (%s): run `python -m core tag`",
+                    active.backbone, exc)
+        return None
+    return report.tagged
 
 
 def stale_dependents(settings) -> list[dict]:

@@ -4,11 +4,13 @@ example queries (each model's nearest held-out items to an augmented view)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
 from core.modelhub import store
-from core.modelhub.data import augmented_pairs, catalog_rows, tensor_set
+from core.modelhub.data import augmented_pairs, catalog_rows, folder_rows, tensor_set
 
 EXAMPLES = 3
 
@@ -27,8 +29,10 @@ def _encode(embedder, images_u8: torch.Tensor) -> tuple[np.ndarray, np.ndarray |
     return np.concatenate(vecs), (np.concatenate(probs) if probs[0] is not None else None)
 
 
-def evaluate_model(embedder, pairs, categories: list[str], colours: np.ndarray) -> dict:
-    """Figures of one encoder on held-out pairs (rows alternate photo, augmented view)."""
+def evaluate_model(embedder, pairs, categories: list[str], colours: np.ndarray,
+                   groups: list[tuple[str, ...]] | None = None) -> dict:
+    """Figures of one encoder on held-out pairs (rows alternate photo, augmented view);
+    ``groups``: the categories each row's class covers (a top-1 within them is right)."""
     from core.models.labels import CATEGORY_NAMES
     from core.models.metrics import precision_at_k, recall_at_1
 
@@ -42,7 +46,9 @@ def evaluate_model(embedder, pairs, categories: list[str], colours: np.ndarray) 
            "r1_item": recall_at_1(q, g, ids, ids), "top1_category": None}
     if probs is not None:
         pred = np.asarray(CATEGORY_NAMES)[probs[0::2].argmax(1)]
-        out["top1_category"] = float((pred == cats).mean())
+        allowed = groups or [(c,) for c in categories]
+        out["top1_category"] = float(np.mean([p in g for p, g in zip(pred, allowed,
+                                                                      strict=True)]))
     out = {k: (round(float(v), 4) if v is not None else None) for k, v in out.items()}
     return {**out, "_q": q, "_g": g}
 
@@ -56,22 +62,35 @@ def compare(settings, repo, model_a: str, model_b: str, *, held_out_of: str | No
     store.attach(settings.data_dir)
     owner = held_out_of or next((m for m in (model_b, model_a) if store.is_user_id(m)), None)
     skus = set(store.holdout_skus(settings.data_dir, owner)) if owner else set()
-    rows = [r for r in catalog_rows(repo, settings.data_dir) if r.sku in skus]
+    rows = [r for r in held_out_rows(settings, repo, owner) if r.sku in skus]
     if len(rows) < 2:
         raise store.ModelError("no held-out items to compare on: compare a fine-tuned model "
-                               "(its held-out items are still in the catalog?)")
+                               "(are its held-out items, or its training folder, still "
+                               "there?)")
     figures, examples = {}, {}
     pick = np.linspace(0, len(rows) - 1, min(EXAMPLES, len(rows))).round().astype(int)
     for model_id in (model_a, model_b):
         emb = Embedder(model_id, settings)
         pairs = augmented_pairs(tensor_set(rows, emb.preprocess.size), seed=1)
         colours = np.array([r.color or "" for r in rows])
-        fig = evaluate_model(emb, pairs, [r.category or "" for r in rows], colours)
+        fig = evaluate_model(emb, pairs, [r.class_name for r in rows], colours,
+                             [r.group or (r.category or "",) for r in rows])
         q, g = fig.pop("_q"), fig.pop("_g")
         figures[model_id] = fig
         examples[model_id] = [_neighbours(q[i], g, rows) for i in pick]
     return {"models": [model_a, model_b], "figures": figures, "n": len(rows),
-            "queries": [rows[i].sku for i in pick], "examples": examples}
+            "queries": [rows[i].sku for i in pick], "examples": examples,
+            "paths": {r.sku: str(r.path) for r in rows}}
+
+
+def held_out_rows(settings, repo, owner: str | None) -> list:
+    """The rows a model's held-out skus name: photos of its training folder when it was
+    trained on class folders, else catalog items."""
+    source = ((store.user_manifest(owner) or {}).get("data") or {}).get("source") \
+        if owner else None
+    if source and source != "catalog":
+        return folder_rows(Path(source)) if Path(source).is_dir() else []
+    return catalog_rows(repo, settings.data_dir)
 
 
 def _neighbours(query: np.ndarray, gallery: np.ndarray, rows, k: int = 5) -> list[tuple]:

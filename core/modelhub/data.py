@@ -10,8 +10,8 @@ from pathlib import Path
 
 import torch
 
-from core.models.data import TensorSet, load_many
-from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES, attr_onehot
+from core.models.data import TensorSet, class_folder_samples, load_many
+from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES, attr_onehot, real_group
 
 log = logging.getLogger(__name__)
 MIN_HOLDOUT = 8  # held-out labelled items: fewer gives no meaningful P@10 / R@1
@@ -25,11 +25,23 @@ class DataError(ValueError):
 
 @dataclass
 class CatalogRow:
-    sku: str
+    sku: str  # the catalog sku, or "<class>/<file>" for a photo in class folders
     path: Path
     category: str | None  # a taxonomy category, else None (unlabelled)
     color: str | None
     attrs: dict
+    # categories a class folder stands for (a partial label: "pants" covers trousers and
+    # jeans) and the class name used to score same-class retrieval; None for catalog items
+    group: tuple[str, ...] | None = None
+    label: str | None = None
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.category or self.group)
+
+    @property
+    def class_name(self) -> str:
+        return self.label or self.category or ""
 
 
 def catalog_rows(repo, data_dir: Path) -> list[CatalogRow]:
@@ -47,6 +59,41 @@ def catalog_rows(repo, data_dir: Path) -> list[CatalogRow]:
     return rows
 
 
+def folder_rows(root: Path) -> list[CatalogRow]:
+    """The photos of a folder of class folders (``root/<class>/*.jpg``, or with train / val /
+    test folders above the classes): a class that maps onto the catalog's categories labels
+    its photos (several categories, e.g. "pants", as a partial label); photos of other classes
+    train as unlabelled (matched only to augmented views of themselves)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder (expected a folder of class folders)")
+    splits = [d for d in sorted(root.iterdir()) if d.is_dir()
+              and d.name.lower() in ("train", "val", "valid", "validation", "test")]
+    rows = []
+    for parent in splits or [root]:
+        try:
+            samples = class_folder_samples(parent)
+        except FileNotFoundError:
+            continue
+        for path, cls in samples:
+            group = real_group(cls)
+            rows.append(CatalogRow(str(path.relative_to(root)), path,
+                                   group[0] if group and len(group) == 1 else None, None, {},
+                                   group=group, label=cls.lower() if group else None))
+    if not rows:
+        raise DataError(f"{root}: no images in class sub-folders (expected "
+                        f"{root}/<class>/*.jpg)")
+    return rows
+
+
+def check_folder(folder: str | Path) -> str:
+    """The absolute path of a class-folder training set, after checking that it holds enough
+    photos to train and hold some out (DataError saying what is missing otherwise)."""
+    root = Path(folder).expanduser().resolve()
+    split_rows(folder_rows(root))
+    return str(root)
+
+
 def split_rows(rows: list[CatalogRow], share: float = HOLDOUT_SHARE
                ) -> tuple[list[CatalogRow], list[CatalogRow]]:
     """(train, held-out): held-out = labelled items ranked by a hash of their sku (stable as
@@ -54,7 +101,7 @@ def split_rows(rows: list[CatalogRow], share: float = HOLDOUT_SHARE
     if not rows:
         raise DataError("no catalog item has an image file under DATA_DIR: ingest photos "
                         "first (Home page or `python -m core ingest PATH`)")
-    labelled = [r for r in rows if r.category]
+    labelled = [r for r in rows if r.labelled]
     need = MIN_HOLDOUT + MIN_TRAIN
     n_hold = max(MIN_HOLDOUT, round(share * len(labelled)))
     if len(labelled) < MIN_HOLDOUT or len(rows) - n_hold < MIN_TRAIN:
@@ -78,15 +125,16 @@ def tensor_set(rows: list[CatalogRow], size: int, *, copies: int = 1, workers: i
     colour = torch.full((n,), -1, dtype=torch.long)
     attrs = torch.zeros(n, ATTR_DIM)
     for i, r in enumerate(rows):
-        if r.category:  # partial labels: an unlabelled item allows every category
+        if r.labelled:  # partial labels: an unlabelled item allows every category
             groups[i] = 0
-            groups[i, CATEGORY_NAMES.index(r.category)] = 1
+            for cat in r.group or (r.category,):
+                groups[i, CATEGORY_NAMES.index(cat)] = 1
         if r.color:
             colour[i] = COLOR_NAMES.index(r.color)
         attrs[i] = torch.tensor(attr_onehot(r.attrs))
     idx = torch.arange(n).repeat_interleave(copies)
     return TensorSet(images[idx], groups[idx], colour[idx], idx + ident_offset, attrs[idx],
-                     [r.category or "" for r in rows for _ in range(copies)])
+                     [r.class_name for r in rows for _ in range(copies)])
 
 
 def augmented_pairs(ts: TensorSet, seed: int = 0) -> TensorSet:

@@ -12,7 +12,14 @@ from typing import Any
 import torch
 
 from core.modelhub import store
-from core.modelhub.data import DataError, augmented_pairs, catalog_rows, split_rows, tensor_set
+from core.modelhub.data import (
+    DataError,
+    augmented_pairs,
+    catalog_rows,
+    folder_rows,
+    split_rows,
+    tensor_set,
+)
 
 log = logging.getLogger(__name__)
 STUDIO_FAMILIES = ("studio_lite", "studio_encoder")
@@ -37,6 +44,7 @@ class FineTuneParams:
     base: str | None = None  # model id to start from (None: the active encoder)
     seed: int = 0
     threads: int = 0  # torch CPU threads (0 = leave one core to the app)
+    folder: str | None = None  # a folder of class folders to train on instead of the catalog
 
     def check(self) -> None:
         if self.epochs < 1 or self.batch_size < 4:
@@ -123,7 +131,9 @@ def prepare(settings, repo, params: FineTuneParams, reporter: Reporter) -> Prepa
 
     params.check()
     device = check_device(params.device)
-    train_rows, hold_rows = split_rows(catalog_rows(repo, settings.data_dir))
+    rows = folder_rows(Path(params.folder)) if params.folder else \
+        catalog_rows(repo, settings.data_dir)
+    train_rows, hold_rows = split_rows(rows)
     model, base_path = load_base(settings, params.base or settings.backbone)
     reporter.phase("loading", "reading the catalog photos")
     size = int(params.image_size or model.image_size)
@@ -136,13 +146,16 @@ def prepare(settings, repo, params: FineTuneParams, reporter: Reporter) -> Prepa
     if tail:
         reporter.phase("caching", "computing the frozen trunk's features of the photos")
     train, val = cached_sets(model, train, val, cfg, warm=True)
-    labelled = sum(1 for r in train_rows if r.category)
-    data = {"items": len(train_rows) + len(hold_rows), "train_items": len(train_rows),
+    labelled = sum(1 for r in train_rows if r.labelled)
+    data = {"source": params.folder or "catalog",
+            "items": len(train_rows) + len(hold_rows), "train_items": len(train_rows),
             "train_labelled": labelled, "train_unlabelled": len(train_rows) - labelled,
             "held_out": len(hold_rows), "database": settings.db_name,
             "collection": settings.collection_name, "catalog_version": repo.catalog_version(),
-            "supervision": "category, colour and attribute labels where items have them; "
-                           "item identity across augmented views (contrastive) for all"}
+            "supervision": ("class folders mapped onto the catalog's categories (partial "
+                            "labels where a class covers several)" if params.folder else
+                            "category, colour and attribute labels where items have them") +
+                           "; item identity across augmented views (contrastive) for all"}
     return Prepared(model, base_path, cfg, train, val, data, [r.sku for r in hold_rows])
 
 

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from core.modelhub import store
+from core.modelhub.data import check_folder
 from core.modelhub.finetune import FineTuneParams, Reporter, check_device
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ def start_job(settings, params: FineTuneParams) -> str:
     outlives the page and the browser); raises JobRunning when a run is going."""
     params.check()
     check_device(params.device)
+    if params.folder:
+        params.folder = check_folder(params.folder)
     params.base = params.base or settings.backbone
     with _jobs_lock(settings.data_dir) as root:
         going = running_job(settings.data_dir)

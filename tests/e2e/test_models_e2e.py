@@ -1,5 +1,6 @@
 """The Models page in a real browser on the demo catalog with the shipped default encoder:
-start a 1-epoch fine-tune, watch its curve appear, then embed the catalog and activate it."""
+start a 1-epoch fine-tune, watch its curve appear, see the new model offered without reloading,
+then embed the catalog and activate it (re-tagging with it)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def test_fine_tune_watch_the_curve_and_activate(app_url, demo_catalog, page):
     new = f"{cfg.backbone}-ft1"
     button = page.get_by_role("button", name=f"Embed the catalog and activate {new}")
     try:
-        page.get_by_text("is ready: reload the page").wait_for(timeout=120_000)
+        button.wait_for(timeout=120_000)  # the page refreshes itself when the run ends
         page.reload()  # reopening the page shows the finished run and its model
         page.get_by_text(f"Finished. model {new} written").wait_for()
         button.wait_for()

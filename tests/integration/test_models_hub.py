@@ -216,3 +216,66 @@ def test_cli_list_show_activate_delete(hub, repo, tmp_path, cli_settings, capsys
     assert main(["models", "activate", "studio_encoder"]) == 0
     assert main(["models", "delete", new]) == 0
     assert main(["models", "show", "nope-ft9"]) == 2
+
+
+def _class_folders(hub, repo, root):
+    """The catalog's photos as class folders: one class per category, plus a class the
+    catalog does not know (its photos train as unlabelled)."""
+    import shutil
+
+    for i, item in enumerate(repo.iter_items()):
+        cls = "widgets" if i % 6 == 5 else item.category
+        (root / "train" / cls).mkdir(parents=True, exist_ok=True)
+        shutil.copy(hub.data_dir / item.image_path, root / "train" / cls / f"{item.sku}.jpg")
+    return root
+
+
+def test_fine_tune_on_a_folder_of_class_folders(hub, repo, tmp_path):
+    from core.modelhub.data import folder_rows
+
+    root = _class_folders(hub, repo, tmp_path / "photos")
+    rows = folder_rows(root)
+    assert len(rows) == 30 and sum(r.labelled for r in rows) == 25
+    assert {r.sku.split("/")[0] for r in rows} == {"train"}
+    result = tiny_run(hub, repo, tmp_path, folder=str(root))
+    manifest = store.user_manifest(result["model_id"])
+    assert manifest["data"]["source"] == str(root) and manifest["data"]["items"] == 30
+    assert "class folders" in manifest["data"]["supervision"]
+    held = store.holdout_skus(hub.data_dir, result["model_id"])
+    assert len(held) == 8 and all("widgets" not in s for s in held)  # held out: labelled
+    cmp = compare(hub, repo, "studio_encoder", result["model_id"])
+    assert cmp["n"] == 8 and all(os.path.isfile(cmp["paths"][s]) for s in cmp["queries"])
+    assert all(0.0 <= f["top1_category"] <= 1.0 for f in cmp["figures"].values())
+
+
+def test_a_bad_training_folder_is_refused_before_starting(hub, tmp_path):
+    from core.modelhub.data import check_folder
+
+    with pytest.raises(DataError, match="no such folder"):
+        check_folder(tmp_path / "nope")
+    (tmp_path / "empty" / "dress").mkdir(parents=True)
+    with pytest.raises(DataError, match="no images in class sub-folders"):
+        check_folder(tmp_path / "empty")
+    with pytest.raises(DataError, match="no images in class sub-folders"):
+        jobs.start_job(hub, FineTuneParams(epochs=1, device="cpu",
+                                           folder=str(tmp_path / "empty")))
+    assert jobs.latest_job(hub.data_dir) is None  # nothing was started
+
+
+def test_activation_re_tags_what_the_old_encoder_predicted(hub, repo, tmp_path):
+    from core.models.embed import Embedder
+    from core.storage import Item
+    from core.tagging.catalog import tag_catalog
+
+    first = next(repo.iter_items())
+    repo.upsert_items([Item(sku="BARE1", image_path=first.image_path, hash="bare1",
+                            attrs={"color": "red"}, source="test")])
+    tag_catalog(repo, hub, Embedder("studio_encoder", hub))
+    before = repo.get_items(["BARE1"])[0].tags["category"]
+    assert before["source"] == "predicted"
+    new = tiny_run(hub, repo, tmp_path)["model_id"]
+    result = activate(hub, repo, new)
+    assert result["retagged"] >= 1
+    after = repo.get_items(["BARE1"])[0]
+    assert after.tags["category"]["model"] != before["model"]
+    assert after.attrs["color"] == "red"  # supplied: untouched
