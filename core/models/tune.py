@@ -100,10 +100,10 @@ def weight_metrics(feats: dict, data: dict, model, weights) -> dict[str, float]:
     if "queries" in feats:
         out["photo_p10"] = precision_at_k(fuse(feats["queries"]), fuse(feats["gallery"]),
                                           data["queries"].labels, data["gallery"].labels)
-    return against_goals(out)
+    return against_targets(out)
 
 
-def against_goals(figures: dict[str, float]) -> dict:
+def against_targets(figures: dict[str, float]) -> dict:
     """The figures (rounded) with how many targets they meet and their total shortfall."""
     out = {k: round(float(v), 4) for k, v in figures.items()}
     out["targets_met"] = sum(v >= TARGETS[k] for k, v in figures.items())

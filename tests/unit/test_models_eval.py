@@ -137,7 +137,7 @@ def test_chunk_weights_rule_keeps_colour_then_meets_most_goals(monkeypatch):
     }
     monkeypatch.setattr(tune, "weight_grid", lambda: list(figures))
     monkeypatch.setattr(tune, "weight_metrics",
-                        lambda feats, data, chunks, w: tune.against_goals(figures[w]))
+                        lambda feats, data, chunks, w: tune.against_targets(figures[w]))
     model = type("Model", (), {"chunks": (64, 32, 32)})()
     out = tune.select_chunk_weights(tune.weight_rows(model, {"demo": _set([("tee", "T0", 0)])},
                                                      {}))
@@ -232,11 +232,11 @@ def test_item_weights_rule_takes_the_best_item_recall(monkeypatch):
     figures = {(0.4, 0.5, 0.1): (0.6, 0.95, 0.70), (0.1, 0.1, 0.8): (0.3, 0.7, 0.78),
                (0.2, 0.2, 0.6): (0.5, 0.8, 0.78), (0.0, 0.0, 1.0): (0.2, 0.5, 0.75)}
     monkeypatch.setattr(tune, "weight_grid", lambda: list(figures))
-    monkeypatch.setattr(tune, "weight_metrics", lambda feats, data, model, w: tune.against_goals(
+    monkeypatch.setattr(tune, "weight_metrics", lambda feats, data, model, w: tune.against_targets(
         dict(zip(keys, figures[w], strict=True))))
     out = tune.select_item_weights(tune.weight_rows(None, {"demo": _set([("tee", "T0", 0)])}, {}))
     assert out["chosen"] == [0.2, 0.2, 0.6]  # ties on R@1 go to category + colour
-    photo_rows = [{"w": [0.4, 0.5, 0.1], **tune.against_goals({"photo_p10": 0.8})}]
+    photo_rows = [{"w": [0.4, 0.5, 0.1], **tune.against_targets({"photo_p10": 0.8})}]
     assert tune.select_item_weights(photo_rows) is None  # photos only
 
 
