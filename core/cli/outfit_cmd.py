@@ -184,7 +184,7 @@ def cmd_fitb(args) -> int:
 def cmd_train(args) -> int:
     from core.models.recipes import set_threads
     from core.outfits.pipeline import headline, train_compat
-    from core.outfits.train import CompatTrainConfig
+    from core.outfits.train import CompatibilityTrainConfig
 
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
@@ -193,9 +193,9 @@ def cmd_train(args) -> int:
         raise CliError(f"--facts-dropout {args.facts_dropout}: give a share in [0, 1)")
     cfg = settings()
     set_threads(args.threads)
-    tcfg = CompatTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                             patience=args.patience, swaps=args.swaps, seed=args.seed,
-                             facts=not args.no_facts, facts_dropout=args.facts_dropout)
+    tcfg = CompatibilityTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                    patience=args.patience, swaps=args.swaps, seed=args.seed,
+                                    facts=not args.no_facts, facts_dropout=args.facts_dropout)
     repo = repository(cfg)
     try:
         result = train_compat(cfg, repo, tcfg, model_id=args.model_id or cfg.backbone,

@@ -110,15 +110,15 @@ def _known_errors():
 
 def cmd_train(args) -> int:
     from core.feedback.pipeline import headline, train_feedback
-    from core.feedback.train import TrainConfig
+    from core.feedback.train import CombinerTrainConfig
     from core.models.recipes import set_threads
 
     cfg = settings()
     opts = _options(args, cfg)
     set_threads(args.threads)
-    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                       hidden=args.hidden, patience=args.patience, seed=args.seed,
-                       negatives=args.negatives)
+    tcfg = CombinerTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                               hidden=args.hidden, patience=args.patience, seed=args.seed,
+                               negatives=args.negatives)
     repo = None if opts.fashioniq else repository(cfg)
     try:
         result = train_feedback(cfg, repo, opts, tcfg, text_tower=args.text_tower, out=args.out,

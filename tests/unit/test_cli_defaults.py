@@ -6,7 +6,7 @@ from dataclasses import fields
 
 from core.cli import build_parser
 from core.customers.params import SimulationConfig
-from core.models.train_config import TrainConfig
+from core.models.train_config import EncoderTrainConfig
 
 # flag dest -> config field where the two names differ
 SIM_FIELDS = {"distance_scale": "distance_scale_km"}
@@ -31,8 +31,8 @@ def test_customers_is_another_name_for_simulate():
 
 def test_encoder_training_flags_default_to_the_training_config():
     args = build_parser().parse_args(["train", "encoder"])
-    cfg = TrainConfig()
-    shared = {f.name for f in fields(TrainConfig)} & set(vars(args))
+    cfg = EncoderTrainConfig()
+    shared = {f.name for f in fields(EncoderTrainConfig)} & set(vars(args))
     assert {"epochs", "lr", "batch_size", "item_triplet_on", "cache_views", "seed"} <= shared
     # store_true flags are off unless given; --device defaults to the DEVICE setting
     for name in shared - {"heads_only", "tail_only", "device"}:
