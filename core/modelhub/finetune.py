@@ -5,7 +5,6 @@ reporting each step and stopping on request or on divergence."""
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,8 @@ from typing import Any
 import torch
 
 from core.modelhub import store
-from core.modelhub.data import DataError, augmented_pairs, catalog_rows, split_rows, tensor_set
+from core.modelhub.data import augmented_pairs, catalog_rows, split_rows, tensor_set
+from core.modelhub.params import DataError, FineTuneParams
 
 log = logging.getLogger(__name__)
 STUDIO_FAMILIES = ("studio_lite", "studio_encoder")
@@ -21,29 +21,6 @@ STUDIO_FAMILIES = ("studio_lite", "studio_encoder")
 
 class Diverged(RuntimeError):
     """The loss or the weights became NaN/inf: the run stops and no model is written."""
-
-
-@dataclass
-class FineTuneParams:
-    epochs: int = 3
-    batch_size: int = 32
-    lr: float = 5e-4
-    image_size: int | None = None  # None: the base model's own input side
-    device: str = "auto"
-    max_minutes: float = 0.0  # wall-time budget (0 = none)
-    base: str | None = None  # model id to start from (None: the active encoder)
-    seed: int = 0
-    threads: int = 0  # torch CPU threads (0 = leave one core to the app)
-
-    def check(self) -> None:
-        if self.epochs < 1 or self.batch_size < 4:
-            raise DataError("epochs must be ≥ 1 and batch size ≥ 4")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise DataError(f"learning rate must be a positive number, got {self.lr}")
-        if self.image_size is not None and self.image_size < 32:
-            raise DataError(f"image size must be at least 32 px, got {self.image_size}")
-        if self.max_minutes < 0:
-            raise DataError("time budget must be ≥ 0 minutes (0 = none)")
 
 
 class Reporter:
