@@ -12,7 +12,6 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,26 +26,10 @@ from core.feedback.model import (
     batch_classification_loss,
 )
 from core.feedback.text import TextTower, normalise_text
+from core.feedback.train_config import NEGATIVES, CombinerTrainConfig
 from core.training import BestWeights, TrainResult, run_epochs, train_steps
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class CombinerTrainConfig:
-    epochs: int = 40
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    hidden: int = 512
-    dropout: float = 0.1
-    patience: int = 8  # epochs without a better validation R@10 before stopping
-    baseline_epochs: int = 15
-    seed: int = 0
-    ref_noise: float = 0.0  # std of noise added to reference vectors (photo robustness)
-    # "batch": classify among the batch's targets (FashionVLP); "gallery": among every
-    # training item (frozen vectors make the whole gallery one cheap matrix product).
-    negatives: str = "batch"
 
 
 class CaptionBank:
@@ -147,7 +130,7 @@ def fit_pairs(model: torch.nn.Module, vectors: torch.Tensor, texts: torch.Tensor
     """Training of the combiner or of the text-only baseline on (reference, target, captions)
     rows: AdamW + cosine schedule in the project's training loop (``core.training``),
     best-on-validation weights kept, early stop after ``cfg.patience`` flat epochs."""
-    if cfg.negatives not in ("batch", "gallery"):
+    if cfg.negatives not in NEGATIVES:
         raise ValueError(f"negatives must be 'batch' or 'gallery', got {cfg.negatives!r}")
     with single_thread():
         return _fit(model, vectors, texts, train, cfg, epochs, validate, on_epoch)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -19,22 +18,8 @@ from core.outfits.data import NoOutfitData, Outfit, complete, padded, swap_negat
 from core.outfits.evaluate import auc, model_scores
 from core.outfits.features import HIST_DIM, META_DIM, CatalogFeatures
 from core.outfits.model import CompatConfig, CompatNet
+from core.outfits.train_config import CompatibilityTrainConfig
 from core.training import BestWeights, TrainResult, run_epochs, train_steps
-
-
-@dataclass
-class CompatibilityTrainConfig:
-    epochs: int = 80
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    patience: int = 12
-    swaps: int = 1  # random-swap negatives per compatible outfit, drawn afresh every epoch
-    dropout: float = 0.5
-    noise: float = 0.02  # std of noise on item vectors (photos are noisier than renders)
-    facts: bool = True  # read the catalog's season and gender beside the pictures
-    facts_dropout: float = 0.3  # share of items whose facts are hidden, as a photo's are
-    seed: int = 0
 
 
 def trainable(outfits: list[Outfit], feats: CatalogFeatures, split: str) -> list[Outfit]:
