@@ -8,18 +8,19 @@ import streamlit as st
 
 from core.customers import figures as figs
 from core.customers import importer
-from core.customers.params import PARTS, SimulationConfig, SimulationError
+from core.customers.params import PARTS, FusionConfig, SimulationConfig, SimulationError
 from core.customers.pipeline import last_run, run_simulation, stores_of
 from core.customers.storemap import map_figure
 from core.explore.thumbs import thumbnail_uri
 from core.index import NoVectors
+from core.ranges import widget
 from pages import common as ui
 
 ui.enter_through_app()
 
 WHOLE_HISTORY = "__history__"
 ROW = 56  # table row height (px): room for a thumbnail
-BASE = SimulationConfig()  # the sliders' defaults
+BASE = SimulationConfig()  # the sliders' defaults and ranges
 
 st.title("🛍️ Customers")
 st.caption("Simulated (or imported) customers shop the catalog; the fused score recommends to "
@@ -30,12 +31,12 @@ state = st.session_state
 
 with st.sidebar:
     st.header("Simulation")
-    seed = st.number_input("Seed", 0, 1_000_000, BASE.seed, key="simulate_seed")
-    n_customers = st.slider("Customers", 1, 300, BASE.num_customers, key="simulate_customers")
-    max_purchases = st.slider("Purchases per customer (at most)", 1, 10, BASE.max_purchases,
+    seed = st.number_input("Seed", **widget(BASE, "seed"), key="simulate_seed")
+    n_customers = st.slider("Customers", **widget(BASE, "num_customers"), key="simulate_customers")
+    max_purchases = st.slider("Purchases per customer (at most)", **widget(BASE, "max_purchases"),
                               key="simulate_max_purchases")
-    days = st.slider("Period (days)", 7, 365, BASE.days, key="simulate_days")
-    p_max = st.number_input("Initial popularity up to (P_max)", 1, 100_000, BASE.p_max,
+    days = st.slider("Period (days)", **widget(BASE, "days"), key="simulate_days")
+    p_max = st.number_input("Initial popularity up to (P_max)", **widget(BASE, "p_max"),
                             key="simulate_p_max")
     run = st.button("Run simulation", type="primary", key="simulate_run", width="stretch")
     with st.expander("Import a purchase history"):
@@ -48,16 +49,15 @@ with st.sidebar:
         do_import = st.button("Import", key="simulate_import", width="stretch",
                               disabled=log_file is None)
     st.header("Fused score")
-    k = st.slider("Recommendations", 4, 24, BASE.top_k, step=2, key="simulate_k")
-    weights = {part: st.slider(f"Weight: {figs.PART_LABELS[part]}", 0.0, 3.0, 1.0, 0.25,
+    k = st.slider("Recommendations", **widget(BASE, "top_k"), key="simulate_k")
+    weights = {part: st.slider(f"Weight: {figs.PART_LABELS[part]}", **widget(FusionConfig, part),
                                key=f"simulate_w_{part}") for part in PARTS}
-    threshold = st.slider("Popularity threshold", 0.0, 0.9, BASE.p_threshold, 0.05,
-                          key="simulate_threshold",
-                          help="Trend-seekers penalise items above this share of the top "
-                               "popularity (the simulated shoppers do too).")
-    exponent = st.slider("Penalty exponent", 0.0, 8.0, BASE.penalty_exponent, 0.5,
+    threshold = st.slider("Popularity threshold", **widget(BASE, "p_threshold"),
+                          key="simulate_threshold", help="Trend-seekers penalise items above "
+                          "this share of the top popularity (the simulated shoppers do too).")
+    exponent = st.slider("Penalty exponent", **widget(BASE, "penalty_exponent"),
                          key="simulate_exponent", help="How steeply they penalise popular items.")
-    scale = st.slider("Distance scale (km)", 10, 2000, int(BASE.distance_scale_km), 10,
+    scale = st.slider("Distance scale (km)", **widget(BASE, "distance_scale_km"),
                       key="simulate_scale",
                       help="Store proximity is exp(-distance / scale): 0.37 at this distance.")
     st.caption("Weights are exponents: 0 drops a part, 2 makes it count twice as much.")

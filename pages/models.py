@@ -10,9 +10,11 @@ from core.modelhub.data import DataError
 from core.modelhub.finetune import FineTuneParams
 from core.modelhub.listing import list_models, show_model
 from core.modelhub.store import ModelError, delete_model
+from core.ranges import widget
 from pages.common import enter_through_app, image_grid, repo_or_stop, require_catalog, settings
 
 enter_through_app()
+P = FineTuneParams  # the fine-tune form's defaults and ranges
 st.title("🧠 Models")
 cfg = settings()
 repo = repo_or_stop()
@@ -43,13 +45,14 @@ for dep in stale_dependents(cfg):
 st.subheader(f"Fine-tune {active} on your catalog")
 with st.form("models_train"):
     c1, c2, c3 = st.columns(3)
-    epochs = c1.number_input("Epochs", 1, 200, 3, key="models_epochs")
-    batch = c2.number_input("Batch size", 4, 512, 32, step=4, key="models_batch")
-    lr = c3.number_input("Learning rate", 1e-6, 1.0, 5e-4, format="%.5f", key="models_lr")
-    image_size = c1.number_input("Image size (px, 0 = the encoder's own)", 0, 512, 0, step=16,
+    epochs = c1.number_input("Epochs", **widget(P, "epochs"), key="models_epochs")
+    batch = c2.number_input("Batch size", **widget(P, "batch_size"), key="models_batch")
+    lr = c3.number_input("Learning rate", **widget(P, "lr"), format="%.5f", key="models_lr")
+    image_size = c1.number_input("Image size (px, 0 = the encoder's own)",
+                                 **widget(P, "image_size", 0) | {"min_value": 0},
                                  key="models_size")
     device = c2.selectbox("Device", ["auto", "cpu", "cuda"], key="models_device")
-    budget = c3.number_input("Time budget (minutes, 0 = none)", 0.0, 1440.0, 0.0,
+    budget = c3.number_input("Time budget (minutes, 0 = none)", **widget(P, "max_minutes"),
                              key="models_budget")
     folder = st.text_input("Train on a folder of class folders instead (optional)",
                            placeholder="/path/to/photos  (holding <class>/*.jpg)",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 
 from core.cli.common import CliError, add_json_flag, emit_json, progress_bar, repository, settings
+from core.modelhub.params import FineTuneParams
+from core.ranges import ranges
 
 
 def register(sub, _groups) -> None:
@@ -31,12 +33,23 @@ def register(sub, _groups) -> None:
 def _register_training(models) -> None:
     q = models.add_parser("train", help="fine-tune the active encoder on the catalog "
                                         "(background process; see `models status`)")
-    q.add_argument("--epochs", type=int, default=3)
-    q.add_argument("--batch-size", type=int, default=32)
-    q.add_argument("--lr", type=float, default=5e-4)
-    q.add_argument("--image-size", type=int, default=None, help="default: the encoder's own")
+    d = FineTuneParams()  # every default and range is the fine-tune settings'
+
+    def limits(name: str) -> str:
+        low, high, _ = ranges(FineTuneParams)[name]
+        return f"{low:g} to {high:g}"
+
+    q.add_argument("--epochs", type=int, default=d.epochs,
+                   help=f"{limits('epochs')} (default {d.epochs})")
+    q.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help=f"{limits('batch_size')} (default {d.batch_size})")
+    q.add_argument("--lr", type=float, default=d.lr, help=f"{limits('lr')} (default {d.lr:g})")
+    q.add_argument("--image-size", type=int, default=d.image_size,
+                   help=f"{limits('image_size')} px (default: the encoder's own)")
     q.add_argument("--device", default=None, help="default: the DEVICE setting")
-    q.add_argument("--max-minutes", type=float, default=0.0, help="time budget (0 = none)")
+    q.add_argument("--max-minutes", type=float, default=d.max_minutes,
+                   help=f"time budget, {limits('max_minutes')} (default {d.max_minutes:g} = "
+                        "none)")
     q.add_argument("--folder", default=None, metavar="DIR",
                    help="train on a folder of class folders (DIR/<class>/*.jpg, or with "
                         "train/val/test above them) instead of the catalog")
@@ -131,7 +144,6 @@ def cmd_train(args) -> int:
     import time
 
     from core.modelhub.data import DataError
-    from core.modelhub.finetune import FineTuneParams
     from core.modelhub.jobs import JobRunning, job_status, start_job
 
     cfg = settings()

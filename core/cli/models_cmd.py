@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from core.cli.common import CliError, add_json_flag, emit_json, load_embedder, settings
-from core.models.train_config import MINING, SCHEDULES, TRIPLET_ON, TrainConfig
+from core.models.train_config import MINING, SCHEDULES, TRIPLET_ON, EncoderTrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def _register_eval(evals) -> None:
 
 
 def _train_args(p) -> None:
-    d = TrainConfig()  # every default is the training config's
+    d = EncoderTrainConfig()  # every default is the training config's
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
@@ -150,9 +150,9 @@ def _trunk_args(p) -> None:
     p.add_argument("--tail-only", action="store_true",
                    help="Lite trunk: cache the frozen blocks' features of --cache-views views "
                         "per picture once, then train only the later blocks and the heads")
-    p.add_argument("--cache-views", type=int, default=TrainConfig.cache_views,
+    p.add_argument("--cache-views", type=int, default=EncoderTrainConfig.cache_views,
                    help="views cached per picture with --tail-only (plain + augmented)")
-    p.add_argument("--trunk-lr-scale", type=float, default=TrainConfig.trunk_lr_scale,
+    p.add_argument("--trunk-lr-scale", type=float, default=EncoderTrainConfig.trunk_lr_scale,
                    help="the trunk learns at --lr times this (e.g. 0.1 for a pretrained one)")
 
 
@@ -162,7 +162,7 @@ def _ints(text: str) -> tuple[int, ...]:
 
 def cmd_train(args) -> int:
     from core.models.manifest import record_weights
-    from core.models.recipes import DataSpec, set_threads, train_model
+    from core.models.recipes import DataSpec, set_threads, train_encoder
 
     cfg_s = settings()
     for path in (args.data_real, args.demo, args.init):
@@ -173,24 +173,24 @@ def cmd_train(args) -> int:
     if args.average_from is not None and not 0.0 <= args.average_from < 1.0:
         raise CliError(f"--average-from {args.average_from}: give a share of the run in [0, 1)")
     set_threads(args.threads)
-    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                      margin=args.margin, mining=args.mining, schedule=args.schedule,
-                      patience=args.patience, max_minutes=args.max_minutes,
-                      crop_size=args.crop_size, demo_fraction=args.demo_fraction,
-                      weight_decay=args.weight_decay, aug_strength=args.aug_strength,
-                      item_triplet_on=args.item_triplet_on, heads_only=args.heads_only,
-                      demo_group=args.demo_group, attr_weight=args.attr_weight,
-                      detail_weight=args.detail_weight,
-                      average_from=args.average_from, tail_only=args.tail_only,
-                      cache_views=args.cache_views, trunk_lr_scale=args.trunk_lr_scale,
-                      device=args.device or cfg_s.device, seed=args.seed)
+    cfg = EncoderTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                             margin=args.margin, mining=args.mining, schedule=args.schedule,
+                             patience=args.patience, max_minutes=args.max_minutes,
+                             crop_size=args.crop_size, demo_fraction=args.demo_fraction,
+                             weight_decay=args.weight_decay, aug_strength=args.aug_strength,
+                             item_triplet_on=args.item_triplet_on, heads_only=args.heads_only,
+                             demo_group=args.demo_group, attr_weight=args.attr_weight,
+                             detail_weight=args.detail_weight,
+                             average_from=args.average_from, tail_only=args.tail_only,
+                             cache_views=args.cache_views, trunk_lr_scale=args.trunk_lr_scale,
+                             device=args.device or cfg_s.device, seed=args.seed)
     spec = DataSpec(real=args.data_real, demo=args.demo, demo_variants=args.demo_variants,
                     real_labels=tuple(args.real_labels))
     out = args.out or cfg_s.weights_dir
     try:
-        summary = train_model(args.kind, spec, cfg, out, widths=args.widths,
-                              blocks=args.blocks, init=args.init, image_size=args.image_size,
-                              trunk=args.trunk, cut=args.cut)
+        summary = train_encoder(args.kind, spec, cfg, out, widths=args.widths,
+                                blocks=args.blocks, init=args.init, image_size=args.image_size,
+                                trunk=args.trunk, cut=args.cut)
     except (FileNotFoundError, ImportError, KeyError, ValueError) as exc:
         raise CliError(str(exc)) from None
     command = "python -m core " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -13,6 +13,8 @@ from core.cli.common import (
     repository,
     settings,
 )
+from core.outfits.train_config import CompatibilityTrainConfig
+from core.ranges import range_problem
 from core.taxonomy import GENDERS, SEASONS
 
 log = logging.getLogger(__name__)
@@ -42,18 +44,21 @@ def register(_sub, groups) -> None:
 
     p = groups["train"].add_parser("compat", help="train the outfit compatibility model")
     p.add_argument("--model-id", default=None, help="image vectors to use (default: BACKBONE)")
-    p.add_argument("--epochs", type=int, default=80)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--patience", type=int, default=12, help="early stop after N flat epochs")
-    p.add_argument("--swaps", type=int, default=1,
-                   help="random-swap negatives per compatible outfit and epoch (default 1)")
+    d = CompatibilityTrainConfig()  # every default is the training config's
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--patience", type=int, default=d.patience,
+                   help="early stop after N flat epochs")
+    p.add_argument("--swaps", type=int, default=d.swaps,
+                   help=f"random-swap negatives per compatible outfit and epoch (default "
+                        f"{d.swaps})")
     p.add_argument("--no-facts", action="store_true",
                    help="read the pictures only, not the catalog's season and gender")
-    p.add_argument("--facts-dropout", type=float, default=0.3,
+    p.add_argument("--facts-dropout", type=float, default=d.facts_dropout,
                    help="share of training items whose facts are hidden, as a photo's are "
-                        "(default 0.3)")
-    p.add_argument("--seed", type=int, default=0)
+                        f"(default {d.facts_dropout})")
+    p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--out", type=Path, help="weights file (default weights/compat.pt)")
     p.add_argument("--no-manifest", action="store_true", help="don't record in the manifest")
     p.add_argument("--notes", help="free text for the manifest entry")
@@ -184,18 +189,17 @@ def cmd_fitb(args) -> int:
 def cmd_train(args) -> int:
     from core.models.recipes import set_threads
     from core.outfits.pipeline import headline, train_compat
-    from core.outfits.train import CompatTrainConfig
 
     for name in ("epochs", "batch_size"):
-        if getattr(args, name) < 1:
-            raise CliError(f"--{name.replace('_', '-')} must be at least 1")
+        if reason := range_problem(CompatibilityTrainConfig, name, getattr(args, name)):
+            raise CliError(f"--{name.replace('_', '-')} {reason}")
     if not 0 <= args.facts_dropout < 1:
         raise CliError(f"--facts-dropout {args.facts_dropout}: give a share in [0, 1)")
     cfg = settings()
     set_threads(args.threads)
-    tcfg = CompatTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                             patience=args.patience, swaps=args.swaps, seed=args.seed,
-                             facts=not args.no_facts, facts_dropout=args.facts_dropout)
+    tcfg = CompatibilityTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                    patience=args.patience, swaps=args.swaps, seed=args.seed,
+                                    facts=not args.no_facts, facts_dropout=args.facts_dropout)
     repo = repository(cfg)
     try:
         result = train_compat(cfg, repo, tcfg, model_id=args.model_id or cfg.backbone,

@@ -13,6 +13,7 @@ from core.cli.common import (
     repository,
     settings,
 )
+from core.feedback.train_config import NEGATIVES, CombinerTrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,15 @@ def register(sub, groups) -> None:
 
     p = groups["train"].add_parser("feedback", help="train the text-feedback composition model")
     _data_args(p)
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--hidden", type=int, default=512, help="combiner width (default 512)")
-    p.add_argument("--patience", type=int, default=8, help="early stop after N flat epochs")
-    p.add_argument("--negatives", choices=("batch", "gallery"), default="batch",
+    d = CombinerTrainConfig()  # every default is the training config's
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--hidden", type=int, default=d.hidden,
+                   help=f"combiner width (default {d.hidden})")
+    p.add_argument("--patience", type=int, default=d.patience,
+                   help="early stop after N flat epochs")
+    p.add_argument("--negatives", choices=NEGATIVES, default=d.negatives,
                    help="classify each query among the batch's targets (default, FashionVLP) "
                         "or among every training item")
     p.add_argument("--text-tower", default="minilm", help="minilm (default), bert or clip")
@@ -110,15 +114,14 @@ def _known_errors():
 
 def cmd_train(args) -> int:
     from core.feedback.pipeline import headline, train_feedback
-    from core.feedback.train import TrainConfig
     from core.models.recipes import set_threads
 
     cfg = settings()
     opts = _options(args, cfg)
     set_threads(args.threads)
-    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                       hidden=args.hidden, patience=args.patience, seed=args.seed,
-                       negatives=args.negatives)
+    tcfg = CombinerTrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                               hidden=args.hidden, patience=args.patience, seed=args.seed,
+                               negatives=args.negatives)
     repo = None if opts.fashioniq else repository(cfg)
     try:
         result = train_feedback(cfg, repo, opts, tcfg, text_tower=args.text_tower, out=args.out,

@@ -2,16 +2,23 @@
 
 The defaults are the reference simulation's: 15 customers, up to 3 purchases each, initial
 popularity counts up to P_max = 100, popularity threshold 0.15 with penalty exponent 4,
-10 recommendations.
+10 recommendations. Beside each default, the range the Customers page offers (see
+``core.ranges``); every value in it passes the checks the CLI applies (``problems``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, replace
+from typing import ClassVar
 
 PARTS = ("visual", "popularity", "category", "proximity")
 DISTANCE_SCALE_KM = 100.0  # proximity = exp(-distance / scale): 0.37 at 100 km, ~0 abroad
+# (low, high, step) ranges shared by the simulation and the fused score
+P_THRESHOLD = (0.0, 0.9, 0.05)
+PENALTY_EXPONENT = (0.0, 8.0, 0.5)
+DISTANCE_SCALE = (10, 2000, 10)  # km
+WEIGHT = (0.0, 3.0, 0.25)  # exponent of a score part
 
 
 class SimulationError(ValueError):
@@ -41,6 +48,13 @@ class FusionConfig:
     p_threshold: float = 0.15
     penalty_exponent: float = 4.0
     distance_scale_km: float = DISTANCE_SCALE_KM
+    VISUAL: ClassVar[tuple] = WEIGHT
+    POPULARITY: ClassVar[tuple] = WEIGHT
+    CATEGORY: ClassVar[tuple] = WEIGHT
+    PROXIMITY: ClassVar[tuple] = WEIGHT
+    P_THRESHOLD: ClassVar[tuple] = P_THRESHOLD
+    PENALTY_EXPONENT: ClassVar[tuple] = PENALTY_EXPONENT
+    DISTANCE_SCALE_KM: ClassVar[tuple] = DISTANCE_SCALE
 
     @property
     def weights(self) -> dict[str, float]:
@@ -92,6 +106,15 @@ class SimulationConfig:
     days: int = 90  # purchases are spread over this many days from ``start``
     start: str = "2025-01-01"
     distance_scale_km: float = DISTANCE_SCALE_KM
+    SEED: ClassVar[tuple] = (0, 1_000_000)
+    NUM_CUSTOMERS: ClassVar[tuple] = (1, 300)
+    MAX_PURCHASES: ClassVar[tuple] = (1, 10)
+    TOP_K: ClassVar[tuple] = (4, 24, 2)
+    P_MAX: ClassVar[tuple] = (1, 100_000)
+    P_THRESHOLD: ClassVar[tuple] = P_THRESHOLD
+    PENALTY_EXPONENT: ClassVar[tuple] = PENALTY_EXPONENT
+    DAYS: ClassVar[tuple] = (7, 365)
+    DISTANCE_SCALE_KM: ClassVar[tuple] = DISTANCE_SCALE
 
     def fusion(self) -> FusionConfig:
         """The score settings that match how this simulation's customers shop."""

@@ -25,7 +25,12 @@ from core.feedback.real import real_caption_eval
 from core.feedback.rules import RULE_WEIGHT
 from core.feedback.service import default_weights
 from core.feedback.text import DEFAULT_TOWER, build_text_tower
-from core.feedback.train import CaptionBank, TrainConfig, caption_cache_path, train_combiner
+from core.feedback.train import (
+    CaptionBank,
+    CombinerTrainConfig,
+    caption_cache_path,
+    train_combiner,
+)
 from core.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -115,7 +120,7 @@ def measure(_settings: Settings, data: FeedbackData, encode, model, baseline, *,
     return report
 
 
-def train_feedback(settings: Settings, repo, opts: DataOptions, cfg: TrainConfig, *,
+def train_feedback(settings: Settings, repo, opts: DataOptions, cfg: CombinerTrainConfig, *,
                    text_tower: str = DEFAULT_TOWER, out: Path | None = None,
                    real_captions: Path | None = None, progress: Progress | None = None,
                    on_epoch: Callable[[dict], None] | None = None) -> dict:

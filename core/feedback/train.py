@@ -7,13 +7,11 @@ classification: InfoNCE of each composed query against the batch's targets.
 
 from __future__ import annotations
 
-import copy
 import logging
 import random
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,26 +26,10 @@ from core.feedback.model import (
     batch_classification_loss,
 )
 from core.feedback.text import TextTower, normalise_text
-from core.training import run_epochs
+from core.feedback.train_config import NEGATIVES, CombinerTrainConfig
+from core.training import BestWeights, TrainResult, run_epochs, train_steps
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 40
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    hidden: int = 512
-    dropout: float = 0.1
-    patience: int = 8  # epochs without a better validation R@10 before stopping
-    baseline_epochs: int = 15
-    seed: int = 0
-    ref_noise: float = 0.0  # std of noise added to reference vectors (photo robustness)
-    # "batch": classify among the batch's targets (FashionVLP); "gallery": among every
-    # training item (frozen vectors make the whole gallery one cheap matrix product).
-    negatives: str = "batch"
 
 
 class CaptionBank:
@@ -141,14 +123,14 @@ def single_thread():
         torch.set_num_threads(before)
 
 
-def fit(model: torch.nn.Module, vectors: torch.Tensor, texts: torch.Tensor,
-        train: list[tuple[int, int, list[int]]], cfg: TrainConfig, epochs: int, *,
-        validate: Callable[[torch.nn.Module], float] | None = None,
-        on_epoch: Callable[[dict], None] | None = None) -> list[dict]:
-    """Training of the combiner and of the text-only baseline: AdamW + cosine schedule in the
-    project's epoch loop (``core.training.run_epochs``), best-on-validation weights kept, early
-    stop after ``cfg.patience`` flat epochs."""
-    if cfg.negatives not in ("batch", "gallery"):
+def fit_pairs(model: torch.nn.Module, vectors: torch.Tensor, texts: torch.Tensor,
+              train: list[tuple[int, int, list[int]]], cfg: CombinerTrainConfig, epochs: int, *,
+              validate: Callable[[torch.nn.Module], float] | None = None,
+              on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
+    """Training of the combiner or of the text-only baseline on (reference, target, captions)
+    rows: AdamW + cosine schedule in the project's training loop (``core.training``),
+    best-on-validation weights kept, early stop after ``cfg.patience`` flat epochs."""
+    if cfg.negatives not in NEGATIVES:
         raise ValueError(f"negatives must be 'batch' or 'gallery', got {cfg.negatives!r}")
     with single_thread():
         return _fit(model, vectors, texts, train, cfg, epochs, validate, on_epoch)
@@ -167,47 +149,37 @@ def _loss_fn(vectors: torch.Tensor, train: list[tuple[int, int, list[int]]], neg
         model.scale() * q @ gallery.T, pos[tgt])
 
 
-def _fit(model, vectors, texts, train, cfg: TrainConfig, epochs: int, validate, on_epoch
-         ) -> list[dict]:
+def _fit(model, vectors, texts, train, cfg: CombinerTrainConfig, epochs: int, validate,
+         on_epoch) -> TrainResult:
     torch.manual_seed(cfg.seed)
     loss_fn = _loss_fn(vectors, train, cfg.negatives)
     rng = random.Random(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = max(1, epochs * max(1, len(train) // cfg.batch_size + 1))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    best_state: dict | None = None
 
-    def train_epoch(_epoch: int) -> dict:
-        model.train()
-        t0, losses = time.perf_counter(), []
-        for ref, tgt, cap in _batches(train, cfg.batch_size, rng):
-            img = vectors[ref]
-            if cfg.ref_noise > 0:
-                img = torch.nn.functional.normalize(img + cfg.ref_noise * torch.randn_like(img),
-                                                    dim=1)
-            loss = loss_fn(model, model(img, texts[cap]), tgt)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
-        model.eval()
+    def batch_loss(batch) -> torch.Tensor:
+        ref, tgt, cap = batch
+        img = vectors[ref]
+        if cfg.ref_noise > 0:
+            img = torch.nn.functional.normalize(img + cfg.ref_noise * torch.randn_like(img),
+                                                dim=1)
+        return loss_fn(model, model(img, texts[cap]), tgt)
+
+    def train_epoch(epoch: int) -> dict:
+        t0 = time.perf_counter()
+        losses = train_steps(model, _batches(train, cfg.batch_size, rng), batch_loss, opt,
+                             epoch=epoch, scheduler=sched).losses
         return {"loss": round(float(np.mean(losses)) if losses else 0.0, 4),
                 "seconds": round(time.perf_counter() - t0, 2)}
 
-    def keep_best(_row: dict) -> None:
-        nonlocal best_state
-        best_state = copy.deepcopy(model.state_dict())
-
-    hist = run_epochs(train_epoch, epochs=epochs, score_key="val_r10",
-                      validate=(lambda _row: {"val_r10": round(validate(model), 4)})
-                      if validate is not None else None,
-                      on_best=keep_best, on_epoch=on_epoch,
-                      patience=cfg.patience if validate is not None else 0)
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    result = run_epochs(train_epoch, epochs=epochs, score_key="val_r10",
+                        validate=(lambda _row: {"val_r10": round(validate(model), 4)})
+                        if validate is not None else None,
+                        best=BestWeights(model), on_epoch=on_epoch,
+                        patience=cfg.patience if validate is not None else 0)
     model.eval()
-    return hist.epochs
+    return result
 
 
 def _validator(data: FeedbackData, bank: CaptionBank, vectors: torch.Tensor, texts: torch.Tensor,
@@ -227,7 +199,7 @@ def _validator(data: FeedbackData, bank: CaptionBank, vectors: torch.Tensor, tex
     return validate
 
 
-def train_combiner(data: FeedbackData, bank: CaptionBank, cfg: TrainConfig, *,
+def train_combiner(data: FeedbackData, bank: CaptionBank, cfg: CombinerTrainConfig, *,
                    text_tower: str = "minilm", image_model: str = "studio_encoder",
                    on_epoch: Callable[[dict], None] | None = None
                    ) -> tuple[Combiner, TextProjection, dict]:
@@ -242,9 +214,10 @@ def train_combiner(data: FeedbackData, bank: CaptionBank, cfg: TrainConfig, *,
                           dropout=cfg.dropout, text_tower=text_tower, image_model=image_model)
     torch.manual_seed(cfg.seed)
     model = Combiner(mcfg)
-    history = fit(model, vectors, texts, train, cfg, cfg.epochs, validate=validate,
-                  on_epoch=on_epoch)
+    result = fit_pairs(model, vectors, texts, train, cfg, cfg.epochs, validate=validate,
+                       on_epoch=on_epoch)
     baseline = TextProjection(mcfg.txt_dim, mcfg.img_dim)
-    base_hist = fit(baseline, vectors, texts, train, cfg, cfg.baseline_epochs, validate=validate)
-    return model, baseline, {"history": history, "baseline_history": base_hist,
+    base = fit_pairs(baseline, vectors, texts, train, cfg, cfg.baseline_epochs,
+                     validate=validate)
+    return model, baseline, {"history": result.history, "baseline_history": base.history,
                              "train_examples": len(train)}

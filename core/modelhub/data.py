@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from core.modelhub.params import DataError
 from core.models.data import TensorSet, class_folder_samples, load_many
 from core.models.labels import ATTR_DIM, CATEGORY_NAMES, COLOR_NAMES, attr_onehot, real_group
 
@@ -17,10 +18,6 @@ log = logging.getLogger(__name__)
 MIN_HOLDOUT = 8  # held-out labelled items: fewer gives no meaningful P@10 / R@1
 MIN_TRAIN = 16
 HOLDOUT_SHARE = 0.1
-
-
-class DataError(ValueError):
-    """The catalog cannot be fine-tuned on; the message says what is missing."""
 
 
 @dataclass

@@ -1,10 +1,10 @@
-"""Fine-tune the active studio encoder on the catalog: the shared training loop (core.models.
-train.fit) on catalog photos, watched step by step for a stop request and for divergence."""
+"""Fine-tune the active studio encoder on the catalog: the encoder's training
+(core.models.train.fit_encoder, in the shared loop of core.training) on catalog photos,
+reporting each step and stopping on request or on divergence."""
 
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,13 +13,13 @@ import torch
 
 from core.modelhub import store
 from core.modelhub.data import (
-    DataError,
     augmented_pairs,
     catalog_rows,
     folder_rows,
     split_rows,
     tensor_set,
 )
+from core.modelhub.params import DataError, FineTuneParams
 
 log = logging.getLogger(__name__)
 STUDIO_FAMILIES = ("studio_lite", "studio_encoder")
@@ -27,34 +27,6 @@ STUDIO_FAMILIES = ("studio_lite", "studio_encoder")
 
 class Diverged(RuntimeError):
     """The loss or the weights became NaN/inf: the run stops and no model is written."""
-
-
-class StopRequested(RuntimeError):
-    """The run was asked to stop (Stop button, SIGTERM)."""
-
-
-@dataclass
-class FineTuneParams:
-    epochs: int = 3
-    batch_size: int = 32
-    lr: float = 5e-4
-    image_size: int | None = None  # None: the base model's own input side
-    device: str = "auto"
-    max_minutes: float = 0.0  # wall-time budget (0 = none)
-    base: str | None = None  # model id to start from (None: the active encoder)
-    seed: int = 0
-    threads: int = 0  # torch CPU threads (0 = leave one core to the app)
-    folder: str | None = None  # a folder of class folders to train on instead of the catalog
-
-    def check(self) -> None:
-        if self.epochs < 1 or self.batch_size < 4:
-            raise DataError("epochs must be ≥ 1 and batch size ≥ 4")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise DataError(f"learning rate must be a positive number, got {self.lr}")
-        if self.image_size is not None and self.image_size < 32:
-            raise DataError(f"image size must be at least 32 px, got {self.image_size}")
-        if self.max_minutes < 0:
-            raise DataError("time budget must be ≥ 0 minutes (0 = none)")
 
 
 class Reporter:
@@ -104,9 +76,9 @@ def load_base(settings, model_id: str):
 
 
 def train_config(params: FineTuneParams, *, size: int, tail: bool, heads: bool, device: str):
-    from core.models.train import TrainConfig
+    from core.models.train import EncoderTrainConfig
 
-    return TrainConfig(epochs=params.epochs, batch_size=params.batch_size, lr=params.lr,
+    return EncoderTrainConfig(epochs=params.epochs, batch_size=params.batch_size, lr=params.lr,
                        schedule="plateau", patience=0, max_minutes=params.max_minutes,
                        crop_size=size, demo_k=2, aug_strength=0.8, item_triplet_on="fused",
                        attr_weight=0.5 if heads else 0.0, tail_only=tail, cache_views=2,
@@ -159,37 +131,13 @@ def prepare(settings, repo, params: FineTuneParams, reporter: Reporter) -> Prepa
     return Prepared(model, base_path, cfg, train, val, data, [r.sku for r in hold_rows])
 
 
-class Watched:
-    """The batcher, checked between steps for a stop request and for non-finite weights."""
-
-    def __init__(self, batcher, model, reporter: Reporter, epochs: int):
-        self.batcher, self.model, self.reporter = batcher, model, reporter
-        self.steps, self.epoch = batcher.steps, 0
-        self.epochs = epochs
-
-    def __iter__(self):
-        self.epoch += 1
-        for i, batch in enumerate(self.batcher, 1):
-            if i > 1:
-                self._check()
-            yield batch
-            self.reporter.step(self.epoch, i, self.steps)
-        self._check()
-
-    def _check(self) -> None:
-        if self.reporter.stop_requested():
-            raise StopRequested("stopped on request")
-        if not all(torch.isfinite(p).all() for p in self.model.parameters() if p.requires_grad):
-            raise Diverged(f"the weights became NaN/inf in epoch {self.epoch}")
-
-
 def fine_tune(settings, repo, params: FineTuneParams, work_dir: Path,
               reporter: Reporter | None = None) -> dict:
     """Run a fine-tune; returns a summary with ``model_id`` (None when nothing was kept).
     Stopped runs keep their best epoch; diverged runs raise Diverged and keep nothing."""
     from core.models.recipes import validation_metrics
     from core.models.studio import preprocess_of, save_checkpoint
-    from core.models.train import Batcher, History, fit
+    from core.models.train import Batcher, fit_encoder
 
     reporter = reporter or Reporter()
     store.attach(settings.data_dir)
@@ -198,34 +146,29 @@ def fine_tune(settings, repo, params: FineTuneParams, work_dir: Path,
     prep = prepare(settings, repo, params, reporter)
     work_dir = Path(work_dir)
     best = work_dir / "best.pt"
-    hist = History()
-    watched = Watched(Batcher(None, prep.train["demo"], prep.cfg), prep.model, reporter,
-                      params.epochs)
+    batcher = Batcher(None, prep.train["demo"], prep.cfg)
 
     def save(model, row: dict) -> None:
         save_checkpoint(model, best, metrics=row, half=True, extra={"kind": "catalog finetune"})
 
-    def on_epoch(_model, row: dict) -> None:
-        if not math.isfinite(float(row.get("train_loss", 0.0))):
-            raise Diverged(f"the training loss became NaN/inf in epoch {row['epoch']}")
-        hist.epochs.append(row)
-        reporter.epoch(row)
+    def validate(m) -> dict:
+        return validation_metrics(m, prep.val, prep.cfg.device)
 
     reporter.phase("running", "training")
-    stopped = "epochs done"
-    try:
-        def validate(m) -> dict:
-            return validation_metrics(m, prep.val, prep.cfg.device)
-
-        result = fit(prep.model, watched, validate, prep.cfg, preprocess_of(prep.model), save,
-                     save_last=on_epoch)
-        stopped = result.stopped or stopped
-    except StopRequested:
-        stopped = f"stopped on request after {len(hist.epochs)} epoch(s): best epoch kept"
+    result = fit_encoder(prep.model, batcher, validate, prep.cfg, preprocess_of(prep.model),
+                         save, save_last=lambda _model, row: reporter.epoch(row),
+                         on_step=lambda epoch, step: reporter.step(epoch, step, batcher.steps),
+                         should_stop=reporter.stop_requested)
+    if result.reason == "diverged":
+        raise Diverged(result.stopped)
+    stopped = result.stopped or "epochs done"
+    if result.reason == "requested":
+        stopped = (f"stopped on request after {len(result.history)} epoch(s): "
+                   "best epoch kept")
     if not best.is_file():
-        return {"model_id": None, "stopped": stopped, "epochs": hist.epochs,
+        return {"model_id": None, "stopped": stopped, "epochs": result.history,
                 "message": "no epoch finished: no model was written"}
-    return _publish(settings, params, prep, best, hist.epochs, stopped)
+    return _publish(settings, params, prep, best, result.history, stopped)
 
 
 def _publish(settings, params: FineTuneParams, prep: Prepared, best: Path, rows: list[dict],

@@ -39,11 +39,10 @@ from core.models.studio import (
 )
 from core.models.train import (
     Batcher,
-    History,
-    TrainConfig,
+    EncoderTrainConfig,
     WeightAverage,
     config_dict,
-    fit,
+    fit_encoder,
     run_share,
     write_curves,
 )
@@ -133,7 +132,7 @@ def validation_metrics(model, val: dict[str, TensorSet], device: str = "cpu") ->
     return out
 
 
-def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
+def train_encoder(kind: str, spec: DataSpec, cfg: EncoderTrainConfig, out_dir: Path, *,
                 widths: tuple[int, ...] | None = None, blocks: tuple[int, ...] | None = None,
                 init: Path | None = None, image_size: int | None = None,
                 trunk: str = SCRATCH_TRUNK, cut: int | None = None) -> dict:
@@ -182,15 +181,16 @@ def train_model(kind: str, spec: DataSpec, cfg: TrainConfig, out_dir: Path, *,
     log.info("training %s: %s steps/epoch, %d photos, %d renders", kind, batcher.steps,
              len(train["photos"]) if "photos" in train else 0,
              len(train["demo"]) if "demo" in train else 0)
-    hist: History = fit(model, batcher, lambda m: validation_metrics(m, val, cfg.device), cfg,
-                        pre, save, save_last=save_last)
-    curves = write_curves(hist, out_dir, name=path.stem + "_curves.png") if hist.epochs else None
-    best = hist.epochs[hist.best_epoch - 1] if hist.best_epoch > 0 else {}
-    return {"file": str(path), "curves": str(curves) if curves else None, "best": best,
-            "epochs": len(hist.epochs), "stopped": hist.stopped or "epochs done"}
+    result = fit_encoder(model, batcher, lambda m: validation_metrics(m, val, cfg.device), cfg,
+                         pre, save, save_last=save_last)
+    curves = (write_curves(result, out_dir, name=path.stem + "_curves.png")
+              if result.history else None)
+    return {"file": str(path), "curves": str(curves) if curves else None,
+            "best": result.best_row, "epochs": len(result.history),
+            "stopped": result.stopped or "epochs done"}
 
 
-def cached_sets(model, train: dict, val: dict, cfg: TrainConfig, *, warm: bool
+def cached_sets(model, train: dict, val: dict, cfg: EncoderTrainConfig, *, warm: bool
                 ) -> tuple[dict, dict]:
     """The training and validation sets as the run consumes them: images, cached trunk
     features (heads_only, a trained trunk) or a split trunk's cached frozen-part features of
@@ -228,7 +228,7 @@ def feature_set(model, ts: TensorSet, device: str = "cpu", batch_size: int = 128
 
 
 @torch.inference_mode()
-def cut_feature_set(model, ts: TensorSet, cfg: TrainConfig, gen: torch.Generator, *,
+def cut_feature_set(model, ts: TensorSet, cfg: EncoderTrainConfig, gen: torch.Generator, *,
                     views: int, batch_size: int = 64) -> TensorSet:
     """Replace images by a split trunk's frozen-part features (float16): the plain view, then
     ``views - 1`` augmented views (random crop, mirror, light jitter) of every picture."""

@@ -1,4 +1,4 @@
-"""One training loop for the studio encoder and the category classifier.
+"""Training of the studio encoder and the category classifier (in the shared loop).
 
 Mixed objective per batch: partial-label category cross-entropy (label smoothing), colour
 cross-entropy on renders, and triplet loss with online mining on the fused embedding.
@@ -23,8 +23,8 @@ from core.models.data import PHOTO_IDENT_OFFSET, TensorSet
 from core.models.labels import DETAIL_NAMES, attr_targets
 from core.models.losses import group_cross_entropy, triplet_loss
 from core.models.preprocess import PreprocessCfg, normalise_batch
-from core.models.train_config import TrainConfig
-from core.training import History, run_epochs
+from core.models.train_config import EncoderTrainConfig
+from core.training import BestWeights, TrainResult, run_epochs, train_steps
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 class Batcher:
     """Mixes photo batches (uniform) with render batches (P items x K pictures each)."""
 
-    def __init__(self, photos: TensorSet | None, demo: TensorSet | None, cfg: TrainConfig):
+    def __init__(self, photos: TensorSet | None, demo: TensorSet | None, cfg: EncoderTrainConfig):
         self.photos, self.demo, self.cfg = photos, demo, cfg
         self.gen = torch.Generator().manual_seed(cfg.seed)
         share = cfg.demo_fraction if (photos is not None and demo is not None) else (
@@ -97,7 +97,7 @@ class Batcher:
         return torch.cat(out)
 
 
-def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
+def batch_loss(model, batch: TensorSet, cfg: EncoderTrainConfig, pre: PreprocessCfg,
                gen: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
     """The mixed objective on one batch; returns (loss, its parts)."""
     if cfg.heads_only:
@@ -134,7 +134,7 @@ def batch_loss(model, batch: TensorSet, cfg: TrainConfig, pre: PreprocessCfg,
     return loss, parts
 
 
-def _head_losses(model, z: torch.Tensor, batch: TensorSet, cfg: TrainConfig) -> dict:
+def _head_losses(model, z: torch.Tensor, batch: TensorSet, cfg: EncoderTrainConfig) -> dict:
     """{"attrs" | "details": (weight, mean cross-entropy of those heads over the pictures whose
     value is known)} for the head groups with a weight and a known value in the batch."""
     targets = {**attr_targets(batch.attrs),
@@ -175,7 +175,7 @@ class WeightAverage:
         return {**self.other, **{k: v / self.counts[k] for k, v in self.sums.items()}}
 
 
-def run_share(cfg: TrainConfig, row: dict) -> float:
+def run_share(cfg: EncoderTrainConfig, row: dict) -> float:
     """How far into the run an epoch's row is: of the wall-time budget when there is one,
     else of the epochs."""
     if cfg.max_minutes:
@@ -186,7 +186,7 @@ def run_share(cfg: TrainConfig, row: dict) -> float:
 class BudgetSchedule:
     """Learning rate as a function of the elapsed share of the wall-time budget."""
 
-    def __init__(self, opt, cfg: TrainConfig, warmup: float = 0.05):
+    def __init__(self, opt, cfg: EncoderTrainConfig, warmup: float = 0.05):
         if not cfg.max_minutes:
             raise ValueError("schedule 'budget' needs max_minutes")
         self.opt, self.lr, self.warmup = opt, cfg.lr, warmup
@@ -209,7 +209,8 @@ class BudgetSchedule:
             group["lr"] = lr * group.get("lr_scale", 1.0)
 
 
-def _triplets(model, fused: torch.Tensor, batch: TensorSet, cfg: TrainConfig) -> torch.Tensor:
+def _triplets(model, fused: torch.Tensor, batch: TensorSet, cfg: EncoderTrainConfig
+              ) -> torch.Tensor:
     """Item triplets on the fused embedding for renders (several pictures of one item); class
     triplets on the category chunk only for real photos (one picture each, class identity)."""
     ident = batch.ident.to(cfg.device)
@@ -226,7 +227,7 @@ def _triplets(model, fused: torch.Tensor, batch: TensorSet, cfg: TrainConfig) ->
     return total
 
 
-def _scheduler(opt, cfg: TrainConfig, steps_per_epoch: int):
+def _scheduler(opt, cfg: EncoderTrainConfig, steps_per_epoch: int):
     if cfg.schedule == "budget":
         return BudgetSchedule(opt, cfg)
     if cfg.schedule == "onecycle":
@@ -240,23 +241,32 @@ def _scheduler(opt, cfg: TrainConfig, steps_per_epoch: int):
     raise ValueError(f"schedule must be plateau, onecycle or budget, got {cfg.schedule!r}")
 
 
-def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainConfig,
-        pre: PreprocessCfg, save: Callable[[object, dict], None],
-        out_dir: Path | None = None,
-        save_last: Callable[[object, dict], None] | None = None) -> History:
-    """Train until epochs, patience or the time budget run out; ``save`` gets each new best,
-    ``save_last`` (if given) every epoch."""
+def fit_encoder(model, batcher: Batcher, validate: Callable[[object], dict],
+                cfg: EncoderTrainConfig, pre: PreprocessCfg, save: Callable[[object, dict], None],
+                out_dir: Path | None = None,
+                save_last: Callable[[object, dict], None] | None = None, *,
+                on_step: Callable[[int, int], None] | None = None,
+                should_stop: Callable[[], bool] | None = None) -> TrainResult:
+    """Train until epochs, patience, the time budget, divergence or a stop request end the
+    run (the shared loop, ``core.training``); ``save`` writes each new best epoch's
+    checkpoint (the best weights are kept on disk, the model ends with the last epoch's),
+    ``save_last`` (if given) gets every epoch, ``on_step(epoch, step)`` every step."""
     torch.manual_seed(cfg.seed)
     model.to(cfg.device)
     opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = _scheduler(opt, cfg, batcher.steps)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     start = time.monotonic()
+    per_step = sched if cfg.schedule in ("onecycle", "budget") else None
+    budget_spent = (lambda: sched.progress >= 1.0) if cfg.schedule == "budget" else None
 
-    def train_epoch(_epoch: int) -> dict:
-        loss, parts = _train_epoch(model, batcher, opt, sched, cfg, pre, gen)
-        model.eval()
-        return {"train_loss": round(loss, 4), **parts}
+    def train_epoch(epoch: int) -> dict:
+        steps = train_steps(model, batcher, lambda b: batch_loss(model, b, cfg, pre, gen), opt,
+                            epoch=epoch, scheduler=per_step, clip_norm=5.0, on_step=on_step,
+                            should_stop=should_stop, end_epoch=budget_spent)
+        n = max(len(steps.losses), 1)
+        parts = {f"loss_{k}": round(sum(v) / n, 4) for k, v in steps.parts.items()}
+        return {"train_loss": round(sum(steps.losses) / n, 4), **parts}
 
     def validation(row: dict) -> dict:
         val = validate(model)
@@ -271,16 +281,16 @@ def fit(model, batcher: Batcher, validate: Callable[[object], dict], cfg: TrainC
         if save_last is not None:
             save_last(model, row)
         if out_dir is not None:
-            write_curves(hist, Path(out_dir))
+            write_curves(result, Path(out_dir))
 
-    hist = History()
+    result = TrainResult()
     return run_epochs(train_epoch, epochs=cfg.epochs, validate=validation,
-                      on_best=lambda row: save(model, row), on_epoch=after_epoch,
+                      best=BestWeights(model, save=save, in_memory=False), on_epoch=after_epoch,
                       patience=cfg.patience if cfg.schedule == "plateau" else 0,
-                      max_minutes=cfg.max_minutes, history=hist)
+                      max_minutes=cfg.max_minutes, result=result)
 
 
-def param_groups(model, cfg: TrainConfig) -> list[dict]:
+def param_groups(model, cfg: EncoderTrainConfig) -> list[dict]:
     """The optimiser's groups: heads and projection at ``lr``, the trunk's trainable part at
     ``lr x trunk_lr_scale`` (none with heads_only); a split trunk's frozen part is excluded."""
     trunk = [] if cfg.heads_only else list(
@@ -295,43 +305,25 @@ def param_groups(model, cfg: TrainConfig) -> list[dict]:
     return groups
 
 
-def _train_epoch(model, batcher, opt, sched, cfg, pre, gen) -> tuple[float, dict[str, float]]:
-    model.train()
-    total, n, sums = 0.0, 0, {}
-    for batch in batcher:
-        loss, parts = batch_loss(model, batch, cfg, pre, gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        opt.step()
-        if cfg.schedule in ("onecycle", "budget"):
-            sched.step()
-        total += loss.item()
-        n += 1
-        for k, v in parts.items():
-            sums[k] = sums.get(k, 0.0) + v
-        if cfg.schedule == "budget" and sched.progress >= 1.0:
-            break
-    return total / max(n, 1), {f"loss_{k}": round(v / max(n, 1), 4) for k, v in sums.items()}
-
-
-def write_curves(hist: History, out_dir: Path, name: str = "training_curves.png") -> Path:
+def write_curves(result: TrainResult, out_dir: Path, name: str = "training_curves.png"
+                 ) -> Path:
     """Training loss and validation metrics per epoch as a PNG (matplotlib, no display)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    epochs = [r["epoch"] for r in hist.epochs]
+    rows = result.history
+    epochs = [r["epoch"] for r in rows]
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
-    for key in [k for k in hist.epochs[0] if k.startswith("loss") or k == "train_loss"]:
-        a.plot(epochs, [r.get(key) for r in hist.epochs], label=key)
+    for key in [k for k in rows[0] if k.startswith("loss") or k == "train_loss"]:
+        a.plot(epochs, [r.get(key) for r in rows], label=key)
     a.set_xlabel("epoch")
     a.set_title("training loss")
     a.legend()
-    val_keys = [k for k in hist.epochs[0] if k.startswith("val_")] or ["score"]
+    val_keys = [k for k in rows[0] if k.startswith("val_")] or ["score"]
     for key in val_keys:
-        b.plot(epochs, [r.get(key) for r in hist.epochs], label=key)
+        b.plot(epochs, [r.get(key) for r in rows], label=key)
     b.set_xlabel("epoch")
     b.set_title("validation")
     b.legend()
@@ -343,5 +335,5 @@ def write_curves(hist: History, out_dir: Path, name: str = "training_curves.png"
     return path
 
 
-def config_dict(cfg: TrainConfig) -> dict:
+def config_dict(cfg: EncoderTrainConfig) -> dict:
     return asdict(cfg)

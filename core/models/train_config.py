@@ -13,7 +13,7 @@ TRIPLET_ON = ("fused", "identity")
 
 
 @dataclass
-class TrainConfig:
+class EncoderTrainConfig:
     epochs: int = 30
     batch_size: int = 96
     lr: float = 2e-3

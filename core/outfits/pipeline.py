@@ -12,7 +12,7 @@ from core.outfits.data import catalog_outfits
 from core.outfits.evaluate import evaluate_outfits
 from core.outfits.features import CatalogFeatures, catalog_features
 from core.outfits.model import load_compat, save_compat
-from core.outfits.train import CompatTrainConfig, train_model
+from core.outfits.train import CompatibilityTrainConfig, train_compatibility
 from core.progress import Progress
 
 WEIGHTS_FILE = "compat.pt"
@@ -56,7 +56,7 @@ def headline(report: dict) -> dict:
     return out
 
 
-def train_compat(settings: Settings, repo, cfg: CompatTrainConfig, *, model_id: str,
+def train_compat(settings: Settings, repo, cfg: CompatibilityTrainConfig, *, model_id: str,
                  out: Path | None = None, progress: Progress | None = None,
                  on_epoch: Callable[[dict], None] | None = None) -> dict:
     """Train the Siamese model and the MLP baseline, evaluate on test, save both."""
@@ -64,17 +64,17 @@ def train_compat(settings: Settings, repo, cfg: CompatTrainConfig, *, model_id: 
 
     feats = load_features(settings, repo, model_id, progress)
     outfits = catalog_outfits(repo, feats)
-    model, history = train_model(feats, outfits, "siamese", cfg, image_model=model_id,
-                                 on_epoch=on_epoch)
-    baseline, base_history = train_model(feats, outfits, "mlp", cfg, image_model=model_id)
+    model, result = train_compatibility(feats, outfits, "siamese", cfg, image_model=model_id,
+                                        on_epoch=on_epoch)
+    baseline, base = train_compatibility(feats, outfits, "mlp", cfg, image_model=model_id)
     report = evaluate_outfits(model, baseline, feats, outfits, seed=cfg.seed)
     data = data_summary(settings, feats, outfits, model_id)
     meta = {"data": data, "train": asdict(cfg), "command": command_line(),
             "metrics": headline(report)}
     out = Path(out) if out is not None else default_weights(settings)
     sha = save_compat(out, model, baseline=baseline, meta=meta)
-    return {"weights": str(out), "sha256": sha, "metrics": report, "history": history,
-            "baseline_history": base_history, "data": data}
+    return {"weights": str(out), "sha256": sha, "metrics": report, "history": result.history,
+            "baseline_history": base.history, "data": data}
 
 
 def evaluate_compat(settings: Settings, repo, *, weights: Path | None = None, seed: int = 0,

@@ -8,10 +8,8 @@ training stops after ``patience`` epochs without a better one. Seconds per epoch
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -20,22 +18,8 @@ from core.outfits.data import NoOutfitData, Outfit, complete, padded, swap_negat
 from core.outfits.evaluate import auc, model_scores
 from core.outfits.features import HIST_DIM, META_DIM, CatalogFeatures
 from core.outfits.model import CompatConfig, CompatNet
-from core.training import run_epochs
-
-
-@dataclass
-class CompatTrainConfig:
-    epochs: int = 80
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    patience: int = 12
-    swaps: int = 1  # random-swap negatives per compatible outfit, drawn afresh every epoch
-    dropout: float = 0.5
-    noise: float = 0.02  # std of noise on item vectors (photos are noisier than renders)
-    facts: bool = True  # read the catalog's season and gender beside the pictures
-    facts_dropout: float = 0.3  # share of items whose facts are hidden, as a photo's are
-    seed: int = 0
+from core.outfits.train_config import CompatibilityTrainConfig
+from core.training import BestWeights, TrainResult, run_epochs, train_steps
 
 
 def trainable(outfits: list[Outfit], feats: CatalogFeatures, split: str) -> list[Outfit]:
@@ -66,10 +50,21 @@ def _epoch_examples(train: list[Outfit], feats: CatalogFeatures, rng: np.random.
     return data, torch.tensor((len(data) - n_pos) / max(n_pos, 1))
 
 
-def train_model(feats: CatalogFeatures, outfits: list[Outfit], kind: str,
-                cfg: CompatTrainConfig, *, image_model: str = "studio_encoder",
-                on_epoch: Callable[[dict], None] | None = None) -> tuple[CompatNet, list[dict]]:
-    """Train one network (``kind`` siamese | mlp) on the train split, select on val."""
+def _batches(data: list[Outfit], order: np.ndarray, size: int):
+    """The epoch's outfits in ``order``, ``size`` at a time (a last single outfit is left out:
+    a batch of one has no contrast)."""
+    for start in range(0, len(order), size):
+        batch = [data[int(i)] for i in order[start:start + size]]
+        if len(batch) >= 2:
+            yield batch
+
+
+def train_compatibility(feats: CatalogFeatures, outfits: list[Outfit], kind: str,
+                        cfg: CompatibilityTrainConfig, *, image_model: str = "studio_encoder",
+                        on_epoch: Callable[[dict], None] | None = None
+                        ) -> tuple[CompatNet, TrainResult]:
+    """Train one network (``kind`` siamese | mlp) on the train split, select on val: the
+    best validation epoch's weights are the model returned."""
     train = trainable(outfits, feats, "train")
     val = trainable(outfits, feats, "val")
     if not any(o.label for o in train) or not val or len({o.label for o in val}) < 2:
@@ -83,32 +78,24 @@ def train_model(feats: CatalogFeatures, outfits: list[Outfit], kind: str,
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5,
                                                          patience=max(1, cfg.patience // 3))
-    best: dict = {}
 
-    def train_epoch(_epoch: int) -> dict:
+    def batch_loss(batch: list[Outfit], pos_weight: torch.Tensor) -> torch.Tensor:
+        v, h, present = _tensors(batch, feats)
+        if cfg.noise > 0:
+            v = torch.nn.functional.normalize(v + cfg.noise * torch.randn_like(v), dim=2)
+        if cfg.facts:
+            h = hide_facts(h, cfg.facts_dropout)
+        logit, _ = model(v, h, present)
+        y = torch.tensor([float(o.label) for o in batch])
+        return torch.nn.functional.binary_cross_entropy_with_logits(logit, y,
+                                                                    pos_weight=pos_weight)
+
+    def train_epoch(epoch: int) -> dict:
         t0 = time.perf_counter()
         data, pos_weight = _epoch_examples(train, feats, rng, cfg.swaps)
         order = rng.permutation(len(data))
-        model.train()
-        losses = []
-        for start in range(0, len(order), cfg.batch_size):
-            batch = [data[int(i)] for i in order[start:start + cfg.batch_size]]
-            if len(batch) < 2:
-                continue
-            v, h, present = _tensors(batch, feats)
-            if cfg.noise > 0:
-                v = torch.nn.functional.normalize(v + cfg.noise * torch.randn_like(v), dim=2)
-            if cfg.facts:
-                h = hide_facts(h, cfg.facts_dropout)
-            logit, _ = model(v, h, present)
-            y = torch.tensor([float(o.label) for o in batch])
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                logit, y, pos_weight=pos_weight)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-        model.eval()
+        losses = train_steps(model, _batches(data, order, cfg.batch_size),
+                             lambda b: batch_loss(b, pos_weight), opt, epoch=epoch).losses
         return {"loss": round(float(np.mean(losses)), 4), "examples": len(data),
                 "seconds": round(time.perf_counter() - t0, 2)}
 
@@ -117,11 +104,7 @@ def train_model(feats: CatalogFeatures, outfits: list[Outfit], kind: str,
         plateau.step(score)
         return {"val_auc": round(score, 4), "lr": opt.param_groups[0]["lr"]}
 
-    def keep_best(_row: dict) -> None:
-        best["state"] = copy.deepcopy(model.state_dict())
-
-    hist = run_epochs(train_epoch, epochs=cfg.epochs, validate=validate, score_key="val_auc",
-                      on_best=keep_best, on_epoch=on_epoch, patience=cfg.patience)
-    model.load_state_dict(best["state"])
+    result = run_epochs(train_epoch, epochs=cfg.epochs, validate=validate, score_key="val_auc",
+                        best=BestWeights(model), on_epoch=on_epoch, patience=cfg.patience)
     model.eval()
-    return model, hist.epochs
+    return model, result

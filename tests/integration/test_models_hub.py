@@ -76,9 +76,20 @@ def test_cuda_without_gpu_is_a_clear_message(hub, repo, tmp_path):
         tiny_run(hub, repo, tmp_path, device="cuda")
 
 
-def test_divergence_stops_and_keeps_the_old_model(hub, repo, tmp_path):
-    with pytest.raises(Diverged):
-        tiny_run(hub, repo, tmp_path, lr=1e30)
+def test_divergence_stops_and_keeps_the_old_model(hub, repo, tmp_path, monkeypatch):
+    from core.models import train
+
+    real = train.batch_loss
+    calls = []
+
+    def blows_up(*args, **kwargs):  # the loss turns NaN on the third step
+        loss, parts = real(*args, **kwargs)
+        calls.append(1)
+        return (loss * float("nan") if len(calls) >= 3 else loss), parts
+
+    monkeypatch.setattr(train, "batch_loss", blows_up)
+    with pytest.raises(Diverged, match="NaN/inf in epoch 1"):
+        tiny_run(hub, repo, tmp_path, lr=1.0)
     assert store.list_user_models(hub.data_dir) == []
     assert active_model(hub) == "studio_encoder"
 

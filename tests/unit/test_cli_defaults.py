@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+import pytest
+
 from core.cli import build_parser
 from core.customers.params import SimulationConfig
-from core.models.train_config import TrainConfig
+from core.feedback.train_config import CombinerTrainConfig
+from core.modelhub.params import FineTuneParams
+from core.models.train_config import EncoderTrainConfig
+from core.outfits.train_config import CompatibilityTrainConfig
 
 # flag dest -> config field where the two names differ
 SIM_FIELDS = {"distance_scale": "distance_scale_km"}
@@ -41,9 +46,30 @@ def test_simulate_is_the_older_name_of_customers():
 
 def test_encoder_training_flags_default_to_the_training_config():
     args = build_parser().parse_args(["train", "encoder"])
-    cfg = TrainConfig()
-    shared = {f.name for f in fields(TrainConfig)} & set(vars(args))
+    cfg = EncoderTrainConfig()
+    shared = {f.name for f in fields(EncoderTrainConfig)} & set(vars(args))
     assert {"epochs", "lr", "batch_size", "item_triplet_on", "cache_views", "seed"} <= shared
     # store_true flags are off unless given; --device defaults to the DEVICE setting
     for name in shared - {"heads_only", "tail_only", "device"}:
         assert getattr(args, name) == getattr(cfg, name), name
+
+
+@pytest.mark.parametrize("argv,cls", [
+    (["models", "train"], FineTuneParams),
+    (["train", "feedback"], CombinerTrainConfig),
+    (["train", "compat"], CompatibilityTrainConfig),
+])
+def test_training_flags_default_to_their_configs(argv, cls):
+    args = build_parser().parse_args(argv)
+    shared = {f.name for f in fields(cls)} & set(vars(args))
+    assert {"epochs", "batch_size", "lr"} <= shared
+    defaults = cls()
+    for name in shared - {"device"}:  # --device defaults to the DEVICE setting
+        assert getattr(args, name) == getattr(defaults, name), name
+
+
+def test_out_of_range_fine_tune_flags_are_refused_before_anything_starts(capsys):
+    from core.cli import main
+
+    assert main(["models", "train", "--epochs", "201"]) == 2
+    assert "epochs must be in [1, 200] (got 201)" in capsys.readouterr().err

@@ -26,7 +26,13 @@ from core.feedback.model import (
 )
 from core.feedback.pairs import attribute_pairs, split_of_item
 from core.feedback.text import normalise_text
-from core.feedback.train import CaptionBank, TrainConfig, examples, fit, train_combiner
+from core.feedback.train import (
+    CaptionBank,
+    CombinerTrainConfig,
+    examples,
+    fit_pairs,
+    train_combiner,
+)
 from core.storage.records import Item
 
 COLOURS = ["red", "blue", "black", "white", "green", "pink"]
@@ -124,22 +130,22 @@ def test_a_few_steps_lower_the_loss(negatives):
     train = examples(data, bank, "train")
     torch.manual_seed(0)
     model = Combiner(CombinerConfig(img_dim=32, txt_dim=32, hidden=64))
-    cfg = TrainConfig(batch_size=64, lr=3e-3, negatives=negatives)
-    hist = fit(model, vectors, texts, train, cfg, 6)
+    cfg = CombinerTrainConfig(batch_size=64, lr=3e-3, negatives=negatives)
+    hist = fit_pairs(model, vectors, texts, train, cfg, 6).history
     assert hist[-1]["loss"] < hist[0]["loss"] * 0.9
 
 
 def test_unknown_negatives_is_refused():
     with pytest.raises(ValueError, match="negatives"):
-        fit(Combiner(CombinerConfig(img_dim=4, txt_dim=4, hidden=8)), torch.zeros(2, 4),
-            torch.zeros(2, 4), [(0, 1, [0])], TrainConfig(negatives="all"), 1)
+        fit_pairs(Combiner(CombinerConfig(img_dim=4, txt_dim=4, hidden=8)), torch.zeros(2, 4),
+            torch.zeros(2, 4), [(0, 1, [0])], CombinerTrainConfig(negatives="all"), 1)
 
 
 def test_trained_combiner_beats_reference_only_and_roundtrips(tmp_path):
     data = synthetic_data()
     tower = HashTower()
     bank = CaptionBank(tower, [c for p in data.pairs for c in p.captions])
-    cfg = TrainConfig(epochs=25, batch_size=64, lr=3e-3, hidden=64, patience=25,
+    cfg = CombinerTrainConfig(epochs=25, batch_size=64, lr=3e-3, hidden=64, patience=25,
                       baseline_epochs=5)
     model, baseline, info = train_combiner(data, bank, cfg, text_tower="hash")
     assert info["history"][-1]["val_r10"] > 0

@@ -25,7 +25,7 @@ from core.models.labels import (
 from core.models.losses import group_cross_entropy, triplet_loss
 from core.models.preprocess import PreprocessCfg
 from core.models.studio import add_attr_heads, load_checkpoint, new_encoder, save_checkpoint
-from core.models.train import Batcher, TrainConfig, batch_loss, fit
+from core.models.train import Batcher, EncoderTrainConfig, batch_loss, fit_encoder
 
 TINY = (8, 16, 16, 32)
 PRE = PreprocessCfg(size=40, mean=(0.5,) * 3, std=(0.25,) * 3)
@@ -100,7 +100,7 @@ def test_one_epoch_lowers_the_loss(tmp_path):
     torch.manual_seed(0)
     data = _synthetic_set()
     model = new_encoder(widths=TINY)
-    cfg = TrainConfig(epochs=1, batch_size=16, lr=3e-3, crop_size=40, schedule="plateau",
+    cfg = EncoderTrainConfig(epochs=1, batch_size=16, lr=3e-3, crop_size=40, schedule="plateau",
                       aug_strength=0.3)
     probe = data.subset(range(0, len(data), 3))
 
@@ -111,10 +111,10 @@ def test_one_epoch_lowers_the_loss(tmp_path):
 
     before = probe_loss(model)
     saved = []
-    hist = fit(model, Batcher(data, None, cfg), lambda m: {"score": -probe_loss(m)}, cfg, PRE,
-               lambda m, row: saved.append(row), out_dir=tmp_path)
+    result = fit_encoder(model, Batcher(data, None, cfg), lambda m: {"score": -probe_loss(m)},
+                         cfg, PRE, lambda m, row: saved.append(row), out_dir=tmp_path)
     assert probe_loss(model) < before
-    assert len(hist.epochs) == 1 and saved
+    assert len(result.history) == 1 and saved
     assert (tmp_path / "training_curves.png").stat().st_size > 1000
 
 
@@ -123,7 +123,7 @@ def test_training_with_renders_uses_pk_batches_and_attributes(tmp_path):
     demo = TensorSet(data.images, data.groups, torch.randint(0, len(COLOR_NAMES), (len(data),)),
                      torch.arange(len(data)) // 2, torch.rand(len(data), ATTR_DIM).round(),
                      data.labels)
-    cfg = TrainConfig(epochs=1, batch_size=12, demo_k=2, crop_size=32, mining="semi_hard")
+    cfg = EncoderTrainConfig(epochs=1, batch_size=12, demo_k=2, crop_size=32, mining="semi_hard")
     batcher = Batcher(data, demo, cfg)
     batch = next(iter(batcher))
     assert len(batch) == 12
@@ -134,14 +134,14 @@ def test_training_with_renders_uses_pk_batches_and_attributes(tmp_path):
     assert loss.requires_grad and {"cat", "color", "triplet"} <= set(parts)
 
 
-def _short_fit(model, demo: TensorSet, cfg: TrainConfig, tmp_path) -> tuple[dict, dict]:
+def _short_fit(model, demo: TensorSet, cfg: EncoderTrainConfig, tmp_path) -> tuple[dict, dict]:
     """(loss parts on ``demo`` before, after) a short fit of ``model`` on it."""
     gen = torch.Generator().manual_seed(0)
     model.eval()
     with torch.no_grad():
         before = batch_loss(model, demo, cfg, PRE, gen)[1]
-    fit(model, Batcher(None, demo, cfg), lambda m: {"score": 0.0}, cfg, PRE,
-        lambda m, row: None, out_dir=tmp_path)
+    fit_encoder(model, Batcher(None, demo, cfg), lambda m: {"score": 0.0}, cfg, PRE,
+                lambda m, row: None, out_dir=tmp_path)
     model.eval()
     with torch.no_grad():
         return before, batch_loss(model, demo, cfg, PRE, gen)[1]
@@ -164,7 +164,7 @@ def test_attribute_heads_learn_the_drawn_attributes_and_survive_a_checkpoint(tmp
                      torch.arange(len(data)) // 2, onehot, data.labels)
     model = new_encoder(widths=TINY)
     add_attr_heads(model)
-    cfg = TrainConfig(epochs=3, batch_size=16, lr=3e-3, crop_size=40, aug_strength=0.3,
+    cfg = EncoderTrainConfig(epochs=3, batch_size=16, lr=3e-3, crop_size=40, aug_strength=0.3,
                       attr_weight=1.0)
     before, after = _short_fit(model, demo, cfg, tmp_path)
     assert after["attrs"] < before["attrs"]
@@ -226,7 +226,7 @@ def test_detail_heads_learn_and_sets_without_details_join_with_unknowns(tmp_path
     model = new_encoder(widths=TINY)
     add_attr_heads(model, HEAD_ATTRS)
     add_attr_heads(model, DETAIL_NAMES)
-    cfg = TrainConfig(epochs=3, batch_size=16, lr=3e-3, crop_size=40, aug_strength=0.3,
+    cfg = EncoderTrainConfig(epochs=3, batch_size=16, lr=3e-3, crop_size=40, aug_strength=0.3,
                       detail_weight=1.0)
     before, after = _short_fit(model, demo, cfg, tmp_path)
     assert "attrs" not in before  # attribute heads present but weighted 0
@@ -253,7 +253,7 @@ def _lookalike_renders(n_items: int = 40, per_item: int = 3) -> TensorSet:
 
 def test_grouped_render_batches_hold_lookalike_items():
     demo = _lookalike_renders()
-    cfg = TrainConfig(batch_size=16, demo_k=2, demo_group=2)
+    cfg = EncoderTrainConfig(batch_size=16, demo_k=2, demo_group=2)
     batch = next(iter(Batcher(None, demo, cfg)))
     items = batch.ident.unique()
     assert len(batch) == 16 and len(items) == 8
@@ -262,7 +262,7 @@ def test_grouped_render_batches_hold_lookalike_items():
              int(batch.color[batch.ident == i][0])) for i in items]
     # every item's bucket-mate (same category and colour) is in the batch with it
     assert all(keys.count(k) == 2 for k in keys)
-    rand = next(iter(Batcher(None, demo, TrainConfig(batch_size=16, demo_k=2))))
+    rand = next(iter(Batcher(None, demo, EncoderTrainConfig(batch_size=16, demo_k=2))))
     assert len(rand.ident.unique()) == 8
 
 
@@ -333,34 +333,34 @@ def test_checkpoint_keeps_its_input_side_and_the_embedder_uses_it(tmp_path):
 
 
 def test_training_at_another_input_side(tmp_path):
-    from core.models.recipes import DataSpec, train_model
+    from core.models.recipes import DataSpec, train_encoder
 
     _write_class_folders(tmp_path / "photos", n=6)
     torch.manual_seed(0)
     init = save_checkpoint(new_encoder(widths=TINY), tmp_path / "init.pt")
-    cfg = TrainConfig(epochs=1, batch_size=8, crop_size=40, attr_weight=0.5)
-    summary = train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+    cfg = EncoderTrainConfig(epochs=1, batch_size=8, crop_size=40, attr_weight=0.5)
+    summary = train_encoder("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
                           tmp_path / "out", init=init, image_size=48)
     model, payload = load_checkpoint(summary["file"])
     assert model.image_size == 48 and payload["preprocess"]["size"] == 48
     assert set(model.attr_heads) == set(HEAD_ATTRS)  # a warm start with --attr-weight gains
     cfg.detail_weight = 0.5                             # the heads, with --detail-weight more
-    again = train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+    again = train_encoder("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
                         tmp_path / "out3", init=summary["file"])
     assert set(load_checkpoint(again["file"])[0].attr_heads) == {*HEAD_ATTRS, *DETAIL_NAMES}
     with pytest.raises(ValueError, match="smaller than --crop-size"):
-        train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+        train_encoder("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
                     tmp_path / "out2", init=init, image_size=32)
 
 
 def test_heads_only_refit_keeps_the_trunk(tmp_path):
-    from core.models.recipes import DataSpec, train_model
+    from core.models.recipes import DataSpec, train_encoder
 
     _write_class_folders(tmp_path / "photos", n=6)
     torch.manual_seed(0)
     init = save_checkpoint(new_encoder(widths=TINY), tmp_path / "init.pt")
-    cfg = TrainConfig(epochs=2, batch_size=8, heads_only=True, item_triplet_on="identity")
-    summary = train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+    cfg = EncoderTrainConfig(epochs=2, batch_size=8, heads_only=True, item_triplet_on="identity")
+    summary = train_encoder("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
                           tmp_path / "out", init=init)
     before, _ = load_checkpoint(init)
     after, _ = load_checkpoint(summary["file"])
@@ -462,8 +462,8 @@ def test_training_averages_the_end_of_the_run_into_an_avg_checkpoint(tmp_path, m
 
     monkeypatch.setattr(recipes, "save_checkpoint", spy)
     torch.manual_seed(0)
-    cfg = TrainConfig(epochs=3, batch_size=8, crop_size=24, lr=0.05, average_from=0.5)
-    summary = recipes.train_model("encoder", recipes.DataSpec(real=tmp_path / "photos",
+    cfg = EncoderTrainConfig(epochs=3, batch_size=8, crop_size=24, lr=0.05, average_from=0.5)
+    summary = recipes.train_encoder("encoder", recipes.DataSpec(real=tmp_path / "photos",
                                                               holdout=0.34),
                                   cfg, tmp_path / "out", widths=TINY)
     avg_path = tmp_path / "out" / "studio_encoder_avg.pt"
@@ -478,15 +478,15 @@ def test_training_averages_the_end_of_the_run_into_an_avg_checkpoint(tmp_path, m
 
 
 def test_tail_only_fine_tuning_of_a_lite_trunk_keeps_the_frozen_blocks(tmp_path):
-    from core.models.recipes import DataSpec, train_model
+    from core.models.recipes import DataSpec, train_encoder
 
     _write_class_folders(tmp_path / "photos", n=6)
     torch.manual_seed(0)
     # random init stands in for the ImageNet weights (pretrained=True reads the package's file)
     init = save_checkpoint(new_encoder(trunk="efficientnet_lite0", cut=14), tmp_path / "init.pt")
-    cfg = TrainConfig(epochs=1, batch_size=8, tail_only=True, cache_views=2,
+    cfg = EncoderTrainConfig(epochs=1, batch_size=8, tail_only=True, cache_views=2,
                       trunk_lr_scale=0.3, item_triplet_on="identity")
-    summary = train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+    summary = train_encoder("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
                           tmp_path / "out", init=init, image_size=64)
     assert summary["file"].endswith("studio_lite.pt") and summary["epochs"] == 1
     before, _ = load_checkpoint(init)
@@ -501,12 +501,12 @@ def test_tail_only_fine_tuning_of_a_lite_trunk_keeps_the_frozen_blocks(tmp_path)
 
 
 def test_tail_only_needs_a_split_trunk(tmp_path):
-    from core.models.recipes import DataSpec, train_model
+    from core.models.recipes import DataSpec, train_encoder
 
     _write_class_folders(tmp_path / "photos", n=4)
-    cfg = TrainConfig(epochs=1, batch_size=8, tail_only=True)
+    cfg = EncoderTrainConfig(epochs=1, batch_size=8, tail_only=True)
     with pytest.raises(ValueError, match="--tail-only"):
-        train_model("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
+        train_encoder("encoder", DataSpec(real=tmp_path / "photos", holdout=0.34), cfg,
                     tmp_path / "out", widths=TINY)
 
 
@@ -525,7 +525,7 @@ def test_labelled_photos_carry_colour_and_pattern_and_stay_class_triplets(tmp_pa
         "denim"), -1]
     torch.manual_seed(0)
     model = new_encoder(widths=TINY, attr_heads=True)
-    cfg = TrainConfig(batch_size=4, crop_size=24)
+    cfg = EncoderTrainConfig(batch_size=4, crop_size=24)
     loss, parts = batch_loss(model, ts, cfg, PreprocessCfg(size=32), torch.Generator())
     assert torch.isfinite(loss) and "color" in parts and "attrs" not in parts  # attr_weight 0
     with pytest.raises(ValueError, match="not a colour labels file"):

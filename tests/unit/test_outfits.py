@@ -32,7 +32,7 @@ from core.outfits.model import (
     save_compat,
     soft_min,
 )
-from core.outfits.train import CompatTrainConfig, hide_facts, train_model
+from core.outfits.train import CompatibilityTrainConfig, hide_facts, train_compatibility
 from core.storage.records import Item
 from core.taxonomy import COLORS, SEGMENT_COLORS
 
@@ -176,8 +176,9 @@ def test_outfits_negatives_and_questions(demo_outfits):
 
 def test_training_learns_the_demo_style_rules(demo_outfits):
     feats, outfits = demo_outfits
-    cfg = CompatTrainConfig(epochs=25, patience=25, seed=0)
-    model, history = train_model(feats, outfits, "siamese", cfg)
+    cfg = CompatibilityTrainConfig(epochs=25, patience=25, seed=0)
+    model, result = train_compatibility(feats, outfits, "siamese", cfg)
+    history = result.history
     assert len(history) == 25 and history[-1]["loss"] < history[0]["loss"]
     report = evaluate_outfits(model, None, feats, outfits, split="test")
     base = report["baselines"]
@@ -250,8 +251,8 @@ def test_catalog_facts_catch_what_the_pictures_do_not_show():
     outfits = outfits_from_docs(make_outfits(raw, np.random.default_rng(1), 1500), feats)
     reports = {}
     for facts in (False, True):
-        cfg = CompatTrainConfig(epochs=20, patience=20, seed=0, facts=facts)
-        model, _ = train_model(feats, outfits, "siamese", cfg)
+        cfg = CompatibilityTrainConfig(epochs=20, patience=20, seed=0, facts=facts)
+        model, _ = train_compatibility(feats, outfits, "siamese", cfg)
         reports[facts] = evaluate_outfits(model, None, feats, outfits, split="test")
     by_fault = {facts: r["by_fault"] for facts, r in reports.items()}
     assert by_fault[True]["season"]["auc"] > max(0.85, by_fault[False]["season"]["auc"] + 0.1)
