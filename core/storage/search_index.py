@@ -103,6 +103,8 @@ def inspect_server(collection, index_name: str, dims: int) -> ServerIndex:
 
 
 def create_index(collection, index_name: str, definition: dict[str, Any]) -> str:
+    """Ask the server to build the index (in the background); the collection must exist."""
+    collection.create_index([("model_id", ASCENDING)])
     model = SearchIndexModel(definition=definition, name=index_name, type="vectorSearch")
     try:
         return collection.create_search_index(model)
@@ -217,13 +219,13 @@ def copy_state(repo, model_id: str) -> CopyState:
     state = CopyState(model_id, search_collection(repo).count_documents({"model_id": model_id}),
                       {k: v for k, v in stamp.items() if k != "_id"})
     if not stamp:
-        state.reason = f"no copy of model {model_id!r}'s vectors for $vectorSearch yet"
+        state.reason = f"no $vectorSearch copy of the vectors of model {model_id!r} yet"
     elif (stamp.get("catalog"), stamp.get("vectors")) != (repo.catalog_version(),
                                                           repo.vectors_version(model_id)):
-        state.reason = (f"the $vectorSearch copy of model {model_id!r} is older than the "
-                        "catalog or its vectors")
+        state.reason = (f"the $vectorSearch copy of the vectors of model {model_id!r} is "
+                        "older than the catalog or the vectors")
     elif stamp.get("count") != state.documents:
-        state.reason = (f"the $vectorSearch copy of model {model_id!r} holds "
+        state.reason = (f"the $vectorSearch copy of the vectors of model {model_id!r} holds "
                         f"{state.documents} documents, {stamp.get('count')} were written")
     state.current = not state.reason
     return state
