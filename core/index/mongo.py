@@ -23,6 +23,7 @@ from core.index.base import Hit, normalise
 from core.storage.filters import USER_FIELDS, build_query
 from core.storage.search_index import (
     COPY_FIELDS,
+    SEARCH_COLLECTION,
     VECTOR_PATH,
     copy_id,
     copy_state,
@@ -161,7 +162,7 @@ def _ask(repo, model_id: str, index_name: str) -> Detection:
     col = search_collection(repo)
     dims = vector_dim(repo, model_id) or 1
     server = inspect_server(col, index_name, dims)
-    where = f"{repo.db.name}.{col.name}"
+    where = f"{repo.db.name}.{SEARCH_COLLECTION}"
     if not server.supported:
         return Detection(False, f"server has no $vectorSearch: {server.reason}")
     later = time.monotonic() + RECHECK_S
