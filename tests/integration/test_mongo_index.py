@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from pymongo.operations import SearchIndexModel
 
 from core.cli import main
 from core.index import IndexManager
@@ -18,7 +19,6 @@ from core.search.pipeline import SearchEngine
 from core.storage import Range
 from core.storage.search_index import (
     VECTOR_PATH,
-    ServerIndex,
     backfill,
     copy_state,
     search_collection,
@@ -138,37 +138,102 @@ def test_index_cli_refuses_on_a_server_without_search(cli_settings, repo, catalo
     assert repo.get_doc("meta", "search_copy|m1") is None
 
 
-class EmulatedVectorSearch:
-    """What an Atlas cluster would answer, emulated on the embedded server (no Atlas cluster
-    can be reached here): ``$vectorSearch`` runs its pre-filter as a find() on the real copy
-    collection, ranks by cosine, scores (1 + cos) / 2, and returns the projected fields."""
+class AtlasLike:
+    """What an Atlas cluster would answer, emulated over the real copy collection on the
+    embedded server (no Atlas cluster can be reached here): search indexes are listed,
+    created (PENDING until ``ready()``) and dropped; ``$vectorSearch`` runs its pre-filter as a
+    find() on the real collection, ranks by cosine and scores (1 + cos) / 2, as Atlas
+    documents for a cosine index. Everything else goes to the real collection."""
 
     def __init__(self, collection):
-        self.collection, self.pipelines = collection, []
+        self.real, self.indexes, self.created, self.pipelines = collection, {}, [], []
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def ready(self):
+        for index in self.indexes.values():
+            index.update(status="READY", queryable=True)
+
+    def list_search_indexes(self, name=None):
+        return iter([dict(ix) for n, ix in self.indexes.items() if name in (None, n)])
+
+    def create_search_index(self, model):
+        doc = dict(model.document)
+        self.created.append(doc)
+        self.indexes[doc["name"]] = {"name": doc["name"], "type": doc["type"],
+                                     "status": "PENDING", "queryable": False,
+                                     "latestDefinition": doc["definition"]}
+        return doc["name"]
+
+    def drop_search_index(self, name):
+        self.indexes.pop(name, None)
 
     def aggregate(self, pipeline):
+        if "$vectorSearch" not in pipeline[0]:
+            return self.real.aggregate(pipeline)
         self.pipelines.append(pipeline)
         search, project = pipeline[0]["$vectorSearch"], pipeline[1]["$project"]
         assert search["limit"] <= search["numCandidates"] <= 10_000
+        if search["index"] not in self.indexes:
+            return iter([])  # Atlas answers a missing index with no results
         q = np.asarray(search["queryVector"])
-        docs = list(self.collection.find(search["filter"]))
-        scored = [(float(np.dot(q, d[search["path"]])), d) for d in docs]
-        scored.sort(key=lambda sd: -sd[0])
-        return iter({"sku": d["sku"], "score": (1 + cos) / 2} for cos, d in
-                    scored[: search["limit"]] if project["sku"])
-
-    def find_one(self, query, projection=None):
-        return self.collection.find_one(query, projection)
+        docs = list(self.real.find(search.get("filter", {})))
+        scored = sorted(((float(np.dot(q, d[search["path"]])), d) for d in docs),
+                        key=lambda sd: -sd[0])
+        return iter({**{k: d[k] for k, keep in project.items() if keep == 1},
+                     **({"score": (1 + cos) / 2} if "score" in project else {})}
+                    for cos, d in scored[: search["limit"]])
 
 
-def test_server_path_gives_the_in_process_results(repo, settings, catalog, monkeypatch):
+@pytest.fixture
+def atlas(repo, monkeypatch):
+    """The search copy collection answers like Atlas for this test."""
+    import core.storage.search_index as storage
+
+    stand_in = AtlasLike(storage.search_collection(repo))
+    monkeypatch.setattr(storage, "search_collection", lambda _repo: stand_in)
+    monkeypatch.setattr(mongo_index, "search_collection", lambda _repo: stand_in)
+    return stand_in
+
+
+def test_index_commands_on_an_atlas_like_server(cli_settings, repo, catalog, atlas, capsys,
+                                                monkeypatch):
+    monkeypatch.setenv("BACKBONE", "m1")
+    assert main(["index", "status", "--json"]) == 0
+    state = json.loads(capsys.readouterr().out)
+    assert state["search_supported"] and state["index"] is None
+    assert state["searches_use"] == ("vector index: in-process (no vector search index "
+                                     f"'fashion_vectors' on {repo.db.name}.search_vectors: run "
+                                     "`python -m core index create --backfill`)")
+    assert main(["index", "create", "--backfill", "--json"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert created["created"] and created["backfilled"] == 12 and created["copy_current"]
+    assert atlas.created == [{"name": "fashion_vectors", "type": "vectorSearch",
+                              "definition": index_definition(16)}]
+    assert main(["index", "status", "--json"]) == 0
+    state = json.loads(capsys.readouterr().out)
+    assert state["index"]["status"] == "PENDING" and not state["index"]["queryable"]
+    assert state["copy"]["documents"] == 12 and state["copy"]["current"]
+    assert "'fashion_vectors' is PENDING, not queryable yet" in state["searches_use"]
+
+    atlas.ready()
+    assert main(["index", "create"]) == 0  # already there: nothing created twice
+    assert "already there" in capsys.readouterr().out and len(atlas.created) == 1
+    assert main(["index", "status"]) == 0
+    assert ("searches : vector index: MongoDB $vectorSearch (index 'fashion_vectors', "
+            "INDEX_KIND=auto)") in capsys.readouterr().out.splitlines()
+    assert main(["index", "drop"]) == 0
+    assert "dropped; copy: 12 documents deleted" in capsys.readouterr().out
+    assert atlas.indexes == {} and atlas.real.count_documents({}) == 0
+
+
+def test_server_path_gives_the_in_process_results(repo, settings, catalog, atlas, caplog):
+    caplog.set_level(logging.INFO, logger="core.index.mongo")
     backfill(repo, "m1")
-    emulated = EmulatedVectorSearch(search_collection(repo))
-    ready = {"name": "fashion_vectors", "type": "vectorSearch", "status": "READY",
-             "queryable": True, "latestDefinition": index_definition(16)}
-    monkeypatch.setattr(mongo_index, "inspect_server",
-                        lambda *_: ServerIndex(True, index=ready))
-    monkeypatch.setattr(mongo_index, "search_collection", lambda _repo: emulated)
+    atlas.create_search_index(SearchIndexModel(index_definition(16), name="fashion_vectors",
+                                               type="vectorSearch"))
+    atlas.ready()
     model = SimpleNamespace(model_id="m1")
     exact = SearchEngine(settings.with_(index_kind="exact"), embedder=model)
     for kind in ("auto", "mongo"):
@@ -182,7 +247,13 @@ def test_server_path_gives_the_in_process_results(repo, settings, catalog, monke
                 assert [r.score for r in got.results] == \
                     pytest.approx([r.score for r in want.results], abs=1e-5)
                 assert got.candidates == want.candidates
-    assert len(emulated.pipelines) == 2 * len(SPECS) * 2
+    probes = [p for p in atlas.pipelines if "sku" not in p[1]["$project"]]
+    assert len(probes) == 1  # asked once for the client, not on every query
+    assert len(atlas.pipelines) - len(probes) == 2 * len(SPECS) * 2
     assert served._subsets == {}  # filters went to $vectorSearch, not to an item query
+    assert [r.getMessage() for r in _records(caplog)] == [
+        "vector index: MongoDB $vectorSearch index 'fashion_vectors' for model 'm1'"]
     repo.bump_catalog_version()  # the copy is now behind the catalog: in-process again
     assert served.indexes.server(repo, "m1") is None
+    assert "older than the catalog or the vectors: run `python -m core index create " \
+           "--backfill`" in _records(caplog)[-1].getMessage()

@@ -167,3 +167,59 @@ def test_stored_vector_is_read_by_copy_id():
     assert index.vector("A") == pytest.approx([0.0, 0.6, 0.8])
     assert index.vector("B") is None
     assert col.lookups[0] == ({"_id": "m1|A"}, {VECTOR_PATH: 1})
+
+
+class AnsweringCollection:
+    """A collection whose search-index listing and aggregate answer as given (a list, or an
+    exception to raise)."""
+
+    def __init__(self, listed, aggregated):
+        self.listed, self.aggregated, self.pipelines = listed, aggregated, []
+
+    def _answer(self, value):
+        if isinstance(value, Exception):
+            raise value
+        return iter(value)
+
+    def list_search_indexes(self, name=None):
+        return self._answer(self.listed)
+
+    def aggregate(self, pipeline):
+        self.pipelines.append(pipeline)
+        return self._answer(self.aggregated)
+
+
+def test_what_servers_answer_is_read_as_search_support():
+    from pymongo.errors import OperationFailure
+
+    from core.storage.search_index import inspect_server
+
+    # mongod without a search process (MongoDB's documented answer)
+    not_enabled = OperationFailure(
+        "Using $vectorSearch requires additional configuration.", 31082,
+        {"ok": 0, "errmsg": "Using $vectorSearch requires additional configuration.",
+         "code": 31082, "codeName": "SearchNotEnabled"})
+    state = inspect_server(AnsweringCollection(not_enabled, []), "fashion_vectors", 8)
+    assert not state.supported and state.reason == (
+        "SearchNotEnabled (31082): Using $vectorSearch requires additional configuration.")
+    # nx-27017: lists nothing, refuses the stage
+    refused = OperationFailure("Aggregation stage '$vectorSearch' not supported")
+    col = AnsweringCollection([], refused)
+    state = inspect_server(col, "fashion_vectors", 8)
+    assert not state.supported and state.index is None
+    assert state.reason == "OperationFailure: Aggregation stage '$vectorSearch' not supported"
+    probe = col.pipelines[0][0]["$vectorSearch"]
+    assert probe["limit"] == 1 and probe["queryVector"] == [1.0] + [0.0] * 7
+    # Atlas without the index: an empty answer
+    state = inspect_server(AnsweringCollection([], []), "fashion_vectors", 8)
+    assert state.supported and state.index is None and state.reason == ""
+    # Atlas with it: probed with the index's own dimension
+    listed = {"name": "fashion_vectors", "status": "READY", "queryable": True,
+              "latestDefinition": index_definition(4)}
+    col = AnsweringCollection([listed], [])
+    state = inspect_server(col, "fashion_vectors", 8)
+    assert state.supported and state.dimensions == 4 and state.index["status"] == "READY"
+    assert len(col.pipelines[0][0]["$vectorSearch"]["queryVector"]) == 4
+    # a listed index that fails the query: search is there, this index cannot serve
+    state = inspect_server(AnsweringCollection([listed], refused), "fashion_vectors", 8)
+    assert state.supported and "fails: OperationFailure" in state.reason
