@@ -257,3 +257,15 @@ def test_server_path_gives_the_in_process_results(repo, settings, catalog, atlas
     assert served.indexes.server(repo, "m1") is None
     assert "older than the catalog or the vectors: run `python -m core index create " \
            "--backfill`" in _records(caplog)[-1].getMessage()
+
+
+def test_search_cli_takes_index_mongo(cli_settings, repo, catalog, capsys, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger="core.index.mongo")
+    monkeypatch.setenv("BACKBONE", "m1")
+    args = ["search", "--sku", "T002", "--k", "4", "--filter", "color=red,navy", "--json"]
+    assert main([*args, "--index", "exact"]) == 0
+    want = json.loads(capsys.readouterr().out)
+    assert main([*args, "--index", "mongo"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got == want and got and all(r["attrs"]["color"] in ("red", "navy") for r in got)
+    assert [r.levelno for r in _records(caplog)] == [logging.WARNING]
