@@ -173,7 +173,7 @@ def _print_counts(counted, as_json: bool) -> int:
 
 
 def cmd_recommend(args) -> int:
-    from core import recommend as rec
+    from core.search import recommend as rec
     from core.storage import FilterError
 
     cfg = settings()
