@@ -2,9 +2,9 @@
 server has a queryable index over a current copy of the model's vectors (docs/ATLAS.md).
 
 The pipeline and the index definition are pure functions of their inputs. Whether the server
-can be used is asked once per client and collection (re-asked after RECHECK_S while the
-index is missing or building); when it cannot, searches run on the in-process index and one
-log line says why.
+can be used is asked once per client and collection (a server with search is asked again
+after RECHECK_S: its index may be built or dropped meanwhile); when it cannot, searches run on
+the in-process index and one log line says why.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ class Detection:
     reason: str = ""
     supported: bool = False  # the server has $vectorSearch at all
     dim: int = 0
-    expires: float = float("inf")
+    expires: float = float("inf")  # monotonic time to ask again; a server without search: never
 
 
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # client -> {key: Detection}
@@ -159,13 +159,14 @@ def detect(repo, model_id: str, index_name: str = INDEX_NAME) -> Detection:
 
 
 def _ask(repo, model_id: str, index_name: str) -> Detection:
-    col = search_collection(repo)
-    dims = vector_dim(repo, model_id) or 1
-    server = inspect_server(col, index_name, dims)
+    dims = vector_dim(repo, model_id)
+    server = inspect_server(search_collection(repo), index_name, dims or 1)
     where = f"{repo.db.name}.{SEARCH_COLLECTION}"
     if not server.supported:
         return Detection(False, f"server has no $vectorSearch: {server.reason}")
     later = time.monotonic() + RECHECK_S
+    if dims is None:
+        return Detection(False, f"no vectors of model {model_id!r} yet", True, expires=later)
     if server.index is None:
         return Detection(False, f"no vector search index {index_name!r} on {where}: run "
                          f"`{COMMAND}`", True, expires=later)
@@ -179,7 +180,7 @@ def _ask(repo, model_id: str, index_name: str) -> Detection:
                          f"drop` then `{COMMAND}`", True, expires=later)
     if server.reason:
         return Detection(False, server.reason, True, expires=later)
-    return Detection(True, supported=True, dim=dims)
+    return Detection(True, supported=True, dim=dims, expires=later)  # it may be dropped
 
 
 def in_process_reason(repo, model_id: str) -> tuple[str, int]:
