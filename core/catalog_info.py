@@ -9,7 +9,10 @@ from core.storage import Repository
 
 
 def catalog_summary(repo: Repository, settings: Settings) -> dict[str, Any]:
-    """Counts by category and split, vectors per model, and which database this is."""
+    """Counts by category and split, vectors per model, which database this is and which
+    vector index searches use."""
+    from core.index.mongo import describe
+
     return {
         "database": {
             "uri": repo.conn.label, "embedded": repo.conn.embedded,
@@ -22,4 +25,5 @@ def catalog_summary(repo: Repository, settings: Settings) -> dict[str, Any]:
         "sources": repo.counts_by("source"),
         "vectors": {m: repo.vector_count(m) for m in repo.model_ids()},
         "documents": {k: repo.count_docs(k) for k in ("stores", "outfits", "pairs")},
+        "vector_index": describe(repo, settings.backbone, settings.index_kind),
     }

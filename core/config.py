@@ -26,9 +26,10 @@ DEFAULTS: dict[str, str] = {
     "INDEX_KIND": "auto",
 }
 
-# Vector index kinds: auto (exact up to core.index.ANN_MIN_ROWS vectors, then IVF), exact
-# (torch brute force), hnsw / ivf (FAISS approximate).
-INDEX_KINDS = ("auto", "exact", "hnsw", "ivf")
+# Vector index kinds: auto (the server's $vectorSearch index when it has a queryable one, else
+# exact up to core.index.ANN_MIN_ROWS vectors, then IVF), exact (torch brute force), hnsw / ivf
+# (FAISS approximate), mongo ($vectorSearch; in-process with a warning when the server has none).
+INDEX_KINDS = ("auto", "exact", "hnsw", "ivf", "mongo")
 
 
 class SettingsError(ValueError):

@@ -53,6 +53,7 @@ class DoctorReport:
     fix: bool
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    vector_index: str = ""  # which vector index searches use, and why (core.index.mongo)
 
     @property
     def healthy(self) -> bool:
@@ -64,6 +65,8 @@ class DoctorReport:
 
     def lines(self) -> list[str]:
         out = [f"catalog at {self.database}, files under {self.data_dir}"]
+        if self.vector_index:
+            out.append(f"  {self.vector_index}")
         for f in self.findings:
             mark = "ok  " if f.count == 0 else ("fixed" if f.left == 0 else "FOUND")
             line = f"  {mark} {f.title}: {f.count}"
@@ -98,10 +101,18 @@ def run_doctor(settings: Settings, opts: Options,
                        _orphan_vectors(repo, opts),
                        _orphan_files(repo, settings.data_dir, opts, report),
                        _stale_temps(settings.data_dir, opts)]
+    report.vector_index = _vector_index(settings, repo)
     if len(report.databases_checked) > 1:
         report.notes.append("files named by the items of " +
                             ", ".join(report.databases_checked[1:]) + " are kept too")
     return report
+
+
+def _vector_index(settings: Settings, repo: Repository) -> str:
+    """'vector index: in-process (server has no $vectorSearch: ...)' or the server's index."""
+    from core.index.mongo import describe
+
+    return describe(repo, settings.backbone, settings.index_kind)
 
 
 def _stale_pid(settings: Settings, opts: Options) -> Finding:

@@ -30,6 +30,9 @@ db = summary["database"]
 kind = "embedded server (nx-27017)" if db["embedded"] else "external MongoDB"
 st.success(f"Connected to **{kind}** at `{mask_uri(db['uri'])}` · database `{db['name']}` · "
            f"collection `{db['collection']}`", icon="🗄️")
+if summary.get("vector_index"):  # "$" escaped: markdown would read "$...$" as maths
+    line = summary["vector_index"].replace("$", "\\$")
+    st.caption(line[:1].upper() + line[1:])
 
 cols = st.columns(4)
 cols[0].metric("Items", f"{summary['items']:,}")

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "core.cli.tag_cmd",
     "core.cli.colour_cmd",
     "core.cli.search_cmd",
+    "core.cli.index_cmd",
     "core.cli.refine_cmd",
     "core.cli.explore_cmd",
     "core.cli.outfit_cmd",

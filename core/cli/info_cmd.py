@@ -43,6 +43,7 @@ def run_info(args) -> int:
         print(f"  {cat:<14}{n:>7}")
     for model, n in summary["vectors"].items():
         print(f"vectors  : {model}: {n}")
+    print(f"search   : {summary['vector_index']}")
     ready = [n for n, ok in summary["backbones"].items() if ok]
     missing = [n for n, ok in summary["backbones"].items() if not ok]
     print(f"backbone : {cfg.backbone} (BACKBONE); weights here for {', '.join(ready) or 'none'}"

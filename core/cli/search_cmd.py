@@ -31,9 +31,11 @@ def register(sub, groups) -> None:
                         "colour come first among near-equally similar ones)")
     p.add_argument("--top-categories", action="store_true",
                    help="count the predicted categories of all IMAGEs instead of searching")
-    p.add_argument("--index", choices=("auto", "exact", "ivf", "hnsw"), default=None,
-                   help="index kind (default: the INDEX_KIND setting; auto: exact up to 200k "
-                        "vectors, then IVF)")
+    p.add_argument("--index", choices=("auto", "exact", "ivf", "hnsw", "mongo"), default=None,
+                   help="index kind (default: the INDEX_KIND setting; auto: the server's "
+                        "$vectorSearch index when it has a queryable one, else exact up to 200k "
+                        "vectors, then IVF; mongo: $vectorSearch, in-process when the server "
+                        "has none)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_search)
 

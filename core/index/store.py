@@ -30,7 +30,8 @@ from core.index.exact import ExactIndex
 log = logging.getLogger(__name__)
 
 ANN_MIN_ROWS = 200_000  # "auto" switches to the approximate index above this many vectors
-KINDS = INDEX_KINDS  # auto | exact | hnsw | ivf (the INDEX_KIND setting)
+KINDS = INDEX_KINDS  # auto | exact | hnsw | ivf | mongo (the INDEX_KIND setting)
+SERVER_KINDS = ("auto", "mongo")  # kinds that use the server's $vectorSearch when it can
 
 
 class NoVectors(LookupError):
@@ -45,10 +46,11 @@ def embed_command(model_id: str) -> str:
 
 
 def choose_kind(n: int, kind: str = "auto") -> str:
-    """The concrete index kind for ``n`` vectors: exact up to ANN_MIN_ROWS, then IVF."""
+    """The concrete in-process index kind for ``n`` vectors: exact up to ANN_MIN_ROWS, then
+    IVF (also for mongo: the in-process index it falls back to)."""
     if kind not in KINDS:
         raise ValueError(f"unknown index kind {kind!r}; choose from {', '.join(KINDS)}")
-    if kind != "auto":
+    if kind not in SERVER_KINDS:
         return kind
     return "ivf" if n > ANN_MIN_ROWS else "exact"
 
@@ -152,6 +154,15 @@ class IndexManager:
             index = self._load_or_build(repo, model_id, *stamp)
             self._live[model_id] = (stamp, index)
             return index
+
+    def server(self, repo, model_id: str):
+        """The server's $vectorSearch index of ``model_id`` (core.index.mongo) when the kind
+        allows it and the server can serve it; None: search the in-process index."""
+        if self.kind not in SERVER_KINDS:
+            return None
+        from core.index.mongo import server_index
+
+        return server_index(repo, model_id, explicit=self.kind == "mongo")
 
     def _load_or_build(self, repo, model_id: str, version: int, count: int,
                        vectors_version: int) -> VectorIndex:

@@ -292,6 +292,9 @@ class _FixedIndex:
     def get(self, _repo, _model_id: str):
         return self.index
 
+    def server(self, _repo, _model_id: str):  # the benchmark measures the in-process index
+        return None
+
 
 def sample_photos(settings, count: int = 8, side: int = 1024) -> list[bytes]:
     """JPEG query photos with ``side`` px on the long edge (a typical upload): catalog photos

@@ -7,7 +7,8 @@ Modes: plain similarity, or "this exact item" (the query re-weighted towards ite
 against the same stored vectors); category-restricted (predict the category, search
 within it, report the prediction and its confidence); "more like this" for a catalog item; and
 the top categories of a set of photos. Attribute filters go to MongoDB through the repository's
-safe filter builder and restrict the index's candidate set.
+safe filter builder and restrict the index's candidate set; with the server's vector search
+index (INDEX_KIND mongo or auto, core.index.mongo) they go into its ``$vectorSearch`` filter.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from core.config import Settings
 from core.images import ImageRejected, load_image, load_photo
 from core.index import IndexManager, VectorIndex
 from core.index.kernels import SEARCH_THREADS, torch_threads
+from core.index.mongo import can_filter
 from core.models.masking import mask_image
 from core.storage import FilterError, Item, Range, build_query
 from core.storage.filters import check_user_filters
@@ -300,8 +302,7 @@ class SearchEngine:
         """Neighbours of a catalog item (its stored vector; its image when it has none)."""
         t = _Timer()
         filter_key(filters)
-        index = self.index(repo)
-        vec = index.vector(sku)
+        vec = (self.indexes.server(repo, self.model_id) or self.index(repo)).vector(sku)
         item = repo.get_item(sku)
         if item is None:
             raise KeyError(f"no item {sku!r} in the catalog")
@@ -321,15 +322,22 @@ class SearchEngine:
 
     def _search(self, repo, vec: np.ndarray, k: int, filters: dict[str, Any],
                 exclude: tuple[str, ...], outcome: SearchOutcome, t: _Timer) -> None:
-        index = self.index(repo)
-        subset = self.candidates(repo, filters)
-        outcome.candidates = None if subset is None else len(subset)
-        t.lap("filter")
         pool = max(k, POOL) if outcome.colour_ranked else k
-        hits = index.search(vec, pool, subset=subset, exclude=exclude)[0]
-        # filtered items exist, but none of them has a vector yet
-        outcome.unembedded = len(subset) - len(index.rows_of(subset)) if subset and not hits \
-            else 0
+        server = self.indexes.server(repo, self.model_id) if can_filter(filters) else None
+        if server is not None:  # MongoDB's $vectorSearch applies the filters itself
+            outcome.candidates = repo.count_items(filters) if filters else None
+            t.lap("filter")
+            hits = server.search(vec, pool, filters=filters, exclude=exclude)
+            outcome.unembedded = (outcome.candidates or 0) if not hits else 0
+        else:
+            index = self.index(repo)
+            subset = self.candidates(repo, filters)
+            outcome.candidates = None if subset is None else len(subset)
+            t.lap("filter")
+            hits = index.search(vec, pool, subset=subset, exclude=exclude)[0]
+            # filtered items exist, but none of them has a vector yet
+            outcome.unembedded = len(subset) - len(index.rows_of(subset)) \
+                if subset and not hits else 0
         t.lap("search")
         # "more like this" searches stored vectors without loading the model: only a photo
         # query in another mode than "similar" needs the embedder's score scale.

@@ -25,6 +25,8 @@ def test_home_masks_the_database_password(app_test, small_catalog, monkeypatch):
     text = _texts(at)
     assert "hunter2" not in text
     assert "mongodb://shop:***@db.example:27017/" in text
+    # the embedded server has no $vectorSearch: searches run on the in-process index
+    assert "Vector index: in-process (server has no \\$vectorSearch: " in text
 
 
 def test_home_says_where_to_start(app_test, small_catalog):

@@ -145,7 +145,7 @@ def test_index_kind_setting_reaches_the_search_engine(repo, settings, monkeypatc
     monkeypatch.setenv("INDEX_KIND", "flat")
     with pytest.raises(SettingsError, match="INDEX_KIND='flat'"):
         load_settings(env_file=settings.data_dir / "none.env")
-    with pytest.raises(SettingsError, match="use one of auto, exact, hnsw, ivf"):
+    with pytest.raises(SettingsError, match="use one of auto, exact, hnsw, ivf, mongo"):
         IndexManager(settings.with_(index_kind="flat"))
 
 

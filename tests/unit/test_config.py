@@ -59,5 +59,5 @@ def test_index_kind_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("INDEX_KIND", "ivf")
     assert load_settings(env_file=env).index_kind == "ivf"
     monkeypatch.setenv("INDEX_KIND", "annoy")
-    with pytest.raises(SettingsError, match=r"INDEX_KIND='annoy'.*auto, exact, hnsw, ivf"):
+    with pytest.raises(SettingsError, match=r"INDEX_KIND='annoy'.*auto, exact, hnsw, ivf, mongo"):
         load_settings(env_file=env)

@@ -108,6 +108,8 @@ def test_choose_kind():
     assert choose_kind(1000) == "exact"
     assert choose_kind(10_000_000) == "ivf"
     assert choose_kind(10, "hnsw") == "hnsw"
+    # mongo searches on the server when it can; its in-process fallback follows the auto rule
+    assert choose_kind(1000, "mongo") == "exact" and choose_kind(10_000_000, "mongo") == "ivf"
     with pytest.raises(ValueError):
         choose_kind(10, "bogus")
 
