@@ -81,9 +81,11 @@ class VectorCache:
             (tmp / "key.json").write_text(json.dumps(key))
             try:
                 os.replace(tmp, target)
-            except OSError:  # another process wrote the same key first: keep its entry
-                if not (target / "key.json").exists():
-                    raise
+            except OSError:  # an entry of this key is there (unreadable, or a twin): swap
+                aside = Path(tempfile.mkdtemp(prefix=".old-", dir=self.root))
+                os.replace(target, aside / "entry")
+                os.replace(tmp, target)
+                shutil.rmtree(aside, ignore_errors=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         for old in self.root.glob(f"{slug(model_id)}__*"):
