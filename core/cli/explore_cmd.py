@@ -28,6 +28,10 @@ def register(sub, groups) -> None:
                    help="t-SNE iterations, {}..{} (default {})".format(*d.ITERATIONS,
                                                                      d.iterations))
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--sample", type=int, default=d.sample,
+                   help="map at most this many items: a larger catalog is mapped through a "
+                        "category-stratified sample, {}..{} (default {})".format(*d.SAMPLE,
+                                                                                d.sample))
     p.add_argument("--color-by", default="cluster",
                    choices=("cluster", "category", "color", "pattern", "season"))
     p.add_argument("--no-cache", action="store_true", help="recompute even if a result is stored")
@@ -80,7 +84,7 @@ def run_explore(args) -> int:
         if k == 0:
             k = suggest_clusters(repo, model, progress=bar)["k"]
         params = MapParams(method=args.method, clusters=k, perplexity=args.perplexity,
-                           iterations=args.iterations, seed=args.seed)
+                           iterations=args.iterations, seed=args.seed, sample=args.sample)
         emap = build_map(repo, model, params, progress=bar, use_cache=not args.no_cache)
     except ExploreError as exc:
         raise CliError(str(exc)) from None
@@ -107,6 +111,7 @@ def _result(emap, seconds: float, out: Path) -> dict:
                  "top": {k: {"value": v, "share": round(sh, 3)} for k, (v, sh) in s.top.items()},
                  "representatives": s.representatives} for s in emap.summaries]
     return {"method": emap.params.method, "n": emap.n, "seconds": round(seconds, 2),
+            "sampled_from": emap.sampled_from,
             "model": emap.model_id, "k": emap.params.clusters, "cached": emap.cached,
             "silhouette": emap.silhouette, "png": str(out / "map.png"),
             "csv": str(out / "clusters.csv"), "clusters": clusters}
