@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,9 @@ def register(sub, groups) -> None:
     b.add_argument("--dim", type=int, default=128)
     b.add_argument("--iterations", type=int, default=750)
     b.add_argument("--clusters", type=int, default=20)
+    b.add_argument("--engines", action="store_true",
+                   help="instead: scikit-learn's t-SNE against openTSNE's FFT t-SNE on the "
+                        "same points (each size)")
     add_json_flag(b)
     b.set_defaults(handler=run_bench)
 
@@ -138,10 +142,20 @@ def run_bench(args) -> int:
         raise CliError("--sizes needs point counts of at least 10")
     bar = _Bar("bench explore")
     try:
-        rows = bench_sizes(sizes, dim=args.dim, iterations=args.iterations,
-                           clusters=args.clusters, progress=bar)
+        if args.engines:
+            from core.explore.bench import bench_tsne_engines
+
+            rows = [bench_tsne_engines(n, dim=args.dim, iterations=args.iterations,
+                                       clusters=args.clusters, progress=bar) for n in sizes]
+        else:
+            rows = bench_sizes(sizes, dim=args.dim, iterations=args.iterations,
+                               clusters=args.clusters, progress=bar)
     finally:
         bar.close()
+    if args.engines and not args.json:
+        for r in rows:
+            print(json.dumps(r))
+        return 0
     if args.json:
         emit_json({"rows": rows})
     else:
