@@ -20,10 +20,10 @@ from core.progress import FractionProgress
 log = logging.getLogger(__name__)
 
 PCA_DIMS = 50  # t-SNE and k-means run on this many principal components (speed, less noise)
-# From this many points t-SNE runs on openTSNE's FFT gradient when it is installed: at 20,000 x
-# 128 it took 38 s where scikit-learn's Barnes-Hut took 87 s, keeping as many neighbours
-# (docs/RESULTS.md, Explore). Below, or without openTSNE, scikit-learn's runs.
-FFT_MIN_POINTS = 5_000
+# From this many points t-SNE runs on openTSNE's FFT gradient when it is installed: 28 s against
+# scikit-learn's Barnes-Hut 45 s at 10,000 x 128, 38 s against 87 s at 20,000, keeping as many
+# neighbours; at 5,000 scikit-learn's was faster (12 s against 17 s; docs/RESULTS.md, Explore).
+FFT_MIN_POINTS = 10_000
 _ITERATION = re.compile(r"Iteration (\d+)")
 
 
