@@ -74,7 +74,7 @@ def sample_skus(repo, model_id: str, size: int, seed: int = 0) -> list[str]:
         return skus
     category = {}
     for cat in repo.distinct_values("category"):
-        for s in repo.skus_matching({"category": cat}):
+        for s in repo.skus_in_category(cat):
             category[s] = str(cat)
     groups = [category.get(s, "unknown") for s in skus]  # a vector of a deleted item
     return [skus[r] for r in stratified_rows(groups, size, seed)]

@@ -32,3 +32,12 @@ def test_small_catalog_is_mapped_whole_without_a_note(repo):
     seed_catalog(repo, n=40)
     emap = build_map(repo, MODEL, MapParams("pca", clusters=4, sample=40))
     assert emap.n == 40 and emap.sampled_from == 0 and sample_note(emap) is None
+
+
+def test_skus_of_a_category_are_read_in_pages(repo):
+    seed_catalog(repo, n=40)
+    every = repo.skus_matching({"category": "dress"})
+    assert len(every) > 3
+    assert repo.skus_in_category("dress", page_size=3) == every
+    assert repo.skus_in_category("dress", page_size=len(every)) == every
+    assert repo.skus_in_category("no such category") == []
