@@ -48,7 +48,8 @@ memo = resource("core.explore:map_memo")
 # state only (a default as well would clash with the k suggestion written there).
 d = ex.MapParams()
 for key, value in {"explore_k": d.clusters, "explore_perplexity": int(d.perplexity),
-                   "explore_iterations": d.iterations, "explore_seed": d.seed}.items():
+                   "explore_iterations": d.iterations, "explore_seed": d.seed,
+                   "explore_sample": d.sample}.items():
     st.session_state.setdefault(key, value)
 if "explore_k_pending" in st.session_state:  # a suggestion from the previous run
     st.session_state["explore_k"] = st.session_state.pop("explore_k_pending")
@@ -62,11 +63,15 @@ k = c3.number_input("Clusters (k)", *ex.MapParams.CLUSTERS, key="explore_k")
 suggest = c4.button("Suggest k", key="explore_suggest", help="best silhouette score, k = 2…20")
 color_by = c5.selectbox("Colour by", ex.COLOR_BY, key="explore_color_by")
 with st.expander("t-SNE settings"):
-    t1, t2, t3 = st.columns(3)
+    t1, t2, t3, t4 = st.columns(4)
     perplexity = t1.slider("Perplexity", *ex.MapParams.PERPLEXITY, key="explore_perplexity")
     iterations = t2.slider("Iterations", *ex.MapParams.ITERATIONS, step=50,
                            key="explore_iterations")
     seed = t3.number_input("Seed", 0, 10_000, key="explore_seed")
+    sample = t4.number_input("Items on the map (at most)", *ex.MapParams.SAMPLE, step=1000,
+                             key="explore_sample",
+                             help="a larger catalog is mapped through a sample of this many "
+                                  "items, drawn per category in proportion")
 
 if suggest:
     bar = st.progress(0.0, text="Trying k = 2…20")
@@ -81,7 +86,7 @@ if "explore_k_scores" in st.session_state:
                + ", ".join(f"{kk}: {s:.2f}" for kk, s in scores.items()) + ")")
 
 params = ex.MapParams(method=method, clusters=int(k), perplexity=float(perplexity),
-                   iterations=int(iterations), seed=int(seed))
+                      iterations=int(iterations), seed=int(seed), sample=int(sample))
 bar = st.progress(0.0, text="Preparing the map…")
 try:
     emap = memo.get(repo, model, params, progress=lambda f, m: bar.progress(f, text=m))
@@ -93,6 +98,8 @@ bar.empty()
 quality = f" · silhouette {emap.silhouette:.2f}" if emap.silhouette is not None else ""
 origin = "stored result" if emap.cached else f"computed in {emap.seconds:.1f}s"
 st.caption(f"{emap.n:,} items · model `{model}` · {origin}{quality}")
+if note := ex.sample_note(emap):
+    st.info(note)
 
 
 def place_photo():

@@ -38,7 +38,7 @@ GROUPS = {
     "train": "train a model: encoder, classifier, feedback, compat",
     "eval": "evaluate: search, classify, colour, feedback, compat, simulate",
     "outfit": "outfits: score, complete, fitb",
-    "bench": "benchmarks: search, ingest, explore",
+    "bench": "benchmarks: search, scale, ingest, explore",
 }
 
 

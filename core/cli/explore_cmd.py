@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,10 @@ def register(sub, groups) -> None:
                    help="t-SNE iterations, {}..{} (default {})".format(*d.ITERATIONS,
                                                                      d.iterations))
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--sample", type=int, default=d.sample,
+                   help="map at most this many items: a larger catalog is mapped through a "
+                        "category-stratified sample, {}..{} (default {})".format(*d.SAMPLE,
+                                                                                d.sample))
     p.add_argument("--color-by", default="cluster",
                    choices=("cluster", "category", "color", "pattern", "season"))
     p.add_argument("--no-cache", action="store_true", help="recompute even if a result is stored")
@@ -40,6 +45,9 @@ def register(sub, groups) -> None:
     b.add_argument("--dim", type=int, default=128)
     b.add_argument("--iterations", type=int, default=750)
     b.add_argument("--clusters", type=int, default=20)
+    b.add_argument("--engines", action="store_true",
+                   help="instead: scikit-learn's t-SNE against openTSNE's FFT t-SNE on the "
+                        "same points (each size)")
     add_json_flag(b)
     b.set_defaults(handler=run_bench)
 
@@ -80,7 +88,7 @@ def run_explore(args) -> int:
         if k == 0:
             k = suggest_clusters(repo, model, progress=bar)["k"]
         params = MapParams(method=args.method, clusters=k, perplexity=args.perplexity,
-                           iterations=args.iterations, seed=args.seed)
+                           iterations=args.iterations, seed=args.seed, sample=args.sample)
         emap = build_map(repo, model, params, progress=bar, use_cache=not args.no_cache)
     except ExploreError as exc:
         raise CliError(str(exc)) from None
@@ -107,6 +115,7 @@ def _result(emap, seconds: float, out: Path) -> dict:
                  "top": {k: {"value": v, "share": round(sh, 3)} for k, (v, sh) in s.top.items()},
                  "representatives": s.representatives} for s in emap.summaries]
     return {"method": emap.params.method, "n": emap.n, "seconds": round(seconds, 2),
+            "sampled_from": emap.sampled_from,
             "model": emap.model_id, "k": emap.params.clusters, "cached": emap.cached,
             "silhouette": emap.silhouette, "png": str(out / "map.png"),
             "csv": str(out / "clusters.csv"), "clusters": clusters}
@@ -133,10 +142,20 @@ def run_bench(args) -> int:
         raise CliError("--sizes needs point counts of at least 10")
     bar = _Bar("bench explore")
     try:
-        rows = bench_sizes(sizes, dim=args.dim, iterations=args.iterations,
-                           clusters=args.clusters, progress=bar)
+        if args.engines:
+            from core.explore.bench import bench_tsne_engines
+
+            rows = [bench_tsne_engines(n, dim=args.dim, iterations=args.iterations,
+                                       clusters=args.clusters, progress=bar) for n in sizes]
+        else:
+            rows = bench_sizes(sizes, dim=args.dim, iterations=args.iterations,
+                               clusters=args.clusters, progress=bar)
     finally:
         bar.close()
+    if args.engines and not args.json:
+        for r in rows:
+            print(json.dumps(r))
+        return 0
     if args.json:
         emit_json({"rows": rows})
     else:

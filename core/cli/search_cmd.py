@@ -1,4 +1,5 @@
-"""`search` (photo or sku -> similar items; top categories), `recommend`, `bench search`."""
+"""`search` (photo or sku -> similar items; top categories), `recommend`, `bench search`
+(and `bench scale`, from core/cli/scale_cmd.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.cli import scale_cmd
 from core.cli.common import CliError, add_json_flag, emit_json, parse_kv, repository, settings
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ def register(sub, groups) -> None:
     p.add_argument("--no-e2e", action="store_true", help="skip the photo->results latency")
     add_json_flag(p)
     p.set_defaults(handler=cmd_bench)
+    scale_cmd.register_bench(groups)
 
 
 def parse_filters(pairs: list[str] | None) -> dict[str, Any]:

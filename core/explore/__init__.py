@@ -19,8 +19,9 @@ _WHERE = {
     "memo": ("MapMemo", "map_memo", "photo_embedder"),
     "params": ("METHODS", "ExploreError", "MapParams", "ProjectionParams"),
     "projection": ("Projection", "normalise", "project"),
+    "sample": ("SAMPLE_SIZE", "sample_skus", "stratified_rows"),
     "service": ("ExploreMap", "Placement", "build_map", "ensure_vectors", "place",
-                "suggest_clusters"),
+                "sample_note", "suggest_clusters"),
 }
 _MODULE = {name: module for module, names in _WHERE.items() for name in names}
 __all__ = sorted(_MODULE)

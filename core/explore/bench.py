@@ -68,3 +68,43 @@ def bench_vectors(unit: np.ndarray, *, iterations: int = 750, clusters: int = 20
            "load_average": round(load, 2)}
     log.info("bench %s", row)
     return row
+
+
+def knn_kept(features: np.ndarray, coords: np.ndarray, k: int = 10) -> float:
+    """Mean share of each point's k nearest neighbours (in ``features``) that are also among
+    its k nearest on the map: how much local structure a projection keeps."""
+    from sklearn.neighbors import NearestNeighbors
+
+    high = NearestNeighbors(n_neighbors=k + 1).fit(features).kneighbors(return_distance=False)
+    low = NearestNeighbors(n_neighbors=k + 1).fit(coords).kneighbors(return_distance=False)
+    kept = [len(set(h[1:]) & set(lo[1:])) for h, lo in zip(high, low, strict=True)]
+    return float(np.mean(kept)) / k
+
+
+def bench_tsne_engines(n: int, *, dim: int = 128, iterations: int = 750, clusters: int = 20,
+                       seed: int = 0, progress: FractionProgress | None = None
+                       ) -> dict[str, object]:
+    """scikit-learn's Barnes-Hut t-SNE against openTSNE's FFT t-SNE on the same PCA-50
+    features in one run: seconds and the share of 10-nearest neighbours each map keeps."""
+    from core.explore.projection import fft_tsne_available, idle_cores, tsne, tsne_fft
+
+    unit, _ = synthetic_vectors(n, dim, centers=clusters, seed=seed)
+    features = reduce(unit, seed=seed)
+    params = ProjectionParams("tsne", iterations=iterations, seed=seed)
+    threads = idle_cores()
+    engines = {"sklearn_barnes_hut": tsne}
+    if fft_tsne_available():
+        engines["opentsne_fft"] = tsne_fft
+    row: dict[str, object] = {"n": n, "dim": dim, "iterations": iterations, "threads": threads,
+                              "cpus": os.cpu_count() or 1}
+    for i, (name, fn) in enumerate(engines.items()):
+        t0 = time.perf_counter()
+        coords = fn(features, params, scaled(progress, i / len(engines),
+                                             (i + 1) / len(engines)), threads=threads)
+        row[name] = {"seconds": round(time.perf_counter() - t0, 2),
+                     "knn10_kept": round(knn_kept(features, coords), 3)}
+    if "opentsne_fft" not in engines:
+        row["opentsne_fft"] = None  # not installed
+    row["load_average"] = round(os.getloadavg()[0], 2)
+    log.info("bench %s", row)
+    return row

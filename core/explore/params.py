@@ -49,11 +49,16 @@ class ProjectionParams:
 
 @dataclass(frozen=True)
 class MapParams(ProjectionParams):
-    """Everything that shapes a map: the projection's settings and the number of clusters
-    (the seed is also k-means'). Give ``clusters`` by name."""
+    """Everything that shapes a map: the projection's settings, the number of clusters (the
+    seed is also k-means' and the sample's) and the most items it shows. Give ``clusters``
+    and ``sample`` by name."""
 
     clusters: int = 8
+    # A catalog with more vectors is mapped through a category-stratified sample of this size
+    # (core/explore/sample.py).
+    sample: int = 20_000
     CLUSTERS: ClassVar[tuple[int, int]] = (1, 100)
+    SAMPLE: ClassVar[tuple[int, int]] = (10, 200_000)
 
     @property
     def projection(self) -> ProjectionParams:
@@ -67,3 +72,6 @@ class MapParams(ProjectionParams):
         low, high = self.CLUSTERS
         if not low <= self.clusters <= high:
             raise ExploreError(f"clusters must be in [{low}, {high}], got {self.clusters}")
+        low, high = self.SAMPLE
+        if not low <= self.sample <= high:
+            raise ExploreError(f"sample must be in [{low}, {high}], got {self.sample}")

@@ -37,6 +37,7 @@ from core.explore.projection import (
     project,
     reduce,
 )
+from core.explore.sample import SAMPLE_SIZE, sample_skus
 from core.progress import FractionProgress
 from core.storage import Item, Range, Repository
 
@@ -73,6 +74,8 @@ class ExploreMap:
     cached: bool
     linear: tuple[np.ndarray, np.ndarray] | None = None  # PCA mean and components
     unit_vectors: np.ndarray | None = field(default=None, repr=False)
+    sampled_from: int = 0  # the model's vector count when the map shows a sample of them
+    sample_size: int = 0  # how many items that sample drew
 
     @property
     def n(self) -> int:
@@ -136,8 +139,8 @@ def _compute(repo: Repository, model_id: str, params: MapParams, stamp: dict[str
              keys: tuple[str, str], docs: list[dict | None], progress: FractionProgress | None
              ) -> tuple[list[dict], np.ndarray, list[str]]:
     """Compute whatever of (projection, clusters) is not cached, store it, return both docs."""
-    report(progress, 0.0, "reading vectors")
-    skus, vectors = repo.vectors(model_id)
+    skus, vectors = _read_vectors(repo, model_id, stamp["n"], params.sample, params.seed,
+                                  progress)
     unit = normalise(vectors)
     features = reduce(unit, seed=0)
     pdoc, cdoc = docs
@@ -159,6 +162,29 @@ def _compute(repo: Repository, model_id: str, params: MapParams, stamp: dict[str
     return [pdoc, cdoc], unit, skus
 
 
+def _read_vectors(repo: Repository, model_id: str, n: int, sample: int, seed: int,
+                  progress: FractionProgress | None) -> tuple[list[str], np.ndarray]:
+    """All of a model's vectors, or those of a category-stratified sample above ``sample``."""
+    if n <= sample:
+        report(progress, 0.0, "reading vectors")
+        return repo.vectors(model_id)
+    report(progress, 0.0, f"choosing a stratified sample of {sample:,} of {n:,} items")
+    return repo.vectors(model_id, skus=sample_skus(repo, model_id, sample, seed))
+
+
+def _sample_part(stamp: dict[str, Any], params: MapParams) -> dict[str, int]:
+    """The sample in a cache key (nothing when the whole catalog is mapped: keys unchanged)."""
+    return {"sample": params.sample} if stamp["n"] > params.sample else {}
+
+
+def sample_note(emap: ExploreMap) -> str | None:
+    """What the page says when the map shows a sample, else None."""
+    if not emap.sampled_from:
+        return None
+    return (f"Showing a stratified sample of {emap.sample_size:,} of {emap.sampled_from:,} "
+            "items (every category keeps its share).")
+
+
 def build_map(repo: Repository, model_id: str, params: MapParams, *,
               progress: FractionProgress | None = None, use_cache: bool = True) -> ExploreMap:
     """The map of a model's vectors: from the cache when it is current, else computed."""
@@ -168,8 +194,9 @@ def build_map(repo: Repository, model_id: str, params: MapParams, *,
     if stamp["n"] < 3:
         raise ExploreError(f"model {model_id!r} has {stamp['n']} vectors (need at least 3): "
                            f"run `python -m core embed --backbone {model_id}` first")
-    keys = (_key("proj", stamp, params.projection.as_dict()),
-            _key("clus", stamp, {"k": params.clusters, "seed": params.seed}))
+    part = _sample_part(stamp, params)
+    keys = (_key("proj", stamp, {**params.projection.as_dict(), **part}),
+            _key("clus", stamp, {"k": params.clusters, "seed": params.seed, **part}))
     docs = [repo.get_doc(KIND, k) if use_cache else None for k in keys]
     if docs[0] and docs[1] and docs[1]["skus_digest"] != _digest(docs[0]["skus"]):
         docs[1] = None  # stored from a different vector set: recompute the clusters
@@ -213,18 +240,21 @@ def _assemble(repo: Repository, model_id: str, params: MapParams, stamp: dict[st
     if "mean" in pdoc:
         linear = (np.asarray(pdoc["mean"], dtype=np.float32),
                   np.asarray(pdoc["components"], dtype=np.float32))
+    sampled = stamp["n"] > params.sample
     return ExploreMap(
         model_id=model_id, catalog_version=stamp["catalog_version"], vector_count=stamp["n"],
         params=params, table=table, items=items, summaries=summaries,
         silhouette=cdoc.get("silhouette"), seconds=0.0, cached=False, linear=linear,
         unit_vectors=unit[rows] if unit is not None else None,
+        sampled_from=stamp["n"] if sampled else 0, sample_size=len(skus) if sampled else 0,
     )
 
 
 def ensure_vectors(emap: ExploreMap, repo: Repository) -> np.ndarray:
     """The map's unit vectors aligned with its rows (read once, then kept on the map)."""
     if emap.unit_vectors is None:
-        skus, vectors = repo.vectors(emap.model_id)
+        wanted = emap.table["sku"].tolist() if emap.sampled_from else None
+        skus, vectors = repo.vectors(emap.model_id, skus=wanted)
         pos = {s: i for i, s in enumerate(skus)}
         missing = [s for s in emap.table["sku"] if s not in pos]
         if missing:
@@ -264,11 +294,11 @@ def suggest_clusters(repo: Repository, model_id: str, *, k_min: int = 2, k_max: 
     stamp = _stamp(repo, model_id)
     if stamp["n"] < 3:
         raise ExploreError(f"model {model_id!r} has {stamp['n']} vectors (need at least 3)")
-    key = _key("ksug", stamp, {"k_min": k_min, "k_max": k_max})
+    part = {"sample": SAMPLE_SIZE} if stamp["n"] > SAMPLE_SIZE else {}
+    key = _key("ksug", stamp, {"k_min": k_min, "k_max": k_max, **part})
     doc = repo.get_doc(KIND, key) if use_cache else None
     if doc is None:
-        report(progress, 0.0, "reading vectors")
-        _, vectors = repo.vectors(model_id)
+        _, vectors = _read_vectors(repo, model_id, stamp["n"], SAMPLE_SIZE, 0, progress)
         sug = suggest_k(reduce(normalise(vectors), seed=0), k_min, k_max,
                         progress=scaled(progress, 0.1, 1.0))
         doc = {"_id": key, "kind": "k_suggestion", **stamp, "k": sug.k,

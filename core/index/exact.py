@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -75,7 +76,9 @@ class ExactIndex(VectorIndex):
             raise ValueError(f"{len(skus)} skus for {m.shape[0]} vectors")
         super().__init__(skus, m.shape[1], model_id)
         self.device = torch.device(device)
-        self.matrix = torch.from_numpy(m).to(self.device)
+        with warnings.catch_warnings():  # a memory-mapped cache file is read-only: never written
+            warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+            self.matrix = torch.from_numpy(m).to(self.device)
         if storage not in STORAGES:
             raise ValueError(f"unknown storage {storage!r}; use {' or '.join(STORAGES)}")
         if storage == "auto":

@@ -1,6 +1,8 @@
 """Indexes built from MongoDB vectors, cached on disk and kept current.
 
-The on-disk cache is keyed by model id + catalog version + vector count + vectors version,
+The model's raw vectors are cached on disk as well (core/index/vectorcache.py), so a new
+index kind or a restart after a lost index file reads no vectors from MongoDB. The on-disk
+index cache is keyed by model id + catalog version + vector count + vectors version,
 so a restart loads the index in about a second, while an ingest (catalog version bump), any
 write or delete of the model's vectors (vectors version: re-embedding with a new encoder keeps
 the count but changes every vector) or another model id builds a fresh one. Stale entries of
@@ -26,6 +28,7 @@ from core.config import INDEX_KINDS, Settings, index_kind
 from core.index.ann import AnnIndex
 from core.index.base import VectorIndex, normalise
 from core.index.exact import ExactIndex
+from core.index.vectorcache import VectorCache, cached_vectors
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +91,7 @@ class IndexCache:
             meta = json.loads((folder / "meta.json").read_text())
             skus = json.loads((folder / "skus.json").read_text())
             if kind == "exact":
-                matrix = np.load(folder / "matrix.npy")
+                matrix = np.load(folder / "matrix.npy", mmap_mode="r")  # no copy
                 return ExactIndex(skus, matrix, model_id=model_id, device=device, normalised=True)
             index = faiss.read_index(str(folder / "index.faiss"))
             return AnnIndex(skus, index, kind=kind, model_id=model_id, breadth=meta["breadth"])
@@ -134,6 +137,7 @@ class IndexManager:
         self.settings = settings
         self.kind = index_kind(kind or settings.index_kind)
         self.cache = IndexCache(settings.cache_dir)
+        self.vector_cache = VectorCache(settings.cache_dir)
         self._live: dict[str, tuple[tuple[int, int, int], VectorIndex]] = {}
         self._lock = threading.Lock()
         self.last_source = ""  # "memory" | "disk" | "built": where the last get() came from
@@ -174,7 +178,8 @@ class IndexManager:
             log.info("loaded %s from %s", index, self.cache.root)
             return index
         t0 = time.perf_counter()
-        skus, matrix = repo.vectors(model_id)
+        skus, matrix, _ = cached_vectors(repo, model_id, self.vector_cache, count=count,
+                                         vectors_version=vectors_version)
         index = build_index(skus, normalise(matrix), kind=kind, model_id=model_id,
                             device=self.settings.device, normalised=True)
         try:

@@ -19,10 +19,12 @@ from pymongo.errors import BulkWriteError, PyMongoError
 from core.storage.filters import build_query
 from core.storage.outage import mask_uri, short_cause
 from core.storage.records import Item, ItemUpdate, Store, UpsertResult
+from core.storage.vectorbytes import decode_page, unzip_page
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 2000
+VECTOR_PAGE = 5000  # vector documents per read (a few MB)
 SERVER_TIMEOUT_MS = 4000
 
 
@@ -75,6 +77,7 @@ class Repository:
         """Every index of the project is declared here."""
         self.items.create_index([("hash", ASCENDING)], unique=True)
         self.items.create_index([("category", ASCENDING)])
+        self.items.create_index([("category", ASCENDING), ("sku", ASCENDING)])
         self.items.create_index([("split", ASCENDING)])
         self.vectors_col.create_index([("model_id", ASCENDING), ("sku", ASCENDING)], unique=True)
         self.db["pairs"].create_index([("split", ASCENDING)])
@@ -211,6 +214,20 @@ class Repository:
             if len(page) < page_size:
                 return skus
 
+    def skus_in_category(self, category: str, page_size: int = 5 * PAGE_SIZE) -> list[str]:
+        """Skus of one category, sorted; pages seek on the (category, sku) index (on the
+        embedded server 5x faster than ``skus_matching``'s ``_id`` range at 100,000 items,
+        and no slower page by page as the catalog grows)."""
+        out: list[str] = []
+        while True:
+            page = self.items.find({"category": category, "sku": {"$gt": out[-1] if out else ""}},
+                                   {"_id": 1}, batch_size=page_size).sort(
+                [("category", ASCENDING), ("sku", ASCENDING)]).limit(page_size)
+            ids = [d["_id"] for d in page]
+            out.extend(ids)
+            if len(ids) < page_size:
+                return out
+
     def skus(self, filters: dict[str, Any] | None = None) -> list[str]:
         """All skus (matching ``filters``), sorted."""
         return self.skus_matching(filters)
@@ -294,28 +311,88 @@ class Repository:
             self.bump_vectors_version(model_id)
         return deleted
 
-    def vectors(self, model_id: str, page_size: int = PAGE_SIZE) -> tuple[list[str], np.ndarray]:
-        """All vectors of a model, read in pages: (skus, float32 matrix n×d)."""
-        skus: list[str] = []
-        rows: list[np.ndarray] = []
-        last = ""
-        while True:
-            page = list(
-                self.vectors_col.find({"model_id": model_id, "_id": {"$gt": f"{model_id}|{last}"}})
-                .sort("_id", ASCENDING).limit(page_size)
-            )
-            if not page:
-                break
-            for d in page:
-                skus.append(d["sku"])
-                rows.append(np.frombuffer(d["v"], dtype=np.float32, count=int(d["dim"])))
-            last = page[-1]["sku"]
-        if not rows:
+    def vectors(self, model_id: str, page_size: int = VECTOR_PAGE, *,
+                skus: Iterable[str] | None = None) -> tuple[list[str], np.ndarray]:
+        """A model's vectors sorted by sku (only those of ``skus`` when given): (skus, float32
+        matrix n×d).
+
+        Counts first, then reads pages of ``_id`` + vector only, each decoded straight into
+        its rows of one preallocated array: no list of documents or of row arrays is held.
+        """
+        if skus is not None:
+            return self._vectors_of(model_id, skus, page_size)
+        count = self.vector_count(model_id)
+        prefix = f"{model_id}|"
+        out: list[str] = []
+        matrix: np.ndarray | None = None
+        while len(out) < count:
+            page = self._vector_page(model_id, out[-1] if out else "", {"_id": 1, "v": 1},
+                                     min(page_size, count - len(out)))
+            ids, blobs = unzip_page(page)
+            if not ids:
+                break  # vectors were deleted since the count
+            if matrix is None:
+                matrix = np.empty((count, len(blobs[0]) // 4), dtype=np.float32)
+            matrix[len(out) : len(out) + len(ids)] = decode_page(blobs, matrix.shape[1],
+                                                                 model_id)
+            out.extend(i[len(prefix):] for i in ids)
+        if matrix is None:
             return [], np.zeros((0, 0), dtype=np.float32)
-        return skus, np.stack(rows)
+        return out, matrix[: len(out)]
+
+    def _vectors_of(self, model_id: str, skus: Iterable[str], page_size: int
+                    ) -> tuple[list[str], np.ndarray]:
+        """The vectors of the given skus, sorted by sku (skus without one are left out)."""
+        wanted = sorted(set(map(str, skus)))
+        row_of = {s: r for r, s in enumerate(wanted)}
+        found = np.zeros(len(wanted), dtype=bool)
+        matrix: np.ndarray | None = None
+        prefix = f"{model_id}|"
+        for start in range(0, len(wanted), page_size):
+            chunk = [prefix + s for s in wanted[start : start + page_size]]
+            page = self.vectors_col.find({"_id": {"$in": chunk}}, {"_id": 1, "v": 1})
+            ids, blobs = unzip_page(page)
+            if not ids:
+                continue
+            if matrix is None:
+                matrix = np.empty((len(wanted), len(blobs[0]) // 4), dtype=np.float32)
+            rows = np.fromiter((row_of[i[len(prefix):]] for i in ids), np.int64, len(ids))
+            matrix[rows] = decode_page(blobs, matrix.shape[1], model_id)
+            found[rows] = True
+        if matrix is None:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        if found.all():
+            return wanted, matrix
+        return [s for s, ok in zip(wanted, found, strict=True) if ok], matrix[found]
+
+    def vector_skus(self, model_id: str, page_size: int = VECTOR_PAGE) -> list[str]:
+        """Skus that have a vector of ``model_id``, sorted; reads only ``_id`` (in pages)."""
+        prefix = f"{model_id}|"
+        out: list[str] = []
+        while True:
+            page = self._vector_page(model_id, out[-1] if out else "", {"_id": 1}, page_size)
+            ids = [d["_id"][len(prefix):] for d in page]
+            out.extend(ids)
+            if len(ids) < page_size:
+                return out
+
+    def _vector_page(self, model_id: str, after: str, fields: dict[str, int], size: int):
+        """One page of a model's vector documents, sorted by sku, after sku ``after``.
+
+        Filter and sort follow the (model_id, sku) index: on the embedded server a range on
+        ``_id`` scans the whole collection for every page (~1,500 vectors/s), a seek on this
+        index reads ~28,000 vectors/s at any depth.
+        """
+        query = {"model_id": model_id, "sku": {"$gt": after}}
+        return self.vectors_col.find(query, fields, batch_size=size).sort(
+            [("model_id", ASCENDING), ("sku", ASCENDING)]).limit(size)
 
     def vector_count(self, model_id: str) -> int:
-        return self.vectors_col.count_documents({"model_id": model_id})
+        """How many vectors ``model_id`` has. A ``$match`` + ``$count`` pipeline: the embedded
+        server answers it from SQL in milliseconds, where count_documents reads every
+        document (4 s for 50,000 vectors)."""
+        pipeline = [{"$match": {"model_id": model_id}}, {"$count": "n"}]
+        return next((int(d["n"]) for d in self.vectors_col.aggregate(pipeline)), 0)
 
     def skus_without_vectors(self, model_id: str) -> list[str]:
         have = set(self.vectors_col.distinct("sku", {"model_id": model_id}))

@@ -215,3 +215,13 @@ def test_several_selected_points_offer_the_actions_on_one_of_them(app_test, cata
     at.button(key="explore_sel_look").click().run()
     assert not at.exception
     assert at.session_state["outfits_handoff"] == catalog[8].sku
+
+
+def test_large_catalog_note_says_the_map_is_a_sample(app_test, catalog):
+    at = _open(app_test, explore_sample=20)
+    assert not at.exception
+    assert f"Showing a stratified sample of 20 of {N} items" in _texts(at)
+    (table,) = at.dataframe
+    assert table.value["size"].sum() == 20
+    whole = _open(app_test)  # the default: the whole 40-item catalog, no note
+    assert not whole.exception and "stratified sample" not in _texts(whole)

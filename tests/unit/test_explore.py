@@ -253,3 +253,24 @@ def test_placed_photo_is_described_by_its_neighbours_and_their_cluster():
     assert text.startswith("Nearest items: hat ×3, dress ×1, tee ×1")
     assert "in cluster 0 with 4 of them" in text
     assert "mostly dress 70%, hat 30%" in text  # the cluster's make-up beside the neighbours
+
+
+def test_large_maps_use_fft_tsne_and_fall_back_without_it(blobs, monkeypatch):
+    import core.explore.projection as projection
+
+    unit, labels, features = blobs
+    params = ProjectionParams("tsne", perplexity=20, iterations=300, seed=1)
+    monkeypatch.setattr(projection, "FFT_MIN_POINTS", 100)  # 400 points: "large"
+    used: list[str] = []
+    for name in ("tsne", "tsne_fft"):
+        real = getattr(projection, name)
+        monkeypatch.setattr(projection, name, lambda *a, _real=real, _name=name, **kw:
+                            used.append(_name) or _real(*a, **kw))
+    seen: list[tuple[float, str]] = []
+    proj = project(unit, params, progress=lambda f, m: seen.append((f, m)), features=features)
+    assert used == ["tsne_fft"] and proj.coords.shape == (len(unit), 2)
+    assert np.isfinite(proj.coords).all() and _knn_purity(proj.coords, labels) > 0.95
+    assert any("iteration 300/300" in m for _, m in seen)
+    monkeypatch.setitem(sys.modules, "openTSNE", None)  # not installed: scikit-learn's
+    fallback = project(unit, params, features=features)
+    assert used[-1] == "tsne" and _knn_purity(fallback.coords, labels) > 0.95

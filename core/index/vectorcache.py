@@ -1,0 +1,113 @@
+"""A model's raw vectors on disk, keyed by its vectors version, loaded memory-mapped.
+
+One folder per key, ``<cache_dir>/vectors/<model>__n<count>_e<vectors version>/`` holding
+``vectors.npy`` (float32 n x d, rows sorted by sku), ``skus.json`` and ``key.json``. A folder
+is written whole under a temporary name and renamed into place, so a reader finds a complete
+entry or none. Any write or delete of the model's vectors bumps its vectors version (an embed
+with a new encoder as well as a new item), so an entry is never read stale. A warm start maps
+the file instead of reading it: no copy, and pages are read from disk as they are touched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def slug(model_id: str) -> str:
+    """A model id as a file-name part ("a/b c" -> "a_b_c")."""
+    return re.sub(r"[^A-Za-z0-9_.+-]", "_", model_id) or "model"
+
+
+class VectorCache:
+    """Raw vectors of each model under ``<cache_dir>/vectors/`` (the newest key only)."""
+
+    def __init__(self, cache_dir: Path):
+        self.root = Path(cache_dir) / "vectors"
+
+    def path(self, model_id: str, count: int, vectors_version: int) -> Path:
+        return self.root / f"{slug(model_id)}__n{count}_e{vectors_version}"
+
+    @staticmethod
+    def key(model_id: str, count: int, vectors_version: int) -> dict[str, object]:
+        return {"model_id": model_id, "count": int(count), "vectors_version": int(vectors_version)}
+
+    def load(self, model_id: str, count: int, vectors_version: int
+             ) -> tuple[list[str], np.ndarray] | None:
+        """(skus, read-only memory-mapped matrix) of this key, or None when not cached."""
+        folder = self.path(model_id, count, vectors_version)
+        try:
+            key = json.loads((folder / "key.json").read_text())
+            if {k: key.get(k) for k in ("model_id", "count", "vectors_version")} != self.key(
+                    model_id, count, vectors_version):
+                return None
+            matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+            skus = json.loads((folder / "skus.json").read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable vector cache %s: %s", folder, exc)
+            return None
+        if matrix.ndim != 2 or matrix.dtype != np.float32 or len(skus) != len(matrix) \
+                or len(skus) != count:
+            log.warning("ignoring vector cache %s: %d skus for %s vectors", folder, len(skus),
+                        matrix.shape)
+            return None
+        return skus, matrix
+
+    def save(self, model_id: str, vectors_version: int, skus: list[str], matrix: np.ndarray
+             ) -> Path:
+        """Write one entry atomically (temporary folder, then rename); drop the model's others."""
+        if len(skus) != len(matrix):
+            raise ValueError(f"{len(skus)} skus for {len(matrix)} vectors")
+        target = self.path(model_id, len(skus), vectors_version)
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
+        try:
+            np.save(tmp / "vectors.npy", np.ascontiguousarray(matrix, dtype=np.float32))
+            (tmp / "skus.json").write_text(json.dumps(list(skus)))
+            key = {**self.key(model_id, len(skus), vectors_version),
+                   "dim": int(matrix.shape[1]) if matrix.ndim == 2 else 0, "written": time.time()}
+            (tmp / "key.json").write_text(json.dumps(key))
+            try:
+                os.replace(tmp, target)
+            except OSError:  # an entry of this key is there (unreadable, or a twin): swap
+                aside = Path(tempfile.mkdtemp(prefix=".old-", dir=self.root))
+                os.replace(target, aside / "entry")
+                os.replace(tmp, target)
+                shutil.rmtree(aside, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for old in self.root.glob(f"{slug(model_id)}__*"):
+            if old != target:
+                shutil.rmtree(old, ignore_errors=True)
+        return target
+
+
+def cached_vectors(repo, model_id: str, cache: VectorCache | None, *, count: int | None = None,
+                   vectors_version: int | None = None) -> tuple[list[str], np.ndarray, str]:
+    """(skus, matrix, "disk" | "database"): from the disk cache when current, else read from
+    MongoDB and cached. A memory-mapped matrix is read-only; copy before writing to it."""
+    count = repo.vector_count(model_id) if count is None else count
+    version = repo.vectors_version(model_id) if vectors_version is None else vectors_version
+    if cache is not None:
+        hit = cache.load(model_id, count, version)
+        if hit is not None:
+            return hit[0], hit[1], "disk"
+    skus, matrix = repo.vectors(model_id)
+    if cache is not None and len(skus) == count:
+        try:
+            cache.save(model_id, version, skus, matrix)
+        except OSError as exc:
+            log.warning("could not cache the vectors on disk: %s", exc)
+    return skus, matrix, "database"
