@@ -1,8 +1,5 @@
-"""Explore: a t-SNE / PCA map of the catalog's embeddings with k-means clusters.
-
-Select points on the map (click, box or lasso) or pick a cluster to see those items and what
-they have in common; upload a photo to see where it lands.
-"""
+"""Explore: a t-SNE / PCA map of the embeddings with k-means clusters; select points or a
+cluster to see those items and what they share; upload a photo to see where it lands."""
 
 import streamlit as st
 
@@ -69,9 +66,8 @@ with st.expander("t-SNE settings"):
                            key="explore_iterations")
     seed = t3.number_input("Seed", 0, 10_000, key="explore_seed")
     sample = t4.number_input("Items on the map (at most)", *ex.MapParams.SAMPLE, step=1000,
-                             key="explore_sample",
-                             help="a larger catalog is mapped through a sample of this many "
-                                  "items, drawn per category in proportion")
+                             key="explore_sample", help="a larger catalog is mapped through a "
+                             "sample of this many items, drawn per category in proportion")
 
 if suggest:
     bar = st.progress(0.0, text="Trying k = 2…20")
