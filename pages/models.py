@@ -23,6 +23,9 @@ rows = list_models(cfg, repo)
 active = active_model(cfg)
 encoders = [r["id"] for r in rows if r["kind"] == "image_encoder" and r["available"]]
 user_models = [r["id"] for r in rows if r["source"] == "user"]
+if st.session_state.get("models_offer") in user_models:  # a run just wrote this model
+    offered = st.session_state.pop("models_offer")
+    st.session_state["models_cmp_new"] = st.session_state["models_target"] = offered
 
 st.caption(f"Active image encoder: **{active}** (search, tagging and the map use its vectors).")
 st.dataframe(view.models_table(rows), hide_index=True, width="stretch")
@@ -95,6 +98,7 @@ def job_panel(job: str) -> None:
     if new_model and new_model not in user_models and \
             st.session_state.get("models_reloaded_for") != new_model:
         st.session_state["models_reloaded_for"] = new_model
+        st.session_state["models_offer"] = new_model  # preselected to compare and activate
         st.rerun()  # the whole page: the new model joins the lists to compare and activate
 
 
