@@ -64,7 +64,7 @@ with st.expander("t-SNE settings"):
     perplexity = t1.slider("Perplexity", *ex.MapParams.PERPLEXITY, key="explore_perplexity")
     iterations = t2.slider("Iterations", *ex.MapParams.ITERATIONS, step=50,
                            key="explore_iterations")
-    seed = t3.number_input("Seed", 0, 10_000, key="explore_seed")
+    seed = t3.number_input("Seed", *ex.MapParams.SEED, key="explore_seed")
     sample = t4.number_input("Items on the map (at most)", *ex.MapParams.SAMPLE, step=1000,
                              key="explore_sample", help="a larger catalog is mapped through a "
                              "sample of this many items, drawn per category in proportion")

@@ -6,6 +6,8 @@ import plotly.express as px
 import streamlit as st
 
 from core.catalog_info import catalog_summary
+from core.demo.params import DemoParams
+from core.ranges import widget
 from core.storage import mask_uri
 from core.taxonomy import CATEGORIES
 from pages.common import enter_through_app, image_grid, page_link, repo_or_stop, settings
@@ -61,9 +63,8 @@ with st.expander("Build the demo catalog", expanded=summary["items"] == 0):
              "sleeve, length, fit and season, plus outfits, feedback pairs and stores, then "
              "ingests and embeds them and draws the catalog map.")
     c1, c2 = st.columns(2)
-    n_items = c1.number_input("Items", min_value=50, max_value=50_000, value=2000, step=50,
-                              key="home_demo_items")
-    seed = c2.number_input("Seed", min_value=0, value=0, step=1, key="home_demo_seed")
+    n_items = c1.number_input("Items", **widget(DemoParams, "items"), key="home_demo_items")
+    seed = c2.number_input("Seed", **widget(DemoParams, "seed"), key="home_demo_seed")
     if st.button("Build and load demo catalog", type="primary", key="home_demo_build"):
         from core.bootstrap import ensure_demo_catalog
 

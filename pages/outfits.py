@@ -9,6 +9,8 @@ from core.outfits import look as looks
 from core.outfits.explain import SCORE_HELP, percent
 from core.outfits.figure import pair_figure
 from core.outfits.model import WeightsError
+from core.outfits.params import SuggestParams
+from core.ranges import widget
 from pages import common as ui
 
 ui.enter_through_app()
@@ -44,7 +46,7 @@ def notes(where: str) -> None:
 
 with st.sidebar:
     st.header("Outfits")
-    k = st.slider("Suggestions per slot", 2, 8, 4, key="outfits_k",
+    k = st.slider("Suggestions per slot", **widget(SuggestParams, "k"), key="outfits_k",
                   help="How many catalog items to suggest for each missing or optional piece.")
     suggest_for = st.selectbox("Suggest pieces for", list(looks.WHOM), key="outfits_for",
                                help="Suggestions for this gender (and unisex); *whom the look "

@@ -5,11 +5,13 @@ turn's choice stay visible as a strip, with history and step back."""
 import streamlit as st
 
 from core.feedback.model import WeightsError
+from core.feedback.params import RefineParams
 from core.feedback.session import MAX_TEXT, FeedbackRejected, RefineSession, short_text
 from core.feedback.text import TextTowerError
 from core.images import ImageRejected
 from core.index import NoVectors
 from core.models.registry import MissingWeights
+from core.ranges import widget
 from core.tagging.labels import md_escape
 from pages.common import (
     IMAGE_TYPES,
@@ -50,7 +52,7 @@ if refiner.warning:
 
 with st.sidebar:
     st.header("Refine")
-    k = st.slider("Results", 4, 24, 8, step=4, key="refine_k")
+    k = st.slider("Results", **widget(RefineParams, "k"), key="refine_k")
     keep_family = st.toggle("Keep the garment type", value=True, key="refine_keep_family",
                             help="Stay among tops, dresses, shoes, … like the reference, "
                                  "unless your feedback names another kind of garment.")

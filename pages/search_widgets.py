@@ -7,6 +7,8 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.models.registry import MissingWeights
+from core.ranges import widget
+from core.search.params import SearchParams
 from core.search.pipeline import selection_filters
 from core.search.recommend import (
     RELATIONS,
@@ -27,7 +29,7 @@ def search_sidebar(repo, *, photo_query: bool):
     prefer_colour, match and filters."""
     with st.sidebar:
         st.header("Search")
-        k = st.slider("Results", 4, 48, 12, step=4, key="search_k")
+        k = st.slider("Results", **widget(SearchParams, "k"), key="search_k")
         use_mask = st.toggle("Remove background before matching", key="search_mask",
                              help="Match on the garment only (garment masking).")
         aware = st.toggle("Category-aware search", key="search_category_aware",
@@ -112,12 +114,18 @@ def recommendations(repo, base: Item, *, similar: list[tuple[Item, float]], filt
         default = season if season in SEASONS else season_of()
         season = st.selectbox("Season", SEASONS, index=SEASONS.index(default),
                               key="search_season")
-        _recs(seasonal_recommendations(repo, season, k=12, filters=filters, similarity=alike),
+        _recs(seasonal_recommendations(repo, season, k=SearchParams.k, filters=filters,
+                                       similarity=alike),
               "search_seasonal", pick)
     with tab_ens:
         c1, c2, c3 = st.columns(3)
-        weights = {"similarity": c1.slider("Similarity", 0.0, 1.0, 0.4, key="search_w_sim"),
-                   "attributes": c2.slider("Attributes", 0.0, 1.0, 0.3, key="search_w_attr"),
-                   "seasonal": c3.slider("Season", 0.0, 1.0, 0.3, key="search_w_season")}
-        _recs(ensemble_for_item(repo, base, similar, weights=weights, k=12, filters=filters),
+        weights = {
+            "similarity": c1.slider("Similarity", **widget(SearchParams, "similarity"),
+                                    key="search_w_sim"),
+            "attributes": c2.slider("Attributes", **widget(SearchParams, "attributes"),
+                                    key="search_w_attr"),
+            "seasonal": c3.slider("Season", **widget(SearchParams, "seasonal"),
+                                  key="search_w_season")}
+        _recs(ensemble_for_item(repo, base, similar, weights=weights, k=SearchParams.k,
+                                filters=filters),
               "search_ensemble", pick)

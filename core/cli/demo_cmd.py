@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from core.cli.common import CliError, add_json_flag, emit_json, settings
+from core.demo.params import DemoParams
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +16,10 @@ log = logging.getLogger(__name__)
 def register(_sub, groups) -> None:
     p = groups["demo"].add_parser(
         "build", help="render the demo catalog (images, masks, items, outfits, pairs, stores)")
-    p.add_argument("--items", type=int, default=2000, help="number of items (default 2000)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--items", type=int, default=DemoParams.items,
+                   help=f"number of items (default {DemoParams.items})")
+    p.add_argument("--seed", type=int, default=DemoParams.seed,
+                   help=f"random seed (default {DemoParams.seed})")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default DATA_DIR/demo)")
     p.add_argument("--size", type=int, default=256, help="image side in pixels (default 256)")

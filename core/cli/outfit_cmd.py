@@ -13,6 +13,7 @@ from core.cli.common import (
     repository,
     settings,
 )
+from core.outfits.params import SuggestParams
 from core.outfits.train_config import CompatibilityTrainConfig
 from core.ranges import range_problem
 from core.taxonomy import GENDERS, SEASONS
@@ -30,7 +31,9 @@ def register(_sub, groups) -> None:
     p.add_argument("--slot", action="append", dest="slots", metavar="FAMILY",
                    help="garment family to fill (top, bottom, full, outer, shoes, bag, hat); "
                         "repeatable (default: what is missing, then the optional pieces)")
-    p.add_argument("--k", type=int, default=4, help="suggestions per slot (default 4)")
+    p.add_argument("--k", type=int, default=SuggestParams.k,
+                   help=f"suggestions per slot, {SuggestParams.K[0]}..{SuggestParams.K[1]} "
+                        f"(default {SuggestParams.k})")
     p.add_argument("--for", dest="gender", default="auto", choices=("auto", "women", "men", "any"),
                    help="suggest items for women or men (and unisex ones), for anyone, or auto "
                         "(default: whom the look's catalog pieces are for)")
@@ -147,8 +150,8 @@ def cmd_score(args) -> int:
 def cmd_complete(args) -> int:
     from core.outfits.data import SLOTS
 
-    if args.k < 1:
-        raise CliError(f"--k must be at least 1, got {args.k}")
+    if reason := range_problem(SuggestParams, "k", args.k):
+        raise CliError(f"--k {reason}")
     for slot in args.slots or []:
         if slot not in SLOTS:
             raise CliError(f"--slot {slot!r}: not a garment family (one of {', '.join(SLOTS)})")

@@ -13,7 +13,9 @@ from core.cli.common import (
     repository,
     settings,
 )
+from core.feedback.params import RefineParams
 from core.feedback.train_config import NEGATIVES, CombinerTrainConfig
+from core.ranges import range_problem
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +25,9 @@ def register(sub, groups) -> None:
     p.add_argument("image", nargs="?", metavar="IMAGE", help="reference photo")
     p.add_argument("--item", metavar="ID", help="reference catalog item (instead of a photo)")
     p.add_argument("--text", default="", help='feedback, e.g. "in red with long sleeves"')
-    p.add_argument("--k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--k", type=int, default=RefineParams.k,
+                   help=f"number of results, {RefineParams.K[0]}..{RefineParams.K[1]} "
+                        f"(default {RefineParams.k})")
     p.add_argument("--weights", type=Path, help="feedback model (default weights/"
                                                 "feedback_combiner.pt)")
     p.add_argument("--any-family", action="store_true",
@@ -209,8 +213,8 @@ def cmd_refine(args) -> int:
 
     if bool(args.image) == bool(args.item):
         raise CliError("give either a reference IMAGE or --item ID")
-    if args.k < 1:
-        raise CliError(f"--k must be at least 1, got {args.k}")
+    if reason := range_problem(RefineParams, "k", args.k):
+        raise CliError(f"--k {reason}")
     if args.image and not Path(args.image).is_file():
         raise CliError(f"{args.image}: no such file")
     cfg = settings()

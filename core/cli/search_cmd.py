@@ -11,6 +11,8 @@ from typing import Any
 
 from core.cli import scale_cmd
 from core.cli.common import CliError, add_json_flag, emit_json, parse_kv, repository, settings
+from core.ranges import range_problem
+from core.search.params import SearchParams
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +20,9 @@ def register(sub, groups) -> None:
     p = sub.add_parser("search", help="similar catalog items for a photo (or a sku)")
     p.add_argument("images", nargs="*", metavar="IMAGE", help="photo(s) to search with")
     p.add_argument("--sku", help="more like this catalog item (instead of a photo)")
-    p.add_argument("--k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--k", type=int, default=SearchParams.k,
+                   help=f"number of results, {SearchParams.K[0]}..{SearchParams.K[1]} "
+                        f"(default {SearchParams.k})")
     p.add_argument("--filter", action="append", metavar="KEY=VALUE",
                    help="attribute filter, repeatable: color=blue, category=tee,dress, "
                         "price=10..50")
@@ -48,7 +52,7 @@ def register(sub, groups) -> None:
     p.add_argument("--want", action="append", metavar="KEY=VALUE",
                    help="wanted attribute for `attributes`: color=navy, category=tee, ...")
     p.add_argument("--filter", action="append", metavar="KEY=VALUE")
-    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--k", type=int, default=SearchParams.k)
     add_json_flag(p)
     p.set_defaults(handler=cmd_recommend)
 
@@ -114,8 +118,8 @@ def cmd_search(args) -> int:
 
     if not args.images and not args.sku:
         raise CliError("give an IMAGE to search with, or --sku")
-    if args.k < 1:
-        raise CliError(f"--k must be at least 1, got {args.k}")
+    if reason := range_problem(SearchParams, "k", args.k):
+        raise CliError(f"--k {reason}")
     if args.match != "similar" and (args.sku or args.top_categories):
         raise CliError("--match item applies to a photo search, not --sku or --top-categories")
     filters = parse_filters(args.filter)

@@ -27,6 +27,7 @@ class ProjectionParams:
     seed: int = 0
     PERPLEXITY: ClassVar[tuple[int, int]] = (2, 100)
     ITERATIONS: ClassVar[tuple[int, int]] = (250, 5000)
+    SEED: ClassVar[tuple[int, int]] = (0, 10_000)
 
     def validate(self) -> None:
         """Raise ValueError naming the bad field."""
@@ -34,7 +35,7 @@ class ProjectionParams:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if self.method == "tsne":
             for name, (low, high) in (("perplexity", self.PERPLEXITY),
-                                      ("iterations", self.ITERATIONS)):
+                                      ("iterations", self.ITERATIONS), ("seed", self.SEED)):
                 if not low <= getattr(self, name) <= high:
                     raise ValueError(f"{name} must be in [{low}, {high}], "
                                      f"got {getattr(self, name)}")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.search.params import SearchParams
 from core.storage import Item
 from core.taxonomy import CATEGORIES, COLORS, SEASON_COLORS, SEASONS, colour_relation
 from core.taxonomy import hue_distance as _hue_distance
@@ -31,7 +32,7 @@ WEARS_WITH = {
     "bag": ("top", "outer", "full", "bottom", "shoes", "hat"),
     "hat": ("top", "outer", "full", "bottom", "shoes", "bag"),
 }
-DEFAULT_ENSEMBLE_WEIGHTS = {"similarity": 0.4, "attributes": 0.3, "seasonal": 0.3}
+DEFAULT_ENSEMBLE_WEIGHTS = SearchParams().weights()
 # Within a group of equally good colour or season matches, items that look more like the base
 # rank first: its visual similarity (cosine, 0..1) weighs as much as a shared season.
 VISUAL_WEIGHT = 0.1

@@ -110,7 +110,7 @@ def test_bad_input_exits_2_with_a_reason(outfit_catalog, env_for, tmp_path):
         (("outfit", "score", "--items", "NOPE"), "no item 'NOPE'"),
         (("outfit", "score", "--photos", str(tmp_path / "absent.jpg")), "no such file"),
         (("outfit", "complete", "--items", sku, "--slot", "socks"), "not a garment family"),
-        (("outfit", "complete", "--items", sku, "--k", "0"), "--k must be at least 1"),
+        (("outfit", "complete", "--items", sku, "--k", "0"), "--k must be in [1, 50]"),
         (("outfit", "fitb", "--items", sku, "--candidates", "NOPE"), "no item 'NOPE'"),
         (("train", "compat", "--epochs", "0"), "--epochs must be at least 1"),
         (("train", "compat", "--facts-dropout", "1"), "--facts-dropout 1.0"),

@@ -10,14 +10,18 @@ from pathlib import Path
 import pytest
 
 from core.customers.params import FusionConfig, SimulationConfig
+from core.demo.params import DemoParams
 from core.explore.params import MapParams, ProjectionParams
+from core.feedback.params import RefineParams
 from core.modelhub.params import DataError, FineTuneParams
+from core.outfits.params import SuggestParams
 from core.outfits.train_config import CompatibilityTrainConfig
+from core.search.params import SearchParams
 from core.ranges import range_problem, range_problems, ranges, widget
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = [SimulationConfig, FusionConfig, FineTuneParams, CompatibilityTrainConfig,
-            MapParams, ProjectionParams]
+            MapParams, ProjectionParams, SearchParams, RefineParams, SuggestParams, DemoParams]
 
 
 def _classes_with_ranges() -> set[str]:
@@ -94,7 +98,12 @@ def test_widget_arguments_follow_the_range_and_the_default():
 
 
 @pytest.mark.parametrize("page,cls", [("customers.py", "SimulationConfig"),
-                                      ("models.py", "FineTuneParams")])
+                                      ("models.py", "FineTuneParams"),
+                                      ("search_widgets.py", "SearchParams"),
+                                      ("refine.py", "RefineParams"),
+                                      ("outfits.py", "SuggestParams"),
+                                      ("home.py", "DemoParams"),
+                                      ("explore.py", "MapParams")])
 def test_pages_take_their_widget_ranges_from_core(page, cls):
     """No literal number as a slider's or number input's bounds on these pages."""
     tree = ast.parse((ROOT / "pages" / page).read_text())
