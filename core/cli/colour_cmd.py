@@ -93,7 +93,8 @@ def cmd_train_colour(args) -> int:
         emit_json(result)
     else:
         print(f"pixel colour classifier on {model.meta['photos']} photos "
-              f"({len(model.names)} colours): 5-fold accuracy {model.meta['cv_accuracy']:.3f}; "
+              f"({len(model.names)} colours): cross-validated accuracy "
+              f"{model.meta['cv_accuracy']:.3f}; "
               f"saved {out}")
     return 0
 

@@ -16,8 +16,8 @@ from core.feedback.params import RefineParams
 from core.modelhub.params import DataError, FineTuneParams
 from core.outfits.params import SuggestParams
 from core.outfits.train_config import CompatibilityTrainConfig
-from core.search.params import SearchParams
 from core.ranges import range_problem, range_problems, ranges, widget
+from core.search.params import SearchParams
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = [SimulationConfig, FusionConfig, FineTuneParams, CompatibilityTrainConfig,
