@@ -15,6 +15,7 @@ def _errors(at) -> str:
     return " ".join(e.value for e in at.error)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["search.py", "explore.py"])
 def test_unreachable_database_box_names_masked_uri_and_cause(app_test, monkeypatch, page):
     port = _free_port()  # nothing listens there

@@ -1,3 +1,8 @@
+"""The Home page: catalog summary, the demo catalog form, database problems."""
+
+import pytest
+
+
 def _markdown(at) -> str:
     return "\n".join(str(m.value) for m in [*at.markdown, *at.success, *at.info, *at.caption])
 
@@ -31,6 +36,7 @@ def test_home_ingest_reports_missing_path(app_test):
     assert any("Path not found: /no/such/folder" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 def test_home_explains_unreachable_database(app_test, monkeypatch):
     monkeypatch.setenv("MONGO_URI", "mongodb://u:secret@127.0.0.1:9/?serverSelectionTimeoutMS=300")
     at = app_test("home.py").run()

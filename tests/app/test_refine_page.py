@@ -43,6 +43,7 @@ def test_without_weights_says_how_to_train(app_test, app_env, small_catalog):
     assert any("train feedback" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 def test_two_turns_history_and_step_back(app_test, seeded):
     at = app_test("refine.py").run()
     assert not at.exception

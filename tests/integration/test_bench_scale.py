@@ -7,6 +7,8 @@ import math
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 KEYS = ("items", "dim", "insert_vectors_per_s", "cold_load_vectors_per_s", "warm_load_s",
@@ -18,6 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=240, check=False)
 
 
+@pytest.mark.slow
 def test_tiny_scale_bench_reports_every_figure():
     proc = _run("--items", "2000", "--dim", "16", "--queries", "20", "--json")
     assert proc.returncode == 0, proc.stderr

@@ -31,6 +31,7 @@ def _docs(repo, kind: str) -> list[dict]:
     return repo.find_docs(kind, sort="_id")
 
 
+@pytest.mark.slow
 def test_simulate_rerun_recommend_and_evaluate(shop, repo):
     env = shop
     report = _ok(env, "customers", "simulate", "--num-customers", "40")
@@ -86,6 +87,7 @@ def _refused(env, cases) -> None:
         assert "Traceback" not in run.stderr
 
 
+@pytest.mark.slow
 def test_bad_input_exits_2_with_a_reason(repo, env_for, small_catalog):
     env = env_for()
     _refused(env, [(("customers", "simulate"), "catalog is empty"),

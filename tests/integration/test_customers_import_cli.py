@@ -35,6 +35,7 @@ def _state(repo) -> dict:
             } | {"popularity": {it.sku: it.popularity for it in repo.iter_items()}}
 
 
+@pytest.mark.slow
 def test_a_bad_file_exits_2_with_the_reason_and_changes_nothing(shop, repo, tmp_path):
     assert _cli(shop, "customers", "simulate", "--num-customers", "4").returncode == 0
     before = _state(repo)
@@ -60,6 +61,7 @@ def test_a_bad_file_exits_2_with_the_reason_and_changes_nothing(shop, repo, tmp_
     assert repo.get_doc("runs", "simulate")["kind"] == "simulate"
 
 
+@pytest.mark.slow
 def test_import_then_recommend_and_evaluate_on_the_imported_purchases(shop, repo, tmp_path):
     log = tmp_path / "log.csv"
     log.write_text(LOG)
@@ -100,6 +102,7 @@ def test_import_then_recommend_and_evaluate_on_the_imported_purchases(shop, repo
     assert ev["data"] == "simulated" and "not a real-world A/B result" in ev["note"]
 
 
+@pytest.mark.slow
 def test_export_then_import_gives_back_the_same_purchases(shop, repo, tmp_path):
     """`customers export` writes what `customers import` reads: a simulated history exported and
     imported again has the same purchase documents and the customers' own facts."""

@@ -76,6 +76,7 @@ def _kill_server_mid_ingest(server, env, cfg, source: Path) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.slow
 def test_server_killed_mid_ingest_then_doctor_repairs(embedded, tmp_path):
     server, env, cfg = embedded
     proc = _kill_server_mid_ingest(server, env, cfg, _images(tmp_path / "src", N_IMAGES))

@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from core.bootstrap import STAGES
 from core.models.studio import new_encoder, save_checkpoint
 
@@ -24,6 +26,7 @@ def _ensure(env, *args):
     return json.loads(_run(env, *args).stdout)
 
 
+@pytest.mark.slow
 def test_first_run_sets_everything_up_once(settings, env_for, repo):
     save_checkpoint(new_encoder(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1), embed_dim=32),
                     settings.weights_dir / "studio_encoder.pt")
@@ -50,6 +53,7 @@ def test_first_run_sets_everything_up_once(settings, env_for, repo):
     assert "map" not in again["seconds"]  # the map was read from the cache
 
 
+@pytest.mark.slow
 def test_without_an_image_model_the_catalog_still_loads(settings, env_for, repo):
     report = _ensure(env_for())
     assert report["added"] == 30 and report["embedded"] == 0

@@ -124,6 +124,7 @@ def _exact_item_mode_after_tune(demo, result, settings, env, tmp_path):
     assert 0 <= item["r1_item"] <= 1 and 0 <= item["p10_category"] <= 1
 
 
+@pytest.mark.slow
 def test_eval_bad_inputs_exit_2(tmp_path, env_for):
     env = env_for()
     out = _run(["eval", "classify", "--data", str(tmp_path / "missing"), "--json"], env)

@@ -61,6 +61,7 @@ def test_unreachable_uri_gives_clear_masked_message():
     assert "MONGO_URI" in msg
 
 
+@pytest.mark.slow
 def test_cli_reports_unreachable_database(tmp_path):
     env = {"MONGO_URI": "mongodb://u:pw@127.0.0.1:9/?serverSelectionTimeoutMS=300",
            "DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}

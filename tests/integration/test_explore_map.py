@@ -150,6 +150,7 @@ def _cli(env, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=180)
 
 
+@pytest.mark.slow
 def test_cli_writes_png_csv_and_json(repo, env_for, tmp_path):
     seed_catalog(repo)
     out = tmp_path / "out"

@@ -43,6 +43,7 @@ def _look(repo, items, compatible: bool) -> list[str]:
     return doc["items"]
 
 
+@pytest.mark.slow
 def test_train_eval_and_style_an_outfit(outfit_catalog, repo, settings):
     env, items = outfit_catalog
     run = _cli(env, "train", "compat", "--epochs", "20", "--json")
@@ -97,6 +98,7 @@ def test_train_eval_and_style_an_outfit(outfit_catalog, repo, settings):
     assert json.loads(run.stdout)["best"] == shoes[0]  # same ranking as complete
 
 
+@pytest.mark.slow
 def test_bad_input_exits_2_with_a_reason(outfit_catalog, env_for, tmp_path):
     env, items = outfit_catalog
     sku = next(iter(items))
@@ -127,6 +129,7 @@ def test_bad_input_exits_2_with_a_reason(outfit_catalog, env_for, tmp_path):
         assert reason in run.stderr, (args, run.stderr)
 
 
+@pytest.mark.slow
 def test_no_outfits_or_no_vectors_says_what_to_do(repo, env_for, small_catalog):
     env = env_for()
     items = small_catalog(6)
@@ -154,6 +157,7 @@ def _photo_folder(root, classes: dict[str, int]):
     return root
 
 
+@pytest.mark.slow
 def test_structure_faults_on_real_photo_folders(settings, env_for, tmp_path):
     """`eval compat --data`: looks of real-photo classes, well-formed vs structure faults."""
     from core.models.studio import new_encoder, save_checkpoint

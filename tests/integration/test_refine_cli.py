@@ -38,6 +38,7 @@ def _real_captions(folder):
     return folder
 
 
+@pytest.mark.slow
 def test_train_eval_refine_roundtrip(catalog, settings, env_for, tmp_path):
     env = env_for()
     real = _real_captions(tmp_path / "real")
@@ -76,6 +77,7 @@ def test_train_eval_refine_roundtrip(catalog, settings, env_for, tmp_path):
     assert results[0]["score"] >= results[-1]["score"]
 
 
+@pytest.mark.slow
 def test_refine_from_a_photo(catalog, settings, env_for, tmp_path):
     from core.feedback.model import Combiner, CombinerConfig, save_combiner
 
@@ -91,6 +93,7 @@ def test_refine_from_a_photo(catalog, settings, env_for, tmp_path):
     assert len(json.loads(run.stdout)) == 3
 
 
+@pytest.mark.slow
 def test_refine_input_errors(catalog, env_for, tmp_path):
     env = env_for()
     run = _cli(env, "refine", "--text", "red")

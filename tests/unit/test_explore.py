@@ -255,6 +255,7 @@ def test_placed_photo_is_described_by_its_neighbours_and_their_cluster():
     assert "mostly dress 70%, hat 30%" in text  # the cluster's make-up beside the neighbours
 
 
+@pytest.mark.slow
 def test_large_maps_use_fft_tsne_and_fall_back_without_it(blobs, monkeypatch):
     import core.explore.projection as projection
 

@@ -32,6 +32,7 @@ def _brute(matrix: np.ndarray, queries: np.ndarray, k: int, rows=None):
     return np.take_along_axis(scores, order, 1), cand[order]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kernel", ["blas", "compiled"])
 @pytest.mark.parametrize("nq", [1, 2, 7])
 def test_exact_matches_brute_force(kernel, nq):

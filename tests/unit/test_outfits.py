@@ -174,6 +174,7 @@ def test_outfits_negatives_and_questions(demo_outfits):
         assert not set(q.candidates) & set(q.rows)
 
 
+@pytest.mark.slow
 def test_training_learns_the_demo_style_rules(demo_outfits):
     feats, outfits = demo_outfits
     cfg = CompatibilityTrainConfig(epochs=25, patience=25, seed=0)
@@ -244,6 +245,7 @@ def test_a_pictures_only_model_reads_just_the_histogram():
                               new.pair_logits(v[:2], other[:2], v[2:], other[2:]))
 
 
+@pytest.mark.slow
 def test_catalog_facts_catch_what_the_pictures_do_not_show():
     """Season clashes and gender mixes are invisible in these vectors: the model that reads the
     catalog's facts catches them, the pictures-only model cannot."""
