@@ -1,6 +1,5 @@
-"""Outfits: build a look (catalog items, your photos, items handed over), see how well it goes
-together (score, a verdict naming what clashes and why, a pair heatmap), complete it, and watch
-the model on held-out outfits. The look's state and rules live in core.outfits.look."""
+"""Outfits: build a look, see how well it goes together (score, verdict, pair heatmap), complete
+it, and watch the model on held-out outfits. State and rules live in core.outfits.look."""
 
 import streamlit as st
 
@@ -118,8 +117,7 @@ def add_tab() -> None:
             f"Add the item chosen on Search ({chosen})", key="outfits_from_search"):
         look.add_item(stylist, repo, chosen)
         rerun()
-    if look.full:
-        st.info(looks.full_text("add another"))
+    st.info(looks.full_text("add another")) if look.full else None
     tab_pick, tab_up = st.tabs(["🗂️ From the catalog", "📤 Your photos"])
     if tab_pick.button("🔀 Shuffle", key="outfits_shuffle") or "outfits_sample" not in state:
         state["outfits_sample"] = [it.sku for it in repo.sample_items(10)]
@@ -150,7 +148,7 @@ def complete_tab(pieces, missing: list[str]) -> None:
     st.caption(caption)
     for title, slot, found in slots:
         st.markdown(title)
-        if picked := ui.image_grid([i for i, _ in found], columns=max(k, 4), on_pick="Add",
+        if picked := ui.image_grid([i for i, _ in found], columns=min(max(k, 4), 8), on_pick="Add",
                                      key=f"outfits_fill_{slot}", captions=[c for _, c in found]):
             look.add_item(stylist, repo, picked, "complete")
             rerun()
