@@ -131,14 +131,21 @@ def write_snapshot(repo, model_id: str, vectors_version: int, skus: list[str],
     token = uuid.uuid4().hex[:12]
     fs = _bucket(repo)
     blocks = -(-count // rows_per)
-    for b in range(blocks):
-        lo, hi = b * rows_per, min(count, (b + 1) * rows_per)
-        names = "\n".join(skus[lo:hi])
-        if names.count("\n") != hi - lo - 1:
-            raise ValueError("a sku holds a newline; such skus are not packed")
-        fs.put(matrix[lo:hi].tobytes() + names.encode("utf-8"), _id=f"{key}|{token}|b{b:06d}",
-               metadata={"model_id": model_id, "vectors_version": int(vectors_version),
-                         "count": count, "token": token, "block": b})
+    written: list[str] = []
+    try:
+        for b in range(blocks):
+            lo, hi = b * rows_per, min(count, (b + 1) * rows_per)
+            names = "\n".join(skus[lo:hi])
+            if names.count("\n") != hi - lo - 1:
+                raise ValueError("a sku holds a newline; such skus are not packed")
+            block_id = f"{key}|{token}|b{b:06d}"
+            fs.put(matrix[lo:hi].tobytes() + names.encode("utf-8"), _id=block_id,
+                   metadata={"model_id": model_id, "vectors_version": int(vectors_version),
+                             "count": count, "token": token, "block": b})
+            written.append(block_id)
+    except BaseException:
+        _delete_blocks(fs, written)  # no header names them: readers never saw them
+        raise
     head = {"format": FORMAT, "model_id": model_id, "vectors_version": int(vectors_version),
             "count": count, "dim": dim, "block_rows": rows_per, "blocks": blocks,
             "token": token, "written_at": time.time()}
@@ -172,11 +179,19 @@ def drop_snapshots(repo, model_id: str, keep: tuple[str, str] | None = None) -> 
             continue
         if keep and str(f._id).startswith(f"{keep_key}|{keep_token}|"):
             continue
+        gone += _delete_blocks(fs, [f._id])
+    return gone
+
+
+def _delete_blocks(fs: gridfs.GridFS, ids: list[Any]) -> int:
+    """Delete these block files, best effort (another process may have deleted one)."""
+    gone = 0
+    for block_id in ids:
         try:
-            fs.delete(f._id)
+            fs.delete(block_id)
             gone += 1
-        except PyMongoError as exc:  # deleted meanwhile by another process
-            log.debug("vector snapshot block %s: %s", f._id, short(exc))
+        except PyMongoError as exc:
+            log.debug("vector snapshot block %s: %s", block_id, short(exc))
     return gone
 
 
