@@ -207,3 +207,14 @@ def test_block_size_follows_the_dimension(monkeypatch):
     monkeypatch.setattr(vs, "MAX_BLOCK_ROWS", 8192)
     assert vs.block_rows(128) == 8192 and vs.block_rows(512) == 2048
     assert vs.block_rows(4096) * 4096 * 4 <= vs.BLOCK_BYTES
+
+
+def test_drop_all_leaves_no_snapshot(repo):
+    _put(repo)
+    cached_vectors(repo, "m1", None)
+    repo.drop_all()
+    assert vs.snapshot_headers(repo, "m1") == [] and _block_ids(repo, "m1") == []
+    skus, vecs = _put(repo, seed=4)
+    got_skus, got, source = cached_vectors(repo, "m1", None)
+    assert source == "database" and got_skus == skus
+    np.testing.assert_array_equal(got, vecs)
