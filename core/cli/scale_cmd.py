@@ -12,7 +12,8 @@ MAX_ITEMS = 5_000_000
 
 def register_bench(groups) -> None:
     p = groups["bench"].add_parser(
-        "scale", help="N synthetic vectors: insert, cold/warm load, peak memory, query latency")
+        "scale",
+        help="N synthetic vectors: insert, cold/snapshot/warm load, peak memory, query latency")
     p.add_argument("--items", type=int, default=1_000_000, help="vectors (default 1000000)")
     p.add_argument("--dim", type=int, default=128, help="vector size (default 128)")
     p.add_argument("--queries", type=int, default=200, help="single queries per index")
@@ -37,7 +38,9 @@ def cmd_bench_scale(args) -> int:
         return 0
     q = result["query_ms"]
     print(f"{result['items']:,} x {result['dim']}: insert {result['insert_vectors_per_s']:,}/s, "
-          f"cold load {result['cold_load_vectors_per_s']:,}/s, warm load "
+          f"cold load {result['cold_load_vectors_per_s']:,}/s, snapshot load "
+          f"{result['snapshot_load_vectors_per_s']:,}/s (written in "
+          f"{result['snapshot_write_s']} s), warm load "
           f"{result['warm_load_s']} s, peak memory {result['peak_memory_ratio']}x the vectors, "
           f"query p50/p95 exact {q['exact']['p50']}/{q['exact']['p95']} ms, "
           f"ivf {q['ivf']['p50']}/{q['ivf']['p95']} ms")

@@ -6,7 +6,10 @@ catalog of the settings). Inserts N synthetic unit vectors shaped like an embed'
 
 - insert rate (vectors/s through ``Repository.put_vectors``),
 - cold load: MongoDB -> one float32 array, vectors/s (a fresh process, no cache), and the
-  CPU seconds of that process in it (the rest of its wall time is spent waiting on the server),
+  CPU seconds of that process in it (the rest of its wall time is spent waiting on the server):
+  the first-ever load, one document per vector; then the seconds that process takes to pack
+  the vectors into their snapshot in MongoDB (core/storage/vectorsnapshot.py),
+- snapshot load: a fresh process with no disk cache reads that snapshot, vectors/s,
 - warm load: the disk cache, memory-mapped, seconds (a fresh process),
 - peak memory of each load: the process's peak resident set (VmHWM) added by the load,
   divided by the vectors' bytes (each load in its own fresh process, so peaks are its own),
@@ -29,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from core.index.vectorcache import VectorCache, cached_vectors
+from core.storage.vectorsnapshot import load_snapshot, write_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +94,9 @@ def insert(repo, items: int, dim: int, *, batch: int = 10_000,
 
 
 def measure_load(uri: str, cache_dir: Path, mode: str) -> dict[str, float]:
-    """One load in this process: "cold" reads MongoDB (then writes the cache), "warm" maps
-    the cache. Seconds, vectors and the peak resident memory the load added."""
+    """One load in this process: "cold" reads MongoDB one document per vector (then writes
+    the snapshot and the disk cache), "snapshot" reads the packed snapshot (no disk cache),
+    "warm" maps the disk cache. Seconds, vectors and the peak resident memory the load added."""
     from core.storage.repository import Repository, connect
 
     repo = Repository(connect(uri), DB_NAME)
@@ -101,6 +106,11 @@ def measure_load(uri: str, cache_dir: Path, mode: str) -> dict[str, float]:
     cpu0, t0 = _cpu_s(), time.perf_counter()
     if mode == "cold":
         skus, matrix = repo.vectors(MODEL)
+    elif mode == "snapshot":
+        packed = load_snapshot(repo, MODEL, count, version)
+        if packed is None:
+            raise RuntimeError("no vector snapshot to load")
+        skus, matrix = packed
     else:
         hit = cache.load(MODEL, count, version)
         if hit is None:
@@ -112,8 +122,13 @@ def measure_load(uri: str, cache_dir: Path, mode: str) -> dict[str, float]:
               "peak_added_bytes": max(0, peak - rss0) * 1024, "vector_bytes": matrix.nbytes}
     if mode == "cold":
         t1 = time.perf_counter()
+        write_snapshot(repo, MODEL, version, skus, matrix)
+        result["snapshot_write_s"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
         cache.save(MODEL, version, skus, matrix)
         result["cache_write_s"] = time.perf_counter() - t1
+    elif mode == "snapshot" and skus != [sku(i) for i in range(count)]:
+        raise RuntimeError("the snapshot's skus differ from the inserted ones")
     else:
         t1 = time.perf_counter()
         float(np.asarray(matrix[:: max(1, len(matrix) // 1000)]).sum())  # pages are readable
@@ -173,6 +188,7 @@ def run_scale(items: int, *, dim: int = 128, queries: int = 200, batch: int = 10
             rate = insert(repo, items, dim, batch=batch, progress=progress)
             cache_dir = Path(tmp) / "cache"
             cold = _child_load(server.uri, cache_dir, "cold")
+            packed = _child_load(server.uri, Path(tmp) / "no-cache", "snapshot")
             warm = _child_load(server.uri, cache_dir, "warm")
             query_ms = query_latency(cache_dir, server.uri, queries, dim, items)
         finally:
@@ -187,6 +203,13 @@ def run_scale(items: int, *, dim: int = 128, queries: int = 200, batch: int = 10
         # rest of the wall time is the server answering
         "cold_load_client_cpu_s": round(cold["cpu_s"], 2),
         "cache_write_s": round(cold["cache_write_s"], 2),
+        # packing the loaded vectors into the snapshot (blocks + header) after the cold load
+        "snapshot_write_s": round(cold["snapshot_write_s"], 2),
+        # a fresh process without disk cache reading that snapshot
+        "snapshot_load_vectors_per_s": round(packed["vectors"] / packed["seconds"]),
+        "snapshot_load_s": round(packed["seconds"], 2),
+        "snapshot_load_client_cpu_s": round(packed["cpu_s"], 2),
+        "snapshot_peak_memory_ratio": round(packed["peak_added_bytes"] / vector_bytes, 3),
         "warm_load_s": round(warm["seconds"], 3),
         "peak_memory_ratio": round(cold["peak_added_bytes"] / vector_bytes, 3),
         "warm_peak_memory_ratio": round(warm["peak_added_bytes"] / vector_bytes, 3),
@@ -200,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m core.index.scalebench")
     p.add_argument("--uri", required=True)
     p.add_argument("--cache", required=True, type=Path)
-    p.add_argument("--mode", choices=("cold", "warm"), required=True)
+    p.add_argument("--mode", choices=("cold", "snapshot", "warm"), required=True)
     args = p.parse_args(argv)
     json.dump(measure_load(args.uri, args.cache, args.mode), sys.stdout)
     return 0

@@ -6,6 +6,9 @@ is written whole under a temporary name and renamed into place, so a reader find
 entry or none. Any write or delete of the model's vectors bumps its vectors version (an embed
 with a new encoder as well as a new item), so an entry is never read stale. A warm start maps
 the file instead of reading it: no copy, and pages are read from disk as they are touched.
+
+Levels of a load (``cached_vectors``): this disk cache, then the packed snapshot in MongoDB
+(a few large blocks, shared by every host of the database), then one document per vector.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from core.storage.vectorsnapshot import load_snapshot, save_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -95,19 +100,36 @@ class VectorCache:
 
 
 def cached_vectors(repo, model_id: str, cache: VectorCache | None, *, count: int | None = None,
-                   vectors_version: int | None = None) -> tuple[list[str], np.ndarray, str]:
-    """(skus, matrix, "disk" | "database"): from the disk cache when current, else read from
-    MongoDB and cached. A memory-mapped matrix is read-only; copy before writing to it."""
+                   vectors_version: int | None = None, snapshot: bool = True
+                   ) -> tuple[list[str], np.ndarray, str]:
+    """(skus, matrix, "disk" | "snapshot" | "database"), from the first level that holds the
+    current vectors: the disk cache, else the packed snapshot in MongoDB
+    (core/storage/vectorsnapshot.py), else one document per vector, after which the snapshot
+    is written (best effort). The disk cache is then written. A memory-mapped matrix is
+    read-only; copy before writing to it."""
     count = repo.vector_count(model_id) if count is None else count
     version = repo.vectors_version(model_id) if vectors_version is None else vectors_version
     if cache is not None:
         hit = cache.load(model_id, count, version)
         if hit is not None:
             return hit[0], hit[1], "disk"
-    skus, matrix = repo.vectors(model_id)
+    packed = load_snapshot(repo, model_id, count, version) if snapshot else None
+    if packed is not None:
+        skus, matrix = packed
+        source = "snapshot"
+    else:
+        skus, matrix = repo.vectors(model_id)
+        source = "database"
+        # pack only what one version holds: nothing was written or deleted during the load
+        if snapshot and len(skus) == count and count and (
+                repo.vectors_version(model_id), repo.vector_count(model_id)) == (version, count):
+            t0 = time.perf_counter()
+            if save_snapshot(repo, model_id, version, skus, matrix):
+                log.info("packed %d vectors of %r into MongoDB in %.1f s", count, model_id,
+                         time.perf_counter() - t0)
     if cache is not None and len(skus) == count:
         try:
             cache.save(model_id, version, skus, matrix)
         except OSError as exc:
             log.warning("could not cache the vectors on disk: %s", exc)
-    return skus, matrix, "database"
+    return skus, matrix, source

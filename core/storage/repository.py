@@ -20,6 +20,8 @@ from core.storage.filters import build_query
 from core.storage.outage import mask_uri, short_cause
 from core.storage.records import Item, ItemUpdate, Store, UpsertResult
 from core.storage.vectorbytes import decode_page, unzip_page
+from core.storage.vectorsnapshot import drop_snapshots
+from core.storage.vectorsnapshot import ensure_indexes as ensure_snapshot_indexes
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class Repository:
         self.items.create_index([("category", ASCENDING), ("sku", ASCENDING)])
         self.items.create_index([("split", ASCENDING)])
         self.vectors_col.create_index([("model_id", ASCENDING), ("sku", ASCENDING)], unique=True)
+        ensure_snapshot_indexes(self.db)  # packed vectors (core/storage/vectorsnapshot.py)
         self.db["pairs"].create_index([("split", ASCENDING)])
         self.db["outfits"].create_index([("split", ASCENDING)])
         self.db["purchases"].create_index([("customer_id", ASCENDING)])
@@ -309,6 +312,8 @@ class Repository:
             )
         if deleted:
             self.bump_vectors_version(model_id)
+        if skus is None:
+            drop_snapshots(self, model_id)  # none could be read (the version moved): free them
         return deleted
 
     def vectors(self, model_id: str, page_size: int = VECTOR_PAGE, *,

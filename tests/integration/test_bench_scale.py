@@ -12,7 +12,8 @@ import pytest
 from tests.conftest import ROOT
 
 KEYS = ("items", "dim", "insert_vectors_per_s", "cold_load_vectors_per_s", "warm_load_s",
-        "peak_memory_ratio", "query_ms")
+        "peak_memory_ratio", "snapshot_write_s", "snapshot_load_vectors_per_s",
+        "snapshot_peak_memory_ratio", "query_ms")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -31,6 +32,7 @@ def test_tiny_scale_bench_reports_every_figure():
     numbers += [v for kind in ("exact", "ivf") for v in result["query_ms"][kind].values()]
     assert all(math.isfinite(v) and v >= 0 for v in numbers)
     assert result["insert_vectors_per_s"] > 0 and result["cold_load_vectors_per_s"] > 0
+    assert result["snapshot_load_vectors_per_s"] > 0
     assert result["query_ms"]["exact"]["p95"] >= result["query_ms"]["exact"]["p50"]
 
 
