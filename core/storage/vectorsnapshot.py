@@ -15,8 +15,8 @@ Layout, for model ``m`` at vectors version ``e`` with ``n`` vectors (key ``m|e<e
 Why GridFS and not plain documents holding a Binary: the embedded server keeps a document's
 Binary as base64 inside JSON, and serves 4 MB documents at about 150,000-200,000 vectors/s;
 it keeps GridFS chunks as SQLite blobs and serves the same bytes at about 700,000 vectors/s
-(measured on this machine). GridFS put/get is in the subset both servers handle alike
-(shared/MONGO_SUBSET.md), and files do not meet the 16 MB document limit.
+(measured with `bench scale`). GridFS put/get behaves alike on both servers, and files do not
+meet the 16 MB document limit.
 
 Never stale: any write or delete of a model's vectors bumps its vectors version, and a reader
 only asks for the key of the current version and count. A snapshot is written only when the
