@@ -102,3 +102,24 @@ def test_topk_counts_only_positive_scores():
     assert topk_accuracy(np.array([[0.2, 0.5, 0.3]]), np.array([0]), 2) == 0.0
     assert topk_accuracy(np.array([[0.2, 0.5, 0.3]]), np.array([0]), 3) == 1.0
     assert ranked(votes, CLASSES, 3) == [[("shoes", 1.0)], []]
+
+
+def test_vote_figures_on_folder_classes():
+    """`eval classify`'s vote figures: folder classes scored by the sum of their catalog
+    categories; here the classifier is always wrong and two clean neighbours always right."""
+    from core.models.evaluate import vote_figures
+    from core.models.labels import CATEGORY_NAMES
+
+    probs = np.zeros((2, len(CATEGORY_NAMES)))
+    probs[0, CATEGORY_NAMES.index("sneakers")] = 0.7  # a hat read as shoes
+    probs[0, CATEGORY_NAMES.index("hat")] = 0.3
+    probs[1, CATEGORY_NAMES.index("hat")] = 1.0  # shoes read as a hat
+    q = np.array([_vec(0), _vec(90)])
+    g = np.array([_vec(0), _vec(2), _vec(90), _vec(88)])
+    out = vote_figures(probs, ["hat", "shoes"], q, g, ["hat", "hat", "shoes", "shoes"])
+    assert out["knn_top1"] == 1.0 and out["knn_top3"] == 1.0
+    # k = 10 > 4 takes all four; the far pair weighs ~0, so each vote is ~0.98 the true class.
+    # The hat: 0.5 * 0.3 + 0.5 * 0.98 beats shoes' 0.5 * 0.7. The shoes: the classifier's
+    # certain hat, 0.5 * 1.0 plus a sliver of vote, still beats 0.5 * 0.98 for shoes.
+    assert out["fused_top1"] == 0.5 and out["fused_top3"] == 1.0
+    assert out["gallery"] == 4
