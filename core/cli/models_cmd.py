@@ -72,9 +72,12 @@ def _register_eval(evals) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval_bounds)
 
-    p = evals.add_parser("classify", help="top-1/top-3 category accuracy on --data")
+    p = evals.add_parser("classify", help="top-1/top-3 category accuracy on --data; with a "
+                                          "train/ split, also its neighbour vote and the fusion")
     p.add_argument("--data", type=Path, required=True,
                    help="folder of class folders (its validation/ or test/ split when present)")
+    p.add_argument("--no-vote", action="store_true",
+                   help="classifier only: skip the neighbour vote of the train/ photos")
     p.add_argument("--backbone", default=None, help="registry name (default: BACKBONE setting)")
     p.add_argument("--record", action="store_true", help="write the figures into the manifest")
     add_json_flag(p)
@@ -321,7 +324,8 @@ def cmd_eval_classify(args) -> int:
     if not args.data.is_dir():
         raise CliError(f"{args.data}: not a folder")
     try:
-        result = evaluate.eval_classify_folders(load_embedder(cfg, args.backbone), args.data)
+        result = evaluate.eval_classify_folders(load_embedder(cfg, args.backbone), args.data,
+                                                vote=not args.no_vote)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise CliError(str(exc).strip("'\"")) from None
     if args.record:

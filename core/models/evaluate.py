@@ -13,7 +13,7 @@ import torch
 from core.models.augment import center_resize
 from core.models.data import TensorSet, demo_set, load_many, photo_set, read_items_jsonl
 from core.models.embed import Embedder
-from core.models.labels import CATEGORY_NAMES, DETAIL_NAMES, attr_targets
+from core.models.labels import CATEGORY_NAMES, DETAIL_NAMES, attr_targets, group_matrix
 from core.models.metrics import (
     class_topk,
     features_u8,
@@ -75,17 +75,41 @@ def eval_search_folders(embedder: Embedder, root: Path, k: int = 10) -> dict:
     return {"model": embedder.model_id, f"p{k}_same_class": round(p, 4), "n": len(queries)}
 
 
-def eval_classify_folders(embedder: Embedder, root: Path) -> dict:
-    """Top-1 / top-3 class accuracy on validation/ (or test/, or ``root`` itself)."""
+def eval_classify_folders(embedder: Embedder, root: Path, *, vote: bool = True) -> dict:
+    """Top-1 / top-3 class accuracy on validation/ (or test/, or ``root`` itself). With a
+    ``train/`` split beside it (and ``vote``), also the neighbour vote of the k nearest train
+    photos alone (``knn_*``) and fused with the classifier (``fused_*``,
+    ``core.models.neighbour_vote``)."""
     try:
         target = query_root(root)
     except FileNotFoundError:
         target = Path(root)
     photos = _photos(target, embedder.preprocess.size, mapped=True)
-    _, probs = embed_u8(embedder, photos.images, with_probs=True)
+    q_emb, probs = embed_u8(embedder, photos.images, with_probs=True)
     if probs is None:
         raise ValueError(f"backbone {embedder.backbone!r} has no category classifier")
-    return {"model": embedder.model_id, **class_topk(probs, photos.labels, k=3)}
+    out = {"model": embedder.model_id, **class_topk(probs, photos.labels, k=3)}
+    train = Path(root) / "train"
+    if vote and target != Path(root) and train.is_dir():
+        gallery = _photos(train, embedder.preprocess.size, mapped=False)
+        g_emb, _ = embed_u8(embedder, gallery.images)
+        out.update(vote_figures(probs, photos.labels, q_emb, g_emb, gallery.labels))
+    return out
+
+
+def vote_figures(probs: np.ndarray, labels: list[str], q_emb: np.ndarray, g_emb: np.ndarray,
+                 g_labels: list[str]) -> dict:
+    """Top-1 / top-3 of the neighbour vote alone and fused with the classifier, whose
+    probability of a folder class is the sum of its catalog categories' (as ``class_topk``)."""
+    from core.models import neighbour_vote as nv
+
+    classes = sorted(set(labels) | set(g_labels))
+    scores = probs @ group_matrix(classes).numpy().T
+    classes, fused, votes = nv.fused_prediction(scores, classes, q_emb, g_emb, g_labels)
+    truth = np.array([classes.index(lab) for lab in labels])
+    return {f"{name}_top{k}": round(nv.topk_accuracy(s, truth, k), 4)
+            for name, s in (("knn", votes), ("fused", fused)) for k in (1, 3)} | {
+        "knn_k": nv.K, "fusion_vote_weight": nv.VOTE_WEIGHT, "gallery": len(g_labels)}
 
 
 def demo_eval_sets(demo_dir: Path, size: int, max_queries: int = 0) -> tuple[TensorSet, TensorSet]:

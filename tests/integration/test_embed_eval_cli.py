@@ -51,6 +51,9 @@ def test_train_then_eval_on_class_folders(tmp_path, settings, env_for):
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["n"] == 12 and 0 <= result["top1"] <= result["top3"] <= 1
+    assert result["gallery"] == 12 and result["knn_k"] == 10
+    for name in ("knn", "fused"):
+        assert 0 <= result[f"{name}_top1"] <= result[f"{name}_top3"] <= 1
     out = _run(["eval", "search", "--data", str(data), "--json"], env)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
