@@ -138,8 +138,11 @@ def catalog_features(repo, model_id: str, data_dir: Path, cache_dir: Path | None
                      progress: Progress | None = None) -> CatalogFeatures:
     """Every catalog item that has a vector of ``model_id``, with its histogram."""
     from core.index import NoVectors, embed_command
+    from core.index.vectorcache import VectorCache, cached_vectors
 
-    skus, matrix = repo.vectors(model_id)
+    # the disk cache, else the packed snapshot in MongoDB, else one document per vector
+    skus, matrix, _ = cached_vectors(repo, model_id,
+                                     VectorCache(cache_dir) if cache_dir is not None else None)
     if len(skus) == 0:
         raise NoVectors(f"no embeddings for model {model_id!r} yet: run "
                         f"`{embed_command(model_id)}`")
