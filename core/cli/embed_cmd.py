@@ -43,6 +43,10 @@ def cmd_embed(args) -> int:
                       workers=args.workers, limit=args.limit)
     result = {"model_id": embedder.model_id, "embedded": n,
               "vectors": repo.vector_count(embedder.model_id), "items": repo.count_items()}
+    if n:  # pack the vectors now: the first search of any host then reads a few blocks
+        from core.index.vectorcache import VectorCache, cached_vectors
+
+        cached_vectors(repo, embedder.model_id, VectorCache(cfg.cache_dir))
     if not args.no_tag:
         from core.tagging.catalog import tag_catalog
 

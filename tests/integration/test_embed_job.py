@@ -108,6 +108,10 @@ def test_embed_cli_with_a_worker_pool(repo, settings, env_for):
     tags = result.pop("tags")  # category and colour were supplied; no pattern head
     assert result == {"model_id": "studio_encoder", "embedded": 9, "vectors": 9, "items": 9}
     assert tags["tagged"] == 0 and tags["unavailable"] == ["pattern"]
+    # the vectors are packed for a new host's first load
+    from core.storage.vectorsnapshot import snapshot_headers
+
+    assert [h["count"] for h in snapshot_headers(repo, "studio_encoder")] == [9]
 
 
 def test_embed_cli_missing_weights_is_bad_input(settings, env_for):
