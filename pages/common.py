@@ -1,30 +1,26 @@
-"""The one UI module: cached resources (settings, repository, models, indexes) and widgets
-shared by the pages. Pages stay thin: read widgets -> call core -> render."""
+"""What every page needs first: settings, the repository and models as cached resources, the
+database guard and the links between pages (the shared widgets are in pages/cards.py). Pages
+stay thin: read widgets -> call core -> render."""
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from core.config import Settings, SettingsError, load_settings
-from core.images import IMAGE_EXTS
 from core.storage import (
     DatabaseUnavailable,
-    Item,
     Repository,
-    data_file,
     database_label,
     is_connection_loss,
     lost_on_page,
     open_repository,
 )
-from core.tagging import labels as tagging_labels
 
 
 def enter_through_app() -> None:
@@ -157,84 +153,3 @@ def _resource(factory: str, args: tuple, stamp: tuple) -> Any:  # noqa: ARG001 (
     module, _, name = factory.partition(":")
     fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
     return fn(settings(), *args)
-
-
-def image_path(item: Item) -> Path:
-    return data_file(settings().data_dir, item.image_path)
-
-
-# what the photo uploaders accept: the formats ingest and search take
-IMAGE_TYPES = [ext.lstrip(".") for ext in IMAGE_EXTS]
-REFINE_PAGE = "pages/refine.py"
-OUTFITS_PAGE = "pages/outfits.py"
-
-
-def hand_over(page: str, values: dict[str, Any], where_to_go: str) -> None:
-    """Set session values for another page and go there. st.switch_page only works under
-    st.navigation (app.py); elsewhere ``where_to_go`` is shown instead."""
-    st.session_state.update(values)
-    try:
-        st.switch_page(page)
-    except StreamlitAPIException:
-        st.info(where_to_go)
-
-
-def open_in_refine(sku: str) -> None:
-    """Hand a catalog item to the Refine page, which starts from it, and go there.
-
-    Sets ``search_selected_sku`` (offered again by Refine's start options) and
-    ``refine_handoff`` (consumed by Refine as its starting reference).
-    """
-    hand_over(REFINE_PAGE, {"search_selected_sku": sku, "refine_handoff": sku},
-              f"**{sku}** is ready to refine: open **Refine** from the page menu and describe "
-              "what to change.")
-
-
-def open_in_outfits(sku: str) -> None:
-    """Hand a catalog item to the Outfits page, which adds it to the look (``outfits_handoff``),
-    and go there."""
-    hand_over(OUTFITS_PAGE, {"outfits_handoff": sku},
-              f"**{sku}** is ready to style: open **Outfits** from the page menu to complete "
-              "the look.")
-
-
-def product_card(item: Item, score: float | None = None, note: str | None = None) -> None:
-    """Name, price · brand, category · colour · pattern (predicted marked, with a tooltip)
-    and a small match score; ``note`` replaces the score line (e.g. a rank or a date)."""
-    card = tagging_labels.product_card(item, score)
-    lines = [f"**{tagging_labels.md_escape(card['title'])}**"]
-    if card["offer"]:
-        lines.append(tagging_labels.md_escape(card["offer"]))
-    st.markdown("  \n".join(lines))
-    small = note if note is not None else " · ".join(
-        b for b in (card["facts"], card["score"]) if b)
-    st.caption(small, help=tagging_labels.tags_tooltip(item))
-
-
-def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, columns: int = 5,
-               key: str | None = None, on_pick: str | None = None,
-               on_refine: str | None = None, captions: Sequence[str] | None = None
-               ) -> str | None:
-    """Show items as a grid of pictures; with on_pick, a button under each returns the sku.
-
-    With on_refine, a second button under each hands the item to the Refine page;
-    ``captions`` replace the default ones (score · category · colour · pattern).
-    """
-    picked = refine = None
-    cols = st.columns(columns)
-    for i, item in enumerate(items):
-        with cols[i % columns]:
-            path = image_path(item)
-            if path.exists():
-                st.image(str(path), width="stretch")
-            else:
-                st.warning(f"image missing: {item.sku}")
-            product_card(item, scores[i] if scores is not None else None,
-                         captions[i] if captions is not None else None)
-            if on_pick and st.button(on_pick, key=f"{key}-{item.sku}-{i}"):
-                picked = item.sku
-            if on_refine and st.button(on_refine, key=f"{key}-refine-{item.sku}-{i}"):
-                refine = item.sku
-    if refine:
-        open_in_refine(refine)
-    return picked

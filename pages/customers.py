@@ -1,6 +1,5 @@
-"""Customers: simulate shoppers and their purchases (or import a real history), see what the
-fused score recommends to each and why, on a map of the stores; evaluate it on held-out
-purchases against baselines; download the customers and purchases as the CLI exports them."""
+"""Customers: simulated or imported shoppers, what the fused score recommends to each and why,
+on a map of the stores; its evaluation on held-out purchases; downloads as the CLI exports."""
 
 from dataclasses import replace
 
@@ -14,6 +13,7 @@ from core.customers.storemap import map_figure
 from core.explore.thumbs import thumbnail_uri
 from core.index import NoVectors
 from core.ranges import widget
+from pages import cards
 from pages import common as ui
 
 ui.enter_through_app()
@@ -134,10 +134,10 @@ right.plotly_chart(map_figure(stores_of(repo), customers, customer,
 
 st.subheader("Purchase history")
 shown = [p for p in history if p.sku in bought]
-if styled := ui.image_grid([bought[p.sku] for p in shown], columns=6, key="simulate_history",
-                           on_pick="Complete the look",
-                           captions=[figs.history_caption(p, bought[p.sku]) for p in shown]):
-    ui.open_in_outfits(styled)
+if styled := cards.image_grid([bought[p.sku] for p in shown], columns=6, key="simulate_history",
+                              on_pick="Complete the look",
+                              captions=[figs.history_caption(p, bought[p.sku]) for p in shown]):
+    cards.open_in_outfits(styled)
 
 st.subheader(f"Recommended for {customer.name.split()[0]}")
 options = [WHOLE_HISTORY, *(p.sku for p in shown)]
@@ -157,14 +157,14 @@ except (KeyError, SimulationError) as exc:
 def thumbnail(sku: str) -> str | None:
     item = bought.get(sku) or next((r.item for r in recs if r.item.sku == sku), None)
     item = item or repo.get_item(sku)
-    return thumbnail_uri(ui.image_path(item)) if item else None
+    return thumbnail_uri(cards.image_path(item)) if item else None
 
 
 if not recs:
     st.warning("Nothing left to recommend: this customer has bought every item they wear.")
 else:
-    ui.image_grid([r.item for r in recs], columns=5, key="simulate_recs",
-                  captions=[figs.rec_caption(i, r) for i, r in enumerate(recs, 1)])
+    cards.image_grid([r.item for r in recs], columns=5, key="simulate_recs",
+                     captions=[figs.rec_caption(i, r) for i, r in enumerate(recs, 1)])
     st.caption(figs.SCORE_NOTE)
     bars = {p: st.column_config.ProgressColumn(
         figs.PART_SHORT[p], help=figs.PART_LABELS[p], min_value=0.0, max_value=1.0,

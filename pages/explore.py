@@ -8,19 +8,15 @@ from core.explore.clusters import SUMMARY_ATTRS
 from core.explore.thumbs import thumbnail_uri
 from core.images import ImageRejected, load_image
 from core.tagging.labels import attribute_summary, field_label
-from pages.common import (
+from pages.cards import (
     IMAGE_TYPES,
-    enter_through_app,
     hand_over,
     image_grid,
     image_path,
     open_in_outfits,
     open_in_refine,
-    repo_or_stop,
-    require_catalog,
-    resource,
-    settings,
 )
+from pages.common import enter_through_app, repo_or_stop, require_catalog, resource, settings
 
 enter_through_app()
 

@@ -10,7 +10,8 @@ from core.demo.params import DemoParams
 from core.ranges import widget
 from core.storage import mask_uri
 from core.taxonomy import CATEGORIES
-from pages.common import enter_through_app, image_grid, page_link, repo_or_stop, settings
+from pages.cards import image_grid
+from pages.common import enter_through_app, page_link, repo_or_stop, settings
 
 enter_through_app()
 

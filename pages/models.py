@@ -11,7 +11,8 @@ from core.modelhub.finetune import FineTuneParams
 from core.modelhub.listing import list_models, show_model
 from core.modelhub.store import ModelError, delete_model
 from core.ranges import widget
-from pages.common import enter_through_app, image_grid, repo_or_stop, require_catalog, settings
+from pages.cards import image_grid
+from pages.common import enter_through_app, repo_or_stop, require_catalog, settings
 
 enter_through_app()
 P = FineTuneParams  # the fine-tune form's defaults and ranges

@@ -11,12 +11,12 @@ from core.outfits.model import WeightsError
 from core.outfits.params import SuggestParams
 from core.ranges import widget
 from pages import common as ui
+from pages.cards import IMAGE_TYPES, image_grid, image_path
 
 ui.enter_through_app()
 
 st.title("🧥 Outfits")
-st.caption("Put a look together from the catalog or your own photos: the stylist model scores "
-           "how well the pieces go together, says which pairs clash and why, and completes it.")
+st.caption("Put a look together from the catalog or your photos: scored, clashes named, completed.")
 repo = ui.repo_or_stop()
 ui.require_catalog(repo)
 state = st.session_state
@@ -75,7 +75,7 @@ def show_look(pieces) -> None:
     cols = st.columns(looks.MAX_PIECES)
     for i, (col, entry, piece) in enumerate(zip(cols, look.entries, pieces, strict=False)):
         with col:
-            path = ui.image_path(items[entry["sku"]]) if entry["kind"] == "item" else None
+            path = image_path(items[entry["sku"]]) if entry["kind"] == "item" else None
             if path is None or path.exists():
                 st.image(entry["bytes"] if path is None else str(path), width="stretch")
             st.caption(f"**{piece.label}**  \n{entry.get('sku') or 'your photo'}")
@@ -122,10 +122,10 @@ def add_tab() -> None:
     if tab_pick.button("🔀 Shuffle", key="outfits_shuffle") or "outfits_sample" not in state:
         state["outfits_sample"] = [it.sku for it in repo.sample_items(10)]
     with tab_pick:
-        picked = ui.image_grid(repo.get_items(state["outfits_sample"]), columns=5,
-                               key="outfits_pick", on_pick="Add to look")
+        picked = image_grid(repo.get_items(state["outfits_sample"]), columns=5,
+                            key="outfits_pick", on_pick="Add to look")
     with tab_up:
-        files = st.file_uploader("Garment photos", type=ui.IMAGE_TYPES,
+        files = st.file_uploader("Garment photos", type=IMAGE_TYPES,
                                  accept_multiple_files=True,
                                  key=f"outfits_upload_{state.get('outfits_upload_n', 0)}")
         if files and st.button(f"Add {len(files)} photo{'s' if len(files) > 1 else ''} to "
@@ -148,8 +148,8 @@ def complete_tab(pieces, missing: list[str]) -> None:
     st.caption(caption)
     for title, slot, found in slots:
         st.markdown(title)
-        if picked := ui.image_grid([i for i, _ in found], columns=min(max(k, 4), 8), on_pick="Add",
-                                     key=f"outfits_fill_{slot}", captions=[c for _, c in found]):
+        if picked := image_grid([i for i, _ in found], columns=min(max(k, 4), 8), on_pick="Add",
+                                key=f"outfits_fill_{slot}", captions=[c for _, c in found]):
             look.add_item(stylist, repo, picked, "complete")
             rerun()
 
@@ -166,8 +166,8 @@ def examples_tab() -> None:
         card = looks.example_card(stylist, repo, ex)
         pics, told = st.container(border=True).columns([3, 2])
         with pics:
-            ui.image_grid(repo.get_items(ex["items"]), columns=max(len(ex["items"]), 4),
-                          key=f"outfits_ex_{ex['outfit_id']}")
+            image_grid(repo.get_items(ex["items"]), columns=max(len(ex["items"]), 4),
+                       key=f"outfits_ex_{ex['outfit_id']}")
         told.markdown(card["title"])
         told.metric("Model score", card["score"], help=SCORE_HELP)
         (told.success if ex["compatible"] else told.error)(card["label"])

@@ -13,16 +13,8 @@ from core.index import NoVectors
 from core.models.registry import MissingWeights
 from core.ranges import widget
 from core.tagging.labels import md_escape
-from pages.common import (
-    IMAGE_TYPES,
-    enter_through_app,
-    image_grid,
-    image_path,
-    product_card,
-    repo_or_stop,
-    require_catalog,
-    resource,
-)
+from pages.cards import IMAGE_TYPES, image_grid, image_path, product_card
+from pages.common import enter_through_app, repo_or_stop, require_catalog, resource
 
 enter_through_app()
 

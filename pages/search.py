@@ -10,15 +10,8 @@ from core.images import ImageRejected
 from core.index import NoVectors, embed_command
 from core.models.registry import MissingWeights
 from core.search.pipeline import filter_key
-from pages.common import (
-    IMAGE_TYPES,
-    enter_through_app,
-    image_grid,
-    open_in_outfits,
-    repo_or_stop,
-    require_catalog,
-    settings,
-)
+from pages.cards import IMAGE_TYPES, image_grid, open_in_outfits
+from pages.common import enter_through_app, repo_or_stop, require_catalog, settings
 from pages.search_widgets import recommendations, search_sidebar, top_categories
 
 enter_through_app()

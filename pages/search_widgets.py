@@ -19,7 +19,8 @@ from core.search.recommend import (
 )
 from core.storage import Item
 from core.taxonomy import SEASONS
-from pages.common import image_grid, resource
+from pages.cards import image_grid
+from pages.common import resource
 
 MATCH_LABELS = {"similar": "Similar style", "item": "This exact item"}
 

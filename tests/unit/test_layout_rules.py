@@ -18,7 +18,7 @@ def test_progress_callback_types_are_defined_once():
 
 
 def test_photo_uploaders_accept_the_formats_ingest_takes():
-    from pages.common import IMAGE_TYPES
+    from pages.cards import IMAGE_TYPES
 
     assert [f".{t}" for t in IMAGE_TYPES] == list(IMAGE_EXTS)
     assert "jfif" in IMAGE_TYPES
