@@ -25,8 +25,18 @@ def register(_sub, groups) -> None:
     p = groups["outfit"].add_parser("score", help="how well catalog items and photos go together")
     _pieces_args(p)
     p.set_defaults(handler=cmd_score)
+    _register_complete(groups["outfit"])
+    p = groups["outfit"].add_parser("fitb", help="fill in the blank: which candidate fits best")
+    _pieces_args(p)
+    p.add_argument("--candidates", nargs="+", required=True, metavar="ID",
+                   help="catalog items to choose from")
+    p.set_defaults(handler=cmd_fitb)
+    _register_train(groups["train"])
+    _register_eval(groups["eval"])
 
-    p = groups["outfit"].add_parser("complete", help="catalog items that complete a look")
+
+def _register_complete(group) -> None:
+    p = group.add_parser("complete", help="catalog items that complete a look")
     _pieces_args(p)
     p.add_argument("--slot", action="append", dest="slots", metavar="FAMILY",
                    help="garment family to fill (top, bottom, full, outer, shoes, bag, hat); "
@@ -39,13 +49,9 @@ def register(_sub, groups) -> None:
                         "(default: whom the look's catalog pieces are for)")
     p.set_defaults(handler=cmd_complete)
 
-    p = groups["outfit"].add_parser("fitb", help="fill in the blank: which candidate fits best")
-    _pieces_args(p)
-    p.add_argument("--candidates", nargs="+", required=True, metavar="ID",
-                   help="catalog items to choose from")
-    p.set_defaults(handler=cmd_fitb)
 
-    p = groups["train"].add_parser("compat", help="train the outfit compatibility model")
+def _register_train(group) -> None:
+    p = group.add_parser("compat", help="train the outfit compatibility model")
     p.add_argument("--model-id", default=None, help="image vectors to use (default: BACKBONE)")
     d = CompatibilityTrainConfig()  # every default is the training config's
     p.add_argument("--epochs", type=int, default=d.epochs)
@@ -69,7 +75,9 @@ def register(_sub, groups) -> None:
     add_json_flag(p)
     p.set_defaults(handler=cmd_train)
 
-    p = groups["eval"].add_parser("compat", help="outfit compatibility AUC and fill-in-the-blank")
+
+def _register_eval(group) -> None:
+    p = group.add_parser("compat", help="outfit compatibility AUC and fill-in-the-blank")
     p.add_argument("--weights", type=Path, help="model to evaluate (default weights/compat.pt)")
     p.add_argument("--split", default="test", choices=("train", "val", "test", "all"),
                    help="outfits to evaluate (default test; all: for a catalog the model "
