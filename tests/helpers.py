@@ -84,3 +84,16 @@ def cli_json(env: dict, *args: str) -> dict | list:
     run = run_cli(env, *args, "--json")
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout)
+
+
+def put_random_vectors(repo, n: int = 23, d: int = 8, seed: int = 0, model: str = "m1"):
+    """n random vectors of ``model`` written out of sku order; returns (skus, vectors) sorted
+    by sku, as a load gives them back."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    skus = [f"S{i:03d}" for i in rng.permutation(n)]  # written out of order
+    vecs = rng.standard_normal((n, d)).astype(np.float32)
+    repo.put_vectors(model, skus, vecs)
+    order = np.argsort(skus)
+    return [skus[i] for i in order], vecs[order]

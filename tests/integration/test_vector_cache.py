@@ -9,15 +9,7 @@ import pytest
 
 from core.index import IndexManager
 from core.index.vectorcache import VectorCache, cached_vectors
-
-
-def _put(repo, n=23, d=8, seed=0, model="m1"):
-    rng = np.random.default_rng(seed)
-    skus = [f"S{i:03d}" for i in rng.permutation(n)]  # written out of order
-    vecs = rng.standard_normal((n, d)).astype(np.float32)
-    repo.put_vectors(model, skus, vecs)
-    order = np.argsort(skus)
-    return [skus[i] for i in order], vecs[order]
+from tests.helpers import put_random_vectors
 
 
 def _row_by_row(repo, model):
@@ -28,8 +20,8 @@ def _row_by_row(repo, model):
 
 
 def test_paged_load_equals_the_documents_in_sku_order(repo):
-    skus, vecs = _put(repo)
-    _put(repo, n=5, d=4, seed=1, model="m")  # a model id that prefixes the other's
+    skus, vecs = put_random_vectors(repo)
+    put_random_vectors(repo, n=5, d=4, seed=1, model="m")  # a model id that prefixes the other's
     for page in (1, 4, 23, 5000):
         got_skus, got = repo.vectors("m1", page_size=page)
         assert got_skus == skus and got.dtype == np.float32 and got.flags.c_contiguous
@@ -42,7 +34,7 @@ def test_paged_load_equals_the_documents_in_sku_order(repo):
 
 
 def test_load_of_given_skus_keeps_sku_order_and_skips_unknown(repo):
-    skus, vecs = _put(repo)
+    skus, vecs = put_random_vectors(repo)
     wanted = [skus[9], skus[2], "NOPE", skus[20], skus[2]]
     got_skus, got = repo.vectors("m1", page_size=2, skus=wanted)
     assert got_skus == sorted({skus[9], skus[2], skus[20]})
@@ -51,7 +43,7 @@ def test_load_of_given_skus_keeps_sku_order_and_skips_unknown(repo):
 
 
 def test_cache_is_written_whole_and_read_memory_mapped(repo, settings):
-    skus, vecs = _put(repo)
+    skus, vecs = put_random_vectors(repo)
     cache = VectorCache(settings.cache_dir)
     got_skus, got, source = cached_vectors(repo, "m1", cache)
     assert source == "database" and got_skus == skus
@@ -66,7 +58,7 @@ def test_cache_is_written_whole_and_read_memory_mapped(repo, settings):
 
 
 def test_new_vectors_invalidate_the_cache(repo, settings):
-    skus, vecs = _put(repo)
+    skus, vecs = put_random_vectors(repo)
     cache = VectorCache(settings.cache_dir)
     cached_vectors(repo, "m1", cache)
     new = vecs[::-1].copy()  # re-embedding: same skus, same count, other vectors
@@ -79,7 +71,7 @@ def test_new_vectors_invalidate_the_cache(repo, settings):
 
 
 def test_interrupted_or_damaged_entries_are_not_read(repo, settings):
-    skus, _ = _put(repo)
+    skus, _ = put_random_vectors(repo)
     cache = VectorCache(settings.cache_dir)
     folder = cache.path("m1", 23, repo.vectors_version("m1"))
     folder.mkdir(parents=True)
@@ -94,7 +86,7 @@ def test_interrupted_or_damaged_entries_are_not_read(repo, settings):
 
 
 def test_index_kinds_and_filters_search_alike_from_the_cache(repo, settings, monkeypatch):
-    skus, vecs = _put(repo, n=400, d=16, seed=2)
+    skus, vecs = put_random_vectors(repo, n=400, d=16, seed=2)
     first = IndexManager(settings, kind="exact").get(repo, "m1")  # reads MongoDB once
     modes = []
     real_load = np.load

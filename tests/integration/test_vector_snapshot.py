@@ -13,21 +13,13 @@ from pymongo.errors import PyMongoError
 from core.index import IndexManager
 from core.index.vectorcache import VectorCache, cached_vectors
 from core.storage import vectorsnapshot as vs
+from tests.helpers import put_random_vectors
 
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch):
     """5 rows per block, so 23 vectors span 5 blocks with a short last one."""
     monkeypatch.setattr(vs, "MAX_BLOCK_ROWS", 5)
-
-
-def _put(repo, n=23, d=8, seed=0, model="m1"):
-    rng = np.random.default_rng(seed)
-    skus = [f"S{i:03d}" for i in rng.permutation(n)]  # written out of order
-    vecs = rng.standard_normal((n, d)).astype(np.float32)
-    repo.put_vectors(model, skus, vecs)
-    order = np.argsort(skus)
-    return [skus[i] for i in order], vecs[order]
 
 
 def _snapshot(repo, model):
@@ -46,7 +38,7 @@ def _no_document_reads(monkeypatch, repo):
 
 
 def test_written_after_a_document_load_and_read_back_exactly(repo, monkeypatch):
-    skus, vecs = _put(repo)
+    skus, vecs = put_random_vectors(repo)
     assert _snapshot(repo, "m1") is None
     got_skus, got, source = cached_vectors(repo, "m1", None)
     assert source == "database" and got_skus == skus
@@ -62,7 +54,7 @@ def test_written_after_a_document_load_and_read_back_exactly(repo, monkeypatch):
 
 
 def test_levels_disk_cache_then_snapshot_then_documents(repo, settings, tmp_path, monkeypatch):
-    skus, vecs = _put(repo, n=40, d=6, seed=3)
+    skus, vecs = put_random_vectors(repo, n=40, d=6, seed=3)
     first = IndexManager(settings, kind="exact")
     first.get(repo, "m1")  # documents -> snapshot + disk cache
     assert first.last_source == "built" and vs.snapshot_headers(repo, "m1")
@@ -81,7 +73,7 @@ def test_levels_disk_cache_then_snapshot_then_documents(repo, settings, tmp_path
 
 
 def test_a_snapshot_without_its_header_is_ignored(repo, caplog):
-    skus, vecs = _put(repo)
+    skus, vecs = put_random_vectors(repo)
     cached_vectors(repo, "m1", None)
     repo.db[vs.HEADERS].delete_many({})  # as if the writer died before its last write
     assert _snapshot(repo, "m1") is None
@@ -99,7 +91,7 @@ def test_a_snapshot_without_its_header_is_ignored(repo, caplog):
 
 
 def test_put_vectors_makes_the_old_snapshot_unreadable(repo, monkeypatch):
-    skus, vecs = _put(repo)
+    skus, vecs = put_random_vectors(repo)
     cached_vectors(repo, "m1", None)
     old_version = repo.vectors_version("m1")
     new = vecs[::-1].copy()  # re-embedding: same skus, same count, other vectors
@@ -119,7 +111,7 @@ def test_put_vectors_makes_the_old_snapshot_unreadable(repo, monkeypatch):
 
 
 def test_delete_vectors_makes_the_old_snapshot_unreadable(repo):
-    skus, vecs = _put(repo)
+    skus, vecs = put_random_vectors(repo)
     cached_vectors(repo, "m1", None)
     assert repo.delete_vectors("m1", skus[:3]) == 3
     assert _snapshot(repo, "m1") is None
@@ -138,7 +130,7 @@ def test_delete_vectors_makes_the_old_snapshot_unreadable(repo):
 
 
 def test_a_write_during_the_load_is_not_packed(repo, monkeypatch):
-    skus, vecs = _put(repo)
+    skus, vecs = put_random_vectors(repo)
     real = repo.vectors
 
     def racing_load(model_id, *args, **kwargs):
@@ -155,8 +147,9 @@ def test_a_write_during_the_load_is_not_packed(repo, monkeypatch):
 
 
 def test_models_do_not_share_blocks(repo, monkeypatch):
-    skus1, vecs1 = _put(repo, model="m1")
-    skus2, vecs2 = _put(repo, n=12, d=4, seed=1, model="m")  # an id that prefixes the other
+    skus1, vecs1 = put_random_vectors(repo, model="m1")
+    # "m" prefixes the other id
+    skus2, vecs2 = put_random_vectors(repo, n=12, d=4, seed=1, model="m")
     for model in ("m1", "m"):
         cached_vectors(repo, model, None)
     assert len(_block_ids(repo, "m1")) == 5 and len(_block_ids(repo, "m")) == 3
@@ -172,7 +165,7 @@ def test_models_do_not_share_blocks(repo, monkeypatch):
 
 
 def test_a_failed_write_changes_nothing(repo, monkeypatch, caplog):
-    skus, vecs = _put(repo)
+    skus, vecs = put_random_vectors(repo)
     calls = []
 
     def failing_put(self, data, **kwargs):
@@ -210,11 +203,11 @@ def test_block_size_follows_the_dimension(monkeypatch):
 
 
 def test_drop_all_leaves_no_snapshot(repo):
-    _put(repo)
+    put_random_vectors(repo)
     cached_vectors(repo, "m1", None)
     repo.drop_all()
     assert vs.snapshot_headers(repo, "m1") == [] and _block_ids(repo, "m1") == []
-    skus, vecs = _put(repo, seed=4)
+    skus, vecs = put_random_vectors(repo, seed=4)
     got_skus, got, source = cached_vectors(repo, "m1", None)
     assert source == "database" and got_skus == skus
     np.testing.assert_array_equal(got, vecs)
