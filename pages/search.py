@@ -9,7 +9,7 @@ from core.catalog_jobs import embed_missing, missing_vectors
 from core.images import ImageRejected
 from core.index import NoVectors, embed_command
 from core.models.registry import MissingWeights
-from core.search.pipeline import filter_key
+from core.search.filters import filter_key
 from pages.cards import IMAGE_TYPES, image_grid, open_in_outfits
 from pages.common import enter_through_app, repo_or_stop, require_catalog, settings
 from pages.search_widgets import recommendations, search_sidebar, top_categories

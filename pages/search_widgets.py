@@ -8,8 +8,8 @@ import streamlit as st
 
 from core.models.registry import MissingWeights
 from core.ranges import widget
+from core.search.filters import selection_filters
 from core.search.params import SearchParams
-from core.search.pipeline import selection_filters
 from core.search.recommend import (
     RELATIONS,
     coordinate_colours,

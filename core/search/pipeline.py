@@ -13,7 +13,6 @@ index (INDEX_KIND mongo or auto, core.index.mongo) they go into its ``$vectorSea
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -31,8 +30,8 @@ from core.index import IndexManager, VectorIndex
 from core.index.kernels import SEARCH_THREADS, torch_threads
 from core.index.mongo import can_filter
 from core.models.masking import mask_image
-from core.storage import FilterError, Item, Range, build_query
-from core.storage.filters import check_user_filters
+from core.search.filters import catalog_facets, filter_key
+from core.storage import FilterError, Item
 from core.tagging.colour import ColourReading
 from core.tagging.colour_model import load_pixel_model, photo_colour
 from core.tagging.colour_rank import POOL, rerank
@@ -107,45 +106,6 @@ class CategoryCount:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def filter_key(filters: dict[str, Any] | None) -> str:
-    """A canonical, hashable form of a filter spec (validated: bad specs raise FilterError)."""
-    check_user_filters(filters)
-    build_query(filters)
-
-    def enc(v: Any) -> Any:
-        if isinstance(v, Range):
-            return {"min": v.min, "max": v.max}
-        if isinstance(v, list | tuple | set | frozenset):
-            return sorted(map(str, v))
-        return v
-
-    return json.dumps({k: enc(v) for k, v in sorted((filters or {}).items())}, sort_keys=True)
-
-
-def selection_filters(*, categories=(), colors=(), patterns=(), seasons=(),
-                      price: tuple[float, float] | None = None,
-                      price_bounds: tuple[float, float] | None = None) -> dict[str, Any]:
-    """A filter spec from sidebar choices: empty choices and the full price range add nothing."""
-    spec: dict[str, Any] = {}
-    for key, chosen in (("category", categories), ("color", colors), ("pattern", patterns),
-                        ("season", seasons)):
-        if chosen:
-            spec[key] = [str(v) for v in chosen]
-    if price is not None and tuple(price) != tuple(price_bounds or ()):
-        spec["price"] = Range(float(price[0]), float(price[1]))
-    return spec
-
-
-def catalog_facets(repo) -> dict[str, Any]:
-    """Values offered by the filter widgets: categories (by size), attribute values, prices."""
-    prices = [it.price for sort_desc in (False, True) for it in repo.find_items(
-        {"price": Range(0, None)}, limit=1, sort="price", descending=sort_desc)]
-    return {"category": list(repo.counts_by("category")),
-            **{key: [str(v) for v in repo.distinct_values(key)]
-               for key in ("color", "pattern", "season")},
-            "price": (float(prices[0]), float(prices[1])) if len(prices) == 2 else None}
 
 
 class SearchEngine:
@@ -399,4 +359,4 @@ def search_engine(settings: Settings, mask: bool = False) -> SearchEngine:
 
 
 __all__ = ["CategoryCount", "FilterError", "ImageRejected", "SearchEngine", "SearchOutcome",
-           "SearchResult", "catalog_facets", "filter_key", "search_engine", "selection_filters"]
+           "SearchResult", "search_engine"]

@@ -8,7 +8,8 @@ import torch
 from core.images import ImageRejected
 from core.models.embed import Embedder, embed_catalog
 from core.models.preprocess import PreprocessCfg
-from core.search.pipeline import SearchEngine, filter_key
+from core.search.filters import filter_key
+from core.search.pipeline import SearchEngine
 from core.storage import FilterError, Range
 from tests.fixtures_bad import REJECTED, bad_image_files
 
@@ -169,7 +170,7 @@ def test_top_categories_counts_and_reports_rejects(settings):
 
 
 def test_selection_filters_and_facets(repo, settings, engine):
-    from core.search.pipeline import selection_filters
+    from core.search.filters import selection_filters
 
     assert selection_filters(categories=[], price=(20.0, 31.0), price_bounds=(20.0, 31.0)) == {}
     spec = selection_filters(categories=["tee"], colors=["red"], price=(21.0, 25.0),
