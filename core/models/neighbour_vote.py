@@ -27,14 +27,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from core.index.base import normalise
+from core.search.ranking import top_indices
+
 K = 10
 VOTE_WEIGHT = 0.5
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    norm = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norm > 0, norm, 1.0)
 
 
 def neighbour_votes(q_emb: np.ndarray, g_emb: np.ndarray, g_labels: Sequence[str],
@@ -51,9 +48,9 @@ def neighbour_votes(q_emb: np.ndarray, g_emb: np.ndarray, g_labels: Sequence[str
         return votes
     index = {c: j for j, c in enumerate(classes)}
     cols = np.array([index[c] for c in g_labels])
-    sims = _unit(q_emb) @ _unit(g_emb).T
+    sims = normalise(q_emb) @ normalise(g_emb).T
     k = min(k, sims.shape[1])
-    near = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    near = np.stack([top_indices(row, k) for row in sims])  # partition, not a full sort
     weights = np.clip(np.take_along_axis(sims, near, axis=1), 0.0, None)
     rows = np.repeat(np.arange(len(q_emb)), k)
     np.add.at(votes, (rows, cols[near].ravel()), weights.ravel())
