@@ -98,7 +98,7 @@ def load_snapshot(repo, model_id: str, count: int, vectors_version: int
     except gridfs.errors.NoFile as exc:
         return _ignored(key, f"a block is missing ({exc})")
     except (PyMongoError, ValueError, KeyError, TypeError) as exc:
-        return _ignored(key, short(exc))
+        return _ignored(key, _short(exc))
     return skus, matrix
 
 
@@ -112,7 +112,7 @@ def _ignored(key: str, why: str) -> None:
     return None
 
 
-def short(exc: BaseException) -> str:
+def _short(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
@@ -161,7 +161,7 @@ def save_snapshot(repo, model_id: str, vectors_version: int, skus: list[str],
     try:
         write_snapshot(repo, model_id, vectors_version, skus, matrix)
     except (PyMongoError, gridfs.errors.GridFSError, ValueError, OSError) as exc:
-        log.warning("could not write the vector snapshot of model %r: %s", model_id, short(exc))
+        log.warning("could not write the vector snapshot of model %r: %s", model_id, _short(exc))
         return False
     return True
 
@@ -174,9 +174,6 @@ def drop_snapshots(repo, model_id: str, keep: tuple[str, str] | None = None) -> 
     fs = _bucket(repo)
     gone = 0
     for f in list(fs.find({"metadata.model_id": model_id})):
-        meta = f.metadata or {}
-        if meta.get("model_id") != model_id:
-            continue
         if keep and str(f._id).startswith(f"{keep_key}|{keep_token}|"):
             continue
         gone += _delete_blocks(fs, [f._id])
@@ -191,7 +188,7 @@ def _delete_blocks(fs: gridfs.GridFS, ids: list[Any]) -> int:
             fs.delete(block_id)
             gone += 1
         except PyMongoError as exc:
-            log.debug("vector snapshot block %s: %s", block_id, short(exc))
+            log.debug("vector snapshot block %s: %s", block_id, _short(exc))
     return gone
 
 
