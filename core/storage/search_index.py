@@ -186,9 +186,7 @@ def backfill(repo, model_id: str, *, batch: int = BATCH,
     total, done, written, last = repo.vector_count(model_id), 0, 0, ""
     dim = 0
     while True:
-        page = list(repo.vectors_col.find(
-            {"model_id": model_id, "_id": {"$gt": copy_id(model_id, last)}})
-            .sort("_id", ASCENDING).limit(batch))
+        page = list(repo.vector_page(model_id, last, {"sku": 1, "v": 1, "dim": 1}, batch))
         if not page:
             break
         items = {it.sku: it for it in repo.get_items([d["sku"] for d in page])}

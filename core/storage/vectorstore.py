@@ -90,7 +90,7 @@ class VectorStore:
         out: list[str] = []
         matrix: np.ndarray | None = None
         while len(out) < count:
-            page = self._vector_page(model_id, out[-1] if out else "", {"_id": 1, "v": 1},
+            page = self.vector_page(model_id, out[-1] if out else "", {"_id": 1, "v": 1},
                                      min(page_size, count - len(out)))
             ids, blobs = unzip_page(page)
             if not ids:
@@ -134,13 +134,13 @@ class VectorStore:
         prefix = f"{model_id}|"
         out: list[str] = []
         while True:
-            page = self._vector_page(model_id, out[-1] if out else "", {"_id": 1}, page_size)
+            page = self.vector_page(model_id, out[-1] if out else "", {"_id": 1}, page_size)
             ids = [d["_id"][len(prefix):] for d in page]
             out.extend(ids)
             if len(ids) < page_size:
                 return out
 
-    def _vector_page(self, model_id: str, after: str, fields: dict[str, int], size: int):
+    def vector_page(self, model_id: str, after: str, fields: dict[str, int], size: int):
         """One page of a model's vector documents, sorted by sku, after sku ``after``.
 
         Filter and sort follow the (model_id, sku) index: on the embedded server a range on
