@@ -11,6 +11,7 @@ import logging
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from core.feedback.pairs import (
     split_of_item,
 )
 from core.index.store import embed_command
+from core.index.vectorcache import VectorCache, cached_vectors
 from core.storage.records import Item
 
 log = logging.getLogger(__name__)
@@ -73,9 +75,13 @@ def item_info(item: Item) -> dict[str, Any]:
 
 
 def catalog_data(repo, model_id: str, *, per_reference: int = 6, seed: int = 0,
-                 stored_pairs: bool = True) -> FeedbackData:
-    """Items with vectors of ``model_id`` and their attribute pairs (+ the stored demo pairs)."""
-    skus, matrix = repo.vectors(model_id)
+                 stored_pairs: bool = True, cache_dir: Path | None = None) -> FeedbackData:
+    """Items with vectors of ``model_id`` and their attribute pairs (+ the stored demo pairs).
+
+    The vectors come from the disk cache under ``cache_dir`` (when given), else the packed
+    snapshot in MongoDB, else one document per vector."""
+    skus, matrix, _ = cached_vectors(repo, model_id,
+                                     VectorCache(cache_dir) if cache_dir is not None else None)
     if len(skus) == 0:
         raise NoFeedbackData(f"no embeddings for model {model_id!r}: build the catalog and run "
                              f"`{embed_command(model_id)}` first")

@@ -54,7 +54,7 @@ def load_data(settings: Settings, repo, opts: DataOptions,
         data = _fashioniq(settings, opts, progress)
     else:
         data = catalog_data(repo, opts.model_id, per_reference=opts.per_reference,
-                            seed=opts.seed)
+                            seed=opts.seed, cache_dir=settings.cache_dir)
     add_captions(data.split_pairs("train"), "train", opts.captions_per_pair, opts.seed)
     add_captions(data.split_pairs("val"), "train", 1, opts.seed + 1)
     add_captions(data.split_pairs("test"), "eval", opts.eval_captions, opts.seed + 2)
