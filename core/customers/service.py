@@ -90,13 +90,15 @@ class Recommender:
 
     def _load(self, repo) -> Features:
         from core.index import normalise
+        from core.index.vectorcache import VectorCache, cached_vectors
 
         index = self.indexes.get(repo, self.model_id)
         matrix = getattr(index, "matrix", None)  # the exact index keeps unit-norm rows
         if matrix is not None:
             skus, vecs = index.skus, matrix.cpu().numpy()
-        else:
-            skus, vecs = repo.vectors(self.model_id)
+        else:  # the disk cache, else the packed snapshot in MongoDB, else one per vector
+            skus, vecs, _ = cached_vectors(repo, self.model_id,
+                                           VectorCache(self.settings.cache_dir))
             vecs = normalise(vecs)
         pos = {s: i for i, s in enumerate(skus)}
         items = repo.get_items(list(skus))
