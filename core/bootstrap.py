@@ -139,7 +139,8 @@ def _explore_map(repo: Repository, settings: Settings, progress: StageProgress |
     step = None if progress is None else (
         lambda fraction, _message: progress("map", round(100 * fraction), 100))
     try:
-        emap = build_map(repo, settings.backbone, MapParams(), progress=step)
+        emap = build_map(repo, settings.backbone, MapParams(), progress=step,
+                         cache_dir=settings.cache_dir)
     except ExploreError:
         return report  # too few vectors: the Explore page says so itself
     if not emap.cached:

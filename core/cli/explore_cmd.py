@@ -86,10 +86,11 @@ def run_explore(args) -> int:
     try:
         k = args.clusters
         if k == 0:
-            k = suggest_clusters(repo, model, progress=bar)["k"]
+            k = suggest_clusters(repo, model, progress=bar, cache_dir=cfg.cache_dir)["k"]
         params = MapParams(method=args.method, clusters=k, perplexity=args.perplexity,
                            iterations=args.iterations, seed=args.seed, sample=args.sample)
-        emap = build_map(repo, model, params, progress=bar, use_cache=not args.no_cache)
+        emap = build_map(repo, model, params, progress=bar, use_cache=not args.no_cache,
+                         cache_dir=cfg.cache_dir)
     except ExploreError as exc:
         raise CliError(str(exc)) from None
     finally:

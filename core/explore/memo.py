@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 from core.config import Settings
@@ -19,10 +20,12 @@ from core.storage import Repository
 
 
 class MapMemo:
-    """Least-recently-used maps (a few: each holds its table and, once placed, its vectors)."""
+    """Least-recently-used maps (a few: each holds its table and, once placed, its vectors).
+    ``cache_dir``: where the vectors a computed map reads are cached on disk."""
 
-    def __init__(self, capacity: int = 4):
+    def __init__(self, capacity: int = 4, cache_dir: Path | None = None):
         self.capacity = capacity
+        self.cache_dir = cache_dir
         self._maps: OrderedDict[tuple, ExploreMap] = OrderedDict()
         self._suggestions: dict[tuple, dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -39,7 +42,7 @@ class MapMemo:
             if key in self._maps:
                 self._maps.move_to_end(key)
                 return self._maps[key]
-        emap = build_map(repo, model_id, params, progress=progress)
+        emap = build_map(repo, model_id, params, progress=progress, cache_dir=self.cache_dir)
         with self._lock:
             self._maps[key] = emap
             while len(self._maps) > self.capacity:
@@ -51,13 +54,14 @@ class MapMemo:
         """The silhouette suggestion for k (see :func:`suggest_clusters`)."""
         key = self._stamp(repo, model_id)
         if key not in self._suggestions:
-            self._suggestions[key] = suggest_clusters(repo, model_id, progress=progress)
+            self._suggestions[key] = suggest_clusters(repo, model_id, progress=progress,
+                                                      cache_dir=self.cache_dir)
         return self._suggestions[key]
 
 
-def map_memo(_settings: Settings) -> MapMemo:
+def map_memo(settings: Settings) -> MapMemo:
     """Factory for ``pages.common.resource``: one memo per app process."""
-    return MapMemo()
+    return MapMemo(cache_dir=settings.cache_dir)
 
 
 def photo_embedder(settings: Settings, model_id: str):

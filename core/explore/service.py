@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -136,11 +137,11 @@ def _projection_doc(key: str, stamp: dict[str, Any], skus: list[str], proj: Proj
 
 
 def _compute(repo: Repository, model_id: str, params: MapParams, stamp: dict[str, Any],
-             keys: tuple[str, str], docs: list[dict | None], progress: FractionProgress | None
-             ) -> tuple[list[dict], np.ndarray, list[str]]:
+             keys: tuple[str, str], docs: list[dict | None], progress: FractionProgress | None,
+             cache_dir: Path | None = None) -> tuple[list[dict], np.ndarray, list[str]]:
     """Compute whatever of (projection, clusters) is not cached, store it, return both docs."""
     skus, vectors = _read_vectors(repo, model_id, stamp["n"], params.sample, params.seed,
-                                  progress)
+                                  progress, cache_dir)
     unit = normalise(vectors)
     features = reduce(unit, seed=0)
     pdoc, cdoc = docs
@@ -163,11 +164,20 @@ def _compute(repo: Repository, model_id: str, params: MapParams, stamp: dict[str
 
 
 def _read_vectors(repo: Repository, model_id: str, n: int, sample: int, seed: int,
-                  progress: FractionProgress | None) -> tuple[list[str], np.ndarray]:
-    """All of a model's vectors, or those of a category-stratified sample above ``sample``."""
+                  progress: FractionProgress | None, cache_dir: Path | None = None
+                  ) -> tuple[list[str], np.ndarray]:
+    """All of a model's vectors, or those of a category-stratified sample above ``sample``.
+
+    All of them come from the disk cache under ``cache_dir`` (when given), else the packed
+    snapshot in MongoDB, else one document per vector (``cached_vectors``); the matrix may
+    be read-only."""
     if n <= sample:
+        from core.index.vectorcache import VectorCache, cached_vectors
+
         report(progress, 0.0, "reading vectors")
-        return repo.vectors(model_id)
+        skus, matrix, _ = cached_vectors(
+            repo, model_id, VectorCache(cache_dir) if cache_dir is not None else None)
+        return skus, matrix
     report(progress, 0.0, f"choosing a stratified sample of {sample:,} of {n:,} items")
     return repo.vectors(model_id, skus=sample_skus(repo, model_id, sample, seed))
 
@@ -186,8 +196,10 @@ def sample_note(emap: ExploreMap) -> str | None:
 
 
 def build_map(repo: Repository, model_id: str, params: MapParams, *,
-              progress: FractionProgress | None = None, use_cache: bool = True) -> ExploreMap:
-    """The map of a model's vectors: from the cache when it is current, else computed."""
+              progress: FractionProgress | None = None, use_cache: bool = True,
+              cache_dir: Path | None = None) -> ExploreMap:
+    """The map of a model's vectors: from the cache when it is current, else computed (the
+    vectors read through the disk cache under ``cache_dir`` when given, see _read_vectors)."""
     params.validate()
     start = time.perf_counter()
     stamp = _stamp(repo, model_id)
@@ -203,7 +215,8 @@ def build_map(repo: Repository, model_id: str, params: MapParams, *,
     cached = all(d is not None for d in docs)
     unit = None
     if not cached:
-        docs, unit, _ = _compute(repo, model_id, params, stamp, keys, docs, progress)
+        docs, unit, _ = _compute(repo, model_id, params, stamp, keys, docs, progress,
+                                 cache_dir)
     report(progress, 0.98, "reading items")
     emap = _assemble(repo, model_id, params, stamp, docs, unit)
     emap.cached = cached
@@ -288,8 +301,8 @@ def place(emap: ExploreMap, vector: np.ndarray, repo: Repository, k: int = 10) -
 
 
 def suggest_clusters(repo: Repository, model_id: str, *, k_min: int = 2, k_max: int = K_MAX,
-                     progress: FractionProgress | None = None,
-                     use_cache: bool = True) -> dict[str, Any]:
+                     progress: FractionProgress | None = None, use_cache: bool = True,
+                     cache_dir: Path | None = None) -> dict[str, Any]:
     """Best k by silhouette on a sample of the model's vectors: {"k", "scores"} (cached)."""
     stamp = _stamp(repo, model_id)
     if stamp["n"] < 3:
@@ -298,7 +311,8 @@ def suggest_clusters(repo: Repository, model_id: str, *, k_min: int = 2, k_max: 
     key = _key("ksug", stamp, {"k_min": k_min, "k_max": k_max, **part})
     doc = repo.get_doc(KIND, key) if use_cache else None
     if doc is None:
-        _, vectors = _read_vectors(repo, model_id, stamp["n"], SAMPLE_SIZE, 0, progress)
+        _, vectors = _read_vectors(repo, model_id, stamp["n"], SAMPLE_SIZE, 0, progress,
+                                   cache_dir)
         sug = suggest_k(reduce(normalise(vectors), seed=0), k_min, k_max,
                         progress=scaled(progress, 0.1, 1.0))
         doc = {"_id": key, "kind": "k_suggestion", **stamp, "k": sug.k,
