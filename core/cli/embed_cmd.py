@@ -33,20 +33,16 @@ def register(sub, groups) -> None:
 
 
 def cmd_embed(args) -> int:
-    from core.models.embed import embed_catalog
+    from core.models.embed import embed_and_pack
 
     cfg = settings()
     embedder = load_embedder(cfg, args.backbone, mask=args.mask)
     repo = repository(cfg)
-    n = embed_catalog(repo, cfg, embedder.backbone, mask=args.mask, batch_size=args.batch_size,
-                      progress=progress_bar(embedder.model_id), embedder=embedder,
-                      workers=args.workers, limit=args.limit)
+    n = embed_and_pack(repo, cfg, embedder.backbone, mask=args.mask, batch_size=args.batch_size,
+                       progress=progress_bar(embedder.model_id), embedder=embedder,
+                       workers=args.workers, limit=args.limit)
     result = {"model_id": embedder.model_id, "embedded": n,
               "vectors": repo.vector_count(embedder.model_id), "items": repo.count_items()}
-    if n:  # pack the vectors now: the first search of any host then reads a few blocks
-        from core.index.vectorcache import VectorCache, cached_vectors
-
-        cached_vectors(repo, embedder.model_id, VectorCache(cfg.cache_dir))
     if not args.no_tag:
         from core.tagging.catalog import tag_catalog
 

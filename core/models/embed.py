@@ -363,3 +363,23 @@ def embed_catalog(repo, settings, backbone: str, *, mask: bool = False, batch_si
                    progress=progress)
 
 
+
+
+def embed_and_pack(repo, settings, backbone: str, *, mask: bool = False, batch_size: int = 64,
+                   progress: Progress | None = None, embedder: Embedder | None = None,
+                   workers: int | None = None, limit: int | None = None) -> int:
+    """embed_catalog, then, when anything was embedded, pack the model's vectors: the snapshot
+    in MongoDB and the disk cache under ``settings.cache_dir`` (``cached_vectors``), so the
+    first whole-catalog read of any host reads a few blocks instead of one document per
+    vector. Packing is best effort: a failure is logged, the embedding stands."""
+    from core.index.vectorcache import VectorCache, cached_vectors
+
+    n = embed_catalog(repo, settings, backbone, mask=mask, batch_size=batch_size,
+                      progress=progress, embedder=embedder, workers=workers, limit=limit)
+    if n:
+        model_id = embedder.model_id if embedder else model_id_for(backbone, mask)
+        try:
+            cached_vectors(repo, model_id, VectorCache(settings.cache_dir))
+        except Exception as exc:  # the vectors are stored; packing only speeds up reads
+            log.warning("could not pack the vectors of %r: %s", model_id, exc)
+    return n
