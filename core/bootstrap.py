@@ -88,9 +88,10 @@ def _embed_missing(repo: Repository, settings: Settings, progress: StageProgress
 
 def embed_and_tag(repo: Repository, settings: Settings, progress: StageProgress | None = None,
                   report: BootstrapReport | None = None) -> BootstrapReport:
-    """Embed items lacking a vector for the active backbone, then predict the category,
-    colour and pattern items lack (colour alone when the encoder's weights are missing)."""
-    from core.models.embed import Embedder, embed_catalog
+    """Embed items lacking a vector for the active backbone (and pack the vectors), then
+    predict the category, colour and pattern items lack (colour alone when the encoder's
+    weights are missing)."""
+    from core.models.embed import Embedder, embed_and_pack
     from core.models.registry import MissingWeights
     from core.tagging.catalog import tag_catalog
 
@@ -99,8 +100,8 @@ def embed_and_tag(repo: Repository, settings: Settings, progress: StageProgress 
     embedder = None
     try:
         embedder = Embedder(settings.backbone, settings)
-        report.embedded = embed_catalog(repo, settings, settings.backbone, embedder=embedder,
-                                        progress=_stage(progress, "embed"))
+        report.embedded = embed_and_pack(repo, settings, settings.backbone, embedder=embedder,
+                                         progress=_stage(progress, "embed"))
     except MissingWeights as exc:
         report.notes.append(f"embedding skipped: {exc}")
         log.warning("embedding skipped: %s", exc)

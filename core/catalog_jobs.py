@@ -24,10 +24,10 @@ def embed_missing(repo: Repository, settings: Settings, model_id: str, *,
                   progress=None) -> int:
     """Embed every item lacking a vector of ``model_id`` (a backbone, "+mask" for garment
     masking); ``progress(done, total)``. Returns how many were embedded."""
-    from core.models.embed import embed_catalog
+    from core.models.embed import embed_and_pack
 
     backbone, _, suffix = model_id.partition("+")
-    return embed_catalog(repo, settings, backbone, mask=suffix == "mask", progress=progress)
+    return embed_and_pack(repo, settings, backbone, mask=suffix == "mask", progress=progress)
 
 
 @dataclass

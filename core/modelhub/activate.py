@@ -32,10 +32,11 @@ def write_pointer(data_dir: Path, model_id: str) -> None:
 
 def activate(settings, repo, model_id: str, progress: Callable[[int, int], None] | None = None,
              tag_progress: Callable[[int, int], None] | None = None) -> dict:
-    """Embed the items lacking a ``model_id`` vector (resumable), build its index, swap; then
-    re-predict the tags the previous encoder predicted (supplied values are never touched)."""
+    """Embed the items lacking a ``model_id`` vector (resumable) and pack the vectors, build
+    its index, swap; then re-predict the tags the previous encoder predicted (supplied values
+    are never touched)."""
     from core.index import IndexManager
-    from core.models.embed import embed_catalog
+    from core.models.embed import embed_and_pack
     from core.models.registry import get_spec
 
     store.attach(settings.data_dir)
@@ -45,7 +46,7 @@ def activate(settings, repo, model_id: str, progress: Callable[[int, int], None]
         raise store.ModelError(f"no model {model_id!r}: see `python -m core models list`") \
             from None
     previous = active_model(settings)
-    embedded = embed_catalog(repo, settings, model_id, progress=progress)
+    embedded = embed_and_pack(repo, settings, model_id, progress=progress)
     vectors, items = repo.vector_count(model_id), repo.count_items()
     if vectors == 0:
         raise store.ModelError(f"{model_id}: no catalog item could be embedded (no images?); "
