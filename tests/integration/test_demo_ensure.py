@@ -45,6 +45,10 @@ def test_first_run_sets_everything_up_once(settings, env_for, repo):
     assert build_map(repo, "studio_encoder", MapParams()).cached  # the page's first visit
     cache = settings.data_dir / "cache" / "outfits" / "histograms.npz"
     assert cache.is_file() and repo.vector_count("studio_encoder") == 30
+    from core.storage.vectorsnapshot import snapshot_headers
+
+    [head] = snapshot_headers(repo, "studio_encoder")  # packed: a new host reads a few blocks
+    assert (head["count"], head["vectors_version"]) == (30, repo.vectors_version("studio_encoder"))
     stamp = cache.stat().st_mtime_ns
     again = _ensure(env)
     assert not again["built"] and again["added"] == 0 and again["embedded"] == 0

@@ -153,3 +153,58 @@ def test_vectors_of_unknown_provenance_are_redone(repo, settings):
     assert embed_catalog(repo, settings, "studio_encoder", embedder=emb, workers=0) == 4
     _, vecs = repo.vectors("studio_encoder")
     assert not np.allclose(vecs, vecs[0])  # no longer the placeholder ones
+
+
+def test_embed_and_pack_packs_what_it_embedded(repo, settings):
+    from core.index.vectorcache import VectorCache, cached_vectors
+    from core.models.embed import embed_and_pack
+    from core.storage.vectorsnapshot import snapshot_headers
+
+    skus = _catalog(repo, settings, n=6)
+    emb = _tiny_embedder(settings)
+    assert embed_and_pack(repo, settings, "studio_encoder", embedder=emb, workers=0) == 6
+    [head] = snapshot_headers(repo, "studio_encoder")
+    assert (head["count"], head["vectors_version"]) == (6, repo.vectors_version("studio_encoder"))
+    got_skus, got, source = cached_vectors(repo, "studio_encoder", VectorCache(settings.cache_dir))
+    assert source == "disk" and got_skus == skus
+    np.testing.assert_array_equal(got, repo.vectors("studio_encoder")[1])
+    assert embed_and_pack(repo, settings, "studio_encoder", embedder=emb, workers=0) == 0
+    assert snapshot_headers(repo, "studio_encoder") == [head]  # nothing new: left as it was
+
+
+def test_a_failed_pack_leaves_the_embedding_standing(repo, settings, monkeypatch, caplog):
+    import core.index.vectorcache as vectorcache
+    from core.models.embed import embed_and_pack
+    from core.storage.vectorsnapshot import snapshot_headers
+
+    _catalog(repo, settings, n=4)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(vectorcache, "cached_vectors", broken)
+    with caplog.at_level("WARNING", logger="core.models.embed"):
+        n = embed_and_pack(repo, settings, "studio_encoder", embedder=_tiny_embedder(settings),
+                           workers=0)
+    assert n == 4 and repo.vector_count("studio_encoder") == 4
+    assert snapshot_headers(repo, "studio_encoder") == []
+    assert "could not pack the vectors of 'studio_encoder': disk full" in caplog.text
+
+
+def test_page_and_bootstrap_embeds_pack_the_vectors(repo, settings):
+    """The embed of `demo ensure` / a Home page ingest (embed_and_tag) and the Search page's
+    "embed missing" pack the vectors, as `python -m core embed` does."""
+    from core.bootstrap import embed_and_tag
+    from core.catalog_jobs import embed_missing
+    from core.storage.vectorsnapshot import snapshot_headers
+
+    _catalog(repo, settings, n=5)
+    torch.manual_seed(0)
+    save_checkpoint(new_encoder(widths=TINY), settings.weights_dir / STUDIO_FILE)
+    assert embed_and_tag(repo, settings).embedded == 5
+    assert [(h["count"], h["vectors_version"]) for h in snapshot_headers(repo, "studio_encoder")
+            ] == [(5, repo.vectors_version("studio_encoder"))]
+    _catalog(repo, settings, n=8)  # three more items
+    assert embed_missing(repo, settings, "studio_encoder") == 3
+    assert [(h["count"], h["vectors_version"]) for h in snapshot_headers(repo, "studio_encoder")
+            ] == [(8, repo.vectors_version("studio_encoder"))]

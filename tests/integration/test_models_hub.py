@@ -131,6 +131,29 @@ def test_activation_swaps_while_searches_keep_answering(hub, repo, tmp_path):
         store.delete_model(hub.data_dir, new, active_model(hub))
 
 
+def test_activation_packs_the_new_vectors_before_warming_the_index(hub, repo, tmp_path,
+                                                                   monkeypatch):
+    import core.index.store as index_store
+    from core.storage.vectorsnapshot import snapshot_headers
+
+    new = tiny_run(hub, repo, tmp_path)["model_id"]
+    assert snapshot_headers(repo, new) == []
+    sources = []
+    real = index_store.cached_vectors
+
+    def recorded(*args, **kwargs):
+        got = real(*args, **kwargs)
+        sources.append(got[2])
+        return got
+
+    monkeypatch.setattr(index_store, "cached_vectors", recorded)
+    result = activate(hub, repo, new)
+    assert result["embedded"] == 30
+    [head] = snapshot_headers(repo, new)
+    assert (head["count"], head["vectors_version"]) == (30, repo.vectors_version(new))
+    assert sources == ["disk"]  # the index warm-up read what packing cached, not the documents
+
+
 def test_compare_gives_both_models_figures_and_examples(hub, repo, tmp_path):
     new = tiny_run(hub, repo, tmp_path)["model_id"]
     result = compare(hub, repo, "studio_encoder", new)
