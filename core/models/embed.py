@@ -363,8 +363,6 @@ def embed_catalog(repo, settings, backbone: str, *, mask: bool = False, batch_si
                    progress=progress)
 
 
-
-
 def embed_and_pack(repo, settings, backbone: str, *, mask: bool = False, batch_size: int = 64,
                    progress: Progress | None = None, embedder: Embedder | None = None,
                    workers: int | None = None, limit: int | None = None) -> int:
