@@ -7,8 +7,21 @@ import shlex
 import sys
 from pathlib import Path
 
-from core.cli.common import CliError, add_json_flag, emit_json, load_embedder, settings
-from core.models.train_config import MINING, SCHEDULES, TRIPLET_ON, EncoderTrainConfig
+from core.cli.common import (
+    CliError,
+    add_json_flag,
+    emit_json,
+    load_embedder,
+    progress_bar,
+    settings,
+)
+from core.models.train_config import (
+    MINING,
+    SCHEDULES,
+    TRIPLET_ON,
+    VIEW_CANDIDATES,
+    EncoderTrainConfig,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +46,7 @@ def _register_train(train) -> None:
     p.add_argument("--data-real", type=Path, help="real photos: folder with train/<class>/")
     p.add_argument("--demo", type=Path, help="demo catalog folder (items.jsonl)")
     p.add_argument("--out", type=Path, required=True, help="tuned checkpoint to write")
-    p.add_argument("--views", choices=("plain", "mirror", "mirror+zoom0.9", "mirror+zoom0.8"),
+    p.add_argument("--views", choices=tuple(VIEW_CANDIDATES),
                    default=None, help="use these inference views instead of choosing them "
                                       "(each view is one more forward pass per query photo)")
     add_json_flag(p)
@@ -79,9 +92,22 @@ def _register_eval(evals) -> None:
     p.add_argument("--no-vote", action="store_true",
                    help="classifier only: skip the neighbour vote of the train/ photos")
     p.add_argument("--backbone", default=None, help="registry name (default: BACKBONE setting)")
+    p.add_argument("--views", choices=tuple(VIEW_CANDIDATES), default=None,
+                   help="a studio encoder's inference views for this run (default: the "
+                        "checkpoint's own; mirror = the photo and its mirror image averaged)")
     p.add_argument("--record", action="store_true", help="write the figures into the manifest")
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval_classify)
+
+    p = evals.add_parser(
+        "probe", help="linear probe of a frozen ImageNet trunk on --data's train/ photos, "
+                      "scored on validation/ (top-1/top-3, photos per second)")
+    p.add_argument("--data", type=Path, required=True,
+                   help="folder with train/ and validation/ (or test/) class folders")
+    p.add_argument("--trunk", default="efficientnet_lite0",
+                   help="efficientnet_lite0 | efficientnet_lite1 | efficientnet_lite2")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_eval_probe)
 
 
 def _train_args(p) -> None:
@@ -323,13 +349,36 @@ def cmd_eval_classify(args) -> int:
     args.backbone = args.backbone or cfg.backbone
     if not args.data.is_dir():
         raise CliError(f"{args.data}: not a folder")
+    if args.views is not None and args.record:
+        raise CliError("--record keeps the checkpoint's own figures: drop --views")
+    embedder = load_embedder(cfg, args.backbone)
+    if args.views is not None:
+        if not hasattr(embedder.model, "views"):
+            raise CliError(f"--views: {args.backbone} is not a studio encoder (it has no "
+                           "inference views)")
+        embedder.model.views = VIEW_CANDIDATES[args.views]
     try:
-        result = evaluate.eval_classify_folders(load_embedder(cfg, args.backbone), args.data,
-                                                vote=not args.no_vote)
+        result = evaluate.eval_classify_folders(embedder, args.data, vote=not args.no_vote)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise CliError(str(exc).strip("'\"")) from None
+    if args.views is not None:
+        result["views"] = args.views
     if args.record:
         _record(cfg, args.backbone, f"classify:{args.data.name}", result)
+    _print(args, result)
+    return 0
+
+
+def cmd_eval_probe(args) -> int:
+    from core.models.probe import probe_trunk
+
+    if not args.data.is_dir():
+        raise CliError(f"{args.data}: not a folder")
+    try:
+        result = probe_trunk(args.data, args.trunk,
+                             progress=lambda stage: progress_bar(f"{args.trunk} {stage}"))
+    except (FileNotFoundError, ImportError, ValueError) as exc:
+        raise CliError(str(exc).strip("'\"")) from None
     _print(args, result)
     return 0
 

@@ -10,6 +10,13 @@ from dataclasses import dataclass
 MINING = ("batch_hard", "semi_hard")
 SCHEDULES = ("plateau", "onecycle", "budget")
 TRIPLET_ON = ("fused", "identity")
+# (zoom, mirror) views a studio encoder can average at inference, by name
+VIEW_CANDIDATES: dict[str, tuple[tuple[float, bool], ...]] = {
+    "plain": ((1.0, False),),
+    "mirror": ((1.0, False), (1.0, True)),
+    "mirror+zoom0.9": ((1.0, False), (1.0, True), (0.9, False), (0.9, True)),
+    "mirror+zoom0.8": ((1.0, False), (1.0, True), (0.8, False), (0.8, True)),
+}
 
 
 @dataclass

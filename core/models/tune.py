@@ -34,14 +34,9 @@ from core.models.studio import (
     save_checkpoint,
     training_record,
 )
+from core.models.train_config import VIEW_CANDIDATES
 
 log = logging.getLogger(__name__)
-VIEW_CANDIDATES: dict[str, tuple[tuple[float, bool], ...]] = {
-    "plain": ((1.0, False),),
-    "mirror": ((1.0, False), (1.0, True)),
-    "mirror+zoom0.9": ((1.0, False), (1.0, True), (0.9, False), (0.9, True)),
-    "mirror+zoom0.8": ((1.0, False), (1.0, True), (0.8, False), (0.8, True)),
-}
 TARGETS = {"p10_category": 0.95, "p10_color": 0.90, "r1_item": 0.8, "photo_p10": 0.8}
 DISTRACTOR_IDS = 2_000_000  # identity offset of the distractor gallery items
 KEEP_COLOR = 0.90  # colour is the target the encoder meets: weights must keep it met

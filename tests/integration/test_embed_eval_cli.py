@@ -54,6 +54,12 @@ def test_train_then_eval_on_class_folders(tmp_path, settings, env_for):
     assert result["gallery"] == 12 and result["knn_k"] == 10
     for name in ("knn", "fused"):
         assert 0 <= result[f"{name}_top1"] <= result[f"{name}_top3"] <= 1
+    out = _run(["eval", "classify", "--data", str(data), "--views", "mirror", "--no-vote",
+                "--json"], env)
+    assert out.returncode == 0, out.stderr
+    mirrored = json.loads(out.stdout)
+    assert mirrored["views"] == "mirror" and "knn_top1" not in mirrored
+    assert mirrored["n"] == 12 and 0 <= mirrored["top1"] <= mirrored["top3"] <= 1
     out = _run(["eval", "search", "--data", str(data), "--json"], env)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
@@ -132,6 +138,9 @@ def test_eval_bad_inputs_exit_2(tmp_path, env_for):
     env = env_for()
     out = _run(["eval", "classify", "--data", str(tmp_path / "missing"), "--json"], env)
     assert out.returncode == 2 and "missing" in out.stderr
+    out = _run(["eval", "classify", "--data", str(tmp_path), "--views", "mirror", "--record"],
+               env)
+    assert out.returncode == 2 and "--record" in out.stderr
     out = _run(["eval", "search", "--demo", str(tmp_path), "--json"], env)
     assert out.returncode == 2 and "items.jsonl" in out.stderr
     out = _run(["eval", "bounds", "--demo", str(tmp_path), "--json"], env)
