@@ -92,7 +92,8 @@ def test_run_a_simulation_and_download_the_csv(app_url, demo_catalog, page, tmp_
     page.get_by_role("heading", name="Purchase history").wait_for()
     wait_for_app(page)
     assert repo.count_docs("customers") == 15
-    page.locator(".js-plotly-plot").first.wait_for()  # the store map, with its outlines
+    # the store map, with its outlines: plotly draws the traces after the plot's frame
+    page.locator(".js-plotly-plot .scatterlayer .trace").nth(1).wait_for()
     assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 2
 
     page.get_by_text("Evaluate on held-out purchases").click()
