@@ -86,8 +86,8 @@ def test_build_a_look_read_the_reason_and_complete_it(outfits_url, page):
     assert re.fullmatch(r"\d{1,3}%", _score(page)), _score(page)
     _reads_as_its_score(_verdict(page), _score(page))
     heatmap = page.locator(".js-plotly-plot")
-    heatmap.first.wait_for()
-    assert heatmap.first.locator(".hm, .heatmaplayer, image").count() >= 1  # the pair cells
+    heatmap.first.locator(".hm, .heatmaplayer, image").first.wait_for()  # the pair cells,
+    # drawn by plotly after the plot's frame
     assert page.get_by_text("How each pair goes together").count() == 1
 
     page.get_by_role("tab", name="Complete the look").click()
