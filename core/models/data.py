@@ -201,15 +201,22 @@ def variant_pairs(demo: TensorSet) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(1, len(demo), 2), np.arange(0, len(demo), 2)
 
 
-def split_holdout(ts: TensorSet, fraction: float, seed: int) -> tuple[TensorSet, TensorSet]:
-    """Random (train, held-out) split by identity-free sampling, stratified by label."""
+def holdout_indices(labels, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """(kept, held-out) sorted row indices: ``fraction`` of each label's rows (at least one)
+    held out at random."""
     rng = np.random.default_rng(seed)
     train_idx, hold_idx = [], []
-    labels = np.array(ts.labels)
-    for lab in sorted(set(ts.labels)):
-        idx = np.flatnonzero(labels == lab)
+    arr = np.array(labels)
+    for lab in sorted(set(arr.tolist())):
+        idx = np.flatnonzero(arr == lab)
         rng.shuffle(idx)
         k = max(1, int(round(len(idx) * fraction)))
         hold_idx.extend(idx[:k].tolist())
         train_idx.extend(idx[k:].tolist())
-    return ts.subset(sorted(train_idx)), ts.subset(sorted(hold_idx))
+    return sorted(train_idx), sorted(hold_idx)
+
+
+def split_holdout(ts: TensorSet, fraction: float, seed: int) -> tuple[TensorSet, TensorSet]:
+    """Random (train, held-out) split by identity-free sampling, stratified by label."""
+    train_idx, hold_idx = holdout_indices(ts.labels, fraction, seed)
+    return ts.subset(train_idx), ts.subset(hold_idx)

@@ -19,26 +19,11 @@ import numpy as np
 import torch
 
 from core.models.augment import center_resize
-from core.models.data import class_folder_samples, load_many
+from core.models.data import class_folder_samples, holdout_indices, load_many
 from core.models.preprocess import PreprocessCfg, normalise_batch
 
 C_GRID = (0.001, 0.01, 0.1, 1.0)
 HOLDOUT = 0.1
-
-
-def stratified_holdout(labels: Sequence[str], fraction: float = HOLDOUT, seed: int = 0
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """(fit, held-out) row indices: ``fraction`` of each label's rows (at least one) held out."""
-    rng = np.random.default_rng(seed)
-    arr = np.asarray(labels)
-    fit, held = [], []
-    for lab in sorted(set(arr.tolist())):
-        idx = np.flatnonzero(arr == lab)
-        rng.shuffle(idx)
-        k = max(1, int(round(len(idx) * fraction)))
-        held.extend(idx[:k].tolist())
-        fit.extend(idx[k:].tolist())
-    return np.array(sorted(fit)), np.array(sorted(held))
 
 
 @torch.inference_mode()
@@ -66,7 +51,7 @@ def fit_probe(train_x: np.ndarray, train_y: Sequence[str], test_x: np.ndarray,
     from sklearn.preprocessing import StandardScaler
 
     train_y, test_y = np.asarray(train_y), np.asarray(test_y)
-    fit, held = stratified_holdout(train_y.tolist(), HOLDOUT, seed)
+    fit, held = (np.array(i) for i in holdout_indices(train_y.tolist(), HOLDOUT, seed))
 
     def model(c: float, rows: np.ndarray):
         scaler = StandardScaler().fit(train_x[rows])
