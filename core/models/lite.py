@@ -80,6 +80,15 @@ def build_net(name: str, weights: Path | None = None) -> nn.Module:
     return net
 
 
+def default_cut(net: nn.Module) -> int:
+    """The block fine-tuning starts at by default: the last downsampling block, so the frozen
+    part ends at 1/16 of the input and the last two stages (at 1/32) are trained: blocks 11-15
+    of Lite0's 16, 15-20 of Lite1's and Lite2's 21."""
+    strides = [b._block_args.stride for b in net._blocks]
+    down = [i for i, s in enumerate(strides) if max(s if isinstance(s, (list, tuple)) else [s]) > 1]
+    return down[-1]
+
+
 class LiteTrunk(nn.Module):
     """EfficientNet-Lite features split at block ``cut``: ``frozen`` (stem + blocks before the
     cut) then ``tail`` (the rest, head convolution, average and max pooling).
@@ -88,7 +97,7 @@ class LiteTrunk(nn.Module):
     by; so ``frozen`` also carries a colour thumbnail of the input (average-pooled to the cut's
     spatial size, 3 extra channels) and ``tail`` appends a small learned reading of it."""
 
-    def __init__(self, name: str, *, weights: Path | None = None, cut: int = 0):
+    def __init__(self, name: str, *, weights: Path | None = None, cut: int | None = 0):
         super().__init__()
         self.name = name
         self.net = build_net(name, weights)
@@ -96,7 +105,9 @@ class LiteTrunk(nn.Module):
         # depthwise convolutions run about 1.5x faster on a CPU in channels-last layout
         self.net.to(memory_format=torch.channels_last)
         self.n_blocks = len(self.net._blocks)
-        self.cut = int(cut)
+        self.cut = default_cut(self.net) if cut is None else int(cut)
+        if not 0 <= self.cut < self.n_blocks:
+            raise ValueError(f"{name}: cut {self.cut} is outside its blocks 0-{self.n_blocks - 1}")
         self.colour = nn.Sequential(nn.Linear(3 * COLOUR_SIDE ** 2, COLOUR_DIM),
                                     nn.ReLU(inplace=True))
         self.out_dim = 2 * self.net._bn1.num_features + COLOUR_DIM

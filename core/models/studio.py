@@ -22,8 +22,6 @@ STUDIO_PREPROCESS = PreprocessCfg(size=128, mean=(0.5, 0.5, 0.5), std=(0.25, 0.2
 SCRATCH_TRUNK = "studio"  # the from-scratch residual CNN
 LITE_TRUNK = "efficientnet_lite0"  # the default encoder's pretrained trunk
 LITE_FILE = "studio_lite.pt"
-# frozen blocks of a Lite trunk by default: fine-tuning trains its last five blocks and the head
-LITE_CUT = 11
 
 
 def trunk_of(model: StudioEncoder) -> str:
@@ -50,7 +48,7 @@ def new_encoder(*, widths: tuple[int, ...] | None = None, blocks: tuple[int, ...
     kw: dict[str, Any] = {}
     if trunk != SCRATCH_TRUNK:
         weights = package_weights(trunk) if pretrained else None
-        kw["trunk"] = LiteTrunk(trunk, weights=weights, cut=LITE_CUT if cut is None else cut)
+        kw["trunk"] = LiteTrunk(trunk, weights=weights, cut=cut)
     if widths:
         kw["widths"] = tuple(widths)
     if blocks:

@@ -174,3 +174,16 @@ def test_studio_lite_checkpoint_round_trip_and_split_trunk(tmp_path):
         assert torch.allclose(model(x), split, atol=1e-5)
     model.train()
     assert not model.trunk.net._blocks[11].training and model.trunk.net._blocks[12].training
+
+
+@pytest.mark.parametrize("trunk, blocks, cut", [("efficientnet_lite0", 16, 11),
+                                                ("efficientnet_lite1", 21, 15),
+                                                ("efficientnet_lite2", 21, 15)])
+def test_lite_default_cut_is_the_last_downsampling_block(trunk, blocks, cut):
+    from core.models.studio import new_encoder
+
+    model = new_encoder(trunk=trunk)
+    assert model.trunk.n_blocks == blocks and model.trunk.cut == cut
+    assert model.trunk.net._blocks[cut]._block_args.stride in ([2], 2, (2, 2), [2, 2])
+    with pytest.raises(ValueError, match="outside its blocks"):
+        new_encoder(trunk=trunk, cut=blocks)
