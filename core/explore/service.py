@@ -264,10 +264,15 @@ def _assemble(repo: Repository, model_id: str, params: MapParams, stamp: dict[st
 
 
 def ensure_vectors(emap: ExploreMap, repo: Repository) -> np.ndarray:
-    """The map's unit vectors aligned with its rows (read once, then kept on the map)."""
+    """The map's unit vectors aligned with its rows (read once, then kept on the map): those
+    of a sample's skus, or the whole catalog's through ``cached_vectors``."""
     if emap.unit_vectors is None:
-        wanted = emap.table["sku"].tolist() if emap.sampled_from else None
-        skus, vectors = repo.vectors(emap.model_id, skus=wanted)
+        if emap.sampled_from:
+            skus, vectors = repo.vectors(emap.model_id, skus=emap.table["sku"].tolist())
+        else:
+            from core.index.vectorcache import cached_vectors
+
+            skus, vectors, _ = cached_vectors(repo, emap.model_id, None)
         pos = {s: i for i, s in enumerate(skus)}
         missing = [s for s in emap.table["sku"] if s not in pos]
         if missing:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.customers.service import Recommender
-from core.explore import MapParams, build_map, map_memo, suggest_clusters
+from core.explore import MapParams, build_map, map_memo, place, suggest_clusters
 from core.feedback.data import catalog_data
 from core.index.vectorcache import VectorCache, cached_vectors
 from core.storage import Item
@@ -115,6 +115,12 @@ def test_explore_map_reads_the_cached_vectors(repo, settings, monkeypatch):
     assert again.table["sku"].tolist() == emap.table["sku"].tolist()
     np.testing.assert_allclose(again.coords, emap.coords, atol=1e-5)
     np.testing.assert_array_equal(again.unit_vectors, emap.unit_vectors)
+    # a map served from the map cache reads its vectors only when a photo is placed on it
+    cached = build_map(repo, MODEL, params, cache_dir=settings.cache_dir)
+    assert cached.cached and cached.unit_vectors is None
+    placed = place(cached, truth["T005"], repo, k=3)
+    assert placed.neighbours[0] == emap.table["sku"].tolist().index("T005")
+    np.testing.assert_array_equal(cached.unit_vectors, emap.unit_vectors)
     # the page's memo and the k suggestion read the same way; a sample still reads a subset
     other = map_memo(settings).get(repo, MODEL, MapParams("pca", clusters=2))
     assert not other.cached and other.n == len(truth)
