@@ -136,7 +136,7 @@ def clip(*, weights: Path | None = None, config=None) -> nn.Module:
 
 @register("studio_lite", preprocess=lite_preprocess(LITE_TRUNK), embed_dim=128,
           weights_file=LITE_FILE, shipped=True,
-          description="the project's encoder: ImageNet EfficientNet-Lite0 fine-tuned on "
+          description="the project's encoder: ImageNet EfficientNet-Lite1 fine-tuned on "
                       "clothing photos + renders (default)")
 def studio_lite(*, weights: Path | None = None, cut: int | None = None) -> nn.Module:
     from core.models.studio import load_checkpoint, new_encoder

@@ -20,7 +20,7 @@ STUDIO_FILE = "studio_encoder.pt"
 STUDIO_PREPROCESS = PreprocessCfg(size=128, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25),
                                   pad="edge")
 SCRATCH_TRUNK = "studio"  # the from-scratch residual CNN
-LITE_TRUNK = "efficientnet_lite0"  # the default encoder's pretrained trunk
+LITE_TRUNK = "efficientnet_lite1"  # the default encoder's pretrained trunk
 LITE_FILE = "studio_lite.pt"
 
 
