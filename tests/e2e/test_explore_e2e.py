@@ -10,11 +10,17 @@ from tests.e2e.conftest import ARTIFACTS, wait_for_app
 pytestmark = pytest.mark.e2e
 
 POINT = """() => {
+  // a point alone in its 24-pixel box, inside the window (the map may be taller than it):
+  // the highest such point, so the box selects exactly one item wherever the layout put it
   const gd = document.querySelector('.js-plotly-plot');
-  const fl = gd._fullLayout, t = gd._fullData[0];
-  const box = gd.getBoundingClientRect();
-  return [box.left + fl._size.l + fl.xaxis.l2p(t.x[0]),
-          box.top + fl._size.t + fl.yaxis.l2p(t.y[0])];
+  const fl = gd._fullLayout, box = gd.getBoundingClientRect();
+  const pts = [];
+  gd._fullData.forEach((t, ti) => (t.x || []).forEach((x, i) => pts.push(
+    [ti, box.left + fl._size.l + fl.xaxis.l2p(x), box.top + fl._size.t + fl.yaxis.l2p(t.y[i])])));
+  const alone = pts.filter(([, x, y]) => y > 20 && y < window.innerHeight - 20 &&
+    pts.filter(([, u, v]) => Math.abs(u - x) <= 12 && Math.abs(v - y) <= 12).length === 1);
+  alone.sort((a, b) => a[2] - b[2]);
+  return alone.length ? [alone[0][1], alone[0][2]] : null;
 }"""
 
 
@@ -23,7 +29,10 @@ def test_select_on_the_map_and_search_with_it(app_url, demo_catalog, page):
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
     wait_for_app(page)
     page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullLayout")
-    x, y = page.evaluate(POINT)
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    spot = page.evaluate(POINT)
+    assert spot, "no point of the map stands alone inside the window"
+    x, y = spot
     page.locator('[data-title="Box Select"]').first.click()
     page.mouse.move(x - 10, y - 10)
     page.mouse.down()
