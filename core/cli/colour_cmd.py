@@ -47,6 +47,15 @@ def register(_sub, groups) -> None:
                    help="demo catalog folder, ingested and embedded in the configured database: "
                         "also measure photo search against it")
     p.add_argument("--k", type=int, default=5, help="results per search (default 5)")
+    p.add_argument("--bonuses", default="", metavar="B1,B2,…",
+                   help="also measure these colour bonuses (a sweep; with --demo)")
+    p.add_argument("--out-of-fold", action="store_true",
+                   help="rank by each photo's colour as read by a pixel classifier fitted on "
+                        "the other folds' photos (for the development labels, whose photos the "
+                        "shipped readers learnt from)")
+    p.add_argument("--read-colour-only", action="store_true",
+                   help="with --out-of-fold: rank by the read colour alone, not the reading's "
+                        "distribution")
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval_colour)
 
@@ -142,10 +151,23 @@ def cmd_eval_colour(args) -> int:
         raise CliError(f"--labels {args.labels}: no such file")
     if args.k < 1:
         raise CliError(f"--k must be at least 1, got {args.k}")
+    try:
+        bonuses = tuple(float(b) for b in args.bonuses.split(",") if b.strip())
+    except ValueError:
+        raise CliError(f"--bonuses {args.bonuses!r}: give numbers separated by commas, "
+                       "e.g. 0.04,0.08,0.16") from None
+    if any(b < 0 for b in bonuses):
+        raise CliError(f"--bonuses {args.bonuses!r}: bonuses cannot be negative")
+    if (bonuses or args.out_of_fold or args.read_colour_only) and args.demo is None:
+        raise CliError("--bonuses, --out-of-fold and --read-colour-only measure photo search: "
+                       "give --demo CATALOG_DIR too")
+    if args.read_colour_only and not args.out_of_fold:
+        raise CliError("--read-colour-only goes with --out-of-fold")
     engine, repo = _search(args.demo) if args.demo is not None else (None, None)
     try:
         result = eval_colour(args.data, args.labels, split=args.split, engine=engine, repo=repo,
-                             k=args.k, progress=progress_bar)
+                             k=args.k, bonuses=bonuses, out_of_fold=args.out_of_fold,
+                             read_colour_only=args.read_colour_only, progress=progress_bar)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.json:
@@ -187,3 +209,9 @@ def _print(result: dict) -> None:
               f"plain {s['plain']:.3f}  colour-ranked {s['colour_ranked']:.3f} "
               f"(bonus {s['bonus']}); in the photo's class: plain {s['class']['plain']:.3f}  "
               f"colour-ranked {s['class']['colour_ranked']:.3f}")
+        if len(s["sweep"]) > 2 or "out_of_fold_strict" in result:
+            if "out_of_fold_strict" in result:
+                print(f"ranked by {s['ranked_by']} (strict {result['out_of_fold_strict']:.3f})")
+            for row in s["sweep"]:
+                print(f"  bonus {row['bonus']:<5} top-{s['k']} colour {row['colour']:.3f}  "
+                      f"class {row['class']:.3f}")

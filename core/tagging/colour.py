@@ -56,6 +56,17 @@ class ColourReading:
     confidence: float  # 0..1
     share: float  # fraction of garment pixels that read as `name`
     method: str  # "mask" | "background" | "centre" | "encoder"
+    # probability of each palette colour when a learnt reader gave a distribution, else None
+    dist: dict[str, float] | None = None
+
+    def probability(self, colour: str | None) -> float:
+        """How likely the garment is ``colour``: its probability in ``dist``, else this
+        reading's confidence when ``colour`` is the read name, else 0."""
+        if not colour:
+            return 0.0
+        if self.dist is not None:
+            return float(self.dist.get(colour, 0.0))
+        return self.confidence if colour == self.name else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -163,10 +163,10 @@ def fit_pixel_model(features: np.ndarray, labels: Sequence[str], *, c: float = 0
     return model, cv if cv is not None else float("nan")
 
 
-def combine(head: dict[str, float] | None, pixels: dict[str, float] | None
-            ) -> tuple[str, float] | None:
-    """The colour named by the product of the two experts' probabilities (either may be
-    missing), with its share of the product; None when both are."""
+def combined_distribution(head: dict[str, float] | None, pixels: dict[str, float] | None
+                          ) -> dict[str, float] | None:
+    """The two experts' product of probabilities, normalised (either may be missing); None
+    when both are."""
     experts = [e for e in (head, pixels) if e]
     if not experts:
         return None
@@ -174,8 +174,18 @@ def combine(head: dict[str, float] | None, pixels: dict[str, float] | None
     logp = sum(np.log(np.array([e.get(n, 0.0) for n in names]) + EPS) for e in experts)
     p = np.exp(logp - logp.max())
     p /= p.sum()
-    best = int(p.argmax())
-    return names[best], float(p[best])
+    return dict(zip(names, p.tolist(), strict=True))
+
+
+def combine(head: dict[str, float] | None, pixels: dict[str, float] | None
+            ) -> tuple[str, float] | None:
+    """The colour named by the product of the two experts' probabilities (either may be
+    missing), with its share of the product; None when both are."""
+    dist = combined_distribution(head, pixels)
+    if dist is None:
+        return None
+    name = max(dist, key=dist.__getitem__)
+    return name, dist[name]
 
 
 def photo_colour(image: Image.Image, head: dict[str, float] | None = None, *,
@@ -188,14 +198,15 @@ def photo_colour(image: Image.Image, head: dict[str, float] | None = None, *,
     region = C.photo_region(image.convert("RGB"), mask)
     pixels = C.read_colour(image, region=region)
     dist = pixel_model.distribution(image, region=region) if pixel_model is not None else None
-    got = combine(head, dist)
-    if got is None:
+    combined = combined_distribution(head, dist)
+    if combined is None:
         return pixels
-    name, probability = got
+    name = max(combined, key=combined.__getitem__)
     method = "+".join(m for m, e in (("encoder", head), ("pixels", dist)) if e)
     second = pixels.second if pixels.second != name else None
     share = pixels.share if pixels.name == name else 0.0
-    return C.ColourReading(name, second, round(probability, 3), share, method)
+    likely = {n: round(p, 4) for n, p in combined.items() if p >= 0.001}
+    return C.ColourReading(name, second, round(combined[name], 3), share, method, likely)
 
 
 def train_pixel_model(data: Path, labels: Path, *, split: str = "train", c: float = 0.1,

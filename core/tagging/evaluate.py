@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -106,11 +106,13 @@ def read_photos(photos: list[LabelledPhoto], progress: Progress | None = None
 
 def search_colour_match(engine, repo, photos: list[LabelledPhoto], *, k: int = 5,
                         bonuses: tuple[float, ...] = (0.0, COLOUR_BONUS),
+                        readings: list[ColourReading] | None = None,
                         progress: Progress | None = None) -> dict[float, dict[str, float]]:
     """Bonus -> share of top-k results whose catalog colour is the photo's labelled colour
     ("colour") and whose category belongs to the photo's class folder ("class", what colour
     ranking may cost); bonus 0 is plain visual search. One visual search of a ``POOL`` per
-    photo serves all bonuses."""
+    photo serves all bonuses. ``readings``: the photos' colour readings to rank by instead of
+    the search's own."""
     from core.models.labels import real_group
 
     hits = {b: {"colour": 0, "class": 0} for b in bonuses}
@@ -119,14 +121,46 @@ def search_colour_match(engine, repo, photos: list[LabelledPhoto], *, k: int = 5
         scores = [r.score for r in outcome.results]
         colours = [r.item.attrs.get("color") for r in outcome.results]
         group = set(real_group(p.path.parent.name) or ())
+        reading = readings[i - 1] if readings is not None else outcome.colour
         for bonus in bonuses:
-            top = rerank(scores, colours, outcome.colour, bonus=bonus)[:k]
+            top = rerank(scores, colours, reading, bonus=bonus)[:k]
             hits[bonus]["colour"] += sum(colours[j] == p.color for j in top)
             hits[bonus]["class"] += sum(outcome.results[j].item.category in group for j in top)
         if progress:
             progress(i, len(photos))
     n = max(1, k * len(photos))
     return {b: {m: round(h / n, 4) for m, h in got.items()} for b, got in hits.items()}
+
+
+def out_of_fold_readings(photos: list[LabelledPhoto], *, folds: int = 4, seed: int = 0,
+                         progress: Progress | None = None) -> list[ColourReading]:
+    """Each photo's colour as read by a pixel colour classifier fitted on the other folds'
+    photos: on the development photos, a reading their own labels did not shape (what a
+    ranking rule is tuned against there)."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    from core.tagging.colour_model import fit_pixel_model, pixel_features
+
+    feats = []
+    for i, p in enumerate(photos, 1):
+        with Image.open(p.path) as img:
+            feats.append(pixel_features(img))
+        if progress:
+            progress(i, len(photos))
+    x, y = np.stack(feats), np.array([p.color for p in photos])
+    smallest = int(min(np.unique(y, return_counts=True)[1]))
+    if smallest < 2:
+        raise ValueError("out-of-fold readings need at least two labelled photos of each colour")
+    out: list[ColourReading | None] = [None] * len(photos)
+    split = StratifiedKFold(min(folds, smallest), shuffle=True, random_state=seed)
+    for fit_rows, read_rows in split.split(x, y):
+        model, _ = fit_pixel_model(x[fit_rows], y[fit_rows], folds=0)
+        for row, probs in zip(read_rows, model.probs(x[read_rows]), strict=True):
+            dist = dict(zip(model.names, probs.tolist(), strict=True))
+            name = max(dist, key=dist.__getitem__)
+            out[row] = ColourReading(name, None, round(dist[name], 3), 0.0, "pixels", dist)
+    return out
 
 
 def confusions(photos: list[LabelledPhoto], readings: list[ColourReading], top: int = 10
@@ -150,11 +184,15 @@ def catalog_holds(repo, demo_dir: Path) -> bool:
 
 
 def eval_colour(data: Path, labels: Path, *, split: str = "validation", engine=None, repo=None,
-                k: int = 5, progress: Callable[[str], Progress | None] | None = None
-                ) -> dict[str, Any]:
+                k: int = 5, bonuses: tuple[float, ...] = (), out_of_fold: bool = False,
+                read_colour_only: bool = False,
+                progress: Callable[[str], Progress | None] | None = None) -> dict[str, Any]:
     """Reader accuracy on labelled photos of ``split``; with ``engine`` and ``repo``, top-k
-    colour match of photo search, plain and colour-ranked. ``progress(stage)`` gives a stage's
-    callback."""
+    colour match of photo search, plain and colour-ranked, and for each of ``bonuses``
+    (a sweep). ``out_of_fold``: rank by out-of-fold pixel-classifier readings (for the
+    development photos) instead of the search's own; ``read_colour_only``: rank by the read
+    colour alone (times its confidence) instead of the reading's distribution.
+    ``progress(stage)`` gives a stage's callback."""
     from collections import Counter
 
     root = photo_root(data, split)
@@ -169,13 +207,28 @@ def eval_colour(data: Path, labels: Path, *, split: str = "validation", engine=N
         "methods": dict(Counter(r.method for r in readings)),
         "confusions": confusions(photos, readings)}
     if engine is not None and repo is not None:
-        match = search_colour_match(engine, repo, photos, k=k,
+        ranked_by = None
+        if out_of_fold:
+            ranked_by = out_of_fold_readings(photos, progress=progress("folds") if progress
+                                             else None)
+            result["out_of_fold_strict"] = round(
+                sum(r.name == p.color for p, r in zip(photos, ranked_by, strict=True))
+                / len(photos), 4)
+        if read_colour_only and ranked_by is not None:
+            ranked_by = [replace(r, dist=None) for r in ranked_by]
+        sweep = tuple(sorted({0.0, COLOUR_BONUS, *bonuses}))
+        match = search_colour_match(engine, repo, photos, k=k, bonuses=sweep,
+                                    readings=ranked_by,
                                     progress=progress("search") if progress else None)
         result["search"] = {"k": k, "model_id": engine.model_id,
                             "catalog_items": repo.count_items(), "bonus": COLOUR_BONUS,
                             "plain": match[0.0]["colour"],
                             "colour_ranked": match[COLOUR_BONUS]["colour"],
                             "class": {"plain": match[0.0]["class"],
-                                      "colour_ranked": match[COLOUR_BONUS]["class"]}}
+                                      "colour_ranked": match[COLOUR_BONUS]["class"]},
+                            "ranked_by": ("out-of-fold pixel classifier" if out_of_fold
+                                          else "the search's reading")
+                            + (", read colour only" if read_colour_only else ""),
+                            "sweep": [{"bonus": b, **match[b]} for b in sweep]}
     log.info("colour eval: %s photos, strict %s", len(photos), result["reader"]["all"]["strict"])
     return result

@@ -83,10 +83,20 @@ def test_colour_rank_breaks_near_ties_not_clear_wins():
     colours = ["blue", "red", "red"]
     assert rerank(scores, colours, READ_RED) == [1, 0, 2]  # near tie goes to red
     assert rerank(scores, colours, None) == [0, 1, 2]
-    assert rerank([0.95, 0.80], ["blue", "red"], READ_RED) == [0, 1]  # clearly better wins
+    assert rerank([0.95, 0.75], ["blue", "red"], READ_RED) == [0, 1]  # clearly better wins
     unsure = ColourReading("red", None, 0.1, 0.5, "centre")
     assert colour_bonus("red", unsure) < colour_bonus("red", READ_RED)
     assert colour_bonus("blue", READ_RED) == 0.0
+
+
+def test_an_unsure_reading_favours_each_likely_colour_by_its_probability():
+    unsure = ColourReading("navy", None, 0.5, 0.4, "encoder+pixels",
+                           {"navy": 0.5, "black": 0.4, "grey": 0.1})
+    assert colour_bonus("navy", unsure) > colour_bonus("black", unsure) > \
+        colour_bonus("grey", unsure) > colour_bonus("red", unsure) == 0.0
+    # a black item a little less similar than a red one overtakes it; a grey one does not
+    assert rerank([0.90, 0.88, 0.88], ["red", "black", "grey"], unsure) == [1, 0, 2]
+    assert colour_bonus(None, unsure) == 0.0
 
 
 def test_search_colour_match_counts_plain_and_ranked_and_what_ranking_costs(tmp_path):
@@ -145,3 +155,48 @@ def test_eval_tags_scores_each_field_by_confidence(folder):
     rows = {r["min_confidence"]: r for r in pattern["by_confidence"]}
     assert rows[0.5]["coverage"] == 1.0 and rows[0.7] == {
         "min_confidence": 0.7, "coverage": 0.0, "accuracy": None}
+
+
+def test_search_colour_match_ranks_by_the_readings_it_is_given(tmp_path):
+    results = [SimpleNamespace(score=s, item=SimpleNamespace(attrs={"color": c}, category="dress"))
+               for s, c in ((0.9, "red"), (0.89, "blue"))]
+    engine = SimpleNamespace(search_image=lambda repo, path, k, colour_rank: SimpleNamespace(
+        results=results, colour=READ_RED))
+    photo = LabelledPhoto(tmp_path / "dress" / "x.jpg", "blue", None, False)
+    read_blue = ColourReading("blue", None, 0.9, 0.0, "pixels", {"blue": 0.9, "red": 0.1})
+    assert search_colour_match(engine, None, [photo], k=1, bonuses=(0.1,))[0.1]["colour"] == 0.0
+    got = search_colour_match(engine, None, [photo], k=1, bonuses=(0.1,), readings=[read_blue])
+    assert got[0.1]["colour"] == 1.0
+
+
+def test_out_of_fold_readings_read_each_photo_with_a_model_fitted_without_it(tmp_path):
+    from core.tagging.evaluate import out_of_fold_readings
+
+    photos, rng = [], np.random.default_rng(0)
+    for colour in ("red", "navy", "white"):
+        for i in range(4):
+            arr = np.full((48, 40, 3), (150, 150, 150), dtype=np.uint8)
+            rgb = np.clip(np.array(COLORS[colour].rgb) + rng.integers(-12, 13, 3), 0, 255)
+            arr[8:44, 8:32] = rgb
+            path = tmp_path / f"{colour}{i}.png"
+            Image.fromarray(arr).save(path)
+            photos.append(LabelledPhoto(path, colour, None, False))
+    readings = out_of_fold_readings(photos, folds=2)
+    assert len(readings) == len(photos) and all(r.dist for r in readings)
+    assert sum(r.name == p.color for p, r in zip(photos, readings, strict=True)) >= 10
+    assert all(r.dist[r.name] == max(r.dist.values()) for r in readings)
+    with pytest.raises(ValueError, match="two labelled photos of each colour"):
+        out_of_fold_readings(photos[:5])  # red x4 and a single navy
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--bonuses", "0.1"], "give --demo"),
+    (["--out-of-fold"], "give --demo"),
+    (["--bonuses", "0.1,x", "--demo", "."], "numbers separated by commas"),
+    (["--bonuses", "-0.1", "--demo", "."], "cannot be negative"),
+    (["--read-colour-only", "--demo", "."], "goes with --out-of-fold"),
+])
+def test_eval_colour_refuses_sweep_options_it_cannot_honour(folder, capsys, extra, message):
+    data, labels = folder
+    assert main(["eval", "colour", "--data", str(data), "--labels", str(labels), *extra]) == 2
+    assert message in capsys.readouterr().err

@@ -95,6 +95,10 @@ def test_photo_colour_uses_the_experts_it_is_given(fitted):
     assert both.name == "red" and both.method == "encoder+pixels"
     assert both.share == read_colour(img).share
     assert photo_colour(img, pixel_model=fitted).method == "pixels"
+    assert read_colour(img).dist is None  # the rule-based reader gives no distribution
+    assert both.dist["red"] == pytest.approx(both.confidence, abs=1e-3)
+    assert sum(both.dist.values()) == pytest.approx(1.0, abs=0.01)
+    assert both.probability("red") > both.probability("burgundy")
 
 
 def test_tagging_names_both_colour_experts():

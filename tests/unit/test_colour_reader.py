@@ -189,5 +189,6 @@ def test_large_photos_are_read_downscaled_and_json_is_plain():
     reading = read_colour(_img(arr))
     assert reading.name == "yellow"
     js = reading.to_json()
-    assert set(js) == {"name", "second", "confidence", "share", "method"}
+    assert set(js) == {"name", "second", "confidence", "share", "method", "dist"}
+    assert js["dist"] is None  # the rule-based reader gives no distribution
     assert isinstance(js["confidence"], float) and isinstance(js["share"], float)
