@@ -54,8 +54,8 @@ def register(_sub, groups) -> None:
                         "the other folds' photos (for the development labels, whose photos the "
                         "shipped readers learnt from)")
     p.add_argument("--read-colour-only", action="store_true",
-                   help="with --out-of-fold: rank by the read colour alone, not the reading's "
-                        "distribution")
+                   help="rank by the read colour alone (times its confidence), not the "
+                        "reading's distribution (with --demo)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval_colour)
 
@@ -161,8 +161,6 @@ def cmd_eval_colour(args) -> int:
     if (bonuses or args.out_of_fold or args.read_colour_only) and args.demo is None:
         raise CliError("--bonuses, --out-of-fold and --read-colour-only measure photo search: "
                        "give --demo CATALOG_DIR too")
-    if args.read_colour_only and not args.out_of_fold:
-        raise CliError("--read-colour-only goes with --out-of-fold")
     engine, repo = _search(args.demo) if args.demo is not None else (None, None)
     try:
         result = eval_colour(args.data, args.labels, split=args.split, engine=engine, repo=repo,
@@ -209,9 +207,10 @@ def _print(result: dict) -> None:
               f"plain {s['plain']:.3f}  colour-ranked {s['colour_ranked']:.3f} "
               f"(bonus {s['bonus']}); in the photo's class: plain {s['class']['plain']:.3f}  "
               f"colour-ranked {s['class']['colour_ranked']:.3f}")
-        if len(s["sweep"]) > 2 or "out_of_fold_strict" in result:
-            if "out_of_fold_strict" in result:
-                print(f"ranked by {s['ranked_by']} (strict {result['out_of_fold_strict']:.3f})")
+        if len(s["sweep"]) > 2 or s["ranked_by"] != "the search's reading":
+            strict = result.get("out_of_fold_strict")
+            print(f"ranked by {s['ranked_by']}"
+                  + (f" (strict {strict:.3f})" if strict is not None else ""))
             for row in s["sweep"]:
                 print(f"  bonus {row['bonus']:<5} top-{s['k']} colour {row['colour']:.3f}  "
                       f"class {row['class']:.3f}")

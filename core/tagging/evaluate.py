@@ -107,12 +107,14 @@ def read_photos(photos: list[LabelledPhoto], progress: Progress | None = None
 def search_colour_match(engine, repo, photos: list[LabelledPhoto], *, k: int = 5,
                         bonuses: tuple[float, ...] = (0.0, COLOUR_BONUS),
                         readings: list[ColourReading] | None = None,
+                        read_colour_only: bool = False,
                         progress: Progress | None = None) -> dict[float, dict[str, float]]:
     """Bonus -> share of top-k results whose catalog colour is the photo's labelled colour
     ("colour") and whose category belongs to the photo's class folder ("class", what colour
     ranking may cost); bonus 0 is plain visual search. One visual search of a ``POOL`` per
     photo serves all bonuses. ``readings``: the photos' colour readings to rank by instead of
-    the search's own."""
+    the search's own; ``read_colour_only``: rank by the read colour alone (times its
+    confidence), not the reading's distribution."""
     from core.models.labels import real_group
 
     hits = {b: {"colour": 0, "class": 0} for b in bonuses}
@@ -122,6 +124,8 @@ def search_colour_match(engine, repo, photos: list[LabelledPhoto], *, k: int = 5
         colours = [r.item.attrs.get("color") for r in outcome.results]
         group = set(real_group(p.path.parent.name) or ())
         reading = readings[i - 1] if readings is not None else outcome.colour
+        if read_colour_only and reading is not None:
+            reading = replace(reading, dist=None)
         for bonus in bonuses:
             top = rerank(scores, colours, reading, bonus=bonus)[:k]
             hits[bonus]["colour"] += sum(colours[j] == p.color for j in top)
@@ -214,11 +218,9 @@ def eval_colour(data: Path, labels: Path, *, split: str = "validation", engine=N
             result["out_of_fold_strict"] = round(
                 sum(r.name == p.color for p, r in zip(photos, ranked_by, strict=True))
                 / len(photos), 4)
-        if read_colour_only and ranked_by is not None:
-            ranked_by = [replace(r, dist=None) for r in ranked_by]
         sweep = tuple(sorted({0.0, COLOUR_BONUS, *bonuses}))
         match = search_colour_match(engine, repo, photos, k=k, bonuses=sweep,
-                                    readings=ranked_by,
+                                    readings=ranked_by, read_colour_only=read_colour_only,
                                     progress=progress("search") if progress else None)
         result["search"] = {"k": k, "model_id": engine.model_id,
                             "catalog_items": repo.count_items(), "bonus": COLOUR_BONUS,
