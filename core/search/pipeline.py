@@ -73,10 +73,13 @@ class SearchOutcome:
     unembedded: int = 0  # items that pass the filters but have no vector of the model yet
 
     def read_as(self) -> str | None:
-        """'olive, solid' / 'navy and white': what the photo was read as, or None."""
+        """'olive, solid' / 'navy and white' / 'navy (or black)': what the photo was read as
+        (with the runner-up colour when the reading is torn), or None."""
         if self.colour is None:
             return None
-        colour = self.colour.name + (f" and {self.colour.second}" if self.colour.second else "")
+        second, other = self.colour.second, self.colour.runner_up()
+        colour = self.colour.name + (f" and {second}" if second else "") + \
+            (f" (or {other})" if other and other != second else "")
         return ", ".join(p for p in (colour, self.pattern) if p)
 
     def to_json(self, data_dir: Path | None = None) -> dict[str, Any]:

@@ -68,6 +68,17 @@ class ColourReading:
             return float(self.dist.get(colour, 0.0))
         return self.confidence if colour == self.name else 0.0
 
+    def runner_up(self, at_least: float = 0.25) -> str | None:
+        """The next likeliest colour when the distribution gives it ``at_least`` (a reading
+        torn between navy and black), else None."""
+        if not self.dist:
+            return None
+        others = [(p, n) for n, p in self.dist.items() if n != self.name]
+        if not others:
+            return None
+        p, name = max(others)
+        return name if p >= at_least else None
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 

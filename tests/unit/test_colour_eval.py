@@ -99,6 +99,20 @@ def test_an_unsure_reading_favours_each_likely_colour_by_its_probability():
     assert colour_bonus(None, unsure) == 0.0
 
 
+def test_a_torn_reading_names_its_runner_up_in_what_the_photo_was_read_as():
+    from core.search.pipeline import SearchOutcome
+
+    torn = ColourReading("navy", None, 0.5, 0.4, "encoder+pixels",
+                         {"navy": 0.5, "black": 0.4, "grey": 0.1})
+    sure = ColourReading("navy", "white", 0.9, 0.6, "encoder+pixels",
+                         {"navy": 0.9, "white": 0.05, "black": 0.05})
+    assert torn.runner_up() == "black" and sure.runner_up() is None
+    assert READ_RED.runner_up() is None  # the rule-based reader has no distribution
+    outcome = SearchOutcome(results=[], model_id="m", colour=torn, pattern="solid")
+    assert outcome.read_as() == "navy (or black), solid"
+    assert SearchOutcome(results=[], model_id="m", colour=sure).read_as() == "navy and white"
+
+
 def test_search_colour_match_counts_plain_and_ranked_and_what_ranking_costs(tmp_path):
     results = [SimpleNamespace(score=s, item=SimpleNamespace(attrs={"color": c}, category=k))
                for s, c, k in ((0.9, "blue", "dress"), (0.895, "blue", "dress"),
