@@ -139,28 +139,49 @@ def load_pixel_model(weights_dir: Path) -> PixelColourModel | None:
     return _load(str(path), path.stat().st_mtime)
 
 
-def fit_pixel_model(features: np.ndarray, labels: Sequence[str], *, c: float = 0.1,
-                    folds: int = 5, seed: int = 0) -> tuple[PixelColourModel, float]:
-    """A pixel colour classifier fitted on labelled photos' features, and its
-    ``folds``-fold cross-validated accuracy on them."""
+def _pipeline(c: float):
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000))
+
+
+def out_of_fold_probs(features: np.ndarray, labels: Sequence[str], *, c: float = 0.1,
+                      folds: int = 5, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """(colour names, per-photo probabilities over them), each photo read by a pixel
+    classifier fitted on the other folds' photos (stratified; at most as many folds as the
+    rarest colour has photos). Raises ValueError when a colour has fewer than two photos."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
     y = np.asarray(labels)
-    pipe = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000))
-    smallest = min(np.unique(y, return_counts=True)[1])
-    cv = None
-    if folds > 1 and smallest >= 2:
-        split = StratifiedKFold(min(folds, smallest), shuffle=True, random_state=seed)
-        cv = float(cross_val_score(pipe, features, y, cv=split).mean())
-    pipe.fit(features, y)
+    names, counts = np.unique(y, return_counts=True)
+    if folds < 2 or counts.min() < 2:
+        raise ValueError("out-of-fold readings need at least two folds and two labelled "
+                         "photos of each colour")
+    split = StratifiedKFold(min(folds, int(counts.min())), shuffle=True, random_state=seed)
+    probs = cross_val_predict(_pipeline(c), features, y, cv=split, method="predict_proba")
+    return [str(n) for n in names], probs
+
+
+def fit_pixel_model(features: np.ndarray, labels: Sequence[str], *, c: float = 0.1,
+                    folds: int = 5, seed: int = 0) -> tuple[PixelColourModel, float]:
+    """A pixel colour classifier fitted on labelled photos' features, and its
+    ``folds``-fold cross-validated accuracy on them (NaN when they are too few to fold)."""
+    y = np.asarray(labels)
+    cv = float("nan")
+    try:
+        names, probs = out_of_fold_probs(features, y, c=c, folds=folds, seed=seed)
+        cv = float((np.asarray(names)[probs.argmax(1)] == y).mean())
+    except ValueError:
+        pass
+    pipe = _pipeline(c).fit(features, y)
     scaler, lr = pipe[0], pipe[1]
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     model = PixelColourModel([str(n) for n in lr.classes_], scaler.mean_, scale, lr.coef_,
-                             lr.intercept_, {"c": c, "photos": len(y), "cv_accuracy": cv})
-    return model, cv if cv is not None else float("nan")
+                             lr.intercept_, {"c": c, "photos": len(y),
+                                             "cv_accuracy": None if np.isnan(cv) else cv})
+    return model, cv
 
 
 def combined_distribution(head: dict[str, float] | None, pixels: dict[str, float] | None
@@ -209,6 +230,17 @@ def photo_colour(image: Image.Image, head: dict[str, float] | None = None, *,
     return C.ColourReading(name, second, round(combined[name], 3), share, method, likely)
 
 
+def labelled_features(photos: Sequence, progress: Progress | None = None) -> np.ndarray:
+    """The pixel classifier's input for each labelled photo (anything with a ``path``)."""
+    feats = []
+    for i, p in enumerate(photos, 1):
+        with Image.open(p.path) as img:
+            feats.append(pixel_features(img))
+        if progress:
+            progress(i, len(photos))
+    return np.stack(feats)
+
+
 def train_pixel_model(data: Path, labels: Path, *, split: str = "train", c: float = 0.1,
                       progress: Progress | None = None) -> PixelColourModel:
     """Fit the pixel colour classifier on the labelled photos of ``split`` (the development
@@ -219,12 +251,7 @@ def train_pixel_model(data: Path, labels: Path, *, split: str = "train", c: floa
     photos, left_out = load_labels(labels, root)
     if len({p.color for p in photos}) < 2:
         raise ValueError(f"{labels}: need labelled photos of at least two colours under {root}")
-    feats = []
-    for i, p in enumerate(photos, 1):
-        with Image.open(p.path) as img:
-            feats.append(pixel_features(img))
-        if progress:
-            progress(i, len(photos))
-    model, _ = fit_pixel_model(np.stack(feats), [p.color for p in photos], c=c)
+    model, _ = fit_pixel_model(labelled_features(photos, progress), [p.color for p in photos],
+                               c=c)
     model.meta.update({"split": split, "labels": Path(labels).name, "left_out": left_out})
     return model

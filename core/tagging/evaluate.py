@@ -141,29 +141,15 @@ def out_of_fold_readings(photos: list[LabelledPhoto], *, folds: int = 4, seed: i
     """Each photo's colour as read by a pixel colour classifier fitted on the other folds'
     photos: on the development photos, a reading their own labels did not shape (what a
     ranking rule is tuned against there)."""
-    import numpy as np
-    from sklearn.model_selection import StratifiedKFold
+    from core.tagging.colour_model import labelled_features, out_of_fold_probs
 
-    from core.tagging.colour_model import fit_pixel_model, pixel_features
-
-    feats = []
-    for i, p in enumerate(photos, 1):
-        with Image.open(p.path) as img:
-            feats.append(pixel_features(img))
-        if progress:
-            progress(i, len(photos))
-    x, y = np.stack(feats), np.array([p.color for p in photos])
-    smallest = int(min(np.unique(y, return_counts=True)[1]))
-    if smallest < 2:
-        raise ValueError("out-of-fold readings need at least two labelled photos of each colour")
-    out: list[ColourReading | None] = [None] * len(photos)
-    split = StratifiedKFold(min(folds, smallest), shuffle=True, random_state=seed)
-    for fit_rows, read_rows in split.split(x, y):
-        model, _ = fit_pixel_model(x[fit_rows], y[fit_rows], folds=0)
-        for row, probs in zip(read_rows, model.probs(x[read_rows]), strict=True):
-            dist = dict(zip(model.names, probs.tolist(), strict=True))
-            name = max(dist, key=dist.__getitem__)
-            out[row] = ColourReading(name, None, round(dist[name], 3), 0.0, "pixels", dist)
+    names, probs = out_of_fold_probs(labelled_features(photos, progress),
+                                     [p.color for p in photos], folds=folds, seed=seed)
+    out = []
+    for row in probs:
+        dist = dict(zip(names, row.tolist(), strict=True))
+        name = max(dist, key=dist.__getitem__)
+        out.append(ColourReading(name, None, round(dist[name], 3), 0.0, "pixels", dist))
     return out
 
 
