@@ -85,6 +85,13 @@ if query is None:
     st.stop()
 
 kind, payload, name = query
+query_id = f"{kind}:{name}:{len(payload) if kind == 'photo' else ''}"
+COLOUR_KEY = f"search_colour_pick:{query_id}"  # a new photo starts from its own reading
+
+
+def _colour_pick() -> str | None:
+    """The colour the shopper chose for this photo, when it differs from the reading."""
+    return state.get(COLOUR_KEY) if opts["prefer_colour"] else None
 
 
 def _embed(model_id: str, why: str) -> None:
@@ -95,7 +102,6 @@ def _embed(model_id: str, why: str) -> None:
     bar.empty()
 
 
-query_id = f"{kind}:{name}:{len(payload) if kind == 'photo' else ''}"
 if state.get("search_cat_for") != query_id:  # a new query starts from the model's guess
     state["search_cat_for"] = query_id
     state.pop("search_cat_pick", None)
@@ -110,7 +116,8 @@ try:
         outcome = engine.search_image(repo, payload, name=name, k=k, filters=filters,
                                       category_aware=opts["aware"], match=opts["match"],
                                       colour_rank=opts["prefer_colour"],
-                                      category=state.get("search_cat_pick"))
+                                      category=state.get("search_cat_pick"),
+                                      colour=_colour_pick())
 except ImageRejected as exc:
     st.error(f"**Could not use {exc.file}**: {exc.reason}")
     st.stop()
@@ -131,6 +138,13 @@ with left:
         st.image(outcome.query_image, caption=name, width="stretch")
         if outcome.read_as():
             st.caption(f"read as: {outcome.read_as()}")
+        if outcome.colour is not None and opts["prefer_colour"]:
+            read = outcome.colour.name
+            st.selectbox(
+                "Colour to prefer", outcome.colour.choices(), key=COLOUR_KEY,
+                format_func=lambda c: f"{c} (as read)" if c == read else c,
+                help="Misread? Choose the garment's colour: items of that colour then come "
+                     "first among similar ones.")
     if outcome.masked_image is not None:
         st.image(outcome.masked_image, caption="What the model sees (masked)", width="stretch")
     if outcome.prediction:

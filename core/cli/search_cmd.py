@@ -13,6 +13,7 @@ from core.cli import scale_cmd
 from core.cli.common import CliError, add_json_flag, emit_json, parse_kv, repository, settings
 from core.ranges import range_problem
 from core.search.params import SearchParams
+from core.taxonomy import COLORS
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ def register(sub, groups) -> None:
     p.add_argument("--no-colour-rank", action="store_true",
                    help="rank by visual similarity alone (default: items of the photo's read "
                         "colour come first among near-equally similar ones)")
+    p.add_argument("--colour", metavar="NAME", choices=list(COLORS),
+                   help="the garment's colour when the photo's is misread: items of this "
+                        "palette colour come first among near-equally similar ones")
     p.add_argument("--top-categories", action="store_true",
                    help="count the predicted categories of all IMAGEs instead of searching")
     p.add_argument("--index", choices=("auto", "exact", "ivf", "hnsw", "mongo"), default=None,
@@ -122,6 +126,9 @@ def cmd_search(args) -> int:
         raise CliError(f"--k {reason}")
     if args.match != "similar" and (args.sku or args.top_categories):
         raise CliError("--match item applies to a photo search, not --sku or --top-categories")
+    if args.colour and (args.sku or args.top_categories or args.no_colour_rank):
+        raise CliError("--colour ranks a photo search's results: not with --sku, "
+                       "--top-categories or --no-colour-rank")
     filters = parse_filters(args.filter)
     cfg, engine = _engine(args)
     try:
@@ -138,7 +145,8 @@ def cmd_search(args) -> int:
             outcome = engine.search_image(repo, Path(args.images[0]), k=args.k,
                                           filters=filters, category_aware=args.category_aware,
                                           match=args.match,
-                                          colour_rank=not args.no_colour_rank)
+                                          colour_rank=not args.no_colour_rank,
+                                          colour=args.colour)
     except ImageRejected as exc:
         raise CliError(str(exc)) from None
     except FilterError as exc:
@@ -154,6 +162,8 @@ def cmd_search(args) -> int:
                                                      outcome.prediction))
     if outcome.read_as():
         log.info("read as: %s (confidence %.2f)", outcome.read_as(), outcome.colour.confidence)
+    if outcome.colour_choice:
+        log.info("colour ranking follows your colour: %s", outcome.colour_choice)
     for note in outcome.notes:
         log.info("%s", note)
     rows = [r.to_json(cfg.data_dir) for r in outcome.results]

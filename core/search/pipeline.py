@@ -70,6 +70,7 @@ class SearchOutcome:
     colour: ColourReading | None = None  # the query photo's colour, read off its pixels
     pattern: str | None = None  # the query's pattern, when the model predicts one
     colour_ranked: bool = False  # results of the read colour ranked first among near-ties
+    colour_choice: str | None = None  # the colour the shopper named instead of the reading
     unembedded: int = 0  # items that pass the filters but have no vector of the model yet
 
     def read_as(self) -> str | None:
@@ -82,11 +83,17 @@ class SearchOutcome:
             (f" (or {other})" if other and other != second else "")
         return ", ".join(p for p in (colour, self.pattern) if p)
 
+    def ranking_colour(self) -> ColourReading | None:
+        """What colour ranking follows: the shopper's colour when they named one, else the
+        reading."""
+        return ColourReading.stated(self.colour_choice) if self.colour_choice else self.colour
+
     def to_json(self, data_dir: Path | None = None) -> dict[str, Any]:
         return {"model_id": self.model_id, "match": self.match,
                 "results": [r.to_json(data_dir) for r in self.results],
                 "colour": self.colour.to_json() if self.colour else None,
                 "pattern": self.pattern, "colour_ranked": self.colour_ranked,
+                "colour_choice": self.colour_choice,
                 "prediction": [{"category": c, "p": p} for c, p in self.prediction or []],
                 "restricted_to": self.restricted_to, "candidates": self.candidates,
                 "notes": list(self.notes), "timings_ms": dict(self.timings_ms)}
@@ -218,17 +225,23 @@ class SearchEngine:
                      name: str | None = None, k: int = 10,
                      filters: dict[str, Any] | None = None,
                      category_aware: bool = False, match: str = "similar",
-                     colour_rank: bool = True, category: str | None = None) -> SearchOutcome:
+                     colour_rank: bool = True, category: str | None = None,
+                     colour: str | None = None) -> SearchOutcome:
         """Search the catalog with a photo (path, bytes or decoded image); ``match="item"``
         looks for this exact item rather than similar ones; ``colour_rank`` ranks items of
         the photo's read colour first among near-equally similar ones; with
-        ``category_aware``, ``category`` (one the user chose) overrides the predicted one.
+        ``category_aware``, ``category`` (one the user chose) overrides the predicted one;
+        ``colour`` (a palette name the user chose, when the photo's colour was misread) is
+        what colour ranking then follows instead of the reading.
 
         Raises ImageRejected for unusable files, FilterError for unsafe filters, MatchUnavailable
-        (core.models.embed) for a match mode the model does not offer.
+        (core.models.embed) for a match mode the model does not offer, ValueError for a colour
+        outside the palette.
         """
         t = _Timer()
         filter_key(filters)  # reject bad filters before any work
+        if colour is not None:
+            ColourReading.stated(colour)
         if match != "similar":  # an unusable mode is refused before any decoding
             self.embedder.check_match(match)
         image = source if isinstance(source, Image.Image) else load_photo(source, name=name)
@@ -237,12 +250,14 @@ class SearchEngine:
         t.lap("embed")
         pattern = attrs.get("pattern")
         head = attrs.get("color_dist") if self.embedder.reads_photo_colour else None
-        colour = photo_colour(image, head,
-                              pixel_model=load_pixel_model(self.settings.weights_dir))
+        reading = photo_colour(image, head,
+                               pixel_model=load_pixel_model(self.settings.weights_dir))
         outcome = SearchOutcome([], self.model_id, query_image=image, masked_image=masked,
-                                match=match, colour=colour,
+                                match=match, colour=reading,
                                 pattern=pattern[0] if pattern else None,
-                                colour_ranked=colour_rank)
+                                colour_ranked=colour_rank,
+                                # naming the read colour keeps the reading (its distribution)
+                                colour_choice=colour if colour != reading.name else None)
         t.lap("colour")
         filters = dict(filters or {})
         if pred is not None:
@@ -309,7 +324,8 @@ class SearchEngine:
         results = [SearchResult(items[h.sku], h.score * scale) for h in hits if h.sku in items]
         if outcome.colour_ranked:
             order = rerank([r.score for r in results],
-                           [_text(r.item.attrs.get("color")) for r in results], outcome.colour)
+                           [_text(r.item.attrs.get("color")) for r in results],
+                           outcome.ranking_colour())
             results = [results[i] for i in order]
         outcome.results = results[:k]
         t.lap("fetch")

@@ -55,7 +55,7 @@ class ColourReading:
     second: str | None  # second palette colour of a two-colour garment, else None
     confidence: float  # 0..1
     share: float  # fraction of garment pixels that read as `name`
-    method: str  # "mask" | "background" | "centre" | "encoder"
+    method: str  # "mask" | "background" | "centre" | "encoder" ... | "stated" (by the shopper)
     # probability of each palette colour when a learnt reader gave a distribution, else None
     dist: dict[str, float] | None = None
 
@@ -78,6 +78,20 @@ class ColourReading:
             return None
         p, name = max(others)
         return name if p >= at_least else None
+
+    def choices(self) -> list[str]:
+        """Every palette colour, likeliest first: the read colour, the rest by their
+        probability in ``dist``, then in palette order (what a shopper can correct it to)."""
+        rank = {n: i for i, n in enumerate(PALETTE)}
+        return sorted(PALETTE, key=lambda n: (n != self.name, -self.probability(n), rank[n]))
+
+    @classmethod
+    def stated(cls, name: str) -> ColourReading:
+        """A colour the shopper named: certain, ranked by alone. Raises ValueError for a name
+        outside the palette."""
+        if name not in COLORS:
+            raise ValueError(f"unknown colour {name!r}: one of {', '.join(COLORS)}")
+        return cls(name, None, 1.0, 0.0, "stated", {name: 1.0})
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

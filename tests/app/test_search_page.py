@@ -334,3 +334,19 @@ def test_background_removal_embeds_its_vectors_on_first_use(app_test, seeded, re
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert repo.vector_count("studio_encoder+mask") == 12
     assert "studio_encoder+mask" in _captions(at)
+
+
+def test_a_misread_colour_can_be_corrected(app_test, seeded):
+    at = _upload(app_test("search.py").run(), _photo(seeded, 5))
+    assert not at.exception, at.exception
+    pick = next(s for s in at.selectbox if s.key.startswith("search_colour_pick:"))
+    read = pick.options[0]
+    assert read.endswith("(as read)") and len(pick.options) == 19
+    other = next(s for s in ("red", "navy", "green") if not read.startswith(s))
+    at = pick.set_value(other).run()
+    assert not at.exception, at.exception
+    assert at.session_state[pick.key] == other
+    assert f"read as: {read.removesuffix(' (as read)')}" in _captions(at)  # still shown
+    at.toggle(key="search_colour_rank").set_value(False).run()  # no ranking, no choice
+    assert not at.exception
+    assert not [s for s in at.selectbox if s.key.startswith("search_colour_pick:")]

@@ -136,3 +136,18 @@ def test_index_kind_setting_and_bad_value(cli_env, capsys, monkeypatch):
     monkeypatch.setenv("INDEX_KIND", "flat")
     code, _, err = run_cli(capsys, "search", img, "--json")
     assert code == 2 and "INDEX_KIND='flat'" in err and "Traceback" not in err
+
+
+def test_search_follows_a_colour_the_shopper_names(cli_env, capsys, caplog):
+    img = str(cli_env.data_dir / "images" / "t004.jpg")
+    with caplog.at_level(logging.INFO, logger="core.cli.search_cmd"):
+        code, rows, _ = run_cli(capsys, "search", img, "--colour", "light blue", "--json")
+    assert code == 0 and rows
+    assert "read as:" in caplog.text
+    code, _, err = run_cli(capsys, "search", "--sku", "T004", "--colour", "red")
+    assert code == 2 and "--colour ranks a photo search" in err
+    code, _, err = run_cli(capsys, "search", img, "--colour", "red", "--no-colour-rank")
+    assert code == 2 and "--colour ranks a photo search" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["search", img, "--colour", "teal"])
+    assert exc.value.code == 2 and "invalid choice: 'teal'" in capsys.readouterr().err

@@ -215,3 +215,25 @@ def test_exact_item_mode_reweights_the_query_against_the_same_vectors(repo, sett
     assert not np.allclose([r.score for r in similar.results], [r.score for r in out.results])
     with pytest.raises(MatchUnavailable, match="unknown match mode"):
         engine.search_image(repo, _image(settings, 3), match="twin")
+
+
+def test_a_colour_the_shopper_names_leads_the_ranking_instead_of_the_reading(repo, settings,
+                                                                            engine):
+    photo = _image(settings, 0)
+    plain = engine.search_image(repo, photo, k=12, colour_rank=False)
+    read = plain.colour.name
+    chosen = next(c for c in ("red", "navy", "green", "white", "black") if c != read)
+    out = engine.search_image(repo, photo, k=12, colour=chosen)
+    assert out.colour_choice == chosen and out.colour.name == read  # the reading stays shown
+    assert out.to_json()["colour_choice"] == chosen
+    best = plain.results[0].score
+    of_chosen = [r.score for r in plain.results if r.item.attrs.get("color") == chosen]
+    if of_chosen and max(of_chosen) + 0.16 > best + 1e-6:
+        assert out.results[0].item.attrs["color"] == chosen
+    # naming the read colour keeps the reading, distribution and all
+    same = engine.search_image(repo, photo, k=12, colour=read)
+    assert same.colour_choice is None
+    assert [r.item.sku for r in same.results] == [
+        r.item.sku for r in engine.search_image(repo, photo, k=12).results]
+    with pytest.raises(ValueError, match="unknown colour 'teal'"):
+        engine.search_image(repo, photo, colour="teal")

@@ -226,3 +226,25 @@ def test_eval_colour_refuses_sweep_options_it_cannot_honour(folder, capsys, extr
     data, labels = folder
     assert main(["eval", "colour", "--data", str(data), "--labels", str(labels), *extra]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_reading_lists_every_palette_colour_likeliest_first_and_a_stated_one_is_certain():
+    from core.search.pipeline import SearchOutcome
+    from core.tagging.colour import PALETTE
+
+    torn = ColourReading("navy", None, 0.5, 0.4, "encoder+pixels",
+                         {"navy": 0.5, "black": 0.4, "grey": 0.1})
+    order = torn.choices()
+    assert order[:3] == ["navy", "black", "grey"] and sorted(order) == sorted(PALETTE)
+    assert READ_RED.choices()[0] == "red" and len(READ_RED.choices()) == len(PALETTE)
+    black = ColourReading.stated("black")
+    assert black.probability("black") == 1.0 and black.probability("navy") == 0.0
+    with pytest.raises(ValueError, match="unknown colour 'teal'"):
+        ColourReading.stated("teal")
+    outcome = SearchOutcome(results=[], model_id="m", colour=torn)
+    assert outcome.ranking_colour() is torn
+    outcome.colour_choice = "black"
+    assert outcome.ranking_colour() == black
+    # the shopper's black overtakes a more similar navy item the reading preferred
+    assert rerank([0.90, 0.85], ["navy", "black"], torn) == [0, 1]
+    assert rerank([0.90, 0.85], ["navy", "black"], outcome.ranking_colour()) == [1, 0]
