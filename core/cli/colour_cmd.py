@@ -56,6 +56,9 @@ def register(_sub, groups) -> None:
     p.add_argument("--read-colour-only", action="store_true",
                    help="rank by the read colour alone (times its confidence), not the "
                         "reading's distribution (with --demo)")
+    p.add_argument("--agreed-with", type=Path, default=None, metavar="LABELS",
+                   help="a second labelling of the same photos, made blind: report how often "
+                        "the two name the same colour and measure only the photos they do")
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval_colour)
 
@@ -149,6 +152,8 @@ def cmd_eval_colour(args) -> int:
         raise CliError(f"--data {args.data}: no such folder (nothing to evaluate)")
     if not args.labels.is_file():
         raise CliError(f"--labels {args.labels}: no such file")
+    if args.agreed_with is not None and not args.agreed_with.is_file():
+        raise CliError(f"--agreed-with {args.agreed_with}: no such file")
     if args.k < 1:
         raise CliError(f"--k must be at least 1, got {args.k}")
     try:
@@ -165,7 +170,8 @@ def cmd_eval_colour(args) -> int:
     try:
         result = eval_colour(args.data, args.labels, split=args.split, engine=engine, repo=repo,
                              k=args.k, bonuses=bonuses, out_of_fold=args.out_of_fold,
-                             read_colour_only=args.read_colour_only, progress=progress_bar)
+                             read_colour_only=args.read_colour_only,
+                             agreed_with=args.agreed_with, progress=progress_bar)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.json:
@@ -193,6 +199,11 @@ def _search(demo: Path):
 
 
 def _print(result: dict) -> None:
+    if "agreement" in result:
+        a = result["agreement"]
+        print(f"two labellings ({a['with']}): {a['photos']} photos both named, the same colour "
+              f"for {a['exact']:.3f} ({a['within_alt']:.3f} counting the second's alternative "
+              f"name); measuring the {a['agreed']} named alike")
     print(f"{result['photos']} labelled photos in {result['data']} "
           f"(left out: {result['left_out']}); pixels from {result['methods']}")
     for group, fig in result["reader"].items():
@@ -207,6 +218,8 @@ def _print(result: dict) -> None:
               f"plain {s['plain']:.3f}  colour-ranked {s['colour_ranked']:.3f} "
               f"(bonus {s['bonus']}); in the photo's class: plain {s['class']['plain']:.3f}  "
               f"colour-ranked {s['class']['colour_ranked']:.3f}")
+        print(f"the reading ranked by names the labelled colour for {s['reading_strict']:.3f} "
+              "of the photos")
         if len(s["sweep"]) > 2 or s["ranked_by"] != "the search's reading":
             strict = result.get("out_of_fold_strict")
             print(f"ranked by {s['ranked_by']}"

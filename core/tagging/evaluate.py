@@ -71,6 +71,40 @@ def load_labels(labels_path: Path, root: Path) -> tuple[list[LabelledPhoto], dic
     return photos, left_out
 
 
+def _colour_names(labels_path: Path) -> dict[str, tuple[str, str | None]]:
+    """Relative path -> (palette colour, alt name or None) of a labels file's coloured photos."""
+    try:
+        labels = json.loads(Path(labels_path).read_text())["labels"]
+        return {rel: (lab["color"], lab.get("alt") if lab.get("alt") in COLORS else None)
+                for rel, lab in labels.items()
+                if not lab.get("skip") and lab.get("color") in COLORS}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{labels_path}: not a colour labels file ({exc})") from None
+
+
+def agreement(first: Path, second: Path) -> tuple[set[str], dict[str, Any]]:
+    """How often two labellings of the same photos name the same colour: (relative paths of
+    the photos both name alike, figures). Figures: photos both gave a colour, the share named
+    alike ("exact"), the share where the first's colour is the second's colour or its
+    alternative ("within_alt"), photos only one left out, and the commonest disagreements."""
+    from collections import Counter
+
+    a, b = _colour_names(first), _colour_names(second)
+    both = sorted(set(a) & set(b))
+    if not both:
+        raise ValueError(f"{first} and {second} name the colour of no photo in common")
+    alike = {rel for rel in both if a[rel][0] == b[rel][0]}
+    within = sum(a[rel][0] in b[rel] for rel in both)
+    differ = Counter((a[rel][0], b[rel][0]) for rel in both if rel not in alike)
+    figures = {"photos": len(both), "agreed": len(alike),
+               "exact": round(len(alike) / len(both), 4),
+               "within_alt": round(within / len(both), 4),
+               "one_left_out": len(set(a) ^ set(b)),
+               "disagreements": [{"first": x, "second": y, "photos": n}
+                                 for (x, y), n in differ.most_common(10)]}
+    return alike, figures
+
+
 def accepted(read: str, photo: LabelledPhoto) -> bool:
     """Lenient match: the labelled colour, its second colour, or a lighter/darker neighbour."""
     c = COLORS[photo.color]
@@ -107,14 +141,15 @@ def read_photos(photos: list[LabelledPhoto], progress: Progress | None = None
 def search_colour_match(engine, repo, photos: list[LabelledPhoto], *, k: int = 5,
                         bonuses: tuple[float, ...] = (0.0, COLOUR_BONUS),
                         readings: list[ColourReading] | None = None,
-                        read_colour_only: bool = False,
+                        read_colour_only: bool = False, used: list | None = None,
                         progress: Progress | None = None) -> dict[float, dict[str, float]]:
     """Bonus -> share of top-k results whose catalog colour is the photo's labelled colour
     ("colour") and whose category belongs to the photo's class folder ("class", what colour
     ranking may cost); bonus 0 is plain visual search. One visual search of a ``POOL`` per
     photo serves all bonuses. ``readings``: the photos' colour readings to rank by instead of
     the search's own; ``read_colour_only``: rank by the read colour alone (times its
-    confidence), not the reading's distribution."""
+    confidence), not the reading's distribution; ``used``: a list the reading each photo was
+    ranked by is appended to."""
     from core.models.labels import real_group
 
     hits = {b: {"colour": 0, "class": 0} for b in bonuses}
@@ -124,6 +159,8 @@ def search_colour_match(engine, repo, photos: list[LabelledPhoto], *, k: int = 5
         colours = [r.item.attrs.get("color") for r in outcome.results]
         group = set(real_group(p.path.parent.name) or ())
         reading = readings[i - 1] if readings is not None else outcome.colour
+        if used is not None:
+            used.append(reading)
         if read_colour_only and reading is not None:
             reading = replace(reading, dist=None)
         for bonus in bonuses:
@@ -175,24 +212,33 @@ def catalog_holds(repo, demo_dir: Path) -> bool:
 
 def eval_colour(data: Path, labels: Path, *, split: str = "validation", engine=None, repo=None,
                 k: int = 5, bonuses: tuple[float, ...] = (), out_of_fold: bool = False,
-                read_colour_only: bool = False,
+                read_colour_only: bool = False, agreed_with: Path | None = None,
                 progress: Callable[[str], Progress | None] | None = None) -> dict[str, Any]:
     """Reader accuracy on labelled photos of ``split``; with ``engine`` and ``repo``, top-k
     colour match of photo search, plain and colour-ranked, and for each of ``bonuses``
     (a sweep). ``out_of_fold``: rank by out-of-fold pixel-classifier readings (for the
     development photos) instead of the search's own; ``read_colour_only``: rank by the read
-    colour alone (times its confidence) instead of the reading's distribution.
+    colour alone (times its confidence) instead of the reading's distribution;
+    ``agreed_with``: a second labelling of the same photos, made blind: only the photos both
+    name the same colour are measured, and the two labellings' agreement is reported.
     ``progress(stage)`` gives a stage's callback."""
     from collections import Counter
 
     root = photo_root(data, split)
     photos, left_out = load_labels(labels, root)
+    agreed = None
+    if agreed_with is not None:
+        alike, agreed = agreement(labels, agreed_with)
+        left_out["labellings_differ"] = sum(
+            p.path.relative_to(root).as_posix() not in alike for p in photos)
+        photos = [p for p in photos if p.path.relative_to(root).as_posix() in alike]
     if not photos:
         raise ValueError(f"{labels}: no usable labelled photo under {root}")
     readings = read_photos(photos, progress("read") if progress else None)
     result: dict[str, Any] = {
         "data": str(root), "split": split, "labels": str(labels), "photos": len(photos),
         "left_out": left_out,
+        **({"agreement": {"with": str(agreed_with), **agreed}} if agreed else {}),
         "reader": reader_figures(photos, readings),
         "methods": dict(Counter(r.method for r in readings)),
         "confusions": confusions(photos, readings)}
@@ -205,11 +251,16 @@ def eval_colour(data: Path, labels: Path, *, split: str = "validation", engine=N
                 sum(r.name == p.color for p, r in zip(photos, ranked_by, strict=True))
                 / len(photos), 4)
         sweep = tuple(sorted({0.0, COLOUR_BONUS, *bonuses}))
+        used: list[ColourReading | None] = []
         match = search_colour_match(engine, repo, photos, k=k, bonuses=sweep,
                                     readings=ranked_by, read_colour_only=read_colour_only,
-                                    progress=progress("search") if progress else None)
+                                    used=used, progress=progress("search") if progress else None)
         result["search"] = {"k": k, "model_id": engine.model_id,
                             "catalog_items": repo.count_items(), "bonus": COLOUR_BONUS,
+                            # how often the colour ranked by is the labelled one
+                            "reading_strict": round(sum(
+                                r is not None and r.name == p.color
+                                for p, r in zip(photos, used, strict=True)) / len(photos), 4),
                             "plain": match[0.0]["colour"],
                             "colour_ranked": match[COLOUR_BONUS]["colour"],
                             "class": {"plain": match[0.0]["class"],

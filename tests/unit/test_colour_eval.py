@@ -248,3 +248,76 @@ def test_a_reading_lists_every_palette_colour_likeliest_first_and_a_stated_one_i
     # the shopper's black overtakes a more similar navy item the reading preferred
     assert rerank([0.90, 0.85], ["navy", "black"], torn) == [0, 1]
     assert rerank([0.90, 0.85], ["navy", "black"], outcome.ranking_colour()) == [1, 0]
+
+
+def _second_labelling(data, labels: dict) -> str:
+    path = data / "second.json"
+    path.write_text(json.dumps({"palette": list(COLORS), "labels": labels}))
+    return str(path)
+
+
+def test_eval_colour_measures_only_the_photos_two_labellings_name_alike(folder, capsys):
+    data, labels = folder
+    second = _second_labelling(data, {
+        "dress/a.png": {"color": "red", "alt": None},  # alike
+        "dress/b.png": {"color": "navy", "alt": "blue"},  # differs; the first's is the alt
+        "shirt/c.png": {"color": "yellow", "alt": None},  # alike
+        "shirt/d.png": {"color": None, "skip": True},  # only the first named it
+        "shirt/e.png": {"color": "black", "alt": None}})  # only the second named it
+    assert main(["eval", "colour", "--data", str(data), "--labels", str(labels),
+                 "--agreed-with", second, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    agreement = out["agreement"]
+    assert agreement["photos"] == 3 and agreement["agreed"] == 2
+    assert agreement["exact"] == round(2 / 3, 4) and agreement["within_alt"] == 1.0
+    assert agreement["one_left_out"] == 2
+    assert agreement["disagreements"] == [{"first": "blue", "second": "navy", "photos": 1}]
+    assert out["photos"] == 2 and out["left_out"]["labellings_differ"] == 2
+    assert out["reader"]["all"]["strict"] == 0.5  # red read red, green read for yellow
+    assert main(["eval", "colour", "--data", str(data), "--labels", str(labels),
+                 "--agreed-with", second]) == 0
+    assert "the same colour for 0.667 (1.000 counting" in capsys.readouterr().out
+
+
+def test_eval_colour_refuses_a_missing_or_unrelated_second_labelling(folder, capsys):
+    data, labels = folder
+    assert main(["eval", "colour", "--data", str(data), "--labels", str(labels),
+                 "--agreed-with", str(data / "absent.json")]) == 2
+    assert "--agreed-with" in capsys.readouterr().err
+    other = _second_labelling(data, {"dress/zzz.png": {"color": "red"}})
+    assert main(["eval", "colour", "--data", str(data), "--labels", str(labels),
+                 "--agreed-with", other]) == 2
+    assert "no photo in common" in capsys.readouterr().err
+    (data / "second.json").write_text("{}")
+    assert main(["eval", "colour", "--data", str(data), "--labels", str(labels),
+                 "--agreed-with", str(data / "second.json")]) == 2
+    assert "not a colour labels file" in capsys.readouterr().err
+
+
+def test_search_colour_match_hands_back_the_readings_it_ranked_by(tmp_path):
+    results = [SimpleNamespace(score=0.9, item=SimpleNamespace(attrs={"color": "red"},
+                                                               category="dress"))]
+    engine = SimpleNamespace(search_image=lambda repo, path, k, colour_rank: SimpleNamespace(
+        results=results, colour=READ_RED))
+    photo = LabelledPhoto(tmp_path / "dress" / "x.jpg", "red", None, False)
+    used = []
+    search_colour_match(engine, None, [photo, photo], k=1, used=used)
+    assert used == [READ_RED, READ_RED]
+
+
+def test_eval_colour_with_a_search_reports_the_share_and_how_often_its_reading_is_right(folder):
+    from core.tagging.evaluate import eval_colour
+
+    data, labels = folder
+    results = [SimpleNamespace(score=s, item=SimpleNamespace(attrs={"color": c}, category="dress"))
+               for s, c in ((0.9, "blue"), (0.85, "red"))]
+    engine = SimpleNamespace(model_id="fake", search_image=lambda repo, path, k, colour_rank:
+                             SimpleNamespace(results=results, colour=READ_RED))
+    repo = SimpleNamespace(count_items=lambda: 2)
+    out = eval_colour(data, labels, engine=engine, repo=repo, k=1, bonuses=(0.3,))
+    search = out["search"]
+    assert search["reading_strict"] == 0.25  # read red; one of the four labelled photos is red
+    assert search["plain"] == 0.25 and search["colour_ranked"] == 0.25  # b is blue; a is red
+    sweep = {row["bonus"]: row["colour"] for row in search["sweep"]}
+    assert set(sweep) == {0.0, 0.16, 0.3} and sweep[0.0] == 0.25
+    assert search["catalog_items"] == 2 and search["ranked_by"] == "the search's reading"
