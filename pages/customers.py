@@ -13,6 +13,7 @@ from core.customers.storemap import map_figure
 from core.explore.thumbs import thumbnail_uri
 from core.index import NoVectors
 from core.ranges import widget
+from core.tagging import labels as tagging_labels
 from pages import cards
 from pages import common as ui
 
@@ -127,7 +128,7 @@ with left:  # who the customer is: home, taste (trendiness), style
                                           f"{customer.taste}")
     st.caption("0 buys what everybody buys · 1 hunts new, rising items")
     st.markdown(f"Likes **{', '.join(customer.categories)}**")
-    st.markdown(figs.swatches(customer.colors), unsafe_allow_html=True)
+    st.markdown(tagging_labels.swatches(customer.colors), unsafe_allow_html=True)
 right.plotly_chart(map_figure(stores_of(repo), customers, customer,
                               [p.store_id for p in history if p.store_id]),
                    key="simulate_map", config={"displayModeBar": False})

@@ -10,6 +10,7 @@ from core.images import ImageRejected
 from core.index import NoVectors, embed_command
 from core.models.registry import MissingWeights
 from core.search.filters import filter_key
+from core.tagging.labels import swatch
 from pages.cards import IMAGE_TYPES, image_grid, open_in_outfits
 from pages.common import enter_through_app, repo_or_stop, require_catalog, settings
 from pages.search_widgets import recommendations, search_sidebar, top_categories
@@ -137,7 +138,8 @@ with left:
     else:
         st.image(outcome.query_image, caption=name, width="stretch")
         if outcome.read_as():
-            st.caption(f"read as: {outcome.read_as()}")
+            st.caption(f"{swatch(outcome.colour.name)} read as: {outcome.read_as()}",
+                       unsafe_allow_html=True)
         if outcome.colour is not None and opts["prefer_colour"]:
             read = outcome.colour.name
             st.selectbox(

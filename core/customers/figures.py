@@ -11,7 +11,6 @@ import plotly.graph_objects as go
 from core.customers.params import PARTS
 from core.customers.service import CustomerRecommendation
 from core.tagging.labels import field_label
-from core.taxonomy import COLORS
 
 PART_LABELS = {"visual": "looks alike", "popularity": "popularity for their taste",
                "category": "category affinity", "proximity": "store nearby"}
@@ -91,17 +90,6 @@ def sample_caution(n: int) -> str | None:
 def score_text(score: float) -> str:
     """A fused score as the recommendation captions show it ("<0.001" for the tiniest)."""
     return f"{score:.3f}" if score >= 0.0005 else "<0.001"
-
-
-def swatches(colours: Sequence[str]) -> str:
-    """HTML: each colour name after a small swatch of it."""
-    out = []
-    for name in colours:
-        rgb = COLORS[name].rgb if name in COLORS else (200, 200, 200)
-        out.append(f"<span style='display:inline-block;width:0.9em;height:0.9em;"
-                   f"border-radius:50%;border:1px solid #999;vertical-align:middle;"
-                   f"background:rgb{rgb}'></span>&nbsp;{name}")
-    return " &nbsp; ".join(out)
 
 
 SCORE_NOTE = ("Each score multiplies its parts (raised to their weights): how much the item looks "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -214,17 +214,23 @@ def photo_colour(image: Image.Image, head: dict[str, float] | None = None, *,
                  ) -> C.ColourReading:
     """A photo's colour. ``head``: the image encoder's colour distribution, passed only for an
     encoder that learnt colour from labelled real photos; ``pixel_model``: the pixel
-    classifier. With either, the colour is their combined reading (the pixel reader still
-    gives the second colour); with neither, the pixel reader's."""
+    classifier. With either, the colour is their combined reading; with neither, the pixel
+    reader's. The second colour comes from the pixel reader, and only when a mask outlines
+    the garment: from an estimated region it is mostly backdrop or shading (on labelled real
+    photos it named the labelled second colour for 5 % of the 425 train photos and 8 % of the
+    110 validation photos it was given for)."""
     region = C.photo_region(image.convert("RGB"), mask)
     pixels = C.read_colour(image, region=region)
+    if region.method != "mask":
+        pixels = replace(pixels, second=None)
     dist = pixel_model.distribution(image, region=region) if pixel_model is not None else None
     combined = combined_distribution(head, dist)
     if combined is None:
         return pixels
     name = max(combined, key=combined.__getitem__)
     method = "+".join(m for m, e in (("encoder", head), ("pixels", dist)) if e)
-    second = pixels.second if pixels.second != name else None
+    # the pixel reader's other colour: its second, or its first when the second is the name
+    second = pixels.name if pixels.second == name else pixels.second
     share = pixels.share if pixels.name == name else 0.0
     likely = {n: round(p, 4) for n, p in combined.items() if p >= 0.001}
     return C.ColourReading(name, second, round(combined[name], 3), share, method, likely)

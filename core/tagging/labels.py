@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.storage.records import Item
 from core.tagging.merge import MISSING_VALUES, PREDICTED, TAG_FIELDS, value_of
+from core.taxonomy import COLORS
 
 MARK = "≈"  # in front of a predicted value
 FIELD_WORDS = {"category": "category", "color": "colour", "pattern": "pattern"}
@@ -93,3 +96,15 @@ def attribute_summary(item: Item) -> str:
     """"color: blue (predicted, 82 %) · season: summer": every attribute, predicted marked."""
     return " · ".join(f"{k}: {field_label(item, k, compact=False) if k in TAG_FIELDS else v}"
                       for k, v in item.attrs.items() if v)
+
+
+def swatch(colour: str) -> str:
+    """HTML: a small round swatch of a palette colour (grey for a name outside it)."""
+    rgb = COLORS[colour].rgb if colour in COLORS else (200, 200, 200)
+    return (f"<span style='display:inline-block;width:0.9em;height:0.9em;border-radius:50%;"
+            f"border:1px solid #999;vertical-align:middle;background:rgb{rgb}'></span>")
+
+
+def swatches(colours: Sequence[str]) -> str:
+    """HTML: each colour name after a small swatch of it."""
+    return " &nbsp; ".join(f"{swatch(name)}&nbsp;{name}" for name in colours)

@@ -321,3 +321,12 @@ def test_eval_colour_with_a_search_reports_the_share_and_how_often_its_reading_i
     sweep = {row["bonus"]: row["colour"] for row in search["sweep"]}
     assert set(sweep) == {0.0, 0.16, 0.3} and sweep[0.0] == 0.25
     assert search["catalog_items"] == 2 and search["ranked_by"] == "the search's reading"
+
+
+def test_a_swatch_shows_the_palette_colour_and_swatches_name_each():
+    from core.tagging.labels import swatch, swatches
+
+    assert "background:rgb(30, 42, 92)" in swatch("navy")
+    assert "background:rgb(200, 200, 200)" in swatch("teal")  # outside the palette: grey
+    both = swatches(["navy", "red"])
+    assert both.count("<span") == 2 and both.endswith("&nbsp;red") and "&nbsp;navy" in both

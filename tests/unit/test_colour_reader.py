@@ -192,3 +192,22 @@ def test_large_photos_are_read_downscaled_and_json_is_plain():
     assert set(js) == {"name", "second", "confidence", "share", "method", "dist"}
     assert js["dist"] is None  # the rule-based reader gives no distribution
     assert isinstance(js["confidence"], float) and isinstance(js["share"], float)
+
+
+def test_a_photo_gets_a_second_colour_only_where_a_mask_outlines_the_garment():
+    from core.tagging.colour_model import photo_colour
+
+    arr = _garment(COLORS["navy"].rgb, background=(196, 196, 200))
+    body = arr[SIZE // 4:7 * SIZE // 8]
+    rows = (np.arange(len(body)) // 4) % 2 == 1
+    garment = (body == COLORS["navy"].rgb).all(axis=2)
+    body[rows[:, None] & garment] = COLORS["white"].rgb
+    mask = np.zeros(arr.shape[:2], dtype=bool)
+    mask[2 * SIZE // 8:7 * SIZE // 8, 2 * SIZE // 8:6 * SIZE // 8 + SIZE // 16] = True
+    masked = photo_colour(_img(arr), mask=mask)
+    assert masked.method == "mask" and {masked.name, masked.second} == {"navy", "white"}
+    estimated = photo_colour(_img(arr))  # background removal: the region is a guess
+    assert estimated.name == read_colour(_img(arr)).name and estimated.second is None
+    with_head = photo_colour(_img(arr), {"navy": 0.7, "white": 0.3})
+    assert with_head.second is None
+    assert photo_colour(_img(arr), {"navy": 0.7, "white": 0.3}, mask=mask).second == "white"
