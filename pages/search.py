@@ -13,7 +13,7 @@ from core.search.filters import filter_key
 from core.tagging.labels import swatch
 from pages.cards import IMAGE_TYPES, image_grid, open_in_outfits
 from pages.common import enter_through_app, repo_or_stop, require_catalog, settings
-from pages.search_widgets import recommendations, search_sidebar, top_categories
+from pages.search_widgets import recommendations, search_sidebar, tag_editor, top_categories
 
 enter_through_app()
 
@@ -135,6 +135,7 @@ with left:
     if kind == "sku":
         base = repo.get_item(payload)
         image_grid([base], columns=1, key="search_query_item", on_refine=REFINE_LABEL)
+        tag_editor(repo, base)
     else:
         st.image(outcome.query_image, caption=name, width="stretch")
         if outcome.read_as():

@@ -1,6 +1,7 @@
 """Widgets of the Search page (UI components, not a page): the sidebar of search options and
-filters, the category counts of a set of photos, and the recommendations panel (colour
-coordination, seasonal picks and the ensemble around a base item, each ranked and explained)."""
+filters, the category counts of a set of photos, a catalog item's tag editor, and the
+recommendations panel (colour coordination, seasonal picks and the ensemble around a base
+item, each ranked and explained)."""
 
 from collections.abc import Callable
 
@@ -18,6 +19,9 @@ from core.search.recommend import (
     seasonal_recommendations,
 )
 from core.storage import Item
+from core.tagging.catalog import correct_tags, tag_vocabulary
+from core.tagging.labels import FIELD_WORDS, field_label
+from core.tagging.merge import value_of
 from core.taxonomy import SEASONS
 from pages.cards import image_grid
 from pages.common import resource
@@ -85,6 +89,37 @@ def top_categories(engine, files) -> None:
         col.metric(cat, f"{n} photo{'s' if n > 1 else ''}")
     for reason in counted.rejected:
         st.error(f"Could not read {reason}")
+
+
+def tag_editor(repo, item: Item) -> None:
+    """Correct a catalog item's category, colour and pattern: what is saved counts as given by
+    a person (predicted tags are dropped and tagging never changes those values again)."""
+    with st.expander("Correct its tags"):
+        with st.form(f"search_tags-{item.sku}", border=False):
+            picks = {}
+            for name, word in FIELD_WORDS.items():
+                options = list(tag_vocabulary(name))
+                current = value_of(item, name)
+                shown = field_label(item, name, compact=False)
+                picks[name] = st.selectbox(
+                    word.capitalize(), options,
+                    index=options.index(current) if current in options else None,
+                    placeholder="not set", key=f"search_tag_{name}-{item.sku}",
+                    help=f"now: {shown}" if shown and shown != str(current) else None)
+            saved = st.form_submit_button("Save", help="Saved values are kept as given: "
+                                          "tagging never changes them.")
+    if saved:
+        try:
+            fixed = correct_tags(repo, item.sku, {n: v for n, v in picks.items() if v})
+        except (KeyError, ValueError) as exc:
+            st.error(str(exc.args[0]) if exc.args else str(exc))
+            return
+        st.session_state["search_tags_saved"] = (
+            f"Saved {fixed.sku}: " + " · ".join(field_label(fixed, n) for n in FIELD_WORDS
+                                                 if field_label(fixed, n)))
+        st.rerun()
+    if note := st.session_state.pop("search_tags_saved", None):
+        st.success(note)
 
 
 def _recs(recs, key: str, pick: Callable[[str | None], None]) -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from core.cli.common import add_json_flag, emit_json, progress_bar, repository, settings
+from core.cli.common import (
+    CliError,
+    add_json_flag,
+    emit_json,
+    parse_kv,
+    progress_bar,
+    repository,
+    settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -15,11 +23,16 @@ def register(sub, _groups) -> None:
         description="Fill in the category, colour and pattern items lack, from the image "
         "encoder's heads and the garment colour reader. Values a person supplied are never "
         "changed; predicted ones are marked as such. By default only missing fields and those "
-        "predicted by another model are (re)done.")
+        "predicted by another model are (re)done. With --item, set one item's values instead "
+        "(a person's correction: kept from then on).")
     p.add_argument("--all", action="store_true", dest="redo",
                    help="re-predict every predicted field (supplied ones are kept)")
     p.add_argument("--backbone", default=None, help="image encoder (default: BACKBONE setting)")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--item", metavar="SKU", help="the item whose tags --set corrects")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE", dest="values",
+                   help="with --item: a value of category, color or pattern, repeatable "
+                        "(e.g. --set color=navy --set pattern=striped)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_tag)
 
@@ -40,6 +53,8 @@ def load_tagging_embedder(cfg, backbone: str | None = None):
 def cmd_tag(args) -> int:
     from core.tagging.catalog import tag_catalog
 
+    if args.item or args.values:
+        return _correct(args)
     cfg = settings()
     repo = repository(cfg)
     embedder = load_tagging_embedder(cfg, args.backbone)
@@ -57,4 +72,32 @@ def cmd_tag(args) -> int:
         print(f"  not predicted (no model for it): {', '.join(report.unavailable)}")
     if report.unreadable:
         print(f"  unreadable pictures: {len(report.unreadable)}")
+    return 0
+
+
+def _correct(args) -> int:
+    """`tag --item SKU --set field=value …`: a person's values for one item."""
+    from core.tagging.catalog import correct_tags
+    from core.tagging.labels import field_label
+
+    if not (args.item and args.values):
+        raise CliError("give both --item SKU and at least one --set FIELD=VALUE")
+    if args.redo:
+        raise CliError("--all re-predicts the catalog: not with --item")
+    values = parse_kv(args.values, "--set")
+    if any(not isinstance(v, str) or not v for v in values.values()):
+        raise CliError("--set takes one value per field, e.g. --set color=navy")
+    repo = repository(settings())
+    try:
+        item = correct_tags(repo, args.item, values)
+    except ValueError as exc:
+        raise CliError(f"--set: {exc}") from None
+    except KeyError as exc:
+        raise CliError(str(exc.args[0]) if exc.args else str(exc)) from None
+    if args.json:
+        emit_json({"id": item.sku, **{name: field_label(item, name, compact=False)
+                                      for name in ("category", "color", "pattern")}})
+        return 0
+    print(f"{item.sku}: " + ", ".join(f"{name} {field_label(item, name, compact=False)}"
+                                      for name in ("category", "color", "pattern")))
     return 0

@@ -168,3 +168,36 @@ def _load(item: Item, data_dir: Path, size: int):
     return img, mask
 
 
+
+
+def tag_vocabulary(name: str) -> tuple[str, ...]:
+    """The values a person may give a tagged field (the catalog's categories, palette colours
+    and patterns)."""
+    from core.taxonomy import CATEGORIES, COLORS, PATTERNS
+
+    return {"category": tuple(CATEGORIES), "color": tuple(COLORS),
+            "pattern": PATTERNS}[name]
+
+
+def correct_tags(repo: Repository, sku: str, values: dict[str, str]) -> Item:
+    """Set an item's category, colour or pattern as a person says they are: the values become
+    supplied (their predicted tags dropped), so tagging never changes them again. Returns the
+    item as stored. Raises KeyError for an unknown sku and ValueError for an unknown field or
+    value; nothing is written then."""
+    from core.tagging.merge import supplied_update
+
+    for name, value in values.items():
+        if name not in TAG_FIELDS:
+            raise ValueError(f"cannot set {name!r}: one of {', '.join(TAG_FIELDS)}")
+        allowed = tag_vocabulary(name)
+        if value not in allowed:
+            raise ValueError(f"{name} {value!r} is not one of the catalog's: "
+                             f"{', '.join(allowed)}")
+    item = repo.get_item(sku)
+    if item is None:
+        raise KeyError(f"no item {sku!r} in the catalog")
+    update = supplied_update(item, values)
+    if update is not None:
+        repo.apply_item_updates([update])
+        item = repo.get_item(sku)
+    return item

@@ -10,6 +10,7 @@ import pytest
 
 from core.models.embed import Embedder, embed_catalog
 from core.models.studio import load_checkpoint, new_encoder, save_checkpoint
+from core.storage import ItemUpdate
 from tests.fixtures_bad import BAD_CASES, REJECTED, bad_image_files
 from tests.integration.test_search_pipeline import distinct_catalog
 
@@ -350,3 +351,26 @@ def test_a_misread_colour_can_be_corrected(app_test, seeded):
     at.toggle(key="search_colour_rank").set_value(False).run()  # no ranking, no choice
     assert not at.exception
     assert not [s for s in at.selectbox if s.key.startswith("search_colour_pick:")]
+
+
+def test_a_catalog_items_tags_can_be_corrected_and_stay(app_test, seeded, repo):
+    from core.tagging.merge import state
+
+    at = app_test("search.py").run()
+    at = next(b for b in at.button if b.label == "Search with this").click().run()
+    sku = at.session_state["search_sku"]
+    # make its colour a prediction first, as auto-tagging would
+    repo.apply_item_updates([ItemUpdate(sku, {"tags.color": {
+        "source": "predicted", "confidence": 0.6, "model": "m"}})])
+    at = at.run()
+    colour = at.selectbox(key=f"search_tag_color-{sku}")
+    assert colour.value == repo.get_item(sku).attrs["color"]
+    assert "predicted, 60 %" in colour.help
+    other = next(c for c in ("olive", "mint", "lavender") if c != colour.value)
+    colour.set_value(other)
+    at = at.button(key=f"FormSubmitter:search_tags-{sku}-Save").click().run()
+    assert not at.exception, at.exception
+    item = repo.get_item(sku)
+    assert item.attrs["color"] == other and state(item, "color") == "supplied"
+    assert "color" not in item.tags
+    assert any(f"Saved {sku}" in s.value for s in at.success)

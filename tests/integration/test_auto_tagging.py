@@ -103,3 +103,37 @@ def test_metadata_supplied_later_replaces_predicted_values(repo, settings, tagge
     (bare / "metadata.csv").write_text("file,category\nphoto_red_0.jpg,dress\n")
     assert ingest_path(repo, settings, bare).supplied == 0  # supplied values are kept
     assert repo.get_item(item.sku).category == "coat"
+
+
+def test_a_person_corrects_an_items_tags_and_tagging_keeps_them(repo, tagged_env, capsys):
+    item = next(iter(repo.iter_items()))
+    code, out = _cli(capsys, "tag", "--item", item.sku, "--set", "color=olive",
+                     "--set", "pattern=striped", "--json")
+    assert code == 0 and out == {"id": item.sku, "category": out["category"],
+                                 "color": "olive", "pattern": "striped"}
+    assert "(predicted" in out["category"]  # untouched, still a prediction
+    fixed = repo.get_item(item.sku)
+    assert (fixed.attrs["color"], fixed.attrs["pattern"]) == ("olive", "striped")
+    assert set(fixed.tags) == {"category"}
+    code, redo = _cli(capsys, "tag", "--all", "--json")
+    kept = repo.get_item(item.sku)
+    assert code == 0 and (kept.attrs["color"], kept.attrs["pattern"]) == ("olive", "striped")
+    assert sorted(it.sku for it in repo.find_items({"color": "olive"})) == [item.sku]
+
+
+@pytest.mark.parametrize("argv, reason", [
+    (["--item", "NOPE", "--set", "color=red"], "no item 'NOPE'"),
+    (["--item", "{sku}", "--set", "color=teal"], "color 'teal' is not one of the catalog's"),
+    (["--item", "{sku}", "--set", "size=m"], "cannot set 'size'"),
+    (["--item", "{sku}", "--set", "color"], "must look like key=value"),
+    (["--item", "{sku}", "--set", "color=red,blue"], "one value per field"),
+    (["--item", "{sku}"], "give both --item SKU"),
+    (["--item", "{sku}", "--set", "color=red", "--all"], "not with --item"),
+])
+def test_tag_corrections_refuse_bad_input_and_change_nothing(repo, tagged_env, capsys, argv,
+                                                             reason):
+    item = next(iter(repo.iter_items()))
+    before = repo.get_item(item.sku)
+    code = main(["tag", *[a.format(sku=item.sku) for a in argv]])
+    assert code == 2 and reason in capsys.readouterr().err
+    assert repo.get_item(item.sku) == before
