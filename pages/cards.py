@@ -94,3 +94,46 @@ def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, 
     if refine:
         open_in_refine(refine)
     return picked
+
+
+def tag_review(repo, per_page: int = 8) -> None:
+    """The least sure predicted tags of a field, to confirm or fix and save together (saved
+    values count as given by a person: tagging keeps them)."""
+    from core.tagging.catalog import correct_many, least_sure, tag_vocabulary
+
+    words = tagging_labels.FIELD_WORDS
+    name = st.radio("Tag", list(words), format_func=lambda n: words[n].capitalize(),
+                    index=list(words).index("color"), horizontal=True, key="review_field")
+    items, total = least_sure(repo, name, limit=per_page)
+    if note := st.session_state.pop("review_saved", None):
+        st.success(note)
+    if not items:
+        st.caption(f"No item has a predicted {words[name]}: every one was given or checked.")
+        return
+    st.caption(f"{total:,} items have a predicted {words[name]}; the {len(items)} least sure "
+               "first. Fix the wrong ones, then save: every value shown is saved as checked, "
+               "and tagging keeps it.")
+    options = list(tag_vocabulary(name))
+    with st.form(f"review-{name}", border=False):
+        picks = {}
+        cols = st.columns(4)
+        for i, item in enumerate(items):
+            with cols[i % 4]:
+                path = image_path(item)
+                if path.exists():
+                    st.image(str(path), width="stretch")
+                st.caption(f"{item.sku} · {tagging_labels.field_label(item, name)}")
+                value = tagging_labels.value_of(item, name)
+                picks[item.sku] = st.selectbox(
+                    words[name], options, index=options.index(value) if value in options
+                    else None, key=f"review-{name}-{item.sku}", label_visibility="collapsed")
+        saved = st.form_submit_button(f"Save these {len(items)}", type="primary")
+    if saved:
+        chosen = {sku: {name: v} for sku, v in picks.items() if v}
+        try:
+            correct_many(repo, chosen)
+        except (KeyError, ValueError) as exc:
+            st.error(str(exc.args[0]) if exc.args else str(exc))
+            return
+        st.session_state["review_saved"] = f"Saved the {words[name]} of {len(chosen)} items."
+        st.rerun()

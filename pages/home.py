@@ -10,7 +10,7 @@ from core.demo.params import DemoParams
 from core.ranges import widget
 from core.storage import mask_uri
 from core.taxonomy import CATEGORIES
-from pages.cards import image_grid
+from pages.cards import image_grid, tag_review
 from pages.common import enter_through_app, page_link, repo_or_stop, settings
 
 enter_through_app()
@@ -119,6 +119,9 @@ for col, (page, label, icon, what) in zip(st.columns(3), START_HERE, strict=True
     with col:
         page_link(page, label, icon)
         st.caption(what)
+
+with st.expander("Check predicted tags"):
+    tag_review(repo)
 
 left, right = st.columns([1, 2])
 with left:

@@ -184,20 +184,37 @@ def correct_tags(repo: Repository, sku: str, values: dict[str, str]) -> Item:
     supplied (their predicted tags dropped), so tagging never changes them again. Returns the
     item as stored. Raises KeyError for an unknown sku and ValueError for an unknown field or
     value; nothing is written then."""
+    correct_many(repo, {sku: values})
+    return repo.get_item(sku)
+
+
+def least_sure(repo: Repository, name: str, *, limit: int = 8) -> tuple[list[Item], int]:
+    """(the items whose ``name`` field is predicted, least confident first, at most
+    ``limit``; how many items have it predicted): what a person checks first."""
+    from core.tagging.merge import PREDICTED
+
+    if name not in TAG_FIELDS:
+        raise ValueError(f"no tagged field {name!r}: one of {', '.join(TAG_FIELDS)}")
+    which = {f"tags.{name}.source": PREDICTED}
+    return (repo.find_items(which, limit=limit, sort=f"tags.{name}.confidence"),
+            repo.count_items(which))
+
+
+def correct_many(repo: Repository, values: dict[str, dict[str, str]]) -> int:
+    """correct_tags for several items ({sku: {field: value}}), every sku, field and value
+    checked before any is written; returns how many items changed."""
     from core.tagging.merge import supplied_update
 
-    for name, value in values.items():
-        if name not in TAG_FIELDS:
-            raise ValueError(f"cannot set {name!r}: one of {', '.join(TAG_FIELDS)}")
-        allowed = tag_vocabulary(name)
-        if value not in allowed:
-            raise ValueError(f"{name} {value!r} is not one of the catalog's: "
-                             f"{', '.join(allowed)}")
-    item = repo.get_item(sku)
-    if item is None:
-        raise KeyError(f"no item {sku!r} in the catalog")
-    update = supplied_update(item, values)
-    if update is not None:
-        repo.apply_item_updates([update])
-        item = repo.get_item(sku)
-    return item
+    for fields in values.values():
+        for name, value in fields.items():
+            if name not in TAG_FIELDS:
+                raise ValueError(f"cannot set {name!r}: one of {', '.join(TAG_FIELDS)}")
+            if value not in tag_vocabulary(name):
+                raise ValueError(f"{name} {value!r} is not one of the catalog's: "
+                                 f"{', '.join(tag_vocabulary(name))}")
+    items = {item.sku: item for item in repo.get_items(list(values))}
+    missing = sorted(set(values) - set(items))
+    if missing:
+        raise KeyError(f"no item {missing[0]!r} in the catalog")
+    updates = [supplied_update(items[sku], fields) for sku, fields in values.items()]
+    return repo.apply_item_updates(u for u in updates if u)

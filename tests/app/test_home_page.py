@@ -67,3 +67,48 @@ def test_home_ingest_embeds_the_new_items_and_refreshes_counts(app_test, app_env
     assert at.metric[0].value == "3"  # the counts above include the new items at once
     assert at.metric[2].value == "3"
     assert repo.vector_count("studio_encoder") == 3
+
+
+def test_predicted_tags_are_checked_least_sure_first_and_saved_as_given(app_test, small_catalog,
+                                                                        repo):
+    from core.storage import ItemUpdate
+    from core.tagging.merge import state
+
+    small_catalog(12)
+    skus = sorted(it.sku for it in repo.iter_items())
+    sure = {sku: 0.5 + i / 40 for i, sku in enumerate(skus[:10])}  # two stay as given
+    repo.apply_item_updates([ItemUpdate(sku, {"tags.color": {
+        "source": "predicted", "confidence": c, "model": "m"}}) for sku, c in sure.items()])
+    at = app_test("home.py").run()
+    assert not at.exception, at.exception
+    assert at.radio(key="review_field").value == "color"
+    shown = [s.key.split("-", 2)[2] for s in at.selectbox if s.key.startswith("review-color-")]
+    assert sorted(shown) == skus[:8]  # least sure first, eight at a time (four columns)
+    assert any("10 items have a predicted colour" in c.value for c in at.caption)
+    first = at.selectbox(key=f"review-color-{skus[0]}")
+    fixed = next(c for c in ("olive", "mint") if c != first.value)
+    first.set_value(fixed)
+    at = at.button(key="FormSubmitter:review-color-Save these 8").click().run()
+    assert not at.exception, at.exception
+    assert any("Saved the colour of 8 items" in s.value for s in at.success)
+    assert repo.get_item(skus[0]).attrs["color"] == fixed
+    assert all(state(repo.get_item(s), "color") == "supplied" for s in skus[:8])
+    shown = [s.key.split("-", 2)[2] for s in at.selectbox if s.key.startswith("review-color-")]
+    assert sorted(shown) == skus[8:10]  # the next least sure
+    at.radio(key="review_field").set_value("pattern").run()
+    assert any("No item has a predicted pattern" in c.value for c in at.caption)
+
+
+def test_tag_review_refuses_unknown_fields_and_values(repo, small_catalog):
+    from core.tagging.catalog import correct_many, least_sure
+
+    small_catalog(2)
+    sku = next(iter(repo.iter_items())).sku
+    with pytest.raises(ValueError, match="no tagged field 'size'"):
+        least_sure(repo, "size")
+    before = repo.get_item(sku)
+    with pytest.raises(ValueError, match="is not one of the catalog's"):
+        correct_many(repo, {sku: {"color": "red"}, "X": {"color": "teal"}})
+    with pytest.raises(KeyError, match="no item 'NOPE'"):
+        correct_many(repo, {sku: {"color": "red"}, "NOPE": {"color": "red"}})
+    assert repo.get_item(sku) == before  # nothing written
