@@ -99,18 +99,28 @@ def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, 
 def tag_review(repo, per_page: int = 8) -> None:
     """The least sure predicted tags of a field, to confirm or fix and save together (saved
     values count as given by a person: tagging keeps them)."""
-    from core.tagging.catalog import correct_many, least_sure, tag_vocabulary
+    from core.tagging.catalog import correct_many, least_sure, predicted_values, tag_vocabulary
 
     words = tagging_labels.FIELD_WORDS
-    name = st.radio("Tag", list(words), format_func=lambda n: words[n].capitalize(),
-                    index=list(words).index("color"), horizontal=True, key="review_field")
-    items, total = least_sure(repo, name, limit=per_page)
+    left, right = st.columns([2, 1])
+    name = left.radio("Tag", list(words), format_func=lambda n: words[n].capitalize(),
+                      index=list(words).index("color"), horizontal=True, key="review_field")
+    counts = predicted_values(repo, name)
+    key = f"review_value-{name}"
+    if st.session_state.get(key) not in (None, *counts):  # all of that value were checked
+        st.session_state.pop(key)
+    value = right.selectbox("Predicted as", [None, *counts], key=key,
+                            format_func=lambda v: "any" if v is None else f"{v} ({counts[v]:,})",
+                            help="Check only the items predicted as this value (e.g. navy, "
+                                 "often mistaken for black).")
+    items, total = least_sure(repo, name, value=value, limit=per_page)
     if note := st.session_state.pop("review_saved", None):
         st.success(note)
     if not items:
         st.caption(f"No item has a predicted {words[name]}: every one was given or checked.")
         return
-    st.caption(f"{total:,} items have a predicted {words[name]}; the {len(items)} least sure "
+    st.caption(f"{total:,} items have a predicted {words[name]}"
+               + (f" of {value}" if value else "") + f"; the {len(items)} least sure "
                "first. Fix the wrong ones, then save: every value shown is saved as checked, "
                "and tagging keeps it.")
     options = list(tag_vocabulary(name))

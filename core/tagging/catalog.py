@@ -188,14 +188,18 @@ def correct_tags(repo: Repository, sku: str, values: dict[str, str]) -> Item:
     return repo.get_item(sku)
 
 
-def least_sure(repo: Repository, name: str, *, limit: int = 8) -> tuple[list[Item], int]:
-    """(the items whose ``name`` field is predicted, least confident first, at most
-    ``limit``; how many items have it predicted): what a person checks first."""
+def least_sure(repo: Repository, name: str, *, value: str | None = None, limit: int = 8
+               ) -> tuple[list[Item], int]:
+    """(the items whose ``name`` field is predicted (as ``value``, when given), least
+    confident first, at most ``limit``; how many items have it so predicted): what a person
+    checks first."""
     from core.tagging.merge import PREDICTED
 
     if name not in TAG_FIELDS:
         raise ValueError(f"no tagged field {name!r}: one of {', '.join(TAG_FIELDS)}")
     which = {f"tags.{name}.source": PREDICTED}
+    if value is not None:
+        which[TAG_FIELDS[name]] = value
     return (repo.find_items(which, limit=limit, sort=f"tags.{name}.confidence"),
             repo.count_items(which))
 
@@ -218,3 +222,13 @@ def correct_many(repo: Repository, values: dict[str, dict[str, str]]) -> int:
         raise KeyError(f"no item {missing[0]!r} in the catalog")
     updates = [supplied_update(items[sku], fields) for sku, fields in values.items()]
     return repo.apply_item_updates(u for u in updates if u)
+
+
+def predicted_values(repo: Repository, name: str) -> dict[str, int]:
+    """Value -> how many items have it predicted for the ``name`` field, commonest first."""
+    from core.tagging.merge import PREDICTED
+
+    if name not in TAG_FIELDS:
+        raise ValueError(f"no tagged field {name!r}: one of {', '.join(TAG_FIELDS)}")
+    counts = repo.counts_by(TAG_FIELDS[name], {f"tags.{name}.source": PREDICTED})
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))))

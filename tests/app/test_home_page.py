@@ -112,3 +112,27 @@ def test_tag_review_refuses_unknown_fields_and_values(repo, small_catalog):
     with pytest.raises(KeyError, match="no item 'NOPE'"):
         correct_many(repo, {sku: {"color": "red"}, "NOPE": {"color": "red"}})
     assert repo.get_item(sku) == before  # nothing written
+
+
+def test_the_tag_review_can_check_one_predicted_value(app_test, small_catalog, repo):
+    from core.storage import ItemUpdate
+    from core.tagging.catalog import predicted_values
+
+    small_catalog(12)
+    items = sorted(repo.iter_items(), key=lambda it: it.sku)
+    repo.apply_item_updates([ItemUpdate(it.sku, {"tags.color": {
+        "source": "predicted", "confidence": 0.5, "model": "m"}}) for it in items])
+    counts = predicted_values(repo, "color")
+    assert sum(counts.values()) == 12 and list(counts.values()) == sorted(counts.values(),
+                                                                          reverse=True)
+    colour, n = next((c, k) for c, k in counts.items() if k <= 8)
+    at = app_test("home.py").run()
+    at.selectbox(key="review_value-color").set_value(colour).run()
+    assert not at.exception, at.exception
+    shown = [s.key.split("-", 2)[2] for s in at.selectbox if s.key.startswith("review-color-")]
+    assert sorted(shown) == sorted(it.sku for it in items if it.attrs["color"] == colour)
+    assert any(f"{n} items have a predicted colour of {colour}" in c.value for c in at.caption)
+    at = at.button(key=f"FormSubmitter:review-color-Save these {n}").click().run()
+    assert not at.exception, at.exception  # that value is all checked: the filter resets
+    assert at.selectbox(key="review_value-color").value is None
+    assert colour not in predicted_values(repo, "color")
