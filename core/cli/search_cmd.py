@@ -113,13 +113,8 @@ def _engine(args):
     return cfg, SearchEngine(cfg, mask=args.mask, indexes=IndexManager(cfg, args.index))
 
 
-def cmd_search(args) -> int:
-    from core.images import ImageRejected
-    from core.index import NoVectors
-    from core.models.embed import MatchUnavailable
-    from core.models.registry import MissingWeights
-    from core.storage import FilterError
-
+def _check_search_args(args) -> None:
+    """CliError for option combinations a search cannot take."""
     if not args.images and not args.sku:
         raise CliError("give an IMAGE to search with, or --sku")
     if reason := range_problem(SearchParams, "k", args.k):
@@ -129,6 +124,16 @@ def cmd_search(args) -> int:
     if args.colour and (args.sku or args.top_categories or args.no_colour_rank):
         raise CliError("--colour ranks a photo search's results: not with --sku, "
                        "--top-categories or --no-colour-rank")
+
+
+def cmd_search(args) -> int:
+    from core.images import ImageRejected
+    from core.index import NoVectors
+    from core.models.embed import MatchUnavailable
+    from core.models.registry import MissingWeights
+    from core.storage import FilterError
+
+    _check_search_args(args)
     filters = parse_filters(args.filter)
     cfg, engine = _engine(args)
     try:
@@ -157,6 +162,12 @@ def cmd_search(args) -> int:
         raise CliError(str(exc.args[0]) if exc.args else str(exc)) from None
     except (NoVectors, MissingWeights) as exc:
         raise CliError(str(exc), code=1) from None
+    return _print_outcome(outcome, cfg, args.json)
+
+
+def _print_outcome(outcome, cfg, as_json: bool) -> int:
+    """The results (JSON rows or a table on stdout); what the photo was read as, notes and
+    timings in the log."""
     if outcome.prediction:
         log.info("predicted category: %s", ", ".join(f"{c} {p:.0%}" for c, p in
                                                      outcome.prediction))
@@ -167,7 +178,7 @@ def cmd_search(args) -> int:
     for note in outcome.notes:
         log.info("%s", note)
     rows = [r.to_json(cfg.data_dir) for r in outcome.results]
-    if args.json:
+    if as_json:
         emit_json(rows)
         return 0
     for i, r in enumerate(rows, 1):

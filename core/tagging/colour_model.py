@@ -238,13 +238,9 @@ def photo_colour(image: Image.Image, head: dict[str, float] | None = None, *,
 
 def labelled_features(photos: Sequence, progress: Progress | None = None) -> np.ndarray:
     """The pixel classifier's input for each labelled photo (anything with a ``path``)."""
-    feats = []
-    for i, p in enumerate(photos, 1):
-        with Image.open(p.path) as img:
-            feats.append(pixel_features(img))
-        if progress:
-            progress(i, len(photos))
-    return np.stack(feats)
+    from core.tagging.evaluate import map_photos
+
+    return np.stack(map_photos(photos, pixel_features, progress))
 
 
 def train_pixel_model(data: Path, labels: Path, *, split: str = "train", c: float = 0.1,

@@ -126,16 +126,22 @@ def reader_figures(photos: list[LabelledPhoto], readings: list[ColourReading]) -
     return out
 
 
-def read_photos(photos: list[LabelledPhoto], progress: Progress | None = None
-                ) -> list[ColourReading]:
-    """The reader's reading of every labelled photo."""
+def map_photos(photos, read: Callable[[Image.Image], Any],
+               progress: Progress | None = None) -> list:
+    """``read(image)`` of every labelled photo (anything with a ``path``), in order."""
     out = []
     for i, p in enumerate(photos, 1):
         with Image.open(p.path) as img:
-            out.append(read_colour(img))
+            out.append(read(img))
         if progress:
             progress(i, len(photos))
     return out
+
+
+def read_photos(photos: list[LabelledPhoto], progress: Progress | None = None
+                ) -> list[ColourReading]:
+    """The reader's reading of every labelled photo."""
+    return map_photos(photos, read_colour, progress)
 
 
 def search_colour_match(engine, repo, photos: list[LabelledPhoto], *, k: int = 5,
@@ -210,6 +216,42 @@ def catalog_holds(repo, demo_dir: Path) -> bool:
     return len(repo.get_items(skus)) == len(skus)
 
 
+def strict_share(photos: list[LabelledPhoto], readings: list[ColourReading | None]) -> float:
+    """The share of photos whose reading names the labelled colour."""
+    return round(sum(r is not None and r.name == p.color
+                     for p, r in zip(photos, readings, strict=True)) / len(photos), 4)
+
+
+def _search_figures(engine, repo, photos: list[LabelledPhoto], *, k: int,
+                    bonuses: tuple[float, ...], out_of_fold: bool, read_colour_only: bool,
+                    progress) -> dict[str, Any]:
+    """eval_colour's photo-search part: {"search": …} (and "out_of_fold_strict")."""
+    out: dict[str, Any] = {}
+    ranked_by = None
+    if out_of_fold:
+        ranked_by = out_of_fold_readings(photos, progress=progress("folds") if progress
+                                         else None)
+        out["out_of_fold_strict"] = strict_share(photos, ranked_by)
+    sweep = tuple(sorted({0.0, COLOUR_BONUS, *bonuses}))
+    used: list[ColourReading | None] = []
+    match = search_colour_match(engine, repo, photos, k=k, bonuses=sweep, readings=ranked_by,
+                                read_colour_only=read_colour_only, used=used,
+                                progress=progress("search") if progress else None)
+    out["search"] = {"k": k, "model_id": engine.model_id,
+                     "catalog_items": repo.count_items(), "bonus": COLOUR_BONUS,
+                     # how often the colour ranked by is the labelled one
+                     "reading_strict": strict_share(photos, used),
+                     "plain": match[0.0]["colour"],
+                     "colour_ranked": match[COLOUR_BONUS]["colour"],
+                     "class": {"plain": match[0.0]["class"],
+                               "colour_ranked": match[COLOUR_BONUS]["class"]},
+                     "ranked_by": ("out-of-fold pixel classifier" if out_of_fold
+                                   else "the search's reading")
+                     + (", read colour only" if read_colour_only else ""),
+                     "sweep": [{"bonus": b, **match[b]} for b in sweep]}
+    return out
+
+
 def eval_colour(data: Path, labels: Path, *, split: str = "validation", engine=None, repo=None,
                 k: int = 5, bonuses: tuple[float, ...] = (), out_of_fold: bool = False,
                 read_colour_only: bool = False, agreed_with: Path | None = None,
@@ -243,31 +285,8 @@ def eval_colour(data: Path, labels: Path, *, split: str = "validation", engine=N
         "methods": dict(Counter(r.method for r in readings)),
         "confusions": confusions(photos, readings)}
     if engine is not None and repo is not None:
-        ranked_by = None
-        if out_of_fold:
-            ranked_by = out_of_fold_readings(photos, progress=progress("folds") if progress
-                                             else None)
-            result["out_of_fold_strict"] = round(
-                sum(r.name == p.color for p, r in zip(photos, ranked_by, strict=True))
-                / len(photos), 4)
-        sweep = tuple(sorted({0.0, COLOUR_BONUS, *bonuses}))
-        used: list[ColourReading | None] = []
-        match = search_colour_match(engine, repo, photos, k=k, bonuses=sweep,
-                                    readings=ranked_by, read_colour_only=read_colour_only,
-                                    used=used, progress=progress("search") if progress else None)
-        result["search"] = {"k": k, "model_id": engine.model_id,
-                            "catalog_items": repo.count_items(), "bonus": COLOUR_BONUS,
-                            # how often the colour ranked by is the labelled one
-                            "reading_strict": round(sum(
-                                r is not None and r.name == p.color
-                                for p, r in zip(photos, used, strict=True)) / len(photos), 4),
-                            "plain": match[0.0]["colour"],
-                            "colour_ranked": match[COLOUR_BONUS]["colour"],
-                            "class": {"plain": match[0.0]["class"],
-                                      "colour_ranked": match[COLOUR_BONUS]["class"]},
-                            "ranked_by": ("out-of-fold pixel classifier" if out_of_fold
-                                          else "the search's reading")
-                            + (", read colour only" if read_colour_only else ""),
-                            "sweep": [{"bonus": b, **match[b]} for b in sweep]}
+        result.update(_search_figures(engine, repo, photos, k=k, bonuses=bonuses,
+                                      out_of_fold=out_of_fold,
+                                      read_colour_only=read_colour_only, progress=progress))
     log.info("colour eval: %s photos, strict %s", len(photos), result["reader"]["all"]["strict"])
     return result
