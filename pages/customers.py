@@ -115,7 +115,7 @@ by_id = {c.customer_id: c for c in customers}
 if state.get("simulate_customer") not in by_id:  # a new run or an import: other customers
     state["simulate_customer"] = customers[0].customer_id  # set, so the browser shows it too
 cid = st.selectbox("Customer", list(by_id), key="simulate_customer",
-                   format_func=lambda c: f"{c} · {by_id[c].name} ({by_id[c].home_city})")
+                   format_func=lambda c: figs.customer_label(by_id[c]))
 customer = by_id[cid]
 history = recommender.history(repo, cid)
 bought = {it.sku: it for it in repo.get_items([p.sku for p in history])}
@@ -144,10 +144,9 @@ st.subheader(f"Recommended for {customer.name.split()[0]}")
 options = [WHOLE_HISTORY, *(p.sku for p in shown)]
 if state.get("simulate_reference") not in options:
     state["simulate_reference"] = WHOLE_HISTORY
-reference = st.radio(
-    "Recommend from", options, horizontal=True, key="simulate_reference",
-    format_func=lambda s: "everything they bought" if s == WHOLE_HISTORY else
-    f"{bought[s].attrs.get('color', '')} {bought[s].category} ({s})")
+reference = st.radio("Recommend from", options, horizontal=True, key="simulate_reference",
+                     format_func=lambda s: figs.reference_label(
+                         None if s == WHOLE_HISTORY else s, bought.get(s)))
 try:
     recs = recommender.recommend(repo, cid, k=k, fusion=fusion,
                                  reference=None if reference == WHOLE_HISTORY else reference)

@@ -87,6 +87,21 @@ def sample_caution(n: int) -> str | None:
             f"{MIN_CUSTOMERS} customers before comparing models.")
 
 
+def customer_label(customer) -> str:
+    """How the customer picker names a customer: "C007 · Ana Ruiz (Lyon)"."""
+    return f"{customer.customer_id} · {customer.name} ({customer.home_city})"
+
+
+def reference_label(sku: str | None, item=None) -> str:
+    """How "Recommend from" names a purchase: "red dress (SKU)"; ``sku`` None: the whole
+    history."""
+    if sku is None:
+        return "everything they bought"
+    colour = item.attrs.get("color", "") if item is not None else ""
+    category = item.category if item is not None else ""
+    return f"{colour} {category} ({sku})".strip()
+
+
 def score_text(score: float) -> str:
     """A fused score as the recommendation captions show it ("<0.001" for the tiniest)."""
     return f"{score:.3f}" if score >= 0.0005 else "<0.001"

@@ -97,3 +97,16 @@ def test_download_tables_are_the_cli_export(repo, settings, tmp_path):
         assert rows == files[f"{name}_rows"] == len(text.strip().splitlines()) - 1
     assert tables["customers"][1] == 7
     assert tables["purchases"][0].startswith("purchase_id,customer_id,sku,ts,store_id,price")
+
+
+def test_the_customer_picker_and_recommend_from_name_what_they_show():
+    from types import SimpleNamespace
+
+    from core.customers.figures import customer_label, reference_label
+
+    who = SimpleNamespace(customer_id="C007", name="Ana Ruiz", home_city="Lyon")
+    assert customer_label(who) == "C007 · Ana Ruiz (Lyon)"
+    dress = SimpleNamespace(attrs={"color": "red"}, category="dress")
+    assert reference_label("D1", dress) == "red dress (D1)"
+    assert reference_label(None) == "everything they bought"
+    assert reference_label("X9") == "(X9)"  # an item no longer in the catalog
