@@ -188,6 +188,11 @@ def correct_tags(repo: Repository, sku: str, values: dict[str, str]) -> Item:
     return repo.get_item(sku)
 
 
+def _check_field(name: str) -> None:
+    if name not in TAG_FIELDS:
+        raise ValueError(f"no tagged field {name!r}: one of {', '.join(TAG_FIELDS)}")
+
+
 def least_sure(repo: Repository, name: str, *, value: str | None = None, limit: int = 8
                ) -> tuple[list[Item], int]:
     """(the items whose ``name`` field is predicted (as ``value``, when given), least
@@ -195,8 +200,7 @@ def least_sure(repo: Repository, name: str, *, value: str | None = None, limit: 
     checks first."""
     from core.tagging.merge import PREDICTED
 
-    if name not in TAG_FIELDS:
-        raise ValueError(f"no tagged field {name!r}: one of {', '.join(TAG_FIELDS)}")
+    _check_field(name)
     which = {f"tags.{name}.source": PREDICTED}
     if value is not None:
         which[TAG_FIELDS[name]] = value
@@ -228,7 +232,6 @@ def predicted_values(repo: Repository, name: str) -> dict[str, int]:
     """Value -> how many items have it predicted for the ``name`` field, commonest first."""
     from core.tagging.merge import PREDICTED
 
-    if name not in TAG_FIELDS:
-        raise ValueError(f"no tagged field {name!r}: one of {', '.join(TAG_FIELDS)}")
+    _check_field(name)
     counts = repo.counts_by(TAG_FIELDS[name], {f"tags.{name}.source": PREDICTED})
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))))

@@ -112,12 +112,18 @@ def test_a_beige_garment_is_not_dropped_as_skin():
     assert read_colour(_img(_garment((196, 150, 120)))).name in ("beige", "brown")
 
 
-def test_stripes_give_a_second_colour():
+def _striped() -> np.ndarray:
+    """A navy garment with white stripes on a grey backdrop."""
     arr = _garment(COLORS["navy"].rgb, background=(196, 196, 200))
     body = arr[SIZE // 4:7 * SIZE // 8]
     rows = (np.arange(len(body)) // 4) % 2 == 1
     garment = (body == COLORS["navy"].rgb).all(axis=2)
     body[rows[:, None] & garment] = COLORS["white"].rgb
+    return arr
+
+
+def test_stripes_give_a_second_colour():
+    arr = _striped()
     reading = read_colour(_img(arr))
     assert {reading.name, reading.second} == {"navy", "white"}
 
@@ -197,11 +203,7 @@ def test_large_photos_are_read_downscaled_and_json_is_plain():
 def test_a_photo_gets_a_second_colour_only_where_a_mask_outlines_the_garment():
     from core.tagging.colour_model import photo_colour
 
-    arr = _garment(COLORS["navy"].rgb, background=(196, 196, 200))
-    body = arr[SIZE // 4:7 * SIZE // 8]
-    rows = (np.arange(len(body)) // 4) % 2 == 1
-    garment = (body == COLORS["navy"].rgb).all(axis=2)
-    body[rows[:, None] & garment] = COLORS["white"].rgb
+    arr = _striped()
     mask = np.zeros(arr.shape[:2], dtype=bool)
     mask[2 * SIZE // 8:7 * SIZE // 8, 2 * SIZE // 8:6 * SIZE // 8 + SIZE // 16] = True
     masked = photo_colour(_img(arr), mask=mask)
