@@ -221,9 +221,7 @@ def _print(result: dict) -> None:
         print(f"the reading ranked by names the labelled colour for {s['reading_strict']:.3f} "
               "of the photos")
         if len(s["sweep"]) > 2 or s["ranked_by"] != "the search's reading":
-            strict = result.get("out_of_fold_strict")
-            print(f"ranked by {s['ranked_by']}"
-                  + (f" (strict {strict:.3f})" if strict is not None else ""))
+            print(f"ranked by {s['ranked_by']}")
             for row in s["sweep"]:
                 print(f"  bonus {row['bonus']:<5} top-{s['k']} colour {row['colour']:.3f}  "
                       f"class {row['class']:.3f}")

@@ -225,31 +225,29 @@ def strict_share(photos: list[LabelledPhoto], readings: list[ColourReading | Non
 def _search_figures(engine, repo, photos: list[LabelledPhoto], *, k: int,
                     bonuses: tuple[float, ...], out_of_fold: bool, read_colour_only: bool,
                     progress) -> dict[str, Any]:
-    """eval_colour's photo-search part: {"search": …} (and "out_of_fold_strict")."""
-    out: dict[str, Any] = {}
+    """eval_colour's photo-search part: {"search": …}."""
     ranked_by = None
     if out_of_fold:
         ranked_by = out_of_fold_readings(photos, progress=progress("folds") if progress
                                          else None)
-        out["out_of_fold_strict"] = strict_share(photos, ranked_by)
     sweep = tuple(sorted({0.0, COLOUR_BONUS, *bonuses}))
     used: list[ColourReading | None] = []
     match = search_colour_match(engine, repo, photos, k=k, bonuses=sweep, readings=ranked_by,
                                 read_colour_only=read_colour_only, used=used,
                                 progress=progress("search") if progress else None)
-    out["search"] = {"k": k, "model_id": engine.model_id,
-                     "catalog_items": repo.count_items(), "bonus": COLOUR_BONUS,
-                     # how often the colour ranked by is the labelled one
-                     "reading_strict": strict_share(photos, used),
-                     "plain": match[0.0]["colour"],
-                     "colour_ranked": match[COLOUR_BONUS]["colour"],
-                     "class": {"plain": match[0.0]["class"],
-                               "colour_ranked": match[COLOUR_BONUS]["class"]},
-                     "ranked_by": ("out-of-fold pixel classifier" if out_of_fold
-                                   else "the search's reading")
-                     + (", read colour only" if read_colour_only else ""),
-                     "sweep": [{"bonus": b, **match[b]} for b in sweep]}
-    return out
+    search = {"k": k, "model_id": engine.model_id,
+              "catalog_items": repo.count_items(), "bonus": COLOUR_BONUS,
+              # how often the colour ranked by is the labelled one
+              "reading_strict": strict_share(photos, used),
+              "plain": match[0.0]["colour"],
+              "colour_ranked": match[COLOUR_BONUS]["colour"],
+              "class": {"plain": match[0.0]["class"],
+                        "colour_ranked": match[COLOUR_BONUS]["class"]},
+              "ranked_by": ("out-of-fold pixel classifier" if out_of_fold
+                            else "the search's reading")
+              + (", read colour only" if read_colour_only else ""),
+              "sweep": [{"bonus": b, **match[b]} for b in sweep]}
+    return {"search": search}
 
 
 def eval_colour(data: Path, labels: Path, *, split: str = "validation", engine=None, repo=None,
