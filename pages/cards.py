@@ -96,33 +96,43 @@ def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, 
     return picked
 
 
-def tag_review(repo, per_page: int = 8) -> None:
-    """The least sure predicted tags of a field, to confirm or fix and save together (saved
-    values count as given by a person: tagging keeps them)."""
+REVIEW_PAGE_SIZES = (8, 16, 32, 48)
+
+
+def tag_review(repo) -> None:
+    """The least sure predicted tags of a field, a page at a time, to confirm or fix and save
+    together (saved values count as given by a person: tagging keeps them), or to skip."""
     from core.tagging.catalog import correct_many, least_sure, predicted_values, tag_vocabulary
 
     words = tagging_labels.FIELD_WORDS
-    left, right = st.columns([2, 1])
+    left, middle, right = st.columns([2, 1, 1])
     name = left.radio("Tag", list(words), format_func=lambda n: words[n].capitalize(),
                       index=list(words).index("color"), horizontal=True, key="review_field")
     counts = predicted_values(repo, name)
     key = f"review_value-{name}"
     if st.session_state.get(key) not in (None, *counts):  # all of that value were checked
         st.session_state.pop(key)
-    value = right.selectbox("Predicted as", [None, *counts], key=key,
-                            format_func=lambda v: "any" if v is None else f"{v} ({counts[v]:,})",
-                            help="Check only the items predicted as this value (e.g. navy, "
-                                 "often mistaken for black).")
-    items, total = least_sure(repo, name, value=value, limit=per_page)
+    value = middle.selectbox("Predicted as", [None, *counts], key=key,
+                             format_func=lambda v: "any" if v is None else f"{v} ({counts[v]:,})",
+                             help="Check only the items predicted as this value (e.g. navy, "
+                                  "often mistaken for black).")
+    per_page = right.selectbox("Per page", REVIEW_PAGE_SIZES, key="review_per_page")
+    skip_key = f"review_skip-{name}-{value}"
+    skipped = st.session_state.get(skip_key, 0)
+    items, total = least_sure(repo, name, value=value, limit=per_page, skip=skipped)
+    if not items and skipped:  # skipped past the end: back to the least sure
+        skipped = st.session_state[skip_key] = 0
+        items, total = least_sure(repo, name, value=value, limit=per_page)
     if note := st.session_state.pop("review_saved", None):
         st.success(note)
     if not items:
         st.caption(f"No item has a predicted {words[name]}: every one was given or checked.")
         return
-    st.caption(f"{total:,} items have a predicted {words[name]}"
-               + (f" of {value}" if value else "") + f"; the {len(items)} least sure "
-               "first. Fix the wrong ones, then save: every value shown is saved as checked, "
-               "and tagging keeps it.")
+    which = f" of {value}" if value else ""
+    st.caption(f"{total:,} items have a predicted {words[name]}{which}; least sure first, "
+               f"these are {skipped + 1:,}–{skipped + len(items):,}. Fix the wrong ones, then "
+               "save: every value shown is saved as checked, and tagging keeps it. Skip moves "
+               "on without saving.")
     options = list(tag_vocabulary(name))
     with st.form(f"review-{name}", border=False):
         picks = {}
@@ -133,11 +143,18 @@ def tag_review(repo, per_page: int = 8) -> None:
                 if path.exists():
                     st.image(str(path), width="stretch")
                 st.caption(f"{item.sku} · {tagging_labels.field_label(item, name)}")
-                value = tagging_labels.value_of(item, name)
+                current = tagging_labels.value_of(item, name)
                 picks[item.sku] = st.selectbox(
-                    words[name], options, index=options.index(value) if value in options
+                    words[name], options, index=options.index(current) if current in options
                     else None, key=f"review-{name}-{item.sku}", label_visibility="collapsed")
-        saved = st.form_submit_button(f"Save these {len(items)}", type="primary")
+        save_col, skip_col = st.columns([1, 3])
+        with save_col:
+            saved = st.form_submit_button(f"Save these {len(items)}", type="primary")
+        with skip_col:
+            skip = st.form_submit_button(f"Skip these {len(items)}")
+    if skip:
+        st.session_state[skip_key] = skipped + len(items)
+        st.rerun()
     if saved:
         chosen = {sku: {name: v} for sku, v in picks.items() if v}
         try:

@@ -159,8 +159,10 @@ class Repository(VectorStore):
     ) -> list[Item]:
         cursor = self.items.find(build_query(filters))
         if sort:
-            cursor = cursor.sort(build_query({sort: None}, keys_only=True)[0],
-                                 DESCENDING if descending else ASCENDING)
+            order = DESCENDING if descending else ASCENDING
+            # the sku breaks ties, so pages read with skip neither repeat nor miss an item
+            cursor = cursor.sort([(build_query({sort: None}, keys_only=True)[0], order),
+                                  ("_id", ASCENDING)])
         return [Item.from_doc(d) for d in cursor.skip(int(skip)).limit(int(limit))]
 
     def iter_items(self, filters: dict[str, Any] | None = None, page_size: int = PAGE_SIZE

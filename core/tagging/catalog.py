@@ -193,18 +193,19 @@ def _check_field(name: str) -> None:
         raise ValueError(f"no tagged field {name!r}: one of {', '.join(TAG_FIELDS)}")
 
 
-def least_sure(repo: Repository, name: str, *, value: str | None = None, limit: int = 8
-               ) -> tuple[list[Item], int]:
+def least_sure(repo: Repository, name: str, *, value: str | None = None, limit: int = 8,
+               skip: int = 0) -> tuple[list[Item], int]:
     """(the items whose ``name`` field is predicted (as ``value``, when given), least
-    confident first, at most ``limit``; how many items have it so predicted): what a person
-    checks first."""
+    confident first, at most ``limit`` after the first ``skip``; how many items have it so
+    predicted): what a person checks first."""
     from core.tagging.merge import PREDICTED
 
     _check_field(name)
     which = {f"tags.{name}.source": PREDICTED}
     if value is not None:
         which[TAG_FIELDS[name]] = value
-    return (repo.find_items(which, limit=limit, sort=f"tags.{name}.confidence"),
+    return (repo.find_items(which, limit=limit, skip=max(0, skip),
+                            sort=f"tags.{name}.confidence"),
             repo.count_items(which))
 
 

@@ -136,3 +136,32 @@ def test_the_tag_review_can_check_one_predicted_value(app_test, small_catalog, r
     assert not at.exception, at.exception  # that value is all checked: the filter resets
     assert at.selectbox(key="review_value-color").value is None
     assert colour not in predicted_values(repo, "color")
+
+
+def test_the_tag_review_skips_a_page_and_shows_more_per_page(app_test, small_catalog, repo):
+    from core.storage import ItemUpdate
+    from core.tagging.merge import state
+
+    small_catalog(12)
+    skus = sorted(it.sku for it in repo.iter_items())
+    # equal confidences: the sku breaks the tie, so pages neither repeat nor miss an item
+    repo.apply_item_updates([ItemUpdate(sku, {"tags.color": {
+        "source": "predicted", "confidence": 0.5, "model": "m"}}) for sku in skus[:10]])
+
+    def shown(at):
+        return sorted(s.key.split("-", 2)[2] for s in at.selectbox
+                      if s.key.startswith("review-color-"))  # laid out in four columns
+
+    at = app_test("home.py").run()
+    assert shown(at) == skus[:8]
+    at = at.button(key="FormSubmitter:review-color-Skip these 8").click().run()
+    assert not at.exception, at.exception
+    assert shown(at) == skus[8:10]
+    assert any("these are 9–10" in c.value for c in at.caption)
+    assert all(state(repo.get_item(s), "color") == "predicted" for s in skus[:10])  # unsaved
+    at = at.button(key="FormSubmitter:review-color-Skip these 2").click().run()
+    assert shown(at) == skus[:8]  # past the end: back to the least sure
+    at.selectbox(key="review_per_page").set_value(16).run()
+    assert not at.exception, at.exception
+    assert shown(at) == skus[:10]
+    assert any("these are 1–10" in c.value for c in at.caption)
