@@ -40,7 +40,10 @@ def rerun() -> None:
 
 def notes(where: str) -> None:
     for _, kind, text in look.take_notes(where):
-        st.toast(text, icon="✅") if kind == "success" else getattr(st, kind)(text)
+        if kind == "success":
+            st.toast(text, icon="✅")
+        else:
+            getattr(st, kind)(text)
 
 
 with st.sidebar:
@@ -117,7 +120,8 @@ def add_tab() -> None:
             f"Add the item chosen on Search ({chosen})", key="outfits_from_search"):
         look.add_item(stylist, repo, chosen)
         rerun()
-    st.info(looks.full_text("add another")) if look.full else None
+    if look.full:
+        st.info(looks.full_text("add another"))
     tab_pick, tab_up = st.tabs(["🗂️ From the catalog", "📤 Your photos"])
     if tab_pick.button("🔀 Shuffle", key="outfits_shuffle") or "outfits_sample" not in state:
         state["outfits_sample"] = [it.sku for it in repo.sample_items(10)]
