@@ -19,8 +19,10 @@ def image_path(item: Item) -> Path:
     return data_file(settings().data_dir, item.image_path)
 
 
-# what the photo uploaders accept: the formats ingest and search take
+# the formats ingest and search take; the uploaders take any file and say why one is refused
+# (a browser-side type filter only marks a refused file with an icon)
 IMAGE_TYPES = [ext.lstrip(".") for ext in IMAGE_EXTS]
+PHOTO_HELP = "JPEG, PNG, WebP, GIF, BMP or TIFF; any other file is refused with the reason."
 REFINE_PAGE = "pages/refine.py"
 OUTFITS_PAGE = "pages/outfits.py"
 

@@ -9,7 +9,7 @@ from core.explore.thumbs import thumbnail_uri
 from core.images import ImageRejected, load_image
 from core.tagging.labels import attribute_summary, field_label
 from pages.cards import (
-    IMAGE_TYPES,
+    PHOTO_HELP,
     hand_over,
     image_grid,
     image_path,
@@ -97,7 +97,7 @@ if note := ex.sample_note(emap):
 def place_photo():
     """The uploader; returns the placement of an accepted photo, or None."""
     with st.expander("Place your own photo on the map"):
-        upload = st.file_uploader("A garment photo", type=IMAGE_TYPES,
+        upload = st.file_uploader("A garment photo", help=PHOTO_HELP,
                                   key="explore_upload")
         if upload is None:
             return None

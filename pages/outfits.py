@@ -11,7 +11,7 @@ from core.outfits.model import WeightsError
 from core.outfits.params import SuggestParams
 from core.ranges import widget
 from pages import common as ui
-from pages.cards import IMAGE_TYPES, image_grid, image_path
+from pages.cards import PHOTO_HELP, image_grid, image_path
 
 ui.enter_through_app()
 
@@ -129,7 +129,7 @@ def add_tab() -> None:
         picked = image_grid(repo.get_items(state["outfits_sample"]), columns=5,
                             key="outfits_pick", on_pick="Add to look")
     with tab_up:
-        files = st.file_uploader("Garment photos", type=IMAGE_TYPES,
+        files = st.file_uploader("Garment photos", help=PHOTO_HELP,
                                  accept_multiple_files=True,
                                  key=f"outfits_upload_{state.get('outfits_upload_n', 0)}")
         if files and st.button(f"Add {len(files)} photo{'s' if len(files) > 1 else ''} to "

@@ -11,7 +11,7 @@ from core.index import NoVectors, embed_command
 from core.models.registry import MissingWeights
 from core.search.filters import filter_key
 from core.tagging.labels import swatch
-from pages.cards import IMAGE_TYPES, image_grid, open_in_outfits
+from pages.cards import PHOTO_HELP, image_grid, open_in_outfits
 from pages.common import enter_through_app, repo_or_stop, require_catalog, settings
 from pages.search_widgets import recommendations, search_sidebar, tag_editor, top_categories
 
@@ -43,7 +43,7 @@ k, use_mask, filters = opts["k"], opts["use_mask"], opts["filters"]
 tab_up, tab_cam, tab_pick = st.tabs(["📤 Upload", "📷 Camera", "🗂️ From the catalog"])
 with tab_up:
     files = st.file_uploader("Garment photo(s): several photos also show their most common "
-                             "categories", type=IMAGE_TYPES, accept_multiple_files=True,
+                             "categories", help=PHOTO_HELP, accept_multiple_files=True,
                              key="search_upload", on_change=_use, args=("upload",))
 with tab_cam:
     shot = st.camera_input("Take a photo", key="search_camera", on_change=_use,
@@ -68,9 +68,10 @@ def _query():
         return "photo", shot.getvalue(), "camera photo"
     if files:
         if len(files) > 1:
-            top_categories(engine, files)
             names = [f.name for f in files]
-            which = st.selectbox("Search with", names, key="search_which")
+            readable = top_categories(engine, files)  # a refused photo is not offered first
+            which = st.selectbox("Search with", [n for n in names if n in readable] + [
+                n for n in names if n not in readable], key="search_which")
             chosen = files[names.index(which)]
         else:
             chosen = files[0]

@@ -76,19 +76,22 @@ def search_sidebar(repo, *, photo_query: bool):
                     "prefer_colour": prefer_colour, "filters": filters}
 
 
-def top_categories(engine, files) -> None:
-    """The most common predicted categories of several uploaded photos."""
+def top_categories(engine, files) -> set[str]:
+    """The most common predicted categories of several uploaded photos; returns the names of
+    those that could be read (all, when there is no classifier to read them)."""
     try:
         counted = engine.top_categories([(f.name, f.getvalue()) for f in files], k=3)
     except MissingWeights as exc:
         st.warning(f"Category counts need the classifier: {exc}")
-        return
-    st.subheader(f"Most common categories in {len(files)} photos")
+        return {f.name for f in files}
+    read = len(counted.per_image)
+    st.subheader(f"Most common categories in {read} photo{'s' if read != 1 else ''}")
     cols = st.columns(max(len(counted.top), 1))
     for col, (cat, n) in zip(cols, counted.top, strict=False):
         col.metric(cat, f"{n} photo{'s' if n > 1 else ''}")
     for reason in counted.rejected:
         st.error(f"Could not read {reason}")
+    return {name for name, _ in counted.per_image}
 
 
 def tag_editor(repo, item: Item) -> None:

@@ -26,7 +26,7 @@ def seeded(app_env, repo, small_catalog):
     return app_env
 
 
-UPLOADER_CASES = ("1x1-png", "thin-jpeg", "ico-named-png")  # accepted by the widget's type list
+UPLOADER_CASES = ("1x1-png", "thin-jpeg", "ico-named-png")
 
 
 def _photo(settings, i: int) -> tuple[str, bytes, str]:
@@ -145,13 +145,23 @@ def test_category_aware_shows_prediction(app_test, seeded):
 
 
 def test_several_photos_show_top_categories(app_test, seeded):
-    at = _upload(app_test("search.py").run(), _photo(seeded, 1), _photo(seeded, 2),
-                 ("zero.jpg", b"", "image/jpeg"))
+    at = _upload(app_test("search.py").run(), ("zero.jpg", b"", "image/jpeg"),
+                 _photo(seeded, 1), _photo(seeded, 2))
     assert not at.exception
-    assert any(s.value.startswith("Most common categories in 3 photos") for s in at.subheader)
+    # counted over the photos that could be read; a refused one is not searched with first
+    assert any(s.value.startswith("Most common categories in 2 photos") for s in at.subheader)
     assert sum(int(m.value.split()[0]) for m in at.metric) == 2
     assert any("zero.jpg: empty file" in e.value for e in at.error)
     assert at.selectbox(key="search_which").options == ["t001.jpg", "t002.jpg", "zero.jpg"]
+    assert at.selectbox(key="search_which").value == "t001.jpg"
+    assert not any("Could not use" in e.value for e in at.error)  # results of t001.jpg
+
+
+def test_a_file_that_is_not_an_image_is_refused_with_its_reason(app_test, seeded):
+    at = _upload(app_test("search.py").run(), ("notes.txt", b"longer sleeves", "text/plain"))
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "Could not use notes.txt" in errors and "unsupported format .txt" in errors
 
 
 @pytest.mark.parametrize("name", sorted(REJECTED))
