@@ -50,11 +50,12 @@ def _progress_callback(bar):
               "embed": "Computing embeddings",
               "tag": "Predicting missing category, colour and pattern",
               "colours": "Reading garment colours",
-              "map": "Drawing the catalog map (per cent)"}
+              "map": "Drawing the catalog map"}
 
     def update(stage: str, done: int, total: int) -> None:
         frac = done / total if total else 1.0
-        bar.progress(min(frac, 1.0), text=f"{labels.get(stage, stage)}: {done:,}/{total:,}")
+        count = f"{frac:.0%}" if stage == "map" else f"{done:,}/{total:,}"  # map: per cent
+        bar.progress(min(frac, 1.0), text=f"{labels.get(stage, stage)}: {count}")
 
     return update
 
@@ -66,6 +67,9 @@ with st.expander("Build the demo catalog", expanded=summary["items"] == 0):
     c1, c2 = st.columns(2)
     n_items = c1.number_input("Items", **widget(DemoParams, "items"), key="home_demo_items")
     seed = c2.number_input("Seed", **widget(DemoParams, "seed"), key="home_demo_seed")
+    if summary["items"]:
+        st.caption(f"The catalog already holds {summary['items']:,} items: the demo items are "
+                   "added beside them, and those already there (same seed) are skipped.")
     if st.button("Build and load demo catalog", type="primary", key="home_demo_build"):
         from core.bootstrap import ensure_demo_catalog
 
@@ -73,7 +77,12 @@ with st.expander("Build the demo catalog", expanded=summary["items"] == 0):
         report = ensure_demo_catalog(repo, cfg, n_items=int(n_items), seed=int(seed),
                                      progress=_progress_callback(bar), force=True)
         bar.progress(1.0, text="Done")
-        st.success(f"Added {report.added:,} items, embedded {report.embedded:,}.")
+        if report.added:
+            st.success(f"Added {report.added:,} items, embedded {report.embedded:,}.")
+        else:
+            st.info(f"The demo items of seed {int(seed)} are already in the catalog: nothing "
+                    "was added" + (f"; embedded {report.embedded:,} that lacked vectors."
+                                   if report.embedded else "."))
         for note in report.notes:
             st.info(note)
 

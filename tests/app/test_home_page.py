@@ -165,3 +165,26 @@ def test_the_tag_review_skips_a_page_and_shows_more_per_page(app_test, small_cat
     assert not at.exception, at.exception
     assert shown(at) == skus[:10]
     assert any("these are 1–10" in c.value for c in at.caption)
+
+
+def test_building_the_demo_over_a_catalog_says_what_happens(app_test, small_catalog,
+                                                           monkeypatch):
+    import core.bootstrap as bootstrap
+
+    small_catalog(3)
+    calls = []
+
+    def already_there(repo, cfg, *, n_items, seed, progress, force):
+        calls.append((n_items, seed, force))
+        progress("map", 36, 100)
+        return bootstrap.BootstrapReport(embedded=2)
+
+    monkeypatch.setattr(bootstrap, "ensure_demo_catalog", already_there)
+    at = app_test("home.py").run()
+    assert any("already holds 3 items" in c.value for c in at.caption)
+    at = at.button(key="home_demo_build").click().run()
+    assert not at.exception, at.exception
+    assert calls and calls[0][2] is True
+    assert any("already in the catalog: nothing was added; embedded 2" in i.value
+               for i in at.info), [i.value for i in at.info]
+    assert not any("Added 0 items" in s.value for s in at.success)
