@@ -27,3 +27,16 @@ def catalog_summary(repo: Repository, settings: Settings) -> dict[str, Any]:
         "documents": {k: repo.count_docs(k) for k in ("stores", "outfits", "pairs")},
         "vector_index": describe(repo, settings.backbone, settings.index_kind),
     }
+
+
+def index_caption(vector_index: str) -> str:
+    """The vector-index line as a person reads it (the technical line goes in its tooltip)."""
+    if "$vectorSearch (index" in vector_index:
+        return "Similar items are found by MongoDB Atlas Vector Search."
+    if "INDEX_KIND=" in vector_index:
+        return "Similar items are found in this app's memory (set by INDEX_KIND)."
+    if "server has no $vectorSearch" in vector_index:
+        return ("Similar items are found in this app's memory: this MongoDB server offers no "
+                "vector search.")
+    return ("Similar items are found in this app's memory until the server's vector search is "
+            "ready (details in the tooltip).")

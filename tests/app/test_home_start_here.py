@@ -26,7 +26,9 @@ def test_home_masks_the_database_password(app_test, small_catalog, monkeypatch):
     assert "hunter2" not in text
     assert "mongodb://shop:***@db.example:27017/" in text
     # the embedded server has no $vectorSearch: searches run on the in-process index
-    assert "Vector index: in-process (server has no \\$vectorSearch: " in text
+    assert "found in this app's memory: this MongoDB server offers no vector search" in text
+    helps = " ".join(str(c.help) for c in at.caption)
+    assert "Vector index: in-process (server has no \\$vectorSearch: " in helps
 
 
 def test_home_says_where_to_start(app_test, small_catalog):

@@ -35,3 +35,4 @@ def test_magic_is_off_and_the_developer_menu_hidden():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["runner"]["magicEnabled"] is False
     assert config["client"]["toolbarMode"] == "viewer"
+
