@@ -1,5 +1,6 @@
 """The catalog summary's lines as the Home page shows them."""
 
+
 def test_the_home_page_says_in_plain_words_where_similar_items_are_found():
     from core.catalog_info import index_caption
 
