@@ -122,13 +122,14 @@ def place_photo():
 
 
 def item_actions(sku: str, key: str) -> None:
-    """Search with the item, add it to the look, or refine it with words."""
-    if st.button("🔎 Search with it", key=f"{key}_search", width="stretch"):
+    """Search with the item, complete a look around it, or refine it with text (the labels
+    other pages use for the same hand-overs)."""
+    if st.button("🔎 Search with this", key=f"{key}_search", width="stretch"):
         hand_over(SEARCH_PAGE, {"search_sku": sku, "search_source": "sku"},
                   f"**{sku}** is the query: open **Search** from the page menu.")
-    if st.button("👗 Add to my look", key=f"{key}_look", width="stretch"):
+    if st.button("👗 Complete the look", key=f"{key}_look", width="stretch"):
         open_in_outfits(sku)
-    if st.button("✏️ Refine with words", key=f"{key}_refine", width="stretch"):
+    if st.button("✏️ Refine with text", key=f"{key}_refine", width="stretch"):
         open_in_refine(sku)
 
 

@@ -191,9 +191,9 @@ def _select(at, rows):
 
 
 @pytest.mark.parametrize(("label", "key", "expected"), [
-    ("🔎 Search with it", "explore_one_search", {"search_sku": "T005", "search_source": "sku"}),
-    ("👗 Add to my look", "explore_one_look", {"outfits_handoff": "T005"}),
-    ("✏️ Refine with words", "explore_one_refine", {"refine_handoff": "T005"}),
+    ("🔎 Search with this", "explore_one_search", {"search_sku": "T005", "search_source": "sku"}),
+    ("👗 Complete the look", "explore_one_look", {"outfits_handoff": "T005"}),
+    ("✏️ Refine with text", "explore_one_refine", {"refine_handoff": "T005"}),
 ])
 def test_a_selected_point_can_be_searched_styled_or_refined(app_test, catalog, label, key,
                                                              expected):

@@ -38,10 +38,10 @@ def test_select_on_the_map_and_search_with_it(app_url, demo_catalog, page):
     page.mouse.down()
     page.mouse.move(x + 10, y + 10, steps=8)
     page.mouse.up()
-    search = page.get_by_role("button", name="🔎 Search with it")
+    search = page.get_by_role("button", name="🔎 Search with this")
     search.wait_for()
-    assert page.get_by_role("button", name="👗 Add to my look").count() == 1
-    assert page.get_by_role("button", name="✏️ Refine with words").count() == 1
+    assert page.get_by_role("button", name="👗 Complete the look").count() == 1
+    assert page.get_by_role("button", name="✏️ Refine with text").count() == 1
     wait_for_app(page)
     search.scroll_into_view_if_needed()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
