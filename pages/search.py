@@ -109,9 +109,8 @@ if state.get("search_cat_for") != query_id:  # a new query starts from the model
     state.pop("search_cat_pick", None)
 try:
     if use_mask and missing_vectors(repo, engine.model_id):
-        _embed(engine.model_id, "Embedding the catalog with the background removed (first use "
-                                f"of garment masking; `{embed_command(engine.model_id)}` does the "
-                                "same from a terminal)")
+        _embed(engine.model_id, "First use of background removal: embedding the catalog "
+                                "without backgrounds")
     if kind == "sku":
         outcome = engine.more_like_this(repo, payload, k=k, filters=filters)
     else:

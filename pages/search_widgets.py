@@ -36,7 +36,10 @@ def search_sidebar(repo, *, photo_query: bool):
         st.header("Search")
         k = st.slider("Results", **widget(SearchParams, "k"), key="search_k")
         use_mask = st.toggle("Remove background before matching", key="search_mask",
-                             help="Match on the garment only (garment masking).")
+                             help="Match on the garment only (garment masking). The first "
+                                  "time, the catalog is embedded once more with backgrounds "
+                                  "removed, which takes a while on a large catalog (`python -m "
+                                  "core embed --mask` does it ahead, from a terminal).")
         aware = st.toggle("Category-aware search", key="search_category_aware",
                           help="Predict the garment's category and search within it.")
         prefer_colour = st.toggle(
