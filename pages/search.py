@@ -167,8 +167,14 @@ with right:
              else "the whole catalog")
     st.subheader("Is it one of these?" if outcome.match == "item" else "Similar items")
     how = " · exact-item match" if outcome.match == "item" else ""
-    st.caption(f"{len(outcome.results)} best matches {scope}among {among} · model "
-               f"`{outcome.model_id}`{how} · {outcome.timings_ms.get('total', 0):.0f} ms")
+    ranked = outcome.ranking_colour() if outcome.colour_ranked else None
+    first = f" · **{ranked.name}** first among near-equals" if ranked else ""
+    st.caption(f"{len(outcome.results)} best matches {scope}among {among}{first} · model "
+               f"`{outcome.model_id}`{how} · {outcome.timings_ms.get('total', 0):.0f} ms",
+               help="The percentage under an item is how alike it looks."
+               + (f" Items whose colour is {ranked.name} come first among near-equally alike ones, "
+                  "so a lower percentage can come first; *Prefer the photo's colour* in the "
+                  "sidebar turns that off." if ranked else ""))
     if outcome.unembedded:
         st.warning(f"{outcome.unembedded:,} items match these filters but none has vectors for "
                    f"`{outcome.model_id}` yet: embed them here or run "

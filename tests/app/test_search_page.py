@@ -289,9 +289,12 @@ def test_upload_shows_the_colour_read_off_the_photo(app_test, seeded):
     assert not at.exception, at.exception
     want = read_colour(Image.open(io.BytesIO(photo[1]))).name
     assert f"read as: {want}" in _captions(at)
+    # the order is explained: that colour first, so a lower percentage can come first
+    assert f"**{want}** first among near-equals" in _captions(at)
+    assert any(f"colour is {want} come first" in str(c.help) for c in at.caption)
     at.toggle(key="search_colour_rank").set_value(False).run()
     assert not at.exception and f"read as: {want}" in _captions(at)
-    assert "12 best matches" in _captions(at)
+    assert "12 best matches" in _captions(at) and "first among near-equals" not in _captions(at)
 
 
 def test_a_category_guess_can_be_switched(app_test, seeded):
