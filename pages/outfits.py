@@ -81,7 +81,7 @@ def show_look(pieces) -> None:
             path = image_path(items[entry["sku"]]) if entry["kind"] == "item" else None
             if path is None or path.exists():
                 st.image(entry["bytes"] if path is None else str(path), width="stretch")
-            st.caption(f"**{piece.label}**  \n{entry.get('sku') or 'your photo'}")
+            st.caption(f"**{i + 1}. {piece.label}**  \n{entry.get('sku') or 'your photo'}")
             if entry["kind"] == "photo":
                 photo_widgets(entry)
             if st.button("✕ Remove", key=f"outfits_remove_{i}_{look.ids[i]}", width="stretch"):
@@ -99,13 +99,19 @@ def offer_panel(pieces) -> None:
                 rerun()
 
 
-def score_panel(result) -> None:
+def score_panel(pieces, result) -> None:
     left, right = st.columns([2, 3])
     verdict = result.explain()
     with left:
         st.metric("Outfit score", percent(result.score) if result.score is not None else "—",
                   help=SCORE_HELP)
         getattr(st, verdict.kind)(verdict.text)
+        if drop := looks.best_removal(stylist, pieces, result.score):
+            st.info(looks.removal_text(result.labels, *drop))
+            if st.button(f"Remove {drop[0] + 1}. {result.labels[drop[0]]}",
+                         key="outfits_drop_best"):
+                look.remove(drop[0])
+                rerun()
         if result.missing:
             st.info(looks.missing_text(result.missing))
     if result.score is not None:
@@ -189,7 +195,7 @@ if look.offer:
     offer_panel(pieces)
 if result is not None:
     show_look(pieces)
-    score_panel(result)
+    score_panel(pieces, result)
 else:
     st.info(looks.EMPTY)
 st.divider()

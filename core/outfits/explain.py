@@ -115,6 +115,12 @@ def clashes(pairs: np.ndarray, facts: list[Facts]) -> list[Clash]:
     return sorted(out, key=lambda c: c.p)
 
 
+def numbered(labels: list[str]) -> list[str]:
+    """Labels as the look shows them: numbered from 1 in the look's order (two pieces may
+    share a label, "blue jumpsuit")."""
+    return [f"{i + 1}. {name}" for i, name in enumerate(labels)]
+
+
 def clash_text(c: Clash, labels: list[str]) -> str:
     why = "; ".join(c.reasons) if c.reasons else "no catalog rule explains it: judged from " \
                                                   "the pictures (shapes and colours)"
@@ -126,6 +132,8 @@ def verdict(score: float | None, pairs: np.ndarray, labels: list[str],
     """One sentence on the look that agrees with its score and names what breaks it."""
     if score is None:
         return Verdict("info", "Add a second piece to score the look.")
+    if len(set(labels)) < len(labels):  # which "blue jumpsuit": the look's numbers say
+        labels = numbered(labels)
     found = clashes(pairs, facts)
     if not found:
         m = np.where(np.isnan(pairs), np.inf, pairs)

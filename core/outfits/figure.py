@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from core.outfits.explain import numbered
+
 
 def pair_figure(labels: list[str], pairs: np.ndarray) -> go.Figure:
     """Heatmap of the pair probabilities, pieces numbered (two may share a label)."""
-    labels = [f"{i + 1}. {name}" for i, name in enumerate(labels)]
+    labels = numbered(labels)
     z = [[None if np.isnan(p) else float(p) for p in row] for row in pairs]
     text = [["" if p is None else f"{p:.0%}" for p in row] for row in z]
     fig = go.Figure(go.Heatmap(

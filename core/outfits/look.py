@@ -18,7 +18,7 @@ import numpy as np
 
 from core.images import ImageRejected
 from core.models.registry import MissingWeights
-from core.outfits.explain import Verdict, percent
+from core.outfits.explain import GOES_TOGETHER, Verdict, numbered, percent
 from core.outfits.service import AUTO, Piece
 from core.taxonomy import CATEGORIES, SEASONS, UNISEX
 
@@ -315,6 +315,26 @@ EXAMPLES_HELP = ("Outfits the model never saw in training, with the data set's o
 NO_EXAMPLES = ("The catalog has no held-out (test split) outfits with embedded items. The demo "
                "catalog writes some: `python -m core demo build --outfits N`, ingest it, then "
                "run `python -m core embed`.")
+
+
+REMOVAL_GAIN = 0.2  # a removal is offered when it lifts the look this much (or makes it go)
+
+
+def best_removal(stylist, pieces: list[Piece], score: float | None
+                 ) -> tuple[int, float] | None:
+    """(index, the look's score without it) of the piece whose removal helps a look that does
+    not go together most, when the look has three or more pieces and that removal makes it go
+    together or lifts it by ``REMOVAL_GAIN``; else None."""
+    if score is None or score >= GOES_TOGETHER or len(pieces) < 3:
+        return None
+    without = [stylist.score(pieces[:i] + pieces[i + 1:]).score for i in range(len(pieces))]
+    i = int(np.argmax(without))
+    best = float(without[i])
+    return (i, best) if best >= GOES_TOGETHER or best - score >= REMOVAL_GAIN else None
+
+
+def removal_text(labels: list[str], i: int, score: float) -> str:
+    return f"Without **{numbered(labels)[i]}** the look scores **{percent(score)}**."
 
 
 def missing_text(missing: list[str]) -> str:

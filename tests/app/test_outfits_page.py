@@ -396,3 +396,17 @@ def test_suggestions_show_the_looks_score_as_a_percentage(app_test, seeded):
     looks = [c.value for c in at.caption if " · look " in c.value]
     assert len(looks) >= 3
     assert all(re.search(r" · look \d{1,3}%$", c) for c in looks), looks
+
+
+def test_the_piece_that_sinks_the_look_can_be_removed_in_one_click(app_test, seeded,
+                                                                   monkeypatch):
+    import core.outfits.look as looks
+
+    monkeypatch.setattr(looks, "best_removal", lambda stylist, pieces, score: (1, 0.8))
+    at = _open(app_test, outfits_look=[{"kind": "item", "sku": s} for s in (TEE, SKIRT, DRESS)])
+    assert not at.exception, at.exception
+    assert any("Without **2. " in i.value and "scores **80%**" in i.value for i in at.info)
+    assert any(c.value.startswith("**1. ") for c in at.caption)  # the look's pieces numbered
+    at = _click(at, "outfits_drop_best")
+    assert not at.exception, at.exception
+    assert _look(at) == [TEE, DRESS]

@@ -242,3 +242,40 @@ def test_suggestions_are_captioned_with_the_looks_score_as_a_percentage():
 def test_an_empty_state_is_an_empty_look(data):
     look = Look.from_state(data)
     assert look.entries == [] and look.offer is None and look.title == "Your look"
+
+
+def test_two_pieces_sharing_a_label_are_told_apart_by_their_number():
+    pairs = _pairs({(0, 1): 0.02, (0, 2): 0.0, (1, 2): 0.0}, 3)
+    labels = ["blue jumpsuit", "blue jumpsuit", "navy hoodie"]
+    v = verdict(0.0, pairs, labels, [Facts("jumpsuit"), Facts("jumpsuit"), Facts("hoodie")])
+    assert "1. blue jumpsuit with 3. navy hoodie (0%)" in v.text
+    assert "2. blue jumpsuit with 3. navy hoodie (0%)" in v.text
+    plain = verdict(0.9, _pairs({(0, 1): 0.9}, 2), ["navy tee", "red skirt"], [Facts()] * 2)
+    assert "navy tee + red skirt" in plain.text  # distinct labels stay as they are
+
+
+class RemovalStylist:
+    """Scores a look by its worst piece: 'clash' pieces sink it."""
+
+    def score(self, pieces):
+        return SimpleNamespace(score=None if len(pieces) < 2 else
+                               min(0.05 if p.label.startswith("clash") else 0.8 for p in pieces))
+
+
+def _pieces(*labels):
+    return [Piece(np.ones(DIM, np.float32), np.zeros(31, np.float32), "tee", None, label)
+            for label in labels]
+
+
+def test_the_piece_that_sinks_a_look_is_offered_for_removal():
+    from core.outfits.look import best_removal, removal_text
+
+    stylist = RemovalStylist()
+    pieces = _pieces("navy tee", "clash jumpsuit", "white sneakers")
+    assert best_removal(stylist, pieces, 0.05) == (1, 0.8)
+    assert removal_text(["navy tee", "clash jumpsuit", "white sneakers"], 1, 0.8) == \
+        "Without **2. clash jumpsuit** the look scores **80%**."
+    assert best_removal(stylist, pieces, 0.8) is None  # it goes together already
+    assert best_removal(stylist, pieces[:2], 0.05) is None  # two pieces: nothing to keep
+    two_bad = _pieces("navy tee", "clash jumpsuit", "clash hoodie")
+    assert best_removal(stylist, two_bad, 0.05) is None  # no single removal helps
