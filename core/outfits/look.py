@@ -280,8 +280,9 @@ def example_card(stylist, repo, ex: dict) -> dict:
     return {"title": f"**Outfit {ex['outfit_id']}**" + (f" · {ex['style']}" if ex["style"]
                                                         else ""),
             "score": percent(result.score),
-            "label": f"Data set: **{'compatible' if ex['compatible'] else 'broken'}**, "
-                     f"{ex['rule']}",
+            "label": "The data set says: **"
+                     + ("goes together" if ex["compatible"] else "does not go together")
+                     + f"**, {ex['rule']}",
             "model": ("✓ the model agrees: " if agrees else "✗ the model disagrees: ")
             + result.explain().text}
 

@@ -256,8 +256,9 @@ def test_examples_show_the_model_and_load_into_the_look(app_test, seeded, repo):
     at = _open(app_test)
     loads = [b for b in at.button if b.label == "Load into my look"]
     assert sorted(b.key for b in loads) == ["outfits_load_O00001", "outfits_load_O00002"]
-    assert any("Data set: **compatible**, navy and white" in s.value for s in at.success)
-    assert any("Data set: **broken**, clashing colours" in e.value for e in at.error)
+    says = "The data set says: **"
+    assert any(f"{says}goes together**, navy and white" in s.value for s in at.success)
+    assert any(f"{says}does not go together**, clashing colours" in e.value for e in at.error)
     stylist = Stylist(seeded)
     broken = stylist.score([stylist.item_piece(repo, s) for s in ("T005", "T006", "S001")])
     assert f"{broken.score:.0%}" in [m.value for m in at.metric if m.label == "Model score"]

@@ -136,7 +136,7 @@ def test_photos_and_examples(outfits_url, demo_catalog, page, tmp_path):
     page.get_by_role("tab", name="Examples").click()
     load = page.get_by_role("button", name="Load into my look")
     load.first.wait_for()
-    assert page.get_by_text("Data set:").count() >= 1
+    assert page.get_by_text("The data set says:").count() >= 1
     load.first.click()  # the look has the photo: the page asks before replacing it
     page.get_by_text("is ready, and your look already has 1 piece.").wait_for()
     _look_size(page, 1)
