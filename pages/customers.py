@@ -196,5 +196,4 @@ if st.toggle("Evaluate on held-out purchases", key="simulate_eval",
     st.plotly_chart(figs.eval_figure(report), key="simulate_eval_chart",
                     config={"displayModeBar": False})
     st.dataframe(figs.eval_frame(report), hide_index=True, key="simulate_eval_table")
-    st.caption(f"{report['note']} Baselines: random, raw popularity, visual similarity "
-               "alone, and the fused score without each part (no_…).")
+    st.caption(figs.eval_caption(report))

@@ -52,12 +52,34 @@ def _label(r: CustomerRecommendation) -> str:
     return f"{colour} {r.item.category}" if colour else r.item.category
 
 
+PART_WORDS = {"visual": "looks alike", "popularity": "popularity",
+              "category": "category affinity", "proximity": "store distance"}
+
+
+def model_name(key: str) -> str:
+    """A ranking of the evaluation as the page names it ("no_proximity": "without store
+    distance")."""
+    if key.startswith("no_") and key[3:] in PART_WORDS:
+        return f"without {PART_WORDS[key[3:]]}"
+    return {"fused": "fused score", "popularity": "most popular",
+            "visual": "looks alike only"}.get(key, key)
+
+
 def eval_frame(report: dict) -> pd.DataFrame:
     """The evaluation table: the fused score first, then the baselines and ablations."""
-    rows = [{"model": "fused", "hit rate": report["hit_rate"], "NDCG": report["ndcg"]}]
-    rows += [{"model": name, "hit rate": m["hit_rate"], "NDCG": m["ndcg"]}
+    rows = [{"model": model_name("fused"), "hit rate": report["hit_rate"],
+             "NDCG": report["ndcg"]}]
+    rows += [{"model": model_name(name), "hit rate": m["hit_rate"], "NDCG": m["ndcg"]}
              for name, m in report["baselines"].items()]
     return pd.DataFrame(rows)
+
+
+def eval_caption(report: dict) -> str:
+    """What the evaluation measured, its baselines and its two figures, in words."""
+    return (f"{report['note']} Baselines: random, raw popularity, visual similarity alone, and "
+            "the fused score without each of its parts. Hit rate: the share of customers "
+            f"whose held-out purchase is in their top {report['k']}; NDCG also rewards "
+            "ranking it higher.")
 
 
 def eval_figure(report: dict, height: int = 320) -> go.Figure:

@@ -113,7 +113,9 @@ def test_weights_reference_and_evaluation_update_live(app_test, shop, repo):
     assert not at.exception
     assert [m.label for m in at.metric] == ["Hit rate@10", "NDCG@10", "Customers evaluated"]
     table = at.dataframe[1].value
-    assert list(table["model"])[:4] == ["fused", "random", "popularity", "visual"]
+    assert list(table["model"])[:4] == ["fused score", "random", "most popular",
+                                        "looks alike only"]
+    assert "without store distance" in list(table["model"])
     assert table["hit rate"].between(0, 1).all()
     assert any("not a real-world A/B result" in str(c.value) for c in at.caption)
 

@@ -271,3 +271,14 @@ def test_leave_last_out_report(catalog):
     assert "not a real-world A/B" in report["note"]
     again = evaluate(catalog, vecs, sim.customers, sim.purchases, cfg, k=5)
     assert again == report  # deterministic, random baseline included
+
+
+def test_the_evaluation_names_its_rankings_in_words():
+    from core.customers.figures import eval_caption, model_name
+
+    assert [model_name(k) for k in ("fused", "random", "popularity", "visual", "no_visual",
+                                    "no_popularity", "no_category", "no_proximity")] == [
+        "fused score", "random", "most popular", "looks alike only", "without looks alike",
+        "without popularity", "without category affinity", "without store distance"]
+    text = eval_caption({"note": "Simulated.", "k": 10})
+    assert text.startswith("Simulated.") and "in their top 10" in text
