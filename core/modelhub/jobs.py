@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -64,7 +65,8 @@ def settings_env(settings) -> dict[str, str]:
 
 def start_job(settings, params: FineTuneParams) -> str:
     """Check the settings, then start ``python -m core models train-job ID`` detached (it
-    outlives the page and the browser); raises JobRunning when a run is going."""
+    outlives the page and the browser; a thread of this process waits for it so that it does
+    not linger as a zombie once it ends); raises JobRunning when a run is going."""
     params.check()
     check_device(params.device)
     if params.folder:
@@ -87,6 +89,7 @@ def start_job(settings, params: FineTuneParams) -> str:
             proc = subprocess.Popen([sys.executable, "-m", "core", "models", "train-job", job_id],
                                     stdout=out, stderr=subprocess.STDOUT, env=env,
                                     start_new_session=True, cwd=str(folder))
+        threading.Thread(target=proc.wait, name=f"reap train-job {job_id}", daemon=True).start()
         _update(settings.data_dir, job_id, pid=proc.pid)
     return job_id
 

@@ -1,5 +1,6 @@
 """Model hub on the embedded database: fine-tune a tiny encoder on a tiny catalog, list,
-compare, activate while searches run, stop, divergence, a killed trainer, bad input."""
+compare, activate while searches run, stop, divergence, a killed trainer, an ended trainer
+reaped, bad input."""
 
 from __future__ import annotations
 
@@ -215,6 +216,18 @@ def test_stop_keeps_the_best_epoch(hub, tmp_path):
     status = _wait(hub, job, lambda s: s["state"] not in jobs.LIVE, 60)
     assert status["state"] == "stopped" and status["model_id"] == "studio_encoder-ft1"
     assert "best epoch kept" in status["message"]
+
+
+@pytest.mark.slow
+def test_an_ended_trainer_process_is_reaped(settings):
+    job = jobs.start_job(settings, FineTuneParams(epochs=1, batch_size=8, device="cpu"))
+    status = _wait(settings, job, lambda s: s["state"] not in jobs.LIVE, 120)
+    assert status["state"] == "failed" and "no catalog item has an image" in status["message"]
+    proc = f"/proc/{status['pid']}"
+    deadline = time.monotonic() + 20
+    while os.path.exists(proc) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(proc)  # waited for by the starting process: no zombie left
 
 
 def _wait(settings, job, ready, timeout):
