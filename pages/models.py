@@ -93,7 +93,9 @@ def job_panel(job: str) -> None:
         st.plotly_chart(view.curves_figure(status["history"]), key=f"models_curves_{job}")
     if state in jobs.LIVE and st.button("Stop", key="models_stop",
                                         help="ends after the current step; the best epoch "
-                                             "so far is kept as a model"):
+                                             "so far is kept as a model (while caching "
+                                             "features: after the current batch, with no "
+                                             "model)"):
         jobs.stop_job(cfg.data_dir, job)
     new_model = status.get("model_id")
     if new_model and new_model not in user_models and \
