@@ -57,7 +57,11 @@ with st.form("models_train"):
                                  key="models_size")
     device = c2.selectbox("Device", ["auto", "cpu", "cuda"], key="models_device")
     budget = c3.number_input("Time budget (minutes, 0 = none)", **widget(P, "max_minutes"),
-                             key="models_budget")
+                             key="models_budget",
+                             help="The whole run's time, caching the trunk's features "
+                                  "included: if it runs out while caching, the run stops with "
+                                  "no model; once training, the run ends after the epoch in "
+                                  "which it runs out.")
     folder = st.text_input("Train on a folder of class folders instead (optional)",
                            placeholder="/path/to/photos  (holding <class>/*.jpg)",
                            key="models_folder", help="Classes named like the catalog's "

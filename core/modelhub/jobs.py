@@ -167,14 +167,14 @@ def stop_job(data_dir: Path, job_id: str) -> bool:
 
 class StatusReporter(Reporter):
     """Writes a run's progress into its status.json (images cached, epoch, step, loss,
-    validation, ETA)."""
+    validation, ETA); the time budget counts from its creation (the whole run's)."""
 
     def __init__(self, data_dir: Path, job_id: str, epochs: int, budget_minutes: float):
         self.data_dir, self.job_id, self.epochs = data_dir, job_id, epochs
         self.budget = budget_minutes * 60
         self.history: list[dict] = []
         self.stop = False
-        self.t0 = time.monotonic()  # the stage's start
+        self.started = self.t0 = time.monotonic()  # the run's start, the stage's start
         self._last = 0.0
         signal.signal(signal.SIGTERM, self._on_term)
 
@@ -189,8 +189,11 @@ class StatusReporter(Reporter):
         _update(self.data_dir, self.job_id, state=state, message=message, pid=os.getpid())
 
     def _eta(self, now: float, done: float) -> float | None:
-        """Seconds left of the stage at its pace so far."""
+        """Seconds left of the stage at its pace so far, or of the budget when less."""
         eta = (now - self.t0) * (1 - done) / done if done > 0 else None
+        if self.budget:
+            left = max(0.0, self.budget - (now - self.started))
+            eta = left if eta is None else min(eta, left)
         return round(eta, 1) if eta is not None else None
 
     def _due(self, now: float, last: bool) -> bool:
@@ -212,12 +215,11 @@ class StatusReporter(Reporter):
         if not self._due(now, step >= steps):
             return
         done = min(1.0, ((epoch - 1) + step / steps) / self.epochs)
-        elapsed = now - self.t0
+        eta = self._eta(now, done)
         if self.budget:
-            done = max(done, min(1.0, elapsed / self.budget))
+            done = max(done, min(1.0, (now - self.started) / self.budget))
         _update(self.data_dir, self.job_id, epoch=epoch, step=step, steps=steps,
-                progress=round(done, 4), eta_s=self._eta(now, done),
-                elapsed_s=round(elapsed, 1))
+                progress=round(done, 4), eta_s=eta, elapsed_s=round(now - self.t0, 1))
 
     def epoch(self, row: dict) -> None:
         self.history.append({k: v for k, v in row.items() if isinstance(v, int | float)})

@@ -1,6 +1,6 @@
 """Model hub on the embedded database: fine-tune a tiny encoder on a tiny catalog, list,
-compare, activate while searches run, stop (also while caching a split trunk's features),
-divergence, a killed trainer, an ended trainer reaped, bad input."""
+compare, activate while searches run, stop (also while caching a split trunk's features), the
+time budget, divergence, a killed trainer and its reaping, bad input."""
 
 from __future__ import annotations
 
@@ -83,6 +83,23 @@ def test_a_stop_while_caching_ends_the_run_there_and_writes_no_model(split, repo
                                  "model was written")  # the page: "Stopped. on request …"
     assert store.list_user_models(split.data_dir) == []
     assert not (tmp_path / "job" / "best.pt").exists()
+
+
+def test_the_time_budget_counts_the_caching(split, repo, tmp_path):
+    rec = Recorder()
+    result = tiny_run(split, repo, tmp_path, rec, max_minutes=1e-6)
+    assert rec.phases == ["loading", "caching"] and rec.counts == [(22, 60)]
+    assert result["model_id"] is None
+    assert result["stopped"] == ("stopped by the time budget (1e-06 min) while caching features"
+                                 " (22 of 60 images)")
+    assert result["message"].endswith("(22 of 60 images): no model was written")
+    assert store.list_user_models(split.data_dir) == []
+
+
+def test_training_has_what_is_left_of_the_budget_and_ends_after_an_epoch(hub, repo, tmp_path):
+    result = tiny_run(hub, repo, tmp_path, epochs=50, max_minutes=1e-6)
+    assert result["stopped"] == "time budget of 1e-06 min reached"  # the user's budget
+    assert 1 <= len(result["epochs"]) < 50 and result["model_id"] == "studio_encoder-ft1"
 
 
 def test_fine_tune_writes_a_versioned_model_with_manifest(hub, repo, tmp_path):

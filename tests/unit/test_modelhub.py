@@ -124,6 +124,10 @@ def test_caching_progress_is_written_with_an_eta_and_shown(tmp_path, monkeypatch
     frac, line = view.progress_of(status)
     assert frac == pytest.approx(1 / 3, abs=1e-3)
     assert line == "Caching the frozen trunk's features… 1,200/3,600 images · about 20 s left"
+    # with a time budget that ends sooner, the ETA is what is left of it (the run ends there)
+    reporter.budget, reporter.started, reporter._last = 15.0, reporter.t0, 0.0
+    reporter.cached(1300, 3600)
+    assert store.read_json(status_path(tmp_path, "j1"))["eta_s"] == pytest.approx(5, abs=0.5)
 
 
 def test_comparison_rows_side_by_side():
