@@ -48,8 +48,8 @@ def _register_training(models) -> None:
                    help=f"{limits('image_size')} px (default: the encoder's own)")
     q.add_argument("--device", default=None, help="default: the DEVICE setting")
     q.add_argument("--max-minutes", type=float, default=d.max_minutes,
-                   help=f"time budget, {limits('max_minutes')} (default {d.max_minutes:g} = "
-                        "none)")
+                   help=f"time budget of the whole run, caching the trunk's features included, "
+                        f"{limits('max_minutes')} (default {d.max_minutes:g} = none)")
     q.add_argument("--folder", default=None, metavar="DIR",
                    help="train on a folder of class folders (DIR/<class>/*.jpg, or with "
                         "train/val/test above them) instead of the catalog")

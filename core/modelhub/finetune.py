@@ -1,10 +1,13 @@
 """Fine-tune the active studio encoder on the catalog: the encoder's training
 (core.models.train.fit_encoder, in the shared loop of core.training) on catalog photos,
-reporting each step and stopping on request or on divergence."""
+reporting the caching of a split trunk's features and each step, and stopping on request, on
+the time budget (the whole run's, caching included) or on divergence."""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from core.modelhub.data import (
     tensor_set,
 )
 from core.modelhub.params import DataError, FineTuneParams
+from core.training import StopTraining
 
 log = logging.getLogger(__name__)
 STUDIO_FAMILIES = ("studio_lite", "studio_encoder")
@@ -33,6 +37,7 @@ class Reporter:
     """Progress sink of a run (the job runner writes it to status.json); no-op here."""
 
     def phase(self, state: str, message: str = "") -> None: ...
+    def cached(self, done: int, total: int) -> None: ...
     def step(self, epoch: int, step: int, steps: int) -> None: ...
     def epoch(self, row: dict) -> None: ...
     def stop_requested(self) -> bool:
@@ -96,9 +101,28 @@ class Prepared:
     holdout: list[str] = field(default_factory=list)
 
 
-def prepare(settings, repo, params: FineTuneParams, reporter: Reporter) -> Prepared:
+def caching_progress(reporter: Reporter, params: FineTuneParams, deadline: float | None
+                     ) -> Callable[[int, int], None]:
+    """The caching's ``progress(done, total)``: reports it, and raises StopTraining when a
+    stop is requested or the time budget (ending at ``deadline``, monotonic) runs out."""
+
+    def progress(done: int, total: int) -> None:
+        reporter.cached(done, total)
+        where = f"while caching features ({done:,} of {total:,} images)"
+        if reporter.stop_requested():
+            raise StopTraining("requested", f"on request {where}")
+        if deadline is not None and time.monotonic() >= deadline:
+            raise StopTraining("time", f"by the time budget ({params.max_minutes:g} min) "
+                                       f"{where}")
+
+    return progress
+
+
+def prepare(settings, repo, params: FineTuneParams, reporter: Reporter,
+            deadline: float | None = None) -> Prepared:
     """Check the inputs, load the base encoder and the catalog data (cached frozen-part
-    features of several views when the base has a split pretrained trunk)."""
+    features of several views when the base has a split pretrained trunk; a stop request or
+    the time budget ending at ``deadline`` raises StopTraining during the caching)."""
     from core.models.recipes import cached_sets
 
     params.check()
@@ -117,7 +141,8 @@ def prepare(settings, repo, params: FineTuneParams, reporter: Reporter) -> Prepa
     val = {"demo": augmented_pairs(tensor_set(hold_rows, size), seed=params.seed)}
     if tail:
         reporter.phase("caching", "computing the frozen trunk's features of the photos")
-    train, val = cached_sets(model, train, val, cfg, warm=True)
+    train, val = cached_sets(model, train, val, cfg, warm=True,
+                             progress=caching_progress(reporter, params, deadline))
     labelled = sum(1 for r in train_rows if r.labelled)
     data = {"source": params.folder or "catalog",
             "items": len(train_rows) + len(hold_rows), "train_items": len(train_rows),
@@ -134,7 +159,9 @@ def prepare(settings, repo, params: FineTuneParams, reporter: Reporter) -> Prepa
 def fine_tune(settings, repo, params: FineTuneParams, work_dir: Path,
               reporter: Reporter | None = None) -> dict:
     """Run a fine-tune; returns a summary with ``model_id`` (None when nothing was kept).
-    Stopped runs keep their best epoch; diverged runs raise Diverged and keep nothing."""
+    Stopped runs keep their best epoch (none when stopped while caching); diverged runs
+    raise Diverged and keep nothing. The time budget counts the whole run: what is left of
+    it after loading and caching is the training's."""
     from core.models.recipes import validation_metrics
     from core.models.studio import preprocess_of, save_checkpoint
     from core.models.train import Batcher, fit_encoder
@@ -143,7 +170,14 @@ def fine_tune(settings, repo, params: FineTuneParams, work_dir: Path,
     store.attach(settings.data_dir)
     if params.threads:
         torch.set_num_threads(params.threads)
-    prep = prepare(settings, repo, params, reporter)
+    deadline = time.monotonic() + params.max_minutes * 60 if params.max_minutes else None
+    try:
+        prep = prepare(settings, repo, params, reporter, deadline)
+    except StopTraining as stop:
+        return {"model_id": None, "stopped": f"stopped {stop.message}", "epochs": [],
+                "message": f"{stop.message}: no model was written"}
+    if deadline is not None:  # the training's share of the budget (at least its first epoch)
+        prep.cfg.max_minutes = max(deadline - time.monotonic(), 1.0) / 60
     work_dir = Path(work_dir)
     best = work_dir / "best.pt"
     batcher = Batcher(None, prep.train["demo"], prep.cfg)
@@ -165,6 +199,8 @@ def fine_tune(settings, repo, params: FineTuneParams, work_dir: Path,
     if result.reason == "requested":
         stopped = (f"stopped on request after {len(result.history)} epoch(s): "
                    "best epoch kept")
+    elif result.reason == "time":  # the training had what was left of the budget
+        stopped = f"time budget of {params.max_minutes:g} min reached"
     if not best.is_file():
         return {"model_id": None, "stopped": stopped, "epochs": result.history,
                 "message": "no epoch finished: no model was written"}

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -64,7 +65,8 @@ def settings_env(settings) -> dict[str, str]:
 
 def start_job(settings, params: FineTuneParams) -> str:
     """Check the settings, then start ``python -m core models train-job ID`` detached (it
-    outlives the page and the browser); raises JobRunning when a run is going."""
+    outlives the page and the browser; a thread of this process waits for it so that it does
+    not linger as a zombie once it ends); raises JobRunning when a run is going."""
     params.check()
     check_device(params.device)
     if params.folder:
@@ -87,6 +89,7 @@ def start_job(settings, params: FineTuneParams) -> str:
             proc = subprocess.Popen([sys.executable, "-m", "core", "models", "train-job", job_id],
                                     stdout=out, stderr=subprocess.STDOUT, env=env,
                                     start_new_session=True, cwd=str(folder))
+        threading.Thread(target=proc.wait, name=f"reap train-job {job_id}", daemon=True).start()
         _update(settings.data_dir, job_id, pid=proc.pid)
     return job_id
 
@@ -149,7 +152,8 @@ def latest_job(data_dir: Path) -> str | None:
 
 
 def stop_job(data_dir: Path, job_id: str) -> bool:
-    """Ask a run to stop (SIGTERM; it ends after the current step and keeps its best epoch)."""
+    """Ask a run to stop (SIGTERM; it ends after the current step and keeps its best epoch, or
+    after the current batch of its caching, with no model)."""
     status = job_status(data_dir, job_id)
     if not status or status.get("state") not in LIVE:
         return False
@@ -162,14 +166,15 @@ def stop_job(data_dir: Path, job_id: str) -> bool:
 
 
 class StatusReporter(Reporter):
-    """Writes a run's progress into its status.json (epoch, step, loss, validation, ETA)."""
+    """Writes a run's progress into its status.json (images cached, epoch, step, loss,
+    validation, ETA); the time budget counts from its creation (the whole run's)."""
 
     def __init__(self, data_dir: Path, job_id: str, epochs: int, budget_minutes: float):
         self.data_dir, self.job_id, self.epochs = data_dir, job_id, epochs
         self.budget = budget_minutes * 60
         self.history: list[dict] = []
         self.stop = False
-        self.t0 = time.monotonic()
+        self.started = self.t0 = time.monotonic()  # the run's start, the stage's start
         self._last = 0.0
         signal.signal(signal.SIGTERM, self._on_term)
 
@@ -180,22 +185,41 @@ class StatusReporter(Reporter):
         return self.stop
 
     def phase(self, state: str, message: str = "") -> None:
-        self.t0 = time.monotonic() if state == "running" else self.t0
+        self.t0 = time.monotonic() if state in ("caching", "running") else self.t0
         _update(self.data_dir, self.job_id, state=state, message=message, pid=os.getpid())
+
+    def _eta(self, now: float, done: float) -> float | None:
+        """Seconds left of the stage at its pace so far, or of the budget when less."""
+        eta = (now - self.t0) * (1 - done) / done if done > 0 else None
+        if self.budget:
+            left = max(0.0, self.budget - (now - self.started))
+            eta = left if eta is None else min(eta, left)
+        return round(eta, 1) if eta is not None else None
+
+    def _due(self, now: float, last: bool) -> bool:
+        """Whether to write now (at most once a second, and the stage's last report)."""
+        if now - self._last < 1.0 and not last:
+            return False
+        self._last = now
+        return True
+
+    def cached(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if self._due(now, done >= total):
+            share = done / max(total, 1)
+            _update(self.data_dir, self.job_id, cached=done, cache_total=total,
+                    progress=round(share, 4), eta_s=self._eta(now, share))
 
     def step(self, epoch: int, step: int, steps: int) -> None:
         now = time.monotonic()
-        if now - self._last < 1.0 and step < steps:
+        if not self._due(now, step >= steps):
             return
-        self._last = now
         done = min(1.0, ((epoch - 1) + step / steps) / self.epochs)
-        elapsed = now - self.t0
+        eta = self._eta(now, done)
         if self.budget:
-            done = max(done, min(1.0, elapsed / self.budget))
-        eta = elapsed * (1 - done) / done if done > 0 else None
+            done = max(done, min(1.0, (now - self.started) / self.budget))
         _update(self.data_dir, self.job_id, epoch=epoch, step=step, steps=steps,
-                progress=round(done, 4), eta_s=round(eta, 1) if eta is not None else None,
-                elapsed_s=round(elapsed, 1))
+                progress=round(done, 4), eta_s=eta, elapsed_s=round(now - self.t0, 1))
 
     def epoch(self, row: dict) -> None:
         self.history.append({k: v for k, v in row.items() if isinstance(v, int | float)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,11 +191,12 @@ def train_encoder(kind: str, spec: DataSpec, cfg: EncoderTrainConfig, out_dir: P
             "stopped": result.stopped or "epochs done"}
 
 
-def cached_sets(model, train: dict, val: dict, cfg: EncoderTrainConfig, *, warm: bool
-                ) -> tuple[dict, dict]:
+def cached_sets(model, train: dict, val: dict, cfg: EncoderTrainConfig, *, warm: bool,
+                progress: Callable[[int, int], None] | None = None) -> tuple[dict, dict]:
     """The training and validation sets as the run consumes them: images, cached trunk
     features (heads_only, a trained trunk) or a split trunk's cached frozen-part features of
-    several views (tail_only)."""
+    several views (tail_only). ``progress(done, total)`` follows a split trunk's caching
+    after every batch, in images of both sets; it may raise to end the run there."""
     if cfg.heads_only:
         if not warm:
             raise ValueError("--heads-only needs --init CHECKPOINT (a trained trunk)")
@@ -203,9 +205,19 @@ def cached_sets(model, train: dict, val: dict, cfg: EncoderTrainConfig, *, warm:
         if not getattr(model.trunk, "cut", 0):
             raise ValueError("--tail-only needs a pretrained trunk split at a block (--cut N)")
         gen = torch.Generator().manual_seed(cfg.seed + 7)
-        train = {k: cut_feature_set(model, ts, cfg, gen, views=cfg.cache_views)
+        total = cfg.cache_views * sum(map(len, train.values())) + sum(map(len, val.values()))
+        done = 0
+
+        def cached(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress(done, total)
+
+        train = {k: cut_feature_set(model, ts, cfg, gen, views=cfg.cache_views, on_batch=cached)
                  for k, ts in train.items()}
-        val = {k: cut_feature_set(model, ts, cfg, gen, views=1) for k, ts in val.items()}
+        val = {k: cut_feature_set(model, ts, cfg, gen, views=1, on_batch=cached)
+               for k, ts in val.items()}
     return train, val
 
 
@@ -229,9 +241,11 @@ def feature_set(model, ts: TensorSet, device: str = "cpu", batch_size: int = 128
 
 @torch.inference_mode()
 def cut_feature_set(model, ts: TensorSet, cfg: EncoderTrainConfig, gen: torch.Generator, *,
-                    views: int, batch_size: int = 64) -> TensorSet:
+                    views: int, batch_size: int = 64,
+                    on_batch: Callable[[int], None] | None = None) -> TensorSet:
     """Replace images by a split trunk's frozen-part features (float16): the plain view, then
-    ``views - 1`` augmented views (random crop, mirror, light jitter) of every picture."""
+    ``views - 1`` augmented views (random crop, mirror, light jitter) of every picture.
+    ``on_batch(n)`` gets the number of images of each batch once it is cached."""
     from tqdm import tqdm
 
     from core.models.augment import augment, center_resize
@@ -250,6 +264,8 @@ def cut_feature_set(model, ts: TensorSet, cfg: EncoderTrainConfig, gen: torch.Ge
                 chunk, pre.size, gen, strength=cfg.aug_strength)
             feats.append(model.trunk.frozen(normalise_batch(x, pre).to(cfg.device)).half().cpu())
             bar.update(len(chunk))
+            if on_batch is not None:
+                on_batch(len(chunk))
         view_set = ts.subset(torch.arange(len(ts)))
         view_set.images = torch.cat(feats)
         parts.append(view_set)

@@ -1,5 +1,6 @@
 """Model hub on the embedded database: fine-tune a tiny encoder on a tiny catalog, list,
-compare, activate while searches run, stop, divergence, a killed trainer, bad input."""
+compare, activate while searches run, stop (also while caching a split trunk's features), the
+time budget, divergence, a killed trainer and its reaping, bad input."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from core.modelhub import jobs, store
 from core.modelhub.activate import activate, active_model, stale_dependents
 from core.modelhub.compare import compare
 from core.modelhub.data import DataError
-from core.modelhub.finetune import Diverged, FineTuneParams, fine_tune
+from core.modelhub.finetune import Diverged, FineTuneParams, Reporter, fine_tune
 from core.modelhub.listing import list_models
-from tests.modelhub_helpers import tiny_hub
+from tests.modelhub_helpers import split_hub, tiny_hub
 
 
 @pytest.fixture
@@ -28,10 +29,77 @@ def hub(settings, repo):
     return settings
 
 
-def tiny_run(settings, repo, tmp_path, **kw):
+@pytest.fixture
+def split(settings, repo):
+    """A tiny encoder on a split trunk in the studio_encoder slot, a 30-item catalog."""
+    split_hub(settings, repo, 30, 48)
+    store.attach(settings.data_dir)
+    return settings
+
+
+def tiny_run(settings, repo, tmp_path, reporter=None, **kw):
     params = FineTuneParams(**{"epochs": 1, "batch_size": 8, "lr": 1e-3, "device": "cpu",
                                "threads": 1, **kw})
-    return fine_tune(settings, repo, params, tmp_path / "job")
+    return fine_tune(settings, repo, params, tmp_path / "job", reporter)
+
+
+class Recorder(Reporter):
+    """The run's phases and caching counts; asks to stop once ``stop_at`` images are cached."""
+
+    def __init__(self, stop_at: int | None = None):
+        self.stop_at, self.phases, self.counts, self.steps = stop_at, [], [], 0
+
+    def phase(self, state: str, message: str = "") -> None:
+        self.phases.append(state)
+
+    def cached(self, done: int, total: int) -> None:
+        self.counts.append((done, total))
+
+    def step(self, epoch: int, step: int, steps: int) -> None:
+        self.steps += 1
+
+    def stop_requested(self) -> bool:
+        return self.stop_at is not None and bool(self.counts) and \
+            self.counts[-1][0] >= self.stop_at
+
+
+def test_caching_a_split_trunk_reports_its_progress_then_trains(split, repo, tmp_path):
+    rec = Recorder()
+    result = tiny_run(split, repo, tmp_path, rec)
+    # 22 training items x 2 views, then 8 held-out items as 16 validation rows
+    assert rec.phases == ["loading", "caching", "running"]
+    assert rec.counts == [(22, 60), (44, 60), (60, 60)] and rec.steps > 0
+    assert result["model_id"] == "studio_encoder-ft1"
+    assert store.user_manifest("studio_encoder-ft1")["settings"]["tail_only"] is True
+
+
+def test_a_stop_while_caching_ends_the_run_there_and_writes_no_model(split, repo, tmp_path):
+    rec = Recorder(stop_at=1)
+    result = tiny_run(split, repo, tmp_path, rec)
+    assert rec.phases == ["loading", "caching"] and rec.counts == [(22, 60)]  # no training
+    assert result["model_id"] is None
+    assert result["stopped"] == "stopped on request while caching features (22 of 60 images)"
+    assert result["message"] == ("on request while caching features (22 of 60 images): no "
+                                 "model was written")  # the page: "Stopped. on request …"
+    assert store.list_user_models(split.data_dir) == []
+    assert not (tmp_path / "job" / "best.pt").exists()
+
+
+def test_the_time_budget_counts_the_caching(split, repo, tmp_path):
+    rec = Recorder()
+    result = tiny_run(split, repo, tmp_path, rec, max_minutes=1e-6)
+    assert rec.phases == ["loading", "caching"] and rec.counts == [(22, 60)]
+    assert result["model_id"] is None
+    assert result["stopped"] == ("stopped by the time budget (1e-06 min) while caching features"
+                                 " (22 of 60 images)")
+    assert result["message"].endswith("(22 of 60 images): no model was written")
+    assert store.list_user_models(split.data_dir) == []
+
+
+def test_training_has_what_is_left_of_the_budget_and_ends_after_an_epoch(hub, repo, tmp_path):
+    result = tiny_run(hub, repo, tmp_path, epochs=50, max_minutes=1e-6)
+    assert result["stopped"] == "time budget of 1e-06 min reached"  # the user's budget
+    assert 1 <= len(result["epochs"]) < 50 and result["model_id"] == "studio_encoder-ft1"
 
 
 def test_fine_tune_writes_a_versioned_model_with_manifest(hub, repo, tmp_path):
@@ -215,6 +283,18 @@ def test_stop_keeps_the_best_epoch(hub, tmp_path):
     status = _wait(hub, job, lambda s: s["state"] not in jobs.LIVE, 60)
     assert status["state"] == "stopped" and status["model_id"] == "studio_encoder-ft1"
     assert "best epoch kept" in status["message"]
+
+
+@pytest.mark.slow
+def test_an_ended_trainer_process_is_reaped(settings):
+    job = jobs.start_job(settings, FineTuneParams(epochs=1, batch_size=8, device="cpu"))
+    status = _wait(settings, job, lambda s: s["state"] not in jobs.LIVE, 120)
+    assert status["state"] == "failed" and "no catalog item has an image" in status["message"]
+    proc = f"/proc/{status['pid']}"
+    deadline = time.monotonic() + 20
+    while os.path.exists(proc) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(proc)  # waited for by the starting process: no zombie left
 
 
 def _wait(settings, job, ready, timeout):

@@ -105,6 +105,31 @@ def test_progress_line_eta_and_curves():
     assert list(fig.data[0].y) == [2.0, 1.5]
 
 
+def test_caching_progress_is_written_with_an_eta_and_shown(tmp_path, monkeypatch):
+    import signal
+    import time
+
+    from core.modelhub.jobs import StatusReporter, status_path
+
+    monkeypatch.setattr(signal, "signal", lambda *_: None)  # the trainer's handler, not ours
+    status_path(tmp_path, "j1").parent.mkdir(parents=True)
+    reporter = StatusReporter(tmp_path, "j1", epochs=1, budget_minutes=0)
+    reporter.phase("caching", "computing the frozen trunk's features of the photos")
+    reporter.t0 = time.monotonic() - 10  # 10 s into the caching
+    reporter.cached(1200, 3600)
+    status = store.read_json(status_path(tmp_path, "j1"))
+    assert (status["cached"], status["cache_total"]) == (1200, 3600)
+    assert status["progress"] == pytest.approx(1 / 3, abs=1e-3)
+    assert status["eta_s"] == pytest.approx(20, abs=0.5)
+    frac, line = view.progress_of(status)
+    assert frac == pytest.approx(1 / 3, abs=1e-3)
+    assert line == "Caching the frozen trunk's features… 1,200/3,600 images · about 20 s left"
+    # with a time budget that ends sooner, the ETA is what is left of it (the run ends there)
+    reporter.budget, reporter.started, reporter._last = 15.0, reporter.t0, 0.0
+    reporter.cached(1300, 3600)
+    assert store.read_json(status_path(tmp_path, "j1"))["eta_s"] == pytest.approx(5, abs=0.5)
+
+
 def test_comparison_rows_side_by_side():
     result = {"models": ["a", "b"], "figures": {
         "a": {"p10_category": 0.5, "p10_colour": 0.4, "r1_item": 0.7, "top1_category": None},

@@ -500,6 +500,30 @@ def test_tail_only_fine_tuning_of_a_lite_trunk_keeps_the_frozen_blocks(tmp_path)
     assert 0.0 <= summary["best"]["val_photo_top1"] <= 1.0
 
 
+def test_caching_a_split_trunk_reports_each_batch_and_a_raise_ends_it(tmp_path):
+    from core.models.recipes import cached_sets
+    from core.training import StopTraining
+
+    _write_class_folders(tmp_path / "photos", n=40)
+    ts = photo_set(tmp_path / "photos", 32)
+    model = new_encoder(trunk="efficientnet_lite0", cut=2)
+    model.image_size = 32
+    cfg = EncoderTrainConfig(tail_only=True, cache_views=2)
+    sets = ({"train": ts}, {"val": ts.subset(range(10))})
+    seen = []
+    train, val = cached_sets(model, *sets, cfg, warm=True,
+                             progress=lambda done, total: seen.append((done, total)))
+    # batches of 64: the 80 photos' plain view, their augmented view, then 10 validation ones
+    assert seen == [(64, 170), (80, 170), (144, 170), (160, 170), (170, 170)]
+    assert len(train["train"]) == 160 and len(val["val"]) == 10
+
+    def stop(done: int, total: int) -> None:
+        raise StopTraining("requested", f"stopped at {done} of {total}")
+
+    with pytest.raises(StopTraining, match="stopped at 64 of 170"):
+        cached_sets(model, *sets, cfg, warm=True, progress=stop)
+
+
 def test_tail_only_needs_a_split_trunk(tmp_path):
     from core.models.recipes import DataSpec, train_encoder
 
