@@ -29,7 +29,13 @@ if st.session_state.get("models_offer") in user_models:  # a run just wrote this
     st.session_state["models_cmp_new"] = st.session_state["models_target"] = offered
 
 st.caption(f"Active image encoder: **{active}** (search, tagging and the map use its vectors).")
-st.dataframe(view.models_table(rows), hide_index=True, width="stretch")
+missing = sum(not r["available"] for r in rows)
+with_missing = missing and st.toggle(
+    f"Show the {missing} encoders whose weights are not installed", key="models_with_missing",
+    help="Known architectures without weights on this machine; weights/README.md says which "
+         "file to put where.")
+st.dataframe(view.models_table(rows, with_missing=bool(with_missing)), hide_index=True,
+             width="stretch")
 with st.expander("Model details"):
     shown = st.selectbox("Model", [r["id"] for r in rows], key="models_show")
     st.json(show_model(cfg, shown, repo)["manifest"], expanded=False)

@@ -19,16 +19,23 @@ HOVER = ("<b>%{customdata[1]}</b><br>%{customdata[2]} · %{customdata[3]} · %{c
 CUSTOM_COLUMNS = ("name", *SUMMARY_ATTRS, "cluster")
 
 
+SVG_MAX_POINTS = 5000  # up to this many points an SVG scatter, beyond it WebGL
+
+
 def scatter_figure(emap: ExploreMap, color_by: str = "cluster",
                    placement: Placement | None = None, height: int = 640) -> go.Figure:
-    """WebGL scatter, one trace per colour group; customdata[0] is the table row."""
+    """A scatter, one trace per colour group; customdata[0] is the table row. Up to
+    ``SVG_MAX_POINTS`` points it is SVG, where a click selects a point while the lasso is the
+    drag tool (a WebGL scatter sends no click in lasso or box mode); beyond, WebGL keeps a
+    large map fluid and points are selected with the box or the lasso."""
+    trace = go.Scatter if emap.n <= SVG_MAX_POINTS else go.Scattergl
     table = emap.table
     custom = np.column_stack([np.arange(len(table)).astype(object),
                               *(table[c].astype(str).to_numpy(object) for c in CUSTOM_COLUMNS)])
     marker_size = 9 if emap.n < 500 else 6 if emap.n < 5000 else 4
     fig = go.Figure()
     for g in groups(table, color_by):
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(trace(
             x=table["x"].to_numpy()[g.rows], y=table["y"].to_numpy()[g.rows], mode="markers",
             name=g.label, customdata=custom[g.rows], hovertemplate=HOVER,
             marker={"size": marker_size, "color": g.colour, "opacity": 0.85,

@@ -15,10 +15,14 @@ HEADLINES = {"starting": "Starting the trainer…", "loading": "Loading the enco
              "diverged": "Diverged.", "lost": "The trainer process is gone."}
 
 
-def models_table(rows: list[dict]) -> list[dict]:
-    """Listing rows as table rows (the active encoder marked)."""
+def models_table(rows: list[dict], *, with_missing: bool = True) -> list[dict]:
+    """Listing rows as table rows: the active encoder first (marked), then those with vectors,
+    then the usable ones, then (``with_missing``) those whose weights are not installed."""
     out = []
-    for r in rows:
+    order = sorted(rows, key=lambda r: (not r["active"], not r["available"], not r["vectors"]))
+    for r in order:
+        if not (with_missing or r["available"]):
+            continue
         metrics = ", ".join(f"{k} {v}" for k, v in list(r["metrics"].items())[:4])
         out.append({"active": "✅" if r["active"] else "", "id": r["id"], "kind": r["kind"],
                     "source": r["source"], "vectors": r["vectors"],

@@ -25,6 +25,10 @@ def test_lists_models_with_the_active_encoder_and_vectors(page):
     assert int(active["vectors"].iloc[0]) == 30
     assert "Active image encoder: **studio_encoder**" in at.caption[0].value
     assert at.subheader[0].value == "Fine-tune studio_encoder on your catalog"
+    assert list(table["id"])[0] == "studio_encoder"  # the active one first
+    assert "missing" not in set(table["weights"])  # uninstalled encoders behind a toggle
+    at.toggle(key="models_with_missing").set_value(True).run()
+    assert "missing" in set(at.dataframe[0].value["weights"])
 
 
 def test_empty_catalog_says_so(app_test):

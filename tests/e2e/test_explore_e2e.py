@@ -1,5 +1,5 @@
-"""The Explore page in a real browser: box-select a point on the map, see its actions, and
-search with it (the Search page opens with it as the query)."""
+"""The Explore page in a real browser: click a point on the map, then box-select it, see its
+actions, and search with it (the Search page opens with it as the query)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ def test_select_on_the_map_and_search_with_it(app_url, demo_catalog, page):
     spot = page.evaluate(POINT)
     assert spot, "no point of the map stands alone inside the window"
     x, y = spot
+    # a click selects the point while the lasso is the drag tool (an SVG map)
+    page.mouse.click(x, y)
+    page.get_by_role("button", name="🔎 Search with this").wait_for()
+    wait_for_app(page)
     page.locator('[data-title="Box Select"]').first.click()
     page.mouse.move(x - 10, y - 10)
     page.mouse.down()

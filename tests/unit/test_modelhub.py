@@ -137,3 +137,17 @@ def test_comparison_rows_side_by_side():
     table = {r["figure"]: r for r in view.comparison_rows(result)}
     assert table["P@10 same category"]["change"] == 0.1
     assert table["classifier top-1"]["a"] == "—" and table["classifier top-1"]["b"] == 0.8
+
+
+def test_the_models_table_puts_the_active_and_usable_encoders_first():
+    from core.modelhub.view import models_table
+
+    def row(id_, active=False, available=True, vectors=0):
+        return {"id": id_, "active": active, "available": available, "vectors": vectors,
+                "kind": "image_encoder", "source": "registry", "created": None, "metrics": {}}
+
+    rows = [row("resnet50", available=False), row("lite0"), row("ft1", vectors=5),
+            row("studio_lite", active=True, vectors=30)]
+    assert [r["id"] for r in models_table(rows)] == ["studio_lite", "ft1", "lite0", "resnet50"]
+    assert [r["id"] for r in models_table(rows, with_missing=False)] == [
+        "studio_lite", "ft1", "lite0"]
