@@ -173,7 +173,8 @@ with side_col:
     if len(rows) == 1:
         show_item(rows[0])
     else:
-        st.caption("Click a point to see the item; drag a box or lasso to select many.")
+        st.caption("Click a point to see the item. Drag to zoom in, double-click to zoom out; "
+                   "*Box Select* or *Lasso Select* in the map's toolbar selects many.")
     d1, d2 = st.columns(2)
     stem = f"explore_{model}_{method}_k{emap.params.clusters}"
     d1.download_button("PNG", lambda: ex.render_png(emap, color_by, placement),

@@ -19,23 +19,18 @@ HOVER = ("<b>%{customdata[1]}</b><br>%{customdata[2]} · %{customdata[3]} · %{c
 CUSTOM_COLUMNS = ("name", *SUMMARY_ATTRS, "cluster")
 
 
-SVG_MAX_POINTS = 5000  # up to this many points an SVG scatter, beyond it WebGL
-
-
 def scatter_figure(emap: ExploreMap, color_by: str = "cluster",
                    placement: Placement | None = None, height: int = 640) -> go.Figure:
-    """A scatter, one trace per colour group; customdata[0] is the table row. Up to
-    ``SVG_MAX_POINTS`` points it is SVG, where a click selects a point while the lasso is the
-    drag tool (a WebGL scatter sends no click in lasso or box mode); beyond, WebGL keeps a
-    large map fluid and points are selected with the box or the lasso."""
-    trace = go.Scatter if emap.n <= SVG_MAX_POINTS else go.Scattergl
+    """WebGL scatter, one trace per colour group; customdata[0] is the table row. Dragging
+    zooms and a click selects a point (in lasso or box mode a click sends no selection, so
+    those are picked from the chart's toolbar to select many)."""
     table = emap.table
     custom = np.column_stack([np.arange(len(table)).astype(object),
                               *(table[c].astype(str).to_numpy(object) for c in CUSTOM_COLUMNS)])
     marker_size = 9 if emap.n < 500 else 6 if emap.n < 5000 else 4
     fig = go.Figure()
     for g in groups(table, color_by):
-        fig.add_trace(trace(
+        fig.add_trace(go.Scattergl(
             x=table["x"].to_numpy()[g.rows], y=table["y"].to_numpy()[g.rows], mode="markers",
             name=g.label, customdata=custom[g.rows], hovertemplate=HOVER,
             marker={"size": marker_size, "color": g.colour, "opacity": 0.85,
@@ -50,7 +45,7 @@ def scatter_figure(emap: ExploreMap, color_by: str = "cluster",
                     "line": {"width": 1.5, "color": "white"}},
         ))
     fig.update_layout(
-        title={"text": title(emap), "font": {"size": 14}}, height=height, dragmode="lasso",
+        title={"text": title(emap), "font": {"size": 14}}, height=height, dragmode="zoom",
         margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"itemsizing": "constant"},
         xaxis={"showticklabels": False, "title": None, "zeroline": False},
         yaxis={"showticklabels": False, "title": None, "zeroline": False},

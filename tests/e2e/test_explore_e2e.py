@@ -33,7 +33,7 @@ def test_select_on_the_map_and_search_with_it(app_url, demo_catalog, page):
     spot = page.evaluate(POINT)
     assert spot, "no point of the map stands alone inside the window"
     x, y = spot
-    # a click selects the point while the lasso is the drag tool (an SVG map)
+    # a click selects the point (the map's drag tool is zoom)
     page.mouse.click(x, y)
     page.get_by_role("button", name="🔎 Search with this").wait_for()
     wait_for_app(page)

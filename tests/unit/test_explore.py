@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import sys
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -32,7 +31,6 @@ from core.explore import (
     summary_frame,
 )
 from core.explore.bench import synthetic_vectors
-from core.explore.figure import SVG_MAX_POINTS
 from core.explore.progress import thread_stdout
 from core.explore.projection import nearest, place_by_neighbours, place_linear, reduce
 
@@ -166,9 +164,8 @@ def test_groups_colour_by_garment_colour_with_fallback():
 def test_figure_traces_carry_rows_for_selection():
     emap = _toy_map()
     fig = scatter_figure(emap, "category", Placement(0.1, 0.2, 1, [0, 1], [0.9, 0.8]))
-    assert [t.type for t in fig.data] == ["scatter"] * 4  # SVG: a click selects a point
-    big = replace(emap, table=pd.concat([emap.table] * (SVG_MAX_POINTS // emap.n + 1)))
-    assert {t.type for t in scatter_figure(big, "category").data} == {"scattergl"}
+    assert [t.type for t in fig.data] == ["scattergl"] * 3 + ["scatter"]
+    assert fig.layout.dragmode == "zoom"  # a click selects a point only outside lasso / box
     rows = sorted(int(r[0]) for t in fig.data[:3] for r in t.customdata)
     assert rows == list(range(emap.n))
     points = [{"customdata": list(fig.data[1].customdata[0])},
