@@ -53,7 +53,8 @@ model = c1.selectbox("Model", models, index=models.index(default_model), key="ex
 method = c2.radio("Projection", ex.METHODS, horizontal=True, key="explore_method",
                   format_func={"tsne": "t-SNE", "pca": "PCA"}.get)
 k = c3.number_input("Clusters (k)", *ex.MapParams.CLUSTERS, key="explore_k")
-suggest = c4.button("Suggest k", key="explore_suggest", help="best silhouette score, k = 2…20")
+suggest = c4.button("Suggest k", key="explore_suggest",
+                    help="The k (2 to 20) whose clusters stand apart best (silhouette score).")
 color_by = c5.selectbox("Colour by", ex.COLOR_BY, key="explore_color_by")
 with st.expander("t-SNE settings"):
     t1, t2, t3, t4 = st.columns(4)
@@ -89,7 +90,10 @@ except ex.ExploreError as exc:
 bar.empty()
 quality = f" · silhouette {emap.silhouette:.2f}" if emap.silhouette is not None else ""
 origin = "stored result" if emap.cached else f"computed in {emap.seconds:.1f}s"
-st.caption(f"{emap.n:,} items · model `{model}` · {origin}{quality}")
+st.caption(f"{emap.n:,} items · model `{model}` · {origin}{quality}",
+           help="Silhouette (−1 to 1): how well the k-means clusters stand apart; below about "
+                "0.25 they overlap, the catalog being a continuum of looks rather than distinct "
+                "groups." if quality else None)
 if note := ex.sample_note(emap):
     st.info(note)
 
