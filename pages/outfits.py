@@ -113,7 +113,8 @@ def score_panel(pieces, result) -> None:
                 look.remove(drop[0])
                 rerun()
         if result.missing:
-            st.info(looks.missing_text(result.missing))
+            st.info(looks.missing_text(result.missing, sum(
+                e["kind"] == "photo" and not e.get("category") for e in look.entries)))
     if result.score is not None:
         right.plotly_chart(pair_figure(result.labels, result.pairs), width="stretch",
                            key="outfits_pairs")

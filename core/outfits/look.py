@@ -338,9 +338,16 @@ def removal_text(labels: list[str], i: int, score: float) -> str:
     return f"Without **{numbered(labels)[i]}** the look scores **{percent(score)}**."
 
 
-def missing_text(missing: list[str]) -> str:
-    return ("A complete look still needs: **" + "**, **".join(missing)
+def missing_text(missing: list[str], unnamed_photos: int = 0) -> str:
+    """What a complete look still needs; ``unnamed_photos``: photos whose category the model
+    was not sure of (one of them may be the missing piece)."""
+    text = ("A complete look still needs: **" + "**, **".join(missing)
             + "**. See *Complete the look* below.")
+    if unnamed_photos:
+        text += (" Your photo may be that piece: say what it shows under it."
+                 if unnamed_photos == 1 else
+                 " Your photos may be those pieces: say what each shows under it.")
+    return text
 
 
 def model_caption(stylist) -> str:

@@ -279,3 +279,12 @@ def test_the_piece_that_sinks_a_look_is_offered_for_removal():
     assert best_removal(stylist, pieces[:2], 0.05) is None  # two pieces: nothing to keep
     two_bad = _pieces("navy tee", "clash jumpsuit", "clash hoodie")
     assert best_removal(stylist, two_bad, 0.05) is None  # no single removal helps
+
+
+def test_a_photo_the_model_could_not_name_may_be_the_missing_piece():
+    from core.outfits.look import missing_text
+
+    assert missing_text(["shoes"]).endswith("See *Complete the look* below.")
+    assert "Your photo may be that piece: say what it shows under it." in missing_text(
+        ["top"], 1)
+    assert "Your photos may be those pieces" in missing_text(["top", "shoes"], 2)
