@@ -247,8 +247,10 @@ def _normalised(scores: dict[str, float]) -> dict[str, float]:
 
 def ensemble(lists: dict[str, Sequence[tuple[Item, float]]],
              weights: dict[str, float] | None = None, *, k: int = 10,
-             exclude: Iterable[str] = ()) -> list[Recommendation]:
-    """Weighted combination of ranked lists {source: [(item, score)]} (scores min-max scaled)."""
+             exclude: Iterable[str] = (), boosts: Iterable[str] = ()) -> list[Recommendation]:
+    """Weighted combination of ranked lists {source: [(item, score)]} (scores min-max scaled).
+    ``boosts``: sources that only add to items another list found (a season's popular pieces
+    raise the in-season ones among an item's look-alikes, never bring in unrelated ones)."""
     weights = dict(weights or DEFAULT_ENSEMBLE_WEIGHTS)
     unknown = set(lists) - set(weights)
     if unknown:
@@ -262,8 +264,11 @@ def ensemble(lists: dict[str, Sequence[tuple[Item, float]]],
             if it.sku in norm:
                 items.setdefault(it.sku, it)
                 parts.setdefault(it.sku, {})[source] = round(weights[source] * norm[it.sku], 4)
+    boosts = set(boosts)
     recs = []
     for sku, contrib in parts.items():
+        if not set(contrib) - boosts:
+            continue
         total = sum(contrib.values())
         reason = " + ".join(f"{src} {v:.2f}" for src, v in sorted(contrib.items(),
                                                                    key=lambda kv: -kv[1]))
@@ -275,7 +280,8 @@ def ensemble(lists: dict[str, Sequence[tuple[Item, float]]],
 def ensemble_for_item(repo, base: Item, similar: Sequence[tuple[Item, float]], *,
                       weights: dict[str, float] | None = None, k: int = 10,
                       filters: dict[str, Any] | None = None) -> list[Recommendation]:
-    """Ensemble picks for a base item: its visual neighbours, attribute and season lists."""
+    """Ensemble picks for a base item: its visual neighbours and attribute matches, the
+    season's popular pieces raising those in season."""
     attrs = {key: _attr(base, key) for key in ("color", "pattern", "season")}
     by_attr = recommend_by_attributes(repo, category=base.category, **attrs, k=POOL,
                                       exclude=[base.sku], filters=filters)
@@ -285,4 +291,4 @@ def ensemble_for_item(repo, base: Item, similar: Sequence[tuple[Item, float]], *
     lists = {"similarity": list(similar),
              "attributes": [(r.item, r.score) for r in by_attr],
              "seasonal": [(r.item, r.score) for r in seasonal]}
-    return ensemble(lists, weights, k=k, exclude=[base.sku])
+    return ensemble(lists, weights, k=k, exclude=[base.sku], boosts=("seasonal",))

@@ -127,3 +127,24 @@ def test_ensemble_for_item(repo, catalog):
     assert recs and all(r.item.sku != "A1" for r in recs)
     assert recs[0].item.sku == "A2"  # visually closest, same category, colour and season
     assert set(recs[0].sources) == {"similarity", "attributes", "seasonal"}
+
+
+def test_a_boost_list_never_brings_in_items_alone(catalog):
+    a, b, c = catalog["A1"], catalog["A2"], catalog["A3"]
+    lists = {"similarity": [(a, 0.9), (b, 0.5)], "attributes": [], "seasonal": [(b, 1.0),
+                                                                                 (c, 1.0)]}
+    recs = ensemble(lists, k=5, boosts=("seasonal",))
+    assert [r.item.sku for r in recs] == ["A1", "A2"]  # A3 was only in season
+    assert set(recs[1].sources) == {"similarity", "seasonal"}
+
+
+def test_ensemble_for_item_picks_only_look_alikes_and_attribute_matches(repo, catalog):
+    base = catalog["A1"]
+    similar = [(catalog["A2"], 0.95)]
+    recs = ensemble_for_item(repo, base, similar, k=10)
+    found = {it.sku for it, _ in similar} | {
+        r.item.sku for r in recommend_by_attributes(
+            repo, category=base.category, color=base.attrs.get("color"),
+            pattern=base.attrs.get("pattern"), season=base.attrs.get("season"), k=100,
+            exclude=[base.sku])}
+    assert recs and {r.item.sku for r in recs} <= found
