@@ -115,8 +115,8 @@ def _strip() -> None:
 def _run(text: str) -> None:
     try:
         session.run_turn(refiner, repo, text, k=k, keep_family=keep_family)
-    except FeedbackRejected as exc:
-        st.error(str(exc))
+    except FeedbackRejected as exc:  # empty or too long: no turn, say what to type
+        st.warning(str(exc))
         return
     except (NoVectors, MissingWeights, KeyError) as exc:
         st.error(f"**Could not refine.** {exc}")
@@ -159,9 +159,9 @@ with left:
                              max_chars=MAX_TEXT,
                              help=f"At most {MAX_TEXT} characters: one or two changes work best.")
         go = st.form_submit_button("Refine", type="primary", key="refine_go")
+    if go:  # a message (nothing typed, too long) shows under the box
+        _run(text)
     back = st.button("↩ Step back", key="refine_back", disabled=not session.turns)
-if go:
-    _run(text)
 if back:
     session.step_back()
     _save_and_rerun()

@@ -100,7 +100,7 @@ def test_the_request_dominates_and_the_page_says_what_it_understood(app_test, se
     assert len(at.session_state["refine"]["turns"][-1]["skus"]) == 8
 
 
-def test_nonsense_and_empty_feedback_get_a_message(app_test, seeded):
+def test_nonsense_feedback_gets_a_message(app_test, seeded):
     at = app_test("refine.py").run()
     at.toggle(key="refine_keep_family").set_value(False)
     [b for b in at.button if b.label == "Start from this"][0].click()
@@ -109,9 +109,22 @@ def test_nonsense_and_empty_feedback_get_a_message(app_test, seeded):
     assert not at.exception
     assert any("didn't understand a change" in i.value for i in at.info)
     assert len([b for b in at.button if b.label == "Use as reference"]) == 8
-    at = _refine(at, "")
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_refine_with_nothing_typed_asks_for_text_and_adds_no_turn(app_test, seeded, empty):
+    at = app_test("refine.py").run()
+    at = _start_from(at, sorted(_pickable(at))[0])
+    at = _refine(at, empty)  # before any turn
     assert not at.exception
-    assert any("No feedback typed" in i.value for i in at.info)
+    assert any("Type what to change first" in w.value for w in at.warning)
+    assert not at.session_state["refine"]["turns"]
+    at = _refine(at, "in red")
+    at = _refine(at, empty)  # after a turn: the history stays as it was
+    assert not at.exception
+    assert any("Type what to change first" in w.value for w in at.warning)
+    assert [t["text"] for t in at.session_state["refine"]["turns"]] == ["in red"]
+    assert "(no text)" not in _texts(at) and not any("(no text)" in e.label for e in at.expander)
 
 
 def test_starts_from_the_search_selection(app_test, seeded):
