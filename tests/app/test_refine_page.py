@@ -127,6 +127,16 @@ def test_refine_with_nothing_typed_asks_for_text_and_adds_no_turn(app_test, seed
     assert "(no text)" not in _texts(at) and not any("(no text)" in e.label for e in at.expander)
 
 
+def test_the_hint_in_the_box_is_short_enough_to_show_whole(app_test, seeded):
+    at = app_test("refine.py").run()
+    at = _start_from(at, sorted(_pickable(at))[0])
+    box = at.text_input(key="refine_text")
+    # the input column is about 110 px wide in a 1024 px window: some 20 characters
+    # (measured in Chromium; the browser test checks the rendered width)
+    assert box.placeholder and len(box.placeholder) <= 20, box.placeholder
+    assert "make it a dress" in box.help  # the fuller examples stay in the tooltip
+
+
 def test_starts_from_the_search_selection(app_test, seeded):
     at = app_test("refine.py")
     at.session_state["search_selected_sku"] = "T005"
