@@ -5,8 +5,8 @@ rest is the development part (vocabulary, rule weight). For each caption that na
 (pattern, sleeve length), the reference is a catalog item of the matching kind whose colour
 (pattern, sleeves) is another than the one asked for, and the gallery is every item of its
 garment family, as on the Refine page. Reported per attribute: the fraction of the top-10
-that has the requested value, for the model with the rule ranking, the model alone and the
-reference alone.
+that has the requested value, for the model with the rule ranking (the product: its query and
+its rules), the model alone and the reference alone.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from core.feedback.data import FeedbackData
-from core.feedback.evaluate import compose
+from core.feedback.evaluate import compose, resolve_for, rule_queries
 from core.feedback.fashioniq import CATEGORIES, read_caption_file
 from core.feedback.metrics import attribute_fraction, attribute_hits, hit_rate, top_rows
 from core.feedback.model import Combiner
-from core.feedback.parse import parse_feedback
-from core.feedback.rules import RULE_ATTRS, RULE_WEIGHT, Constraints, penalty_matrix, resolve
+from core.feedback.parse import ParsedFeedback, parse_feedback
+from core.feedback.rules import RULE_ATTRS, RULE_WEIGHT, Constraints, penalty_matrix
 
 HELD_OUT_MOD = 5  # one pair in five is held out
 PARTS = ("heldout", "development")
@@ -76,9 +76,13 @@ def pick_reference(data: FeedbackData, pool: np.ndarray, wanted: dict[str, froze
     return int(rng.choice(list(pool)))
 
 
+Query = tuple[str, int, Constraints, ParsedFeedback]
+
+
 def _queries(data: FeedbackData, captions: list[tuple[str, str]], rows: np.ndarray,
-             rng: random.Random) -> list[tuple[str, int, Constraints]]:
-    """(caption, reference row, resolved request) of the captions that ask for an attribute."""
+             rng: random.Random) -> list[Query]:
+    """(caption, reference row, resolved request, parse) of the captions that ask for an
+    attribute."""
     out = []
     pools: dict[str, np.ndarray] = {}
     for cat, cap in captions:
@@ -89,9 +93,9 @@ def _queries(data: FeedbackData, captions: list[tuple[str, str]], rows: np.ndarr
         if cat not in pools:
             pools[cat] = _reference_pool(data, rows, cat)
         ref = pick_reference(data, pools[cat], wanted, rng)
-        c = resolve(parsed, data.info[ref]["attrs"])
+        c = resolve_for(parsed, data.info[ref])
         if c:
-            out.append((cap, ref, c))
+            out.append((cap, ref, c, parsed))
     return out
 
 
@@ -149,6 +153,21 @@ def _avoided(data: FeedbackData, tops: dict[str, np.ndarray], cs: list[Constrain
     return entry
 
 
+def _tops_of(data: FeedbackData, encode: Callable[[list[str]], np.ndarray], model: Combiner,
+             queries: list[Query], weight: float
+             ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Reference rows, the combiner's queries and the top-10 rows of each method."""
+    refs = np.array([r for _, r, _, _ in queries], dtype=np.int64)
+    cs = [c for _, _, c, _ in queries]
+    q = compose("model", model, None, data.vectors[refs], encode([t for t, _, _, _ in queries]))
+    product = rule_queries(model, encode, data.vectors[refs], q,
+                           [p for _, _, _, p in queries], cs)
+    tops = {"model_rules": _tops(data, product, refs, cs, weight),
+            "model": _tops(data, q, refs, cs, None),
+            "reference_only": _tops(data, data.vectors[refs], refs, cs, None)}
+    return refs, q, tops
+
+
 def real_caption_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarray],
                       model: Combiner, folder: Path, *, seed: int = 0, limit: int | None = None,
                       part: str = "heldout", weight: float = RULE_WEIGHT) -> dict:
@@ -164,12 +183,8 @@ def real_caption_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarr
                  "rule_weight": weight, "methods": list(METHODS)}
     if not queries or len(data.skus) < 2:
         return out
-    refs = np.array([r for _, r, _ in queries], dtype=np.int64)
-    cs = [c for _, _, c in queries]
-    q = compose("model", model, None, data.vectors[refs], encode([t for t, _, _ in queries]))
-    tops = {"model_rules": _tops(data, q, refs, cs, weight), "model": _tops(data, q, refs, cs,
-                                                                            None),
-            "reference_only": _tops(data, data.vectors[refs], refs, cs, None)}
+    refs, _, tops = _tops_of(data, encode, model, queries, weight)
+    cs = [c for _, _, c, _ in queries]
     for attr in REAL_ATTRS:
         out[attr] = _fractions(data, tops, refs, cs, attr, named=True)
     out["color_shade"] = _fractions(data, tops, refs, cs, "color", named=False)

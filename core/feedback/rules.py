@@ -5,6 +5,10 @@ such as "darker" or "longer sleeves" become the reference colour's darker shades
 sleeve lengths). :func:`penalties` counts, per candidate, the requests it breaks; ranking by
 ``score - RULE_WEIGHT * penalty`` puts items that obey first and keeps the combiner's order
 inside each group. The weight was chosen on development captions (docs/RESULTS.md, Refine).
+
+Requests that don't apply to the garment ("longer sleeves" for a bag, a length for sneakers,
+a fit for a hat; :func:`core.taxonomy.applies`) are said so in the reading and left out of
+both the ranking and the model's text.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, ParsedFeedback
-from core.taxonomy import CATEGORIES, COLORS, PATTERNS, SLEEVES
+from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, MODEL_KINDS, ParsedFeedback, parse_feedback
+from core.taxonomy import CATEGORIES, COLORS, NA, PATTERNS, SLEEVES, applies
 
 RULE_ATTRS = ("color", "pattern", "sleeve")
 # A named category ("make it a dress") is a request like the others: items of other categories
@@ -28,7 +32,10 @@ MIN_LIGHTNESS_STEP = 8.0  # CIE L*: "darker" / "lighter" than the reference by a
 # 0.35 -> 0.79, sleeves 0.61 -> 0.92) while R@10 on generated test captions moved only
 # 0.997 -> 0.992, so the rule is strict.
 RULE_WEIGHT = 4.0
-LABELS = {"color": "colour", "pattern": "pattern", "sleeve": "sleeves", "category": "category"}
+# Attributes some garments lack (sleeves of a bag): requests for them are checked first.
+SCOPED_ATTRS = ("sleeve", "length", "fit")
+LABELS = {"color": "colour", "pattern": "pattern", "sleeve": "sleeves", "category": "category",
+          "length": "length", "fit": "fit"}
 DOMAINS = {"color": tuple(COLORS), "pattern": PATTERNS, "sleeve": SLEEVES,
            "category": tuple(CATEGORIES)}
 
@@ -44,6 +51,8 @@ class Constraints:
     labels: dict[str, str] = field(default_factory=dict)  # attr -> how the request reads
     notes: list[str] = field(default_factory=list)  # requests that could not be resolved
     category: str | None = None
+    not_applicable: dict[str, str] = field(default_factory=dict)  # attr -> "bags"
+    by_model: list[str] = field(default_factory=list)  # length / fit words the model applies
 
     def __bool__(self) -> bool:
         return bool(self.want or self.avoid)
@@ -57,6 +66,7 @@ class Constraints:
         avoided = [_join(v, a) for a in RANKED_ATTRS if (v := self.avoid.get(a))]
         if avoided:
             bits.append("not: " + ", ".join(avoided))
+        bits += [f"{b} (by the model)" for b in self.by_model]
         return "; ".join(bits + self.notes)
 
 
@@ -167,20 +177,50 @@ def _sleeve(p: ParsedFeedback, ref: str | None, c: Constraints) -> None:
         c.notes.append(f"no {direction} sleeves than {ref}")
 
 
-def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None]) -> Constraints:
-    """Wanted and avoided colour / pattern / sleeve values for a caption and a reference."""
+def _plural(name: str) -> str:
+    return name if name.endswith("s") and not name.endswith("ss") else \
+        name + ("es" if name.endswith(("ss", "sh", "ch")) else "s")
+
+
+def _not_applicable(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None],
+                    category: str | None, family: str | None) -> dict[str, str]:
+    """Attributes the text names that the garment lacks -> the garment ("bags"): neither the
+    reference (its category, else its family; an item outside the taxonomy lacks what its
+    attributes say "n/a") nor a category the text asks for can have them ("shorter sleeves
+    and a tighter skirt" of a dress reads "skirt" as a category, the sleeves still apply)."""
+    asked = parsed.requested("category") or frozenset()
+    out: dict[str, str] = {}
+    for attr in dict.fromkeys(m.attr for m in parsed.mentions if m.attr in SCOPED_ATTRS):
+        ok = applies(attr, category, family)
+        if ok is None:
+            ok = ref_attrs.get(attr) != NA
+        if ok or any(applies(attr, c) for c in asked):
+            continue
+        where = min(asked) if asked else category or family
+        out[attr] = _plural(where) if where else "this item"
+    return out
+
+
+def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
+            category: str | None = None, family: str | None = None) -> Constraints:
+    """Wanted and avoided colour / pattern / sleeve values for a caption and a reference (of
+    ``category`` / ``family`` when known: "longer sleeves" does not apply to a bag)."""
     c = Constraints()
+    c.not_applicable = _not_applicable(parsed, ref_attrs, category, family)
     _colour(parsed, ref_attrs.get("color"), c)
     named = parsed.values("pattern")  # a specific pattern outranks "printed" / "patterned"
     pattern = next((v for v in named if v != ANY_PATTERN), named[0] if named else None)
     if pattern:
         c.want["pattern"], c.explicit = pattern, c.explicit | {"pattern"}
-    _sleeve(parsed, ref_attrs.get("sleeve"), c)
+    if "sleeve" not in c.not_applicable:
+        _sleeve(parsed, ref_attrs.get("sleeve"), c)
     category = parsed.requested("category")
     if category:
         c.want["category"], c.explicit = category, c.explicit | {"category"}
         c.category = min(category)
     for attr in RANKED_ATTRS:
+        if attr in c.not_applicable:
+            continue
         avoid = parsed.negated(attr) - c.want.get(attr, frozenset())
         if attr == "pattern" and avoid >= ANY_PATTERN and "pattern" not in c.want:
             c.want["pattern"], avoid = frozenset({"solid"}), frozenset()  # "less busy"
@@ -188,7 +228,22 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None]) -> Cons
             c.want["sleeve"], avoid = frozenset({"sleeveless"}), frozenset()
         if avoid:
             c.avoid[attr] = avoid
+    c.by_model = [f"{LABELS[m.attr]} → {parsed.words(m)}" for m in parsed.mentions
+                  if m.kind in MODEL_KINDS and m.attr not in c.not_applicable]
+    c.notes += [f"{LABELS[a]}: doesn't apply to {where}"
+                for a, where in c.not_applicable.items()]
     return c
+
+
+def model_text(parsed: ParsedFeedback, c: Constraints) -> str | None:
+    """The words the combiner model reads: the text as typed, less what does not apply to the
+    garment ("in red with long sleeves" for a bag: "in red with"); None when nothing is left
+    ("longer sleeves" for a bag: the reference itself is the query)."""
+    drop = [m for m in parsed.mentions if m.attr in c.not_applicable]
+    if not drop:
+        return parsed.text
+    rest = parse_feedback(parsed.without(drop))
+    return rest.text if rest.mentions or rest.unread() else None
 
 
 def penalty(attrs: Mapping[str, str | None], c: Constraints) -> float:

@@ -260,3 +260,50 @@ def test_the_keep_type_hint_only_shows_when_it_is_on(app_test, seeded):
     at.toggle(key="refine_keep_family").set_value(True)
     at = _refine(at, "in white")
     assert "turn off “Keep the garment type”" in _texts(at)
+
+
+BAGS = [("mint", "striped"), ("red", "checked"), ("burgundy", "solid"), ("orange", "solid"),
+        ("grey", "solid"), ("white", "checked"), ("black", "solid"), ("mint", "solid"),
+        ("beige", "solid"), ("navy", "striped"), ("lavender", "solid"), ("brown", "checked")]
+
+
+def _bags(repo):
+    """The 12 items as bags (T000: a mint striped bag, the reference)."""
+    items = repo.find_items({})
+    for it, (color, pattern) in zip(sorted(items, key=lambda i: i.sku), BAGS, strict=True):
+        it.category = "bag"
+        it.attrs = {"color": color, "pattern": pattern, "sleeve": "n/a", "length": "n/a",
+                    "fit": "n/a"}
+    repo.replace_items(items)
+
+
+def _start_from_t000(app_test):
+    at = app_test("refine.py")
+    at.session_state["refine_handoff"] = "T000"  # the reference, whatever the sample shows
+    return at.run()
+
+
+def _by_closeness(repo, start: str, skus) -> list[str]:
+    """``skus`` ordered by cosine to the reference's vector."""
+    ids, vecs = repo.vectors("studio_encoder")
+    vecs = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+    row = dict(zip(ids, vecs, strict=True))
+    return sorted(skus, key=lambda s: -float(row[s] @ row[start]))
+
+
+@pytest.mark.parametrize("text, reading", [
+    ("longer sleeves", "sleeves: doesn't apply to bags"),
+    ("make it longer", "length: doesn't apply to bags"),
+])
+def test_a_request_a_bag_cannot_meet_is_said_so_and_keeps_the_bag(app_test, seeded, repo,
+                                                                 text, reading):
+    _bags(repo)
+    at = _start_from_t000(app_test)
+    at = _refine(at, text)
+    assert not at.exception
+    shown = _texts(at)
+    assert f"Understood: {reading}" in shown and "unknown" not in shown
+    assert not at.warning  # no "no item has sleeves long"
+    skus = at.session_state["refine"]["turns"][-1]["skus"]
+    others = [f"T{i:03d}" for i in range(1, 12)]
+    assert skus == _by_closeness(repo, "T000", others)[:8]  # the bags closest to the reference

@@ -1,4 +1,5 @@
-"""Refiner.compose: empty and nonsense feedback fall back to similarity with a message."""
+"""Refiner.compose: empty and nonsense feedback fall back to similarity with a message;
+requests that don't apply to the garment keep the reference as the query."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import torch
 
 from core.config import load_settings
 from core.feedback.model import Combiner, CombinerConfig, save_combiner
-from core.feedback.service import NO_TEXT, NOT_UNDERSTOOD, Refiner
+from core.feedback.service import NO_TEXT, NOT_UNDERSTOOD, Reference, Refiner
 from tests.unit.test_feedback_train import HashTower
 
 
@@ -111,3 +112,19 @@ def test_a_photo_gets_its_colour_for_comparatives():
     if attrs:  # the colour reader is optional
         assert attrs == {"color": "red"}
         assert resolve(parse_feedback("darker"), attrs).want["color"] == frozenset({"burgundy"})
+
+
+def _bag(vector) -> Reference:
+    return Reference(np.asarray(vector, dtype=np.float32), "bag", "B0",
+                     {"color": "mint", "pattern": "striped", "sleeve": "n/a"}, "bag")
+
+
+def test_a_request_that_does_not_apply_leaves_the_reference_as_the_query(refiner):
+    ref = 2 * np.eye(8, dtype=np.float32)[3]
+    c = refiner.compose(_bag(ref), "longer sleeves")
+    assert c.understood and c.message is None and not c.rules
+    assert c.reading == "sleeves: doesn't apply to bags"
+    assert np.allclose(c.query, ref / 2)  # the reference itself, unit length
+    c = refiner.compose(_bag(ref), "in red with long sleeves")
+    assert c.reading == "colour → red; sleeves: doesn't apply to bags"
+    assert not np.allclose(c.query, ref / 2)  # the model reads "in red with"
