@@ -50,7 +50,8 @@ GLUE = frozenset({"make", "it", "its", "is", "be", "to", "me", "my", "i", "id", 
                   "would", "should", "could", "please", "bit", "little", "lot", "slightly",
                   "something", "same", "but", "and", "or", "one", "go", "get", "give", "show",
                   "try", "need", "maybe", "just", "also", "now", "this", "that", "them", "color",
-                  "colour", "shade", "tone", "version", "kind", "similar", "change", "yes"})
+                  "colour", "colors", "shade", "tone", "version", "kind", "similar", "change",
+                  "yes"})
 
 
 @dataclass

@@ -6,6 +6,22 @@ sleeve lengths). :func:`penalties` counts, per candidate, the requests it breaks
 ``score - RULE_WEIGHT * penalty`` puts items that obey first and keeps the combiner's order
 inside each group. The weight was chosen on development captions (docs/RESULTS.md, Refine).
 
+What a negation means. "Not red" (also "no red", "less red", "anything but red"):
+
+* no item whose colour is red ranks before an item that is not, whatever its pattern (a red
+  check is a red item: its colour field is red);
+* a request that only says what to avoid keeps the reference's look: the combiner model reads
+  the text without the negations (it was trained on "is blue not red", so "not red" alone
+  pulls towards red), and the reference itself is the query when nothing else is left. A
+  mint bag with "is not red" gives mint and similar bags, none red, not orange and burgundy
+  ones (docs/RESULTS.md, Refine: "only negating");
+* when the text says nothing else, colours the vocabulary names as a shade of red ("dark
+  red" is burgundy; "navy blue" and "light blue" are blues) rank after the other colours
+  too, though before red itself, unless the reference has that colour (a shopper who says
+  "not green" of a mint bag does not count mint as green). Other words may name the shade
+  wanted ("wiine rather than red", misspelt), so then only red itself is avoided. Other
+  near colours (orange, pink) are never pushed down: they are other colours.
+
 Requests that don't apply to the garment ("longer sleeves" for a bag, a length for sneakers,
 a fit for a hat; :func:`core.taxonomy.applies`) are said so in the reading and left out of
 both the ranking and the model's text.
@@ -18,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.feedback import vocab
 from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, MODEL_KINDS, ParsedFeedback, parse_feedback
 from core.taxonomy import CATEGORIES, COLORS, NA, PATTERNS, SLEEVES, applies
 
@@ -34,6 +51,7 @@ MIN_LIGHTNESS_STEP = 8.0  # CIE L*: "darker" / "lighter" than the reference by a
 RULE_WEIGHT = 4.0
 # Attributes some garments lack (sleeves of a bag): requests for them are checked first.
 SCOPED_ATTRS = ("sleeve", "length", "fit")
+NEAR_PENALTY = 0.5  # a shade of an avoided colour: after the clean items, before the colour
 LABELS = {"color": "colour", "pattern": "pattern", "sleeve": "sleeves", "category": "category",
           "length": "length", "fit": "fit"}
 DOMAINS = {"color": tuple(COLORS), "pattern": PATTERNS, "sleeve": SLEEVES,
@@ -47,6 +65,9 @@ class Constraints:
     # values that half meet a request: "darker" prefers the hue's own darker shades, then any
     # colour of lower lightness than the reference
     near: dict[str, frozenset[str]] = field(default_factory=dict)
+    # values that half break a request: the named shades of an avoided colour ("not red":
+    # burgundy, "dark red")
+    avoid_near: dict[str, frozenset[str]] = field(default_factory=dict)
     explicit: frozenset[str] = frozenset()  # attributes named outright (not comparatives)
     labels: dict[str, str] = field(default_factory=dict)  # attr -> how the request reads
     notes: list[str] = field(default_factory=list)  # requests that could not be resolved
@@ -57,17 +78,29 @@ class Constraints:
     def __bool__(self) -> bool:
         return bool(self.want or self.avoid)
 
+    @property
+    def only_avoids(self) -> bool:
+        """The request only says what to avoid ("is not red")."""
+        return bool(self.avoid) and not self.want
+
     def reading(self) -> str:
         """ "colour → red; sleeves → short; not: striped" (empty when nothing was read)."""
         bits = [f"{LABELS[a]} → {self.labels.get(a) or _join(self.want[a], a)}"
                 for a in RULE_ATTRS if a in self.want]
         if self.category:
             bits.append(f"garment → {self.category}")
-        avoided = [_join(v, a) for a in RANKED_ATTRS if (v := self.avoid.get(a))]
+        avoided = [self._avoided(a, v) for a in RANKED_ATTRS if (v := self.avoid.get(a))]
         if avoided:
             bits.append("not: " + ", ".join(avoided))
         bits += [f"{b} (by the model)" for b in self.by_model]
         return "; ".join(bits + self.notes)
+
+    def _avoided(self, attr: str, values: frozenset[str]) -> str:
+        near = self.avoid_near.get(attr)
+        if not near:
+            return _join(values, attr)
+        them = "it" if len(values) == 1 else "them"
+        return f"{_join(values, attr)} or shades of {them} ({_join(near, attr)})"
 
 
 def _join(values: frozenset[str], attr: str) -> str:
@@ -201,6 +234,13 @@ def _not_applicable(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None],
     return out
 
 
+def named_shades(colour: str) -> frozenset[str]:
+    """Palette colours the vocabulary names as a shade of ``colour`` ("dark red": burgundy;
+    "navy blue", "light blue": navy and light blue are blues)."""
+    return frozenset(c for c, words in vocab.COLOR_WORDS.items()
+                     if c != colour and any(w.endswith(f" {colour}") for w in words))
+
+
 def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
             category: str | None = None, family: str | None = None) -> Constraints:
     """Wanted and avoided colour / pattern / sleeve values for a caption and a reference (of
@@ -228,6 +268,11 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
             c.want["sleeve"], avoid = frozenset({"sleeveless"}), frozenset()
         if avoid:
             c.avoid[attr] = avoid
+    if "color" in c.avoid and model_text(parsed, c) is None:  # "is not red", nothing else
+        near = frozenset().union(*(named_shades(v) for v in c.avoid["color"]))
+        near -= c.avoid["color"] | c.want.get("color", frozenset()) | {ref_attrs.get("color")}
+        if near:
+            c.avoid_near["color"] = near
     c.by_model = [f"{LABELS[m.attr]} → {parsed.words(m)}" for m in parsed.mentions
                   if m.kind in MODEL_KINDS and m.attr not in c.not_applicable]
     c.notes += [f"{LABELS[a]}: doesn't apply to {where}"
@@ -237,9 +282,12 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
 
 def model_text(parsed: ParsedFeedback, c: Constraints) -> str | None:
     """The words the combiner model reads: the text as typed, less what does not apply to the
-    garment ("in red with long sleeves" for a bag: "in red with"); None when nothing is left
-    ("longer sleeves" for a bag: the reference itself is the query)."""
+    garment and, when the text only says what to avoid, less its negations ("is not red,
+    more fitted": "is, more fitted"); None when nothing is left ("is not red": the reference
+    itself is the query, the rules keep red out)."""
     drop = [m for m in parsed.mentions if m.attr in c.not_applicable]
+    if c.only_avoids:
+        drop += [m for m in parsed.mentions if m.negated and m.attr in RANKED_ATTRS]
     if not drop:
         return parsed.text
     rest = parse_feedback(parsed.without(drop))
@@ -247,13 +295,16 @@ def model_text(parsed: ParsedFeedback, c: Constraints) -> str | None:
 
 
 def penalty(attrs: Mapping[str, str | None], c: Constraints) -> float:
-    """How many requests an item breaks (a wanted value missing, an avoided value present)."""
+    """How many requests an item breaks (a wanted value missing, an avoided value present;
+    a half for a value that half meets a request or is a shade of an avoided colour)."""
     n = 0.0
     for attr, values in c.want.items():
         value = attrs.get(attr)
         n += 0.0 if value in values else 0.5 if value in c.near.get(attr, ()) else 1.0
     for attr, values in c.avoid.items():
         n += attrs.get(attr) in values
+    for attr, values in c.avoid_near.items():
+        n += NEAR_PENALTY * (attrs.get(attr) in values)
     return n
 
 
@@ -269,6 +320,8 @@ def penalty_matrix(cs: Sequence[Constraints], rows: Sequence[Mapping[str, str | 
                 out[i] -= 0.5 * np.isin(vals[attr], list(c.near[attr]))
         for attr, values in c.avoid.items():
             out[i] += np.isin(vals[attr], list(values))
+        for attr, values in c.avoid_near.items():
+            out[i] += NEAR_PENALTY * np.isin(vals[attr], list(values))
     return out
 
 

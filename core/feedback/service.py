@@ -3,8 +3,8 @@
 Empty feedback, or text with no recognisable request, falls back to plain similarity with a
 message saying so, never an error. What the text asks is resolved against the reference first
 (:func:`core.feedback.rules.resolve`); the combiner model then reads the words that are its to
-apply (:func:`core.feedback.rules.model_text`: not "longer sleeves" for a bag) and the rules
-order its candidates.
+apply (:func:`core.feedback.rules.model_text`: not "not red" alone, not "longer sleeves" for
+a bag) and the rules order its candidates.
 """
 
 from __future__ import annotations
@@ -194,7 +194,8 @@ class Refiner:
             filters[attr] = sorted(values)
         for attr, values in rules.avoid.items():
             if attr not in filters:
-                filters[attr] = [v for v in DOMAINS[attr] if v not in values]
+                near = rules.avoid_near.get(attr, frozenset())
+                filters[attr] = [v for v in DOMAINS[attr] if v not in values | near]
         return repo.skus_matching(filters)
 
     def _candidates(self, repo, query: np.ndarray, k: int, subset, exclude, rules: Constraints,

@@ -307,3 +307,17 @@ def test_a_request_a_bag_cannot_meet_is_said_so_and_keeps_the_bag(app_test, seed
     skus = at.session_state["refine"]["turns"][-1]["skus"]
     others = [f"T{i:03d}" for i in range(1, 12)]
     assert skus == _by_closeness(repo, "T000", others)[:8]  # the bags closest to the reference
+
+
+def test_not_red_keeps_the_reference_look_without_red(app_test, seeded, repo):
+    _bags(repo)
+    at = _start_from_t000(app_test)  # the mint striped bag
+    at = _refine(at, "is not red")
+    assert not at.exception
+    shown = _texts(at).replace("\\", "")  # markdown escapes
+    assert "Understood: not: red or shades of it (burgundy)" in shown
+    skus = at.session_state["refine"]["turns"][-1]["skus"]
+    colours = [it.attrs["color"] for it in repo.get_items(skus)]
+    assert "red" not in colours and "burgundy" not in colours  # 9 other bags come first
+    clean = [f"T{i:03d}" for i, (c, _) in enumerate(BAGS) if i and c not in ("red", "burgundy")]
+    assert skus == _by_closeness(repo, "T000", clean)[:8]  # ranked by closeness to the mint bag

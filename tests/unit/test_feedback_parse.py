@@ -11,6 +11,7 @@ from core.feedback.parse import ANY_PATTERN, parse_feedback
 from core.feedback.rules import (
     Constraints,
     model_text,
+    named_shades,
     penalty,
     penalty_matrix,
     rank,
@@ -216,3 +217,47 @@ def test_length_and_fit_words_are_left_to_the_model_and_named():
     p = parse_feedback("a tighter fit, shorter length")
     assert [p.words(m) for m in p.mentions] == ["tighter fit", "shorter length"]
 
+
+# -- what "not red" means ----------------------------------------------------------------------
+def test_not_red_keeps_the_reference_and_pushes_red_and_dark_red_down():
+    p = parse_feedback("is not red")
+    c = resolve(p, BAG, category="bag")
+    assert c.avoid == {"color": frozenset({"red"})} and not c.want and c.only_avoids
+    assert c.avoid_near == {"color": frozenset({"burgundy"})}  # "dark red"
+    assert c.reading() == "not: red or shades of it (burgundy)"
+    assert model_text(p, c) is None  # the reference itself is the query
+    bags = [{"color": "mint", "pattern": "striped"}, {"color": "red", "pattern": "checked"},
+            {"color": "burgundy", "pattern": "solid"}, {"color": "orange", "pattern": "solid"},
+            {"color": "grey", "pattern": "solid"}]
+    assert [penalty(b, c) for b in bags] == [0, 1, 0.5, 0, 0]
+    assert penalty_matrix([c], bags)[0].tolist() == [0, 1, 0.5, 0, 0]
+    # the red check is last and burgundy after every clean bag, whatever the similarity
+    scores = np.array([0.1, 0.99, 0.98, 0.3, 0.2])
+    assert rank(scores, penalty_matrix([c], bags)[0]).tolist() == [3, 4, 0, 2, 1]
+
+
+def test_named_shades_of_a_colour():
+    assert named_shades("red") == {"burgundy"}
+    assert named_shades("blue") == {"navy", "light blue"}
+    assert named_shades("green") == {"dark green", "mint", "olive"}
+    assert not named_shades("orange") and not named_shades("grey")
+
+
+def test_the_reference_colour_is_never_a_shade_to_avoid():
+    c = resolve(parse_feedback("not green"), BAG, category="bag")  # a mint bag
+    assert c.avoid_near["color"] == {"dark green", "olive"}
+
+
+def test_negations_with_other_words_leave_those_words_to_the_model():
+    p = parse_feedback("has no red in it, more fitted")
+    c = resolve(p, {"color": "white"}, category="dress")
+    assert model_text(p, c) == "has in it, more fitted"
+    # other words may name the shade wanted (a misspelt "wine"): only red itself is avoided
+    p = parse_feedback("is wiine rather than red")
+    c = resolve(p, {"color": "red"}, category="dress")
+    assert c.avoid == {"color": frozenset({"red"})} and not c.avoid_near
+    assert model_text(p, c) == "is wiine rather"
+    # a request that also asks for something is read whole, as the model was trained
+    p = parse_feedback("is blue and not red")
+    c = resolve(p, {"color": "red"}, category="dress")
+    assert model_text(p, c) == "is blue and not red" and not c.avoid_near
