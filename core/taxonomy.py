@@ -225,6 +225,18 @@ def allowed_values(category: str, attr: str) -> tuple[str, ...]:
     raise KeyError(f"unknown attribute {attr!r}")
 
 
+def applies(attr: str, category: str | None = None, family: str | None = None) -> bool | None:
+    """Whether an attribute can describe a category (sleeves: not bags, shoes or trousers;
+    length: not bags, hats or flat shoes; fit: not shoes, bags or hats), or, for a family, any
+    of its categories; None when neither is in the taxonomy."""
+    if category in CATEGORIES:
+        return allowed_values(category, attr) != (NA,)
+    cats = [c for c, info in CATEGORIES.items() if info.family == family]
+    if cats:
+        return any(allowed_values(c, attr) != (NA,) for c in cats)
+    return None
+
+
 def plausibility_errors(category: str, attrs: dict) -> list[str]:
     """Reasons an attribute set is implausible for a category (empty when plausible)."""
     if category not in CATEGORIES:

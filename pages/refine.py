@@ -20,6 +20,7 @@ enter_through_app()
 
 REFINER = "core.feedback.service:refiner"
 EXAMPLES = "e.g. “in red”, “with long sleeves”, “darker and striped”, “make it a dress”"
+PLACEHOLDER = "e.g. longer sleeves"  # fits the narrow input column from 1024 px wide up
 STRIP = 6  # references shown in the strip: the start and the latest choices
 
 st.title("💬 Refine")
@@ -115,8 +116,8 @@ def _strip() -> None:
 def _run(text: str) -> None:
     try:
         session.run_turn(refiner, repo, text, k=k, keep_family=keep_family)
-    except FeedbackRejected as exc:
-        st.error(str(exc))
+    except FeedbackRejected as exc:  # empty or too long: no turn, say what to type
+        st.warning(str(exc))
         return
     except (NoVectors, MissingWeights, KeyError) as exc:
         st.error(f"**Could not refine.** {exc}")
@@ -155,13 +156,14 @@ _strip()
 left, right = st.columns([1, 3])
 with left:
     with st.form("refine_form", clear_on_submit=True, border=False):
-        text = st.text_input("What should change?", key="refine_text", placeholder=EXAMPLES,
-                             max_chars=MAX_TEXT,
-                             help=f"At most {MAX_TEXT} characters: one or two changes work best.")
+        text = st.text_input("What should change?", key="refine_text",
+                             placeholder=PLACEHOLDER, max_chars=MAX_TEXT,
+                             help=f"Say what to change, {EXAMPLES}. At most {MAX_TEXT} "
+                                  "characters: one or two changes work best.")
         go = st.form_submit_button("Refine", type="primary", key="refine_go")
+    if go:  # a message (nothing typed, too long) shows under the box
+        _run(text)
     back = st.button("↩ Step back", key="refine_back", disabled=not session.turns)
-if go:
-    _run(text)
 if back:
     session.step_back()
     _save_and_rerun()

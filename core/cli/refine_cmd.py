@@ -183,7 +183,9 @@ def cmd_eval(args) -> int:
 REAL_ROWS = (("color", "naming a colour"), ("pattern", "naming a pattern"),
              ("sleeve", "naming a sleeve length"), ("color_shade", "darker / lighter"),
              ("sleeve_relative", "longer / shorter sleeves"),
-             ("avoided", "negating a value (free of it)"))
+             ("avoided", "negating a value (free of it)"),
+             ("avoided_only", "only negating a value (free of it)"),
+             ("avoided_kept", "only negating, reference without it*"))
 
 
 def _print_real(real: dict | None) -> None:
@@ -200,6 +202,9 @@ def _print_real(real: dict | None) -> None:
             ceiling = f"{e['ceiling']:>7.3f}" if e.get("ceiling") is not None else f"{'':>7}"
             print(f"  {label:<38} {e['n']:>5}  {e['model_rules']:>11.3f}  {e['model']:>6.3f}  "
                   f"{e['reference_only']:>9.3f}  {ceiling}")
+    if (real.get("avoided_kept") or {}).get("n"):
+        print("  * the share of the top 10 keeping the reference's own value (\"is not red\" "
+              "of a mint bag: mint)")
 
 
 def _command() -> str:

@@ -3,7 +3,8 @@
 Held-out = pairs whose items are all in the evaluation split (never seen in training) with
 captions from the held-out templates. The gallery is that split's items; the reference itself
 is never counted as a result. Baselines: the reference image alone, the text alone (a linear
-text->image map trained with the same loss) and their untrained sum.
+text->image map trained with the same loss) and their untrained sum. "With the rule ranking"
+is the product's ranking: its query (:func:`rule_queries`) and the request rules.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from core.feedback.metrics import (
 )
 from core.feedback.model import Combiner, TextProjection
 from core.feedback.pairs import PairRecord
-from core.feedback.parse import parse_feedback
-from core.feedback.rules import RULE_WEIGHT, penalty_matrix, resolve
+from core.feedback.parse import ParsedFeedback, parse_feedback
+from core.feedback.rules import RULE_WEIGHT, Constraints, model_text, penalty_matrix, resolve
 
 METHODS = ("model", "image_only", "text_only", "sum")
 HIT_ATTRS = ("color", "pattern")
@@ -50,6 +51,30 @@ def compose(method: str, model: Combiner, baseline: TextProjection | None, img: 
         else:
             raise ValueError(f"unknown method {method!r}")
     return q.numpy().astype(np.float32)
+
+
+def resolve_for(parsed: ParsedFeedback, info: dict) -> Constraints:
+    """The request resolved against a reference row's attributes, category and family."""
+    return resolve(parsed, info["attrs"], category=info.get("category"),
+                   family=info.get("family"))
+
+
+def rule_queries(model: Combiner, encode: Callable[[list[str]], np.ndarray], img: np.ndarray,
+                 q: np.ndarray, parsed: Sequence[ParsedFeedback],
+                 rules: Sequence[Constraints]) -> np.ndarray:
+    """The product's queries (``Refiner.compose``): the model's query ``q`` where it reads the
+    text as typed, the model on the words left to it, or the reference itself when none are
+    (:func:`core.feedback.rules.model_text`)."""
+    out = np.array(q, dtype=np.float32, copy=True)
+    words = [model_text(p, c) for p, c in zip(parsed, rules, strict=True)]
+    plain = [i for i, w in enumerate(words) if w is None]
+    if plain:
+        ref = np.asarray(img[plain], dtype=np.float32)
+        out[plain] = ref / np.maximum(np.linalg.norm(ref, axis=1, keepdims=True), 1e-12)
+    other = [i for i, w in enumerate(words) if w is not None and w != parsed[i].text]
+    if other:
+        out[other] = compose("model", model, None, img[other], encode([words[i] for i in other]))
+    return out
 
 
 def queries_of(pairs: Sequence[PairRecord], data: FeedbackData
@@ -96,10 +121,12 @@ def _ranks(data: FeedbackData, q: np.ndarray, refs: np.ndarray, tgts: np.ndarray
 
 def _with_rules(data: FeedbackData, q: np.ndarray, refs: np.ndarray, tgts: np.ndarray,
                 caps: list[str], fams: list[str], split: str, by_family: bool,
-                wanted: dict[str, list[frozenset[str] | None]]) -> dict:
-    """Recall and attribute presence of the model's queries ranked by the request rules."""
-    rules = [resolve(parse_feedback(c), data.info[r]["attrs"]) for c, r in zip(caps, refs,
-                                                                               strict=True)]
+                wanted: dict[str, list[frozenset[str] | None]], model: Combiner,
+                encode: Callable[[list[str]], np.ndarray]) -> dict:
+    """Recall and attribute presence of the product's queries ranked by the request rules."""
+    parsed = [parse_feedback(c) for c in caps]
+    rules = [resolve_for(p, data.info[r]) for p, r in zip(parsed, refs, strict=True)]
+    q = rule_queries(model, encode, data.vectors[refs], q, parsed, rules)
     out = recall_summary(_ranks(data, q, refs, tgts, fams, split, by_family, rules))
     gallery = data.rows(split)
     adjust = _adjust(data, rules, np.ones(len(q), bool), gallery, RULE_WEIGHT)
@@ -129,7 +156,8 @@ def evaluate_pairs(data: FeedbackData, encode: Callable[[list[str]], np.ndarray]
         top = top_rows(q, data.vectors, gallery, K_HIT, exclude=refs)
         summary.update(_attr_summary(data, top, wanted))
         if method == "model":
-            with_rules = _with_rules(data, q, refs, tgts, caps, fams, split, by_family, wanted)
+            with_rules = _with_rules(data, q, refs, tgts, caps, fams, split, by_family, wanted,
+                                     model, encode)
             per = defaultdict(list)
             for f, r in zip(fams, ranks, strict=True):
                 per[f].append(r)

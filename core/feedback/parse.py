@@ -3,13 +3,16 @@
 Negations ("no stripes", "is not red", "less busy", "without a print"), comparatives ("darker",
 "a lighter blue", "longer sleeves", "not so dark"), several requests in one sentence and colour
 words the palette lacks ("maroon", "teal") are read here; :mod:`core.feedback.rules` resolves
-comparatives against the reference and ranks by the result.
+comparatives against the reference and ranks by the result. Length and fit words ("knee
+length", "shorter", "looser") are read too, in words no other request took: the model alone
+applies them, and the rules say when they don't apply to the garment (length of a bag).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -34,17 +37,26 @@ SHADE_REACH = 3
 ANY_PATTERN = frozenset(PATTERNS) - {"solid"}
 ANY_SLEEVE = frozenset(SLEEVES) - {"sleeveless"}
 SLEEVE_NOUNS = ("sleeves", "sleeved", "sleeve", "arms")
+# Kinds the model alone applies (no rule ranks by them); read only in words no rule took.
+MODEL_KINDS = ("length", "length_rel", "fit", "fit_rel")
+# Words after a length or fit word that make it the size of a part ("a longer strap"), not of
+# the garment.
+PART_NOUNS = vocab.DETAIL_NOUNS | {"handle", "handles", "chain", "heel", "heels", "laces",
+                                   "shaft", "neck", "neckline", "slit"}
+# The attribute's own noun after a length or fit word belongs to it ("a tighter fit").
+ATTRIBUTE_NOUNS = {"length": ("length", "hem", "hemline"), "fit": ("fit", "cut")}
 # Words that carry no request of their own ("make it a bit more ..."): never reported as unread.
 GLUE = frozenset({"make", "it", "its", "is", "be", "to", "me", "my", "i", "id", "like", "want",
                   "would", "should", "could", "please", "bit", "little", "lot", "slightly",
                   "something", "same", "but", "and", "or", "one", "go", "get", "give", "show",
                   "try", "need", "maybe", "just", "also", "now", "this", "that", "them", "color",
-                  "colour", "shade", "tone", "version", "kind", "similar", "change", "yes"})
+                  "colour", "colors", "shade", "tone", "version", "kind", "similar", "change",
+                  "yes"})
 
 
 @dataclass
 class Mention:
-    kind: str  # color | color_rel | pattern | sleeve | sleeve_rel | category
+    kind: str  # color | color_rel | pattern | sleeve | sleeve_rel | category, or MODEL_KINDS
     value: frozenset[str]  # acceptable catalog values (empty: a colour with no catalog match)
     negated: bool
     start: int
@@ -52,6 +64,12 @@ class Mention:
     detail: bool = False  # a colour of a detail ("white lettering"), not of the garment
     shade: str | None = None  # "darker" / "lighter" bound to a colour ("a darker blue")
     bound: bool = False  # a shade word that qualifies a colour, not a request on its own
+    lead: int = -1  # first token with its negator ("not" of "not red"); start when none
+
+    @property
+    def attr(self) -> str:
+        """The item attribute it is about: "sleeve" for "longer sleeves" (sleeve_rel)."""
+        return self.kind.removesuffix("_rel")
 
 
 @dataclass
@@ -59,6 +77,7 @@ class ParsedFeedback:
     tokens: list[str]
     mentions: list[Mention] = field(default_factory=list)
     known: int = 0  # tokens found in (or close to) the feedback vocabulary
+    text: str = ""  # as typed
 
     def active(self, kind: str) -> list[Mention]:
         """Non-negated mentions of a kind that ask for the garment itself."""
@@ -103,6 +122,17 @@ class ParsedFeedback:
                 out.append(t)
         return out
 
+    def words(self, m: Mention) -> str:
+        """What the shopper typed for a mention, with its negator ("not so tight")."""
+        return " ".join(self.tokens[max(m.lead, 0):m.end])
+
+    def without(self, drop: Iterable[Mention]) -> str:
+        """The text minus the words of ``drop`` and their negators ("has no red in it, more
+        fitted" without the red: "has in it, more fitted")."""
+        gone = {i for m in drop for i in range(max(m.lead, 0), m.end)}
+        words = ["," if t == BREAK else t for i, t in enumerate(self.tokens) if i not in gone]
+        return " ".join(words).replace(" ,", ",").strip(" ,")
+
     @property
     def understood(self) -> bool:
         return bool(self.mentions) or self.known > 0
@@ -146,11 +176,25 @@ def _sources() -> list[tuple[str, dict[str | None, tuple[str, ...]]]]:
             ("category", dict(vocab.CATEGORY_WORDS))]
 
 
-@lru_cache(maxsize=1)
-def phrase_table() -> dict[tuple[str, ...], tuple[str, frozenset[str]]]:
-    """Phrase (token tuple) -> (kind, acceptable values); shared phrases merge their values."""
+def _model_sources() -> list[tuple[str, dict[str | None, tuple[str, ...]]]]:
+    """Length and fit words (MODEL_KINDS), like ``_sources``; not the ones that also name a
+    style ("more relaxed" is casual as often as loose: of shoes, only casual)."""
+    style = {w for words in vocab.STYLE_WORDS.values() for w in words}
+    rel_length = {d: vocab.RELATIVE_LENGTH_ADJ[d] + vocab.RELATIVE_LENGTH_NOUN[d]
+                  for d in ("longer", "shorter")}
+    sources = [("length", dict(vocab.LENGTH_WORDS)), ("length_rel", rel_length),
+               ("fit", dict(vocab.FIT_WORDS)), ("fit_rel", dict(vocab.RELATIVE_FIT))]
+    return [(kind, {v: tuple(w for w in words if w not in style) for v, words in src.items()})
+            for kind, src in sources]
+
+
+@lru_cache(maxsize=2)
+def phrase_table(model_kinds: bool = False
+                 ) -> dict[tuple[str, ...], tuple[str, frozenset[str]]]:
+    """Phrase (token tuple) -> (kind, acceptable values); shared phrases merge their values.
+    ``model_kinds``: the length and fit words instead of the rules' attributes."""
     table: dict[tuple[str, ...], tuple[str, set[str]]] = {}
-    for kind, source in _sources():
+    for kind, source in _model_sources() if model_kinds else _sources():
         for value, words in source.items():
             for w in words:
                 key = tuple(tokenize(_strip_article(w)))
@@ -176,28 +220,40 @@ def _is_known(token: str) -> bool:
     return len(token) >= 4 and bool(difflib.get_close_matches(token, long_words, 1, 0.85))
 
 
-def _is_negated(tokens: list[str], start: int) -> bool:
-    """A negator before ``start`` with only filler words between."""
+def _negator(tokens: list[str], start: int) -> int | None:
+    """Where the negation of the phrase at ``start`` begins: a negator before it with only
+    filler words between (None: not negated)."""
     for j in range(start - 1, max(-1, start - 1 - NEGATION_REACH), -1):
-        if tokens[j] in NEGATORS or (tokens[j] == "but" and j and tokens[j - 1] == "anything"):
-            return True
+        if tokens[j] in NEGATORS:
+            return j
+        if tokens[j] == "but" and j and tokens[j - 1] == "anything":
+            return j - 1
         if tokens[j] == "over" and "prefer" in tokens[:j]:  # "prefer red over blue"
-            return True
+            return j
         if tokens[j] not in NEGATION_FILLER:
-            return False
-    return False
+            return None
+    return None
 
 
-def _scan(tokens: list[str]) -> list[Mention]:
-    """Longest-phrase-first matches, each with its own negation."""
-    table, out, i = phrase_table(), [], 0
+def _scan(tokens: list[str], model_kinds: bool = False,
+          taken: frozenset[int] = frozenset()) -> list[Mention]:
+    """Longest-phrase-first matches, each with its own negation, in tokens not ``taken``."""
+    table, out, i = phrase_table(model_kinds), [], 0
     while i < len(tokens):
         for n in range(min(MAX_PHRASE, len(tokens) - i), 0, -1):
             hit = table.get(tuple(tokens[i:i + n]))
-            if hit is not None:
-                out.append(Mention(hit[0], hit[1], _is_negated(tokens, i), i, i + n))
-                i += n
-                break
+            if hit is None or taken.intersection(range(i, i + n)):
+                continue
+            if model_kinds and i + n < len(tokens) and tokens[i + n] in PART_NOUNS:
+                continue  # "a longer strap": the size of a part, not of the garment
+            neg = _negator(tokens, i)
+            m = Mention(hit[0], hit[1], neg is not None, i, i + n, lead=i if neg is None else neg)
+            if model_kinds and m.end < len(tokens) and m.end not in taken \
+                    and tokens[m.end] in ATTRIBUTE_NOUNS[m.attr]:
+                m.end += 1
+            out.append(m)
+            i = m.end
+            break
         else:
             i += 1
     return out
@@ -224,8 +280,10 @@ def _link(tokens: list[str], mentions: list[Mention]) -> None:
 def parse_feedback(text: str) -> ParsedFeedback:
     """Find colour / shade / pattern / sleeve / category mentions, longest phrase first."""
     tokens = tokenize(text)
-    out = ParsedFeedback(tokens=tokens, mentions=_scan(tokens))
+    out = ParsedFeedback(tokens=tokens, mentions=_scan(tokens), text=str(text))
     _link(tokens, out.mentions)
+    taken = frozenset(i for m in out.mentions for i in range(m.start, m.end))
+    out.mentions = sorted(out.mentions + _scan(tokens, True, taken), key=lambda m: m.start)
     out.known = sum(_is_known(t) for t in tokens if len(t) > 1 and t not in vocab.STOP_WORDS)
     return out
 

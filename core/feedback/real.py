@@ -5,8 +5,16 @@ rest is the development part (vocabulary, rule weight). For each caption that na
 (pattern, sleeve length), the reference is a catalog item of the matching kind whose colour
 (pattern, sleeves) is another than the one asked for, and the gallery is every item of its
 garment family, as on the Refine page. Reported per attribute: the fraction of the top-10
-that has the requested value, for the model with the rule ranking, the model alone and the
-reference alone.
+that has the requested value, for the model with the rule ranking (the product: its query and
+its rules), the model alone and the reference alone.
+
+Captions that only negate a colour, pattern or sleeve length ("has no red in it", "is less
+floral") are measured twice, on their own draw of references (the rows above are unchanged
+by them): with a reference that has the negated value, as the captions were written (the
+top 10 free of it), and with one that lacks it, as when a shopper says "is not red" of a
+mint bag (the top 10 keeping the reference's own value). ``model_query_rules`` is the
+combiner's query on the full text with the rules, the ranking before negation-only requests
+kept the reference as the query.
 """
 
 from __future__ import annotations
@@ -19,18 +27,21 @@ from pathlib import Path
 import numpy as np
 
 from core.feedback.data import FeedbackData
-from core.feedback.evaluate import compose
+from core.feedback.evaluate import compose, resolve_for, rule_queries
 from core.feedback.fashioniq import CATEGORIES, read_caption_file
 from core.feedback.metrics import attribute_fraction, attribute_hits, hit_rate, top_rows
 from core.feedback.model import Combiner
-from core.feedback.parse import parse_feedback
-from core.feedback.rules import RULE_ATTRS, RULE_WEIGHT, Constraints, penalty_matrix, resolve
+from core.feedback.parse import ParsedFeedback, parse_feedback
+from core.feedback.rules import RULE_ATTRS, RULE_WEIGHT, Constraints, penalty_matrix
+from core.taxonomy import NA
 
 HELD_OUT_MOD = 5  # one pair in five is held out
 PARTS = ("heldout", "development")
 REAL_ATTRS = RULE_ATTRS
 K = 10
 METHODS = ("model_rules", "model", "reference_only")
+NEGATION_METHODS = (*METHODS, "model_query_rules")
+NEGATION_SETUPS = ("has", "lacks")  # the reference has (lacks) the negated value
 # FashionIQ category -> catalog categories to draw references from (and their family).
 REFERENCE_KINDS = {"dress": (("dress",), "full"), "shirt": (("shirt",), "top"),
                    "toptee": (("tee", "tank", "top"), "top")}
@@ -76,9 +87,13 @@ def pick_reference(data: FeedbackData, pool: np.ndarray, wanted: dict[str, froze
     return int(rng.choice(list(pool)))
 
 
+Query = tuple[str, int, Constraints, ParsedFeedback]
+
+
 def _queries(data: FeedbackData, captions: list[tuple[str, str]], rows: np.ndarray,
-             rng: random.Random) -> list[tuple[str, int, Constraints]]:
-    """(caption, reference row, resolved request) of the captions that ask for an attribute."""
+             rng: random.Random) -> list[Query]:
+    """(caption, reference row, resolved request, parse) of the captions that ask for an
+    attribute."""
     out = []
     pools: dict[str, np.ndarray] = {}
     for cat, cap in captions:
@@ -89,9 +104,41 @@ def _queries(data: FeedbackData, captions: list[tuple[str, str]], rows: np.ndarr
         if cat not in pools:
             pools[cat] = _reference_pool(data, rows, cat)
         ref = pick_reference(data, pools[cat], wanted, rng)
-        c = resolve(parsed, data.info[ref]["attrs"])
+        c = resolve_for(parsed, data.info[ref])
         if c:
-            out.append((cap, ref, c))
+            out.append((cap, ref, c, parsed))
+    return out
+
+
+def only_negated(parsed: ParsedFeedback) -> dict[str, frozenset[str]]:
+    """The colour / pattern / sleeve values a caption negates when that is all it asks for
+    of them (empty otherwise)."""
+    if any(parsed.requested(a) for a in REAL_ATTRS) or parsed.first("color_rel") \
+            or parsed.first("sleeve_rel"):
+        return {}
+    return {a: v for a in REAL_ATTRS if (v := parsed.negated(a))}
+
+
+def _negation_queries(data: FeedbackData, captions: list[tuple[str, str]], rows: np.ndarray,
+                      rng: random.Random, setup: str) -> list[Query]:
+    """Captions that only negate, each with a reference that has (``setup`` "has") or lacks
+    ("lacks": and whose value is known) every value it negates."""
+    out, pools = [], {}
+    for cat, cap in captions:
+        parsed = parse_feedback(cap)
+        negated = only_negated(parsed)
+        if not negated:
+            continue
+        if cat not in pools:
+            pools[cat] = _reference_pool(data, rows, cat)
+        ok = [int(r) for r in pools[cat] if all(
+            (data.attr(r, a) in v) if setup == "has" else
+            (data.attr(r, a) not in v | {None, NA}) for a, v in negated.items())]
+        if ok:
+            ref = rng.choice(ok)
+            c = resolve_for(parsed, data.info[ref])
+            if c.only_avoids:
+                out.append((cap, ref, c, parsed))
     return out
 
 
@@ -149,6 +196,59 @@ def _avoided(data: FeedbackData, tops: dict[str, np.ndarray], cs: list[Constrain
     return entry
 
 
+def _kept(data: FeedbackData, tops: dict[str, np.ndarray], refs: np.ndarray,
+          cs: list[Constraints]) -> dict:
+    """Fraction of the top-10 with the reference's own value of every negated attribute
+    (with the best possible: the share the reference's family can give)."""
+    entry: dict = {"n": len(cs)}
+    for m, top in tops.items():
+        kept = [np.mean([all(data.attr(r, a) == data.attr(ref, a) for a in c.avoid)
+                         for r in row]) for row, ref, c in zip(top, refs, cs, strict=True)]
+        entry[m] = round(float(np.mean(kept)), 4) if kept else None
+    best = []
+    for ref, c in zip(refs, cs, strict=True):
+        fam = data.info[ref]["family"]
+        same = sum(data.info[r]["family"] == fam and r != ref
+                   and all(data.attr(r, a) == data.attr(ref, a) for a in c.avoid)
+                   for r in range(len(data.skus)))
+        best.append(min(K, same) / K)
+    entry["ceiling"] = round(float(np.mean(best)), 4) if best else None
+    return entry
+
+
+def _negation_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarray],
+                   model: Combiner, captions: list[tuple[str, str]], seed: int,
+                   weight: float) -> dict:
+    """The "only negates" rows: free of the value (reference with it), keeping the
+    reference's value (reference without it)."""
+    out = {}
+    for setup, key in zip(NEGATION_SETUPS, ("avoided_only", "avoided_kept"), strict=True):
+        queries = _negation_queries(data, captions, data.rows(), random.Random(seed + 1), setup)
+        if not queries:
+            continue
+        refs, q, tops = _tops_of(data, encode, model, queries, weight, combiner_rules=True)
+        cs = [c for _, _, c, _ in queries]
+        out[key] = _avoided(data, tops, cs) if setup == "has" else _kept(data, tops, refs, cs)
+    return out
+
+
+def _tops_of(data: FeedbackData, encode: Callable[[list[str]], np.ndarray], model: Combiner,
+             queries: list[Query], weight: float, combiner_rules: bool = False
+             ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Reference rows, the combiner's queries and the top-10 rows of each method."""
+    refs = np.array([r for _, r, _, _ in queries], dtype=np.int64)
+    cs = [c for _, _, c, _ in queries]
+    q = compose("model", model, None, data.vectors[refs], encode([t for t, _, _, _ in queries]))
+    product = rule_queries(model, encode, data.vectors[refs], q,
+                           [p for _, _, _, p in queries], cs)
+    tops = {"model_rules": _tops(data, product, refs, cs, weight),
+            "model": _tops(data, q, refs, cs, None),
+            "reference_only": _tops(data, data.vectors[refs], refs, cs, None)}
+    if combiner_rules:
+        tops["model_query_rules"] = _tops(data, q, refs, cs, weight)
+    return refs, q, tops
+
+
 def real_caption_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarray],
                       model: Combiner, folder: Path, *, seed: int = 0, limit: int | None = None,
                       part: str = "heldout", weight: float = RULE_WEIGHT) -> dict:
@@ -162,17 +262,15 @@ def real_caption_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarr
                  "split": f"1 in {HELD_OUT_MOD} pairs by id hash",
                  "gallery": "every catalog item of the reference's family",
                  "rule_weight": weight, "methods": list(METHODS)}
-    if not queries or len(data.skus) < 2:
+    if len(data.skus) < 2:
         return out
-    refs = np.array([r for _, r, _ in queries], dtype=np.int64)
-    cs = [c for _, _, c in queries]
-    q = compose("model", model, None, data.vectors[refs], encode([t for t, _, _ in queries]))
-    tops = {"model_rules": _tops(data, q, refs, cs, weight), "model": _tops(data, q, refs, cs,
-                                                                            None),
-            "reference_only": _tops(data, data.vectors[refs], refs, cs, None)}
-    for attr in REAL_ATTRS:
-        out[attr] = _fractions(data, tops, refs, cs, attr, named=True)
-    out["color_shade"] = _fractions(data, tops, refs, cs, "color", named=False)
-    out["sleeve_relative"] = _fractions(data, tops, refs, cs, "sleeve", named=False)
-    out["avoided"] = _avoided(data, tops, cs)
+    if queries:
+        refs, _, tops = _tops_of(data, encode, model, queries, weight)
+        cs = [c for _, _, c, _ in queries]
+        for attr in REAL_ATTRS:
+            out[attr] = _fractions(data, tops, refs, cs, attr, named=True)
+        out["color_shade"] = _fractions(data, tops, refs, cs, "color", named=False)
+        out["sleeve_relative"] = _fractions(data, tops, refs, cs, "sleeve", named=False)
+        out["avoided"] = _avoided(data, tops, cs)
+    out.update(_negation_eval(data, encode, model, captions, seed, weight))
     return out

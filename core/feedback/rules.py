@@ -5,6 +5,26 @@ such as "darker" or "longer sleeves" become the reference colour's darker shades
 sleeve lengths). :func:`penalties` counts, per candidate, the requests it breaks; ranking by
 ``score - RULE_WEIGHT * penalty`` puts items that obey first and keeps the combiner's order
 inside each group. The weight was chosen on development captions (docs/RESULTS.md, Refine).
+
+What a negation means. "Not red" (also "no red", "less red", "anything but red"):
+
+* no item whose colour is red ranks before an item that is not, whatever its pattern (a red
+  check is a red item: its colour field is red);
+* a request that only says what to avoid keeps the reference's look: the combiner model reads
+  the text without the negations (it was trained on "is blue not red", so "not red" alone
+  pulls towards red), and the reference itself is the query when nothing else is left. A
+  mint bag with "is not red" gives mint and similar bags, none red, not orange and burgundy
+  ones (docs/RESULTS.md, Refine: "only negating");
+* when the text says nothing else, colours the vocabulary names as a shade of red ("dark
+  red" is burgundy; "navy blue" and "light blue" are blues) rank after the other colours
+  too, though before red itself, unless the reference has that colour (a shopper who says
+  "not green" of a mint bag does not count mint as green). Other words may name the shade
+  wanted ("wiine rather than red", misspelt), so then only red itself is avoided. Other
+  near colours (orange, pink) are never pushed down: they are other colours.
+
+Requests that don't apply to the garment ("longer sleeves" for a bag, a length for sneakers,
+a fit for a hat; :func:`core.taxonomy.applies`) are said so in the reading and left out of
+both the ranking and the model's text.
 """
 
 from __future__ import annotations
@@ -14,8 +34,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, ParsedFeedback
-from core.taxonomy import CATEGORIES, COLORS, PATTERNS, SLEEVES
+from core.feedback import vocab
+from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, MODEL_KINDS, ParsedFeedback, parse_feedback
+from core.taxonomy import CATEGORIES, COLORS, NA, PATTERNS, SLEEVES, applies
 
 RULE_ATTRS = ("color", "pattern", "sleeve")
 # A named category ("make it a dress") is a request like the others: items of other categories
@@ -28,7 +49,11 @@ MIN_LIGHTNESS_STEP = 8.0  # CIE L*: "darker" / "lighter" than the reference by a
 # 0.35 -> 0.79, sleeves 0.61 -> 0.92) while R@10 on generated test captions moved only
 # 0.997 -> 0.992, so the rule is strict.
 RULE_WEIGHT = 4.0
-LABELS = {"color": "colour", "pattern": "pattern", "sleeve": "sleeves", "category": "category"}
+# Attributes some garments lack (sleeves of a bag): requests for them are checked first.
+SCOPED_ATTRS = ("sleeve", "length", "fit")
+NEAR_PENALTY = 0.5  # a shade of an avoided colour: after the clean items, before the colour
+LABELS = {"color": "colour", "pattern": "pattern", "sleeve": "sleeves", "category": "category",
+          "length": "length", "fit": "fit"}
 DOMAINS = {"color": tuple(COLORS), "pattern": PATTERNS, "sleeve": SLEEVES,
            "category": tuple(CATEGORIES)}
 
@@ -40,13 +65,23 @@ class Constraints:
     # values that half meet a request: "darker" prefers the hue's own darker shades, then any
     # colour of lower lightness than the reference
     near: dict[str, frozenset[str]] = field(default_factory=dict)
+    # values that half break a request: the named shades of an avoided colour ("not red":
+    # burgundy, "dark red")
+    avoid_near: dict[str, frozenset[str]] = field(default_factory=dict)
     explicit: frozenset[str] = frozenset()  # attributes named outright (not comparatives)
     labels: dict[str, str] = field(default_factory=dict)  # attr -> how the request reads
     notes: list[str] = field(default_factory=list)  # requests that could not be resolved
     category: str | None = None
+    not_applicable: dict[str, str] = field(default_factory=dict)  # attr -> "bags"
+    by_model: list[str] = field(default_factory=list)  # length / fit words the model applies
 
     def __bool__(self) -> bool:
         return bool(self.want or self.avoid)
+
+    @property
+    def only_avoids(self) -> bool:
+        """The request only says what to avoid ("is not red")."""
+        return bool(self.avoid) and not self.want
 
     def reading(self) -> str:
         """ "colour → red; sleeves → short; not: striped" (empty when nothing was read)."""
@@ -54,10 +89,18 @@ class Constraints:
                 for a in RULE_ATTRS if a in self.want]
         if self.category:
             bits.append(f"garment → {self.category}")
-        avoided = [_join(v, a) for a in RANKED_ATTRS if (v := self.avoid.get(a))]
+        avoided = [self._avoided(a, v) for a in RANKED_ATTRS if (v := self.avoid.get(a))]
         if avoided:
             bits.append("not: " + ", ".join(avoided))
+        bits += [f"{b} (by the model)" for b in self.by_model]
         return "; ".join(bits + self.notes)
+
+    def _avoided(self, attr: str, values: frozenset[str]) -> str:
+        near = self.avoid_near.get(attr)
+        if not near:
+            return _join(values, attr)
+        them = "it" if len(values) == 1 else "them"
+        return f"{_join(values, attr)} or shades of {them} ({_join(near, attr)})"
 
 
 def _join(values: frozenset[str], attr: str) -> str:
@@ -167,20 +210,57 @@ def _sleeve(p: ParsedFeedback, ref: str | None, c: Constraints) -> None:
         c.notes.append(f"no {direction} sleeves than {ref}")
 
 
-def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None]) -> Constraints:
-    """Wanted and avoided colour / pattern / sleeve values for a caption and a reference."""
+def _plural(name: str) -> str:
+    return name if name.endswith("s") and not name.endswith("ss") else \
+        name + ("es" if name.endswith(("ss", "sh", "ch")) else "s")
+
+
+def _not_applicable(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None],
+                    category: str | None, family: str | None) -> dict[str, str]:
+    """Attributes the text names that the garment lacks -> the garment ("bags"): neither the
+    reference (its category, else its family; an item outside the taxonomy lacks what its
+    attributes say "n/a") nor a category the text asks for can have them ("shorter sleeves
+    and a tighter skirt" of a dress reads "skirt" as a category, the sleeves still apply)."""
+    asked = parsed.requested("category") or frozenset()
+    out: dict[str, str] = {}
+    for attr in dict.fromkeys(m.attr for m in parsed.mentions if m.attr in SCOPED_ATTRS):
+        ok = applies(attr, category, family)
+        if ok is None:
+            ok = ref_attrs.get(attr) != NA
+        if ok or any(applies(attr, c) for c in asked):
+            continue
+        where = min(asked) if asked else category or family
+        out[attr] = _plural(where) if where else "this item"
+    return out
+
+
+def named_shades(colour: str) -> frozenset[str]:
+    """Palette colours the vocabulary names as a shade of ``colour`` ("dark red": burgundy;
+    "navy blue", "light blue": navy and light blue are blues)."""
+    return frozenset(c for c, words in vocab.COLOR_WORDS.items()
+                     if c != colour and any(w.endswith(f" {colour}") for w in words))
+
+
+def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
+            category: str | None = None, family: str | None = None) -> Constraints:
+    """Wanted and avoided colour / pattern / sleeve values for a caption and a reference (of
+    ``category`` / ``family`` when known: "longer sleeves" does not apply to a bag)."""
     c = Constraints()
+    c.not_applicable = _not_applicable(parsed, ref_attrs, category, family)
     _colour(parsed, ref_attrs.get("color"), c)
     named = parsed.values("pattern")  # a specific pattern outranks "printed" / "patterned"
     pattern = next((v for v in named if v != ANY_PATTERN), named[0] if named else None)
     if pattern:
         c.want["pattern"], c.explicit = pattern, c.explicit | {"pattern"}
-    _sleeve(parsed, ref_attrs.get("sleeve"), c)
+    if "sleeve" not in c.not_applicable:
+        _sleeve(parsed, ref_attrs.get("sleeve"), c)
     category = parsed.requested("category")
     if category:
         c.want["category"], c.explicit = category, c.explicit | {"category"}
         c.category = min(category)
     for attr in RANKED_ATTRS:
+        if attr in c.not_applicable:
+            continue
         avoid = parsed.negated(attr) - c.want.get(attr, frozenset())
         if attr == "pattern" and avoid >= ANY_PATTERN and "pattern" not in c.want:
             c.want["pattern"], avoid = frozenset({"solid"}), frozenset()  # "less busy"
@@ -188,17 +268,43 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None]) -> Cons
             c.want["sleeve"], avoid = frozenset({"sleeveless"}), frozenset()
         if avoid:
             c.avoid[attr] = avoid
+    if "color" in c.avoid and model_text(parsed, c) is None:  # "is not red", nothing else
+        near = frozenset().union(*(named_shades(v) for v in c.avoid["color"]))
+        near -= c.avoid["color"] | c.want.get("color", frozenset()) | {ref_attrs.get("color")}
+        if near:
+            c.avoid_near["color"] = near
+    c.by_model = [f"{LABELS[m.attr]} → {parsed.words(m)}" for m in parsed.mentions
+                  if m.kind in MODEL_KINDS and m.attr not in c.not_applicable]
+    c.notes += [f"{LABELS[a]}: doesn't apply to {where}"
+                for a, where in c.not_applicable.items()]
     return c
 
 
+def model_text(parsed: ParsedFeedback, c: Constraints) -> str | None:
+    """The words the combiner model reads: the text as typed, less what does not apply to the
+    garment and, when the text only says what to avoid, less its negations ("is not red,
+    more fitted": "is, more fitted"); None when nothing is left ("is not red": the reference
+    itself is the query, the rules keep red out)."""
+    drop = [m for m in parsed.mentions if m.attr in c.not_applicable]
+    if c.only_avoids:
+        drop += [m for m in parsed.mentions if m.negated and m.attr in RANKED_ATTRS]
+    if not drop:
+        return parsed.text
+    rest = parse_feedback(parsed.without(drop))
+    return rest.text if rest.mentions or rest.unread() else None
+
+
 def penalty(attrs: Mapping[str, str | None], c: Constraints) -> float:
-    """How many requests an item breaks (a wanted value missing, an avoided value present)."""
+    """How many requests an item breaks (a wanted value missing, an avoided value present;
+    a half for a value that half meets a request or is a shade of an avoided colour)."""
     n = 0.0
     for attr, values in c.want.items():
         value = attrs.get(attr)
         n += 0.0 if value in values else 0.5 if value in c.near.get(attr, ()) else 1.0
     for attr, values in c.avoid.items():
         n += attrs.get(attr) in values
+    for attr, values in c.avoid_near.items():
+        n += NEAR_PENALTY * (attrs.get(attr) in values)
     return n
 
 
@@ -214,6 +320,8 @@ def penalty_matrix(cs: Sequence[Constraints], rows: Sequence[Mapping[str, str | 
                 out[i] -= 0.5 * np.isin(vals[attr], list(c.near[attr]))
         for attr, values in c.avoid.items():
             out[i] += np.isin(vals[attr], list(values))
+        for attr, values in c.avoid_near.items():
+            out[i] += NEAR_PENALTY * np.isin(vals[attr], list(values))
     return out
 
 

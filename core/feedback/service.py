@@ -1,7 +1,10 @@
 """Refine: a reference (catalog item or photo) + typed feedback -> catalog items, turn by turn.
 
 Empty feedback, or text with no recognisable request, falls back to plain similarity with a
-message saying so, never an error.
+message saying so, never an error. What the text asks is resolved against the reference first
+(:func:`core.feedback.rules.resolve`); the combiner model then reads the words that are its to
+apply (:func:`core.feedback.rules.model_text`: not "not red" alone, not "longer sleeves" for
+a bag) and the rules order its candidates.
 """
 
 from __future__ import annotations
@@ -17,8 +20,17 @@ from PIL import Image
 from core.config import Settings
 from core.feedback.model import load_combiner
 from core.feedback.pairs import family_of_item
-from core.feedback.parse import ParsedFeedback, describe, parse_feedback
-from core.feedback.rules import DOMAINS, LABELS, Constraints, penalty_matrix, rank, resolve, unmet
+from core.feedback.parse import ParsedFeedback, parse_feedback
+from core.feedback.rules import (
+    DOMAINS,
+    LABELS,
+    Constraints,
+    model_text,
+    penalty_matrix,
+    rank,
+    resolve,
+    unmet,
+)
 from core.feedback.text import TextTower, build_text_tower
 from core.images import load_image
 from core.models.embed import LazyEmbedder
@@ -42,6 +54,7 @@ class Reference:
     family: str | None  # garment family (top, full, shoes, ...) when known
     sku: str | None = None
     attrs: dict = field(default_factory=dict)  # its colour, pattern, sleeve, ... when known
+    category: str | None = None  # a catalog item's category (a photo has only its family)
 
 
 @dataclass
@@ -52,6 +65,7 @@ class Composed:
     reading: str = ""  # what the parser recognised ("colour → red; sleeves → long")
     family: str | None = None  # family of a category the text asks for
     parsed: ParsedFeedback | None = None
+    rules: Constraints = field(default_factory=Constraints)  # the request, resolved
 
 
 @dataclass
@@ -116,7 +130,7 @@ class Refiner:
             path = Path(item.image_path)
             vec = self.image_vector(path if path.is_absolute() else self.settings.data_dir / path)
         return Reference(np.asarray(vec, dtype=np.float32), family_of_item(item), sku,
-                         dict(item.attrs or {}))
+                         dict(item.attrs or {}), item.category)
 
     def image_vector(self, source: str | Path | bytes | Image.Image, *,
                      name: str | None = None) -> np.ndarray:
@@ -138,22 +152,29 @@ class Refiner:
             vecs = self.embedder.embed_images([image])
         return Reference(vecs[0].astype(np.float32), family, attrs=photo_attrs(image))
 
-    def compose(self, ref: np.ndarray, text: str) -> Composed:
-        """The query for a reference vector and feedback (the reference itself when the text
-        is empty or asks for nothing recognisable)."""
-        ref = np.asarray(ref, dtype=np.float32).reshape(1, -1)
+    def compose(self, ref: np.ndarray | Reference, text: str) -> Composed:
+        """The query for a reference and feedback (the reference itself when the text is
+        empty, asks for nothing recognisable or leaves the model nothing to read)."""
+        if not isinstance(ref, Reference):
+            ref = Reference(np.asarray(ref, dtype=np.float32), None)
+        vec = np.asarray(ref.vector, dtype=np.float32).reshape(1, -1)
         text = (text or "").strip()
         if not text:
-            return Composed(ref[0], False, NO_TEXT)
+            return Composed(vec[0], False, NO_TEXT)
         parsed = parse_feedback(text)
         if not parsed.understood:
-            return Composed(ref[0], False, NOT_UNDERSTOOD)
-        txt = torch.from_numpy(self.tower.encode([text]))
-        with torch.inference_mode():
-            q = self.model(torch.from_numpy(ref), txt)[0].numpy()
+            return Composed(vec[0], False, NOT_UNDERSTOOD)
+        rules = resolve(parsed, ref.attrs, category=ref.category, family=ref.family)
+        words = model_text(parsed, rules)
+        if words is None:
+            q = vec[0] / max(float(np.linalg.norm(vec[0])), 1e-12)
+        else:
+            txt = torch.from_numpy(self.tower.encode([words]))
+            with torch.inference_mode():
+                q = self.model(torch.from_numpy(vec), txt)[0].numpy()
         asked = parsed.requested("category")
         family = CATEGORIES[min(asked)].family if asked and min(asked) in CATEGORIES else None
-        return Composed(q, True, None, describe(parsed), family, parsed)
+        return Composed(q, True, None, rules.reading(), family, parsed, rules)
 
     def family_skus(self, repo, family: str) -> list[str]:
         """Skus of a family's categories (cached per catalog version)."""
@@ -173,7 +194,8 @@ class Refiner:
             filters[attr] = sorted(values)
         for attr, values in rules.avoid.items():
             if attr not in filters:
-                filters[attr] = [v for v in DOMAINS[attr] if v not in values]
+                near = rules.avoid_near.get(attr, frozenset())
+                filters[attr] = [v for v in DOMAINS[attr] if v not in values | near]
         return repo.skus_matching(filters)
 
     def _candidates(self, repo, query: np.ndarray, k: int, subset, exclude, rules: Constraints,
@@ -199,18 +221,16 @@ class Refiner:
         """
         if not isinstance(ref, Reference):
             ref = Reference(np.asarray(ref, dtype=np.float32), None)
-        c = self.compose(ref.vector, text)
+        c = self.compose(ref, text)
         family = c.family or (ref.family if keep_family else None)
         subset = self.family_skus(repo, family) if family else None
         if family and not subset:  # nothing of that family in the catalog: search everything
             family, subset = None, None
-        rules = resolve(c.parsed, ref.attrs) if c.parsed is not None else Constraints()
-        hits = self._candidates(repo, c.query, k, subset, exclude, rules, family)
+        hits = self._candidates(repo, c.query, k, subset, exclude, c.rules, family)
         items = {it.sku: it for it in repo.get_items([h.sku for h in hits])}
         found = [SearchResult(items[h.sku], h.score) for h in hits if h.sku in items]
-        results, notes = obey(found, rules, k, family)
-        reading = rules.reading() if c.parsed is not None else c.reading
-        return RefineOutcome(results, c.understood, c.message, reading, self.model_id, family,
+        results, notes = obey(found, c.rules, k, family)
+        return RefineOutcome(results, c.understood, c.message, c.reading, self.model_id, family,
                              notes)
 
 

@@ -16,10 +16,11 @@ from core.feedback.parse import parse_feedback
 from core.feedback.service import Reference
 
 MAX_TEXT = 300  # characters of feedback a turn takes
+NO_FEEDBACK = "Type what to change first, e.g. “in red” or “longer sleeves”."
 
 
 class FeedbackRejected(ValueError):
-    """Feedback the session will not run (too long); the message says what to do."""
+    """Feedback the session will not run (empty or too long); the message says what to do."""
 
 
 @dataclass
@@ -91,7 +92,8 @@ class RefineSession:
 
     def run_turn(self, refiner, repo, text: str, *, k: int = 8,
                  keep_family: bool = True) -> Turn:
-        """Refine the current reference with ``text`` and record the turn."""
+        """Refine the current reference with ``text`` and record the turn (FeedbackRejected,
+        and no turn, when the text is empty or too long)."""
         text = check_text(text)
         ref = self.reference()
         exclude = (ref["sku"],) if ref.get("kind") == "item" else ()
@@ -119,8 +121,11 @@ class RefineSession:
 
 
 def check_text(text: str | None) -> str:
-    """The feedback stripped; FeedbackRejected when it is longer than MAX_TEXT characters."""
+    """The feedback stripped; FeedbackRejected when it is empty (a turn that changes nothing
+    would only clutter the history) or longer than MAX_TEXT characters."""
     text = (text or "").strip()
+    if not text:
+        raise FeedbackRejected(NO_FEEDBACK)
     if len(text) > MAX_TEXT:
         raise FeedbackRejected(
             f"Feedback is limited to {MAX_TEXT} characters (this one has {len(text):,}): "

@@ -12,6 +12,15 @@ from tests.e2e.conftest import ENCODER, query_photo
 pytestmark = pytest.mark.e2e
 MATCH = re.compile(r" · (\d+) % match$")  # "jacket · green · solid · 87 % match"
 
+# [width of the input's placeholder text, room for it inside the box], in CSS pixels
+PLACEHOLDER_WIDTH = """el => {
+    const cs = getComputedStyle(el), ctx = document.createElement("canvas").getContext("2d");
+    ctx.font = cs.font;
+    return [ctx.measureText(el.placeholder).width,
+            el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)];
+}"""
+
+
 def _caption_texts(page) -> list[str]:
     return [t.strip() for t in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()]
 
@@ -69,6 +78,10 @@ def test_refine_two_turns_in_browser(app_url, demo_catalog, page):
     page.goto(f"{app_url}/refine")
     page.get_by_role("button", name="Start from this").first.click()
     box = page.get_by_role("textbox", name="What should change?")
+    page.set_viewport_size({"width": 1024, "height": 800})  # a small laptop window
+    text_width, room = box.evaluate(PLACEHOLDER_WIDTH)
+    assert text_width <= room, (text_width, room)  # the hint is shown whole, not cut off
+    page.set_viewport_size({"width": 1400, "height": 1000})
     for turn, text in enumerate(["in red", "with long sleeves"], 1):
         box.fill(text)
         page.get_by_role("button", name="Refine").click()

@@ -1,5 +1,6 @@
 """The feedback parser and the request rules: negations, comparatives, several attributes in
-one sentence, colour words the palette lacks, and the ranking that obeys them."""
+one sentence, colour words the palette lacks, requests the garment cannot meet, and the
+ranking that obeys them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 from core.feedback.parse import ANY_PATTERN, parse_feedback
 from core.feedback.rules import (
     Constraints,
+    model_text,
+    named_shades,
     penalty,
     penalty_matrix,
     rank,
@@ -16,7 +19,7 @@ from core.feedback.rules import (
     shades,
     unmet,
 )
-from core.taxonomy import COLORS
+from core.taxonomy import COLORS, applies
 
 BLUE_SHORT = {"color": "blue", "pattern": "solid", "sleeve": "short"}
 
@@ -144,3 +147,117 @@ def test_punctuation_ends_a_negation_and_slashes_join_colours():
     assert rules("beige/brown tones").want["color"] == frozenset({"beige", "brown"})
     assert rules("has 3/4 sleeves").want["sleeve"] == frozenset({"three-quarter"})
     assert rules("a greenish one").want["color"] == frozenset({"green"})
+
+
+# -- requests that don't apply to the garment --------------------------------------------------
+BAG = {"color": "mint", "pattern": "striped", "sleeve": "n/a", "length": "n/a", "fit": "n/a"}
+
+
+@pytest.mark.parametrize("text, category, attr, where", [
+    ("longer sleeves", "bag", "sleeves", "bags"),
+    ("with long sleeves", "trousers", "sleeves", "trousers"),
+    ("no sleeves please", "sneakers", "sleeves", "sneakers"),
+    ("make it longer", "bag", "length", "bags"),
+    ("knee length", "sandals", "length", "sandals"),
+    ("a tighter fit", "hat", "fit", "hats"),
+])
+def test_a_request_the_garment_cannot_meet_is_said_to_not_apply(text, category, attr, where):
+    p = parse_feedback(text)
+    c = resolve(p, BAG, category=category)
+    assert c.reading() == f"{attr}: doesn't apply to {where}"
+    assert not c and not c.notes[:-1]  # no rule: the ranking is not distorted
+    assert model_text(p, c) is None  # nor the model's query: the reference itself
+
+
+def test_applicability_comes_from_the_taxonomy():
+    assert applies("sleeve", "dress") and applies("sleeve", "tank")
+    assert not applies("sleeve", "bag") and not applies("sleeve", "jeans")
+    assert applies("length", "boots") and not applies("length", "sneakers")
+    assert not applies("fit", "heels") and applies("fit", "skirt")
+    assert applies("sleeve", family="top") and not applies("sleeve", family="bottom")
+    assert applies("length", family="shoes")  # boots have one
+    assert applies("sleeve", "kaftan") is None  # outside the taxonomy: unknown
+
+
+def test_applicability_for_photos_and_items_outside_the_taxonomy():
+    c = resolve(parse_feedback("longer sleeves"), {"color": "blue"}, family="bottom")
+    assert c.reading() == "sleeves: doesn't apply to bottoms"  # a photo: its family
+    c = resolve(parse_feedback("longer sleeves"), {"sleeve": "n/a"}, category="kaftan")
+    assert c.reading() == "sleeves: doesn't apply to kaftans"  # its own attributes say n/a
+    c = resolve(parse_feedback("longer sleeves"), {"sleeve": "n/a"})
+    assert c.reading() == "sleeves: doesn't apply to this item"
+    c = resolve(parse_feedback("longer sleeves"), {}, category="kaftan")
+    assert "unknown" in c.reading()  # nothing known: not refused
+
+
+def test_what_applies_keeps_its_rules_beside_what_does_not():
+    p = parse_feedback("in red with long sleeves")
+    c = resolve(p, BAG, category="bag")
+    assert c.want == {"color": frozenset({"red"})}
+    assert c.reading() == "colour → red; sleeves: doesn't apply to bags"
+    assert model_text(p, c) == "in red with"
+    c = resolve(parse_feedback("make it a dress with long sleeves"), BAG, category="bag")
+    assert c.want["sleeve"] == frozenset({"long"}) and not c.not_applicable  # the dress has them
+    # "skirt" read as a garment in a dress caption does not take the sleeves away
+    c = resolve(parse_feedback("shorter sleeves and a tighter skirt"),
+                {"sleeve": "long"}, category="dress")
+    assert c.want["sleeve"] and not c.not_applicable
+
+
+def test_length_and_fit_words_are_left_to_the_model_and_named():
+    p = parse_feedback("knee length and looser, in navy")
+    c = resolve(p, {"color": "blue", "length": "mini"}, category="dress")
+    assert c.want == {"color": frozenset({"navy"})}
+    assert c.reading() == "colour → navy; length → knee length (by the model); " \
+                          "fit → looser (by the model)"
+    assert model_text(p, c) == p.text and not p.unread()
+    # the size of a part, or a style word, is not a length or a fit
+    assert not parse_feedback("a longer strap").mentions
+    assert parse_feedback("a little more relaxed").mentions == []
+    p = parse_feedback("a tighter fit, shorter length")
+    assert [p.words(m) for m in p.mentions] == ["tighter fit", "shorter length"]
+
+
+# -- what "not red" means ----------------------------------------------------------------------
+def test_not_red_keeps_the_reference_and_pushes_red_and_dark_red_down():
+    p = parse_feedback("is not red")
+    c = resolve(p, BAG, category="bag")
+    assert c.avoid == {"color": frozenset({"red"})} and not c.want and c.only_avoids
+    assert c.avoid_near == {"color": frozenset({"burgundy"})}  # "dark red"
+    assert c.reading() == "not: red or shades of it (burgundy)"
+    assert model_text(p, c) is None  # the reference itself is the query
+    bags = [{"color": "mint", "pattern": "striped"}, {"color": "red", "pattern": "checked"},
+            {"color": "burgundy", "pattern": "solid"}, {"color": "orange", "pattern": "solid"},
+            {"color": "grey", "pattern": "solid"}]
+    assert [penalty(b, c) for b in bags] == [0, 1, 0.5, 0, 0]
+    assert penalty_matrix([c], bags)[0].tolist() == [0, 1, 0.5, 0, 0]
+    # the red check is last and burgundy after every clean bag, whatever the similarity
+    scores = np.array([0.1, 0.99, 0.98, 0.3, 0.2])
+    assert rank(scores, penalty_matrix([c], bags)[0]).tolist() == [3, 4, 0, 2, 1]
+
+
+def test_named_shades_of_a_colour():
+    assert named_shades("red") == {"burgundy"}
+    assert named_shades("blue") == {"navy", "light blue"}
+    assert named_shades("green") == {"dark green", "mint", "olive"}
+    assert not named_shades("orange") and not named_shades("grey")
+
+
+def test_the_reference_colour_is_never_a_shade_to_avoid():
+    c = resolve(parse_feedback("not green"), BAG, category="bag")  # a mint bag
+    assert c.avoid_near["color"] == {"dark green", "olive"}
+
+
+def test_negations_with_other_words_leave_those_words_to_the_model():
+    p = parse_feedback("has no red in it, more fitted")
+    c = resolve(p, {"color": "white"}, category="dress")
+    assert model_text(p, c) == "has in it, more fitted"
+    # other words may name the shade wanted (a misspelt "wine"): only red itself is avoided
+    p = parse_feedback("is wiine rather than red")
+    c = resolve(p, {"color": "red"}, category="dress")
+    assert c.avoid == {"color": frozenset({"red"})} and not c.avoid_near
+    assert model_text(p, c) == "is wiine rather"
+    # a request that also asks for something is read whole, as the model was trained
+    p = parse_feedback("is blue and not red")
+    c = resolve(p, {"color": "red"}, category="dress")
+    assert model_text(p, c) == "is blue and not red" and not c.avoid_near

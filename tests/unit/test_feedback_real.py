@@ -79,3 +79,20 @@ def test_rules_make_the_request_dominate(folder, data):
     assert weak["color"]["model_rules"] == weak["color"]["model"]  # weight 0: the model alone
     dev = real_caption_eval(data, HashTower().encode, model, folder, part="development")
     assert dev["part"] == "development" and dev["color"]["n"] > 0
+
+
+def test_captions_that_only_negate_are_measured_both_ways(tmp_path, data):
+    negations = ["is not red", "has no stripes", "is less blue"]
+    entries = [{"candidate": c, "target": t, "captions": [negations[i % 3]]}
+               for i, (c, t) in enumerate(_ids(True, 6))]
+    (tmp_path / "cap.dress.train.json").write_text(json.dumps(entries))
+    torch.manual_seed(0)
+    model = Combiner(CombinerConfig(img_dim=32, txt_dim=32, hidden=16)).eval()
+    out = real_caption_eval(data, HashTower().encode, model, tmp_path, seed=0)
+    assert out["n_asked"] == 0 and out["avoided_only"]["n"] == out["avoided_kept"]["n"] == 6
+    assert out["avoided_only"]["model_rules"] == 1.0  # a reference with red: none in the top 10
+    kept = out["avoided_kept"]  # a reference without it: its own colour (pattern) stays
+    assert set(kept) >= {"model_rules", "model", "reference_only", "model_query_rules"}
+    # the reference is the query and nothing of its colour is penalised: at least as much
+    # of it as the reference alone gives
+    assert kept["model_rules"] >= kept["reference_only"] > kept["model"]

@@ -1,4 +1,6 @@
-"""Refiner.compose: empty and nonsense feedback fall back to similarity with a message."""
+"""Refiner.compose: empty and nonsense feedback fall back to similarity with a message;
+requests that don't apply to the garment and requests that only negate keep the reference as
+the query."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import torch
 
 from core.config import load_settings
 from core.feedback.model import Combiner, CombinerConfig, save_combiner
-from core.feedback.service import NO_TEXT, NOT_UNDERSTOOD, Refiner
+from core.feedback.service import NO_TEXT, NOT_UNDERSTOOD, Reference, Refiner
 from tests.unit.test_feedback_train import HashTower
 
 
@@ -111,3 +113,59 @@ def test_a_photo_gets_its_colour_for_comparatives():
     if attrs:  # the colour reader is optional
         assert attrs == {"color": "red"}
         assert resolve(parse_feedback("darker"), attrs).want["color"] == frozenset({"burgundy"})
+
+
+def _bag(vector) -> Reference:
+    return Reference(np.asarray(vector, dtype=np.float32), "bag", "B0",
+                     {"color": "mint", "pattern": "striped", "sleeve": "n/a"}, "bag")
+
+
+def test_a_request_that_does_not_apply_leaves_the_reference_as_the_query(refiner):
+    ref = 2 * np.eye(8, dtype=np.float32)[3]
+    c = refiner.compose(_bag(ref), "longer sleeves")
+    assert c.understood and c.message is None and not c.rules
+    assert c.reading == "sleeves: doesn't apply to bags"
+    assert np.allclose(c.query, ref / 2)  # the reference itself, unit length
+    c = refiner.compose(_bag(ref), "in red with long sleeves")
+    assert c.reading == "colour → red; sleeves: doesn't apply to bags"
+    assert not np.allclose(c.query, ref / 2)  # the model reads "in red with"
+
+
+def test_only_negating_keeps_the_reference_as_the_query(refiner):
+    ref = np.eye(8, dtype=np.float32)[3]
+    c = refiner.compose(_bag(ref), "is not red")
+    assert c.reading == "not: red or shades of it (burgundy)"
+    assert np.allclose(c.query, ref)
+    more = refiner.compose(_bag(ref), "is not red, more casual")  # "casual" is the model's
+    assert not np.allclose(more.query, ref) and not more.rules.avoid_near
+
+
+def test_the_catalog_query_leaves_out_avoided_colours_and_their_shades(refiner):
+    class Repo:
+        def skus_matching(self, filters):
+            self.filters = filters
+            return []
+
+    repo = Repo()
+    rules = refiner.compose(_bag(np.eye(8, dtype=np.float32)[3]), "is not red").rules
+    refiner.matching_skus(repo, rules, "bag")
+    assert "red" not in repo.filters["color"] and "burgundy" not in repo.filters["color"]
+    assert {"mint", "orange", "pink"} <= set(repo.filters["color"])
+
+
+def test_obey_puts_red_and_its_shades_last_for_not_red():
+    from core.feedback.parse import parse_feedback
+    from core.feedback.rules import resolve
+    from core.feedback.service import obey
+    from core.search.pipeline import SearchResult
+    from core.storage.records import Item
+
+    bags = [("red", "checked", 0.9), ("burgundy", "solid", 0.85), ("orange", "solid", 0.5),
+            ("mint", "striped", 0.4), ("grey", "solid", 0.3)]
+    found = [SearchResult(Item(sku=f"B{i}", image_path="x.jpg", hash=f"h{i}", category="bag",
+                               attrs={"color": c, "pattern": p}), s)
+             for i, (c, p, s) in enumerate(bags)]
+    rules = resolve(parse_feedback("is not red"), {"color": "mint"}, category="bag")
+    results, notes = obey(found, rules, 5, "bag")
+    assert [r.item.attrs["color"] for r in results] == ["orange", "mint", "grey", "burgundy",
+                                                       "red"] and not notes

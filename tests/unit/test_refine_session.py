@@ -53,6 +53,15 @@ def test_turns_strip_choose_step_back_and_round_trip():
     assert len(again.turns) == 1 and again.reference()["sku"] == "R12"
 
 
+def test_an_empty_turn_is_refused_and_leaves_the_history_alone():
+    s, refiner = RefineSession(), FakeRefiner()
+    s.start_item("S0")
+    s.run_turn(refiner, None, "in red")
+    with pytest.raises(FeedbackRejected):
+        s.run_turn(refiner, None, "   ")
+    assert [t.text for t in s.turns] == ["in red"] and len(refiner.calls) == 1
+
+
 def test_photo_start_keeps_its_vector():
     s = RefineSession()
     s.start_photo(Reference(np.ones(4, np.float32), "top", attrs={"color": "blue"}), b"x", "a.jpg")
@@ -64,6 +73,9 @@ def test_long_feedback_is_refused_and_headings_are_short():
     assert check_text(" in red ") == "in red"
     with pytest.raises(FeedbackRejected, match="limited to 300 characters"):
         check_text("x" * 2000)
+    for empty in ("", "  \n ", None):
+        with pytest.raises(FeedbackRejected, match="Type what to change"):
+            check_text(empty)
     assert len(short_text("word " * 100)) == 60 and short_text("a\nb") == "a b"
 
 
