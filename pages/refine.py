@@ -13,7 +13,7 @@ from core.index import NoVectors
 from core.models.registry import MissingWeights
 from core.ranges import widget
 from core.tagging.labels import md_escape
-from pages.cards import IMAGE_TYPES, image_grid, image_path, product_card
+from pages.cards import PHOTO_HELP, image_grid, image_path, product_card
 from pages.common import enter_through_app, repo_or_stop, require_catalog, resource
 
 enter_through_app()
@@ -81,7 +81,7 @@ def _choose_start() -> None:
             session.start_item(picked)
             _save_and_rerun()
     with tab_up:
-        photo = st.file_uploader("Garment photo", type=IMAGE_TYPES, key="refine_upload")
+        photo = st.file_uploader("Garment photo", help=PHOTO_HELP, key="refine_upload")
         if photo is not None and st.button("Start from this photo", key="refine_use_photo"):
             try:
                 ref = refiner.photo_reference(photo.getvalue(), name=photo.name)
