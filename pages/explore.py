@@ -194,8 +194,7 @@ examples = {s.id: thumbnail_uri(image_path(emap.items[emap.cluster_rows(s.id)[0]
             for s in emap.summaries}
 st.dataframe(ex.summary_frame(emap, examples), hide_index=True, width="stretch",
              column_config={"example": st.column_config.ImageColumn("example", width="small")})
-labels = {s.id: f"cluster {s.id}: {s.top['category'][0]} / {s.top['color'][0]} ({s.size})"
-          for s in emap.summaries}
+labels = {s.id: ex.cluster_label(s) for s in emap.summaries}
 picked = st.selectbox("Show the items of", [None, *labels], key="explore_cluster",
                       format_func=lambda c: "a cluster…" if c is None else labels[c])
 if picked is not None:

@@ -87,6 +87,14 @@ def summary_frame(emap: ExploreMap, examples: dict[int, str | None] | None = Non
     return pd.DataFrame(records, columns=(["example"] if examples is not None else []) + columns)
 
 
+def cluster_label(s) -> str:
+    """A cluster as the picker names it: its commonest category and colour with their shares,
+    so a mixed cluster does not read as all hoodies ("cluster 3: hoodie 12% · brown 30%")."""
+    parts = [f"{value} {share:.0%}" for value, share in
+             (s.top.get(attr, ("unknown", 0.0)) for attr in ("category", "color"))]
+    return f"cluster {s.id}: {' · '.join(parts)} ({s.size:,} items)"
+
+
 def breakdown(table: pd.DataFrame, rows: Sequence[int], attr: str, top: int = 6) -> pd.DataFrame:
     """Counts and shares of an attribute's values among the given rows, largest first."""
     counts = table.iloc[list(rows)][attr].value_counts()

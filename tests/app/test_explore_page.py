@@ -8,6 +8,7 @@ returns), exactly what the browser sends after a box/lasso/click selection.
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -96,7 +97,8 @@ def test_picking_a_cluster_lists_its_items(app_test, catalog):
     first = [o for o in picker.options if o != "a cluster…"][0]
     picker.select_index(picker.options.index(first)).run()
     assert not at.exception
-    cid, size = first.split(":")[0].split()[1], int(first.rsplit("(", 1)[1].rstrip(")"))
+    assert re.fullmatch(r"cluster \d+: .+ \d+% · .+ \d+% \(\d+ items\)", first), first
+    cid, size = first.split(":")[0].split()[1], int(first.rsplit("(", 1)[1].split()[0])
     assert f"{size} items in the cluster {cid} (nearest its centre first)" in _texts(at)
 
 
