@@ -64,10 +64,10 @@ with st.form("models_train"):
     device = c2.selectbox("Device", ["auto", "cpu", "cuda"], key="models_device")
     budget = c3.number_input("Time budget (minutes, 0 = none)", **widget(P, "max_minutes"),
                              key="models_budget",
-                             help="The whole run's time, caching the trunk's features "
-                                  "included: if it runs out while caching, the run stops with "
-                                  "no model; once training, the run ends after the epoch in "
-                                  "which it runs out.")
+                             help="The whole run's time, reading the photos and caching "
+                                  "the trunk's features included: if it runs out before "
+                                  "training, the run stops with no model; once training, the "
+                                  "run ends after the epoch in which it runs out.")
     folder = st.text_input("Train on a folder of class folders instead (optional)",
                            placeholder="/path/to/photos  (holding <class>/*.jpg)",
                            key="models_folder", help="Classes named like the catalog's "
@@ -103,9 +103,9 @@ def job_panel(job: str) -> None:
         st.plotly_chart(view.curves_figure(status["history"]), key=f"models_curves_{job}")
     if state in jobs.LIVE and st.button("Stop", key="models_stop",
                                         help="ends after the current step; the best epoch "
-                                             "so far is kept as a model (while caching "
-                                             "features: after the current batch, with no "
-                                             "model)"):
+                                             "so far is kept as a model (while reading "
+                                             "photos or caching features: within a batch, "
+                                             "with no model)"):
         jobs.stop_job(cfg.data_dir, job)
     new_model = status.get("model_id")
     if new_model and new_model not in user_models and \

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,11 +113,12 @@ def split_rows(rows: list[CatalogRow], share: float = HOLDOUT_SHARE
 
 
 def tensor_set(rows: list[CatalogRow], size: int, *, copies: int = 1, workers: int = 2,
-               ident_offset: int = 0) -> TensorSet:
+               ident_offset: int = 0, progress: Callable[[int, int], None] | None = None
+               ) -> TensorSet:
     """The rows' photos (uint8, ``size`` px) with labels, each repeated ``copies`` times in a
     row with one identity per item: copies of one photo are positives for the item loss
     (augmented differently each step), which is all an unlabelled item contributes."""
-    images = load_many([r.path for r in rows], size, workers=workers)
+    images = load_many([r.path for r in rows], size, workers=workers, progress=progress)
     n = len(rows)
     groups = torch.ones(n, len(CATEGORY_NAMES))
     colour = torch.full((n,), -1, dtype=torch.long)

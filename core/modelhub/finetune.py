@@ -37,6 +37,7 @@ class Reporter:
     """Progress sink of a run (the job runner writes it to status.json); no-op here."""
 
     def phase(self, state: str, message: str = "") -> None: ...
+    def loaded(self, done: int, total: int) -> None: ...
     def cached(self, done: int, total: int) -> None: ...
     def step(self, epoch: int, step: int, steps: int) -> None: ...
     def epoch(self, row: dict) -> None: ...
@@ -101,14 +102,16 @@ class Prepared:
     holdout: list[str] = field(default_factory=list)
 
 
-def caching_progress(reporter: Reporter, params: FineTuneParams, deadline: float | None
-                     ) -> Callable[[int, int], None]:
-    """The caching's ``progress(done, total)``: reports it, and raises StopTraining when a
-    stop is requested or the time budget (ending at ``deadline``, monotonic) runs out."""
+def stage_progress(reporter: Reporter, report: Callable[[int, int], None], doing: str,
+                   params: FineTuneParams, deadline: float | None
+                   ) -> Callable[[int, int], None]:
+    """A stage's ``progress(done, total)`` (reading the photos, caching features): reports it
+    with ``report``, and raises StopTraining when a stop is requested or the time budget
+    (ending at ``deadline``, monotonic) runs out."""
 
     def progress(done: int, total: int) -> None:
-        reporter.cached(done, total)
-        where = f"while caching features ({done:,} of {total:,} images)"
+        report(done, total)
+        where = f"while {doing} ({done:,} of {total:,} images)"
         if reporter.stop_requested():
             raise StopTraining("requested", f"on request {where}")
         if deadline is not None and time.monotonic() >= deadline:
@@ -137,12 +140,17 @@ def prepare(settings, repo, params: FineTuneParams, reporter: Reporter,
     tail = bool(getattr(model.trunk, "cut", 0))
     cfg = train_config(params, size=size, tail=tail, heads=model.attr_heads is not None,
                        device=device)
-    train = {"demo": tensor_set(train_rows, size, copies=1 if tail else 2)}
-    val = {"demo": augmented_pairs(tensor_set(hold_rows, size), seed=params.seed)}
+    reading = stage_progress(reporter, reporter.loaded, "reading the photos", params, deadline)
+    total = len(train_rows) + len(hold_rows)
+    train = {"demo": tensor_set(train_rows, size, copies=1 if tail else 2,
+                                progress=lambda done, _: reading(done, total))}
+    val = {"demo": augmented_pairs(tensor_set(
+        hold_rows, size, progress=lambda done, _: reading(len(train_rows) + done, total)),
+        seed=params.seed)}
     if tail:
         reporter.phase("caching", "computing the frozen trunk's features of the photos")
-    train, val = cached_sets(model, train, val, cfg, warm=True,
-                             progress=caching_progress(reporter, params, deadline))
+    train, val = cached_sets(model, train, val, cfg, warm=True, progress=stage_progress(
+        reporter, reporter.cached, "caching features", params, deadline))
     labelled = sum(1 for r in train_rows if r.labelled)
     data = {"source": params.folder or "catalog",
             "items": len(train_rows) + len(hold_rows), "train_items": len(train_rows),

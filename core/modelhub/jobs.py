@@ -185,7 +185,7 @@ class StatusReporter(Reporter):
         return self.stop
 
     def phase(self, state: str, message: str = "") -> None:
-        self.t0 = time.monotonic() if state in ("caching", "running") else self.t0
+        self.t0 = time.monotonic() if state in ("loading", "caching", "running") else self.t0
         _update(self.data_dir, self.job_id, state=state, message=message, pid=os.getpid())
 
     def _eta(self, now: float, done: float) -> float | None:
@@ -202,6 +202,10 @@ class StatusReporter(Reporter):
             return False
         self._last = now
         return True
+
+    def loaded(self, done: int, total: int) -> None:
+        """Photos read of the total (the loading stage): written like the images cached."""
+        self.cached(done, total)
 
     def cached(self, done: int, total: int) -> None:
         now = time.monotonic()

@@ -26,7 +26,7 @@ class FineTuneParams:
     lr: float = 5e-4
     image_size: int | None = None  # None: the base model's own input side
     device: str = "auto"
-    max_minutes: float = 0.0  # wall-time budget of the whole run, caching included (0 = none)
+    max_minutes: float = 0.0  # wall-time budget of the whole run, reading photos included (0: none)
     base: str | None = None  # model id to start from (None: the active encoder)
     seed: int = 0
     threads: int = 0  # torch CPU threads (0 = leave one core to the app)

@@ -51,7 +51,7 @@ def progress_of(status: dict) -> tuple[float, str]:
         line += (f" epoch {status.get('epoch', 1)}/{status.get('epochs')}, step "
                  f"{status.get('step', 0)}/{status.get('steps', '?')} · "
                  f"{eta_text(status.get('eta_s'))}")
-    elif state == "caching" and status.get("cache_total"):
+    elif state in ("loading", "caching") and status.get("cache_total"):
         line += (f" {status.get('cached', 0):,}/{status['cache_total']:,} images · "
                  f"{eta_text(status.get('eta_s'))}")
     elif status.get("message"):

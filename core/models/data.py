@@ -73,14 +73,28 @@ class TensorSet:
                          [lab for p in parts for lab in p.labels], details)
 
 
-def load_many(sources: Iterable, size: int, pad: str = "edge", workers: int = 2) -> torch.Tensor:
-    """Decode, pad and resize many images in a thread pool into one uint8 tensor."""
+LOAD_REPORT_EVERY = 64  # images between two progress reports of load_many
+
+
+def load_many(sources: Iterable, size: int, pad: str = "edge", workers: int = 2,
+              progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+    """Decode, pad and resize many images in a thread pool into one uint8 tensor;
+    ``progress(done, total)`` after every ``LOAD_REPORT_EVERY`` images and the last (it may
+    raise to stop the reading)."""
     def one(src) -> np.ndarray:
         img = src if hasattr(src, "convert") else load_rgb(src)
         return to_uint8_square(img, size, pad)
 
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        arrays = list(pool.map(one, sources))
+    sources = list(sources)
+    arrays = []
+    pool = ThreadPoolExecutor(max(1, workers))
+    try:
+        for i, array in enumerate(pool.map(one, sources), 1):
+            arrays.append(array)
+            if progress and (i % LOAD_REPORT_EVERY == 0 or i == len(sources)):
+                progress(i, len(sources))
+    finally:  # a stop raised by progress leaves the photos not yet read unread
+        pool.shutdown(wait=True, cancel_futures=True)
     if not arrays:
         return torch.zeros(0, 3, size, size, dtype=torch.uint8)
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()

@@ -44,13 +44,18 @@ def tiny_run(settings, repo, tmp_path, reporter=None, **kw):
 
 
 class Recorder(Reporter):
-    """The run's phases and caching counts; asks to stop once ``stop_at`` images are cached."""
+    """The run's phases, photos read and caching counts; asks to stop once ``stop_at`` images
+    are cached (or, ``stop_reading``, once any photo is read)."""
 
-    def __init__(self, stop_at: int | None = None):
+    def __init__(self, stop_at: int | None = None, stop_reading: bool = False):
         self.stop_at, self.phases, self.counts, self.steps = stop_at, [], [], 0
+        self.stop_reading, self.loads = stop_reading, []
 
     def phase(self, state: str, message: str = "") -> None:
         self.phases.append(state)
+
+    def loaded(self, done: int, total: int) -> None:
+        self.loads.append((done, total))
 
     def cached(self, done: int, total: int) -> None:
         self.counts.append((done, total))
@@ -59,6 +64,8 @@ class Recorder(Reporter):
         self.steps += 1
 
     def stop_requested(self) -> bool:
+        if self.stop_reading and self.loads:
+            return True
         return self.stop_at is not None and bool(self.counts) and \
             self.counts[-1][0] >= self.stop_at
 
@@ -68,6 +75,7 @@ def test_caching_a_split_trunk_reports_its_progress_then_trains(split, repo, tmp
     result = tiny_run(split, repo, tmp_path, rec)
     # 22 training items x 2 views, then 8 held-out items as 16 validation rows
     assert rec.phases == ["loading", "caching", "running"]
+    assert rec.loads == [(22, 30), (30, 30)]  # the 22 training photos, then the 8 held out
     assert rec.counts == [(22, 60), (44, 60), (60, 60)] and rec.steps > 0
     assert result["model_id"] == "studio_encoder-ft1"
     assert store.user_manifest("studio_encoder-ft1")["settings"]["tail_only"] is True
@@ -85,21 +93,30 @@ def test_a_stop_while_caching_ends_the_run_there_and_writes_no_model(split, repo
     assert not (tmp_path / "job" / "best.pt").exists()
 
 
-def test_the_time_budget_counts_the_caching(split, repo, tmp_path):
+def test_the_time_budget_counts_reading_the_photos(split, repo, tmp_path):
     rec = Recorder()
     result = tiny_run(split, repo, tmp_path, rec, max_minutes=1e-6)
-    assert rec.phases == ["loading", "caching"] and rec.counts == [(22, 60)]
+    assert rec.phases == ["loading"] and rec.loads == [(22, 30)] and not rec.counts
     assert result["model_id"] is None
-    assert result["stopped"] == ("stopped by the time budget (1e-06 min) while caching features"
-                                 " (22 of 60 images)")
-    assert result["message"].endswith("(22 of 60 images): no model was written")
+    assert result["stopped"] == ("stopped by the time budget (1e-06 min) while reading the "
+                                 "photos (22 of 30 images)")
+    assert result["message"].endswith("(22 of 30 images): no model was written")
     assert store.list_user_models(split.data_dir) == []
 
 
+def test_a_stop_while_reading_the_photos_ends_the_run_there(split, repo, tmp_path):
+    rec = Recorder(stop_reading=True)
+    result = tiny_run(split, repo, tmp_path, rec)
+    assert rec.phases == ["loading"] and rec.loads == [(22, 30)] and not rec.counts
+    assert result["stopped"] == "stopped on request while reading the photos (22 of 30 images)"
+    assert result["model_id"] is None and store.list_user_models(split.data_dir) == []
+
+
 def test_training_has_what_is_left_of_the_budget_and_ends_after_an_epoch(hub, repo, tmp_path):
-    result = tiny_run(hub, repo, tmp_path, epochs=50, max_minutes=1e-6)
-    assert result["stopped"] == "time budget of 1e-06 min reached"  # the user's budget
-    assert 1 <= len(result["epochs"]) < 50 and result["model_id"] == "studio_encoder-ft1"
+    # 3 s: reading 30 tiny photos takes far less, 200 epochs far more
+    result = tiny_run(hub, repo, tmp_path, epochs=200, max_minutes=0.05)
+    assert result["stopped"] == "time budget of 0.05 min reached"  # the user's budget
+    assert 1 <= len(result["epochs"]) < 200 and result["model_id"] == "studio_encoder-ft1"
 
 
 def test_fine_tune_writes_a_versioned_model_with_manifest(hub, repo, tmp_path):

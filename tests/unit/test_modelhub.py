@@ -151,3 +151,31 @@ def test_the_models_table_puts_the_active_and_usable_encoders_first():
     assert [r["id"] for r in models_table(rows)] == ["studio_lite", "ft1", "lite0", "resnet50"]
     assert [r["id"] for r in models_table(rows, with_missing=False)] == [
         "studio_lite", "ft1", "lite0"]
+
+
+def test_reading_the_photos_shows_its_count_on_the_page():
+    from core.modelhub.view import progress_of
+
+    _, line = progress_of({"state": "loading", "cached": 100, "cache_total": 300, "eta_s": 10})
+    assert line == "Loading the encoder and photos… 100/300 images · about 10 s left"
+
+
+def test_reading_many_photos_reports_and_can_be_stopped(tmp_path):
+    from PIL import Image
+
+    from core.models.data import LOAD_REPORT_EVERY, load_many
+
+    paths = []
+    for i in range(LOAD_REPORT_EVERY + 6):
+        paths.append(tmp_path / f"p{i}.png")
+        Image.new("RGB", (8, 8), (i, 0, 0)).save(paths[-1])
+    seen = []
+    out = load_many(paths, 8, progress=lambda done, total: seen.append((done, total)))
+    assert out.shape == (len(paths), 3, 8, 8)
+    assert seen == [(LOAD_REPORT_EVERY, len(paths)), (len(paths), len(paths))]
+
+    def stop(done, total):
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        load_many(paths, 8, progress=stop)
