@@ -276,8 +276,15 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
     c.by_model = [f"{LABELS[m.attr]} → {parsed.words(m)}" for m in parsed.mentions
                   if m.kind in MODEL_KINDS and m.attr not in c.not_applicable]
     c.notes += [f"{LABELS[a]}: doesn't apply to {where}"
-                for a, where in c.not_applicable.items()]
+                for a, where in c.not_applicable.items() if not _only_straps(parsed, a)]
     return c
+
+
+def _only_straps(parsed: ParsedFeedback, attr: str) -> bool:
+    """Whether every mention of ``attr`` is a strap word ("a bag with straps"): for a garment
+    without sleeves those name its own straps, left out without a note."""
+    said = [parsed.words(m) for m in parsed.mentions if m.attr == attr]
+    return attr == "sleeve" and bool(said) and all("strap" in w for w in said)
 
 
 def model_text(parsed: ParsedFeedback, c: Constraints) -> str | None:

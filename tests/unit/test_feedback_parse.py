@@ -261,3 +261,12 @@ def test_negations_with_other_words_leave_those_words_to_the_model():
     p = parse_feedback("is blue and not red")
     c = resolve(p, {"color": "red"}, category="dress")
     assert model_text(p, c) == "is blue and not red" and not c.avoid_near
+
+
+def test_straps_on_a_garment_without_sleeves_are_its_own_straps():
+    p = parse_feedback("a bag with thin straps")
+    c = resolve(p, BAG, category="bag")
+    assert "sleeve" not in c.want and "sleeve" in c.not_applicable  # no sleeve rule
+    assert not any("doesn't apply" in n for n in c.notes)  # and no "sleeves" note
+    dress = resolve(parse_feedback("with straps"), {"sleeve": "long"}, category="dress")
+    assert dress.want["sleeve"] == frozenset({"sleeveless"})  # a dress's straps: sleeveless
