@@ -36,7 +36,7 @@ import numpy as np
 
 from core.feedback import vocab
 from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, MODEL_KINDS, ParsedFeedback, parse_feedback
-from core.taxonomy import CATEGORIES, COLORS, NA, PATTERNS, SLEEVES, applies
+from core.taxonomy import CATEGORIES, COLORS, NA, PATTERNS, SLEEVES, applies, family_of
 
 RULE_ATTRS = ("color", "pattern", "sleeve")
 # A named category ("make it a dress") is a request like the others: items of other categories
@@ -246,6 +246,7 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
     """Wanted and avoided colour / pattern / sleeve values for a caption and a reference (of
     ``category`` / ``family`` when known: "longer sleeves" does not apply to a bag)."""
     c = Constraints()
+    category_of_ref = category
     c.not_applicable = _not_applicable(parsed, ref_attrs, category, family)
     _colour(parsed, ref_attrs.get("color"), c)
     named = parsed.values("pattern")  # a specific pattern outranks "printed" / "patterned"
@@ -255,7 +256,7 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
     if "sleeve" not in c.not_applicable:
         _sleeve(parsed, ref_attrs.get("sleeve"), c)
     category = parsed.requested("category")
-    if category:
+    if category and not _skirt_of_a_dress(parsed, family or family_of(category_of_ref)):
         c.want["category"], c.explicit = category, c.explicit | {"category"}
         c.category = min(category)
     for attr in RANKED_ATTRS:
@@ -278,6 +279,16 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
     c.notes += [f"{LABELS[a]}: doesn't apply to {where}"
                 for a, where in c.not_applicable.items() if not _only_straps(parsed, a)]
     return c
+
+
+def _skirt_of_a_dress(parsed: ParsedFeedback, family: str | None) -> bool:
+    """Whether "skirt" names the reference's own skirt ("a shorter skirt" of a dress or a
+    jumpsuit: its length, read by the model), not a request for a skirt."""
+    if family != "full":
+        return False
+    asked = [m for m in parsed.mentions if m.kind == "category" and not m.negated]
+    return len(asked) == 1 and asked[0].value == frozenset({"skirt"}) and any(
+        m.kind in MODEL_KINDS and m.end == asked[0].start for m in parsed.mentions)
 
 
 def _only_straps(parsed: ParsedFeedback, attr: str) -> bool:

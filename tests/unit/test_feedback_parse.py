@@ -270,3 +270,16 @@ def test_straps_on_a_garment_without_sleeves_are_its_own_straps():
     assert not any("doesn't apply" in n for n in c.notes)  # and no "sleeves" note
     dress = resolve(parse_feedback("with straps"), {"sleeve": "long"}, category="dress")
     assert dress.want["sleeve"] == frozenset({"sleeveless"})  # a dress's straps: sleeveless
+
+
+@pytest.mark.parametrize("text", ["a shorter skirt", "has a longer skirt", "a tighter skirt"])
+def test_the_skirt_of_a_dress_is_its_own(text):
+    c = resolve(parse_feedback(text), {"color": "red", "sleeve": "long"}, category="dress")
+    assert "category" not in c.want and c.category is None  # no switch to skirts
+    assert "garment" not in c.reading()
+
+
+def test_asking_for_a_skirt_still_switches():
+    for text, category in (("make it a skirt", "dress"), ("a shorter skirt", "tee")):
+        c = resolve(parse_feedback(text), {"color": "red"}, category=category)
+        assert c.want["category"] == frozenset({"skirt"}), text
