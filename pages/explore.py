@@ -88,12 +88,8 @@ except ex.ExploreError as exc:
     st.error(str(exc))
     st.stop()
 bar.empty()
-quality = f" · silhouette {emap.silhouette:.2f}" if emap.silhouette is not None else ""
-origin = "stored result" if emap.cached else f"computed in {emap.seconds:.1f}s"
-st.caption(f"{emap.n:,} items · model `{model}` · {origin}{quality}",
-           help="Silhouette (−1 to 1): how well the k-means clusters stand apart; below about "
-                "0.25 they overlap, the catalog being a continuum of looks rather than distinct "
-                "groups." if quality else None)
+text, why = ex.map_caption(emap, model)
+st.caption(text, help=why)
 if note := ex.sample_note(emap):
     st.info(note)
 

@@ -26,9 +26,7 @@ try:
     with st.spinner("Reading the catalog's garments…"):
         feats = stylist.features(repo)
 except (NoVectors, WeightsError, ValueError) as exc:
-    ui.stop_with("The catalog has no garment vectors yet: run `python -m core embed`, then "
-                 "reload this page." if isinstance(exc, NoVectors) else
-                 "The outfit model is not ready for this catalog.", exc)
+    ui.stop_with(looks.not_ready_text(exc), exc)
 if stylist.warning:
     st.warning(stylist.warning)
 
@@ -39,20 +37,16 @@ def rerun() -> None:
 
 
 def notes(where: str) -> None:
-    for _, kind, text in look.take_notes(where):
-        if kind == "success":
-            st.toast(text, icon="✅")
-        else:
-            getattr(st, kind)(text)
+    for _, kind, text in look.take_notes(where):  # a success is a toast, the rest stay
+        {"success": lambda t: st.toast(t, icon="✅")}.get(kind, getattr(st, kind))(text)
 
 
 with st.sidebar:
     st.header("Outfits")
     k = st.slider("Suggestions per slot", **widget(SuggestParams, "k"), key="outfits_k",
-                  help="How many catalog items to suggest for each missing or optional piece.")
+                  help=looks.K_HELP)
     suggest_for = st.selectbox("Suggest pieces for", list(looks.WHOM), key="outfits_for",
-                               help="Suggestions for this gender (and unisex); *whom the look "
-                                    "is for* reads it from your look's pieces.")
+                               help=looks.WHOM_HELP)
     if st.button("Clear look", key="outfits_clear", width="stretch", disabled=not look.entries):
         look.clear()
         rerun()
@@ -106,15 +100,13 @@ def score_panel(pieces, result) -> None:
         st.metric("Outfit score", percent(result.score) if result.score is not None else "—",
                   help=SCORE_HELP)
         getattr(st, verdict.kind)(verdict.text)
-        if drop := looks.best_removal(stylist, pieces, result.score):
-            st.info(looks.removal_text(result.labels, *drop))
-            if st.button(f"Remove {drop[0] + 1}. {result.labels[drop[0]]}",
-                         key="outfits_drop_best"):
-                look.remove(drop[0])
+        if offer := looks.removal_offer(stylist, pieces, result):
+            st.info(offer.text)
+            if st.button(offer.button, key="outfits_drop_best"):
+                look.remove(offer.index)
                 rerun()
         if result.missing:
-            st.info(looks.missing_text(result.missing, sum(
-                e["kind"] == "photo" and not e.get("category") for e in look.entries)))
+            st.info(looks.missing_text(result.missing, look.unnamed_photos))
     if result.score is not None:
         right.plotly_chart(pair_figure(result.labels, result.pairs), width="stretch",
                            key="outfits_pairs")
@@ -136,11 +128,10 @@ def add_tab() -> None:
         picked = image_grid(repo.get_items(state["outfits_sample"]), columns=5,
                             key="outfits_pick", on_pick="Add to look")
     with tab_up:
-        files = st.file_uploader("Garment photos", help=PHOTO_HELP,
-                                 accept_multiple_files=True,
+        files = st.file_uploader("Garment photos", help=PHOTO_HELP, accept_multiple_files=True,
                                  key=f"outfits_upload_{state.get('outfits_upload_n', 0)}")
-        if files and st.button(f"Add {len(files)} photo{'s' if len(files) > 1 else ''} to "
-                               "the look", key="outfits_add_photos", type="primary"):
+        if files and st.button(looks.add_photos_label(len(files)), key="outfits_add_photos",
+                               type="primary"):
             if look.add_photos(stylist, [(f.name, f.getvalue()) for f in files]):
                 state["outfits_upload_n"] = state.get("outfits_upload_n", 0) + 1  # emptied
             rerun()
@@ -152,8 +143,8 @@ def add_tab() -> None:
 def complete_tab(pieces, missing: list[str]) -> None:
     notes("complete")
     if not pieces or look.full:
-        return st.info("Add a piece first: suggestions are built around your look." if not
-                       pieces else looks.full_text("try a suggestion"))
+        return st.info(looks.full_text("try a suggestion") if pieces else
+                       looks.NOTHING_TO_COMPLETE)
     caption, slots = looks.completion(stylist, repo, pieces, k=k, missing=missing,
                                       whom=looks.WHOM[suggest_for])
     st.caption(caption)
@@ -167,13 +158,11 @@ def complete_tab(pieces, missing: list[str]) -> None:
 
 def examples_tab() -> None:
     st.caption(looks.EXAMPLES_HELP)
-    if st.button("🔀 Other examples", key="outfits_examples_more") or \
-            "outfits_examples" not in state:  # a new draw of examples
-        state["outfits_examples_seed"] = seed = state.get("outfits_examples_seed", -1) + 1
-        state["outfits_examples"] = looks.held_out_examples(repo, feats.row, seed)
-    if not state["outfits_examples"]:
+    examples = looks.draw_examples(state, repo, feats.row,
+                                   st.button("🔀 Other examples", key="outfits_examples_more"))
+    if not examples:
         st.info(looks.NO_EXAMPLES)
-    for ex in state["outfits_examples"]:
+    for ex in examples:
         card = looks.example_card(stylist, repo, ex)
         pics, told = st.container(border=True).columns([3, 2])
         with pics:

@@ -162,19 +162,9 @@ with left:
     for note in outcome.notes:
         st.caption(f"ℹ️ {note}")
 with right:
-    scope = f"within **{outcome.restricted_to}** " if outcome.restricted_to else ""
-    among = (f"{outcome.candidates:,} items passing the filters" if outcome.candidates is not None
-             else "the whole catalog")
     st.subheader("Is it one of these?" if outcome.match == "item" else "Similar items")
-    how = " · exact-item match" if outcome.match == "item" else ""
-    ranked = outcome.ranking_colour() if outcome.colour_ranked else None
-    first = f" · **{ranked.name}** first among near-equals" if ranked else ""
-    st.caption(f"{len(outcome.results)} best matches {scope}among {among}{first} · model "
-               f"`{outcome.model_id}`{how} · {outcome.timings_ms.get('total', 0):.0f} ms",
-               help="The percentage under an item is how alike it looks."
-               + (f" Items whose colour is {ranked.name} come first among near-equally alike ones, "
-                  "so a lower percentage can come first; *Prefer the photo's colour* in the "
-                  "sidebar turns that off." if ranked else ""))
+    text, why = outcome.results_caption()
+    st.caption(text, help=why)
     if outcome.unembedded:
         st.warning(f"{outcome.unembedded:,} items match these filters but none has vectors for "
                    f"`{outcome.model_id}` yet: embed them here or run "

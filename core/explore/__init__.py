@@ -21,8 +21,8 @@ _WHERE = {
     "params": ("METHODS", "ExploreError", "MapParams", "ProjectionParams"),
     "projection": ("Projection", "normalise", "project"),
     "sample": ("SAMPLE_SIZE", "sample_skus", "stratified_rows"),
-    "service": ("ExploreMap", "Placement", "build_map", "ensure_vectors", "place",
-                "sample_note", "suggest_clusters"),
+    "service": ("ExploreMap", "Placement", "build_map", "ensure_vectors", "map_caption",
+                "place", "sample_note", "suggest_clusters"),
 }
 _MODULE = {name: module for module, names in _WHERE.items() for name in names}
 __all__ = sorted(_MODULE)

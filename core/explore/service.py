@@ -187,6 +187,21 @@ def _sample_part(stamp: dict[str, Any], params: MapParams) -> dict[str, int]:
     return {"sample": params.sample} if stamp["n"] > params.sample else {}
 
 
+SILHOUETTE_HELP = ("Silhouette (−1 to 1): how well the k-means clusters stand apart; below "
+                   "about 0.25 they overlap, the catalog being a continuum of looks rather "
+                   "than distinct groups.")
+
+
+def map_caption(emap: ExploreMap, model: str) -> tuple[str, str | None]:
+    """(caption, tooltip) under the map: items, model, where the map came from and, when
+    scored, the clusters' silhouette (the tooltip explains it)."""
+    origin = "stored result" if emap.cached else f"computed in {emap.seconds:.1f}s"
+    text = f"{emap.n:,} items · model `{model}` · {origin}"
+    if emap.silhouette is None:
+        return text, None
+    return f"{text} · silhouette {emap.silhouette:.2f}", SILHOUETTE_HELP
+
+
 def sample_note(emap: ExploreMap) -> str | None:
     """What the page says when the map shows a sample, else None."""
     if not emap.sampled_from:

@@ -146,6 +146,11 @@ class Look:
                 return True
         return False
 
+    @property
+    def unnamed_photos(self) -> int:
+        """Photos whose category is not known (the model was unsure and no one said)."""
+        return sum(e["kind"] == "photo" and not e.get("category") for e in self.entries)
+
     def remove(self, i: int) -> None:
         del self.entries[i]
 
@@ -288,6 +293,10 @@ def example_card(stylist, repo, ex: dict) -> dict:
 
 
 WHOM = {"Whom the look is for": AUTO, "Women": "women", "Men": "men", "Anyone": None}
+WHOM_HELP = ("Suggestions for this gender (and unisex); *whom the look is for* reads it from "
+             "your look's pieces.")
+K_HELP = "How many catalog items to suggest for each missing or optional piece."
+NOTHING_TO_COMPLETE = "Add a piece first: suggestions are built around your look."
 
 
 def completion(stylist, repo, pieces: list[Piece], *, k: int, whom: str | None,
@@ -336,6 +345,47 @@ def best_removal(stylist, pieces: list[Piece], score: float | None
 
 def removal_text(labels: list[str], i: int, score: float) -> str:
     return f"Without **{numbered(labels)[i]}** the look scores **{percent(score)}**."
+
+
+@dataclass(frozen=True)
+class Removal:
+    """The removal a page offers: which piece, the sentence, the button's label."""
+
+    index: int
+    text: str
+    button: str
+
+
+def removal_offer(stylist, pieces: list[Piece], result) -> Removal | None:
+    """best_removal of a scored look, worded for the page (None when none helps)."""
+    drop = best_removal(stylist, pieces, result.score)
+    if drop is None:
+        return None
+    i, score = drop
+    return Removal(i, removal_text(result.labels, i, score),
+                   f"Remove {numbered(result.labels)[i]}")
+
+
+def not_ready_text(exc: Exception) -> str:
+    """Why the page cannot score looks yet (no vectors, or no usable outfit model)."""
+    from core.index import NoVectors
+
+    return ("The catalog has no garment vectors yet: run `python -m core embed`, then reload "
+            "this page." if isinstance(exc, NoVectors) else
+            "The outfit model is not ready for this catalog.")
+
+
+def add_photos_label(n: int) -> str:
+    return f"Add {n} photo{'s' if n > 1 else ''} to the look"
+
+
+def draw_examples(state, repo, embedded, again: bool) -> list[dict]:
+    """The held-out examples shown (kept in ``state``, a session dict); ``again``: a new
+    draw (the first visit draws too)."""
+    if again or "outfits_examples" not in state:
+        state["outfits_examples_seed"] = seed = state.get("outfits_examples_seed", -1) + 1
+        state["outfits_examples"] = held_out_examples(repo, embedded, seed)
+    return state["outfits_examples"]
 
 
 def missing_text(missing: list[str], unnamed_photos: int = 0) -> str:

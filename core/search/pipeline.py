@@ -88,6 +88,25 @@ class SearchOutcome:
         reading."""
         return ColourReading.stated(self.colour_choice) if self.colour_choice else self.colour
 
+    def results_caption(self) -> tuple[str, str]:
+        """(caption, tooltip) over the results: how many, among what, in which order, by which
+        model and how fast; the tooltip says what the percentage is and why a lower one can
+        come first."""
+        scope = f"within **{self.restricted_to}** " if self.restricted_to else ""
+        among = (f"{self.candidates:,} items passing the filters" if self.candidates is not None
+                 else "the whole catalog")
+        ranked = self.ranking_colour() if self.colour_ranked else None
+        first = f" · **{ranked.name}** first among near-equals" if ranked else ""
+        how = " · exact-item match" if self.match == "item" else ""
+        text = (f"{len(self.results)} best matches {scope}among {among}{first} · model "
+                f"`{self.model_id}`{how} · {self.timings_ms.get('total', 0):.0f} ms")
+        why = "The percentage under an item is how alike it looks."
+        if ranked:
+            why += (f" Items whose colour is {ranked.name} come first among near-equally alike "
+                    "ones, so a lower percentage can come first; *Prefer the photo's colour* in "
+                    "the sidebar turns that off.")
+        return text, why
+
     def to_json(self, data_dir: Path | None = None) -> dict[str, Any]:
         return {"model_id": self.model_id, "match": self.match,
                 "results": [r.to_json(data_dir) for r in self.results],

@@ -276,3 +276,13 @@ def test_large_maps_use_fft_tsne_and_fall_back_without_it(blobs, monkeypatch):
     monkeypatch.setitem(sys.modules, "openTSNE", None)  # not installed: scikit-learn's
     fallback = project(unit, params, features=features)
     assert used[-1] == "tsne" and _knn_purity(fallback.coords, labels) > 0.95
+
+
+def test_the_map_caption_explains_the_silhouette_only_when_there_is_one():
+    from core.explore import map_caption
+
+    emap = _toy_map()
+    text, why = map_caption(replace(emap, silhouette=0.08), "m")
+    assert text.endswith("· silhouette 0.08") and "stand apart" in why
+    text, why = map_caption(replace(emap, silhouette=None), "m")
+    assert "silhouette" not in text and why is None
