@@ -104,7 +104,7 @@ REVIEW_PAGE_SIZES = (8, 16, 32, 48)
 def tag_review(repo) -> None:
     """The least sure predicted tags of a field, a page at a time, to confirm or fix and save
     together (saved values count as given by a person: tagging keeps them), or to skip."""
-    from core.tagging.catalog import correct_many, least_sure, predicted_values, tag_vocabulary
+    from core.tagging.catalog import least_sure, predicted_values
 
     words = tagging_labels.FIELD_WORDS
     left, middle, right = st.columns([2, 1, 1])
@@ -135,34 +135,50 @@ def tag_review(repo) -> None:
                f"these are {skipped + 1:,}–{skipped + len(items):,}. Fix the wrong ones, then "
                "save: every value shown is saved as checked, and tagging keeps it. Skip moves "
                "on without saving.")
-    options = list(tag_vocabulary(name))
     with st.form(f"review-{name}", border=False):
-        picks = {}
-        cols = st.columns(4)
-        for i, item in enumerate(items):
-            with cols[i % 4]:
-                path = image_path(item)
-                if path.exists():
-                    st.image(str(path), width="stretch")
-                st.caption(f"{item.sku} · {tagging_labels.field_label(item, name)}")
-                current = tagging_labels.value_of(item, name)
-                picks[item.sku] = st.selectbox(
-                    words[name], options, index=options.index(current) if current in options
-                    else None, key=f"review-{name}-{item.sku}", label_visibility="collapsed")
+        picks = _review_picks(items, name)
         save_col, skip_col = st.columns([1, 3])
-        with save_col:
-            saved = st.form_submit_button(f"Save these {len(items)}", type="primary")
-        with skip_col:
-            skip = st.form_submit_button(f"Skip these {len(items)}")
+        saved = save_col.form_submit_button(f"Save these {len(items)}", type="primary")
+        skip = skip_col.form_submit_button(f"Skip these {len(items)}")
     if skip:
         st.session_state[skip_key] = skipped + len(items)
         st.rerun()
     if saved:
-        chosen = {sku: {name: v} for sku, v in picks.items() if v}
-        try:
-            correct_many(repo, chosen)
-        except (KeyError, ValueError) as exc:
-            st.error(str(exc.args[0]) if exc.args else str(exc))
-            return
-        st.session_state["review_saved"] = f"Saved the {words[name]} of {len(chosen)} items."
-        st.rerun()
+        _save_review(repo, name, picks)
+
+
+def _review_picks(items, name: str) -> dict[str, str | None]:
+    """Each item's picture, sku and predicted value with a select of the field's values
+    (four columns); returns sku -> the value chosen."""
+    from core.tagging.catalog import tag_vocabulary
+
+    options = list(tag_vocabulary(name))
+    picks = {}
+    cols = st.columns(4)
+    for i, item in enumerate(items):
+        with cols[i % 4]:
+            path = image_path(item)
+            if path.exists():
+                st.image(str(path), width="stretch")
+            st.caption(f"{item.sku} · {tagging_labels.field_label(item, name)}")
+            current = tagging_labels.value_of(item, name)
+            picks[item.sku] = st.selectbox(
+                tagging_labels.FIELD_WORDS[name], options,
+                index=options.index(current) if current in options else None,
+                key=f"review-{name}-{item.sku}", label_visibility="collapsed")
+    return picks
+
+
+def _save_review(repo, name: str, picks: dict[str, str | None]) -> None:
+    """Save every value shown as checked (supplied), or say why nothing was saved."""
+    from core.tagging.catalog import correct_many
+
+    chosen = {sku: {name: v} for sku, v in picks.items() if v}
+    try:
+        correct_many(repo, chosen)
+    except (KeyError, ValueError) as exc:
+        st.error(str(exc.args[0]) if exc.args else str(exc))
+        return
+    st.session_state["review_saved"] = (f"Saved the {tagging_labels.FIELD_WORDS[name]} of "
+                                        f"{len(chosen)} items.")
+    st.rerun()
