@@ -67,7 +67,8 @@ with st.form("models_train"):
                              help="The whole run's time, reading the photos and caching "
                                   "the trunk's features included: if it runs out before "
                                   "training, the run stops with no model; once training, the "
-                                  "run ends after the epoch in which it runs out.")
+                                  "epoch under way ends there, is validated, and the best "
+                                  "epoch is kept.")
     folder = st.text_input("Train on a folder of class folders instead (optional)",
                            placeholder="/path/to/photos  (holding <class>/*.jpg)",
                            key="models_folder", help="Classes named like the catalog's "

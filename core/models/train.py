@@ -247,8 +247,9 @@ def fit_encoder(model, batcher: Batcher, validate: Callable[[object], dict],
                 save_last: Callable[[object, dict], None] | None = None, *,
                 on_step: Callable[[int, int], None] | None = None,
                 should_stop: Callable[[], bool] | None = None) -> TrainResult:
-    """Train until epochs, patience, the time budget, divergence or a stop request end the
-    run (the shared loop, ``core.training``); ``save`` writes each new best epoch's
+    """Train until epochs, patience, the time budget (which also cuts the epoch under way
+    short), divergence or a stop request end the run (the shared loop, ``core.training``);
+    ``save`` writes each new best epoch's
     checkpoint (the best weights are kept on disk, the model ends with the last epoch's),
     ``save_last`` (if given) gets every epoch, ``on_step(epoch, step)`` every step."""
     torch.manual_seed(cfg.seed)
@@ -258,7 +259,12 @@ def fit_encoder(model, batcher: Batcher, validate: Callable[[object], dict],
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     start = time.monotonic()
     per_step = sched if cfg.schedule in ("onecycle", "budget") else None
-    budget_spent = (lambda: sched.progress >= 1.0) if cfg.schedule == "budget" else None
+    deadline = start + cfg.max_minutes * 60 if cfg.max_minutes else None
+
+    def budget_spent() -> bool:
+        """The wall-time budget ran out: the epoch under way ends early, is validated, and
+        the run ends after it (not a whole epoch later)."""
+        return deadline is not None and time.monotonic() >= deadline
 
     def train_epoch(epoch: int) -> dict:
         steps = train_steps(model, batcher, lambda b: batch_loss(model, b, cfg, pre, gen), opt,

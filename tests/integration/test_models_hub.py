@@ -112,7 +112,7 @@ def test_a_stop_while_reading_the_photos_ends_the_run_there(split, repo, tmp_pat
     assert result["model_id"] is None and store.list_user_models(split.data_dir) == []
 
 
-def test_training_has_what_is_left_of_the_budget_and_ends_after_an_epoch(hub, repo, tmp_path):
+def test_training_has_what_is_left_of_the_budget_and_ends_within_an_epoch(hub, repo, tmp_path):
     # 3 s: reading 30 tiny photos takes far less, 200 epochs far more
     result = tiny_run(hub, repo, tmp_path, epochs=200, max_minutes=0.05)
     assert result["stopped"] == "time budget of 0.05 min reached"  # the user's budget

@@ -118,6 +118,20 @@ def test_one_epoch_lowers_the_loss(tmp_path):
     assert (tmp_path / "training_curves.png").stat().st_size > 1000
 
 
+def test_the_time_budget_cuts_the_epoch_under_way_short(tmp_path):
+    torch.manual_seed(0)
+    data = _synthetic_set()
+    cfg = EncoderTrainConfig(epochs=5, batch_size=8, crop_size=40, schedule="plateau",
+                             max_minutes=1e-9)
+    batcher, steps = Batcher(data, None, cfg), []
+    assert batcher.steps > 1
+    result = fit_encoder(new_encoder(widths=TINY), batcher, lambda m: {"score": 0.0}, cfg, PRE,
+                         lambda m, row: None, on_step=lambda e, s: steps.append((e, s)))
+    # one step, then the epoch ends, is validated and kept, and the run ends
+    assert steps == [(1, 1)] and len(result.history) == 1 and result.reason == "time"
+    assert result.best_epoch == 1
+
+
 def test_training_with_renders_uses_pk_batches_and_attributes(tmp_path):
     data = _synthetic_set(n_per=6)
     demo = TensorSet(data.images, data.groups, torch.randint(0, len(COLOR_NAMES), (len(data),)),
