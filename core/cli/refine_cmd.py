@@ -185,7 +185,9 @@ REAL_ROWS = (("color", "naming a colour"), ("pattern", "naming a pattern"),
              ("sleeve_relative", "longer / shorter sleeves"),
              ("avoided", "negating a value (free of it)"),
              ("avoided_only", "only negating a value (free of it)"),
-             ("avoided_kept", "only negating, reference without it*"))
+             ("avoided_kept", "only negating, reference without it*"),
+             ("length", "naming a length"), ("length_relative", "longer / shorter"),
+             ("fit", "naming a fit"), ("fit_relative", "tighter / looser"))
 
 
 def _print_real(real: dict | None) -> None:

@@ -4,8 +4,10 @@ Negations ("no stripes", "is not red", "less busy", "without a print"), comparat
 "a lighter blue", "longer sleeves", "not so dark"), several requests in one sentence and colour
 words the palette lacks ("maroon", "teal") are read here; :mod:`core.feedback.rules` resolves
 comparatives against the reference and ranks by the result. Length and fit words ("knee
-length", "shorter", "looser") are read too, in words no other request took: the model alone
-applies them, and the rules say when they don't apply to the garment (length of a bag).
+length", "shorter", "looser") are read too, in words no other request took: the rules rank by
+them where the reference's garment can have the value (a shorter knee-length dress), the model
+reads them in any case, and the rules say when they don't apply to the garment (length of a
+bag).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ SHADE_REACH = 3
 ANY_PATTERN = frozenset(PATTERNS) - {"solid"}
 ANY_SLEEVE = frozenset(SLEEVES) - {"sleeveless"}
 SLEEVE_NOUNS = ("sleeves", "sleeved", "sleeve", "arms")
-# Kinds the model alone applies (no rule ranks by them); read only in words no rule took.
+# Length and fit kinds: read only in words no colour, pattern, sleeve or category took.
 MODEL_KINDS = ("length", "length_rel", "fit", "fit_rel")
 # Words after a length or fit word that make it the size of a part ("a longer strap"), not of
 # the garment.

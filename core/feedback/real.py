@@ -15,6 +15,11 @@ top 10 free of it), and with one that lacks it, as when a shopper says "is not r
 mint bag (the top 10 keeping the reference's own value). ``model_query_rules`` is the
 combiner's query on the full text with the rules, the ranking before negation-only requests
 kept the reference as the query.
+
+Captions that ask for a length or a fit ("is shorter", "knee length", "more fitted") are
+measured on their own draw of references too: one whose length (fit) the request can be
+resolved against within its category (a "shorter" mini dress cannot be), then the fraction of
+the top-10 with a requested value, named and compared apart.
 """
 
 from __future__ import annotations
@@ -32,12 +37,13 @@ from core.feedback.fashioniq import CATEGORIES, read_caption_file
 from core.feedback.metrics import attribute_fraction, attribute_hits, hit_rate, top_rows
 from core.feedback.model import Combiner
 from core.feedback.parse import ParsedFeedback, parse_feedback
-from core.feedback.rules import RULE_ATTRS, RULE_WEIGHT, Constraints, penalty_matrix
+from core.feedback.rules import ORDERED, RULE_WEIGHT, Constraints, penalty_matrix
 from core.taxonomy import NA
 
 HELD_OUT_MOD = 5  # one pair in five is held out
 PARTS = ("heldout", "development")
-REAL_ATTRS = RULE_ATTRS
+REAL_ATTRS = ("color", "pattern", "sleeve")
+REFERENCE_TRIES = 30  # references drawn for a length / fit caption before it is skipped
 K = 10
 METHODS = ("model_rules", "model", "reference_only")
 NEGATION_METHODS = (*METHODS, "model_query_rules")
@@ -139,6 +145,42 @@ def _negation_queries(data: FeedbackData, captions: list[tuple[str, str]], rows:
             c = resolve_for(parsed, data.info[ref])
             if c.only_avoids:
                 out.append((cap, ref, c, parsed))
+    return out
+
+
+def _ordered_queries(data: FeedbackData, captions: list[tuple[str, str]], rows: np.ndarray,
+                     rng: random.Random) -> list[Query]:
+    """Captions that ask for a length or a fit, each with a reference whose own value the
+    request resolves against and differs from (skipped when none is found)."""
+    out, pools = [], {}
+    for cat, cap in captions:
+        parsed = parse_feedback(cap)
+        if not any(parsed.first(k) for a in ORDERED for k in (a, f"{a}_rel")):
+            continue
+        if cat not in pools:
+            pools[cat] = [int(r) for r in _reference_pool(data, rows, cat)]
+        for ref in rng.sample(pools[cat], min(REFERENCE_TRIES, len(pools[cat]))):
+            c = resolve_for(parsed, data.info[ref])
+            asked = [a for a in ORDERED if a in c.want]
+            if asked and all(data.attr(ref, a) not in c.want[a] for a in asked):
+                out.append((cap, ref, c, parsed))
+                break
+    return out
+
+
+def _ordered_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarray],
+                  model: Combiner, captions: list[tuple[str, str]], seed: int,
+                  weight: float) -> dict:
+    """The length and fit rows: named ("knee length") and compared ("shorter") apart."""
+    queries = _ordered_queries(data, captions, data.rows(), random.Random(seed + 2))
+    if not queries:
+        return {}
+    refs, _, tops = _tops_of(data, encode, model, queries, weight)
+    cs = [c for _, _, c, _ in queries]
+    out = {}
+    for attr in ORDERED:
+        out[attr] = _fractions(data, tops, refs, cs, attr, named=True)
+        out[f"{attr}_relative"] = _fractions(data, tops, refs, cs, attr, named=False)
     return out
 
 
@@ -273,4 +315,5 @@ def real_caption_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarr
         out["sleeve_relative"] = _fractions(data, tops, refs, cs, "sleeve", named=False)
         out["avoided"] = _avoided(data, tops, cs)
     out.update(_negation_eval(data, encode, model, captions, seed, weight))
+    out.update(_ordered_eval(data, encode, model, captions, seed, weight))
     return out

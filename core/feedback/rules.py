@@ -22,6 +22,14 @@ What a negation means. "Not red" (also "no red", "less red", "anything but red")
   wanted ("wiine rather than red", misspelt), so then only red itself is avoided. Other
   near colours (orange, pink) are never pushed down: they are other colours.
 
+Length and fit. "Shorter", "longer", "tighter", "looser" are resolved against the reference's
+own length (fit) among the values its category can have (``core.taxonomy.allowed_values``): a
+"shorter" knee-length dress wants mini dresses, a "shorter" shirt (shirts come in one length)
+is left to the model rather than turned into a cropped top. A length named outright ("knee
+length") is a rule when the reference's category has it, else the model reads it ("long" of a
+dress: no dress is "full" length). A fit named outright or negated ("not so tight") is a rule.
+Whatever the rules cannot resolve, the combiner model still reads in the text.
+
 Requests that don't apply to the garment ("longer sleeves" for a bag, a length for sneakers,
 a fit for a hat; :func:`core.taxonomy.applies`) are said so in the reading and left out of
 both the ranking and the model's text.
@@ -36,9 +44,24 @@ import numpy as np
 
 from core.feedback import vocab
 from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, MODEL_KINDS, ParsedFeedback, parse_feedback
-from core.taxonomy import CATEGORIES, COLORS, NA, PATTERNS, SLEEVES, applies, family_of
+from core.taxonomy import (
+    CATEGORIES,
+    COLORS,
+    FITS,
+    LENGTHS,
+    NA,
+    PATTERNS,
+    SLEEVES,
+    allowed_values,
+    applies,
+    family_of,
+)
 
-RULE_ATTRS = ("color", "pattern", "sleeve")
+RULE_ATTRS = ("color", "pattern", "sleeve", "length", "fit")
+# ordered attributes a comparative moves along (shortest / most fitted first)
+ORDERED = {"length": LENGTHS, "fit": FITS}
+# A negated length ("not so long") says which way to go, not a value to avoid: left to the model.
+NOT_AVOIDED = frozenset({"length"})
 # A named category ("make it a dress") is a request like the others: items of other categories
 # rank after every item of the asked one (rompers sit close to dresses in the embedding).
 RANKED_ATTRS = (*RULE_ATTRS, "category")
@@ -55,7 +78,7 @@ NEAR_PENALTY = 0.5  # a shade of an avoided colour: after the clean items, befor
 LABELS = {"color": "colour", "pattern": "pattern", "sleeve": "sleeves", "category": "category",
           "length": "length", "fit": "fit"}
 DOMAINS = {"color": tuple(COLORS), "pattern": PATTERNS, "sleeve": SLEEVES,
-           "category": tuple(CATEGORIES)}
+           "length": LENGTHS, "fit": FITS, "category": tuple(CATEGORIES)}
 
 
 @dataclass
@@ -73,7 +96,7 @@ class Constraints:
     notes: list[str] = field(default_factory=list)  # requests that could not be resolved
     category: str | None = None
     not_applicable: dict[str, str] = field(default_factory=dict)  # attr -> "bags"
-    by_model: list[str] = field(default_factory=list)  # length / fit words the model applies
+    by_model: list[str] = field(default_factory=list)  # length / fit words only the model reads
 
     def __bool__(self) -> bool:
         return bool(self.want or self.avoid)
@@ -210,6 +233,38 @@ def _sleeve(p: ParsedFeedback, ref: str | None, c: Constraints) -> None:
         c.notes.append(f"no {direction} sleeves than {ref}")
 
 
+def _scope(attr: str, category: str | None, family: str | None) -> tuple[str, ...]:
+    """The values of ``attr`` the reference's kind of garment can have, in order: its
+    category's, else its family's categories', else all."""
+    if category in CATEGORIES:
+        values = set(allowed_values(category, attr))
+    else:
+        values = {v for c, info in CATEGORIES.items() if info.family == family
+                  for v in allowed_values(c, attr)} or set(ORDERED[attr])
+    return tuple(v for v in ORDERED[attr] if v in values)
+
+
+def _ordered(attr: str, p: ParsedFeedback, ref: str | None, c: Constraints,
+             category: str | None, family: str | None) -> None:
+    """A length (fit) named outright or compared with the reference's ("shorter",
+    "looser"), within the values its garment can have. What this cannot resolve (the
+    reference's length unknown, nothing shorter than it, a length its garment lacks) is left
+    to the model, and the reading says so."""
+    scope = _scope(attr, category, family)
+    named = p.requested(attr)
+    if named:
+        if ok := frozenset(named & set(scope)):
+            c.want[attr], c.explicit = ok, c.explicit | {attr}
+        return
+    rel = p.first(f"{attr}_rel")
+    if rel is None or ref not in scope:
+        return
+    direction, i = min(rel.value), scope.index(ref)
+    if chosen := (scope[i + 1:] if direction in ("longer", "looser") else scope[:i]):
+        c.want[attr] = frozenset(chosen)
+        c.labels[attr] = f"{direction} than {ref} ({_join(c.want[attr], attr)})"
+
+
 def _plural(name: str) -> str:
     return name if name.endswith("s") and not name.endswith("ss") else \
         name + ("es" if name.endswith(("ss", "sh", "ch")) else "s")
@@ -243,7 +298,8 @@ def named_shades(colour: str) -> frozenset[str]:
 
 def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
             category: str | None = None, family: str | None = None) -> Constraints:
-    """Wanted and avoided colour / pattern / sleeve values for a caption and a reference (of
+    """Wanted and avoided colour / pattern / sleeve / length / fit values (and category) for a
+    caption and a reference (of
     ``category`` / ``family`` when known: "longer sleeves" does not apply to a bag)."""
     c = Constraints()
     category_of_ref = category
@@ -255,12 +311,15 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
         c.want["pattern"], c.explicit = pattern, c.explicit | {"pattern"}
     if "sleeve" not in c.not_applicable:
         _sleeve(parsed, ref_attrs.get("sleeve"), c)
+    for attr in ORDERED:
+        if attr not in c.not_applicable:
+            _ordered(attr, parsed, ref_attrs.get(attr), c, category_of_ref, family)
     category = parsed.requested("category")
     if category and not _skirt_of_a_dress(parsed, family or family_of(category_of_ref)):
         c.want["category"], c.explicit = category, c.explicit | {"category"}
         c.category = min(category)
     for attr in RANKED_ATTRS:
-        if attr in c.not_applicable:
+        if attr in c.not_applicable or attr in NOT_AVOIDED:
             continue
         avoid = parsed.negated(attr) - c.want.get(attr, frozenset())
         if attr == "pattern" and avoid >= ANY_PATTERN and "pattern" not in c.want:
@@ -275,7 +334,8 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
         if near:
             c.avoid_near["color"] = near
     c.by_model = [f"{LABELS[m.attr]} → {parsed.words(m)}" for m in parsed.mentions
-                  if m.kind in MODEL_KINDS and m.attr not in c.not_applicable]
+                  if m.kind in MODEL_KINDS and m.attr not in c.not_applicable
+                  and m.attr not in c.want and m.attr not in c.avoid]
     c.notes += [f"{LABELS[a]}: doesn't apply to {where}"
                 for a, where in c.not_applicable.items() if not _only_straps(parsed, a)]
     return c
@@ -314,7 +374,10 @@ def model_text(parsed: ParsedFeedback, c: Constraints) -> str | None:
 
 def penalty(attrs: Mapping[str, str | None], c: Constraints) -> float:
     """How many requests an item breaks (a wanted value missing, an avoided value present;
-    a half for a value that half meets a request or is a shade of an avoided colour)."""
+    a half for a value that half meets a request or is a shade of an avoided colour). A
+    length or a fit counts as much as a colour: on development captions, counting them half
+    gave up more of the length and fit fractions than it gained of colour's (docs/RESULTS.md,
+    Refine)."""
     n = 0.0
     for attr, values in c.want.items():
         value = attrs.get(attr)

@@ -216,7 +216,7 @@ class Refiner:
 
         With ``keep_family`` results stay in the reference's garment family (tops, dresses,
         shoes, ...) unless the feedback names a category of another family. Items with the
-        requested colour / pattern / sleeves come first, negated values last
+        requested colour / pattern / sleeves / length / fit come first, negated values last
         (:mod:`core.feedback.rules`), the combiner's score orders each group.
         """
         if not isinstance(ref, Reference):

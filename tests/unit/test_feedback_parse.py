@@ -24,8 +24,8 @@ from core.taxonomy import COLORS, applies
 BLUE_SHORT = {"color": "blue", "pattern": "solid", "sleeve": "short"}
 
 
-def rules(text: str, ref: dict | None = None) -> Constraints:
-    return resolve(parse_feedback(text), BLUE_SHORT if ref is None else ref)
+def rules(text: str, ref: dict | None = None, category: str | None = None) -> Constraints:
+    return resolve(parse_feedback(text), BLUE_SHORT if ref is None else ref, category=category)
 
 
 @pytest.mark.parametrize("text, attr, avoided", [
@@ -49,7 +49,8 @@ def test_asking_for_less_pattern_means_plain(text):
 
 def test_a_negator_does_not_reach_over_other_words():
     c = rules("not fitted, in orange")
-    assert c.want["color"] == frozenset({"orange"}) and not c.avoid
+    assert c.want["color"] == frozenset({"orange"}) and "color" not in c.avoid
+    assert c.avoid == {"fit": frozenset({"slim"})}  # "not fitted" is a fit of its own
 
 
 @pytest.mark.parametrize("text, ref, want", [
@@ -204,13 +205,41 @@ def test_what_applies_keeps_its_rules_beside_what_does_not():
     assert c.want["sleeve"] and not c.not_applicable
 
 
-def test_length_and_fit_words_are_left_to_the_model_and_named():
+def test_length_and_fit_are_ranked_within_what_the_garment_can_have():
     p = parse_feedback("knee length and looser, in navy")
-    c = resolve(p, {"color": "blue", "length": "mini"}, category="dress")
-    assert c.want == {"color": frozenset({"navy"})}
-    assert c.reading() == "colour → navy; length → knee length (by the model); " \
-                          "fit → looser (by the model)"
-    assert model_text(p, c) == p.text and not p.unread()
+    c = resolve(p, {"color": "blue", "length": "mini", "fit": "slim"}, category="dress")
+    assert c.want == {"color": frozenset({"navy"}), "length": frozenset({"knee"}),
+                      "fit": frozenset({"regular", "loose"})}
+    assert c.reading() == "colour → navy; length → knee; fit → looser than slim (regular/loose)"
+    assert model_text(p, c) == p.text and not p.unread()  # the model still reads all of it
+    dress = {"color": "navy", "length": "knee", "fit": "loose"}
+    assert penalty(dress, c) == 0 and penalty({**dress, "length": "maxi"}, c) == 1
+    # "shorter" of a knee-length dress: mini dresses; of a tee: cropped ones
+    assert rules("is shorter", {"length": "knee"}, "dress").want == {"length": frozenset({"mini"})}
+    assert rules("is shorter", {"length": "hip"}, "tee").want == {"length": frozenset({"cropped"})}
+    longer = rules("is longer", {"length": "mini"}, "dress")
+    assert longer.reading() == "length → longer than mini (knee/midi/maxi)"  # not jumpsuits' full
+    assert rules("more fitted", {"fit": "regular"}, "shirt").want == {"fit": frozenset({"slim"})}
+
+
+@pytest.mark.parametrize("text, ref, category, reading", [
+    ("is shorter", {"length": "hip"}, "shirt", "length → shorter (by the model)"),  # one length
+    ("is shorter", {}, None, "length → shorter (by the model)"),  # the reference's is unknown
+    ("is long and red", {"length": "mini"}, "dress", "colour → red; length → long (by the model)"),
+    ("not so long", {"length": "maxi"}, "dress", "length → not so long (by the model)"),
+    ("tighter", {"fit": "slim"}, "jeans", "fit → tighter (by the model)"),
+])
+def test_length_and_fit_the_rules_cannot_resolve_are_left_to_the_model(text, ref, category,
+                                                                        reading):
+    c = rules(text, ref, category)
+    assert not ({"length", "fit"} & set(c.want)) and c.reading() == reading
+
+
+def test_a_negated_fit_is_avoided():
+    c = rules("not so tight", {"fit": "slim"}, "dress")
+    assert c.avoid == {"fit": frozenset({"slim"})} and c.reading() == "not: slim"
+
+
     # the size of a part, or a style word, is not a length or a fit
     assert not parse_feedback("a longer strap").mentions
     assert parse_feedback("a little more relaxed").mentions == []

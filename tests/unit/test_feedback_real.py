@@ -96,3 +96,27 @@ def test_captions_that_only_negate_are_measured_both_ways(tmp_path, data):
     # the reference is the query and nothing of its colour is penalised: at least as much
     # of it as the reference alone gives
     assert kept["model_rules"] >= kept["reference_only"] > kept["model"]
+
+
+def test_length_and_fit_requests_are_measured_on_references_they_resolve_against(tmp_path):
+    rng = random.Random(1)
+    items = synthetic_items(240)
+    for it in items:  # dresses of every length and fit
+        it.category = "dress"
+        it.attrs.update(length=rng.choice(["mini", "knee", "midi", "maxi"]),
+                        fit=rng.choice(["slim", "regular", "loose"]))
+    data = FeedbackData([it.sku for it in items], synthetic_vectors(items, 32),
+                        [item_info(it) for it in items])
+    asks = ["is shorter", "is longer and red", "more fitted", "knee length", "is looser"]
+    entries = [{"candidate": c, "target": t, "captions": [asks[i % len(asks)]]}
+               for i, (c, t) in enumerate(_ids(True, 10))]
+    (tmp_path / "cap.dress.train.json").write_text(json.dumps(entries))
+    torch.manual_seed(0)
+    model = Combiner(CombinerConfig(img_dim=32, txt_dim=32, hidden=16)).eval()
+    out = real_caption_eval(data, HashTower().encode, model, tmp_path, seed=0)
+    assert out["length_relative"]["n"] == 4 and out["length"]["n"] == 2
+    assert out["fit_relative"]["n"] == 4 and out["fit"]["n"] == 0
+    for key in ("length", "length_relative", "fit_relative"):
+        e = out[key]
+        assert e["model_rules"] == e["ceiling"] == 1.0  # every length has > 10 dresses
+        assert e["model"] < e["model_rules"] and e["reference_only"] < e["model_rules"]
