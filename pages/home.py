@@ -5,7 +5,7 @@ from pathlib import Path
 import plotly.express as px
 import streamlit as st
 
-from core.catalog_info import catalog_summary, index_caption
+from core.catalog_info import catalog_summary
 from core.demo.params import DemoParams
 from core.ranges import widget
 from core.storage import mask_uri
@@ -35,7 +35,7 @@ st.success(f"Connected to **{kind}** at `{mask_uri(db['uri'])}` · database `{db
            f"collection `{db['collection']}`", icon="🗄️")
 if summary.get("vector_index"):  # "$" escaped: markdown would read "$...$" as maths
     line = summary["vector_index"].replace("$", "\\$")
-    st.caption(index_caption(summary["vector_index"]), help=line[:1].upper() + line[1:])
+    st.caption(summary["vector_index_caption"], help=line[:1].upper() + line[1:])
 
 cols = st.columns(4)
 cols[0].metric("Items", f"{summary['items']:,}")

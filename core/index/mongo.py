@@ -203,14 +203,33 @@ def server_index(repo, model_id: str, *, explicit: bool = False) -> MongoVectorI
     return MongoVectorIndex(search_collection(repo), model_id, dim)
 
 
-def describe(repo, model_id: str, kind: str) -> str:
-    """One line for reports: which vector index searches use with INDEX_KIND ``kind``."""
+@dataclass(frozen=True)
+class IndexStatus:
+    """Which vector index searches of a model use: ``where`` "server" (MongoDB $vectorSearch)
+    or "memory" (in-process), ``cause`` of the latter ("setting": INDEX_KIND asks for it,
+    "unsupported": the server has no vector search, "pending": the server's index is not
+    ready for this model), and ``line``, the one-line report."""
+
+    where: str
+    cause: str
+    line: str
+
+
+def index_status(repo, model_id: str, kind: str) -> IndexStatus:
+    """Where searches of ``model_id`` run with INDEX_KIND ``kind``, and why."""
     if kind not in ("auto", "mongo"):
-        return f"vector index: in-process (INDEX_KIND={kind})"
+        return IndexStatus("memory", "setting", f"vector index: in-process (INDEX_KIND={kind})")
     reason, _ = in_process_reason(repo, model_id)
     if not reason:
-        return f"vector index: MongoDB $vectorSearch (index {INDEX_NAME!r}, INDEX_KIND={kind})"
-    return f"vector index: in-process ({reason})"
+        return IndexStatus("server", "", f"vector index: MongoDB $vectorSearch (index "
+                                         f"{INDEX_NAME!r}, INDEX_KIND={kind})")
+    cause = "pending" if detect(repo, model_id).supported else "unsupported"
+    return IndexStatus("memory", cause, f"vector index: in-process ({reason})")
+
+
+def describe(repo, model_id: str, kind: str) -> str:
+    """One line for reports: which vector index searches use with INDEX_KIND ``kind``."""
+    return index_status(repo, model_id, kind).line
 
 
 def _log_once(repo, model_id: str, reason: str, explicit: bool) -> None:

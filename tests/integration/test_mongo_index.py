@@ -72,6 +72,19 @@ def test_explicit_mongo_warns_and_doctor_says_so(cli_settings, repo, catalog, ca
     assert f"  vector index: in-process ({NO_SEARCH})" in capsys.readouterr().out.splitlines()
 
 
+def test_the_home_page_caption_says_this_server_has_no_vector_search(cli_settings, repo,
+                                                                     catalog):
+    from core.catalog_info import catalog_summary
+
+    summary = catalog_summary(repo, cli_settings.with_(backbone="m1"))
+    assert summary["vector_index"] == f"vector index: in-process ({NO_SEARCH})"
+    assert summary["vector_index_caption"] == (
+        "Similar items are found in this app's memory: this MongoDB server offers no vector "
+        "search.")
+    exact = catalog_summary(repo, cli_settings.with_(backbone="m1", index_kind="exact"))
+    assert "(set by INDEX_KIND)" in exact["vector_index_caption"]
+
+
 SPECS = [None, {"category": "tee"}, {"color": ["red", "navy"], "pattern": "solid"},
          {"season": "summer", "price": Range(22, 29)},
          {"category": ["tee", "dress"], "color": ["red", "green", "navy"],
