@@ -43,5 +43,8 @@ def cmd_bench_scale(args) -> int:
           f"{result['snapshot_write_s']} s), warm load "
           f"{result['warm_load_s']} s, peak memory {result['peak_memory_ratio']}x the vectors, "
           f"query p50/p95 exact {q['exact']['p50']}/{q['exact']['p95']} ms, "
-          f"ivf {q['ivf']['p50']}/{q['ivf']['p95']} ms")
+          f"ivf {q['ivf']['p50']}/{q['ivf']['p95']} ms; after adding "
+          f"{result['added_vectors']:,} vectors, packed in {result['pack_added_s']} s "
+          f"(reading every vector back: {result['pack_reading_back_s']} s, "
+          f"{result['pack_added_speedup']}x)")
     return 0

@@ -9,6 +9,9 @@ the file instead of reading it: no copy, and pages are read from disk as they ar
 
 Levels of a load (``cached_vectors``): this disk cache, then the packed snapshot in MongoDB
 (a few large blocks, shared by every host of the database), then one document per vector.
+After an embed adds vectors, ``pack_added`` packs the new state from the previous packed one
+and the rows just written, without reading every vector document again, when nothing else
+wrote the model's vectors meanwhile.
 """
 
 from __future__ import annotations
@@ -133,3 +136,63 @@ def cached_vectors(repo, model_id: str, cache: VectorCache | None, *, count: int
         except OSError as exc:
             log.warning("could not cache the vectors on disk: %s", exc)
     return skus, matrix, source
+
+
+def packed_state(repo, model_id: str, cache: VectorCache | None, count: int, version: int
+                 ) -> tuple[list[str], np.ndarray] | None:
+    """The packed vectors of this version and count, from the disk cache or else the snapshot
+    (never the vector documents); None when neither holds them."""
+    hit = cache.load(model_id, count, version) if cache is not None else None
+    return hit if hit is not None else load_snapshot(repo, model_id, count, version)
+
+
+def merge_rows(skus: list[str], matrix: np.ndarray, new_skus: list[str], new: np.ndarray
+               ) -> tuple[list[str], np.ndarray]:
+    """``skus``/``matrix`` with the rows of ``new_skus``/``new`` added (replacing rows of the
+    same sku), sorted by sku."""
+    new = np.asarray(new, dtype=np.float32)
+    replaced = set(new_skus)
+    keep = np.fromiter((s not in replaced for s in skus), bool, len(skus))
+    names = np.array([*(s for s, k in zip(skus, keep, strict=True) if k), *new_skus],
+                     dtype=object)
+    order = np.argsort(names, kind="stable")
+    dim = new.shape[1] if len(new) else (matrix.shape[1] if matrix.ndim == 2 else 0)
+    out = np.empty((len(names), dim), dtype=np.float32)
+    old_rows = int(keep.sum())
+    where = np.empty(len(names), dtype=np.int64)
+    where[order] = np.arange(len(names))  # row of each (old kept, then new) in the output
+    if old_rows:
+        out[where[:old_rows]] = matrix[keep] if not keep.all() else matrix
+    if len(new):
+        out[where[old_rows:]] = new
+    return names[order].tolist(), out
+
+
+def pack_added(repo, model_id: str, cache: VectorCache | None, before: tuple[int, int],
+               added: list[tuple[list[str], np.ndarray]]) -> str:
+    """Pack the model's vectors (snapshot in MongoDB, then the disk cache) after an embed that
+    wrote the batches ``added``, starting from ``before`` = (vectors version, count) as they
+    were before it. When the version moved by exactly one per batch (nothing else wrote or
+    deleted) and the state before is packed (or empty), the new state is that state plus the
+    rows written: no vector document is read. Otherwise the ``cached_vectors`` path. Returns
+    "added" or that path's source."""
+    version, count = repo.vectors_version(model_id), repo.vector_count(model_id)
+    v0, c0 = before
+    base = None
+    if version == v0 + len(added):
+        base = ([], np.zeros((0, 0), np.float32)) if c0 == 0 else \
+            packed_state(repo, model_id, cache, c0, v0)
+    if base is not None and added:
+        new_skus = [s for skus, _ in added for s in skus]
+        skus, matrix = merge_rows(*base, new_skus, np.concatenate([v for _, v in added]))
+        if len(skus) == count and len(set(new_skus)) == len(new_skus):
+            if save_snapshot(repo, model_id, version, skus, matrix):
+                log.info("packed %d vectors of %r (%d added) without reading them back",
+                         count, model_id, len(new_skus))
+            if cache is not None:
+                try:
+                    cache.save(model_id, version, skus, matrix)
+                except OSError as exc:
+                    log.warning("could not cache the vectors on disk: %s", exc)
+            return "added"
+    return cached_vectors(repo, model_id, cache)[2]

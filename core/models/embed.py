@@ -345,8 +345,10 @@ def drop_stale_vectors(repo, embedder: Embedder) -> int:
 
 def embed_catalog(repo, settings, backbone: str, *, mask: bool = False, batch_size: int = 64,
                   progress: Progress | None = None, embedder: Embedder | None = None,
-                  workers: int | None = None, limit: int | None = None) -> int:
-    """Embed every item lacking a vector for this backbone (+mask); resumable, per-batch writes.
+                  workers: int | None = None, limit: int | None = None,
+                  on_written: Callable[[list[str], np.ndarray], None] | None = None) -> int:
+    """Embed every item lacking a vector for this backbone (+mask); resumable, per-batch writes
+    (each batch then goes to ``on_written``, if given).
 
     Vectors made with other weights than the embedder's are dropped first and redone."""
     embedder = embedder or Embedder(backbone, settings, mask=mask)
@@ -358,6 +360,8 @@ def embed_catalog(repo, settings, backbone: str, *, mask: bool = False, batch_si
 
     def sink(skus: list[str], vecs: np.ndarray) -> None:
         repo.put_vectors(embedder.model_id, skus, vecs)
+        if on_written is not None:
+            on_written(skus, vecs)
 
     return run_job(embedder, jobs, sink, batch_size=batch_size, workers=workers,
                    progress=progress)
@@ -367,17 +371,23 @@ def embed_and_pack(repo, settings, backbone: str, *, mask: bool = False, batch_s
                    progress: Progress | None = None, embedder: Embedder | None = None,
                    workers: int | None = None, limit: int | None = None) -> int:
     """embed_catalog, then, when anything was embedded, pack the model's vectors: the snapshot
-    in MongoDB and the disk cache under ``settings.cache_dir`` (``cached_vectors``), so the
-    first whole-catalog read of any host reads a few blocks instead of one document per
-    vector. Packing is best effort: a failure is logged, the embedding stands."""
-    from core.index.vectorcache import VectorCache, cached_vectors
+    in MongoDB and the disk cache under ``settings.cache_dir``, so the first whole-catalog
+    read of any host reads a few blocks instead of one document per vector. The new state is
+    the previous packed one plus the rows just written (``pack_added``: adding 10 items to a
+    large catalog does not read every vector back). Packing is best effort: a failure is
+    logged, the embedding stands."""
+    from core.index.vectorcache import VectorCache, pack_added
 
+    embedder = embedder or Embedder(backbone, settings, mask=mask)
+    model_id = embedder.model_id
+    before = (repo.vectors_version(model_id), repo.vector_count(model_id))
+    added: list[tuple[list[str], np.ndarray]] = []
     n = embed_catalog(repo, settings, backbone, mask=mask, batch_size=batch_size,
-                      progress=progress, embedder=embedder, workers=workers, limit=limit)
+                      progress=progress, embedder=embedder, workers=workers, limit=limit,
+                      on_written=lambda skus, vecs: added.append((list(skus), vecs)))
     if n:
-        model_id = embedder.model_id if embedder else model_id_for(backbone, mask)
         try:
-            cached_vectors(repo, model_id, VectorCache(settings.cache_dir))
+            pack_added(repo, model_id, VectorCache(settings.cache_dir), before, added)
         except Exception as exc:  # the vectors are stored; packing only speeds up reads
             log.warning("could not pack the vectors of %r: %s", model_id, exc)
     return n

@@ -13,7 +13,8 @@ from tests.conftest import ROOT
 
 KEYS = ("items", "dim", "insert_vectors_per_s", "cold_load_vectors_per_s", "warm_load_s",
         "peak_memory_ratio", "snapshot_write_s", "snapshot_load_vectors_per_s",
-        "snapshot_peak_memory_ratio", "query_ms")
+        "snapshot_peak_memory_ratio", "query_ms", "added_vectors", "pack_added_s",
+        "pack_reading_back_s", "pack_added_speedup")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:

@@ -182,13 +182,59 @@ def test_a_failed_pack_leaves_the_embedding_standing(repo, settings, monkeypatch
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(vectorcache, "cached_vectors", broken)
+    monkeypatch.setattr(vectorcache, "pack_added", broken)
     with caplog.at_level("WARNING", logger="core.models.embed"):
         n = embed_and_pack(repo, settings, "studio_encoder", embedder=_tiny_embedder(settings),
                            workers=0)
     assert n == 4 and repo.vector_count("studio_encoder") == 4
     assert snapshot_headers(repo, "studio_encoder") == []
     assert "could not pack the vectors of 'studio_encoder': disk full" in caplog.text
+
+
+def test_adding_items_packs_without_reading_every_vector_back(repo, settings, monkeypatch):
+    from core.index.vectorcache import VectorCache, cached_vectors
+    from core.models.embed import embed_and_pack
+    from core.storage.vectorsnapshot import load_snapshot
+
+    _catalog(repo, settings, n=6)
+    emb = _tiny_embedder(settings)
+    assert embed_and_pack(repo, settings, "studio_encoder", embedder=emb, batch_size=4,
+                          workers=0) == 6
+    skus = _catalog(repo, settings, n=9)  # three more items
+    read_back = []
+    real = type(repo).vectors
+    monkeypatch.setattr(type(repo), "vectors",
+                        lambda self, *a, **k: read_back.append(a) or real(self, *a, **k))
+    assert embed_and_pack(repo, settings, "studio_encoder", embedder=emb, batch_size=2,
+                          workers=0) == 3
+    assert read_back == []  # packed from the previous state and the three new rows
+    version = repo.vectors_version("studio_encoder")
+    got_skus, got, source = cached_vectors(repo, "studio_encoder", VectorCache(settings.cache_dir))
+    want_skus, want = repo.vectors("studio_encoder")
+    assert source == "disk" and got_skus == want_skus == skus
+    np.testing.assert_array_equal(got, want)
+    snap_skus, snap = load_snapshot(repo, "studio_encoder", 9, version)
+    assert snap_skus == skus
+    np.testing.assert_array_equal(snap, want)
+
+
+def test_a_write_by_someone_else_meanwhile_packs_from_the_documents(repo, settings):
+    from core.index.vectorcache import VectorCache, cached_vectors, pack_added
+    from core.models.embed import embed_and_pack
+
+    _catalog(repo, settings, n=5)
+    emb = _tiny_embedder(settings)
+    embed_and_pack(repo, settings, "studio_encoder", embedder=emb, workers=0)
+    before = (repo.vectors_version("studio_encoder"), 5)
+    skus, vecs = repo.vectors("studio_encoder")
+    repo.put_vectors("studio_encoder", skus[:1], vecs[1:2])  # another process rewrites one
+    mine = ["sku999"], vecs[2:3]
+    repo.put_vectors("studio_encoder", *mine)
+    cache = VectorCache(settings.cache_dir)
+    assert pack_added(repo, "studio_encoder", cache, before, [mine]) == "database"
+    got_skus, got, source = cached_vectors(repo, "studio_encoder", cache)
+    assert source == "disk" and got_skus == [*skus, "sku999"]
+    np.testing.assert_array_equal(got[0], vecs[1])  # the other process's write is there
 
 
 def test_page_and_bootstrap_embeds_pack_the_vectors(repo, settings):
