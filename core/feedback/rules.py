@@ -299,8 +299,8 @@ def named_shades(colour: str) -> frozenset[str]:
 def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
             category: str | None = None, family: str | None = None) -> Constraints:
     """Wanted and avoided colour / pattern / sleeve / length / fit values (and category) for a
-    caption and a reference (of
-    ``category`` / ``family`` when known: "longer sleeves" does not apply to a bag)."""
+    caption and a reference (of ``category`` / ``family`` when known: "longer sleeves" does
+    not apply to a bag)."""
     c = Constraints()
     category_of_ref = category
     c.not_applicable = _not_applicable(parsed, ref_attrs, category, family)
