@@ -34,6 +34,11 @@ SEGMENT_INDEX: dict[str, int] = {name: i for i, name in enumerate(SEGMENT_LABELS
 BODY_LABELS = ("hair", "face", "skin")
 
 FAMILIES = ("top", "outer", "full", "bottom", "shoes", "bag", "hat")
+# How a family reads to a shopper ("showing dresses, jumpsuits and rompers").
+FAMILY_WORDS = {"top": "tops", "outer": "coats, jackets, blazers and cardigans",
+                "full": "dresses, jumpsuits and rompers",
+                "bottom": "trousers, jeans, shorts and skirts", "shoes": "shoes", "bag": "bags",
+                "hat": "hats"}
 
 
 @dataclass(frozen=True)

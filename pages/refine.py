@@ -13,6 +13,7 @@ from core.index import NoVectors
 from core.models.registry import MissingWeights
 from core.ranges import widget
 from core.tagging.labels import md_escape
+from core.taxonomy import FAMILY_WORDS
 from pages.cards import PHOTO_HELP, image_grid, image_path, product_card
 from pages.common import enter_through_app, repo_or_stop, require_catalog, resource
 
@@ -143,8 +144,8 @@ def _explain(turn) -> None:
     for note in turn.notes:
         st.warning(note)
     if turn.family and keep_family:
-        st.caption(f"showing {turn.family} items (turn off “Keep the garment type” to "
-                   "search everything)")
+        st.caption(f"showing {FAMILY_WORDS.get(turn.family, turn.family + ' items')} (turn off "
+                   "“Keep the garment type” to search everything)")
 
 
 if not session.started:

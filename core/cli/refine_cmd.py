@@ -187,7 +187,9 @@ REAL_ROWS = (("color", "naming a colour"), ("pattern", "naming a pattern"),
              ("avoided_only", "only negating a value (free of it)"),
              ("avoided_kept", "only negating, reference without it*"),
              ("length", "naming a length"), ("length_relative", "longer / shorter"),
-             ("fit", "naming a fit"), ("fit_relative", "tighter / looser"))
+             ("fit", "naming a fit"), ("fit_relative", "tighter / looser"),
+             ("same_category", "top 10 of the reference's category"),
+             ("ordered_same_category", "the same, length / fit requests"))
 
 
 def _print_real(real: dict | None) -> None:

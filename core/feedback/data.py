@@ -63,6 +63,11 @@ class FeedbackData:
         value = self.info[row]["attrs"].get(name)
         return None if value is None else str(value)
 
+    def ranked_attrs(self, row: int) -> dict:
+        """What the rule ranking reads of a row: its attributes and its category (as
+        ``core.feedback.service.ranked_attrs`` reads a catalog item)."""
+        return {**self.info[row]["attrs"], "category": self.info[row]["category"]}
+
 
 def _normalise(m: np.ndarray) -> np.ndarray:
     m = np.asarray(m, dtype=np.float32)

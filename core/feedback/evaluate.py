@@ -99,7 +99,7 @@ def _adjust(data: FeedbackData, rules: list | None, sel: np.ndarray, gallery: np
             weight: float) -> np.ndarray | None:
     if rules is None:
         return None
-    attrs = [data.info[r]["attrs"] for r in gallery]
+    attrs = [data.ranked_attrs(r) for r in gallery]
     return weight * penalty_matrix([rules[i] for i in np.flatnonzero(sel)], attrs)
 
 

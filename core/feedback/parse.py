@@ -183,9 +183,10 @@ def _model_sources() -> list[tuple[str, dict[str | None, tuple[str, ...]]]]:
     style ("more relaxed" is casual as often as loose: of shoes, only casual)."""
     style = {w for words in vocab.STYLE_WORDS.values() for w in words}
     rel_length = {d: vocab.RELATIVE_LENGTH_ADJ[d] + vocab.RELATIVE_LENGTH_NOUN[d]
-                  for d in ("longer", "shorter")}
+                  + vocab.NEGATED_LENGTH[d] for d in ("longer", "shorter")}
+    rel_fit = {d: vocab.RELATIVE_FIT[d] + vocab.NEGATED_FIT[d] for d in ("tighter", "looser")}
     sources = [("length", dict(vocab.LENGTH_WORDS)), ("length_rel", rel_length),
-               ("fit", dict(vocab.FIT_WORDS)), ("fit_rel", dict(vocab.RELATIVE_FIT))]
+               ("fit", dict(vocab.FIT_WORDS)), ("fit_rel", rel_fit)]
     return [(kind, {v: tuple(w for w in words if w not in style) for v, words in src.items()})
             for kind, src in sources]
 

@@ -177,7 +177,7 @@ def _ordered_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarray],
         return {}
     refs, _, tops = _tops_of(data, encode, model, queries, weight)
     cs = [c for _, _, c, _ in queries]
-    out = {}
+    out = {"ordered_same_category": _same_category(data, tops, refs, cs)}
     for attr in ORDERED:
         out[attr] = _fractions(data, tops, refs, cs, attr, named=True)
         out[f"{attr}_relative"] = _fractions(data, tops, refs, cs, attr, named=False)
@@ -194,7 +194,7 @@ def _tops(data: FeedbackData, q: np.ndarray, refs: np.ndarray, cs: list[Constrai
         gallery = np.array([r for r, f in enumerate(data.info) if f["family"] == fam])
         adjust = None
         if weight is not None:
-            attrs = [data.info[r]["attrs"] for r in gallery]
+            attrs = [data.ranked_attrs(r) for r in gallery]
             adjust = weight * penalty_matrix([cs[i] for i in sel], attrs)
         top = top_rows(q[sel], data.vectors, gallery, K, exclude=refs[sel], adjust=adjust)
         out[sel, :top.shape[1]] = top
@@ -224,6 +224,19 @@ def _fractions(data: FeedbackData, tops: dict[str, np.ndarray], refs: np.ndarray
         entry[m] = hit_rate(attribute_fraction(top, values, wanted))
     entry["hit_at_10"] = hit_rate(attribute_hits(tops["model_rules"], values, wanted))
     entry["ceiling"] = _ceiling(data, refs, attr, wanted)
+    return entry
+
+
+def _same_category(data: FeedbackData, tops: dict[str, np.ndarray], refs: np.ndarray,
+                   cs: list[Constraints]) -> dict:
+    """Fraction of the top-10 of the reference's own category, for requests naming no
+    category (a "shorter" dress should give dresses before rompers)."""
+    asked = [i for i, c in enumerate(cs) if "category" not in c.want]
+    entry: dict = {"n": len(asked)}
+    for m, top in tops.items():
+        same = [np.mean([data.info[r]["category"] == data.info[refs[i]]["category"]
+                         for r in top[i]]) for i in asked]
+        entry[m] = round(float(np.mean(same)), 4) if same else None
     return entry
 
 
@@ -314,6 +327,7 @@ def real_caption_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarr
         out["color_shade"] = _fractions(data, tops, refs, cs, "color", named=False)
         out["sleeve_relative"] = _fractions(data, tops, refs, cs, "sleeve", named=False)
         out["avoided"] = _avoided(data, tops, cs)
+        out["same_category"] = _same_category(data, tops, refs, cs)
     out.update(_negation_eval(data, encode, model, captions, seed, weight))
     out.update(_ordered_eval(data, encode, model, captions, seed, weight))
     return out

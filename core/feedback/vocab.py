@@ -173,6 +173,13 @@ RELATIVE_LENGTH_NOUN: dict[str, tuple[str, ...]] = {
     "shorter": ("a shorter length", "a shorter hemline", "a higher hem", "less coverage"),
 }
 
+# "Not so long" asks for shorter, not to avoid one length: read by the parser only (the
+# caption generator keeps to the tables above).
+NEGATED_LENGTH: dict[str, tuple[str, ...]] = {
+    "longer": ("not so short", "not as short", "not too short"),
+    "shorter": ("not so long", "not as long", "not too long"),
+}
+
 FIT_WORDS: dict[str, tuple[str, ...]] = {
     "slim": ("slim fit", "fitted", "form fitting", "tight", "skinny", "bodycon", "snug"),
     "regular": ("regular fit", "standard fit", "normal fit", "classic fit", "straight cut"),
@@ -183,6 +190,12 @@ RELATIVE_FIT: dict[str, tuple[str, ...]] = {
                 "tighter fitting", "more snug", "more tailored", "closer fitting"),
     "looser": ("looser", "less fitted", "baggier", "more relaxed", "less tight", "more flowing",
                "looser fitting", "roomier", "flowier"),
+}
+
+NEGATED_FIT: dict[str, tuple[str, ...]] = {
+    "tighter": ("not so loose", "not as loose", "not too loose", "less baggy", "not so baggy",
+                "not as baggy", "not too baggy"),
+    "looser": ("not so tight", "not as tight", "not too tight"),
 }
 
 CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
@@ -234,8 +247,8 @@ def vocabulary() -> set[str]:
     tables = (COLOR_WORDS, OFF_PALETTE, RELATIVE_COLOR_ADJ, RELATIVE_COLOR_PHRASE, NEGATED_SHADE,
               {"any": ANY_PATTERN + ANY_SLEEVE}, PATTERN_EXTRA, PATTERN_ADJ, PATTERN_NOUN,
               SLEEVE_ADJ, SLEEVE_NOUN, RELATIVE_SLEEVE, LENGTH_WORDS, RELATIVE_LENGTH_ADJ,
-              RELATIVE_LENGTH_NOUN, FIT_WORDS,
-              RELATIVE_FIT, CATEGORY_WORDS, STYLE_WORDS)
+              RELATIVE_LENGTH_NOUN, NEGATED_LENGTH, FIT_WORDS, RELATIVE_FIT, NEGATED_FIT,
+              CATEGORY_WORDS, STYLE_WORDS)
     for table in tables:
         for phrases in table.values():
             for phrase in phrases:

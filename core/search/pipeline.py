@@ -71,6 +71,9 @@ class SearchOutcome:
     pattern: str | None = None  # the query's pattern, when the model predicts one
     colour_ranked: bool = False  # results of the read colour ranked first among near-ties
     colour_choice: str | None = None  # the colour the shopper named instead of the reading
+    # the encoder's top categories for the photo: colour ranking favours only items that could
+    # be the same kind of garment
+    category_guess: list[tuple[str, float]] | None = None
     unembedded: int = 0  # items that pass the filters but have no vector of the model yet
 
     def read_as(self) -> str | None:
@@ -231,6 +234,8 @@ class SearchEngine:
         masked = mask_image(image, None, enabled=True).image if self.mask else None
         with torch_threads(SEARCH_THREADS):
             vec, preds, attrs = emb.embed_and_read(masked or image, k=3, mask=False, match=match)
+        if preds is not None:  # the encoder's own guess: what colour ranking weighs by
+            attrs = {**attrs, "category_guess": preds}
         if classify and (preds is None or self.classifier is not emb):
             preds = self.predict([masked or image], k=3)[0]
         return vec, masked, (preds if classify else None), attrs
@@ -276,7 +281,8 @@ class SearchEngine:
                                 pattern=pattern[0] if pattern else None,
                                 colour_ranked=colour_rank,
                                 # naming the read colour keeps the reading (its distribution)
-                                colour_choice=colour if colour != reading.name else None)
+                                colour_choice=colour if colour != reading.name else None,
+                                category_guess=attrs.get("category_guess"))
         t.lap("colour")
         filters = dict(filters or {})
         if pred is not None:
@@ -344,7 +350,8 @@ class SearchEngine:
         if outcome.colour_ranked:
             order = rerank([r.score for r in results],
                            [_text(r.item.attrs.get("color")) for r in results],
-                           outcome.ranking_colour())
+                           outcome.ranking_colour(), categories=[r.item.category for r in results],
+                           guess=None if "category" in filters else outcome.category_guess)
             results = [results[i] for i in order]
         outcome.results = results[:k]
         t.lap("fetch")

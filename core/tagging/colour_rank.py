@@ -4,7 +4,10 @@ colour read off the query photo, while a clearly more similar item of another co
 A candidate pool (the top ``POOL`` by visual score) is re-ranked by visual score plus
 ``COLOUR_BONUS`` x the probability the reading gives the item's catalog colour (its whole
 distribution when a learnt reader gave one, so that an unsure navy-or-black reading favours
-both; else its confidence for the read colour alone).
+both; else its confidence for the read colour alone), times how likely the item's category is
+the photo's: the probability the encoder's category head gives it relative to the top
+category's (``category_weight``). A near-equal is an item that could be the same kind of
+garment: a burgundy coat does not jump ahead of the dresses for a photo of a burgundy dress.
 """
 
 from __future__ import annotations
@@ -31,10 +34,26 @@ def colour_bonus(colour: str | None, reading: ColourReading | None, *,
     return bonus * reading.probability(colour)
 
 
+def category_weight(category: str | None, guess: Sequence[tuple[str, float]] | None) -> float:
+    """The share of the colour bonus an item of ``category`` gets for a photo whose likeliest
+    categories are ``guess`` ([(category, p)], best first): its probability over the top
+    one's; 0 outside the guess; 1 when there is no guess (no category head, or the search is
+    limited to one category)."""
+    if not guess:
+        return 1.0
+    top = max(p for _, p in guess)
+    return next((p / top for c, p in guess if c == category), 0.0) if top > 0 else 1.0
+
+
 def rerank(scores: Sequence[float], colours: Sequence[str | None],
-           reading: ColourReading | None, *, bonus: float = COLOUR_BONUS) -> list[int]:
-    """Candidate indices ordered by visual score + colour bonus, best first; ties keep the
+           reading: ColourReading | None, *, bonus: float = COLOUR_BONUS,
+           categories: Sequence[str | None] | None = None,
+           guess: Sequence[tuple[str, float]] | None = None) -> list[int]:
+    """Candidate indices ordered by visual score + colour bonus (times ``category_weight`` of
+    each candidate's category, when ``categories`` are given), best first; ties keep the
     visual order."""
-    adjusted = [s + colour_bonus(c, reading, bonus=bonus)
-                for s, c in zip(scores, colours, strict=True)]
+    weights = [category_weight(c, guess) for c in categories] if categories is not None \
+        else [1.0] * len(scores)
+    adjusted = [s + w * colour_bonus(c, reading, bonus=bonus)
+                for s, c, w in zip(scores, colours, weights, strict=True)]
     return sorted(range(len(adjusted)), key=lambda i: (-adjusted[i], i))

@@ -169,8 +169,10 @@ def search_colour_match(engine, repo, photos: list[LabelledPhoto], *, k: int = 5
             used.append(reading)
         if read_colour_only and reading is not None:
             reading = replace(reading, dist=None)
+        categories = [r.item.category for r in outcome.results]
         for bonus in bonuses:
-            top = rerank(scores, colours, reading, bonus=bonus)[:k]
+            top = rerank(scores, colours, reading, bonus=bonus, categories=categories,
+                         guess=outcome.category_guess)[:k]
             hits[bonus]["colour"] += sum(colours[j] == p.color for j in top)
             hits[bonus]["class"] += sum(outcome.results[j].item.category in group for j in top)
         if progress:

@@ -158,7 +158,7 @@ def test_results_keep_the_garment_family_by_default(app_test, seeded, repo):
     turn = at.session_state["refine"]["turns"][-1]
     assert turn["family"] == "full"
     assert turn["skus"] and all(it.category == "dress" for it in repo.get_items(turn["skus"]))
-    assert "showing full items" in _texts(at)
+    assert "showing dresses, jumpsuits and rompers" in _texts(at)
     at = _refine(at, "make it a skirt")  # a category of another family widens the search
     assert at.session_state["refine"]["turns"][-1]["family"] == "bottom"
 

@@ -223,11 +223,11 @@ def test_length_and_fit_are_ranked_within_what_the_garment_can_have():
 
 
 @pytest.mark.parametrize("text, ref, category, reading", [
-    ("is shorter", {"length": "hip"}, "shirt", "length → shorter (by the model)"),  # one length
-    ("is shorter", {}, None, "length → shorter (by the model)"),  # the reference's is unknown
+    ("is shorter", {}, None, "length → shorter (by the model: the reference's length is "
+                             "unknown)"),  # a photo: its length was never read
+    ("more fitted", {}, "dress", "fit → more fitted (by the model: the reference's fit is "
+                                 "unknown)"),
     ("is long and red", {"length": "mini"}, "dress", "colour → red; length → long (by the model)"),
-    ("not so long", {"length": "maxi"}, "dress", "length → not so long (by the model)"),
-    ("tighter", {"fit": "slim"}, "jeans", "fit → tighter (by the model)"),
 ])
 def test_length_and_fit_the_rules_cannot_resolve_are_left_to_the_model(text, ref, category,
                                                                         reading):
@@ -235,16 +235,42 @@ def test_length_and_fit_the_rules_cannot_resolve_are_left_to_the_model(text, ref
     assert not ({"length", "fit"} & set(c.want)) and c.reading() == reading
 
 
+@pytest.mark.parametrize("text, ref, category, want, reading", [
+    ("longer", {"length": "maxi"}, "dress", "maxi", "length → maxi (the longest for dresses)"),
+    ("tighter", {"fit": "slim"}, "jeans", "slim", "fit → slim (the most fitted for jeans)"),
+    ("is shorter", {"length": "hip"}, "shirt", "hip", "length → hip (the shortest for shirts)"),
+])
+def test_asked_past_the_end_the_end_itself(text, ref, category, want, reading):
+    c = rules(text, ref, category)
+    assert c.want == {next(iter(ref)): frozenset({want})} and c.reading() == reading
+
+
+@pytest.mark.parametrize("text, ref, want", [
+    ("not so long", {"length": "maxi"}, {"mini", "knee", "midi"}),
+    ("not too short", {"length": "mini"}, {"knee", "midi", "maxi"}),
+    ("not so tight", {"fit": "slim"}, {"regular", "loose"}),
+    ("not as baggy", {"fit": "loose"}, {"slim", "regular"}),
+])
+def test_not_so_long_means_shorter(text, ref, want):
+    c = rules(text, ref, "dress")
+    assert c.want == {next(iter(ref)): frozenset(want)} and not c.avoid
+
+
 def test_a_negated_fit_is_avoided():
-    c = rules("not so tight", {"fit": "slim"}, "dress")
-    assert c.avoid == {"fit": frozenset({"slim"})} and c.reading() == "not: slim"
+    c = rules("not tight", {"fit": "slim"}, "dress")
+    assert c.avoid == {"fit": frozenset({"slim"})} and c.reading() == "not: slim fit"
 
 
-    # the size of a part, or a style word, is not a length or a fit
-    assert not parse_feedback("a longer strap").mentions
-    assert parse_feedback("a little more relaxed").mentions == []
-    p = parse_feedback("a tighter fit, shorter length")
-    assert [p.words(m) for m in p.mentions] == ["tighter fit", "shorter length"]
+def test_the_reference_category_comes_first_unless_another_is_asked_for():
+    c = rules("mini", {"length": "midi"}, "dress")
+    dress = {"category": "dress", "length": "mini"}
+    romper = {"category": "romper", "length": "mini"}
+    long_dress = {"category": "dress", "length": "midi"}
+    assert [penalty(x, c) for x in (dress, romper, long_dress)] == [0, 0.25, 1]
+    assert penalty_matrix([c], [dress, romper, long_dress])[0].tolist() == [0, 0.25, 1]
+    asked = rules("make it a romper", {"length": "midi"}, "dress")
+    assert not asked.prefer and penalty(romper, asked) == 0
+    assert not rules("similar", {}, "dress")  # a preference alone does not reorder
 
 
 # -- what "not red" means ----------------------------------------------------------------------

@@ -75,6 +75,8 @@ def test_rules_make_the_request_dominate(folder, data):
         assert e["model"] <= e["model_rules"] and e["reference_only"] <= e["model_rules"]
     assert out["color_shade"]["n"] >= 1 and out["color_shade"]["model_rules"] == 1.0
     assert out["avoided"]["n"] == 2 and out["avoided"]["model_rules"] == 1.0
+    same = out["same_category"]  # no caption names a category: all count
+    assert same["n"] == out["n_asked"] and 0 <= same["model_rules"] <= 1
     weak = real_caption_eval(data, HashTower().encode, model, folder, seed=0, weight=0.0)
     assert weak["color"]["model_rules"] == weak["color"]["model"]  # weight 0: the model alone
     dev = real_caption_eval(data, HashTower().encode, model, folder, part="development")
@@ -116,6 +118,7 @@ def test_length_and_fit_requests_are_measured_on_references_they_resolve_against
     out = real_caption_eval(data, HashTower().encode, model, tmp_path, seed=0)
     assert out["length_relative"]["n"] == 4 and out["length"]["n"] == 2
     assert out["fit_relative"]["n"] == 4 and out["fit"]["n"] == 0
+    assert out["ordered_same_category"]["model_rules"] == 1.0  # every item is a dress
     for key in ("length", "length_relative", "fit_relative"):
         e = out[key]
         assert e["model_rules"] == e["ceiling"] == 1.0  # every length has > 10 dresses
