@@ -158,7 +158,7 @@ def decode_bytes(data: bytes, name: str, *, max_pixels: int = MAX_PIXELS,
         except MemoryError:
             raise ImageRejected(name, "image too large to decode (out of memory)") from None
         except Exception as exc:  # decoders raise OSError, SyntaxError, struct.error, ...
-            raise ImageRejected(name, f"truncated or corrupt image ({_why(exc)})") from None
+            raise ImageRejected(name, _decode_problem(exc)) from None
     orientation = _orientation(img)
     unchanged = fmt == "JPEG" and img.mode == "RGB" and orientation in (0, 1)
     img = _apply_orientation(img, orientation)
@@ -269,6 +269,16 @@ def _signature(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WebP"
     return next((kind for magic, kind in _SIGNATURES if data.startswith(magic)), None)
+
+
+def _decode_problem(exc: BaseException) -> str:
+    """Why the pixels could not be decoded, in words ("the file ends early" for Pillow's
+    "image file is truncated (6 bytes not processed)")."""
+    why = _why(exc)
+    if "truncated" in why.lower():
+        return "truncated or corrupt image (the file ends early: it may not have been saved or " \
+               "downloaded completely)"
+    return f"truncated or corrupt image ({why})"
 
 
 def _why(exc: BaseException) -> str:

@@ -41,8 +41,9 @@ cols = st.columns(4)
 cols[0].metric("Items", f"{summary['items']:,}")
 cols[1].metric("Categories", len(summary["categories"]))
 cols[2].metric("Embedded vectors", f"{max(summary['vectors'].values(), default=0):,}")
-cols[3].metric("Outfits · pairs · stores",
-               " · ".join(str(summary["documents"][k]) for k in ("outfits", "pairs", "stores")))
+docs = summary["documents"]
+cols[3].metric("Outfits", f"{docs['outfits']:,}",
+               help=f"{docs['pairs']:,} feedback pairs · {docs['stores']:,} stores")
 
 
 def _progress_callback(bar):

@@ -152,10 +152,11 @@ with left:
         st.image(outcome.masked_image, caption="What the model sees (masked)", width="stretch")
     if outcome.prediction:
         cat, p = outcome.prediction[0]
-        st.metric("Predicted category", cat, f"{p:.0%} confidence", delta_color="off")
+        st.metric("Predicted category", cat, help=f"{p:.0%} sure")
         st.caption("Search within (choose another if the guess is wrong):")
         for c, q in outcome.prediction:
-            if st.button(f"{c} {q:.0%}", key=f"search_cat-{c}", width="stretch",
+            if st.button(f"{c} {q:.0%}" if q >= 0.01 else f"{c} <1%", key=f"search_cat-{c}",
+                         width="stretch",
                          type="primary" if c == outcome.restricted_to else "secondary"):
                 state["search_cat_pick"] = c
                 st.rerun()

@@ -96,8 +96,9 @@ class SearchOutcome:
         model and how fast; the tooltip says what the percentage is and why a lower one can
         come first."""
         scope = f"within **{self.restricted_to}** " if self.restricted_to else ""
-        among = (f"{self.candidates:,} items passing the filters" if self.candidates is not None
-                 else "the whole catalog")
+        among = ("the whole catalog" if self.candidates is None else
+                 f"{self.candidates:,} items" if self.restricted_to else
+                 f"{self.candidates:,} items passing the filters")
         ranked = self.ranking_colour() if self.colour_ranked else None
         first = f" · **{ranked.name}** first among near-equals" if ranked else ""
         how = " · exact-item match" if self.match == "item" else ""

@@ -141,7 +141,9 @@ def test_category_aware_shows_prediction(app_test, seeded):
     at = _upload(at, _photo(seeded, 1))
     assert not at.exception
     metric = at.metric[0]
-    assert metric.label == "Predicted category" and "confidence" in metric.delta
+    assert metric.label == "Predicted category" and not metric.delta  # no rising arrow
+    assert "sure" in metric.help
+    assert all("%" in b.label for b in at.button if b.key.startswith("search_cat-"))
 
 
 def test_several_photos_show_top_categories(app_test, seeded):

@@ -89,6 +89,23 @@ def test_colour_rank_breaks_near_ties_not_clear_wins():
     assert colour_bonus("blue", READ_RED) == 0.0
 
 
+def test_only_items_that_could_be_the_same_garment_get_the_colour_bonus():
+    from core.tagging.colour_rank import category_weight
+
+    guess = [("dress", 0.6), ("jumpsuit", 0.3), ("skirt", 0.1)]
+    assert category_weight("dress", guess) == 1.0 and category_weight("jumpsuit", guess) == 0.5
+    assert category_weight("boots", guess) == 0.0 and category_weight("boots", None) == 1.0
+    scores, colours = [0.79, 0.70, 0.69], ["black", "burgundy", "burgundy"]
+    # a burgundy dress passes a black one; a burgundy coat does not
+    burgundy = ColourReading("burgundy", None, 0.9, 0.5, "encoder+pixels", {"burgundy": 1.0})
+    assert rerank(scores, colours, burgundy, bonus=0.16, categories=["dress", "coat", "dress"],
+                  guess=[("dress", 1.0)]) == [2, 0, 1]
+    assert rerank(scores, colours, burgundy, bonus=0.16) == [1, 2, 0]  # ungated
+    # a likely jumpsuit gets half the bonus (0.70 + 0.08 < 0.79)
+    assert rerank([0.79, 0.70], ["black", "burgundy"], burgundy, bonus=0.16,
+                  categories=["dress", "jumpsuit"], guess=guess) == [0, 1]
+
+
 def test_an_unsure_reading_favours_each_likely_colour_by_its_probability():
     unsure = ColourReading("navy", None, 0.5, 0.4, "encoder+pixels",
                            {"navy": 0.5, "black": 0.4, "grey": 0.1})
@@ -118,10 +135,15 @@ def test_search_colour_match_counts_plain_and_ranked_and_what_ranking_costs(tmp_
                for s, c, k in ((0.9, "blue", "dress"), (0.895, "blue", "dress"),
                                (0.89, "red", "skirt"), (0.5, "red", "dress"))]
     engine = SimpleNamespace(search_image=lambda repo, path, k, colour_rank: SimpleNamespace(
-        results=results, colour=READ_RED))
+        results=results, colour=READ_RED, category_guess=None))
     photo = LabelledPhoto(tmp_path / "dress" / "x.jpg", "red", None, False)
     match = search_colour_match(engine, None, [photo], k=1, bonuses=(0.0, 0.05))
     assert match == {0.0: {"colour": 0.0, "class": 1.0}, 0.05: {"colour": 1.0, "class": 0.0}}
+    # the photo looks like a dress: the red skirt gets no bonus, a red dress would
+    engine.search_image = lambda repo, path, k, colour_rank: SimpleNamespace(
+        results=results, colour=READ_RED, category_guess=[("dress", 0.9), ("skirt", 0.0)])
+    match = search_colour_match(engine, None, [photo], k=1, bonuses=(0.05,))
+    assert match == {0.05: {"colour": 0.0, "class": 1.0}}
 
 
 def test_eval_colour_reads_the_train_split_with_development_labels(folder, capsys):
@@ -175,7 +197,7 @@ def test_search_colour_match_ranks_by_the_readings_it_is_given(tmp_path):
     results = [SimpleNamespace(score=s, item=SimpleNamespace(attrs={"color": c}, category="dress"))
                for s, c in ((0.9, "red"), (0.89, "blue"))]
     engine = SimpleNamespace(search_image=lambda repo, path, k, colour_rank: SimpleNamespace(
-        results=results, colour=READ_RED))
+        results=results, colour=READ_RED, category_guess=None))
     photo = LabelledPhoto(tmp_path / "dress" / "x.jpg", "blue", None, False)
     read_blue = ColourReading("blue", None, 0.9, 0.0, "pixels", {"blue": 0.9, "red": 0.1})
     assert search_colour_match(engine, None, [photo], k=1, bonuses=(0.1,))[0.1]["colour"] == 0.0
@@ -187,7 +209,7 @@ def test_search_colour_match_ranks_by_the_readings_it_is_given(tmp_path):
                                                                   category="dress"))
                     for s, c in ((0.90, "red"), (0.85, "blue"))]
     engine.search_image = lambda repo, path, k, colour_rank: SimpleNamespace(
-        results=farther_blue, colour=None)
+        results=farther_blue, colour=None, category_guess=None)
     unsure = ColourReading("blue", None, 0.5, 0.0, "pixels", {"blue": 0.5, "red": 0.45})
     as_dist = search_colour_match(engine, None, [photo], k=1, bonuses=(0.2,), readings=[unsure])
     alone = search_colour_match(engine, None, [photo], k=1, bonuses=(0.2,), readings=[unsure],
@@ -298,7 +320,7 @@ def test_search_colour_match_hands_back_the_readings_it_ranked_by(tmp_path):
     results = [SimpleNamespace(score=0.9, item=SimpleNamespace(attrs={"color": "red"},
                                                                category="dress"))]
     engine = SimpleNamespace(search_image=lambda repo, path, k, colour_rank: SimpleNamespace(
-        results=results, colour=READ_RED))
+        results=results, colour=READ_RED, category_guess=None))
     photo = LabelledPhoto(tmp_path / "dress" / "x.jpg", "red", None, False)
     used = []
     search_colour_match(engine, None, [photo, photo], k=1, used=used)
@@ -312,7 +334,7 @@ def test_eval_colour_with_a_search_reports_the_share_and_how_often_its_reading_i
     results = [SimpleNamespace(score=s, item=SimpleNamespace(attrs={"color": c}, category="dress"))
                for s, c in ((0.9, "blue"), (0.85, "red"))]
     engine = SimpleNamespace(model_id="fake", search_image=lambda repo, path, k, colour_rank:
-                             SimpleNamespace(results=results, colour=READ_RED))
+                             SimpleNamespace(results=results, colour=READ_RED, category_guess=None))
     repo = SimpleNamespace(count_items=lambda: 2)
     out = eval_colour(data, labels, engine=engine, repo=repo, k=1, bonuses=(0.3,))
     search = out["search"]

@@ -36,8 +36,8 @@ def test_rejection_from_path_uses_file_name(tmp_path):
     path = tmp_path / "shirt.jpg"
     data = jpeg_bytes((160, 120))
     path.write_bytes(data[: len(data) * 2 // 3])
-    with pytest.raises(ImageRejected, match=r"^shirt\.jpg: truncated or corrupt image \(image "
-                       r"file is truncated"):
+    with pytest.raises(ImageRejected, match=r"^shirt\.jpg: truncated or corrupt image \(the "
+                       r"file ends early"):
         load_image(path)
 
 
