@@ -71,12 +71,13 @@ def product_card(item: Item, score: float | None = None, note: str | None = None
 
 def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, columns: int = 5,
                key: str | None = None, on_pick: str | None = None,
-               on_refine: str | None = None, captions: Sequence[str] | None = None
-               ) -> str | None:
+               on_refine: str | None = None, captions: Sequence[str] | None = None,
+               pick_help: str | None = None, refine_help: str | None = None) -> str | None:
     """Show items as a grid of pictures; with on_pick, a button under each returns the sku.
 
     With on_refine, a second button under each hands the item to the Refine page;
-    ``captions`` replace the default ones (score · category · colour · pattern).
+    ``captions`` replace the default ones (score · category · colour · pattern). Button
+    labels stay short (cards are narrow on small screens); ``*_help`` say the rest.
     """
     picked = refine = None
     cols = st.columns(columns)
@@ -89,9 +90,10 @@ def image_grid(items: Sequence[Item], *, scores: Sequence[float] | None = None, 
                 st.warning(f"image missing: {item.sku}")
             product_card(item, scores[i] if scores is not None else None,
                          captions[i] if captions is not None else None)
-            if on_pick and st.button(on_pick, key=f"{key}-{item.sku}-{i}"):
+            if on_pick and st.button(on_pick, key=f"{key}-{item.sku}-{i}", help=pick_help):
                 picked = item.sku
-            if on_refine and st.button(on_refine, key=f"{key}-refine-{item.sku}-{i}"):
+            if on_refine and st.button(on_refine, key=f"{key}-refine-{item.sku}-{i}",
+                                       help=refine_help):
                 refine = item.sku
     if refine:
         open_in_refine(refine)

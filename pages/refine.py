@@ -12,7 +12,7 @@ from core.images import ImageRejected
 from core.index import NoVectors
 from core.models.registry import MissingWeights
 from core.ranges import widget
-from core.tagging.labels import md_escape
+from core.tagging.labels import md_escape, shape_caption
 from core.taxonomy import FAMILY_WORDS
 from pages.cards import PHOTO_HELP, image_grid, image_path, product_card
 from pages.common import enter_through_app, repo_or_stop, require_catalog, resource
@@ -181,8 +181,11 @@ with right:
         st.warning("No items found.")
         st.stop()
     st.caption(f"The next turn starts from **{md_escape(_name(last.next))}**; pick another "
-               "with “Use as reference”.")
-    picked = image_grid(repo.get_items(last.skus), scores=last.scores, columns=4,
-                        key=f"refine_results_{len(session.turns)}", on_pick="Use as reference")
+               "with “↪ Use this”.")
+    items = repo.get_items(last.skus)
+    picked = image_grid(items, columns=4, key=f"refine_results_{len(session.turns)}",
+                        captions=[shape_caption(it, sc) for it, sc in zip(items, last.scores,
+                                                                          strict=False)],
+                        on_pick="↪ Use this", pick_help="Use as the reference of the next turn")
     if picked and session.choose(picked):
         _save_and_rerun()

@@ -176,8 +176,9 @@ with right:
     elif not outcome.results:
         st.warning("No item matches these filters. Widen them in the sidebar.")
     _pick(image_grid([r.item for r in outcome.results], scores=[r.score for r in outcome.results],
-                     columns=4, key="search_results", on_pick="More like this",
-                     on_refine=REFINE_LABEL))
+                     columns=4, key="search_results", on_pick="🔍 Similar",
+                     pick_help="More like this: search with this item", on_refine="✏️ Refine",
+                     refine_help="Refine with text: change this item in words"))
 
 base = repo.get_item(payload) if kind == "sku" else (
     outcome.results[0].item if outcome.results else None)

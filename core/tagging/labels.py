@@ -44,6 +44,14 @@ def item_caption(item: Item, score: float | None = None) -> str:
     return f"{score:.3f} · {text}" if score is not None else text
 
 
+def shape_caption(item: Item, score: float | None = None,
+                  attrs: tuple[str, ...] = ("sleeve", "length", "fit")) -> str:
+    """A Refine result's caption: category · colour · pattern, then its sleeves, length and
+    fit (what Refine requests change; "n/a" ones left out), then the match."""
+    shape = [str(v) for a in attrs if (v := (item.attrs or {}).get(a)) and v != "n/a"]
+    return " · ".join(b for b in (item_caption(item), *shape, match_text(score)) if b)
+
+
 def price_text(price: float | None) -> str:
     """"€49.90" style price ("" when unknown)."""
     if price is None or not isinstance(price, int | float) or price != price:
@@ -74,7 +82,8 @@ def match_text(score: float | None) -> str:
     """A similarity or compatibility score as a percentage ("87 % match"), "" for None."""
     if score is None:
         return ""
-    return f"{round(100 * max(0.0, min(1.0, float(score))))} % match"
+    # a no-break space: a narrow card never breaks "87" from "% match"
+    return f"{round(100 * max(0.0, min(1.0, float(score))))}\u00a0% match"
 
 
 def tags_tooltip(item: Item) -> str | None:

@@ -59,7 +59,7 @@ def test_two_turns_history_and_step_back(app_test, seeded):
     assert not at.exception
     text = _texts(at)
     assert "Turn 1: “in red”" in text and "Understood: colour → red" in text
-    assert len([b for b in at.button if b.label == "Use as reference"]) == 8
+    assert len([b for b in at.button if b.label == "↪ Use this"]) == 8
     results = at.session_state["refine"]["turns"][-1]["skus"]
     assert at.session_state["refine"]["turns"][-1]["next"] == results[0]  # default: top result
     at.button(key=f"refine_results_1-{results[2]}-2").click()  # pick the third result
@@ -108,7 +108,7 @@ def test_nonsense_feedback_gets_a_message(app_test, seeded):
     at = _refine(at, "qwzx blorp")
     assert not at.exception
     assert any("didn't understand a change" in i.value for i in at.info)
-    assert len([b for b in at.button if b.label == "Use as reference"]) == 8
+    assert len([b for b in at.button if b.label == "↪ Use this"]) == 8
 
 
 @pytest.mark.parametrize("empty", ["", "   "])

@@ -80,7 +80,7 @@ def test_upload_shows_results_and_recommendations(app_test, seeded):
     assert [s.value for s in at.subheader][:2] == ["Query", "Similar items"]
     text = _captions(at)
     assert "12 best matches among the whole catalog" in text
-    assert "jacket · green · solid · 100 % match" in text  # the item itself, first
+    assert "jacket · green · solid · 100\u00a0% match" in text  # the item itself, first
     cards = "\n".join(str(m.value) for m in at.markdown)
     assert "**green item 3**" in cards and "€23\\.00" in cards  # its name and price
     assert "Recommendations" in [s.value for s in at.subheader]
@@ -104,7 +104,7 @@ def test_exact_item_mode(app_test, seeded, repo):
     assert [s.value for s in at.subheader][:2] == ["Query", "Is it one of these?"]
     text = _captions(at)
     assert "exact-item match" in text
-    assert "jacket · green · solid · 100 % match" in text  # the item itself, weighted cosine 1
+    assert "jacket · green · solid · 100\u00a0% match" in text  # the item itself, weighted cosine 1
 
 
 def test_filters_narrow_results(app_test, seeded):
@@ -126,7 +126,7 @@ def test_pick_from_catalog_then_more_like_this(app_test, seeded):
     picked = at.session_state["search_sku"]
     assert "Similar items" in [s.value for s in at.subheader]
     assert at.radio(key="search_match").disabled  # photo modes do not apply to a catalog item
-    more = next(b for b in at.button if b.label == "More like this"
+    more = next(b for b in at.button if b.label == "🔍 Similar"
                 and b.key.startswith("search_results-"))
     target = more.key.split("-")[1]
     at = more.click().run()
@@ -203,7 +203,8 @@ def test_bad_index_kind_is_explained(app_test, monkeypatch):
 
 
 def _refine_buttons(at, prefix: str) -> list:
-    return [b for b in at.button if b.label == "Refine with text" and b.key.startswith(prefix)]
+    return [b for b in at.button if b.label in ("Refine with text", "✏️ Refine")
+            and b.key.startswith(prefix)]
 
 
 def test_refine_with_text_hands_over_under_navigation(app_env, seeded):

@@ -48,7 +48,7 @@ def test_ingest_a_folder_from_home_then_find_it_in_search(app_url, demo_catalog,
     page.locator('input[type="file"]').first.wait_for(state="attached")
     page.locator('input[type="file"]').first.set_input_files(str(folder / "arrival_1.jpg"))
     page.get_by_text("Similar items").wait_for()
-    page.get_by_role("button", name="More like this").first.wait_for()
+    page.get_by_role("button", name="🔍 Similar").first.wait_for()
     top = page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
     assert any("100 % match" in c for c in top), top  # the ingested item itself is found
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -31,7 +31,7 @@ def test_upload_photo_shows_matches(app_url, demo_catalog, page, tmp_path):
     page.locator('input[type="file"]').first.wait_for(state="attached")
     page.locator('input[type="file"]').first.set_input_files(str(photo))
     page.get_by_text("Similar items").wait_for()
-    page.get_by_role("button", name="More like this").nth(4).wait_for()
+    page.get_by_role("button", name="🔍 Similar").nth(4).wait_for()
     scored = [c for c in _caption_texts(page) if MATCH.search(c)]
     assert len(scored) >= 5, scored
     assert all(0 <= int(MATCH.search(c).group(1)) <= 100 for c in scored)
@@ -53,7 +53,7 @@ def test_exact_item_mode_in_browser(app_url, demo_catalog, page, tmp_path):
     page.locator('input[type="file"]').first.wait_for(state="attached")
     page.locator('input[type="file"]').first.set_input_files(str(photo))
     page.get_by_text("Is it one of these?").wait_for()
-    page.get_by_role("button", name="More like this").nth(4).wait_for()
+    page.get_by_role("button", name="🔍 Similar").nth(4).wait_for()
     captions = _caption_texts(page)
     assert any("exact-item match" in c for c in captions), captions
     scored = [c for c in captions if MATCH.search(c)]
@@ -85,7 +85,7 @@ def test_refine_two_turns_in_browser(app_url, demo_catalog, page):
     for turn, text in enumerate(["in red", "with long sleeves"], 1):
         box.fill(text)
         page.get_by_role("button", name="Refine").click()
-        page.get_by_role("button", name="Use as reference").first.wait_for()
+        page.get_by_role("button", name="↪ Use this").first.wait_for()
         if turn == 2:
             page.get_by_text("Turn 1:").first.wait_for()  # the history keeps the first turn
     # the starting item stays visible, then each turn's choice, the last one marked

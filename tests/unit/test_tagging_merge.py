@@ -117,7 +117,20 @@ def test_product_card_names_the_item_its_price_and_a_match_percentage():
                 brand="Northwind")
     card = product_card(item, 0.874)
     assert card == {"title": "Wool *coat*", "offer": "€129.50 · Northwind",
-                    "facts": "coat · red · solid", "score": "87 % match", "sku": "D1"}
+                    "facts": "coat · red · solid", "score": "87\u00a0% match", "sku": "D1"}
     bare = product_card(Item(sku="D2", image_path="y.jpg", hash="g", category="tee", name=""))
     assert bare["title"] == "D2" and bare["offer"] == "" and bare["score"] == ""
     assert md_escape("Wool *coat* #1") == "Wool \\*coat\\* \\#1"
+
+
+def test_a_refine_result_shows_its_sleeves_length_and_fit():
+    from core.tagging.labels import shape_caption
+
+    dress = Item(sku="D3", image_path="d.jpg", hash="h3", category="dress",
+                 attrs={"color": "navy", "pattern": "solid", "sleeve": "short",
+                        "length": "knee", "fit": "slim"})
+    assert shape_caption(dress, 0.79) == "dress · navy · solid · short · knee · slim · " \
+                                         "79\u00a0% match"
+    bag = Item(sku="B1", image_path="b.jpg", hash="h4", category="bag",
+               attrs={"color": "mint", "pattern": "solid", "sleeve": "n/a", "length": "n/a"})
+    assert shape_caption(bag) == "bag · mint · solid"
