@@ -50,5 +50,5 @@ def test_ingest_a_folder_from_home_then_find_it_in_search(app_url, demo_catalog,
     page.get_by_text("Similar items").wait_for()
     page.get_by_role("button", name="🔍 Similar").first.wait_for()
     top = page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
-    assert any("100 % match" in c for c in top), top  # the ingested item itself is found
+    assert any("100\u00a0% match" in c for c in top), top  # the ingested item itself is found
     assert page.locator('[data-testid="stException"]').count() == 0

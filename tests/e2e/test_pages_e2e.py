@@ -10,7 +10,7 @@ import pytest
 from tests.e2e.conftest import ENCODER, query_photo
 
 pytestmark = pytest.mark.e2e
-MATCH = re.compile(r" · (\d+) % match$")  # "jacket · green · solid · 87 % match"
+MATCH = re.compile(r" · (\d+)\s% match$")  # "jacket · green · solid · 87 % match"
 
 # [width of the input's placeholder text, room for it inside the box], in CSS pixels
 PLACEHOLDER_WIDTH = """el => {
