@@ -17,6 +17,7 @@ enter_through_app()
 
 START_HERE = (  # where a newcomer goes next
     ("pages/search.py", "Search", "🔎", "Upload a garment photo and find similar items."),
+    ("pages/refine.py", "Refine", "💬", "Say what to change (“shorter, in red”) and see it."),
     ("pages/outfits.py", "Outfits", "🧥", "Build a look and see whether it goes together."),
     ("pages/explore.py", "Explore", "🗺️", "See the whole catalog as a map of look-alikes."),
 )
@@ -125,7 +126,7 @@ if summary["items"] == 0:
     st.stop()
 
 st.subheader("Start here")
-for col, (page, label, icon, what) in zip(st.columns(3), START_HERE, strict=True):
+for col, (page, label, icon, what) in zip(st.columns(len(START_HERE)), START_HERE, strict=True):
     with col:
         page_link(page, label, icon)
         st.caption(what)

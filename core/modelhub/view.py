@@ -23,13 +23,29 @@ def models_table(rows: list[dict], *, with_missing: bool = True) -> list[dict]:
     for r in order:
         if not (with_missing or r["available"]):
             continue
-        metrics = ", ".join(f"{k} {v}" for k, v in list(r["metrics"].items())[:4])
+        metrics = ", ".join(f"{k} {_figure(v)}" for k, v in list(r["metrics"].items())[:4])
         out.append({"active": "✅" if r["active"] else "", "id": r["id"], "kind": r["kind"],
-                    "source": r["source"], "vectors": r["vectors"],
+                    "source": r["source"],
+                    "vectors": f"{r['vectors']:,}" if r["vectors"] is not None else "",
                     "weights": "present" if r["available"] else "missing",
-                    "created": r["created"] or "", "metrics": metrics,
+                    "created": _when(r["created"]), "metrics": metrics,
                     "stale": "⚠️ retrain" if r.get("stale") else ""})
     return out
+
+
+def _figure(value: Any) -> str:
+    """A metric as a person reads it: 0.6017628 -> "0.602"."""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _when(stamp: str | None) -> str:
+    """ "2026-12-05T14:03:11.52+00:00" -> "2026-12-05 14:03" ("" when unknown)."""
+    if not stamp:
+        return ""
+    text = str(stamp).replace("T", " ")
+    return text[:16] if len(text) >= 16 and text[4] == "-" else text
 
 
 def eta_text(seconds: float | None) -> str:

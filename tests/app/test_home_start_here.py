@@ -37,5 +37,5 @@ def test_home_says_where_to_start(app_test, small_catalog):
     assert not at.exception
     text = _texts(at)
     assert "Start here" in text
-    for page in ("Search", "Outfits", "Explore"):
+    for page in ("Search", "Refine", "Outfits", "Explore"):
         assert f"**{page}**" in text  # a page link; its name in bold outside app.py

@@ -151,6 +151,12 @@ def test_the_models_table_puts_the_active_and_usable_encoders_first():
     assert [r["id"] for r in models_table(rows)] == ["studio_lite", "ft1", "lite0", "resnet50"]
     assert [r["id"] for r in models_table(rows, with_missing=False)] == [
         "studio_lite", "ft1", "lite0"]
+    compat = {**row("compat"), "kind": "outfit_model", "vectors": None, "metrics":
+              {"cv_accuracy": 0.6017628, "epochs": 12}, "created": "2026-12-05T14:03:11+00:00"}
+    [shown] = models_table([compat])
+    assert shown["vectors"] == "" and shown["created"] == "2026-12-05 14:03"
+    assert shown["metrics"] == "cv_accuracy 0.602, epochs 12"
+    assert models_table([row("big", vectors=12000)])[0]["vectors"] == "12,000"
 
 
 def test_reading_the_photos_shows_its_count_on_the_page():
