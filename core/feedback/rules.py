@@ -271,6 +271,8 @@ def _ordered(attr: str, p: ParsedFeedback, ref: str | None, c: Constraints,
     if named:
         if ok := frozenset(named & set(scope)):
             c.want[attr], c.explicit = ok, c.explicit | {attr}
+        elif category in CATEGORIES and scope:  # "knee length" of a jumpsuit
+            c.notes.append(f"{LABELS[attr]}: {_plural(category)} come {'/'.join(scope)}")
         return
     rel = p.first(f"{attr}_rel")
     if rel is None:

@@ -227,7 +227,10 @@ def test_length_and_fit_are_ranked_within_what_the_garment_can_have():
                              "unknown)"),  # a photo: its length was never read
     ("more fitted", {}, "dress", "fit → more fitted (by the model: the reference's fit is "
                                  "unknown)"),
-    ("is long and red", {"length": "mini"}, "dress", "colour → red; length → long (by the model)"),
+    ("is long and red", {"length": "mini"}, "dress", "colour → red; length → long (by the model); "
+                                                     "length: dresses come mini/knee/midi/maxi"),
+    ("knee length", {"length": "full"}, "jumpsuit", "length → knee length (by the model); "
+                                                    "length: jumpsuits come cropped/full"),
 ])
 def test_length_and_fit_the_rules_cannot_resolve_are_left_to_the_model(text, ref, category,
                                                                         reading):
