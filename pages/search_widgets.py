@@ -44,9 +44,9 @@ def search_sidebar(repo, *, photo_query: bool):
                           help="Predict the garment's category and search within it.")
         prefer_colour = st.toggle(
             "Prefer the photo's colour", value=True, key="search_colour_rank",
-            help="Among similar items, those of the colour read off your photo come first, "
-                 "the more so the surer the reading; a clearly closer match of another colour "
-                 "still wins (photo searches).")
+            help="Among similar items that could be the same kind of garment, those of the "
+                 "colour read off your photo come first, the more so the surer the reading; a "
+                 "clearly closer match of another colour still wins (photo searches).")
         engine = resource("core.search.pipeline:search_engine", use_mask)
         try:
             can_item = engine.can_match_item

@@ -107,8 +107,8 @@ class SearchOutcome:
         why = "The percentage under an item is how alike it looks."
         if ranked:
             why += (f" Items whose colour is {ranked.name} come first among near-equally alike "
-                    "ones, so a lower percentage can come first; *Prefer the photo's colour* in "
-                    "the sidebar turns that off.")
+                    "ones that could be the same kind of garment, so a lower percentage can come "
+                    "first; *Prefer the photo's colour* in the sidebar turns that off.")
         return text, why
 
     def to_json(self, data_dir: Path | None = None) -> dict[str, Any]:
