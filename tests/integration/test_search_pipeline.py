@@ -227,8 +227,12 @@ def test_a_colour_the_shopper_names_leads_the_ranking_instead_of_the_reading(rep
     assert out.colour_choice == chosen and out.colour.name == read  # the reading stays shown
     assert out.to_json()["colour_choice"] == chosen
     best = plain.results[0].score
-    of_chosen = [r.score for r in plain.results if r.item.attrs.get("color") == chosen]
-    if of_chosen and max(of_chosen) + 0.16 > best + 1e-6:
+    # the bonus goes to items that could be the photo's kind of garment (category weight)
+    from core.tagging.colour_rank import COLOUR_BONUS, category_weight
+
+    of_chosen = [r.score + COLOUR_BONUS * category_weight(r.item.category, out.category_guess)
+                 for r in plain.results if r.item.attrs.get("color") == chosen]
+    if of_chosen and max(of_chosen) > best + 1e-6:
         assert out.results[0].item.attrs["color"] == chosen
     # naming the read colour keeps the reading, distribution and all
     same = engine.search_image(repo, photo, k=12, colour=read)
