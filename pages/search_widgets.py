@@ -135,16 +135,20 @@ def _recs(recs, key: str, pick: Callable[[str | None], None]) -> None:
     # cards show how alike each item looks (the part that differs inside a group)
     pick(image_grid([r.item for r in recs], scores=[r.sources.get("visual", r.score)
                                                    for r in recs], columns=6,
-                    key=key, on_pick="More like this"))
+                    key=key, on_pick="🔍 Similar",
+                    pick_help="More like this: search with this item"))
     st.dataframe([{"rank": i, "item": r.item.name or r.item.sku, "score": round(r.score, 3),
                    "why": r.reason} for i, r in enumerate(recs, 1)], hide_index=True,
-                 width="stretch")
+                 width="stretch", column_config={
+                     "why": st.column_config.TextColumn("why", width="large"),
+                     "score": st.column_config.NumberColumn(
+                         "score", help="The recommender's combined score (higher first)")})
 
 
 def recommendations(repo, base: Item, *, similar: list[tuple[Item, float]], filters: dict,
                     alike: Callable, pick: Callable[[str | None], None]) -> None:
     """Three tabs of recommendations around ``base``; ``alike`` gives visual similarity to it,
-    ``pick`` receives the sku of a "More like this" click."""
+    ``pick`` receives the sku of a "🔍 Similar" (more like this) click."""
     tab_col, tab_season, tab_ens = st.tabs(["🎨 Colour coordination", "🌦️ Seasonal",
                                             "🧮 Ensemble"])
     with tab_col:
