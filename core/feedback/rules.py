@@ -27,8 +27,8 @@ own length (fit) among the values its category can have (``core.taxonomy.allowed
 "shorter" knee-length dress wants mini dresses, a "shorter" shirt (shirts come in one length)
 is left to the model rather than turned into a cropped top. A length named outright ("knee
 length") is a rule when the reference's category has it, else the model reads it ("long" of a
-dress: no dress is "full" length). A fit named outright or negated ("not so tight") is a rule.
-Whatever the rules cannot resolve, the combiner model still reads in the text.
+dress: no dress is "full" length). A fit named outright or negated ("not tight") is a rule;
+the combiner model still reads all of it. Colour shades: :mod:`core.feedback.shades`.
 
 Requests that don't apply to the garment ("longer sleeves" for a bag, a length for sneakers,
 a fit for a hat; :func:`core.taxonomy.applies`) are said so in the reading and left out of
@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.feedback import vocab
 from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, MODEL_KINDS, ParsedFeedback, parse_feedback
+from core.feedback.shades import by_lightness, named_shades, shaded, shades
 from core.taxonomy import (
     CATEGORIES,
     COLORS,
@@ -58,8 +58,7 @@ from core.taxonomy import (
 )
 
 RULE_ATTRS = ("color", "pattern", "sleeve", "length", "fit")
-# ordered attributes a comparative moves along (shortest / most fitted first)
-ORDERED = {"length": LENGTHS, "fit": FITS}
+ORDERED = {"length": LENGTHS, "fit": FITS}  # what comparatives move along, shortest first
 # asked past the end ("longer" of a maxi dress): the end itself, read as such
 EXTREMES = {"longer": "longest", "shorter": "shortest", "tighter": "most fitted",
             "looser": "loosest"}
@@ -68,7 +67,6 @@ NOT_AVOIDED = frozenset({"length"})
 # A named category ("make it a dress") is a request like the others: items of other categories
 # rank after every item of the asked one (rompers sit close to dresses in the embedding).
 RANKED_ATTRS = (*RULE_ATTRS, "category")
-MIN_LIGHTNESS_STEP = 8.0  # CIE L*: "darker" / "lighter" than the reference by at least this
 # Cosine scores lie in [-1, 1]: a weight above 2 makes the groups strict (a filter that falls
 # back to the closest items when too few obey). On development captions the top-10 colour
 # fraction was 0.67 / 0.83 / 0.90 / 0.94 / 0.94 at weights 0 / 0.1 / 0.2 / 0.5 / 4 (pattern
@@ -158,53 +156,12 @@ def _short(ordered: list[str], n: int = 4) -> str:
     return "/".join(ordered[:n]) + f"/… {len(ordered)} colours"
 
 
-def shades(colour: str, direction: str) -> list[str]:
-    """The palette's chain of darker (lighter) shades from ``colour``, nearest first."""
-    out, seen = [], {colour}
-    nxt = getattr(COLORS[colour], direction) if colour in COLORS else None
-    while nxt and nxt not in seen:
-        out.append(nxt)
-        seen.add(nxt)
-        nxt = getattr(COLORS[nxt], direction)
-    return out
-
-
-def lightness(colour: str) -> float:
-    """CIE L* (0 black .. 100 white) of a palette colour."""
-    def linear(c: float) -> float:
-        c /= 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (linear(v) for v in COLORS[colour].rgb)
-    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return 116 * y ** (1 / 3) - 16 if y > 0.008856 else 903.3 * y
-
-
-def by_lightness(colour: str, direction: str) -> list[str]:
-    """Palette colours darker (lighter) than ``colour`` by at least MIN_LIGHTNESS_STEP in
-    L*, nearest first: "darker" where the palette has no darker shade of the same hue."""
-    if colour not in COLORS:
-        return []
-    ref, sign = lightness(colour), (-1 if direction == "darker" else 1)
-    found = [c for c in COLORS if sign * (lightness(c) - ref) >= MIN_LIGHTNESS_STEP]
-    return sorted(found, key=lambda c: abs(lightness(c) - ref))
-
-
-def _shaded(named: frozenset[str], direction: str, ref: str | None) -> frozenset[str]:
-    """ "a darker blue": blue and its darker shades, beyond the reference's own colour."""
-    out: set[str] = set()
-    for c in named:
-        chain = [c, *shades(c, direction)]
-        out |= set(chain[chain.index(ref) + 1:] if ref in chain else chain)
-    return frozenset(out) or named
-
-
 def _colour(p: ParsedFeedback, ref: str | None, c: Constraints) -> None:
     named = p.requested("color")
     first = p.first("color")
     if named:
         c.explicit |= {"color"}
-        c.want["color"] = _shaded(named, first.shade, ref) if first.shade else named
+        c.want["color"] = shaded(named, first.shade, ref) if first.shade else named
         if first.shade:
             c.labels["color"] = f"{first.shade} {_join(named, 'color')} " \
                                 f"({_join(c.want['color'], 'color')})"
@@ -311,13 +268,6 @@ def _not_applicable(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None],
         where = min(asked) if asked else category or family
         out[attr] = _plural(where) if where else "this item"
     return out
-
-
-def named_shades(colour: str) -> frozenset[str]:
-    """Palette colours the vocabulary names as a shade of ``colour`` ("dark red": burgundy;
-    "navy blue", "light blue": navy and light blue are blues)."""
-    return frozenset(c for c, words in vocab.COLOR_WORDS.items()
-                     if c != colour and any(w.endswith(f" {colour}") for w in words))
 
 
 def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
