@@ -106,7 +106,12 @@ def _strip() -> None:
         with col:
             if ref["kind"] == "photo":
                 st.image(session.photo["bytes"], width="stretch")
-                st.caption(f"{note} · your photo {md_escape(ref['name'])}")
+                read_as = session.photo.get("read_as")
+                st.caption(f"{note} · your photo {md_escape(ref['name'])}"
+                           + (f" · read as: {read_as}" if read_as else ""),
+                           help="What the models read off the photo, surely enough to start "
+                           "from: \"darker\" starts from its colour, \"longer sleeves\" from "
+                           "its sleeves, and results of its category come first.")
                 continue
             item = repo.get_item(ref["sku"])
             if item is not None:

@@ -67,6 +67,50 @@ def register(sub, groups) -> None:
                    help="penalty per broken request in the rule ranking (default: the product's)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_eval)
+    _register_photo_eval(groups)
+
+
+def _register_photo_eval(groups) -> None:
+    p = groups["eval"].add_parser(
+        "refine-photos", help="Refine from labelled real photos: darker / lighter, another "
+                              "colour, longer / shorter sleeves, against a baseline reading")
+    p.add_argument("--data", type=Path, required=True,
+                   help="ImageFolder of real photos (e.g. clothing-small)")
+    p.add_argument("--labels", type=Path, required=True,
+                   help="colour labels of its photos (data/eval/clothing_small_colors.json)")
+    p.add_argument("--split", default="validation", help="subfolder the labels are relative to")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_eval_photos)
+
+
+def cmd_eval_photos(args) -> int:
+    from core.feedback.photo_eval import eval_photo_refs
+    from core.feedback.service import Refiner
+    from core.images import ImageRejected
+
+    if not args.data.is_dir():
+        raise CliError(f"--data {args.data}: no such folder (nothing to evaluate)")
+    if not args.labels.is_file():
+        raise CliError(f"--labels {args.labels}: no such file")
+    cfg = settings()
+    try:
+        result = eval_photo_refs(Refiner(cfg), repository(cfg), args.data, args.labels,
+                                 split=args.split, progress=progress_bar("photos"))
+    except ImageRejected as exc:
+        raise CliError(str(exc)) from None
+    except _known_errors() as exc:
+        raise CliError(str(exc), code=1) from None
+    if args.json:
+        emit_json(result)
+        return 0
+    print(f"{result['photos']} labelled photos as references; share of the top "
+          f"{result['k']} meeting the request (product reading / baseline reading)")
+    for row, by in result["rows"].items():
+        p, b = by["product"], by["baseline"]
+        extra = (f"; of the photo's class {p['same_class']:.3f} / {b['same_class']:.3f}"
+                 if "same_class" in p else "")
+        print(f"  {row:<13} n={p['photos']:>4}  {p['hit']:.3f} / {b['hit']:.3f}{extra}")
+    return 0
 
 
 def _data_args(p) -> None:
@@ -246,6 +290,12 @@ def cmd_refine(args) -> int:
         raise CliError(str(exc)) from None
     except _known_errors() as exc:
         raise CliError(str(exc), code=1) from None
+    if ref.reading is not None:
+        read_as = f"photo read as: {ref.reading.caption() or 'nothing read surely'}"
+        if args.json:
+            log.info("%s", read_as)
+        else:
+            print(read_as)
     if outcome.message:
         log.info("%s", outcome.message)
     if args.json:

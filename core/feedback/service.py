@@ -36,6 +36,7 @@ from core.images import load_image
 from core.models.embed import LazyEmbedder
 from core.models.manifest import stale_warning
 from core.search.pipeline import SearchResult
+from core.tagging.photo import PhotoReading
 from core.taxonomy import CATEGORIES
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,6 @@ log = logging.getLogger(__name__)
 WEIGHTS_FILE = "feedback_combiner.pt"
 NOT_UNDERSTOOD = "I didn't understand a change to make; showing similar items."
 NO_TEXT = "No feedback typed: showing similar items."
-MIN_FAMILY_CONFIDENCE = 0.5  # a photo's predicted category must be this sure to set a family
-MIN_COLOUR_CONFIDENCE = 0.5  # a photo's colour reading must be this sure to anchor "darker"
 POOL = 100  # candidates the combiner proposes for the rule ranking to order
 
 
@@ -54,7 +53,8 @@ class Reference:
     family: str | None  # garment family (top, full, shoes, ...) when known
     sku: str | None = None
     attrs: dict = field(default_factory=dict)  # its colour, pattern, sleeve, ... when known
-    category: str | None = None  # a catalog item's category (a photo has only its family)
+    category: str | None = None  # its category (a photo's when read surely enough)
+    reading: PhotoReading | None = None  # a photo's: what it was read as
 
 
 @dataclass
@@ -135,22 +135,25 @@ class Refiner:
     def image_vector(self, source: str | Path | bytes | Image.Image, *,
                      name: str | None = None) -> np.ndarray:
         """The embedding of a photo (raises ImageRejected for unusable files)."""
-        return self.photo_reference(source, name=name, classify=False).vector
+        image = source if isinstance(source, Image.Image) else load_image(source, name=name)
+        return self.embedder.embed_images([image])[0].astype(np.float32)
 
     def photo_reference(self, source: str | Path | bytes | Image.Image, *,
-                        name: str | None = None, classify: bool = True) -> Reference:
-        """A photo as the reference; its family comes from the encoder's category head when
-        it has one and is confident."""
+                        name: str | None = None) -> Reference:
+        """A photo as the reference, with what it reads as (category, family, colour,
+        pattern, sleeves; :mod:`core.tagging.photo`), from the forward pass that gives its
+        vector: "darker" starts from its read colour, results keep to its category first."""
+        from core.tagging.colour_model import load_pixel_model, photo_colour
+        from core.tagging.photo import read_photo
+
         image = source if isinstance(source, Image.Image) else load_image(source, name=name)
-        family = None
-        if classify and getattr(self.embedder, "can_classify", False):
-            vecs, preds = self.embedder.embed_and_classify([image], k=1)
-            category, p = preds[0][0]
-            if p >= MIN_FAMILY_CONFIDENCE and category in CATEGORIES:
-                family = CATEGORIES[category].family
-        else:
-            vecs = self.embedder.embed_images([image])
-        return Reference(vecs[0].astype(np.float32), family, attrs=photo_attrs(image))
+        emb = self.embedder
+        vec, guess, heads = emb.embed_and_read(image, k=3)
+        colour = photo_colour(image, heads.get("color_dist") if emb.reads_photo_colour else None,
+                              pixel_model=load_pixel_model(self.settings.weights_dir))
+        reading = read_photo(guess, heads, colour)
+        return Reference(np.asarray(vec[0], dtype=np.float32), reading.family,
+                         attrs=reading.attrs, category=reading.category, reading=reading)
 
     def compose(self, ref: np.ndarray | Reference, text: str) -> Composed:
         """The query for a reference and feedback (the reference itself when the text is
@@ -232,17 +235,6 @@ class Refiner:
         results, notes = obey(found, c.rules, k, family)
         return RefineOutcome(results, c.understood, c.message, c.reading, self.model_id, family,
                              notes)
-
-
-def photo_attrs(image: Image.Image) -> dict:
-    """A photo's colour from the colour reader, when it is installed and sure (comparatives
-    such as "darker" start from it); empty otherwise."""
-    try:
-        from core.tagging.colour import read_colour
-    except ImportError:
-        return {}
-    reading = read_colour(image)
-    return {"color": reading.name} if reading.confidence >= MIN_COLOUR_CONFIDENCE else {}
 
 
 def obey(found: list[SearchResult], rules: Constraints, k: int, family: str | None = None

@@ -40,7 +40,7 @@ class Turn:
 @dataclass
 class RefineSession:
     start: dict[str, Any] | None = None
-    photo: dict[str, Any] | None = None  # a photo start: vector, family, attrs, bytes, name
+    photo: dict[str, Any] | None = None  # a photo start: vector, reading, bytes, name
     turns: list[Turn] = field(default_factory=list)
 
     # -- plain dict for session state ------------------------------------------------------
@@ -60,8 +60,9 @@ class RefineSession:
 
     def start_photo(self, ref: Reference, data: bytes, name: str) -> None:
         self.photo = {"vector": np.asarray(ref.vector, dtype=np.float32).tolist(),
-                      "family": ref.family, "attrs": dict(ref.attrs), "bytes": data,
-                      "name": name}
+                      "family": ref.family, "attrs": dict(ref.attrs),
+                      "category": ref.category, "bytes": data, "name": name,
+                      "read_as": ref.reading.caption() if ref.reading else ""}
         self.start, self.turns = {"kind": "photo", "name": name}, []
 
     @property
@@ -87,7 +88,7 @@ class RefineSession:
         if ref.get("kind") == "photo":
             photo = self.photo or {}
             return Reference(np.asarray(photo["vector"], dtype=np.float32), photo.get("family"),
-                             attrs=photo.get("attrs") or {})
+                             attrs=photo.get("attrs") or {}, category=photo.get("category"))
         return refiner.item_reference(repo, ref["sku"])
 
     def run_turn(self, refiner, repo, text: str, *, k: int = 8,

@@ -321,3 +321,30 @@ def test_not_red_keeps_the_reference_look_without_red(app_test, seeded, repo):
     assert "red" not in colours and "burgundy" not in colours  # 9 other bags come first
     clean = [f"T{i:03d}" for i, (c, _) in enumerate(BAGS) if i and c not in ("red", "burgundy")]
     assert skus == _by_closeness(repo, "T000", clean)[:8]  # ranked by closeness to the mint bag
+
+
+def test_a_photo_start_shows_what_it_was_read_as(app_test, seeded):
+    import io
+
+    from PIL import Image
+
+    from core.feedback.service import Reference
+    from core.feedback.session import RefineSession
+    from core.tagging.photo import PhotoReading
+
+    reading = PhotoReading("dress", "full", {"color": "navy", "sleeve": "long"})
+    ref = Reference(np.ones(DIM, np.float32), "full", attrs=reading.attrs, category="dress",
+                    reading=reading)
+    s = RefineSession()
+    jpeg = io.BytesIO()
+    Image.new("RGB", (24, 32), (20, 30, 90)).save(jpeg, "JPEG")
+    s.start_photo(ref, jpeg.getvalue(), "mine.jpg")
+    at = app_test("refine.py")
+    at.session_state["refine"] = s.to_dict()
+    at.run()
+    assert not at.exception
+    assert any("your photo mine" in c.value and "read as: dress · navy · long sleeves" in c.value
+               for c in at.caption)
+    at = _refine(at, "darker")
+    assert not at.exception
+    assert "colour → darker than navy" in _texts(at)

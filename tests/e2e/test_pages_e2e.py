@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from core.taxonomy import COLORS
 from tests.e2e.conftest import ENCODER, query_photo
 
 pytestmark = pytest.mark.e2e
@@ -94,6 +95,27 @@ def test_refine_two_turns_in_browser(app_url, demo_catalog, page):
     page.get_by_text("After turn 2 · next turn starts here").wait_for()
     starts_from = page.get_by_text("The next turn starts from").inner_text()
     assert not re.search(r"\bD\d{6}\b", starts_from), starts_from  # a name, not a sku
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_refine_from_an_uploaded_photo_says_what_it_read(app_url, demo_catalog, page,
+                                                         tmp_path):
+    cfg, _, _ = demo_catalog
+    if not (cfg.weights_dir / "feedback_combiner.pt").exists():
+        pytest.skip("shipped feedback weights missing")
+    _, photo = query_photo(demo_catalog, tmp_path)
+    page.goto(f"{app_url}/refine")
+    page.get_by_role("tab", name="📤 Upload a photo").click()
+    page.locator('input[type="file"]').first.set_input_files(str(photo))
+    page.get_by_role("button", name="Start from this photo").click()
+    read_as = page.get_by_text("read as:").first
+    read_as.wait_for()
+    parts = read_as.inner_text().split("read as: ")[1].split(" · ")
+    colour = next(p for p in parts if p in COLORS)  # the photo's colour, read surely
+    page.get_by_role("textbox", name="What should change?").fill("darker")
+    page.get_by_role("button", name="Refine").click()
+    page.get_by_role("button", name="↪ Use this").first.wait_for()
+    assert page.get_by_text(f"darker than {colour}").count() >= 1  # starts from the reading
     assert page.locator('[data-testid="stException"]').count() == 0
 
 

@@ -91,6 +91,7 @@ def test_refine_from_a_photo(catalog, settings, env_for, tmp_path):
                "--json")
     assert run.returncode == 0, run.stderr
     assert len(json.loads(run.stdout)) == 3
+    assert "photo read as: " in run.stderr  # what the reference was read as
 
 
 @pytest.mark.slow
@@ -104,3 +105,33 @@ def test_refine_input_errors(catalog, env_for, tmp_path):
     assert run.returncode == 1 and "train feedback" in run.stderr  # no weights yet
     run = _cli(env, "eval", "feedback", "--fashioniq", str(tmp_path))
     assert run.returncode == 2 and "--images" in run.stderr
+
+
+def test_eval_refine_photos_reports_each_request_for_both_readings(catalog, settings, env_for,
+                                                                   tmp_path):
+    from core.feedback.model import Combiner, CombinerConfig, save_combiner
+
+    save_combiner(settings.weights_dir / "feedback_combiner.pt",
+                  Combiner(CombinerConfig(img_dim=DIM, txt_dim=384, hidden=16)))
+    save_checkpoint(new_encoder(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1)),
+                    settings.weights_dir / "studio_encoder.pt")
+    labels = {}
+    for cls, rgb, colour in (("t-shirt", (200, 30, 40), "red"),
+                             ("longsleeve", (30, 40, 160), "blue")):
+        (tmp_path / "photos" / "validation" / cls).mkdir(parents=True)
+        Image.new("RGB", (48, 64), rgb).save(tmp_path / "photos" / "validation" / cls / "a.jpg")
+        labels[f"{cls}/a.jpg"] = {"color": colour, "pattern": "solid"}
+    (tmp_path / "labels.json").write_text(json.dumps({"labels": labels}))
+    run = _cli(env_for(), "eval", "refine-photos", "--data", str(tmp_path / "photos"),
+               "--labels", str(tmp_path / "labels.json"), "--json")
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["photos"] == 2 and set(out["rows"]) == {"darker", "lighter", "other_colour",
+                                                       "sleeves"}
+    for by in out["rows"].values():
+        assert by["product"]["photos"] == by["baseline"]["photos"] >= 1
+        assert all(0 <= v <= 1 for r in by.values() for m, v in r.items() if m != "photos")
+    assert "same_class" in out["rows"]["other_colour"]["product"]
+    run = _cli(env_for(), "eval", "refine-photos", "--data", str(tmp_path / "nope"),
+               "--labels", str(tmp_path / "labels.json"))
+    assert run.returncode == 2 and "no such folder" in run.stderr

@@ -100,19 +100,45 @@ def test_obey_puts_the_request_first_and_says_when_nothing_meets_it():
     assert notes == ["No top item in the catalog has colour purple: showing the closest items."]
 
 
-def test_a_photo_gets_its_colour_for_comparatives():
+class ReadingEncoder:
+    """An encoder stub: a fixed vector, top categories and head readings for any photo."""
+
+    reads_photo_colour = False
+
+    def __init__(self, guess, heads):
+        self.guess, self.heads = guess, heads
+
+    def embed_and_read(self, image, *, k=3):
+        return np.eye(8, dtype=np.float32)[:1], self.guess, self.heads
+
+    def embed_images(self, images):
+        return np.eye(8, dtype=np.float32)[:len(images)]
+
+
+def test_a_photo_reference_carries_what_it_reads_as(tmp_path):
     from PIL import Image, ImageDraw
 
     from core.feedback.parse import parse_feedback
     from core.feedback.rules import resolve
-    from core.feedback.service import photo_attrs
 
+    cfg = load_settings(env_file=tmp_path / "none.env", WEIGHTS_DIR=str(tmp_path / "w"),
+                        DEVICE="cpu")
+    save_combiner(cfg.weights_dir / "feedback_combiner.pt",
+                  Combiner(CombinerConfig(img_dim=8, txt_dim=384, hidden=16)))
+    stub = ReadingEncoder([("dress", 0.8), ("romper", 0.1), ("tee", 0.05)],
+                          {"sleeve": ("short", 0.9), "pattern": ("solid", 0.6)})
+    refiner = Refiner(cfg, tower=Tower384(), indexes=object(), embedder=stub)
     img = Image.new("RGB", (96, 128), (245, 245, 245))
     ImageDraw.Draw(img).rectangle([20, 20, 76, 110], fill=(200, 32, 42))
-    attrs = photo_attrs(img)
-    if attrs:  # the colour reader is optional
-        assert attrs == {"color": "red"}
-        assert resolve(parse_feedback("darker"), attrs).want["color"] == frozenset({"burgundy"})
+    ref = refiner.photo_reference(img)
+    assert ref.category == "dress" and ref.family == "full"
+    assert ref.attrs == {"color": "red", "sleeve": "short"}  # the pattern read too unsurely
+    assert ref.reading.caption() == "dress · red · short sleeves"
+    rules = resolve(parse_feedback("darker, longer sleeves"), ref.attrs, category=ref.category)
+    assert rules.want["color"] == frozenset({"burgundy"})
+    assert rules.want["sleeve"] == frozenset({"three-quarter", "long"})
+    assert rules.prefer == {"category": frozenset({"dress"})}
+    assert np.array_equal(refiner.image_vector(img), np.eye(8, dtype=np.float32)[0])
 
 
 def _bag(vector) -> Reference:
