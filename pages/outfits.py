@@ -1,5 +1,4 @@
-"""Outfits: build a look, see how well it goes together (score, verdict, pair heatmap), complete
-it, and watch the model on held-out outfits. State and rules live in core.outfits.look."""
+"""Outfits: build a look, score it, complete it, see held-out outfits (logic: core.outfits)."""
 
 import streamlit as st
 
@@ -9,6 +8,7 @@ from core.outfits.explain import SCORE_HELP, percent
 from core.outfits.figure import pair_figure
 from core.outfits.model import WeightsError
 from core.outfits.params import SuggestParams
+from core.outfits.removal import removal_offer
 from core.ranges import widget
 from pages import common as ui
 from pages.cards import PHOTO_HELP, image_grid, image_path
@@ -50,7 +50,7 @@ with st.sidebar:
     if st.button("Clear look", key="outfits_clear", width="stretch", disabled=not look.entries):
         look.clear()
         rerun()
-    st.caption(looks.model_caption(stylist))
+    st.caption(**looks.model_caption(stylist))
 
 if handoff := state.pop("outfits_handoff", None):  # "Complete the look" on another page
     look.propose(stylist, repo, [handoff], handoff)
@@ -100,7 +100,7 @@ def score_panel(pieces, result) -> None:
         st.metric("Outfit score", percent(result.score) if result.score is not None else "—",
                   help=SCORE_HELP)
         getattr(st, verdict.kind)(verdict.text)
-        if offer := looks.removal_offer(stylist, pieces, result):
+        if offer := removal_offer(stylist, pieces, result):
             st.info(offer.text)
             if st.button(offer.button, key="outfits_drop_best"):
                 look.remove(offer.index)

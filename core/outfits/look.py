@@ -18,7 +18,7 @@ import numpy as np
 
 from core.images import ImageRejected
 from core.models.registry import MissingWeights
-from core.outfits.explain import GOES_TOGETHER, Verdict, numbered, percent
+from core.outfits.explain import Verdict, percent
 from core.outfits.service import AUTO, Piece
 from core.taxonomy import CATEGORIES, SEASONS, UNISEX
 
@@ -327,45 +327,6 @@ NO_EXAMPLES = ("The catalog has no held-out (test split) outfits with embedded i
                "run `python -m core embed`.")
 
 
-REMOVAL_GAIN = 0.2  # a removal is offered when it lifts the look this much (or makes it go)
-
-
-def best_removal(stylist, pieces: list[Piece], score: float | None
-                 ) -> tuple[int, float] | None:
-    """(index, the look's score without it) of the piece whose removal helps a look that does
-    not go together most, when the look has three or more pieces and that removal makes it go
-    together or lifts it by ``REMOVAL_GAIN``; else None."""
-    if score is None or score >= GOES_TOGETHER or len(pieces) < 3:
-        return None
-    without = [stylist.score(pieces[:i] + pieces[i + 1:]).score for i in range(len(pieces))]
-    i = int(np.argmax(without))
-    best = float(without[i])
-    return (i, best) if best >= GOES_TOGETHER or best - score >= REMOVAL_GAIN else None
-
-
-def removal_text(labels: list[str], i: int, score: float) -> str:
-    return f"Without **{numbered(labels)[i]}** the look scores **{percent(score)}**."
-
-
-@dataclass(frozen=True)
-class Removal:
-    """The removal a page offers: which piece, the sentence, the button's label."""
-
-    index: int
-    text: str
-    button: str
-
-
-def removal_offer(stylist, pieces: list[Piece], result) -> Removal | None:
-    """best_removal of a scored look, worded for the page (None when none helps)."""
-    drop = best_removal(stylist, pieces, result.score)
-    if drop is None:
-        return None
-    i, score = drop
-    return Removal(i, removal_text(result.labels, i, score),
-                   f"Remove {numbered(result.labels)[i]}")
-
-
 def not_ready_text(exc: Exception) -> str:
     """Why the page cannot score looks yet (no vectors, or no usable outfit model)."""
     from core.index import NoVectors
@@ -400,12 +361,19 @@ def missing_text(missing: list[str], unnamed_photos: int = 0) -> str:
     return text
 
 
-def model_caption(stylist) -> str:
-    """Which outfit model scores, on which vectors, what it reads and its test AUC."""
+def model_caption(stylist) -> dict[str, str]:
+    """What the page says about the outfit model ("body") and its technical details for a
+    tooltip ("help")."""
     auc = (stylist.meta.get("metrics") or {}).get("auc")
-    return (f"Model: `{stylist.model.cfg.kind}` on `{stylist.model_id}` vectors"
-            + (" + the catalog's season and gender" if stylist.model.cfg.meta_dim else "")
-            + (f" · test AUC {auc:.2f}" if isinstance(auc, float) else ""))
+    reads = " and the season and gender of each piece" if stylist.model.cfg.meta_dim else ""
+    text = "Scores come from the outfit model: it reads what the pieces look like" + reads + "."
+    if isinstance(auc, float):
+        text += (f" On outfits it never saw, it ranks a look that goes together above one that "
+                 f"does not {auc:.0%} of the time.")
+    details = (f"Model `{stylist.model.cfg.kind}` on `{stylist.model_id}` vectors"
+               + (" + season and gender" if reads else "")
+               + (f"; held-out AUC {auc:.3f}" if isinstance(auc, float) else "") + ".")
+    return {"body": text, "help": details}
 
 
 def full_text(to: str) -> str:

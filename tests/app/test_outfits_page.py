@@ -401,9 +401,9 @@ def test_suggestions_show_the_looks_score_as_a_percentage(app_test, seeded):
 
 def test_the_piece_that_sinks_the_look_can_be_removed_in_one_click(app_test, seeded,
                                                                    monkeypatch):
-    import core.outfits.look as looks
+    import core.outfits.removal as removal
 
-    monkeypatch.setattr(looks, "best_removal", lambda stylist, pieces, score: (1, 0.8))
+    monkeypatch.setattr(removal, "best_removal", lambda stylist, pieces, score: (1, 0.8))
     at = _open(app_test, outfits_look=[{"kind": "item", "sku": s} for s in (TEE, SKIRT, DRESS)])
     assert not at.exception, at.exception
     assert any("Without **2. " in i.value and "scores **80%**" in i.value for i in at.info)

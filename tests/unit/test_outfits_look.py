@@ -268,7 +268,7 @@ def _pieces(*labels):
 
 
 def test_the_piece_that_sinks_a_look_is_offered_for_removal():
-    from core.outfits.look import best_removal, removal_text
+    from core.outfits.removal import best_removal, removal_text
 
     stylist = RemovalStylist()
     pieces = _pieces("navy tee", "clash jumpsuit", "white sneakers")
@@ -288,3 +288,21 @@ def test_a_photo_the_model_could_not_name_may_be_the_missing_piece():
     assert "Your photo may be that piece: say what it shows under it." in missing_text(
         ["top"], 1)
     assert "Your photos may be those pieces" in missing_text(["top", "shoes"], 2)
+
+
+def test_the_model_is_described_in_words_with_the_details_in_a_tooltip():
+    from types import SimpleNamespace
+
+    from core.outfits.look import model_caption
+
+    cfg = SimpleNamespace(kind="siamese", meta_dim=4)
+    stylist = SimpleNamespace(meta={"metrics": {"auc": 0.979}}, model=SimpleNamespace(cfg=cfg),
+                              model_id="studio_lite")
+    out = model_caption(stylist)
+    assert "season and gender" in out["body"] and "98% of the time" in out["body"]
+    assert "`" not in out["body"]  # no identifiers in the sentence
+    assert out["help"] == "Model `siamese` on `studio_lite` vectors + season and gender; " \
+                          "held-out AUC 0.979."
+    cfg.meta_dim, stylist.meta = 0, {}
+    assert model_caption(stylist)["body"] == ("Scores come from the outfit model: it reads "
+                                              "what the pieces look like.")
