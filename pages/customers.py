@@ -136,7 +136,8 @@ right.plotly_chart(map_figure(stores_of(repo), customers, customer,
 st.subheader("Purchase history")
 shown = [p for p in history if p.sku in bought]
 if styled := cards.image_grid([bought[p.sku] for p in shown], columns=6, key="simulate_history",
-                              on_pick="Complete the look",
+                              on_pick="✨ Complete", pick_help="Complete the look with this "
+                              "item on the Outfits page",
                               captions=[figs.history_caption(p, bought[p.sku]) for p in shown]):
     cards.open_in_outfits(styled)
 

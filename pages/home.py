@@ -31,9 +31,10 @@ repo = repo_or_stop()
 summary = catalog_summary(repo, cfg)
 db = summary["database"]
 
-kind = "embedded server (nx-27017)" if db["embedded"] else "external MongoDB"
-st.success(f"Connected to **{kind}** at `{mask_uri(db['uri'])}` · database `{db['name']}` · "
-           f"collection `{db['collection']}`", icon="🗄️")
+where = (f"the **built-in MongoDB server** (nx-27017, its files in `{cfg.data_dir / 'mongo'}`)"
+         if db["embedded"] else f"**MongoDB** at `{mask_uri(db['uri'])}`")
+st.success(f"Connected to {where} · database `{db['name']}` · collection `{db['collection']}`",
+           icon="🗄️")
 if summary.get("vector_index"):  # "$" escaped: markdown would read "$...$" as maths
     line = summary["vector_index"].replace("$", "\\$")
     st.caption(summary["vector_index_caption"], help=line[:1].upper() + line[1:])

@@ -124,11 +124,6 @@ def reference_label(sku: str | None, item=None) -> str:
     return f"{colour} {category} ({sku})".strip()
 
 
-def score_text(score: float) -> str:
-    """A fused score as the recommendation captions show it ("<0.001" for the tiniest)."""
-    return f"{score:.3f}" if score >= 0.0005 else "<0.001"
-
-
 SCORE_NOTE = ("Each score multiplies its parts (raised to their weights): how much the item looks "
               "like the purchase it comes from (last column), its popularity for this "
               "customer's taste, how its category goes with that purchase, how near its store "
@@ -151,9 +146,9 @@ def profile_line(customer, purchases: int) -> str:
 
 
 def rec_caption(rank: int, r: CustomerRecommendation) -> str:
-    """"#3 · 0.025 · jeans · orange": rank, fused score, category and colour."""
-    return (f"#{rank} · {score_text(r.score)} · {field_label(r.item, 'category')} · "
-            f"{field_label(r.item, 'color')}")
+    """"#3 · jeans · orange": rank, category and colour (the fused score and its parts are in
+    the table below the cards)."""
+    return f"#{rank} · {field_label(r.item, 'category')} · {field_label(r.item, 'color')}"
 
 
 def history_caption(purchase, item) -> str:

@@ -77,9 +77,9 @@ def test_run_pick_a_customer_and_see_why(app_test, shop, repo):
         assert all(0 <= row[p] <= 1 for p in PARTS)
     ranked = [str(c.value) for c in at.caption if str(c.value).startswith("#")]
     assert sorted(int(c.split(" · ")[0][1:]) for c in ranked) == list(range(1, 11))
-    scores = {int(c.split(" · ")[0][1:]): float(c.split(" · ")[1].replace("<", ""))
-              for c in ranked}  # "<0.001" for the tiniest
-    assert [scores[i] for i in range(1, 11)] == sorted(scores.values(), reverse=True)
+    assert list(table["score"]) == sorted(table["score"], reverse=True)  # best first
+    cards = {int(c.split(" · ")[0][1:]): c.split(" · ")[1] for c in ranked}  # "#3 · jeans · …"
+    assert [cards[i] for i in range(1, 11)] == [repo.get_item(s).category for s in table["sku"]]
 
     first = history[0]["sku"]  # a purchase goes to Outfits to complete its look
     at = at.button(key=f"simulate_history-{first}-0").click().run()

@@ -11,7 +11,7 @@ def test_home_on_empty_catalog_offers_demo_build(app_test, app_env):
     at = app_test("home.py").run()
     assert not at.exception
     text = _markdown(at)
-    assert "external MongoDB" in text and app_env.db_name in text
+    assert "Connected to **MongoDB** at `mongodb://" in text and app_env.db_name in text
     assert any(b.label == "Build and load demo catalog" for b in at.button)
     assert "catalog is empty" in text
     assert at.metric[0].value == "0"
