@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.warmup import warm_imports
 from pages.common import database_guard
 
 ROOT = Path(__file__).parent
@@ -22,3 +23,4 @@ pages = [st.Page(path, title=title, icon=icon, default=(i == 0))
          for i, (path, title, icon) in enumerate(PAGES) if (ROOT / path).exists()]
 with database_guard():  # the database lost mid-page: one line, not a traceback
     st.navigation(pages).run()
+warm_imports()  # torch, scikit-learn, plotly: loaded while the first page is read
