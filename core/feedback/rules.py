@@ -271,10 +271,12 @@ def _not_applicable(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None],
 
 
 def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
-            category: str | None = None, family: str | None = None) -> Constraints:
+            category: str | None = None, family: str | None = None,
+            likely: frozenset[str] = frozenset()) -> Constraints:
     """Wanted and avoided colour / pattern / sleeve / length / fit values (and category) for a
     caption and a reference (of ``category`` / ``family`` when known: "longer sleeves" does
-    not apply to a bag)."""
+    not apply to a bag; ``likely``: the categories a photo whose category is unsure may be,
+    preferred as its own category would be)."""
     c = Constraints()
     category_of_ref = category
     c.not_applicable = _not_applicable(parsed, ref_attrs, category, family)
@@ -311,8 +313,9 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
         f": the reference's {LABELS[m.attr]} is unknown)" if m.attr in c.unknown else ")")
         for m in parsed.mentions if m.kind in MODEL_KINDS and m.attr not in c.not_applicable
         and m.attr not in c.want and m.attr not in c.avoid]
-    if "category" not in c.want and category_of_ref in CATEGORIES:
-        c.prefer["category"] = frozenset({category_of_ref})
+    own = frozenset({category_of_ref}) if category_of_ref in CATEGORIES else likely
+    if "category" not in c.want and own:
+        c.prefer["category"] = own
     c.notes += [f"{LABELS[a]}: doesn't apply to {where}"
                 for a, where in c.not_applicable.items() if not _only_straps(parsed, a)]
     return c

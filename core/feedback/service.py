@@ -167,7 +167,8 @@ class Refiner:
         parsed = parse_feedback(text)
         if not parsed.understood:
             return Composed(vec[0], False, NOT_UNDERSTOOD)
-        rules = resolve(parsed, ref.attrs, category=ref.category, family=ref.family)
+        rules = resolve(parsed, ref.attrs, category=ref.category, family=ref.family,
+                        likely=ref.reading.likely if ref.reading else frozenset())
         words = model_text(parsed, rules)
         if words is None:
             q = vec[0] / max(float(np.linalg.norm(vec[0])), 1e-12)

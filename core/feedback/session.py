@@ -14,6 +14,7 @@ import numpy as np
 
 from core.feedback.parse import parse_feedback
 from core.feedback.service import Reference
+from core.tagging.photo import PhotoReading
 
 MAX_TEXT = 300  # characters of feedback a turn takes
 NO_FEEDBACK = "Type what to change first, e.g. “in red” or “longer sleeves”."
@@ -62,7 +63,8 @@ class RefineSession:
         self.photo = {"vector": np.asarray(ref.vector, dtype=np.float32).tolist(),
                       "family": ref.family, "attrs": dict(ref.attrs),
                       "category": ref.category, "bytes": data, "name": name,
-                      "read_as": ref.reading.caption() if ref.reading else ""}
+                      "read_as": ref.reading.caption() if ref.reading else "",
+                      "likely": sorted(ref.reading.likely) if ref.reading else []}
         self.start, self.turns = {"kind": "photo", "name": name}, []
 
     @property
@@ -87,8 +89,10 @@ class RefineSession:
         ref = self.reference()
         if ref.get("kind") == "photo":
             photo = self.photo or {}
-            return Reference(np.asarray(photo["vector"], dtype=np.float32), photo.get("family"),
-                             attrs=photo.get("attrs") or {}, category=photo.get("category"))
+            reading = PhotoReading(photo.get("category"), photo.get("family"),
+                                   photo.get("attrs") or {}, frozenset(photo.get("likely") or ()))
+            return Reference(np.asarray(photo["vector"], dtype=np.float32), reading.family,
+                             attrs=reading.attrs, category=reading.category, reading=reading)
         return refiner.item_reference(repo, ref["sku"])
 
     def run_turn(self, refiner, repo, text: str, *, k: int = 8,

@@ -22,6 +22,9 @@ from core.taxonomy import CATEGORIES, applies
 MIN_CATEGORY = 0.5
 # A garment family's probability, summed over the likeliest categories of that family.
 MIN_FAMILY = 0.5
+# An unsure photo's likely categories (of its family, this probable): Refine prefers them as
+# it prefers a sure photo's own category.
+MIN_LIKELY = 0.1
 MIN_COLOUR = 0.5  # the combined colour reading: right for 0.665 of the 98 % read this surely
 # Pattern and sleeve heads. On the validation photos: pattern right for 0.850 of the 76 % read
 # this surely; sleeves (short for t-shirt photos, long for long-sleeve and outerwear ones) for
@@ -35,6 +38,7 @@ class PhotoReading:
     category: str | None = None
     family: str | None = None
     attrs: dict[str, str] = field(default_factory=dict)  # color / pattern / sleeve read surely
+    likely: frozenset[str] = frozenset()  # the categories an unsure photo may be
 
     def caption(self) -> str:
         """"dress · navy · solid · long sleeves"; "" when nothing was read surely."""
@@ -75,4 +79,7 @@ def read_photo(guess: Sequence[tuple[str, float]] | None, heads: Mapping[str, An
         if attr == "sleeve" and applies("sleeve", category, family) is False:
             continue  # sleeves of shoes or trousers: nothing to anchor
         attrs[attr] = str(value)
-    return PhotoReading(category, family, attrs)
+    likely = frozenset() if category or not family else frozenset(
+        c for c, p in guess or () if c in CATEGORIES and CATEGORIES[c].family == family
+        and p >= MIN_LIKELY)
+    return PhotoReading(category, family, attrs, likely)

@@ -36,3 +36,24 @@ def test_sleeves_are_not_read_for_garments_without_them():
     heads = {"sleeve": ("long", 0.99), "pattern": ("solid", 0.9)}
     assert read_photo([("sneakers", 0.9)], heads, None).attrs == {"pattern": "solid"}
     assert read_photo([("tee", 0.9)], {"sleeve": ("n/a", 0.99)}, None).attrs == {}
+
+
+def test_an_unsure_photo_names_its_likely_categories_of_its_family():
+    guess = [("sweater", 0.4), ("hoodie", 0.3), ("coat", 0.2)]
+    assert read_photo(guess, {}, None).likely == frozenset({"sweater", "hoodie"})
+    assert read_photo([("sweater", 0.4), ("hoodie", 0.3), ("top", 0.05)], {}, None).likely \
+        == frozenset({"sweater", "hoodie"})  # below MIN_LIKELY: left out
+    assert read_photo([("dress", 0.9), ("romper", 0.1)], {}, None).likely == frozenset()
+
+
+def test_likely_categories_come_first_as_a_sure_category_would():
+    from core.feedback.parse import parse_feedback
+    from core.feedback.rules import resolve
+
+    rules = resolve(parse_feedback("in red"), {}, family="top",
+                    likely=frozenset({"sweater", "hoodie"}))
+    assert rules.prefer == {"category": frozenset({"sweater", "hoodie"})}
+    sure = resolve(parse_feedback("in red"), {}, category="tee", likely=frozenset({"hoodie"}))
+    assert sure.prefer == {"category": frozenset({"tee"})}
+    named = resolve(parse_feedback("make it a dress"), {}, likely=frozenset({"hoodie"}))
+    assert "category" not in named.prefer

@@ -69,6 +69,18 @@ def test_photo_start_keeps_its_vector():
     assert ref.family == "top" and ref.attrs == {"color": "blue"} and ref.vector.sum() == 4
 
 
+def test_photo_start_keeps_what_it_was_read_as():
+    from core.tagging.photo import PhotoReading
+
+    reading = PhotoReading(None, "top", {"color": "navy"}, frozenset({"sweater", "hoodie"}))
+    s = RefineSession()
+    s.start_photo(Reference(np.ones(4, np.float32), "top", attrs=reading.attrs,
+                            reading=reading), b"x", "a.jpg")
+    ref = RefineSession.from_dict(s.to_dict()).core_reference(FakeRefiner(), None)
+    assert ref.reading == reading and ref.category is None
+    assert s.photo["read_as"] == "top · navy"
+
+
 def test_long_feedback_is_refused_and_headings_are_short():
     assert check_text(" in red ") == "in red"
     with pytest.raises(FeedbackRejected, match="limited to 300 characters"):
