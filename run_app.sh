@@ -42,5 +42,16 @@ echo "==> preparing the catalog (first run builds the ${ITEMS}-item demo catalog
 "$VENV/bin/python" -m core demo ensure --items "$ITEMS"
 
 echo "==> starting Fashion Studio on http://localhost:${PORT:-8501}"
-exec "$VENV/bin/python" -m streamlit run app.py \
+# Streamlit lists every module of pages/ as a page until app.py's menu has run once; starting
+# with that listing off shows the app's own menu from the very first visit.
+exec "$VENV/bin/python" -c '
+import sys
+try:
+    from streamlit.runtime.pages_manager import PagesManager
+    PagesManager.uses_pages_directory = False
+except ImportError:
+    pass
+from streamlit.web import cli
+sys.argv = ["streamlit", "run", "app.py", *sys.argv[1:]]
+sys.exit(cli.main())' \
   --server.port "${PORT:-8501}" --server.headless true --browser.gatherUsageStats false
