@@ -74,9 +74,8 @@ def _hit(row: str, text: str, photo, item, group: set[str]) -> dict[str, float]:
     own = SLEEVE_OF_CLASS[photo.path.parent.name]
     if sleeve not in SLEEVES:
         return {"hit": 0.0}
-    longer = SLEEVES.index(sleeve) > SLEEVES.index(own)
-    return {"hit": float(longer if own == "short" else SLEEVES.index(sleeve) <
-                         SLEEVES.index(own))}
+    step = SLEEVES.index(sleeve) - SLEEVES.index(own)  # > 0: longer sleeves than the photo's
+    return {"hit": float(step > 0 if own == "short" else step < 0)}
 
 
 def eval_photo_refs(refiner, repo, data: Path, labels: Path, *, split: str = "validation",
@@ -109,4 +108,3 @@ def eval_photo_refs(refiner, repo, data: Path, labels: Path, *, split: str = "va
             for row, by in sums.items()}
     return {"data": str(root), "labels": str(labels), "photos": len(photos), "k": k,
             "left_out": left_out, "model_id": refiner.model_id, "rows": rows}
-

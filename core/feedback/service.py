@@ -143,15 +143,13 @@ class Refiner:
         """A photo as the reference, with what it reads as (category, family, colour,
         pattern, sleeves; :mod:`core.tagging.photo`), from the forward pass that gives its
         vector: "darker" starts from its read colour, results keep to its category first."""
-        from core.tagging.colour_model import load_pixel_model, photo_colour
+        from core.tagging.colour_model import query_colour
         from core.tagging.photo import read_photo
 
         image = source if isinstance(source, Image.Image) else load_image(source, name=name)
-        emb = self.embedder
-        vec, guess, heads = emb.embed_and_read(image, k=3)
-        colour = photo_colour(image, heads.get("color_dist") if emb.reads_photo_colour else None,
-                              pixel_model=load_pixel_model(self.settings.weights_dir))
-        reading = read_photo(guess, heads, colour)
+        vec, guess, heads = self.embedder.embed_and_read(image, k=3)
+        reading = read_photo(guess, heads, query_colour(image, heads, self.embedder,
+                                                        self.settings.weights_dir))
         return Reference(np.asarray(vec[0], dtype=np.float32), reading.family,
                          attrs=reading.attrs, category=reading.category, reading=reading)
 

@@ -33,7 +33,7 @@ from core.search.filters import catalog_facets, filter_key
 from core.search.outcome import CategoryCount, SearchOutcome, SearchResult
 from core.storage import FilterError
 from core.tagging.colour import ColourReading
-from core.tagging.colour_model import load_pixel_model, photo_colour
+from core.tagging.colour_model import query_colour
 from core.tagging.colour_rank import POOL, rerank
 
 log = logging.getLogger(__name__)
@@ -178,9 +178,7 @@ class SearchEngine:
         vec, masked, pred, attrs = self.embed(image, classify=category_aware, match=match)
         t.lap("embed")
         pattern = attrs.get("pattern")
-        head = attrs.get("color_dist") if self.embedder.reads_photo_colour else None
-        reading = photo_colour(image, head,
-                               pixel_model=load_pixel_model(self.settings.weights_dir))
+        reading = query_colour(image, attrs, self.embedder, self.settings.weights_dir)
         outcome = SearchOutcome([], self.model_id, query_image=image, masked_image=masked,
                                 match=match, colour=reading,
                                 pattern=pattern[0] if pattern else None,

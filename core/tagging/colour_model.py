@@ -236,6 +236,15 @@ def photo_colour(image: Image.Image, head: dict[str, float] | None = None, *,
     return C.ColourReading(name, second, round(combined[name], 3), share, method, likely)
 
 
+def query_colour(image: Image.Image, heads: dict, embedder, weights_dir: Path
+                 ) -> C.ColourReading:
+    """A query photo's colour as photo search and Refine read it: ``embedder``'s colour head
+    reading (in ``heads``, when the encoder learnt colour from real photos) and the installed
+    pixel classifier, combined."""
+    head = heads.get("color_dist") if getattr(embedder, "reads_photo_colour", False) else None
+    return photo_colour(image, head, pixel_model=load_pixel_model(weights_dir))
+
+
 def labelled_features(photos: Sequence, progress: Progress | None = None) -> np.ndarray:
     """The pixel classifier's input for each labelled photo (anything with a ``path``)."""
     from core.tagging.evaluate import map_photos

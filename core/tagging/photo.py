@@ -16,9 +16,9 @@ from typing import Any
 
 from core.taxonomy import CATEGORIES, applies
 
-# The top category's probability. On the 341 clothing-small validation photos the category
-# read this surely is of the photo's class for 0.959 of the 52 % that reach it (docs/RESULTS.md,
-# Auto-tagging).
+# The top category's probability. On the labelled clothing-small validation photos the
+# category read this surely is of the photo's class for 0.959 of the 52 % that reach it
+# (docs/RESULTS.md, Auto-tagging).
 MIN_CATEGORY = 0.5
 # A garment family's probability, summed over the likeliest categories of that family.
 MIN_FAMILY = 0.5
