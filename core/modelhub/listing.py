@@ -44,10 +44,18 @@ def list_models(settings, repo=None) -> list[dict]:
     return rows
 
 
+# An encoder's headline figures, kept in its manifest entry per evaluation: (evaluation,
+# figure, name in the listing).
+HEADLINES = (("classify:clothing-small", "top1", "photo_top1"),
+             ("search:clothing-small", "p10_same_class", "photo_p10_same_class"))
+
+
 def _row(model_id: str, kind: str, source: str, active: bool, available: bool, entry: dict,
          description: str) -> dict:
     metrics = entry.get("metrics") or {}
-    flat = {k: v for k, v in metrics.items() if isinstance(v, int | float | str)}
+    flat = {name: metrics[ev][fig] for ev, fig, name in HEADLINES
+            if isinstance(metrics.get(ev), dict) and fig in metrics[ev]}
+    flat |= {k: v for k, v in metrics.items() if isinstance(v, int | float | str)}
     return {"id": model_id, "kind": kind, "source": source, "active": active,
             "available": available, "created": entry.get("created"),
             "sha256": entry.get("sha256"), "metrics": flat, "description": description}

@@ -185,3 +185,14 @@ def test_reading_many_photos_reports_and_can_be_stopped(tmp_path):
 
     with pytest.raises(RuntimeError, match="stop"):
         load_many(paths, 8, progress=stop)
+
+
+def test_an_encoder_row_shows_its_headline_photo_figures():
+    from core.modelhub.listing import _row
+
+    entry = {"metrics": {"classify:clothing-small": {"top1": 0.9355, "n": 341},
+                         "search:clothing-small": {"p10_same_class": 0.9279},
+                         "search:demo": {"r1_item": 0.6}, "epochs": 6}}
+    row = _row("studio_lite", "image_encoder", "shipped", True, True, entry, "")
+    assert row["metrics"] == {"photo_top1": 0.9355, "photo_p10_same_class": 0.9279, "epochs": 6}
+    assert _row("x", "image_encoder", "user", False, True, {}, "")["metrics"] == {}
