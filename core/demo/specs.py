@@ -168,6 +168,31 @@ def item_name(category: str, attrs: dict) -> str:
     return text[0].upper() + text[1:]
 
 
+# How a variant's distinguishing attribute reads in its name ("Navy loose midi coat" beside
+# "Navy loose knee-length coat"); the first attribute (in this order) that tells it apart from
+# a same-named variant of its line is added before the category.
+NAME_WORDS = {"length": lambda v: v if v in ("cropped", "mini", "midi", "maxi") else f"{v}-length",
+              "sleeve": lambda v: v if v == "sleeveless" else f"{v}-sleeve",
+              "fit": lambda v: f"{v}-fit", "pattern": str}
+
+
+def line_names(members: list[dict]) -> list[str]:
+    """The product names of a line's variants: ``item_name``, plus the attribute that tells
+    apart variants that would otherwise share a name (a shop never lists two products under
+    one name)."""
+    names = [item_name(m["category"], m["attrs"]) for m in members]
+    out = list(names)
+    for i, m in enumerate(members):
+        twins = [members[j] for j, n in enumerate(names) if n == names[i] and j != i]
+        attr = next((a for a in NAME_WORDS if any(t["attrs"][a] != m["attrs"][a] for t in twins)),
+                    None)
+        if attr is not None:
+            word = NAME_WORDS[attr](m["attrs"][attr])
+            head, _, category = names[i].rpartition(" ")
+            out[i] = f"{head} {word} {category}" if head else f"{word.capitalize()} {category}"
+    return out
+
+
 def _base(rng) -> dict:
     category = str(rng.choice(list(CATEGORIES)))
     genders = CATEGORIES[category].gender
@@ -220,12 +245,12 @@ def sample_catalog(n_items: int, seed: int) -> list[dict]:
     splits = _assign_splits(rng, [len(m) for m in lines])
     items = []
     for line_no, (members, split) in enumerate(zip(lines, splits, strict=True)):
-        for m in members:
+        for m, name in zip(members, line_names(members), strict=True):
             sku = f"D{len(items):06d}"
             items.append({
                 "sku": sku, "image": f"images/{sku}.jpg", "mask": f"masks/{sku}.png",
                 "category": m["category"], "family": CATEGORIES[m["category"]].family,
-                "name": item_name(m["category"], m["attrs"]), "attrs": m["attrs"],
+                "name": name, "attrs": m["attrs"],
                 "price": m["price"], "brand": m["brand"], "gender": m["gender"],
                 "store_id": STORE_IDS[int(rng.integers(len(STORE_IDS)))], "split": split,
                 "line": f"L{line_no:05d}", "render": m["render"],
