@@ -43,8 +43,10 @@ class PhotoReading:
     def caption(self) -> str:
         """"dress · navy · solid · long sleeves"; "" when nothing was read surely."""
         sleeve = self.attrs.get("sleeve")
+        if sleeve and sleeve != "sleeveless":
+            sleeve = f"{sleeve} sleeves"
         parts = [self.category or self.family, self.attrs.get("color"),
-                 self.attrs.get("pattern"), f"{sleeve} sleeves" if sleeve else None]
+                 self.attrs.get("pattern"), sleeve]
         return " · ".join(p for p in parts if p)
 
 

@@ -57,3 +57,8 @@ def test_likely_categories_come_first_as_a_sure_category_would():
     assert sure.prefer == {"category": frozenset({"tee"})}
     named = resolve(parse_feedback("make it a dress"), {}, likely=frozenset({"hoodie"}))
     assert "category" not in named.prefer
+
+
+def test_a_sleeveless_photo_reads_sleeveless():
+    r = read_photo([("dress", 0.9)], {"sleeve": ("sleeveless", 0.9)}, _colour("black", 0.9))
+    assert r.caption() == "dress · black · sleeveless"
