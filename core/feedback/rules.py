@@ -67,11 +67,10 @@ NOT_AVOIDED = frozenset({"length"})
 # A named category ("make it a dress") is a request like the others: items of other categories
 # rank after every item of the asked one (rompers sit close to dresses in the embedding).
 RANKED_ATTRS = (*RULE_ATTRS, "category")
-# Cosine scores lie in [-1, 1]: a weight above 2 makes the groups strict (a filter that falls
-# back to the closest items when too few obey). On development captions the top-10 colour
-# fraction was 0.67 / 0.83 / 0.90 / 0.94 / 0.94 at weights 0 / 0.1 / 0.2 / 0.5 / 4 (pattern
-# 0.35 -> 0.79, sleeves 0.61 -> 0.92) while R@10 on generated test captions moved only
-# 0.997 -> 0.992, so the rule is strict.
+# Cosine scores lie in [-1, 1]: a weight above 2 makes the groups strict (a filter falling back
+# to the closest items when too few obey). On development captions the top-10 colour fraction
+# was 0.67 / 0.83 / 0.90 / 0.94 / 0.94 at weights 0 / 0.1 / 0.2 / 0.5 / 4 (pattern 0.35 -> 0.79,
+# sleeves 0.61 -> 0.92); R@10 on generated test captions moved only 0.997 -> 0.992.
 RULE_WEIGHT = 4.0
 # Attributes some garments lack (sleeves of a bag): requests for them are checked first.
 SCOPED_ATTRS = ("sleeve", "length", "fit")
@@ -274,11 +273,9 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
             category: str | None = None, family: str | None = None,
             likely: frozenset[str] = frozenset()) -> Constraints:
     """Wanted and avoided colour / pattern / sleeve / length / fit values (and category) for a
-    caption and a reference (of ``category`` / ``family`` when known: "longer sleeves" does
-    not apply to a bag; ``likely``: the categories a photo whose category is unsure may be,
-    preferred as its own category would be)."""
-    c = Constraints()
-    category_of_ref = category
+    caption and a reference of ``category`` / ``family`` when known ("longer sleeves" does not
+    apply to a bag); ``likely``: an unsure photo's categories, preferred as its own would be."""
+    c, category_of_ref = Constraints(), category
     c.not_applicable = _not_applicable(parsed, ref_attrs, category, family)
     _colour(parsed, ref_attrs.get("color"), c)
     named = parsed.values("pattern")  # a specific pattern outranks "printed" / "patterned"
