@@ -106,12 +106,10 @@ def _strip() -> None:
         with col:
             if ref["kind"] == "photo":
                 st.image(session.photo["bytes"], width="stretch")
-                read_as = session.photo.get("read_as")
-                st.caption(f"{note} · your photo {md_escape(ref['name'])}"
-                           + (f" · read as: {read_as}" if read_as else ""),
-                           help="What the models read off the photo, surely enough to start "
-                           "from: \"darker\" starts from its colour, \"longer sleeves\" from "
-                           "its sleeves, and results of its category come first.")
+                st.caption(**session.photo_caption(note))
+                if i == len(entries) - 1 and session.set_photo_colour(st.selectbox(
+                        **session.colour_widget(), key="refine_photo_colour")):
+                    _save_and_rerun()  # "darker" now starts from the colour the shopper gave
                 continue
             item = repo.get_item(ref["sku"])
             if item is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from core.cli.common import (
@@ -16,6 +17,7 @@ from core.cli.common import (
 from core.feedback.params import RefineParams
 from core.feedback.train_config import NEGATIVES, CombinerTrainConfig
 from core.ranges import range_problem
+from core.taxonomy import COLORS
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ def register(sub, groups) -> None:
                                                 "feedback_combiner.pt)")
     p.add_argument("--any-family", action="store_true",
                    help="don't keep results in the reference's garment family")
+    p.add_argument("--colour", metavar="NAME",
+                   help="the photo's colour when it is misread (\"darker\" starts from it)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_refine)
 
@@ -270,6 +274,9 @@ def cmd_refine(args) -> int:
         raise CliError(f"--k {reason}")
     if args.image and not Path(args.image).is_file():
         raise CliError(f"{args.image}: no such file")
+    if args.colour is not None and (args.item or args.colour not in COLORS):
+        raise CliError(f"--colour {args.colour!r}: " + ("for a reference photo only" if args.item
+                       else "not a palette colour (" + ", ".join(COLORS) + ")"))
     cfg = settings()
     repo = repository(cfg)
     try:
@@ -284,6 +291,10 @@ def cmd_refine(args) -> int:
             ref, exclude = refiner.item_reference(repo, args.item), (args.item,)
         else:
             ref, exclude = refiner.photo_reference(Path(args.image)), ()
+            if args.colour:  # as the shopper says, and what it then reads as
+                attrs = {**ref.attrs, "color": args.colour}
+                ref = replace(ref, attrs=attrs, reading=replace(ref.reading, attrs=attrs)
+                              if ref.reading else None)
         outcome = refiner.refine(repo, ref, args.text, k=args.k, exclude=exclude,
                                  keep_family=not args.any_family)
     except ImageRejected as exc:

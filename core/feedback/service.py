@@ -151,7 +151,7 @@ class Refiner:
         reading = read_photo(guess, heads, query_colour(image, heads, self.embedder,
                                                         self.settings.weights_dir))
         return Reference(np.asarray(vec[0], dtype=np.float32), reading.family,
-                         attrs=reading.attrs, category=reading.category, reading=reading)
+                         attrs=dict(reading.attrs), category=reading.category, reading=reading)
 
     def compose(self, ref: np.ndarray | Reference, text: str) -> Composed:
         """The query for a reference and feedback (the reference itself when the text is

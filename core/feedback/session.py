@@ -14,9 +14,15 @@ import numpy as np
 
 from core.feedback.parse import parse_feedback
 from core.feedback.service import Reference
+from core.tagging.labels import md_escape
 from core.tagging.photo import PhotoReading
+from core.taxonomy import COLORS
 
 MAX_TEXT = 300  # characters of feedback a turn takes
+READ_AS_HELP = ("What the models read off the photo, surely enough to start from: \"darker\" "
+                "starts from its colour, \"longer sleeves\" from its sleeves, and results of "
+                "its category come first.")
+COLOUR_HELP = "Misread? Choose the garment's colour: \"darker\" and \"lighter\" start from it."
 NO_FEEDBACK = "Type what to change first, e.g. “in red” or “longer sleeves”."
 
 
@@ -64,8 +70,48 @@ class RefineSession:
                       "family": ref.family, "attrs": dict(ref.attrs),
                       "category": ref.category, "bytes": data, "name": name,
                       "read_as": ref.reading.caption() if ref.reading else "",
-                      "likely": sorted(ref.reading.likely) if ref.reading else []}
+                      "likely": sorted(ref.reading.likely) if ref.reading else [],
+                      "read_colour": ref.attrs.get("color"),
+                      "colours": list(ref.reading.colours) if ref.reading else []}
         self.start, self.turns = {"kind": "photo", "name": name}, []
+
+    def photo_caption(self, note: str) -> dict[str, str]:
+        """The photo start's caption ("body": the strip's note, its name, what it was read
+        as) and its tooltip ("help")."""
+        photo = self.photo or {}
+        read_as, name = photo.get("read_as"), str(photo.get("name", ""))
+        name = name if len(name) <= 24 else f"{name[:12]}…{name[-8:]}"  # uuid-like file names
+        return {"body": f"{note} · your photo {md_escape(name)}"
+                        + (f" · read as: {read_as}" if read_as else ""), "help": READ_AS_HELP}
+
+    def colour_widget(self) -> dict[str, Any]:
+        """The photo start's colour picker: not sure (None) or any palette colour, the
+        likeliest first, the read one marked ("navy (read)"), the current one chosen."""
+        photo = self.photo or {}
+        read = photo.get("read_colour")
+        options = [None, *(photo.get("colours") or COLORS)]
+        labels = {c: "not sure" if c is None else f"{c} (read)" if c == read else c
+                  for c in options}
+        current = self.photo_colour if self.photo_colour in options else None
+        return {"label": "Its colour", "options": options, "format_func": labels.get,
+                "index": options.index(current), "help": COLOUR_HELP}
+
+    @property
+    def photo_colour(self) -> str | None:
+        return ((self.photo or {}).get("attrs") or {}).get("color")
+
+    def set_photo_colour(self, colour: str | None) -> bool:
+        """The photo start's colour as the shopper says it ("darker" starts from it; None:
+        not sure); True when it changed. What the photo reads as follows."""
+        if self.photo is None or colour == self.photo_colour:
+            return False
+        if colour is not None and colour not in COLORS:
+            raise ValueError(f"unknown colour {colour!r}")
+        attrs = {k: v for k, v in (self.photo.get("attrs") or {}).items() if k != "color"}
+        self.photo["attrs"] = attrs | ({"color": colour} if colour else {})
+        self.photo["read_as"] = PhotoReading(self.photo.get("category"), self.photo.get("family"),
+                                             self.photo["attrs"]).caption()
+        return True
 
     @property
     def started(self) -> bool:

@@ -39,6 +39,7 @@ class PhotoReading:
     family: str | None = None
     attrs: dict[str, str] = field(default_factory=dict)  # color / pattern / sleeve read surely
     likely: frozenset[str] = frozenset()  # the categories an unsure photo may be
+    colours: tuple[str, ...] = ()  # every palette colour, likeliest first (to correct it to)
 
     def caption(self) -> str:
         """"dress · navy · solid · long sleeves"; "" when nothing was read surely."""
@@ -84,4 +85,5 @@ def read_photo(guess: Sequence[tuple[str, float]] | None, heads: Mapping[str, An
     likely = frozenset() if category or not family else frozenset(
         c for c, p in guess or () if c in CATEGORIES and CATEGORIES[c].family == family
         and p >= MIN_LIKELY)
-    return PhotoReading(category, family, attrs, likely)
+    return PhotoReading(category, family, attrs, likely,
+                        tuple(colour.choices()) if colour is not None else ())

@@ -345,6 +345,11 @@ def test_a_photo_start_shows_what_it_was_read_as(app_test, seeded):
     assert not at.exception
     assert any("your photo mine" in c.value and "read as: dress · navy · long sleeves" in c.value
                for c in at.caption)
+    at.selectbox(key="refine_photo_colour").select("beige").run()  # misread: it is beige
+    assert not at.exception
+    assert any("read as: dress · beige · long sleeves" in c.value for c in at.caption)
     at = _refine(at, "darker")
     assert not at.exception
-    assert "colour → darker than navy" in _texts(at)
+    assert "colour → darker than beige" in _texts(at)
+    keys = [sb.key for sb in at.selectbox]
+    assert "refine_photo_colour" not in keys  # the next turn starts from the chosen item

@@ -135,3 +135,22 @@ def test_eval_refine_photos_reports_each_request_for_both_readings(catalog, sett
     run = _cli(env_for(), "eval", "refine-photos", "--data", str(tmp_path / "nope"),
                "--labels", str(tmp_path / "labels.json"))
     assert run.returncode == 2 and "no such folder" in run.stderr
+
+
+def test_refine_from_a_photo_with_its_colour_given(catalog, settings, env_for, tmp_path):
+    from core.feedback.model import Combiner, CombinerConfig, save_combiner
+
+    save_combiner(settings.weights_dir / "feedback_combiner.pt",
+                  Combiner(CombinerConfig(img_dim=DIM, txt_dim=384, hidden=16)))
+    save_checkpoint(new_encoder(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1)),
+                    settings.weights_dir / "studio_encoder.pt")
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (64, 80), (200, 30, 40)).save(photo)
+    run = _cli(env_for(), "refine", str(photo), "--text", "darker", "--colour", "beige",
+               "--k", "3")
+    assert run.returncode == 0, run.stderr
+    assert "darker than beige" in run.stdout and "beige" in run.stdout.splitlines()[0]
+    run = _cli(env_for(), "refine", str(photo), "--text", "darker", "--colour", "plaid")
+    assert run.returncode == 2 and "not a palette colour" in run.stderr
+    run = _cli(env_for(), "refine", "--item", "S0001", "--text", "darker", "--colour", "red")
+    assert run.returncode == 2 and "for a reference photo only" in run.stderr

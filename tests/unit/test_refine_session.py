@@ -109,3 +109,30 @@ def test_darker_prefers_the_hue_then_lower_lightness():
     assert list(order) == [1, 0]  # a darker colour beats a closer red
     orange = resolve(parse_feedback("darker"), {"color": "orange"})  # no darker orange shade
     assert "red" in orange.want["color"] and "yellow" not in orange.want["color"]
+
+
+def test_the_shopper_can_correct_the_photo_colour():
+    from core.tagging.photo import PhotoReading
+
+    reading = PhotoReading("tee", "top", {"color": "navy", "sleeve": "short"},
+                           colours=("navy", "black", "blue"))
+    s = RefineSession()
+    s.start_photo(Reference(np.ones(4, np.float32), "top", attrs=reading.attrs,
+                            category="tee", reading=reading), b"x", "a.jpg")
+    widget = s.colour_widget()
+    assert widget["options"] == [None, "navy", "black", "blue"] and widget["index"] == 1
+    assert [widget["format_func"](c) for c in widget["options"]] == [
+        "not sure", "navy (read)", "black", "blue"]
+    assert s.photo_caption("Start")["body"] == ("Start · your photo a\\.jpg · read as: "
+                                                "tee · navy · short sleeves")
+    assert s.set_photo_colour("black") and not s.set_photo_colour("black")
+    ref = RefineSession.from_dict(s.to_dict()).core_reference(FakeRefiner(), None)
+    assert ref.attrs == {"sleeve": "short", "color": "black"} and ref.category == "tee"
+    assert s.photo["read_as"] == "tee · black · short sleeves"
+    assert s.set_photo_colour(None) and "color" not in s.photo["attrs"]
+    assert s.colour_widget()["index"] == 0 and s.photo["read_as"] == "tee · short sleeves"
+    with pytest.raises(ValueError, match="unknown colour"):
+        s.set_photo_colour("plaid")
+    assert not RefineSession().set_photo_colour("red")  # no photo start
+    s.photo["name"] = "09cd8fdf-bbe9-4908-8f54-f399bc635c9b.jpg"
+    assert "your photo 09cd8fdf\\-bbe…5c9b\\.jpg ·" in s.photo_caption("Start")["body"]
