@@ -22,7 +22,7 @@ from core.storage import Item
 from core.tagging.catalog import correct_tags, tag_vocabulary
 from core.tagging.labels import FIELD_WORDS, field_label
 from core.tagging.merge import value_of
-from core.taxonomy import SEASONS
+from core.taxonomy import SEASONS, applies
 from pages.cards import image_grid
 from pages.common import resource
 
@@ -98,12 +98,14 @@ def top_categories(engine, files) -> set[str]:
 
 
 def tag_editor(repo, item: Item) -> None:
-    """Correct a catalog item's category, colour and pattern: what is saved counts as given by
-    a person (predicted tags are dropped and tagging never changes those values again)."""
+    """Correct a catalog item's category, colour, pattern and sleeves: what is saved counts as
+    given by a person (predicted tags are dropped and tagging never changes them again)."""
     with st.expander("Correct its tags"):
         with st.form(f"search_tags-{item.sku}", border=False):
             picks = {}
             for name, word in FIELD_WORDS.items():
+                if name == "sleeve" and applies("sleeve", item.category) is False:
+                    continue  # shoes, bags, trousers
                 options = list(tag_vocabulary(name))
                 current = value_of(item, name)
                 shown = field_label(item, name, compact=False)

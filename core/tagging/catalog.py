@@ -1,10 +1,11 @@
-"""Auto-tagging of catalog items: predict the category, colour and pattern they lack.
+"""Auto-tagging of catalog items: predict the category, colour, pattern and sleeves they lack.
 
-Category (and pattern, when the encoder has a pattern head) come from the image encoder's
-heads in one forward pass per batch; colour and a second colour from the garment colour
-reader, on the item's mask when it has one. Values go in the usual fields (``category``,
-``attrs.color``, ``attrs.pattern``) so filters and recommenders read them unchanged; a
-``tags`` entry beside them says they were predicted, by what and how surely (see merge.py).
+Category, pattern and sleeves (when the encoder has those heads; sleeves only for garments
+that have them) come from the image encoder's heads in one forward pass per batch; colour and
+a second colour from the garment colour reader, on the item's mask when it has one. Values go
+in the usual fields (``category``, ``attrs.color``, ``attrs.pattern``, ``attrs.sleeve``) so
+filters, recommenders and Refine read them unchanged; a ``tags`` entry beside them says they
+were predicted, by what and how surely (see merge.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ log = logging.getLogger(__name__)
 
 COLOUR_MODEL = "colour-reader"
 BATCH = 32
-MODEL_FIELDS = ("category", "pattern")  # read by the image encoder's heads
+MODEL_FIELDS = ("category", "pattern", "sleeve")  # read by the image encoder's heads
+HEAD_FIELDS = ("pattern", "sleeve")  # of those, by its attribute heads
 
 
 @dataclass
@@ -61,8 +63,9 @@ def tagger_models(embedder=None, pixel_model=None) -> dict[str, str]:
         readers.append(pixel_model.model_id)
     models["color"] = "+".join(readers) or COLOUR_MODEL
     heads = getattr(getattr(embedder, "model", None), "attr_heads", None)
-    if heads is not None and "pattern" in heads:
-        models["pattern"] = embedder.source or embedder.model_id
+    for name in HEAD_FIELDS:
+        if heads is not None and name in heads:
+            models[name] = embedder.source or embedder.model_id
     return models
 
 
@@ -81,8 +84,9 @@ def plan(repo: Repository, models: dict[str, str], *, redo: bool = False,
 def tag_catalog(repo: Repository, settings, embedder=None, *, redo: bool = False,
                 skus: list[str] | None = None, batch_size: int = BATCH,
                 progress: Progress | None = None) -> TagReport:
-    """Predict missing (and stale predicted; every predicted with ``redo``) category, colour
-    and pattern of the catalog's items, batch by batch; supplied values are never touched."""
+    """Predict missing (and stale predicted; every predicted with ``redo``) category, colour,
+    pattern and sleeves of the catalog's items, batch by batch; supplied values are never
+    touched."""
     from core.tagging.colour_model import load_pixel_model
 
     t0 = time.perf_counter()
@@ -127,6 +131,8 @@ def _tag_batch(chunk: list[tuple[Item, list[str]]], data_dir: Path, embedder,
     for (item, names, img, mask), read in zip(loaded, heads, strict=True):
         preds = {n: p for n in names
                  if (p := _predict(n, img, mask, read, models[n], head_colour, pixel_model))}
+        if "sleeve" in preds:
+            _fit_sleeves(item, preds)
         for name, pred in preds.items():
             report.count(name, pred.value)
         update = prediction_update(item, preds)
@@ -150,6 +156,21 @@ def _predict(name: str, img, mask, read: dict, model: str, head_colour: bool = F
     return None
 
 
+def _fit_sleeves(item: Item, preds: dict[str, Prediction]) -> None:
+    """The sleeve prediction as the item's category (just predicted, else its own) allows:
+    "n/a" for shoes, bags and trousers (as sure as the category), none when the category is
+    unknown."""
+    from core.taxonomy import NA, applies
+
+    category = preds.get("category")
+    has = applies("sleeve", category.value if category is not None else item.category)
+    if has is None:
+        del preds["sleeve"]
+    elif not has:
+        preds["sleeve"] = Prediction(NA, category.confidence if category else 1.0,
+                                     preds["sleeve"].model)
+
+
 def _load(item: Item, data_dir: Path, size: int):
     """(picture, mask or None) of an item, or None when its picture cannot be read."""
     from PIL import Image
@@ -171,12 +192,12 @@ def _load(item: Item, data_dir: Path, size: int):
 
 
 def tag_vocabulary(name: str) -> tuple[str, ...]:
-    """The values a person may give a tagged field (the catalog's categories, palette colours
-    and patterns)."""
-    from core.taxonomy import CATEGORIES, COLORS, PATTERNS
+    """The values a person may give a tagged field (the catalog's categories, palette
+    colours, patterns and sleeve lengths)."""
+    from core.taxonomy import CATEGORIES, COLORS, PATTERNS, SLEEVES
 
     return {"category": tuple(CATEGORIES), "color": tuple(COLORS),
-            "pattern": PATTERNS}[name]
+            "pattern": PATTERNS, "sleeve": SLEEVES}[name]
 
 
 def correct_tags(repo: Repository, sku: str, values: dict[str, str]) -> Item:

@@ -9,7 +9,9 @@ from core.tagging.merge import MISSING_VALUES, PREDICTED, TAG_FIELDS, value_of
 from core.taxonomy import COLORS
 
 MARK = "≈"  # in front of a predicted value
-FIELD_WORDS = {"category": "category", "color": "colour", "pattern": "pattern"}
+FIELD_WORDS = {"category": "category", "color": "colour", "pattern": "pattern",
+               "sleeve": "sleeves"}
+CAPTION_FIELDS = ("category", "color", "pattern")  # what a result card's caption names
 
 
 def predicted_tag(item: Item, name: str) -> dict | None:
@@ -39,7 +41,7 @@ def field_label(item: Item, name: str, *, compact: bool = True) -> str:
 
 def item_caption(item: Item, score: float | None = None) -> str:
     """A result card's caption: score · category · colour · pattern, predicted ones marked."""
-    bits = [field_label(item, name) for name in TAG_FIELDS]
+    bits = [field_label(item, name) for name in CAPTION_FIELDS]
     text = " · ".join(b for b in bits if b)
     return f"{score:.3f} · {text}" if score is not None else text
 

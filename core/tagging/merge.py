@@ -1,6 +1,6 @@
 """How predicted tags and supplied values meet on an item: the merge rule.
 
-A field (category, colour, pattern) is *missing* (no value, or "unknown"), *predicted* (its
+A field (category, colour, pattern, sleeves) is *missing* (no value, or "unknown"), *predicted* (its
 tag says ``source: "predicted"``) or *supplied* (a value without a predicted tag). Predictions
 fill missing fields and refresh predicted ones; they never touch a supplied value. A value a
 person supplies later replaces a predicted one and drops its tag.
@@ -17,7 +17,7 @@ from core.storage.records import Item, ItemUpdate
 PREDICTED = "predicted"
 # Tagged fields and where their value lives in an item document.
 TAG_FIELDS: dict[str, str] = {"category": "category", "color": "attrs.color",
-                              "pattern": "attrs.pattern"}
+                              "pattern": "attrs.pattern", "sleeve": "attrs.sleeve"}
 MISSING_VALUES = (None, "", "unknown")
 
 

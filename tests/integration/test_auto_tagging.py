@@ -84,10 +84,10 @@ def test_tag_cli_keeps_supplied_values_and_redoes_predicted_ones(repo, tagged_en
     code, redo = _cli(capsys, "tag", "--all", "--json")
     assert code == 0 and redo["scanned"] == len(items)
     assert redo["fields"] == {"category": len(items) - 1, "color": len(items) - 1,
-                              "pattern": len(items)}
+                              "pattern": len(items), "sleeve": len(items)}
     kept = repo.get_item(fixed.sku)
     assert kept.category == "coat" and kept.attrs["color"] == "burgundy"
-    assert set(kept.tags) == {"pattern"}
+    assert set(kept.tags) == {"pattern", "sleeve"}
     assert set(redo) >= {"tagged", "values", "unavailable", "unreadable", "seconds", "items"}
 
 
@@ -99,7 +99,7 @@ def test_metadata_supplied_later_replaces_predicted_values(repo, settings, tagge
     assert (report.added, report.duplicates, report.supplied) == (0, len(tagged_env), 1)
     item = next(it for it in repo.iter_items() if it.name == "photo_red_0")
     assert (item.category, item.attrs["color"]) == ("coat", "burgundy")
-    assert set(item.tags) == {"pattern"}  # still predicted: the metadata says nothing of it
+    assert set(item.tags) == {"pattern", "sleeve"}  # still predicted: the metadata says nothing
     (bare / "metadata.csv").write_text("file,category\nphoto_red_0.jpg,dress\n")
     assert ingest_path(repo, settings, bare).supplied == 0  # supplied values are kept
     assert repo.get_item(item.sku).category == "coat"
@@ -114,7 +114,7 @@ def test_a_person_corrects_an_items_tags_and_tagging_keeps_them(repo, tagged_env
     assert "(predicted" in out["category"]  # untouched, still a prediction
     fixed = repo.get_item(item.sku)
     assert (fixed.attrs["color"], fixed.attrs["pattern"]) == ("olive", "striped")
-    assert set(fixed.tags) == {"category"}
+    assert set(fixed.tags) == {"category", "sleeve"}
     code, redo = _cli(capsys, "tag", "--all", "--json")
     kept = repo.get_item(item.sku)
     assert code == 0 and (kept.attrs["color"], kept.attrs["pattern"]) == ("olive", "striped")
