@@ -31,7 +31,7 @@ def register(sub, _groups) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--item", metavar="SKU", help="the item whose tags --set corrects")
     p.add_argument("--set", action="append", metavar="FIELD=VALUE", dest="values",
-                   help="with --item: a value of category, color or pattern, repeatable "
+                   help="with --item: a value of category, color, pattern or sleeve, repeatable "
                         "(e.g. --set color=navy --set pattern=striped)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_tag)
@@ -79,6 +79,7 @@ def _correct(args) -> int:
     """`tag --item SKU --set field=value …`: a person's values for one item."""
     from core.tagging.catalog import correct_tags
     from core.tagging.labels import field_label
+    from core.tagging.merge import TAG_FIELDS
 
     if not (args.item and args.values):
         raise CliError("give both --item SKU and at least one --set FIELD=VALUE")
@@ -96,8 +97,8 @@ def _correct(args) -> int:
         raise CliError(str(exc.args[0]) if exc.args else str(exc)) from None
     if args.json:
         emit_json({"id": item.sku, **{name: field_label(item, name, compact=False)
-                                      for name in ("category", "color", "pattern")}})
+                                      for name in TAG_FIELDS}})
         return 0
     print(f"{item.sku}: " + ", ".join(f"{name} {field_label(item, name, compact=False)}"
-                                      for name in ("category", "color", "pattern")))
+                                      for name in TAG_FIELDS))
     return 0

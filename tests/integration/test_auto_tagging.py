@@ -110,7 +110,9 @@ def test_a_person_corrects_an_items_tags_and_tagging_keeps_them(repo, tagged_env
     code, out = _cli(capsys, "tag", "--item", item.sku, "--set", "color=olive",
                      "--set", "pattern=striped", "--json")
     assert code == 0 and out == {"id": item.sku, "category": out["category"],
-                                 "color": "olive", "pattern": "striped"}
+                                 "color": "olive", "pattern": "striped",
+                                 "sleeve": out["sleeve"]}
+    assert "(predicted" in out["sleeve"]
     assert "(predicted" in out["category"]  # untouched, still a prediction
     fixed = repo.get_item(item.sku)
     assert (fixed.attrs["color"], fixed.attrs["pattern"]) == ("olive", "striped")
