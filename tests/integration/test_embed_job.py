@@ -107,7 +107,7 @@ def test_embed_cli_with_a_worker_pool(repo, settings, env_for):
     result = json.loads(out.stdout)
     tags = result.pop("tags")  # category and colour were supplied; no pattern head
     assert result == {"model_id": "studio_encoder", "embedded": 9, "vectors": 9, "items": 9}
-    assert tags["tagged"] == 0 and tags["unavailable"] == ["pattern"]
+    assert tags["tagged"] == 0 and tags["unavailable"] == ["pattern", "sleeve"]
     # the vectors are packed for a new host's first load
     from core.storage.vectorsnapshot import snapshot_headers
 
