@@ -115,7 +115,7 @@ def cmd_eval_tags(args) -> int:
     from core.models.embed import Embedder
     from core.models.registry import MissingWeights
     from core.tagging.colour_model import load_pixel_model
-    from core.tagging.quality import COLOUR_FIELDS, eval_tags
+    from core.tagging.quality import FIELDS, eval_tags
 
     if not args.data.is_dir():
         raise CliError(f"--data {args.data}: no such folder (nothing to evaluate)")
@@ -133,7 +133,7 @@ def cmd_eval_tags(args) -> int:
         emit_json(result)
         return 0
     print(f"{result['photos']} labelled photos in {result['data']} ({result['model']})")
-    for field in ("category", *COLOUR_FIELDS, "pattern"):
+    for field in FIELDS:
         fig = result[field]
         if fig:
             rows = "  ".join(f">={r['min_confidence']}: {r['accuracy']} of {r['coverage']:.0%}"

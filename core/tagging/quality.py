@@ -1,7 +1,9 @@
 """`eval tags`: how often auto-tagging is right on labelled real photos, by confidence.
 
 Category is right when the predicted catalog category belongs to the photo's class folder
-(``REAL_CLASS_GROUPS``); colour and pattern are compared with the labels file. For each field
+(``REAL_CLASS_GROUPS``); colour and pattern are compared with the labels file; sleeves with
+what the class folder says of them (``SLEEVE_OF_CLASS``: t-shirts short, long-sleeve tops and
+outerwear long; photos of other classes are left out). For each field
 the figures are given over all photos and over those whose confidence reaches a threshold
 (coverage and accuracy), so that a minimum confidence for writing a tag can be chosen on a
 development split and reported on another.
@@ -25,12 +27,14 @@ THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 COLOUR_FIELDS = ("color", "color_head", "color_pixels", "color_reader")
+SLEEVE_OF_CLASS = {"t-shirt": "short", "longsleeve": "long", "outwear": "long"}
+FIELDS = ("category", *COLOUR_FIELDS, "pattern", "sleeve")
 
 
 def read_tags(embedder, photos: list[LabelledPhoto], *, batch_size: int = 32,
               pixel_model=None, progress: Progress | None = None
               ) -> list[dict[str, tuple[str, float]]]:
-    """Per photo: category and pattern from the encoder's heads; colour as tagging reads it
+    """Per photo: category, pattern and sleeves from the encoder's heads; colour as tagging reads it
     ("color": the encoder's colour head and the pixel classifier combined, each when present)
     and by each reader alone ("color_head", "color_pixels", "color_reader": the rule-based
     pixel reader)."""
@@ -51,7 +55,8 @@ def read_tags(embedder, photos: list[LabelledPhoto], *, batch_size: int = 32,
                                ("color_pixels", pixels)):
                 if dist:
                     got[name] = combine(dist, None)
-            out.append({**{k: read[k] for k in ("category", "pattern") if k in read}, **got})
+            out.append({**{k: read[k] for k in ("category", "pattern", "sleeve") if k in read},
+                        **got})
         if progress:
             progress(min(start + batch_size, len(photos)), len(photos))
     return out
@@ -61,6 +66,8 @@ def truth_of(photo: LabelledPhoto, field: str) -> str | frozenset[str] | None:
     """The right answer(s) for a field: the class folder's categories, or the label."""
     if field == "category":
         return frozenset(real_group(photo.path.parent.name) or ())
+    if field == "sleeve":
+        return SLEEVE_OF_CLASS.get(photo.path.parent.name)
     return photo.color if field in COLOUR_FIELDS else photo.pattern
 
 
@@ -99,5 +106,4 @@ def eval_tags(embedder, data: Path, labels: Path, *, split: str = "validation",
     reads = read_tags(embedder, photos, pixel_model=pixel_model, progress=progress)
     return {"data": str(root), "split": split, "model": embedder.model_id,
             "photos": len(photos), "left_out": left_out,
-            **{f: field_figures(photos, reads, f)
-               for f in ("category", *COLOUR_FIELDS, "pattern")}}
+            **{f: field_figures(photos, reads, f) for f in FIELDS}}

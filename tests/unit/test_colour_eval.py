@@ -191,6 +191,24 @@ def test_eval_tags_scores_each_field_by_confidence(folder):
     rows = {r["min_confidence"]: r for r in pattern["by_confidence"]}
     assert rows[0.5]["coverage"] == 1.0 and rows[0.7] == {
         "min_confidence": 0.7, "coverage": 0.0, "accuracy": None}
+    assert out["sleeve"] == {}  # dresses and shirts: their folders say nothing of sleeves
+
+
+def test_sleeves_are_scored_against_what_the_class_folder_says():
+    from pathlib import Path
+
+    from core.tagging.evaluate import LabelledPhoto
+    from core.tagging.quality import field_figures, truth_of
+
+    photos = [LabelledPhoto(Path(f"/v/{cls}/a.jpg"), "red", None, False, "solid")
+              for cls in ("t-shirt", "longsleeve", "outwear", "dress")]
+    assert [truth_of(p, "sleeve") for p in photos] == ["short", "long", "long", None]
+    reads = [{"sleeve": ("short", 0.9)}, {"sleeve": ("short", 0.6)}, {"sleeve": ("long", 0.8)},
+             {"sleeve": ("long", 0.9)}]
+    out = field_figures(photos, reads, "sleeve")
+    assert out["photos"] == 3 and out["accuracy"] == round(2 / 3, 4)
+    rows = {r["min_confidence"]: r for r in out["by_confidence"]}
+    assert rows[0.7] == {"min_confidence": 0.7, "coverage": round(2 / 3, 4), "accuracy": 1.0}
 
 
 def test_search_colour_match_ranks_by_the_readings_it_is_given(tmp_path):
