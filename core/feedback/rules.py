@@ -11,10 +11,10 @@ What a negation means. "Not red" (also "no red", "less red", "anything but red")
 * no item whose colour is red ranks before an item that is not, whatever its pattern (a red
   check is a red item: its colour field is red);
 * a request that only says what to avoid keeps the reference's look: the combiner model reads
-  the text without the negations (it was trained on "is blue not red", so "not red" alone
-  pulls towards red), and the reference itself is the query when nothing else is left. A
-  mint bag with "is not red" gives mint and similar bags, none red, not orange and burgundy
-  ones (docs/RESULTS.md, Refine: "only negating");
+  the text without the negations (trained on "is blue not red", "not red" alone pulls towards
+  red), the reference itself is the query when nothing else is left, and its own values of
+  what is negated rank first: "is not red" of a mint bag gives mint bags, then other bags,
+  none red (docs/RESULTS.md, Refine: "only negating");
 * when the text says nothing else, colours the vocabulary names as a shade of red ("dark
   red" is burgundy; "navy blue" and "light blue" are blues) rank after the other colours
   too, though before red itself, unless the reference has that colour (a shopper who says
@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.feedback.applies import not_applicable, only_straps, plural, skirt_of_a_dress
 from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, MODEL_KINDS, ParsedFeedback, parse_feedback
 from core.feedback.shades import by_lightness, named_shades, shaded, shades
 from core.taxonomy import (
@@ -53,7 +54,6 @@ from core.taxonomy import (
     PATTERNS,
     SLEEVES,
     allowed_values,
-    applies,
     family_of,
 )
 
@@ -72,8 +72,6 @@ RANKED_ATTRS = (*RULE_ATTRS, "category")
 # was 0.67 / 0.83 / 0.90 / 0.94 / 0.94 at weights 0 / 0.1 / 0.2 / 0.5 / 4 (pattern 0.35 -> 0.79,
 # sleeves 0.61 -> 0.92); R@10 on generated test captions moved only 0.997 -> 0.992.
 RULE_WEIGHT = 4.0
-# Attributes some garments lack (sleeves of a bag): requests for them are checked first.
-SCOPED_ATTRS = ("sleeve", "length", "fit")
 NEAR_PENALTY = 0.5  # a shade of an avoided colour: after the clean items, before the colour
 # Another category than the reference's, when the text names none: after the reference's own
 # category among items that meet the same requests, before any item that breaks one. On
@@ -126,6 +124,8 @@ class Constraints:
         avoided = [self._avoided(a, v) for a in RANKED_ATTRS if (v := self.avoid.get(a))]
         if avoided:
             bits.append("not: " + ", ".join(avoided))
+        if kept := [_join(v, a) for a in RULE_ATTRS if (v := self.prefer.get(a))]:
+            bits.append("keeping: " + ", ".join(kept))
         bits += self.by_model
         return "; ".join(bits + self.notes)
 
@@ -228,7 +228,7 @@ def _ordered(attr: str, p: ParsedFeedback, ref: str | None, c: Constraints,
         if ok := frozenset(named & set(scope)):
             c.want[attr], c.explicit = ok, c.explicit | {attr}
         elif category in CATEGORIES and scope:  # "knee length" of a jumpsuit
-            c.notes.append(f"{LABELS[attr]}: {_plural(category)} come {'/'.join(scope)}")
+            c.notes.append(f"{LABELS[attr]}: {plural(category)} come {'/'.join(scope)}")
         return
     rel = p.first(f"{attr}_rel")
     if rel is None:
@@ -240,33 +240,9 @@ def _ordered(attr: str, p: ParsedFeedback, ref: str | None, c: Constraints,
     i = scope.index(ref)
     chosen = scope[i + 1:] if direction in ("longer", "looser") else scope[:i]
     c.want[attr] = frozenset(chosen or (ref,))
-    where = f" for {_plural(category)}" if category else ""
+    where = f" for {plural(category)}" if category else ""
     c.labels[attr] = (f"{direction} than {ref} ({_join(c.want[attr], attr)})" if chosen else
                       f"{ref} (the {EXTREMES[direction]}{where})")
-
-
-def _plural(name: str) -> str:
-    return name if name.endswith("s") and not name.endswith("ss") else \
-        name + ("es" if name.endswith(("ss", "sh", "ch")) else "s")
-
-
-def _not_applicable(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None],
-                    category: str | None, family: str | None) -> dict[str, str]:
-    """Attributes the text names that the garment lacks -> the garment ("bags"): neither the
-    reference (its category, else its family; an item outside the taxonomy lacks what its
-    attributes say "n/a") nor a category the text asks for can have them ("shorter sleeves
-    and a tighter skirt" of a dress reads "skirt" as a category, the sleeves still apply)."""
-    asked = parsed.requested("category") or frozenset()
-    out: dict[str, str] = {}
-    for attr in dict.fromkeys(m.attr for m in parsed.mentions if m.attr in SCOPED_ATTRS):
-        ok = applies(attr, category, family)
-        if ok is None:
-            ok = ref_attrs.get(attr) != NA
-        if ok or any(applies(attr, c) for c in asked):
-            continue
-        where = min(asked) if asked else category or family
-        out[attr] = _plural(where) if where else "this item"
-    return out
 
 
 def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
@@ -276,7 +252,7 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
     caption and a reference of ``category`` / ``family`` when known ("longer sleeves" does not
     apply to a bag); ``likely``: an unsure photo's categories, preferred as its own would be."""
     c, category_of_ref = Constraints(), category
-    c.not_applicable = _not_applicable(parsed, ref_attrs, category, family)
+    c.not_applicable = not_applicable(parsed, ref_attrs, category, family)
     _colour(parsed, ref_attrs.get("color"), c)
     named = parsed.values("pattern")  # a specific pattern outranks "printed" / "patterned"
     pattern = next((v for v in named if v != ANY_PATTERN), named[0] if named else None)
@@ -288,7 +264,7 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
         if attr not in c.not_applicable:
             _ordered(attr, parsed, ref_attrs.get(attr), c, category_of_ref, family)
     category = parsed.requested("category")
-    if category and not _skirt_of_a_dress(parsed, family or family_of(category_of_ref)):
+    if category and not skirt_of_a_dress(parsed, family or family_of(category_of_ref)):
         c.want["category"], c.explicit = category, c.explicit | {"category"}
         c.category = min(category)
     for attr in RANKED_ATTRS:
@@ -313,26 +289,20 @@ def resolve(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None], *,
     own = frozenset({category_of_ref}) if category_of_ref in CATEGORIES else likely
     if "category" not in c.want and own:
         c.prefer["category"] = own
+    if c.only_avoids:
+        _keep_own(ref_attrs, c)
     c.notes += [f"{LABELS[a]}: doesn't apply to {where}"
-                for a, where in c.not_applicable.items() if not _only_straps(parsed, a)]
+                for a, where in c.not_applicable.items() if not only_straps(parsed, a)]
     return c
 
 
-def _skirt_of_a_dress(parsed: ParsedFeedback, family: str | None) -> bool:
-    """Whether "skirt" names the reference's own skirt ("a shorter skirt" of a dress or a
-    jumpsuit: its length, read by the model), not a request for a skirt."""
-    if family != "full":
-        return False
-    asked = [m for m in parsed.mentions if m.kind == "category" and not m.negated]
-    return len(asked) == 1 and asked[0].value == frozenset({"skirt"}) and any(
-        m.kind in MODEL_KINDS and m.end == asked[0].start for m in parsed.mentions)
-
-
-def _only_straps(parsed: ParsedFeedback, attr: str) -> bool:
-    """Whether every mention of ``attr`` is a strap word ("a bag with straps"): for a garment
-    without sleeves those name its own straps, left out without a note."""
-    said = [parsed.words(m) for m in parsed.mentions if m.attr == attr]
-    return attr == "sleeve" and bool(said) and all("strap" in w for w in said)
+def _keep_own(ref_attrs: Mapping[str, str | None], c: Constraints) -> None:
+    """A request that only says what to avoid keeps the rest of the reference's look: "is
+    not red" of a mint bag prefers mint bags among the ones that are not red."""
+    for attr in c.avoid:
+        own = ref_attrs.get(attr)
+        if attr in RULE_ATTRS and own not in (None, NA) and own not in c.avoid[attr]:
+            c.prefer[attr] = frozenset({own})
 
 
 def model_text(parsed: ParsedFeedback, c: Constraints) -> str | None:

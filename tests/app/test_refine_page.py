@@ -315,12 +315,14 @@ def test_not_red_keeps_the_reference_look_without_red(app_test, seeded, repo):
     at = _refine(at, "is not red")
     assert not at.exception
     shown = _texts(at).replace("\\", "")  # markdown escapes
-    assert "Understood: not: red or shades of it (burgundy)" in shown
+    assert "Understood: not: red or shades of it (burgundy); keeping: mint" in shown
     skus = at.session_state["refine"]["turns"][-1]["skus"]
     colours = [it.attrs["color"] for it in repo.get_items(skus)]
     assert "red" not in colours and "burgundy" not in colours  # 9 other bags come first
-    clean = [f"T{i:03d}" for i, (c, _) in enumerate(BAGS) if i and c not in ("red", "burgundy")]
-    assert skus == _by_closeness(repo, "T000", clean)[:8]  # ranked by closeness to the mint bag
+    assert skus[0] == "T007"  # the other mint bag first, then by closeness to the mint bag
+    clean = [f"T{i:03d}" for i, (c, _) in enumerate(BAGS) if i and c not in ("red", "burgundy",
+                                                                           "mint")]
+    assert skus[1:] == _by_closeness(repo, "T000", clean)[:7]
 
 
 def test_a_photo_start_shows_what_it_was_read_as(app_test, seeded):

@@ -282,16 +282,32 @@ def test_not_red_keeps_the_reference_and_pushes_red_and_dark_red_down():
     c = resolve(p, BAG, category="bag")
     assert c.avoid == {"color": frozenset({"red"})} and not c.want and c.only_avoids
     assert c.avoid_near == {"color": frozenset({"burgundy"})}  # "dark red"
-    assert c.reading() == "not: red or shades of it (burgundy)"
+    assert c.prefer["color"] == {"mint"}  # the rest of the reference's look stays
+    assert c.reading() == "not: red or shades of it (burgundy); keeping: mint"
     assert model_text(p, c) is None  # the reference itself is the query
     bags = [{"color": "mint", "pattern": "striped"}, {"color": "red", "pattern": "checked"},
             {"color": "burgundy", "pattern": "solid"}, {"color": "orange", "pattern": "solid"},
             {"color": "grey", "pattern": "solid"}]
-    assert [penalty(b, c) for b in bags] == [0, 1, 0.5, 0, 0]
-    assert penalty_matrix([c], bags)[0].tolist() == [0, 1, 0.5, 0, 0]
-    # the red check is last and burgundy after every clean bag, whatever the similarity
+    assert [penalty(b, c) for b in bags] == [0, 1.25, 0.75, 0.25, 0.25]
+    assert penalty_matrix([c], bags)[0].tolist() == [0, 1.25, 0.75, 0.25, 0.25]
+    # mint first, then the other clean bags by similarity, burgundy after them, the red check
+    # last, whatever the similarity
     scores = np.array([0.1, 0.99, 0.98, 0.3, 0.2])
-    assert rank(scores, penalty_matrix([c], bags)[0]).tolist() == [3, 4, 0, 2, 1]
+    assert rank(scores, penalty_matrix([c], bags)[0]).tolist() == [0, 3, 4, 2, 1]
+
+
+def test_only_negating_keeps_what_the_reference_has_and_the_request_allows():
+    striped = {"color": "navy", "pattern": "striped", "sleeve": "long"}
+    c = resolve(parse_feedback("no stripes"), striped, category="sweater")
+    assert "pattern" not in c.prefer  # its own pattern is the one avoided
+    c = resolve(parse_feedback("is not red and has no stripes"), striped, category="sweater")
+    assert "color" in c.prefer and "pattern" not in c.prefer
+    # a request that also asks for something keeps nothing else on purpose
+    c = resolve(parse_feedback("is blue and not striped"), {"color": "mint",
+                "pattern": "solid"}, category="sweater")
+    assert set(c.prefer) == {"category"}
+    # an unknown own value (a photo read unsurely) prefers nothing
+    assert "color" not in resolve(parse_feedback("not red"), {}, category="bag").prefer
 
 
 def test_named_shades_of_a_colour():

@@ -160,7 +160,7 @@ def test_a_request_that_does_not_apply_leaves_the_reference_as_the_query(refiner
 def test_only_negating_keeps_the_reference_as_the_query(refiner):
     ref = np.eye(8, dtype=np.float32)[3]
     c = refiner.compose(_bag(ref), "is not red")
-    assert c.reading == "not: red or shades of it (burgundy)"
+    assert c.reading == "not: red or shades of it (burgundy); keeping: mint"
     assert np.allclose(c.query, ref)
     more = refiner.compose(_bag(ref), "is not red, more casual")  # "casual" is the model's
     assert not np.allclose(more.query, ref) and not more.rules.avoid_near
@@ -193,5 +193,6 @@ def test_obey_puts_red_and_its_shades_last_for_not_red():
              for i, (c, p, s) in enumerate(bags)]
     rules = resolve(parse_feedback("is not red"), {"color": "mint"}, category="bag")
     results, notes = obey(found, rules, 5, "bag")
-    assert [r.item.attrs["color"] for r in results] == ["orange", "mint", "grey", "burgundy",
+    # the reference's own mint first, then by similarity; red and its shade last
+    assert [r.item.attrs["color"] for r in results] == ["mint", "orange", "grey", "burgundy",
                                                        "red"] and not notes
