@@ -242,6 +242,12 @@ def applies(attr: str, category: str | None = None, family: str | None = None) -
     return None
 
 
+def plural(name: str) -> str:
+    """A garment name's plural ("dresses", "jeans", "bags")."""
+    return name if name.endswith("s") and not name.endswith("ss") else \
+        name + ("es" if name.endswith(("ss", "sh", "ch")) else "s")
+
+
 def plausibility_errors(category: str, attrs: dict) -> list[str]:
     """Reasons an attribute set is implausible for a category (empty when plausible)."""
     if category not in CATEGORIES:

@@ -19,7 +19,7 @@ from core.search.recommend import (
     seasonal_recommendations,
 )
 from core.storage import Item
-from core.tagging.catalog import correct_tags, tag_vocabulary
+from core.tagging.catalog import correct_tags, picked_values, tag_vocabulary
 from core.tagging.labels import FIELD_WORDS, field_label
 from core.tagging.merge import value_of
 from core.taxonomy import SEASONS, applies
@@ -118,7 +118,7 @@ def tag_editor(repo, item: Item) -> None:
                                           "tagging never changes them.")
     if saved:
         try:
-            fixed = correct_tags(repo, item.sku, {n: v for n, v in picks.items() if v})
+            fixed = correct_tags(repo, item.sku, picked_values(picks))
         except (KeyError, ValueError) as exc:
             st.error(str(exc.args[0]) if exc.args else str(exc))
             return

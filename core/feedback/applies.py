@@ -7,14 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.feedback.parse import MODEL_KINDS, ParsedFeedback
-from core.taxonomy import NA, applies
+from core.taxonomy import NA, applies, plural
 
 SCOPED_ATTRS = ("sleeve", "length", "fit")  # attributes some garments lack
-
-
-def plural(name: str) -> str:
-    return name if name.endswith("s") and not name.endswith("ss") else \
-        name + ("es" if name.endswith(("ss", "sh", "ch")) else "s")
 
 
 def not_applicable(parsed: ParsedFeedback, ref_attrs: Mapping[str, str | None],

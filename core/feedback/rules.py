@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.feedback.applies import not_applicable, only_straps, plural, skirt_of_a_dress
+from core.feedback.applies import not_applicable, only_straps, skirt_of_a_dress
 from core.feedback.parse import ANY_PATTERN, ANY_SLEEVE, MODEL_KINDS, ParsedFeedback, parse_feedback
 from core.feedback.shades import by_lightness, named_shades, shaded, shades
 from core.taxonomy import (
@@ -55,6 +55,7 @@ from core.taxonomy import (
     SLEEVES,
     allowed_values,
     family_of,
+    plural,
 )
 
 RULE_ATTRS = ("color", "pattern", "sleeve", "length", "fit")

@@ -200,11 +200,23 @@ def tag_vocabulary(name: str) -> tuple[str, ...]:
             "pattern": PATTERNS, "sleeve": SLEEVES}[name]
 
 
+def picked_values(picks: dict[str, str | None]) -> dict[str, str]:
+    """What a tag editor saves: the fields given a value, less sleeves when the category
+    picked has none (a tee corrected to sneakers)."""
+    from core.taxonomy import applies
+
+    out = {name: value for name, value in picks.items() if value}
+    if "sleeve" in out and applies("sleeve", out.get("category")) is False:
+        del out["sleeve"]
+    return out
+
+
 def correct_tags(repo: Repository, sku: str, values: dict[str, str]) -> Item:
-    """Set an item's category, colour or pattern as a person says they are: the values become
-    supplied (their predicted tags dropped), so tagging never changes them again. Returns the
-    item as stored. Raises KeyError for an unknown sku and ValueError for an unknown field or
-    value; nothing is written then."""
+    """Set an item's category, colour, pattern or sleeves as a person says they are: the
+    values become supplied (their predicted tags dropped), so tagging never changes them
+    again. Returns the item as stored. Raises KeyError for an unknown sku and ValueError for
+    an unknown field or value (or sleeves for a category without them); nothing is written
+    then."""
     correct_many(repo, {sku: values})
     return repo.get_item(sku)
 
@@ -234,6 +246,7 @@ def correct_many(repo: Repository, values: dict[str, dict[str, str]]) -> int:
     """correct_tags for several items ({sku: {field: value}}), every sku, field and value
     checked before any is written; returns how many items changed."""
     from core.tagging.merge import supplied_update
+    from core.taxonomy import applies, plural
 
     for fields in values.values():
         for name, value in fields.items():
@@ -246,6 +259,10 @@ def correct_many(repo: Repository, values: dict[str, dict[str, str]]) -> int:
     missing = sorted(set(values) - set(items))
     if missing:
         raise KeyError(f"no item {missing[0]!r} in the catalog")
+    for sku, fields in values.items():
+        category = fields.get("category", items[sku].category)
+        if "sleeve" in fields and applies("sleeve", category) is False:
+            raise ValueError(f"{plural(category)} have no sleeves: leave the sleeves out")
     updates = [supplied_update(items[sku], fields) for sku, fields in values.items()]
     return repo.apply_item_updates(u for u in updates if u)
 

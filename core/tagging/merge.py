@@ -93,4 +93,24 @@ def supplied_update(item: Item, values: Mapping[str, Any], *, replace_supplied: 
         out[TAG_FIELDS[name]] = value
         if name in item.tags:
             unset.append(f"tags.{name}")
+    if "category" in out and "sleeve" not in values:
+        _sleeves_of_category(item, out["category"], out, unset)
     return ItemUpdate(item.sku, out, tuple(unset)) if out else None
+
+
+def _sleeves_of_category(item: Item, category: str, out: dict[str, Any], unset: list[str]
+                         ) -> None:
+    """Sleeves made wrong by a category a person supplies: "n/a" (as supplied) when the new
+    category has none (a tee corrected to sneakers); dropped when they were "n/a" and the new
+    category has sleeves (the next ``tag`` run predicts them)."""
+    from core.taxonomy import NA, applies
+
+    has, now = applies("sleeve", category), item.attrs.get("sleeve")
+    if has is False and now != NA:
+        out[TAG_FIELDS["sleeve"]] = NA
+    elif has and now == NA:
+        unset.append(TAG_FIELDS["sleeve"])
+    else:
+        return
+    if "sleeve" in item.tags:
+        unset.append("tags.sleeve")

@@ -131,6 +131,8 @@ def test_a_person_corrects_an_items_tags_and_tagging_keeps_them(repo, tagged_env
     (["--item", "{sku}", "--set", "color=red,blue"], "one value per field"),
     (["--item", "{sku}"], "give both --item SKU"),
     (["--item", "{sku}", "--set", "color=red", "--all"], "not with --item"),
+    (["--item", "{sku}", "--set", "category=sneakers", "--set", "sleeve=long"],
+     "sneakers have no sleeves"),
 ])
 def test_tag_corrections_refuse_bad_input_and_change_nothing(repo, tagged_env, capsys, argv,
                                                              reason):

@@ -74,6 +74,29 @@ def test_a_value_supplied_later_replaces_a_predicted_one_and_drops_its_tag():
     assert supplied_update(fixed, {"color": "navy"}, replace_supplied=False) is None
 
 
+def test_a_category_a_person_gives_corrects_the_sleeves_it_makes_wrong():
+    tee = _after(_item(), prediction_update(_item(), {
+        "category": Prediction("tee", 0.6, "m"), "sleeve": Prediction("short", 0.9, "m")}))
+    shoes = _after(tee, supplied_update(tee, {"category": "sneakers"}))
+    assert shoes.attrs["sleeve"] == "n/a" and "sleeve" not in shoes.tags  # as the person said
+    back = supplied_update(shoes, {"category": "dress"})
+    assert "attrs.sleeve" in back.unset  # "n/a" dropped: the next tagging run reads them
+    dress = _after(shoes, back)
+    assert state(dress, "sleeve") == "missing"
+    # sleeves given with the category, or a category that keeps sleeves, are left as they are
+    assert supplied_update(tee, {"category": "dress"}).set_values == {"category": "dress"}
+    given = supplied_update(tee, {"category": "sneakers", "sleeve": "n/a"})
+    assert given.set_values == {"category": "sneakers", "attrs.sleeve": "n/a"}
+
+
+def test_the_tag_editor_saves_no_sleeves_for_a_category_without_them():
+    from core.tagging.catalog import picked_values
+
+    picks = {"category": "sneakers", "color": "red", "pattern": None, "sleeve": "short"}
+    assert picked_values(picks) == {"category": "sneakers", "color": "red"}
+    assert picked_values({**picks, "category": "tee"})["sleeve"] == "short"
+
+
 def test_reruns_update_predicted_fields_only_when_stale_or_asked():
     item = _after(_item(attrs={"pattern": "solid"}), prediction_update(
         _item(attrs={"pattern": "solid"}),
