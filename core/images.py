@@ -146,10 +146,11 @@ def decode_bytes(data: bytes, name: str, *, max_pixels: int = MAX_PIXELS,
         fmt = img.format or "unknown"
         _check_header(name, fmt, img.size, min_side)
         width, height = img.size
-        if width * height > max_pixels:
+        drafted = width * height > max_pixels and _draft(img, fmt, max_pixels)
+        if img.size[0] * img.size[1] > max_pixels:
             raise ImageRejected(
-                name, f"decompression bomb refused ({width}x{height} = {width * height:,} "
-                f"pixels > limit {max_pixels:,})")
+                name, f"image too large: {width}x{height} = {width * height:,} pixels "
+                f"(limit {max_pixels:,}; decompression bomb refused)")
         try:
             img.seek(0)  # animated GIF/WebP/APNG: keep the first frame
             img.load()
@@ -160,13 +161,24 @@ def decode_bytes(data: bytes, name: str, *, max_pixels: int = MAX_PIXELS,
         except Exception as exc:  # decoders raise OSError, SyntaxError, struct.error, ...
             raise ImageRejected(name, _decode_problem(exc)) from None
     orientation = _orientation(img)
-    unchanged = fmt == "JPEG" and img.mode == "RGB" and orientation in (0, 1)
+    unchanged = fmt == "JPEG" and img.mode == "RGB" and orientation in (0, 1) and not drafted
     img = _apply_orientation(img, orientation)
     try:
         rgb = to_rgb(img)
     except (OSError, ValueError) as exc:
         raise ImageRejected(name, f"unsupported colour mode {img.mode} ({_why(exc)})") from None
     return Decoded(image=rgb, format=fmt, unchanged=unchanged)
+
+
+def _draft(img: Image.Image, fmt: str, max_pixels: int) -> bool:
+    """Decode a JPEG over the pixel limit (a 48-megapixel phone photo) at 1/2, 1/4 or 1/8
+    of its size, the first that fits, as its decoder can; False for other formats."""
+    if IMAGE_FORMATS.get(fmt) != "JPEG":
+        return False
+    width, height = img.size
+    scale = next((k for k in (2, 4, 8) if (width // k) * (height // k) <= max_pixels), 8)
+    img.draft("RGB", (width // scale, height // scale))
+    return True
 
 
 def _check_header(name: str, fmt: str, size: tuple[int, int], min_side: int) -> None:

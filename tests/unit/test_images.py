@@ -53,9 +53,21 @@ def test_missing_and_too_large_files(tmp_path):
 
 
 def test_pixel_cap_is_checked_before_decoding():
-    with pytest.raises(ImageRejected, match="decompression bomb"):
-        load_image(jpeg_bytes((64, 48)), name="x.jpg", max_pixels=64 * 48 - 1)
+    png = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(png, "PNG")
+    with pytest.raises(ImageRejected, match="image too large: 64x48 = 3,072 pixels"):
+        load_image(png.getvalue(), name="x.png", max_pixels=64 * 48 - 1)
     assert load_image(jpeg_bytes((64, 48)), max_pixels=64 * 48).size == (64, 48)
+
+
+def test_a_jpeg_over_the_pixel_cap_is_decoded_smaller():
+    # a phone camera's 48-megapixel photo: decoded at half its size, not refused
+    assert load_image(jpeg_bytes((64, 48)), max_pixels=64 * 48 - 1).size == (32, 24)
+    assert load_image(jpeg_bytes((640, 480)), max_pixels=100 * 100).size == (80, 60)
+    decoded = decode_bytes(jpeg_bytes((64, 48)), "x.jpg", max_pixels=1000)
+    assert not decoded.unchanged  # stored as decoded, not as the original bytes
+    with pytest.raises(ImageRejected, match="image too large"):  # even 1/8 is over
+        load_image(jpeg_bytes((640, 480)), max_pixels=10)
 
 
 def test_cmyk_converted_to_rgb():
