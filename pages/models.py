@@ -37,8 +37,14 @@ with_missing = missing and st.toggle(
 st.dataframe(view.models_table(rows, with_missing=bool(with_missing)), hide_index=True,
              width="stretch")
 with st.expander("Model details"):
-    shown = st.selectbox("Model", [r["id"] for r in rows], key="models_show")
-    st.json(show_model(cfg, shown, repo)["manifest"], expanded=False)
+    listed = [r["id"] for r in rows if r["available"] or with_missing]
+    shown = st.selectbox("Model", listed, key="models_show",
+                         index=listed.index(active) if active in listed else 0)
+    if record := show_model(cfg, shown, repo)["manifest"]:
+        st.json(record, expanded=False)
+    else:
+        st.caption(f"`{shown}` has no training record here: its weights come from outside the "
+                   "project (weights/README.md says which file to put where).")
     if shown in user_models and shown != active and st.button("Delete this model",
                                                                key="models_delete"):
         delete_model(cfg.data_dir, shown, active)

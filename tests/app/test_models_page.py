@@ -27,8 +27,14 @@ def test_lists_models_with_the_active_encoder_and_vectors(page):
     assert at.subheader[0].value == "Fine-tune studio_encoder on your catalog"
     assert list(table["id"])[0] == "studio_encoder"  # the active one first
     assert "missing" not in set(table["weights"])  # uninstalled encoders behind a toggle
+    details = at.selectbox(key="models_show")
+    assert details.value == "studio_encoder"  # the active one, not the first name known
+    assert "resnet50" not in details.options  # only the listed ones
     at.toggle(key="models_with_missing").set_value(True).run()
     assert "missing" in set(at.dataframe[0].value["weights"])
+    at.selectbox(key="models_show").select("resnet50").run()
+    assert not at.exception and not at.json  # no empty record shown
+    assert any("no training record here" in c.value for c in at.caption)
 
 
 def test_empty_catalog_says_so(app_test):
