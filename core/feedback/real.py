@@ -240,6 +240,21 @@ def _same_category(data: FeedbackData, tops: dict[str, np.ndarray], refs: np.nda
     return entry
 
 
+def _kept_colour(data: FeedbackData, tops: dict[str, np.ndarray], refs: np.ndarray,
+                 queries: list[Query]) -> dict:
+    """Fraction of the top-10 in the reference's own colour, for captions that say nothing
+    of colour ("with longer sleeves" of a burgundy tee should stay burgundy)."""
+    asked = [i for i, (_, ref, c, p) in enumerate(queries)
+             if not any(m.attr == "color" for m in p.mentions) and "color" not in c.want
+             and data.attr(ref, "color") not in (None, NA)]
+    entry: dict = {"n": len(asked)}
+    for m, top in tops.items():
+        kept = [np.mean([data.attr(r, "color") == data.attr(refs[i], "color")
+                         for r in top[i]]) for i in asked]
+        entry[m] = round(float(np.mean(kept)), 4) if kept else None
+    return entry
+
+
 def _avoided(data: FeedbackData, tops: dict[str, np.ndarray], cs: list[Constraints]) -> dict:
     """Fraction of the top-10 free of every value the caption negates."""
     asked = [i for i, c in enumerate(cs) if c.avoid]
@@ -328,6 +343,7 @@ def real_caption_eval(data: FeedbackData, encode: Callable[[list[str]], np.ndarr
         out["sleeve_relative"] = _fractions(data, tops, refs, cs, "sleeve", named=False)
         out["avoided"] = _avoided(data, tops, cs)
         out["same_category"] = _same_category(data, tops, refs, cs)
+        out["kept_colour"] = _kept_colour(data, tops, refs, queries)
     out.update(_negation_eval(data, encode, model, captions, seed, weight))
     out.update(_ordered_eval(data, encode, model, captions, seed, weight))
     return out

@@ -76,13 +76,13 @@ class RefineSession:
         self.start, self.turns = {"kind": "photo", "name": name}, []
 
     def photo_caption(self, note: str) -> dict[str, str]:
-        """The photo start's caption ("body": the strip's note, its name, what it was read
-        as) and its tooltip ("help")."""
+        """The photo start's caption ("body": the strip's note and what it was read as; the
+        picture shows the rest) and its tooltip ("help": the file's name, what reading is)."""
         photo = self.photo or {}
         read_as, name = photo.get("read_as"), str(photo.get("name", ""))
         name = name if len(name) <= 24 else f"{name[:12]}…{name[-8:]}"  # uuid-like file names
-        return {"body": f"{note} · your photo {md_escape(name)}"
-                        + (f" · read as: {read_as}" if read_as else ""), "help": READ_AS_HELP}
+        return {"body": f"{note} · " + (f"read as: {read_as}" if read_as else "your photo"),
+                "help": f"Your photo {md_escape(name)}. {READ_AS_HELP}"}
 
     def colour_widget(self) -> dict[str, Any]:
         """The photo start's colour picker: not sure (None) or any palette colour, the

@@ -345,7 +345,7 @@ def test_a_photo_start_shows_what_it_was_read_as(app_test, seeded):
     at.session_state["refine"] = s.to_dict()
     at.run()
     assert not at.exception
-    assert any("your photo mine" in c.value and "read as: dress · navy · long sleeves" in c.value
+    assert any("read as: dress · navy · long sleeves" in c.value and "mine" in c.help
                for c in at.caption)
     at.selectbox(key="refine_photo_colour").select("beige").run()  # misread: it is beige
     assert not at.exception

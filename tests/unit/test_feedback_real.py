@@ -77,6 +77,8 @@ def test_rules_make_the_request_dominate(folder, data):
     assert out["avoided"]["n"] == 2 and out["avoided"]["model_rules"] == 1.0
     same = out["same_category"]  # no caption names a category: all count
     assert same["n"] == out["n_asked"] and 0 <= same["model_rules"] <= 1
+    kept = out["kept_colour"]  # captions that say nothing of colour keep the reference's?
+    assert 0 < kept["n"] < out["n_asked"] and 0 <= kept["reference_only"] <= 1
     weak = real_caption_eval(data, HashTower().encode, model, folder, seed=0, weight=0.0)
     assert weak["color"]["model_rules"] == weak["color"]["model"]  # weight 0: the model alone
     dev = real_caption_eval(data, HashTower().encode, model, folder, part="development")

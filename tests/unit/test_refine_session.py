@@ -10,7 +10,13 @@ import pytest
 from core.feedback.parse import parse_feedback
 from core.feedback.rules import penalty, rank, resolve
 from core.feedback.service import Reference, RefineOutcome, obey
-from core.feedback.session import FeedbackRejected, RefineSession, check_text, short_text
+from core.feedback.session import (
+    READ_AS_HELP,
+    FeedbackRejected,
+    RefineSession,
+    check_text,
+    short_text,
+)
 from core.search.pipeline import SearchResult
 from core.storage import Item
 
@@ -123,8 +129,9 @@ def test_the_shopper_can_correct_the_photo_colour():
     assert widget["options"] == [None, "navy", "black", "blue"] and widget["index"] == 1
     assert [widget["format_func"](c) for c in widget["options"]] == [
         "not sure", "navy (read)", "black", "blue"]
-    assert s.photo_caption("Start")["body"] == ("Start · your photo a\\.jpg · read as: "
-                                                "tee · navy · short sleeves")
+    assert s.photo_caption("Start") == {
+        "body": "Start · read as: tee · navy · short sleeves",
+        "help": f"Your photo a\\.jpg. {READ_AS_HELP}"}
     assert s.set_photo_colour("black") and not s.set_photo_colour("black")
     ref = RefineSession.from_dict(s.to_dict()).core_reference(FakeRefiner(), None)
     assert ref.attrs == {"sleeve": "short", "color": "black"} and ref.category == "tee"
@@ -135,4 +142,4 @@ def test_the_shopper_can_correct_the_photo_colour():
         s.set_photo_colour("plaid")
     assert not RefineSession().set_photo_colour("red")  # no photo start
     s.photo["name"] = "09cd8fdf-bbe9-4908-8f54-f399bc635c9b.jpg"
-    assert "your photo 09cd8fdf\\-bbe…5c9b\\.jpg ·" in s.photo_caption("Start")["body"]
+    assert "Your photo 09cd8fdf\\-bbe…5c9b\\.jpg." in s.photo_caption("Start")["help"]
