@@ -237,7 +237,8 @@ REAL_ROWS = (("color", "naming a colour"), ("pattern", "naming a pattern"),
              ("length", "naming a length"), ("length_relative", "longer / shorter"),
              ("fit", "naming a fit"), ("fit_relative", "tighter / looser"),
              ("same_category", "top 10 of the reference's category"),
-             ("ordered_same_category", "the same, length / fit requests"))
+             ("ordered_same_category", "the same, length / fit requests"),
+             ("kept_colour", "reference's colour kept (colour not named)"))
 
 
 def _print_real(real: dict | None) -> None:
