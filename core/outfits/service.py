@@ -34,11 +34,11 @@ from core.outfits.model import load_compat, soft_min
 from core.outfits.pipeline import default_weights, load_features
 from core.search.ranking import top_indices
 from core.storage.records import Item
+from core.tagging.photo import piece_category
 from core.taxonomy import UNISEX, family_of, wearable_genders
 
 log = logging.getLogger(__name__)
 AUTO = "auto"  # complete(): whom the look is for, taken from its pieces
-MIN_CATEGORY_CONFIDENCE = 0.5  # a photo's predicted category must be this sure to count
 N_GUESSES = 3  # a photo's top category guesses, offered to its owner to correct
 
 
@@ -193,8 +193,7 @@ class Stylist:
         if getattr(self.embedder, "can_classify", False):
             vecs, preds = self.embedder.embed_and_classify([image], k=N_GUESSES)
             guesses = [(str(c), float(p)) for c, p in preds[0]]
-            top, p = guesses[0]
-            category = top if p >= MIN_CATEGORY_CONFIDENCE else None
+            category = piece_category(guesses)
         else:
             vecs = self.embedder.embed_images([image])
         piece = Piece(vecs[0].astype(np.float32), side_features(colour_histogram(image)),

@@ -62,3 +62,12 @@ def test_likely_categories_come_first_as_a_sure_category_would():
 def test_a_sleeveless_photo_reads_sleeveless():
     r = read_photo([("dress", 0.9)], {"sleeve": ("sleeveless", 0.9)}, _colour("black", 0.9))
     assert r.caption() == "dress · black · sleeveless"
+
+
+def test_an_outfit_piece_counts_as_its_top_guess_when_its_family_is_clear():
+    from core.tagging.photo import piece_category
+
+    assert piece_category([("jeans", 0.48), ("trousers", 0.3), ("shorts", 0.1)]) == "jeans"
+    assert piece_category([("tee", 0.55), ("sneakers", 0.3)]) == "tee"  # sure on its own
+    assert piece_category([("jeans", 0.45), ("tee", 0.3), ("trousers", 0.2)]) is None
+    assert piece_category([("unknown-thing", 0.9)]) is None and piece_category([]) is None
