@@ -15,6 +15,7 @@ from core.search.recommend import (
     RELATIONS,
     coordinate_colours,
     ensemble_for_item,
+    relation_note,
     season_of,
     seasonal_recommendations,
 )
@@ -130,9 +131,10 @@ def tag_editor(repo, item: Item) -> None:
         st.success(note)
 
 
-def _recs(recs, key: str, pick: Callable[[str | None], None]) -> None:
+def _recs(recs, key: str, pick: Callable[[str | None], None],
+          empty: str = "Nothing to recommend here yet.") -> None:
     if not recs:
-        st.info("Nothing to recommend here yet.")
+        st.info(empty)
         return
     # cards show how alike each item looks (the part that differs inside a group)
     pick(image_grid([r.item for r in recs], scores=[r.sources.get("visual", r.score)
@@ -157,7 +159,8 @@ def recommendations(repo, base: Item, *, similar: list[tuple[Item, float]], filt
         groups = coordinate_colours(repo, base, k=6, similarity=alike)
         for rel in RELATIONS:
             st.markdown(f"**{rel.capitalize()}**")
-            _recs(groups[rel], f"search_col_{rel}", pick)
+            _recs(groups[rel], f"search_col_{rel}", pick,
+                  relation_note(base.attrs.get("color"), rel))
     with tab_season:
         season = base.attrs.get("season")
         default = season if season in SEASONS else season_of()

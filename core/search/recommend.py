@@ -195,6 +195,20 @@ def matching_colours(base: str) -> dict[str, list[str]]:
     return groups
 
 
+def relation_note(base: str | None, rel: str) -> str:
+    """Why a colour relation of ``base`` has nothing to suggest: the colour is unknown, it has
+    no colours of that relation (black, olive and other neutrals have no complementary one),
+    or the catalog has no item of them to wear with it."""
+    if base not in COLORS:
+        return "Its colour is unknown, so there are no colours to pair it with."
+    colours = matching_colours(base)[rel]
+    if not colours:
+        return (f"{base.capitalize()} is a neutral shade: no colour is {rel} to it; the "
+                "colours below all go with it.") if rel != "neutral" else \
+            f"No neutral colour pairs with {base}."
+    return f"No item in {', '.join(colours)} to wear with it in the catalog."
+
+
 def _partner_categories(category: str) -> list[str] | None:
     cat = CATEGORIES.get(category)
     if cat is None:

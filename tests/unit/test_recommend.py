@@ -148,3 +148,12 @@ def test_ensemble_for_item_picks_only_look_alikes_and_attribute_matches(repo, ca
             pattern=base.attrs.get("pattern"), season=base.attrs.get("season"), k=100,
             exclude=[base.sku])}
     assert recs and {r.item.sku for r in recs} <= found
+
+
+def test_an_empty_colour_relation_says_why():
+    from core.search.recommend import relation_note
+
+    assert relation_note("black", "complementary").startswith(
+        "Black is a neutral shade: no colour is complementary to it")
+    assert "dark green" in relation_note("red", "complementary")  # colours, but no items
+    assert "unknown" in relation_note(None, "neutral")
