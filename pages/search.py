@@ -10,6 +10,7 @@ from core.images import ImageRejected
 from core.index import NoVectors, embed_command
 from core.models.registry import MissingWeights
 from core.search.filters import filter_key
+from core.search.outcome import upload_choices
 from core.tagging.labels import swatch
 from pages.cards import PHOTO_HELP, image_grid, open_in_outfits
 from pages.common import enter_through_app, repo_or_stop, require_catalog, settings
@@ -67,11 +68,13 @@ def _query():
     if source == "camera" and shot is not None:
         return "photo", shot.getvalue(), "camera photo"
     if files:
-        if len(files) > 1:
-            names = [f.name for f in files]
-            readable = top_categories(engine, files)  # a refused photo is not offered first
-            which = st.selectbox("Search with", [n for n in names if n in readable] + [
-                n for n in names if n not in readable], key="search_which")
+        names = [f.name for f in files]
+        seen, state["search_seen"] = state.get("search_seen", []), names
+        if len(files) > 1:  # a refused photo is not offered first; a new one becomes the query
+            options, newest = upload_choices(names, top_categories(engine, files), seen)
+            if newest:
+                state["search_which"] = newest
+            which = st.selectbox("Search with", options, key="search_which")
             chosen = files[names.index(which)]
         else:
             chosen = files[0]

@@ -108,3 +108,13 @@ class CategoryCount:
                 "images": [{"name": n, "prediction": [{"category": c, "p": p} for c, p in pred]}
                            for n, pred in self.per_image],
                 "rejected": self.rejected}
+
+
+def upload_choices(names: list[str], readable: set[str] | list[str], seen: list[str]
+                   ) -> tuple[list[str], str | None]:
+    """The "Search with" options for several uploaded photos (readable ones first, in upload
+    order) and the one to switch to: the newest readable photo not ``seen`` before (None
+    when nothing new arrived, so the shopper's own choice stays)."""
+    options = [n for n in names if n in readable] + [n for n in names if n not in readable]
+    new = [n for n in names if n not in seen and n in readable]
+    return options, (new[-1] if new and seen else None)
