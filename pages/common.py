@@ -41,6 +41,29 @@ def enter_through_app() -> None:
         st.rerun()
 
 
+def embed_with_progress(repo: Repository, cfg: Settings, model_id: str, why: str) -> None:
+    """Embed the items ``model_id`` lacks, with a progress bar."""
+    from core.catalog_jobs import embed_missing
+
+    bar = st.progress(0.0, text=why)
+    embed_missing(repo, cfg, model_id, progress=lambda d, t: bar.progress(
+        min(d / t, 1.0) if t else 1.0, text=f"{why}: {d:,}/{t:,}"))
+    bar.empty()
+
+
+def linked_item(repo: Repository) -> str | None:
+    """The catalog item a link names (``?item=SKU``), once per link; an unknown one is said
+    so on the page and ignored."""
+    sku = st.query_params.get("item")
+    if not sku or st.session_state.get("linked_item") == sku:
+        return None
+    st.session_state["linked_item"] = sku
+    if repo.get_item(sku) is None:
+        st.warning(f"The link names item {sku!r}, which is not in the catalog.")
+        return None
+    return sku
+
+
 def stop_with(title: str, exc: Exception) -> NoReturn:
     """Show ``title`` and the error's one-line reason on the page, then stop the script."""
     st.error(f"**{title}** {exc}")

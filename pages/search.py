@@ -5,16 +5,22 @@ to the Refine page)."""
 
 import streamlit as st
 
-from core.catalog_jobs import embed_missing, missing_vectors
+from core.catalog_jobs import missing_vectors
 from core.images import ImageRejected
 from core.index import NoVectors, embed_command
 from core.models.registry import MissingWeights
 from core.search.filters import filter_key
-from core.search.outcome import upload_choices
 from core.tagging.labels import swatch
 from pages.cards import PHOTO_HELP, image_grid, open_in_outfits
-from pages.common import enter_through_app, repo_or_stop, require_catalog, settings
-from pages.search_widgets import recommendations, search_sidebar, tag_editor, top_categories
+from pages.common import (
+    embed_with_progress,
+    enter_through_app,
+    linked_item,
+    repo_or_stop,
+    require_catalog,
+    settings,
+)
+from pages.search_widgets import chosen_upload, recommendations, search_sidebar, tag_editor
 
 enter_through_app()
 
@@ -29,13 +35,17 @@ state = st.session_state
 
 def _use(source: str) -> None:
     state["search_source"] = source
+    st.query_params.pop("item", None)
 
 
 def _pick(sku: str | None) -> None:
-    if sku:
-        state["search_sku"] = sku
-        state["search_source"] = "sku"
+    if sku:  # the address names the item, so a link to it opens this search
+        state["search_sku"], state["search_source"] = sku, "sku"
+        state["linked_item"] = st.query_params["item"] = sku
         st.rerun()
+
+
+_pick(linked_item(repo))
 
 
 engine, opts = search_sidebar(repo, photo_query=state.get("search_source") != "sku")
@@ -68,16 +78,7 @@ def _query():
     if source == "camera" and shot is not None:
         return "photo", shot.getvalue(), "camera photo"
     if files:
-        names = [f.name for f in files]
-        seen, state["search_seen"] = state.get("search_seen", []), names
-        if len(files) > 1:  # a refused photo is not offered first; a new one becomes the query
-            options, newest = upload_choices(names, top_categories(engine, files), seen)
-            if newest:
-                state["search_which"] = newest
-            which = st.selectbox("Search with", options, key="search_which")
-            chosen = files[names.index(which)]
-        else:
-            chosen = files[0]
+        chosen = chosen_upload(engine, files)
         return "photo", chosen.getvalue(), chosen.name
     if shot is not None:
         return "photo", shot.getvalue(), "camera photo"
@@ -99,21 +100,13 @@ def _colour_pick() -> str | None:
     return state.get(COLOUR_KEY) if opts["prefer_colour"] else None
 
 
-def _embed(model_id: str, why: str) -> None:
-    """Embed the items ``model_id`` lacks, with a progress bar."""
-    bar = st.progress(0.0, text=why)
-    embed_missing(repo, cfg, model_id, progress=lambda d, t: bar.progress(
-        min(d / t, 1.0) if t else 1.0, text=f"{why}: {d:,}/{t:,}"))
-    bar.empty()
-
-
 if state.get("search_cat_for") != query_id:  # a new query starts from the model's guess
     state["search_cat_for"] = query_id
     state.pop("search_cat_pick", None)
 try:
     if use_mask and missing_vectors(repo, engine.model_id):
-        _embed(engine.model_id, "First use of background removal: embedding the catalog "
-                                "without backgrounds")
+        embed_with_progress(repo, cfg, engine.model_id, "First use of background removal: "
+                            "embedding the catalog without backgrounds")
     if kind == "sku":
         outcome = engine.more_like_this(repo, payload, k=k, filters=filters)
     else:
@@ -174,7 +167,8 @@ with right:
                    f"`{outcome.model_id}` yet: embed them here or run "
                    f"`{embed_command(outcome.model_id)}`.")
         if st.button("Embed them now", key="search_embed_missing"):
-            _embed(outcome.model_id, "Embedding the items without vectors")
+            embed_with_progress(repo, cfg, outcome.model_id,
+                                "Embedding the items without vectors")
             st.rerun()
     elif not outcome.results:
         st.warning("No item matches these filters. Widen them in the sidebar.")

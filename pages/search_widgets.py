@@ -10,6 +10,7 @@ import streamlit as st
 from core.models.registry import MissingWeights
 from core.ranges import widget
 from core.search.filters import selection_filters
+from core.search.outcome import upload_choices
 from core.search.params import SearchParams
 from core.search.recommend import (
     RELATIONS,
@@ -78,6 +79,19 @@ def search_sidebar(repo, *, photo_query: bool):
             price=price, price_bounds=price_bounds)
     return engine, {"k": k, "use_mask": use_mask, "aware": aware, "match": match,
                     "prefer_colour": prefer_colour, "filters": filters}
+
+
+def chosen_upload(engine, files):
+    """The uploaded photo to search with: the only one, else the one "Search with" names (a
+    refused photo is not offered first; a photo just added becomes the query)."""
+    names = [f.name for f in files]
+    seen, st.session_state["search_seen"] = st.session_state.get("search_seen", []), names
+    if len(files) == 1:
+        return files[0]
+    options, newest = upload_choices(names, top_categories(engine, files), seen)
+    if newest:
+        st.session_state["search_which"] = newest
+    return files[names.index(st.selectbox("Search with", options, key="search_which"))]
 
 
 def top_categories(engine, files) -> set[str]:

@@ -118,6 +118,20 @@ def test_filters_narrow_results(app_test, seeded):
     assert result_caps and all("red" in c for c in result_caps[:3])
 
 
+def test_a_link_names_the_item_to_search_with(app_test, seeded, repo):
+    sku = sorted(it.sku for it in repo.find_items({}))[3]
+    at = app_test("search.py")
+    at.query_params["item"] = sku
+    at = at.run()
+    assert not at.exception and at.session_state["search_sku"] == sku
+    assert "Similar items" in [s.value for s in at.subheader]
+    at = app_test("search.py")
+    at.query_params["item"] = "NOPE123"
+    at = at.run()
+    assert not at.exception and "search_sku" not in at.session_state
+    assert any("item 'NOPE123', which is not in the catalog" in w.value for w in at.warning)
+
+
 def test_pick_from_catalog_then_more_like_this(app_test, seeded):
     at = app_test("search.py").run()
     pick = next(b for b in at.button if b.label == "Search with this")
@@ -132,6 +146,7 @@ def test_pick_from_catalog_then_more_like_this(app_test, seeded):
     at = more.click().run()
     assert not at.exception
     assert at.session_state["search_sku"] == target != picked
+    assert at.query_params["item"] == target  # the address now links to this search
     assert "11 best matches" in _captions(at)  # the query item itself is left out
 
 
