@@ -57,11 +57,16 @@ def linked_item(repo: Repository) -> str | None:
     sku = st.query_params.get("item")
     if not sku or st.session_state.get("linked_item") == sku:
         return None
-    st.session_state["linked_item"] = sku
+    link_item(sku)
     if repo.get_item(sku) is None:
         st.warning(f"The link names item {sku!r}, which is not in the catalog.")
         return None
     return sku
+
+
+def link_item(sku: str) -> None:
+    """Make the page's address name ``sku`` (``?item=SKU``), so a link to it opens it."""
+    st.session_state["linked_item"] = st.query_params["item"] = sku
 
 
 def stop_with(title: str, exc: Exception) -> NoReturn:

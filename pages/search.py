@@ -15,6 +15,7 @@ from pages.cards import PHOTO_HELP, image_grid, open_in_outfits
 from pages.common import (
     embed_with_progress,
     enter_through_app,
+    link_item,
     linked_item,
     repo_or_stop,
     require_catalog,
@@ -39,9 +40,9 @@ def _use(source: str) -> None:
 
 
 def _pick(sku: str | None) -> None:
-    if sku:  # the address names the item, so a link to it opens this search
+    if sku:
         state["search_sku"], state["search_source"] = sku, "sku"
-        state["linked_item"] = st.query_params["item"] = sku
+        link_item(sku)
         st.rerun()
 
 

@@ -244,8 +244,8 @@ def _kept_colour(data: FeedbackData, tops: dict[str, np.ndarray], refs: np.ndarr
                  queries: list[Query]) -> dict:
     """Fraction of the top-10 in the reference's own colour, for captions that say nothing
     of colour ("with longer sleeves" of a burgundy tee should stay burgundy)."""
-    asked = [i for i, (_, ref, c, p) in enumerate(queries)
-             if not any(m.attr == "color" for m in p.mentions) and "color" not in c.want
+    asked = [i for i, (_, ref, _, p) in enumerate(queries)
+             if not any(m.attr == "color" for m in p.mentions)
              and data.attr(ref, "color") not in (None, NA)]
     entry: dict = {"n": len(asked)}
     for m, top in tops.items():

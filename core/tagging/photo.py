@@ -59,11 +59,7 @@ class PhotoReading:
 def family_of_guess(guess: Sequence[tuple[str, float]] | None) -> str | None:
     """The garment family holding at least ``MIN_FAMILY`` of the likeliest categories'
     probability (a photo unsure between a sweater and a hoodie is still a top)."""
-    mass: dict[str, float] = {}
-    for category, p in guess or ():
-        if category in CATEGORIES:
-            fam = CATEGORIES[category].family
-            mass[fam] = mass.get(fam, 0.0) + float(p)
+    mass = _family_mass(guess)
     best = max(mass, key=mass.__getitem__, default=None)
     return best if best is not None and mass[best] >= MIN_FAMILY else None
 
@@ -75,9 +71,18 @@ def piece_category(guess: Sequence[tuple[str, float]] | None) -> str | None:
     if not guess or guess[0][0] not in CATEGORIES:
         return None
     top, p = guess[0]
-    family = CATEGORIES[top].family
-    mass = sum(float(q) for c, q in guess if c in CATEGORIES and CATEGORIES[c].family == family)
+    mass = _family_mass(guess)[CATEGORIES[top].family]
     return top if p >= MIN_CATEGORY or mass >= MIN_PIECE_FAMILY else None
+
+
+def _family_mass(guess: Sequence[tuple[str, float]] | None) -> dict[str, float]:
+    """Garment family -> the summed probability of its categories in ``guess``."""
+    mass: dict[str, float] = {}
+    for category, p in guess or ():
+        if category in CATEGORIES:
+            fam = CATEGORIES[category].family
+            mass[fam] = mass.get(fam, 0.0) + float(p)
+    return mass
 
 
 def read_photo(guess: Sequence[tuple[str, float]] | None, heads: Mapping[str, Any],
